@@ -1,0 +1,76 @@
+/**
+ * The one catalogue of error codes used by ingest rejects, API errors, config and profile
+ * loading, and logs. A code never changes meaning once released; add new ones instead.
+ */
+export const ERRORS = {
+  // payloads and topics
+  E_MALFORMED_JSON: { status: 400, text: 'payload is not valid UTF-8 JSON' },
+  E_PAYLOAD_TOO_LARGE: { status: 413, text: 'payload exceeds the size limit' },
+  E_TOO_MANY_READINGS: { status: 413, text: 'batch exceeds the readings limit' },
+  E_UNSUPPORTED_VERSION: { status: 400, text: 'payload version is not supported' },
+  E_SCHEMA: { status: 400, text: 'a field breaks the payload schema' },
+  E_TOPIC_INVALID: { status: 400, text: 'topic does not follow metronet/v1/{org}/{gateway}/{kind}' },
+  E_GATEWAY_MISMATCH: { status: 400, text: 'payload gateway differs from the topic gateway' },
+  E_TS_IN_FUTURE: { status: 400, text: 'timestamp is too far ahead of the server clock' },
+  E_UNKNOWN_UNIT: { status: 400, text: 'unit is not a known UCUM-style code' },
+  E_UNIT_MISMATCH: { status: 400, text: 'unit differs from the unit registered for the channel' },
+  E_FOREIGN_INSTRUMENT: { status: 403, text: 'instrument belongs to another organisation' },
+  // resources
+  E_BAD_REQUEST: { status: 400, text: 'request is invalid' },
+  E_UNAUTHORIZED: { status: 401, text: 'authentication required' },
+  E_FORBIDDEN: { status: 403, text: 'not allowed' },
+  E_NOT_FOUND: { status: 404, text: 'resource not found' },
+  E_UNKNOWN_INSTRUMENT: { status: 404, text: 'instrument is not known' },
+  E_UNKNOWN_CHANNEL: { status: 404, text: 'channel is not known for this instrument' },
+  E_CONFLICT: { status: 409, text: 'resource already exists' },
+  // configuration and device models
+  E_CONFIG_INVALID: { status: 500, text: 'configuration is invalid' },
+  E_PROFILE_INVALID: { status: 500, text: 'device profile is invalid' },
+  E_PROFILE_UNKNOWN: { status: 500, text: 'device profile is not known' },
+  // devices
+  E_MODBUS_EXCEPTION: { status: 502, text: 'device answered with a Modbus exception' },
+  E_DEVICE_TIMEOUT: { status: 504, text: 'device did not answer in time' },
+  E_DEVICE_UNREACHABLE: { status: 502, text: 'device connection failed' },
+  // everything else
+  E_STORE_UNAVAILABLE: { status: 503, text: 'store is unavailable' },
+  E_INTERNAL: { status: 500, text: 'internal error' },
+} as const satisfies Record<string, { status: number; text: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** One reason something was refused: a person reading it knows which field, which value, which rule. */
+export interface Issue {
+  code: ErrorCode;
+  message: string;
+  /** Path of the offending field, e.g. `readings[3].unit` or `/dashboard/port`. */
+  field?: string;
+  value?: unknown;
+  /** The rule broken, e.g. `type`, `maximum`, `enum`. */
+  rule?: string;
+}
+
+export class MetronetError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERRORS[code].text);
+    this.name = 'MetronetError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+}
+
+export function isMetronetError(err: unknown): err is MetronetError {
+  return err instanceof MetronetError;
+}
+
+/** A short, log-safe rendering of any value that was refused (never the whole payload). */
+export function preview(value: unknown, max = 80): unknown {
+  if (value === undefined || value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

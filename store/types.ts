@@ -1,0 +1,145 @@
+import type { InstrumentKind, Issue, Reading, ReadingStatus } from '../core/index.js';
+
+/**
+ * The store contracts. Registry: relational facts (organisations, gateways, instruments,
+ * channels, rejects). Readings: the time series, with one interface and several implementations
+ * that pass one shared contract test suite.
+ */
+export type OrgKind = 'enterprise' | 'lab' | 'authority';
+
+export interface Org {
+  id: string;
+  name: string;
+  kind: OrgKind;
+  /** District (quận/huyện) for provincial reports; optional. */
+  district?: string | null;
+}
+
+export type GatewayState = 'online' | 'offline' | 'unknown';
+
+export interface GatewayRecord {
+  id: string;
+  org: string;
+  name?: string | null;
+  state: GatewayState;
+  lastSeen?: number | null;
+  version?: string | null;
+}
+
+/** `unregistered`: announced by a gateway or seen in readings, waiting for its organisation to complete it. */
+export type Registration = 'registered' | 'unregistered';
+
+export interface Instrument {
+  id: string;
+  org: string;
+  registration: Registration;
+  kind?: InstrumentKind | null;
+  name?: string | null;
+  serial?: string | null;
+  gateway?: string | null;
+  profile?: string | null;
+  /** Site or address shown to people, e.g. "Chợ Phan Thiết, sạp 12". */
+  site?: string | null;
+  createdAt: number;
+  lastSeen?: number | null;
+}
+
+export interface Channel {
+  instrument: string;
+  channel: string;
+  unit: string;
+  lastTs?: number | null;
+  lastValue?: number | null;
+  lastStatus?: ReadingStatus | null;
+}
+
+export interface InstrumentFilter {
+  org?: string;
+  kind?: InstrumentKind;
+  registration?: Registration;
+  /** Substring of id, name, serial or site. */
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** A refused reading or message, kept so people and gateways can learn why. */
+export interface RejectRecord extends Issue {
+  ts: number;
+  org?: string | null;
+  gateway?: string | null;
+  instrument?: string | null;
+}
+
+export interface Registry {
+  upsertOrg(org: Org): void;
+  getOrg(id: string): Org | undefined;
+  listOrgs(): Org[];
+
+  upsertGateway(gw: Omit<GatewayRecord, 'state'> & { state?: GatewayState }): void;
+  getGateway(id: string): GatewayRecord | undefined;
+  listGateways(org?: string): GatewayRecord[];
+  setGatewayState(id: string, state: GatewayState, ts: number, version?: string): void;
+
+  /** Creates or replaces the registered facts of an instrument (keeps createdAt and lastSeen). */
+  upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument;
+  getInstrument(id: string): Instrument | undefined;
+  listInstruments(filter?: InstrumentFilter): { items: Instrument[]; total: number };
+  /** The instrument, created as `unregistered` for `org` when unknown. */
+  ensureInstrument(org: string, id: string, gateway: string | null, now: number): Instrument;
+
+  /** Channels of one instrument (several with `instrumentIds`), with their latest value. */
+  listChannels(instrument: string): Channel[];
+  listChannelsOf(instruments: string[]): Map<string, Channel[]>;
+  getChannel(instrument: string, channel: string): Channel | undefined;
+  /** Declares a channel with its unit; a channel's unit, once set, does not change here. */
+  ensureChannel(instrument: string, channel: string, unit: string): Channel;
+  /** Moves each channel's latest value forward (never backward) and the instruments' lastSeen. */
+  updateLatest(readings: Reading[]): void;
+
+  recordRejects(rejects: RejectRecord[]): void;
+  listRejects(filter?: { org?: string; gateway?: string; limit?: number }): RejectRecord[];
+
+  close(): void;
+}
+
+/** A reading as stored: the wire reading plus the organisation that owns the instrument. */
+export interface StoredReading extends Reading {
+  org: string;
+}
+
+export interface ReadingsQuery {
+  instrument: string;
+  channel?: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** Bucket width in ms; when set, points are per-bucket mean with min, max and count. */
+  every?: number;
+  /** Most points per channel (raw queries); newest are dropped beyond it. */
+  limit?: number;
+}
+
+export interface ReadingPoint {
+  ts: number;
+  value: number;
+  status?: ReadingStatus;
+  min?: number;
+  max?: number;
+  count?: number;
+}
+
+export interface Series {
+  channel: string;
+  points: ReadingPoint[];
+}
+
+export interface ReadingsStore {
+  /** Durably stores the readings; a reading already stored (instrument, channel, ts) is kept once. */
+  write(readings: StoredReading[]): Promise<void>;
+  query(q: ReadingsQuery): Promise<Series[]>;
+  /** Count of stored readings (for tests and metrics), optionally of one instrument. */
+  count(instrument?: string): Promise<number>;
+  close(): Promise<void>;
+}
