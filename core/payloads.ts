@@ -72,7 +72,7 @@ export const GatewayStatus = Type.Object(
   {
     v: Type.Literal(1),
     gateway: Id('gateway id'),
-    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    state: StringEnum(['online', 'offline'] as const),
     ts: EpochMs,
     version: Type.Optional(Type.String({ maxLength: 64 })),
     instruments: Type.Optional(

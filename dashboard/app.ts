@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { isMetronetError, silentLogger, type Logger } from '../core/index.js';
+import type { ReadingsStore, Registry } from '../store/types.js';
+import { ErrorBody } from './schemas.js';
+import { healthRoutes } from './routes/health.js';
+import { instrumentRoutes } from './routes/instruments.js';
+
+export interface DashboardDeps {
+  registry: Registry;
+  readings: ReadingsStore;
+  logger?: Logger;
+  version?: string;
+  /** Extra health checks from the composing process (broker, ingest…). */
+  health?: () => Record<string, { ok: boolean; detail?: string }>;
+  now?: () => number;
+}
+
+export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
+
+const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
+
+/** Builds the fastify app: error shape, OpenAPI, API routes under /api/v1, the web UI at /. */
+export async function buildApp(deps: DashboardDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: (deps.logger ?? silentLogger).child({ svc: 'dashboard' }),
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorBody);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isMetronetError(err)) {
+      return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+    }
+    if (err.validation) {
+      const details = err.validation.map((v) => ({ field: `${err.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, rule: v.keyword, message: v.message }));
+      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: err.message, details } });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error; see the server log' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'metronet API', version: deps.version ?? '0.0.0', description: 'Readings, instruments and drift of the measurement network' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes, deps);
+      await api.register(instrumentRoutes, deps);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', index: ['index.html'] });
+  return app;
+}

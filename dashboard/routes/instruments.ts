@@ -1,0 +1,109 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { MetronetError } from '../../core/index.js';
+import type { Channel, Instrument } from '../../store/types.js';
+import { IdParams, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
+import { parseDuration, parseTime } from '../time.js';
+import type { DashboardDeps } from '../app.js';
+
+const HOUR = 3_600_000;
+/** Most buckets one readings request may produce; beyond it the client must widen `every`. */
+const MAX_BUCKETS = 100_000;
+
+/** Instruments with their latest values, and their readings over time. */
+export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { registry, readings } = deps;
+  const now = deps.now ?? Date.now;
+  const orgNames = () => new Map(registry.listOrgs().map((o) => [o.id, o.name]));
+
+  app.get(
+    '/instruments',
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'Instruments with their latest value per channel',
+        querystring: InstrumentListQuery,
+        response: { 200: InstrumentList, 400: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const { limit, offset, ...filter } = req.query;
+      const { items, total } = registry.listInstruments({ ...filter, limit, offset });
+      const channels = registry.listChannelsOf(items.map((i) => i.id));
+      const names = orgNames();
+      return { items: items.map((i) => view(i, channels.get(i.id) ?? [], names)), total, limit, offset };
+    },
+  );
+
+  app.get(
+    '/instruments/:id',
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'One instrument with its latest value per channel and last seen time',
+        params: IdParams,
+        response: { 200: InstrumentView, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const inst = mustFind(req.params.id);
+      return view(inst, registry.listChannels(inst.id), orgNames());
+    },
+  );
+
+  app.get(
+    '/instruments/:id/readings',
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'Readings of an instrument over [from, to), raw or in buckets of `every`',
+        params: IdParams,
+        querystring: ReadingsQuery,
+        response: { 200: ReadingsView, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const inst = mustFind(req.params.id);
+      const q = req.query;
+      const t = now();
+      const to = parseTime(q.to, t, t, 'to');
+      const from = parseTime(q.from, to - HOUR, t, 'from');
+      if (from >= to) throw new MetronetError('E_BAD_REQUEST', `from (${from}) must be before to (${to})`, { field: 'from', value: q.from });
+      const every = q.every === undefined ? undefined : parseDuration(q.every, 'every');
+      if (every !== undefined && (to - from) / every > MAX_BUCKETS) {
+        throw new MetronetError('E_BAD_REQUEST', `every=${q.every} gives more than ${MAX_BUCKETS} buckets over this range; use a wider bucket`, { field: 'every', value: q.every });
+      }
+      const channels = registry.listChannels(inst.id);
+      if (q.channel !== undefined && !channels.some((c) => c.channel === q.channel)) {
+        throw new MetronetError('E_UNKNOWN_CHANNEL', `instrument ${inst.id} has no channel "${q.channel}"; it has ${channels.map((c) => c.channel).join(', ') || 'none yet'}`, { field: 'channel', value: q.channel });
+      }
+      const units = new Map(channels.map((c) => [c.channel, c.unit]));
+      const series = await readings.query({ instrument: inst.id, channel: q.channel, from, to, every, limit: q.limit });
+      return { instrument: inst.id, from, to, every: every ?? null, series: series.map((s) => ({ ...s, unit: units.get(s.channel) ?? null })) };
+    },
+  );
+
+  function mustFind(id: string): Instrument {
+    const inst = registry.getInstrument(id);
+    if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${id}" is not known`, { field: 'id', value: id });
+    return inst;
+  }
+};
+
+function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>): InstrumentView {
+  return {
+    id: i.id,
+    org: i.org,
+    orgName: orgNames.get(i.org) ?? null,
+    registration: i.registration,
+    kind: i.kind ?? null,
+    name: i.name ?? null,
+    serial: i.serial ?? null,
+    site: i.site ?? null,
+    gateway: i.gateway ?? null,
+    profile: i.profile ?? null,
+    lastSeen: i.lastSeen ?? null,
+    channels: channels.map((c) => ({ channel: c.channel, unit: c.unit, value: c.lastValue ?? null, ts: c.lastTs ?? null, status: c.lastStatus ?? null })),
+  };
+}
