@@ -1,0 +1,160 @@
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import ModbusSerial from 'modbus-serial';
+import { MetronetError, type ModbusTcpTransport } from '../../core/index.js';
+import type { Table } from '../plan.js';
+
+/** What the poller needs from any transport (modbus-rtu and serial-ascii drivers will follow). */
+export interface DeviceDriver {
+  /** Reads `length` registers from wire address `start`; throws a MetronetError with a device code. */
+  read(table: Table, start: number, length: number): Promise<number[]>;
+  /** Drops the connection (the next read reconnects); resolves once the socket has closed. */
+  close(): Promise<void>;
+}
+
+/** Exception codes by name (Modbus Application Protocol V1.1b3 §7, "MODBUS Exception Codes"). */
+export const MODBUS_EXCEPTIONS: Record<number, string> = {
+  1: 'ILLEGAL FUNCTION',
+  2: 'ILLEGAL DATA ADDRESS',
+  3: 'ILLEGAL DATA VALUE',
+  4: 'SLAVE DEVICE FAILURE',
+  5: 'ACKNOWLEDGE',
+  6: 'SLAVE DEVICE BUSY',
+  8: 'MEMORY PARITY ERROR',
+  10: 'GATEWAY PATH UNAVAILABLE',
+  11: 'GATEWAY TARGET DEVICE FAILED TO RESPOND',
+};
+
+export function exceptionName(code: number): string {
+  return MODBUS_EXCEPTIONS[code] ?? `UNKNOWN EXCEPTION ${code}`;
+}
+
+/** Did the device answer (an exception) rather than the link fail? Then the connection is still good. */
+export function isDeviceAnswer(err: MetronetError): boolean {
+  return err.code === 'E_MODBUS_EXCEPTION';
+}
+
+type Client = InstanceType<typeof ModbusSerial.default>;
+
+/**
+ * One modbus-serial client per device, connected on first use. Any link failure (timeout, reset,
+ * refused) destroys the client and its socket: modbus-serial leaves a timed-out socket open and
+ * would match a late answer against the next request, so a fresh connection is the safe state.
+ */
+export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriver {
+  const where = `${transport.host}:${transport.port} unit ${transport.unitId}`;
+  let client: Client | undefined;
+  let connecting: Promise<Client> | undefined;
+
+  const connect = async (): Promise<Client> => {
+    const c = new ModbusSerial.default();
+    // modbus-serial relays port errors as 'error' events; unhandled, they would crash the process.
+    c.on('error', () => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.connectTCP(transport.host, { port: transport.port }),
+        new Promise((_, reject) => {
+          // TCP connect has no timeout of its own (a black-holed address waits minutes).
+          timer = setTimeout(() => reject(new MetronetError('E_DEVICE_TIMEOUT', `connect to ${where} timed out after ${transport.timeoutMs} ms`)), transport.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      await destroy(c);
+      throw err instanceof MetronetError ? err : new MetronetError('E_DEVICE_UNREACHABLE', `cannot connect to ${where}: ${reason(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    c.setID(transport.unitId);
+    c.setTimeout(transport.timeoutMs);
+    return c;
+  };
+
+  const current = async (): Promise<Client> => {
+    if (client?.isOpen) return client;
+    if (client) await drop();
+    connecting ??= connect().finally(() => (connecting = undefined));
+    client = await connecting;
+    return client;
+  };
+
+  const drop = async () => {
+    const c = client;
+    client = undefined;
+    if (c) await destroy(c);
+  };
+
+  return {
+    async read(table, start, length) {
+      const c = await current();
+      let timer: NodeJS.Timeout | undefined;
+      let onClose: (() => void) | undefined;
+      try {
+        const res = await Promise.race([
+          table === 'holding' ? c.readHoldingRegisters(start, length) : c.readInputRegisters(start, length),
+          new Promise<never>((_, reject) => {
+            // A reset connection fails the request at once instead of after the full timeout.
+            onClose = () => reject(new MetronetError('E_DEVICE_UNREACHABLE', `${where} closed the connection`));
+            events(c).once('close', onClose);
+            // Guard against a request the library never settles (its own timeout normally fires first).
+            timer = setTimeout(() => reject(timeoutError(where, transport.timeoutMs)), transport.timeoutMs + 250);
+          }),
+        ]);
+        return res.data;
+      } catch (err) {
+        const e = toDeviceError(err, where, transport.timeoutMs, table, start, length);
+        if (!isDeviceAnswer(e)) await drop();
+        throw e;
+      } finally {
+        clearTimeout(timer);
+        if (onClose) events(c).off('close', onClose);
+      }
+    },
+    close: drop,
+  };
+}
+
+/** The client is an EventEmitter at runtime; its typings declare only `on`. */
+const events = (c: Client) => c as unknown as EventEmitter;
+
+function timeoutError(where: string, timeoutMs: number): MetronetError {
+  return new MetronetError('E_DEVICE_TIMEOUT', `${where} did not answer within ${timeoutMs} ms`);
+}
+
+/** Maps modbus-serial's error shapes onto the core catalogue, with a message a person can act on. */
+export function toDeviceError(err: unknown, where: string, timeoutMs: number, table: Table, start: number, length: number): MetronetError {
+  if (err instanceof MetronetError) return err;
+  const e = (err ?? {}) as { modbusCode?: number; name?: string; errno?: string; code?: string; message?: string };
+  const fc = table === 'holding' ? 3 : 4;
+  if (typeof e.modbusCode === 'number') {
+    const name = exceptionName(e.modbusCode);
+    return new MetronetError('E_MODBUS_EXCEPTION', `${where} answered exception ${e.modbusCode} ${name} to FC${fc} start ${start} length ${length}`, {
+      exception: e.modbusCode,
+      name,
+    });
+  }
+  if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') return timeoutError(where, timeoutMs);
+  return new MetronetError('E_DEVICE_UNREACHABLE', `${where}: ${reason(err)}`);
+}
+
+function reason(err: unknown): string {
+  const e = (err ?? {}) as { code?: string; errno?: string; message?: string };
+  return e.code ?? (typeof e.errno === 'string' ? e.errno : undefined) ?? e.message ?? String(err);
+}
+
+/** Destroys a client's socket and waits for it to close, so close() leaves no handle behind. */
+async function destroy(c: Client): Promise<void> {
+  // modbus-serial keeps the net.Socket at _port._client; destroy() alone returns before it closes.
+  const socket = (c as unknown as { _port?: { _client?: Socket } })._port?._client;
+  await new Promise<void>((resolve) => c.destroy(() => resolve()));
+  if (socket && !socket.closed) {
+    socket.destroy();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      socket.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,187 @@
+import { MetronetError, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
+import type { DeviceDecoder, ReadResult } from './decode.js';
+import { isDeviceAnswer, type DeviceDriver } from './drivers/modbus-tcp.js';
+import type { ReadRequest } from './plan.js';
+
+export interface BackoffOptions {
+  /** First retry delay after a device stops answering (default 1 s). */
+  initialMs: number;
+  /** Longest retry delay (default 60 s). */
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 60_000 };
+
+/**
+ * Delay before retry number `attempt` (1, 2, …): initialMs doubling up to maxMs, then ±20 %
+ * jitter so that the devices behind one converter, which fail together, do not retry in lockstep.
+ * Worked example, 1 s → 60 s: 1, 2, 4, 8, 16, 32, 60, 60 … s, each ×[0.8, 1.2), capped at 60 s.
+ */
+export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
+  const base = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  return Math.round(Math.min(opts.maxMs, base * (0.8 + 0.4 * random())));
+}
+
+export type DeviceState = 'ok' | 'failing' | 'backoff';
+
+export interface DeviceStats {
+  name: string;
+  instrument: string;
+  /** ok: last poll complete · failing: some requests fail, polling continues · backoff: device not answering, retrying. */
+  state: DeviceState;
+  lastError?: string;
+  /** When a request last succeeded, epoch ms. */
+  lastOk?: number;
+  polls: number;
+  /** Polls in which at least one request failed. */
+  failures: number;
+}
+
+export interface PollerOptions {
+  device: GatewayDevice;
+  requests: ReadRequest[];
+  decoder: DeviceDecoder;
+  driver: DeviceDriver;
+  onReadings(readings: Reading[]): void;
+  logger: Logger;
+  backoff?: BackoffOptions;
+}
+
+type Outcome = 'ok' | 'partial' | 'down';
+
+/**
+ * One device's independent poll loop. Requests run one after another on the device's own
+ * connection; a slow or dead device only ever delays itself. Polls start on a fixed cadence
+ * (every pollMs from the previous start, not from its end) so readings stay evenly spaced.
+ */
+export class DevicePoller {
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private state: DeviceState = 'ok';
+  private lastError: string | undefined;
+  private lastOk: number | undefined;
+  private polls = 0;
+  private failures = 0;
+  /** Consecutive polls in which the device did not answer at all; drives the backoff. */
+  private downStreak = 0;
+  private downSince = 0;
+  private readonly log: Logger;
+  private readonly backoff: BackoffOptions;
+
+  constructor(private readonly opts: PollerOptions) {
+    this.log = opts.logger.child({ device: opts.device.name, instrument: opts.device.instrument });
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  /** Stops polling, drops the connection (failing any request in flight) and waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.sleepTimer);
+    this.wake?.();
+    await this.opts.driver.close();
+    await this.loopDone;
+    await this.opts.driver.close(); // a request in flight may have reconnected meanwhile
+  }
+
+  stats(): DeviceStats {
+    const { name, instrument } = this.opts.device;
+    return {
+      name,
+      instrument,
+      state: this.state,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.lastOk !== undefined ? { lastOk: this.lastOk } : {}),
+      polls: this.polls,
+      failures: this.failures,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const started = Date.now();
+      let outcome: Outcome;
+      try {
+        outcome = await this.pollOnce();
+      } catch (err) {
+        // A bug in decoding must not end the loop: report it and treat the poll as failed.
+        this.log.error({ err }, 'device poll failed unexpectedly');
+        outcome = 'down';
+      }
+      if (this.stopped) break;
+      const wait = outcome === 'down' ? backoffDelay(this.downStreak, this.backoff) : Math.max(0, started + this.opts.device.pollMs - Date.now());
+      if (outcome === 'down') this.log.debug({ retryInMs: wait, attempt: this.downStreak }, 'device retry scheduled');
+      await this.sleep(wait);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+
+  private async pollOnce(): Promise<Outcome> {
+    this.polls++;
+    const results: ReadResult[] = [];
+    const errors: MetronetError[] = [];
+    for (const request of this.opts.requests) {
+      if (this.stopped) break;
+      try {
+        const registers = await this.opts.driver.read(request.table, request.start, request.length);
+        results.push({ request, registers, ts: Date.now() });
+      } catch (err) {
+        const e = err instanceof MetronetError ? err : new MetronetError('E_INTERNAL', String(err));
+        errors.push(e);
+        // The link is down: the remaining requests would only wait out the same timeout.
+        if (!isDeviceAnswer(e)) break;
+      }
+    }
+    if (this.stopped) return 'ok'; // errors caused by stop() itself are not device faults
+    if (results.length > 0) {
+      this.lastOk = results[results.length - 1]!.ts;
+      const { readings, invalid } = this.opts.decoder.decode(results);
+      if (invalid.length) this.log.warn({ points: invalid }, 'device returned non-numeric values (NaN/Infinity); those points are skipped');
+      if (readings.length) this.opts.onReadings(readings);
+    }
+    if (errors.length === 0) {
+      this.recovered();
+      return 'ok';
+    }
+    this.failures++;
+    const reason = errors.map((e) => e.message).join('; ');
+    const code = errors[0]!.code;
+    if (results.length > 0) {
+      // Some requests answer: keep the normal cadence; only the failed requests' points are lost.
+      if (this.state !== 'failing' || reason !== this.lastError) this.log.warn({ code, reason }, 'device request failed; its points are skipped');
+      this.recovered('failing');
+      this.lastError = reason;
+      return 'partial';
+    }
+    if (this.downStreak === 0) this.downSince = Date.now();
+    this.downStreak++;
+    this.state = 'backoff';
+    this.lastError = reason;
+    await this.opts.driver.close();
+    this.log.warn({ code, reason, attempt: this.downStreak }, 'device not answering; reconnecting with backoff');
+    return 'down';
+  }
+
+  /** Leaves backoff (logging the recovery) and enters `next`. */
+  private recovered(next: DeviceState = 'ok'): void {
+    if (this.state === 'backoff') {
+      this.log.info({ downMs: Date.now() - this.downSince, attempts: this.downStreak }, 'device answering again');
+    } else if (this.state === 'failing' && next === 'ok') {
+      this.log.info('device requests succeed again');
+    }
+    this.downStreak = 0;
+    this.state = next;
+    // lastError is kept after recovery: "what went wrong last" is what an operator asks for.
+  }
+}

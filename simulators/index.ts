@@ -1,0 +1,8 @@
+/**
+ * Device simulators: real Modbus TCP servers that serve a profile's register map with seeded
+ * noise, daily cycles, totalisers, drift and scriptable faults. `metronet simulate` and the
+ * tests need only `startSimulator`.
+ */
+export { startSimulator, type FaultConfig, type SimulatorHandle, type SimulatorOptions } from './simulator.js';
+export type { DriftConfig } from './values.js';
+export { mulberry32, gaussian } from './random.js';

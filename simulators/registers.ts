@@ -1,0 +1,80 @@
+import { encode, fromEngineering, registerCount, type NumericType, type Profile, type ProfilePoint, type WordOrder } from '../core/index.js';
+
+export type Table = 'holding' | 'input';
+
+/**
+ * Registers past the highest defined one that still read as 0. Real devices differ: some answer
+ * any address, most answer exception 2 (ILLEGAL DATA ADDRESS) past the end of their map. A small
+ * margin lets a client over-read a little, as gateways that coalesce requests sometimes do.
+ */
+export const MAP_MARGIN = 16;
+
+/** One point placed on the wire: where its registers are and how a value becomes them. */
+export interface MappedPoint {
+  point: ProfilePoint;
+  table: Table;
+  /** Wire (0-based PDU) address of the first register. */
+  address: number;
+  count: number;
+  /** Registers for an engineering value: raw = (value − offset) / scale, then encoded. */
+  toRegisters(value: number): number[];
+  /** Registers for a raw register value (status codes are forced raw, without scale). */
+  rawToRegisters(raw: number): number[];
+}
+
+export interface RegisterMap {
+  points: MappedPoint[];
+  byName: Map<string, MappedPoint>;
+  /** Per table, one past the last wire address that answers; absent when the table has no point. */
+  end: Partial<Record<Table, number>>;
+}
+
+/**
+ * Places every point of a profile on the wire. A profile with addressBase 1 numbers registers
+ * from 1 as its manual does, while the Modbus PDU counts from 0 (Modbus Application Protocol
+ * V1.1b3 §4.4): register 40001 / address 1 in the manual is wire address 0.
+ */
+export function mapRegisters(profile: Profile): RegisterMap {
+  const base = profile.modbus.addressBase ?? 0;
+  const deviceOrder = profile.modbus.wordOrder ?? 'ABCD';
+  const points = profile.points.map((point): MappedPoint => {
+    const order: WordOrder = point.wordOrder ?? deviceOrder;
+    const scale = point.scale ?? 1;
+    const offset = point.offset ?? 0;
+    const rawToRegisters = (raw: number) => encode(Number.isFinite(raw) ? raw : 0, point.type as NumericType, order);
+    return {
+      point,
+      table: point.table ?? 'holding',
+      address: point.address - base,
+      count: registerCount(point.type),
+      toRegisters: (value) => rawToRegisters(fromEngineering(value, scale, offset)),
+      rawToRegisters,
+    };
+  });
+  const end: Partial<Record<Table, number>> = {};
+  for (const p of points) end[p.table] = Math.max(end[p.table] ?? 0, p.address + p.count + MAP_MARGIN);
+  return { points, byName: new Map(points.map((p) => [p.point.name, p])), end };
+}
+
+/** Is every register of [start, start + length) inside the table's answering range? */
+export function inRange(map: RegisterMap, table: Table, start: number, length: number): boolean {
+  const end = map.end[table];
+  return end !== undefined && start >= 0 && length >= 1 && start + length <= end;
+}
+
+/**
+ * Fills the registers [start, start + length) of a table. Only points overlapping the range are
+ * evaluated, so a request costs (and draws noise for) what it reads; uncovered registers are 0.
+ */
+export function readRegisters(map: RegisterMap, table: Table, start: number, length: number, registersOf: (p: MappedPoint) => number[]): number[] {
+  const out = new Array<number>(length).fill(0);
+  for (const p of map.points) {
+    if (p.table !== table || p.address + p.count <= start || p.address >= start + length) continue;
+    const regs = registersOf(p);
+    for (let i = 0; i < p.count; i++) {
+      const at = p.address + i - start;
+      if (at >= 0 && at < length) out[at] = regs[i]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { start as startBroker } from '../../broker/index.js';
+import { ReadingsBatch, loadProfiles, topics } from '../../core/index.js';
+import { start as startGateway, type GatewayOptions } from '../../gateway/index.js';
+import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
+import { activeResources, expectNoLeaks, sleep, waitFor } from '../simulators/support.js';
+
+const profiles = loadProfiles();
+
+/** A loopback port nobody listens on (bound, then released). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('gateway while the broker is away', () => {
+  let sim: SimulatorHandle;
+  let stateDir: string;
+  let before: Map<string, number>;
+
+  beforeEach(async () => {
+    before = activeResources();
+    sim = await startSimulator({ profile: profiles.get('air-station-tcp')!, seed: 9 });
+    stateDir = await mkdtemp(join(tmpdir(), 'metronet-gw-'));
+  });
+
+  afterEach(async () => {
+    await sim.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const config = (url: string, extra: Partial<GatewayOptions> = {}): GatewayOptions => ({
+    id: 'gw-outage',
+    org: 'org-test',
+    mqtt: { url },
+    publishMs: 50,
+    maxBatch: 1000,
+    devices: [
+      {
+        name: 'station',
+        instrument: 'AQ-9',
+        profile: 'air-station-tcp',
+        transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 300 },
+        pollMs: 50,
+      },
+    ],
+    profiles,
+    stateDir,
+    ...extra,
+  });
+
+  it('keeps a bounded buffer, counts what it drops, says why, and closes promptly', async () => {
+    const lines: Array<{ msg: string; level: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const gw = await startGateway(config(`mqtt://127.0.0.1:${await freePort()}`, { maxBuffer: 30, logger }));
+    await waitFor(() => gw.stats().dropped > 0, 3000, 'dropped readings');
+    expect(gw.stats()).toMatchObject({ buffered: 30, published: 0, batches: 0, connected: false });
+    expect(lines.some((l) => l.level === 40 && l.msg.startsWith('MQTT broker not reachable'))).toBe(true);
+    const t0 = Date.now();
+    await gw.close();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await sim.close();
+    await expectNoLeaks(before);
+  });
+
+  it('delivers the readings buffered during the outage once the broker is there', async () => {
+    const port = await freePort();
+    const gw = await startGateway(config(`mqtt://127.0.0.1:${port}`));
+    await waitFor(() => gw.stats().buffered >= 16, 3000, 'buffered readings');
+    const brokerUp = Date.now();
+    const broker = await startBroker({ host: '127.0.0.1', port });
+    const sub = await connectAsync(broker.url, { clientId: 'outage-sub', reconnectPeriod: 0 });
+    const batches: ReadingsBatch[] = [];
+    sub.on('message', (_t, payload) => batches.push(JSON.parse(payload.toString()) as ReadingsBatch));
+    await sub.subscribeAsync(topics.readings('org-test', 'gw-outage'), { qos: 1 });
+    // mqtt.js retries every second; then the backlog goes out in order.
+    await waitFor(() => batches.some((b) => b.readings.some((r) => r.ts > brokerUp + 100)), 4000, 'live readings after the outage');
+    await sleep(100);
+    const readings = batches.flatMap((b) => b.readings);
+    expect(readings.filter((r) => r.ts < brokerUp).length).toBeGreaterThanOrEqual(16);
+    expect(readings.map((r) => r.ts)).toEqual([...readings.map((r) => r.ts)].sort((a, b) => a - b));
+    expect(batches.map((b) => b.seq)).toEqual(batches.map((_, i) => i)); // first batches ever in this state dir
+    expect(gw.stats().dropped).toBe(0);
+    await gw.close();
+    await sub.endAsync();
+    await broker.close();
+    await sim.close();
+    await expectNoLeaks(before);
+  });
+});
