@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compile } from './validate.js';
-import { Id, StringEnum } from './ids.js';
+import { Id, StringEnum, isId } from './ids.js';
 import { isUnit } from './units.js';
 import { preview, type Issue } from './errors.js';
 
@@ -101,11 +101,19 @@ const Envelope = Type.Object(
 );
 const validateEnvelope = compile(Envelope);
 
+/** An issue about one reading of a batch: its position, and the instrument it names when readable. */
+export interface ReadingIssue extends Issue {
+  index?: number;
+  instrument?: string;
+}
+
 export interface ParsedReadings {
   /** Envelope fields, present when the envelope itself was valid. */
   batch?: { gateway: string; seq: number; count: number };
   accepted: Reading[];
-  rejects: Issue[];
+  /** Position in the batch of each accepted reading (same order), so later checks can name `readings[i]`. */
+  acceptedIndex?: number[];
+  rejects: ReadingIssue[];
 }
 
 export interface ParseOptions {
@@ -147,26 +155,35 @@ export function parseReadingsMessage(payload: Buffer | string, opts: ParseOption
   }
   const batch = { gateway: json.gateway, seq: json.seq, count: json.readings.length };
   const accepted: Reading[] = [];
-  const rejects: Issue[] = [];
+  const acceptedIndex: number[] = [];
+  const rejects: ReadingIssue[] = [];
   const latest = opts.now + (opts.maxFutureMs ?? LIMITS.maxFutureMs);
   json.readings.forEach((r, i) => {
     const base = `readings[${i}]`;
     if (!validateReading(r)) {
-      rejects.push(...validateReading.issues(r, base));
+      const instrument = namedInstrument(r);
+      rejects.push(...validateReading.issues(r, base).map((issue) => ({ ...issue, index: i, ...(instrument ? { instrument } : {}) })));
       return;
     }
     if (!isUnit(r.unit)) {
-      rejects.push({ code: 'E_UNKNOWN_UNIT', field: `${base}.unit`, rule: 'ucum', value: r.unit, message: `${base}.unit "${r.unit}" is not a known unit code` });
+      rejects.push({ code: 'E_UNKNOWN_UNIT', field: `${base}.unit`, rule: 'ucum', value: r.unit, index: i, instrument: r.instrument, message: `${base}.unit "${r.unit}" is not a known unit code` });
     } else if (r.ts > latest) {
       rejects.push({
-        code: 'E_TS_IN_FUTURE', field: `${base}.ts`, rule: 'maxFuture', value: r.ts,
+        code: 'E_TS_IN_FUTURE', field: `${base}.ts`, rule: 'maxFuture', value: r.ts, index: i, instrument: r.instrument,
         message: `${base}.ts is ${Math.round((r.ts - opts.now) / 1000)} s ahead of the server clock; at most ${Math.round((latest - opts.now) / 1000)} s is allowed`,
       });
     } else {
       accepted.push(r);
+      acceptedIndex.push(i);
     }
   });
-  return { batch, accepted, rejects };
+  return { batch, accepted, acceptedIndex, rejects };
+}
+
+/** The instrument id a schema-invalid reading names, when it names a valid one (to file the reject under it). */
+function namedInstrument(r: unknown): string | undefined {
+  const id = r !== null && typeof r === 'object' ? (r as { instrument?: unknown }).instrument : undefined;
+  return isId(id) ? id : undefined;
 }
 
 function reject(issue: Issue): ParsedReadings {

@@ -85,19 +85,29 @@ export interface Registry {
   upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument;
   getInstrument(id: string): Instrument | undefined;
   listInstruments(filter?: InstrumentFilter): { items: Instrument[]; total: number };
-  /** The instrument, created as `unregistered` for `org` when unknown. */
-  ensureInstrument(org: string, id: string, gateway: string | null, now: number): Instrument;
+  /**
+   * The instrument, created as `unregistered` for `org` when unknown. An instrument of another
+   * organisation is returned unchanged (never moved); the caller checks `org`. For an instrument
+   * of `org`, a different non-null gateway or profile is recorded (it was re-wired).
+   */
+  ensureInstrument(org: string, id: string, gateway: string | null, now: number, profile?: string | null): Instrument;
 
   /** Channels of one instrument (several with `instrumentIds`), with their latest value. */
   listChannels(instrument: string): Channel[];
+  /** Channels of many instruments in one query; every requested id has an entry (maybe empty). */
   listChannelsOf(instruments: string[]): Map<string, Channel[]>;
   getChannel(instrument: string, channel: string): Channel | undefined;
   /** Declares a channel with its unit; a channel's unit, once set, does not change here. */
   ensureChannel(instrument: string, channel: string, unit: string): Channel;
-  /** Moves each channel's latest value forward (never backward) and the instruments' lastSeen. */
+  /**
+   * Moves each channel's latest value forward (never backward) and the instruments' lastSeen, in
+   * one transaction. Channels must exist (ensureChannel); readings of unknown channels are skipped.
+   */
   updateLatest(readings: Reading[]): void;
 
+  /** Keeps the newest 10 000 (configurable), pruning older ones in the same transaction. */
   recordRejects(rejects: RejectRecord[]): void;
+  /** Newest first; default limit 100. */
   listRejects(filter?: { org?: string; gateway?: string; limit?: number }): RejectRecord[];
 
   close(): void;
@@ -108,6 +118,10 @@ export interface StoredReading extends Reading {
   org: string;
 }
 
+/**
+ * A readings query. Series come one per channel that has points in range (channels without
+ * points are left out), points in ascending ts.
+ */
 export interface ReadingsQuery {
   instrument: string;
   channel?: string;
@@ -115,9 +129,14 @@ export interface ReadingsQuery {
   from: number;
   /** Exclusive, epoch ms. */
   to: number;
-  /** Bucket width in ms; when set, points are per-bucket mean with min, max and count. */
+  /**
+   * Bucket width in ms; when set, points are per-bucket mean with min, max and count. Buckets
+   * are aligned on `from` (bucket k covers [from + k·every, from + (k+1)·every), its ts is its
+   * start), so a caller picks calendar alignment by its `from` (e.g. local midnight for days).
+   * Empty buckets are left out.
+   */
   every?: number;
-  /** Most points per channel (raw queries); newest are dropped beyond it. */
+  /** Most points per channel (raw queries); newest are dropped beyond it. No limit when unset. */
   limit?: number;
 }
 

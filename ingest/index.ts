@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseTopic, preview, silentLogger, subscriptions, type IngestConfig, type Logger, type MqttConnection, type Service } from '../core/index.js';
+import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
+import { judge, type Verdict } from './handlers.js';
+import { Lookups, type LookupOptions } from './lookups.js';
+import { Counters, type IngestStats } from './stats.js';
+import { subscribe, type Intake } from './subscriber.js';
+import { BatchWriter } from './writer.js';
+
+export type { IngestStats } from './stats.js';
+
+/**
+ * Ingest: MQTT readings and gateway statuses in, validated, into the stores; a message is
+ * acknowledged only once what it brought (readings and reasons for rejects) is committed.
+ *
+ * A message that makes a handler throw:
+ * - if the registry is unavailable (locked, full, I/O error), that is not the message's fault:
+ *   it is judged again after a backoff, unacknowledged meanwhile;
+ * - otherwise it is a bug, and judging it again gives the same throw. It is recorded as one
+ *   E_INTERNAL reject (visible in the API with the error), none of its readings are stored (a
+ *   half-judged message cannot be trusted), and it is acknowledged once that record is
+ *   committed. Not acknowledging it would not bring it back (MQTT 3.1.1 redelivers only on
+ *   reconnect) but would hold one slot of the broker's in-flight window for good; a handful of
+ *   such messages would stall ingest entirely. The reject record is how it is not lost silently.
+ */
+export interface IngestOptions {
+  mqtt: MqttConnection;
+  ingest: IngestConfig;
+  registry: Registry;
+  readings: ReadingsStore;
+  logger?: Logger;
+  now?: () => number;
+  /** Longest close() waits for pending writes before leaving them unacknowledged. Default 10 000 ms. */
+  closeTimeoutMs?: number;
+  /** Backoff of store retries: doubles from minMs up to maxMs. Default 100 ms → 5 s. */
+  retry?: { minMs: number; maxMs: number };
+  lookups?: LookupOptions;
+}
+
+export interface IngestHandle extends Service {
+  stats(): IngestStats;
+  /** Rejects since start, newest first (default 100, at most the last 1 000 kept in memory). */
+  recentRejects(limit?: number): RejectRecord[];
+}
+
+/** Pending readings beyond which intake pauses, in batches: enough to keep the store busy, bounded memory. */
+const MAX_PENDING_BATCHES = 10;
+
+export async function start(opts: IngestOptions): Promise<IngestHandle> {
+  const log = (opts.logger ?? silentLogger).child({ svc: 'ingest' });
+  const clock = opts.now ?? Date.now;
+  const { registry } = opts;
+  const cfg = opts.ingest;
+  const retry = opts.retry ?? { minMs: 100, maxMs: 5000 };
+  const counters = new Counters(log);
+  const lookups = new Lookups(registry, opts.lookups);
+  const writer = new BatchWriter({
+    readings: opts.readings,
+    registry,
+    batchSize: cfg.batchSize,
+    flushMs: cfg.flushMs,
+    maxPending: MAX_PENDING_BATCHES * cfg.batchSize,
+    retry,
+    log,
+    onCommitted: (n) => (counters.stored += n),
+    onStoreError: () => counters.storeErrors++,
+  });
+  const stopIntake = new AbortController();
+
+  const judgeWithRetry = async (topic: string, payload: Buffer): Promise<Verdict> => {
+    for (let attempt = 0; ; attempt++) {
+      const now = clock();
+      try {
+        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs }, topic, payload);
+      } catch (err) {
+        if (!isTransientStoreError(err)) return internalError(err as Error, topic, now);
+        counters.storeErrors++;
+        const delay = Math.min(retry.maxMs, retry.minMs * 2 ** attempt);
+        log.error({ err: (err as Error).message, topic, attempt: attempt + 1, retryInMs: delay }, 'registry unavailable while judging a message; not acknowledged, retrying');
+        await sleep(delay, undefined, { signal: stopIntake.signal }); // rejects at close: the message stays unacknowledged
+      }
+    }
+  };
+
+  const internalError = (err: Error, topic: string, now: number): Verdict => {
+    const t = parseTopic(topic);
+    log.error({ err, topic }, 'ingest failed on a message; recorded as E_INTERNAL and acknowledged');
+    const reject: RejectRecord = {
+      ts: now,
+      org: t && 'org' in t ? t.org : null,
+      gateway: t && 'gateway' in t ? t.gateway : null,
+      instrument: null,
+      code: 'E_INTERNAL',
+      field: '(payload)',
+      rule: 'handler',
+      value: preview(err.message, 120),
+      message: `ingest failed on this message and stored none of it (${err.message}); it was acknowledged so that it cannot block the broker, see the ingest log`,
+    };
+    return { readings: [], rejects: [reject], readingsIn: 0 };
+  };
+
+  let pausedLogged = false;
+  const intake: Intake = {
+    async accept(topic, payload) {
+      counters.received++;
+      const verdict = await judgeWithRetry(topic, payload);
+      counters.readingsIn += verdict.readingsIn;
+      counters.noteRejects(verdict.rejects, verdict.seq);
+      return { committed: writer.submit(verdict.readings, verdict.rejects) };
+    },
+    room() {
+      const room = writer.room();
+      if (!room) {
+        pausedLogged = false;
+        return undefined;
+      }
+      counters.paused++;
+      if (!pausedLogged) log.warn({ pending: writer.pending, bound: MAX_PENDING_BATCHES * cfg.batchSize }, 'store is behind; intake paused, the broker holds further messages');
+      pausedLogged = true;
+      return room;
+    },
+  };
+
+  const subscriber = await subscribe({
+    mqtt: opts.mqtt,
+    clientId: cfg.clientId,
+    topics: [subscriptions.allReadings, subscriptions.allStatus],
+    intake,
+    log,
+    onAck: () => counters.acked++,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    stats: () => counters.snapshot(writer.pending),
+    recentRejects: (limit) => counters.recentRejects(limit),
+    close() {
+      closing ??= (async () => {
+        subscriber.stop();
+        stopIntake.abort();
+        const abandoned = await writer.close(opts.closeTimeoutMs ?? 10_000);
+        if (abandoned > 0) log.warn({ messages: abandoned }, 'closed before these messages were stored; left unacknowledged, the broker delivers them again to the next session');
+        await new Promise((resolve) => setImmediate(resolve)); // the last PUBACKs leave before DISCONNECT
+        await subscriber.end();
+        log.info(counters.snapshot(writer.pending), 'ingest closed');
+      })();
+      return closing;
+    },
+  };
+}

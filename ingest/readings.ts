@@ -1,0 +1,47 @@
+import { parseReadingsMessage, type Issue } from '../core/index.js';
+import type { RejectRecord, StoredReading } from '../store/index.js';
+import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
+
+/**
+ * `metronet/v1/{org}/{gateway}/readings`. Payload checks that need no registry (JSON, envelope,
+ * schema, unit code, clock, gateway named in the topic) are core's `parseReadingsMessage`; the
+ * registry checks are here:
+ *
+ * - Tenant isolation: a gateway writes only instruments of its own organisation (the topic's).
+ *   An unknown instrument is created `unregistered` for that organisation; one owned by another
+ *   organisation is refused, E_FOREIGN_INSTRUMENT, and never moved.
+ * - A channel's unit is fixed at its first sight or by registration; a reading in another unit
+ *   is refused, E_UNIT_MISMATCH, rather than stored beside values it cannot be compared with.
+ */
+export function handleReadings(ctx: HandlerContext, topic: GatewayTopic, payload: Buffer): Verdict {
+  const { now } = ctx;
+  const parsed = parseReadingsMessage(payload, { now, maxFutureMs: ctx.maxFutureMs, gateway: topic.gateway });
+  const base = { ts: now, org: topic.org, gateway: topic.gateway };
+  const rejects: RejectRecord[] = parsed.rejects.map(({ index: _index, instrument, ...issue }) => ({ ...issue, ...base, instrument: instrument ?? null }));
+  const readings: StoredReading[] = [];
+  if (parsed.accepted.length > 0) ctx.lookups.gateway(topic.org, topic.gateway, now);
+
+  parsed.accepted.forEach((r, k) => {
+    const at = `readings[${parsed.acceptedIndex?.[k] ?? k}]`;
+    const refuse = (issue: Issue) => rejects.push({ ...issue, ...base, instrument: r.instrument });
+    const owner = ctx.lookups.instrument(topic.org, r.instrument, topic.gateway, now);
+    if (owner.org !== topic.org) {
+      refuse({
+        code: 'E_FOREIGN_INSTRUMENT', field: `${at}.instrument`, rule: 'tenant', value: r.instrument,
+        message: `${at}.instrument "${r.instrument}" belongs to another organisation; gateway "${topic.gateway}" of "${topic.org}" may write only its own organisation's instruments`,
+      });
+      return;
+    }
+    const unit = ctx.lookups.unit(r.instrument, r.channel, r.unit, now);
+    if (unit !== r.unit) {
+      refuse({
+        code: 'E_UNIT_MISMATCH', field: `${at}.unit`, rule: 'channelUnit', value: r.unit,
+        message: `${at}.unit of ${r.instrument}/${r.channel}: expected "${unit}" (the channel's unit), got "${r.unit}"`,
+      });
+      return;
+    }
+    readings.push({ ...r, org: topic.org });
+  });
+
+  return { readings, rejects, readingsIn: parsed.batch?.count ?? 0, seq: parsed.batch?.seq };
+}

@@ -1,0 +1,54 @@
+import { LIMITS, preview, validateGatewayStatus, type GatewayStatus, type Issue } from '../core/index.js';
+import type { RejectRecord } from '../store/index.js';
+import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
+
+/**
+ * `metronet/v1/{org}/{gateway}/status` (retained; also the gateway's last will). Records the
+ * gateway's state, creating the gateway for the topic's organisation when unknown, and makes the
+ * instruments it announces known (`unregistered`) to that organisation.
+ */
+export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: Buffer): Verdict {
+  const { now, registry } = ctx;
+  const base = { ts: now, org: topic.org, gateway: topic.gateway };
+  const verdict = (issues: Issue[], instrument?: string): Verdict => ({
+    readings: [],
+    rejects: issues.map((i): RejectRecord => ({ ...i, ...base, instrument: instrument ?? null })),
+    readingsIn: 0,
+  });
+
+  // An empty payload is how a retained status is deleted [MQTT-3.3.1-10]: nothing to record.
+  if (payload.length === 0) return verdict([]);
+  if (payload.length > LIMITS.maxMessageBytes) {
+    return verdict([{ code: 'E_PAYLOAD_TOO_LARGE', field: '(payload)', rule: 'maxBytes', value: payload.length, message: `status is ${payload.length} bytes; the limit is ${LIMITS.maxMessageBytes}` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString());
+  } catch (err) {
+    return verdict([{ code: 'E_MALFORMED_JSON', field: '(payload)', rule: 'json', value: preview(payload.toString(), 40), message: `status is not valid JSON: ${(err as Error).message}` }]);
+  }
+  if (!validateGatewayStatus(json)) return verdict(validateGatewayStatus.issues(json));
+  const status: GatewayStatus = json;
+  if (status.gateway !== topic.gateway) {
+    return verdict([{ code: 'E_GATEWAY_MISMATCH', field: 'gateway', rule: 'topic', value: status.gateway, message: `gateway "${status.gateway}" differs from the topic gateway "${topic.gateway}"` }]);
+  }
+  const known = registry.getGateway(topic.gateway);
+  if (known && known.org !== topic.org) {
+    return verdict([{ code: 'E_FORBIDDEN', field: 'gateway', rule: 'tenant', value: topic.gateway, message: `gateway "${topic.gateway}" belongs to organisation "${known.org}", not "${topic.org}"` }]);
+  }
+  if (!known) registry.upsertGateway({ id: topic.gateway, org: topic.org });
+  // A gateway clock running ahead must not put lastSeen in the future.
+  registry.setGatewayState(topic.gateway, status.state, Math.min(status.ts, now), status.version);
+
+  const out = verdict([]);
+  status.instruments?.forEach(({ instrument, profile }, i) => {
+    const owner = ctx.lookups.instrument(topic.org, instrument, topic.gateway, now, profile);
+    if (owner.org !== topic.org) {
+      out.rejects.push({
+        ...base, instrument, code: 'E_FOREIGN_INSTRUMENT', field: `instruments[${i}].instrument`, rule: 'tenant', value: instrument,
+        message: `instruments[${i}].instrument "${instrument}" belongs to another organisation; gateway "${topic.gateway}" of "${topic.org}" cannot announce it`,
+      });
+    }
+  });
+  return out;
+}

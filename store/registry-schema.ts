@@ -1,0 +1,170 @@
+import type { ErrorCode, InstrumentKind, ReadingStatus } from '../core/index.js';
+import type { Migration } from './sqlite.js';
+import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
+
+/**
+ * Registry schema, as ordered migrations. Append new steps; never edit a released one.
+ *
+ * - Organisation ids in `gateways.org` and `instruments.org` carry no foreign key: they come from
+ *   authenticated MQTT topics, and ingest must keep what the network reports (an instrument seen
+ *   under an organisation not yet entered in the registry) rather than lose readings over it.
+ * - `channels` belong to their instrument (cascade), which is also why instruments are updated
+ *   with ON CONFLICT … DO UPDATE and never INSERT OR REPLACE (a replace deletes the row first and
+ *   the cascade would take its channels with it).
+ * - `rejects.id` is the rowid: new rows take max(id)+1 and pruning deletes only the oldest, so
+ *   ids stay consecutive and "keep the newest N" is one range delete on the primary key.
+ */
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'orgs, gateways, instruments, channels, rejects',
+    sql: `
+      CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('enterprise', 'lab', 'authority')),
+        district TEXT
+      ) STRICT;
+
+      CREATE TABLE gateways (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        name TEXT,
+        state TEXT NOT NULL DEFAULT 'unknown' CHECK (state IN ('online', 'offline', 'unknown')),
+        last_seen INTEGER,
+        version TEXT
+      ) STRICT;
+      CREATE INDEX gateways_org ON gateways (org, id);
+
+      CREATE TABLE instruments (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        registration TEXT NOT NULL CHECK (registration IN ('registered', 'unregistered')),
+        kind TEXT,
+        name TEXT,
+        serial TEXT,
+        gateway TEXT,
+        profile TEXT,
+        site TEXT,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER
+      ) STRICT;
+      CREATE INDEX instruments_org ON instruments (org, id);
+
+      CREATE TABLE channels (
+        instrument TEXT NOT NULL REFERENCES instruments (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        last_ts INTEGER,
+        last_value REAL,
+        last_status TEXT,
+        PRIMARY KEY (instrument, channel)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE rejects (
+        id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        org TEXT,
+        gateway TEXT,
+        instrument TEXT,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        field TEXT,
+        rule TEXT,
+        value TEXT
+      ) STRICT;
+      CREATE INDEX rejects_org ON rejects (org, id);
+      CREATE INDEX rejects_gateway ON rejects (gateway, id);
+    `,
+  },
+];
+
+export interface OrgRow {
+  id: string;
+  name: string;
+  kind: string;
+  district: string | null;
+}
+
+export interface GatewayRow {
+  id: string;
+  org: string;
+  name: string | null;
+  state: string;
+  last_seen: number | null;
+  version: string | null;
+}
+
+export interface InstrumentRow {
+  id: string;
+  org: string;
+  registration: string;
+  kind: string | null;
+  name: string | null;
+  serial: string | null;
+  gateway: string | null;
+  profile: string | null;
+  site: string | null;
+  created_at: number;
+  last_seen: number | null;
+}
+
+export interface ChannelRow {
+  instrument: string;
+  channel: string;
+  unit: string;
+  last_ts: number | null;
+  last_value: number | null;
+  last_status: string | null;
+}
+
+export interface RejectRow {
+  id: number;
+  ts: number;
+  org: string | null;
+  gateway: string | null;
+  instrument: string | null;
+  code: string;
+  message: string;
+  field: string | null;
+  rule: string | null;
+  value: string | null;
+}
+
+// Rows to records: snake_case columns, JSON-encoded reject values.
+
+export function toOrg(r: OrgRow): Org {
+  return { id: r.id, name: r.name, kind: r.kind as OrgKind, district: r.district };
+}
+
+export function toGateway(r: GatewayRow): GatewayRecord {
+  return { id: r.id, org: r.org, name: r.name, state: r.state as GatewayState, lastSeen: r.last_seen, version: r.version };
+}
+
+export function toInstrument(r: InstrumentRow): Instrument {
+  return {
+    id: r.id,
+    org: r.org,
+    registration: r.registration as Registration,
+    kind: r.kind as InstrumentKind | null,
+    name: r.name,
+    serial: r.serial,
+    gateway: r.gateway,
+    profile: r.profile,
+    site: r.site,
+    createdAt: r.created_at,
+    lastSeen: r.last_seen,
+  };
+}
+
+export function toChannel(r: ChannelRow): Channel {
+  return { instrument: r.instrument, channel: r.channel, unit: r.unit, lastTs: r.last_ts, lastValue: r.last_value, lastStatus: r.last_status as ReadingStatus | null };
+}
+
+export function toReject(r: RejectRow): RejectRecord {
+  const out: RejectRecord = { ts: r.ts, org: r.org, gateway: r.gateway, instrument: r.instrument, code: r.code as ErrorCode, message: r.message };
+  if (r.field !== null) out.field = r.field;
+  if (r.rule !== null) out.rule = r.rule;
+  if (r.value !== null) out.value = JSON.parse(r.value) as unknown;
+  return out;
+}

@@ -1,0 +1,290 @@
+import { preview, type Reading } from '../core/index.js';
+import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
+import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
+import type { Channel, GatewayRecord, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
+
+export interface RegistryOptions extends SqliteOptions {
+  /** Rejects kept; older ones are pruned as new ones arrive. Default 10 000. */
+  maxRejects?: number;
+}
+
+/**
+ * The registry on SQLite. Statements are prepared once; the filtered lists prepare one statement
+ * per filter shape (which filters are set), on first use, so each shape keeps its own plan and
+ * uses the index that fits it.
+ *
+ * Upserts take `undefined` as "keep what is stored" and `null` as "clear it", so a caller that
+ * knows only some facts (a seed script naming a gateway, ingest learning a profile) does not
+ * erase the others.
+ */
+export function openRegistry(file: string, opts: RegistryOptions = {}): Registry {
+  const db = openSqlite(file, REGISTRY_MIGRATIONS, opts);
+  return new SqliteRegistry(db, opts.maxRejects ?? 10_000);
+}
+
+const REJECT_TEXT_MAX = 500;
+
+class SqliteRegistry implements Registry {
+  private readonly s: ReturnType<typeof prepare>;
+  private readonly instrumentLists = new Map<string, { items: ReturnType<Db['prepare']>; count: ReturnType<Db['prepare']> }>();
+  private readonly rejectLists = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly writeLatest: (readings: Reading[]) => void;
+  private readonly writeRejects: (rejects: RejectRecord[]) => void;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxRejects: number,
+  ) {
+    this.s = prepare(db);
+
+    this.writeLatest = db.transaction((readings: Reading[]) => {
+      // Reduce to the newest reading per channel and per instrument first: a batch of 5 000
+      // readings of 20 channels becomes 20 + n updates. Strict `>` keeps the first of equal ts,
+      // matching the readings store, which keeps the first copy of a (instrument, channel, ts).
+      const channels = new Map<string, Reading>();
+      const instruments = new Map<string, number>();
+      for (const r of readings) {
+        const key = `${r.instrument}\u0000${r.channel}`;
+        const cur = channels.get(key);
+        if (!cur || r.ts > cur.ts) channels.set(key, r);
+        if (r.ts > (instruments.get(r.instrument) ?? -Infinity)) instruments.set(r.instrument, r.ts);
+      }
+      for (const r of channels.values()) this.s.moveChannel.run({ instrument: r.instrument, channel: r.channel, ts: r.ts, value: r.value, status: r.status });
+      for (const [id, ts] of instruments) this.s.moveInstrument.run({ id, ts });
+    });
+
+    this.writeRejects = db.transaction((rejects: RejectRecord[]) => {
+      for (const r of rejects) {
+        this.s.insertReject.run({
+          ts: r.ts,
+          org: r.org ?? null,
+          gateway: r.gateway ?? null,
+          instrument: r.instrument ?? null,
+          code: r.code,
+          message: r.message.slice(0, REJECT_TEXT_MAX),
+          field: r.field?.slice(0, REJECT_TEXT_MAX) ?? null,
+          rule: r.rule ?? null,
+          value: r.value === undefined ? null : JSON.stringify(preview(r.value, 200)),
+        });
+      }
+      this.s.pruneRejects.run(this.maxRejects);
+    });
+  }
+
+  upsertOrg(org: Org): void {
+    this.db.transaction(() => {
+      const cur = this.getOrg(org.id);
+      this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
+    })();
+  }
+
+  getOrg(id: string): Org | undefined {
+    const row = this.s.getOrg.get(id) as OrgRow | undefined;
+    return row && toOrg(row);
+  }
+
+  listOrgs(): Org[] {
+    return (this.s.listOrgs.all() as OrgRow[]).map(toOrg);
+  }
+
+  upsertGateway(gw: Omit<GatewayRecord, 'state'> & { state?: GatewayState }): void {
+    this.db.transaction(() => {
+      const cur = this.getGateway(gw.id);
+      this.s.upsertGateway.run({
+        id: gw.id,
+        org: gw.org,
+        name: keep(gw.name, cur?.name),
+        state: gw.state ?? cur?.state ?? 'unknown',
+        lastSeen: keep(gw.lastSeen, cur?.lastSeen),
+        version: keep(gw.version, cur?.version),
+      });
+    })();
+  }
+
+  getGateway(id: string): GatewayRecord | undefined {
+    const row = this.s.getGateway.get(id) as GatewayRow | undefined;
+    return row && toGateway(row);
+  }
+
+  listGateways(org?: string): GatewayRecord[] {
+    const rows = (org === undefined ? this.s.listGateways.all() : this.s.listGatewaysOfOrg.all(org)) as GatewayRow[];
+    return rows.map(toGateway);
+  }
+
+  setGatewayState(id: string, state: GatewayState, ts: number, version?: string): void {
+    this.s.setGatewayState.run({ id, state, ts, version: version ?? null });
+  }
+
+  upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument {
+    return this.db.transaction(() => {
+      const cur = this.getInstrument(inst.id);
+      this.s.upsertInstrument.run({
+        id: inst.id,
+        org: inst.org,
+        registration: inst.registration,
+        kind: keep(inst.kind, cur?.kind),
+        name: keep(inst.name, cur?.name),
+        serial: keep(inst.serial, cur?.serial),
+        gateway: keep(inst.gateway, cur?.gateway),
+        profile: keep(inst.profile, cur?.profile),
+        site: keep(inst.site, cur?.site),
+        createdAt: inst.createdAt ?? Date.now(),
+      });
+      return this.getInstrument(inst.id) as Instrument;
+    })();
+  }
+
+  getInstrument(id: string): Instrument | undefined {
+    const row = this.s.getInstrument.get(id) as InstrumentRow | undefined;
+    return row && toInstrument(row);
+  }
+
+  listInstruments(filter: InstrumentFilter = {}): { items: Instrument[]; total: number } {
+    const params = {
+      org: filter.org,
+      kind: filter.kind,
+      registration: filter.registration,
+      q: filter.q === undefined || filter.q === '' ? undefined : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+    };
+    const where: string[] = [];
+    if (params.org !== undefined) where.push('org = @org');
+    if (params.kind !== undefined) where.push('kind = @kind');
+    if (params.registration !== undefined) where.push('registration = @registration');
+    if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `${c} LIKE @q ESCAPE '\\'`).join(' OR ')})`);
+    const shape = where.join(' AND ');
+    let stmts = this.instrumentLists.get(shape);
+    if (!stmts) {
+      const clause = shape ? `WHERE ${shape}` : '';
+      stmts = {
+        items: this.db.prepare(`SELECT * FROM instruments ${clause} ORDER BY id LIMIT @limit OFFSET @offset`),
+        count: this.db.prepare(`SELECT count(*) AS n FROM instruments ${clause}`),
+      };
+      this.instrumentLists.set(shape, stmts);
+    }
+    const bound = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+    const limit = Math.max(0, Math.floor(filter.limit ?? 100));
+    const offset = Math.max(0, Math.floor(filter.offset ?? 0));
+    const items = (stmts.items.all({ ...bound, limit, offset }) as InstrumentRow[]).map(toInstrument);
+    const total = (stmts.count.get(bound) as { n: number }).n;
+    return { items, total };
+  }
+
+  ensureInstrument(org: string, id: string, gateway: string | null, now: number, profile?: string | null): Instrument {
+    const created = this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes > 0;
+    let inst = this.getInstrument(id) as Instrument;
+    // An instrument of another organisation is returned untouched: the caller decides (ingest
+    // rejects it). Within the organisation, the gateway and profile that report it are news.
+    if (!created && inst.org === org && ((gateway && gateway !== inst.gateway) || (profile && profile !== inst.profile))) {
+      this.s.updateWiring.run({ id, gateway, profile: profile ?? null });
+      inst = this.getInstrument(id) as Instrument;
+    }
+    return inst;
+  }
+
+  listChannels(instrument: string): Channel[] {
+    return (this.s.listChannels.all(instrument) as ChannelRow[]).map(toChannel);
+  }
+
+  listChannelsOf(instruments: string[]): Map<string, Channel[]> {
+    const out = new Map<string, Channel[]>(instruments.map((id) => [id, []]));
+    if (instruments.length === 0) return out;
+    for (const row of this.s.listChannelsOf.all(JSON.stringify(instruments)) as ChannelRow[]) out.get(row.instrument)?.push(toChannel(row));
+    return out;
+  }
+
+  getChannel(instrument: string, channel: string): Channel | undefined {
+    const row = this.s.getChannel.get(instrument, channel) as ChannelRow | undefined;
+    return row && toChannel(row);
+  }
+
+  ensureChannel(instrument: string, channel: string, unit: string): Channel {
+    this.s.insertChannel.run(instrument, channel, unit);
+    return this.getChannel(instrument, channel) as Channel;
+  }
+
+  updateLatest(readings: Reading[]): void {
+    if (readings.length > 0) this.writeLatest(readings);
+  }
+
+  recordRejects(rejects: RejectRecord[]): void {
+    if (rejects.length > 0) this.writeRejects(rejects);
+  }
+
+  listRejects(filter: { org?: string; gateway?: string; limit?: number } = {}): RejectRecord[] {
+    const where: string[] = [];
+    if (filter.org !== undefined) where.push('org = @org');
+    if (filter.gateway !== undefined) where.push('gateway = @gateway');
+    const shape = where.join(' AND ');
+    let stmt = this.rejectLists.get(shape);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT * FROM rejects ${shape ? `WHERE ${shape}` : ''} ORDER BY id DESC LIMIT @limit`);
+      this.rejectLists.set(shape, stmt);
+    }
+    const params: Record<string, unknown> = { limit: Math.max(0, Math.floor(filter.limit ?? 100)) };
+    if (filter.org !== undefined) params.org = filter.org;
+    if (filter.gateway !== undefined) params.gateway = filter.gateway;
+    return (stmt.all(params) as RejectRow[]).map(toReject);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function prepare(db: Db) {
+  return {
+    upsertOrg: db.prepare(
+      `INSERT INTO orgs (id, name, kind, district) VALUES (@id, @name, @kind, @district)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, district = excluded.district`,
+    ),
+    getOrg: db.prepare('SELECT * FROM orgs WHERE id = ?'),
+    listOrgs: db.prepare('SELECT * FROM orgs ORDER BY id'),
+    upsertGateway: db.prepare(
+      `INSERT INTO gateways (id, org, name, state, last_seen, version) VALUES (@id, @org, @name, @state, @lastSeen, @version)
+       ON CONFLICT (id) DO UPDATE SET org = excluded.org, name = excluded.name, state = excluded.state,
+         last_seen = excluded.last_seen, version = excluded.version`,
+    ),
+    getGateway: db.prepare('SELECT * FROM gateways WHERE id = ?'),
+    listGateways: db.prepare('SELECT * FROM gateways ORDER BY id'),
+    listGatewaysOfOrg: db.prepare('SELECT * FROM gateways WHERE org = ? ORDER BY id'),
+    // State follows arrival order, not `ts`: a last will carries the ts of the connect that
+    // registered it, older than later statuses, yet it is the newest news. lastSeen only grows.
+    setGatewayState: db.prepare(
+      `UPDATE gateways SET state = @state, version = coalesce(@version, version),
+         last_seen = CASE WHEN last_seen IS NULL OR last_seen < @ts THEN @ts ELSE last_seen END
+       WHERE id = @id`,
+    ),
+    upsertInstrument: db.prepare(
+      `INSERT INTO instruments (id, org, registration, kind, name, serial, gateway, profile, site, created_at)
+       VALUES (@id, @org, @registration, @kind, @name, @serial, @gateway, @profile, @site, @createdAt)
+       ON CONFLICT (id) DO UPDATE SET org = excluded.org, registration = excluded.registration, kind = excluded.kind,
+         name = excluded.name, serial = excluded.serial, gateway = excluded.gateway, profile = excluded.profile, site = excluded.site`,
+    ),
+    getInstrument: db.prepare('SELECT * FROM instruments WHERE id = ?'),
+    insertUnregistered: db.prepare(
+      `INSERT INTO instruments (id, org, registration, gateway, profile, created_at)
+       VALUES (@id, @org, 'unregistered', @gateway, @profile, @now) ON CONFLICT (id) DO NOTHING`,
+    ),
+    updateWiring: db.prepare('UPDATE instruments SET gateway = coalesce(@gateway, gateway), profile = coalesce(@profile, profile) WHERE id = @id'),
+    listChannels: db.prepare('SELECT * FROM channels WHERE instrument = ? ORDER BY channel'),
+    // One statement for any number of instruments: the ids travel as one JSON array parameter.
+    listChannelsOf: db.prepare('SELECT * FROM channels WHERE instrument IN (SELECT value FROM json_each(?)) ORDER BY instrument, channel'),
+    getChannel: db.prepare('SELECT * FROM channels WHERE instrument = ? AND channel = ?'),
+    insertChannel: db.prepare('INSERT INTO channels (instrument, channel, unit) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    moveChannel: db.prepare(
+      `UPDATE channels SET last_ts = @ts, last_value = @value, last_status = @status
+       WHERE instrument = @instrument AND channel = @channel AND (last_ts IS NULL OR last_ts < @ts)`,
+    ),
+    moveInstrument: db.prepare('UPDATE instruments SET last_seen = @ts WHERE id = @id AND (last_seen IS NULL OR last_seen < @ts)'),
+    insertReject: db.prepare(
+      `INSERT INTO rejects (ts, org, gateway, instrument, code, message, field, rule, value)
+       VALUES (@ts, @org, @gateway, @instrument, @code, @message, @field, @rule, @value)`,
+    ),
+    pruneRejects: db.prepare('DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - ?'),
+  };
+}
+
+/** `undefined` keeps the stored value; `null` clears it. */
+function keep<T>(given: T | null | undefined, stored: T | null | undefined): T | null {
+  return given === undefined ? (stored ?? null) : given;
+}
