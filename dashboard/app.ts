@@ -28,7 +28,6 @@ const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
 export async function buildApp(deps: DashboardDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: (deps.logger ?? silentLogger).child({ svc: 'dashboard' }),
-    disableRequestLogging: true,
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 

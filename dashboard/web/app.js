@@ -6,6 +6,14 @@
   const STALE_MS = 60_000;
   const UNIT_LABELS = { Cel: '°C', 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', 'mg/Nm3': 'mg/Nm³', m3: 'm³', 'm3/h': 'm³/h', 1: '', 'VND/L': 'đ/L', VND: 'đ', 'VND/kg': 'đ/kg' };
   const PARAM_LABELS = { pm25: 'PM2.5', pm10: 'PM10', so2: 'SO₂', no2: 'NO₂', co: 'CO', o3: 'O₃' };
+  /** Reading order of channels: what a person looks at first comes first. */
+  const ORDER = ['gross', 'net', 'totaliser', 'last_delivery', 'unit_price', 'amount', 'state', 'pm25', 'pm10', 'so2', 'no2', 'co', 'o3', 'temperature', 'humidity', 'division', 'capacity'];
+  const rank = (ch) => {
+    const nozzle = /^n(\d+)_(.+)$/.exec(ch);
+    const base = nozzle ? nozzle[2] : ch;
+    const r = ORDER.indexOf(base);
+    return (nozzle ? Number(nozzle[1]) * 100 : 0) + (r < 0 ? 99 : r);
+  };
 
   let lang = localStorage.getItem('metronet.lang') || 'vi';
   let data = null;
@@ -26,8 +34,9 @@
     return I18N.vi[key] ? t(key) : ch;
   }
 
-  function formatValue(value, unit) {
+  function formatValue(value, unit, channel) {
     if (value === null || value === undefined) return '–';
+    if (/(^|_)state$/.test(channel) && I18N.vi['nozzle.' + value]) return t('nozzle.' + value);
     const digits = unit === 'VND' || unit === 'VND/L' || unit === '1' ? 0 : Math.abs(value) >= 1000 ? 1 : Math.abs(value) >= 100 ? 2 : 3;
     const text = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: unit === 'kg' ? digits : 0 }).format(value);
     const u = unit in UNIT_LABELS ? UNIT_LABELS[unit] : unit;
@@ -87,11 +96,11 @@
       for (const i of org.items) {
         const stale = !i.lastSeen || now - i.lastSeen > STALE_MS;
         const values = el('ul', { class: 'values' });
-        for (const c of i.channels) {
+        for (const c of [...i.channels].sort((a, b) => rank(a.channel) - rank(b.channel))) {
           const status = c.status && c.status !== 'ok' ? el('span', { class: `badge status-${c.status}` }, t('status.' + c.status)) : null;
           values.append(el('li', { 'data-channel': c.channel },
             el('span', { class: 'ch' }, channelLabel(c.channel)), ' ',
-            el('span', { class: 'val' }, formatValue(c.value, c.unit)), status ? ' ' : null, status));
+            el('span', { class: 'val' }, formatValue(c.value, c.unit, c.channel)), status ? ' ' : null, status));
         }
         const name = el('div', { class: 'id' }, i.id);
         const badges = [];

@@ -28,6 +28,7 @@ window.I18N = {
     'ch.gross': 'Khối lượng cả bì', 'ch.net': 'Khối lượng tịnh', 'ch.division': 'Giá trị độ chia e', 'ch.capacity': 'Mức cân lớn nhất',
     'ch.totaliser': 'Tổng lũy kế', 'ch.last_delivery': 'Lượng bơm gần nhất', 'ch.unit_price': 'Đơn giá', 'ch.amount': 'Thành tiền', 'ch.state': 'Trạng thái vòi',
     nozzle: 'Vòi {n}',
+    'nozzle.0': 'Nghỉ', 'nozzle.1': 'Nhấc vòi', 'nozzle.2': 'Đang bơm',
     'ch.temperature': 'Nhiệt độ', 'ch.humidity': 'Độ ẩm',
   },
   en: {
@@ -58,6 +59,7 @@ window.I18N = {
     'ch.gross': 'Gross weight', 'ch.net': 'Net weight', 'ch.division': 'Division e', 'ch.capacity': 'Capacity Max',
     'ch.totaliser': 'Totaliser', 'ch.last_delivery': 'Last delivery', 'ch.unit_price': 'Unit price', 'ch.amount': 'Amount', 'ch.state': 'Nozzle state',
     nozzle: 'Nozzle {n}',
+    'nozzle.0': 'Idle', 'nozzle.1': 'Lifted', 'nozzle.2': 'Delivering',
     'ch.temperature': 'Temperature', 'ch.humidity': 'Humidity',
   },
 };

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  GatewayConfig,
+  MetronetConfig,
+  createLogger,
+  getProfile,
+  isMetronetError,
+  loadConfig,
+  loadProfiles,
+  type Logger,
+  type Service,
+} from '../core/index.js';
+import { startSimulator } from '../simulators/index.js';
+import * as gateway from '../gateway/index.js';
+import { startStack } from './stack.js';
+import { seedRegistry, startProvinceDevices } from './demo.js';
+import { DEMO_PROVINCE } from './province.js';
+import { VERSION } from './version.js';
+
+/** Keeps the process alive until SIGINT/SIGTERM, then closes the service once. */
+function runUntilSignal(service: Service, logger: Logger, onClosed?: () => void): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    service.close().then(
+      () => {
+        onClosed?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function fail(err: unknown): never {
+  // Configuration and profile errors already name file, path and rule: print them plainly.
+  process.stderr.write(`metronet: ${isMetronetError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`);
+  process.exit(isMetronetError(err) && err.code === 'E_CONFIG_INVALID' ? 78 : 1);
+}
+
+const program = new Command()
+  .name('metronet')
+  .description('Telemetry, drift monitoring and verification tracking for a measurement network')
+  .version(VERSION);
+
+program
+  .command('demo', { isDefault: true })
+  .description('run everything in one process on a simulated province')
+  .option('-c, --config <file>', 'YAML configuration (ports, data folder…)')
+  .option('--port <n>', 'dashboard HTTP port', (v) => Number(v))
+  .option('--mqtt-port <n>', 'embedded MQTT broker port', (v) => Number(v))
+  .option('--data-dir <dir>', 'where the registry and readings are kept')
+  .option('--ephemeral', 'keep data in a temporary folder removed on exit')
+  .addOption(new Option('--log-level <level>', 'log level').default('warn'))
+  .action(async (opts: { config?: string; port?: number; mqttPort?: number; dataDir?: string; ephemeral?: boolean; logLevel: string }) => {
+    const tmp = opts.ephemeral ? mkdtempSync(join(tmpdir(), 'metronet-demo-')) : undefined;
+    const config = loadConfig(MetronetConfig, {
+      file: opts.config,
+      env: process.env,
+      overrides: { 'dashboard.port': opts.port, 'broker.port': opts.mqttPort, dataDir: tmp ?? opts.dataDir, 'log.level': opts.logLevel },
+    });
+    const logger = createLogger({ level: config.log.level });
+    const profiles = loadProfiles();
+    const t0 = Date.now();
+    const stack = await startStack({
+      config,
+      profiles,
+      logger,
+      beforeGateways: async ({ registry }) => {
+        seedRegistry(registry, DEMO_PROVINCE, profiles);
+        return startProvinceDevices(DEMO_PROVINCE, profiles);
+      },
+    });
+    const instruments = DEMO_PROVINCE.sites.reduce((n, s) => n + s.instruments.length, 0);
+    process.stdout.write(
+      [
+        '',
+        `metronet ${VERSION} — demo province running (started in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+        '',
+        `  Dashboard   ${stack.dashboardUrl}`,
+        `  API docs    ${stack.dashboardUrl}docs`,
+        `  Health      ${stack.dashboardUrl}api/v1/health`,
+        `  MQTT        ${stack.brokerUrl}   (subscribe to metronet/v1/#)`,
+        `  Data        ${tmp ? `${tmp} (removed on exit)` : config.dataDir}`,
+        '',
+        `  ${instruments} simulated instruments behind ${DEMO_PROVINCE.sites.length} gateways, ${DEMO_PROVINCE.orgs.length} organisations.`,
+        '  Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    runUntilSignal(stack, logger, () => tmp && rmSync(tmp, { recursive: true, force: true }));
+  });
+
+program
+  .command('run')
+  .description('run broker, ingest, dashboard and the configured gateways on real devices')
+  .requiredOption('-c, --config <file>', 'YAML configuration')
+  .action(async (opts: { config: string }) => {
+    const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
+    const logger = createLogger({ level: config.log.level });
+    const stack = await startStack({ config, profiles: loadProfiles(), logger });
+    logger.info({ dashboard: stack.dashboardUrl, mqtt: stack.brokerUrl }, 'metronet running');
+    runUntilSignal(stack, logger);
+  });
+
+program
+  .command('gateway')
+  .description('run one edge gateway')
+  .requiredOption('-c, --config <file>', 'gateway YAML configuration')
+  .option('--state-dir <dir>', 'where the gateway keeps its batch counter', 'data/gateways')
+  .action(async (opts: { config: string; stateDir: string }) => {
+    const config = loadConfig(GatewayConfig, { file: opts.config, env: process.env, envPrefix: 'METRONET_GATEWAY_' });
+    const logger = createLogger();
+    const profiles = loadProfiles();
+    for (const d of config.devices) getProfile(profiles, d.profile); // fail fast on an unknown profile
+    const handle = await gateway.start({ ...config, profiles, stateDir: config.stateDir ?? opts.stateDir, logger });
+    runUntilSignal(handle, logger);
+  });
+
+program
+  .command('simulate')
+  .description('serve one simulated device over Modbus TCP')
+  .requiredOption('-p, --profile <id>', 'device profile id (see profiles/)')
+  .option('--port <n>', 'TCP port', (v) => Number(v), 5020)
+  .option('--host <addr>', 'listen address', '127.0.0.1')
+  .option('--unit-id <n>', 'Modbus unit id', (v) => Number(v), 1)
+  .option('--seed <n>', 'noise seed', (v) => Number(v), 1)
+  .option('--drift-per-day <x>', 'linear drift of value channels per day', (v) => Number(v))
+  .action(async (opts: { profile: string; port: number; host: string; unitId: number; seed: number; driftPerDay?: number }) => {
+    const logger = createLogger();
+    const profile = getProfile(loadProfiles(), opts.profile);
+    const sim = await startSimulator({
+      profile,
+      host: opts.host,
+      port: opts.port,
+      unitId: opts.unitId,
+      seed: opts.seed,
+      drift: opts.driftPerDay ? { kind: 'linear', perDay: opts.driftPerDay } : undefined,
+    });
+    process.stdout.write(`simulating ${profile.name} (${profile.id}) on modbus-tcp://${opts.host}:${sim.port} unit ${opts.unitId}\n`);
+    runUntilSignal(sim, logger);
+  });
+
+program.parseAsync().catch(fail);

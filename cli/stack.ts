@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { GatewayConfig, Logger, MetronetConfig, Profile, Service } from '../core/index.js';
+import { openReadings, openRegistry } from '../store/index.js';
+import type { ReadingsStore, Registry } from '../store/types.js';
+import * as broker from '../broker/index.js';
+import * as ingest from '../ingest/index.js';
+import * as dashboard from '../dashboard/index.js';
+import * as gateway from '../gateway/index.js';
+import { VERSION } from './version.js';
+
+/**
+ * Composes the services of one process. `run` and `demo` both come through here, so the demo
+ * exercises exactly the code path of a real deployment: gateways → MQTT → ingest → stores → API.
+ */
+export interface Stack extends Service {
+  registry: Registry;
+  readings: ReadingsStore;
+  brokerUrl: string;
+  dashboardUrl: string;
+  ingest: ingest.IngestHandle;
+  gateways: gateway.GatewayHandle[];
+}
+
+export interface StackOptions {
+  config: MetronetConfig;
+  profiles: Map<string, Profile>;
+  logger: Logger;
+  /** Runs before gateways start: the demo seeds the registry and starts simulators here. */
+  beforeGateways?: (stack: Pick<Stack, 'registry' | 'readings'>) => Promise<{ gateways: GatewayConfig[]; services: Service[] }>;
+}
+
+export async function startStack({ config, profiles, logger, beforeGateways }: StackOptions): Promise<Stack> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const started: Service[] = [];
+  const closeAll = async () => {
+    for (const s of started.reverse()) {
+      try {
+        await s.close();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping a service');
+      }
+    }
+  };
+  try {
+    const registry = openRegistry(join(dataDir, 'registry.db'));
+    started.push({ close: async () => registry.close() });
+    const readings = await openReadings(config.readings, dataDir);
+    started.push(readings);
+
+    const mqttBroker = await broker.start({ ...config.broker, logger });
+    started.push(mqttBroker);
+    const mqtt = { ...config.mqtt, url: mqttBroker.url };
+
+    const ingestHandle = await ingest.start({ mqtt, ingest: config.ingest, registry, readings, logger });
+    started.push(ingestHandle);
+
+    const web = await dashboard.start({
+      ...config.dashboard,
+      registry,
+      readings,
+      logger,
+      version: VERSION,
+      health: () => ({ broker: { ok: true, detail: mqttBroker.url } }),
+    });
+    started.push(web);
+
+    const extra = beforeGateways ? await beforeGateways({ registry, readings }) : { gateways: [], services: [] };
+    started.push(...extra.services);
+
+    const gateways: gateway.GatewayHandle[] = [];
+    for (const gw of [...config.gateways, ...extra.gateways]) {
+      const handle = await gateway.start({
+        ...gw,
+        mqtt: { ...gw.mqtt, url: mqttBroker.url },
+        profiles,
+        stateDir: gw.stateDir ?? join(dataDir, 'gateways'),
+        logger,
+      });
+      gateways.push(handle);
+      started.push(handle);
+    }
+
+    return { registry, readings, brokerUrl: mqttBroker.url, dashboardUrl: web.url, ingest: ingestHandle, gateways, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { loadProfiles, channelOf, topics } from '../../core/index.js';
+import { DEMO_INSTRUMENTS, startDemoStack, waitFor, type DemoStack } from './stack.js';
+
+/**
+ * The whole pipeline over real sockets: Modbus TCP simulators → gateways → embedded MQTT broker
+ * → ingest → SQLite → REST API, composed exactly as `npm start` composes it.
+ */
+let stack: DemoStack;
+const profiles = loadProfiles();
+
+interface ChannelView { channel: string; unit: string; value: number | null; ts: number | null; status: string | null }
+interface InstrumentView { id: string; org: string; registration: string; lastSeen: number | null; channels: ChannelView[] }
+
+const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
+  const res = await fetch(new URL(`api/v1/${path}`, stack.dashboardUrl));
+  return { status: res.status, body: (await res.json()) as T };
+};
+const instrument = async (id: string) => (await api<InstrumentView>(`instruments/${id}`)).body;
+const channel = async (id: string, ch: string) => (await instrument(id)).channels.find((c) => c.channel === ch);
+
+beforeAll(async () => {
+  stack = await startDemoStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('simulated province end to end', () => {
+  it('every instrument of every profile reports each published channel with its unit', async () => {
+    for (const inst of DEMO_INSTRUMENTS) {
+      const profile = profiles.get(inst.profile)!;
+      const expected = profile.points.filter((p) => (p.role ?? 'value') !== 'status');
+      const view = await waitFor(async () => {
+        const v = await instrument(inst.id);
+        return v.channels.filter((c) => c.value !== null).length === expected.length && v;
+      }, `all channels of ${inst.id}`);
+      expect(view.org).toBe(inst.org);
+      expect(view.registration).toBe('registered');
+      for (const p of expected) {
+        const c = view.channels.find((x) => x.channel === channelOf(p))!;
+        expect(c.unit, `${inst.id}.${c.channel}`).toBe(p.unit);
+        if (p.sim?.noise === undefined && p.sim?.ratePerSecond === undefined && p.sim?.dailyAmplitude === undefined && p.sim) {
+          expect(c.value, `${inst.id}.${c.channel}`).toBeCloseTo(p.sim.value, 3);
+        }
+      }
+    }
+    // Decoded through each profile's word order and scale: plausible engineering values.
+    expect((await channel('SC-0001', 'gross'))!.value).toBeCloseTo(20, 1);
+    expect((await channel('FD-0001', 'n1_unit_price'))!.value).toBe(20830);
+    expect((await channel('FD-0001', 'n1_totaliser'))!.value).toBeGreaterThan(124_000);
+    expect((await channel('AQ-PT-01', 'humidity'))!.value).toBeGreaterThan(0);
+  });
+
+  it('serves stored readings over a time range, raw and in buckets', async () => {
+    const raw = await waitFor(async () => {
+      const r = await api<{ series: Array<{ channel: string; unit: string; points: Array<{ ts: number; value: number }> }> }>('instruments/SC-0001/readings?channel=gross&from=-5m');
+      return r.body.series[0] && r.body.series[0].points.length >= 3 && r.body;
+    }, 'three stored readings');
+    expect(raw.series).toHaveLength(1);
+    expect(raw.series[0]!.unit).toBe('kg');
+    const ts = raw.series[0]!.points.map((p) => p.ts);
+    expect([...ts].sort((a, b) => a - b)).toEqual(ts);
+    const bucketed = await api<{ every: number; series: Array<{ points: Array<{ count: number; min: number; max: number; value: number }> }> }>(
+      'instruments/SC-0001/readings?channel=gross&from=-5m&every=1h',
+    );
+    expect(bucketed.body.every).toBe(3_600_000);
+    const total = bucketed.body.series[0]!.points.reduce((n, p) => n + p.count, 0);
+    expect(total).toBeGreaterThanOrEqual(raw.series[0]!.points.length);
+  });
+
+  it('answers API errors with a code and a reason', async () => {
+    expect(await api('instruments/NOPE-1')).toEqual({ status: 404, body: { error: expect.objectContaining({ code: 'E_UNKNOWN_INSTRUMENT' }) } });
+    const badChannel = await api<{ error: { code: string; message: string } }>('instruments/SC-0001/readings?channel=volume');
+    expect(badChannel.status).toBe(404);
+    expect(badChannel.body.error.message).toMatch(/has no channel "volume"; it has .*gross/);
+    const badTime = await api<{ error: { code: string } }>('instruments/SC-0001/readings?from=yesterday');
+    expect(badTime).toMatchObject({ status: 400, body: { error: { code: 'E_BAD_REQUEST' } } });
+    const health = await api<{ status: string }>('health');
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('rejects malformed JSON, a wrong unit and a future timestamp with reasons, stores the valid rest, keeps running', async () => {
+    const client = await mqtt.connectAsync(stack.brokerUrl, { clientId: 'e2e-bad-gateway', reconnectPeriod: 0 });
+    const topic = topics.readings('cho-phan-thiet', 'gw-e2e');
+    const now = Date.now();
+    const validTs = now - 60_000;
+    await client.publishAsync(topic, '{"v":1,"gateway":"gw-e2e","seq":1,"readings":[', { qos: 1 });
+    const reading = { instrument: 'SC-0001', channel: 'gross', status: 'ok' };
+    await client.publishAsync(
+      topic,
+      JSON.stringify({
+        v: 1,
+        gateway: 'gw-e2e',
+        seq: 2,
+        readings: [
+          { ...reading, ts: validTs, value: 20.125, unit: 'kg' },
+          { ...reading, ts: validTs + 1, value: 20125, unit: 'g' },
+          { ...reading, ts: now + 3_600_000, value: 20.1, unit: 'kg' },
+        ],
+      }),
+      { qos: 1 },
+    );
+    await client.endAsync();
+
+    const rejects = await waitFor(() => {
+      const r = stack.registry.listRejects({ gateway: 'gw-e2e' });
+      return r.length >= 3 && r;
+    }, 'three rejects');
+    const byCode = new Map(rejects.map((r) => [r.code, r]));
+    expect(byCode.get('E_MALFORMED_JSON')).toMatchObject({ org: 'cho-phan-thiet' });
+    expect(byCode.get('E_UNIT_MISMATCH')).toMatchObject({ field: 'readings[1].unit', value: 'g' });
+    expect(byCode.get('E_UNIT_MISMATCH')!.message).toMatch(/kg/);
+    expect(byCode.get('E_TS_IN_FUTURE')).toMatchObject({ field: 'readings[2].ts' });
+    expect(stack.ingest.stats().rejected).toMatchObject({ E_MALFORMED_JSON: 1, E_UNIT_MISMATCH: 1, E_TS_IN_FUTURE: 1 });
+
+    const stored = await waitFor(async () => {
+      const r = await api<{ series: Array<{ points: Array<{ ts: number; value: number }> }> }>(`instruments/SC-0001/readings?channel=gross&from=${validTs}&to=${validTs + 2}`);
+      return r.body.series[0]?.points.length && r.body.series[0].points;
+    }, 'the valid reading of the bad batch');
+    expect(stored).toEqual([expect.objectContaining({ ts: validTs, value: 20.125 })]);
+
+    // Still running: fresh readings keep arriving after the bad input.
+    const before = (await channel('SC-0001', 'gross'))!.ts!;
+    await waitFor(async () => (await channel('SC-0001', 'gross'))!.ts! > before, 'a fresh reading after bad input');
+  });
+
+  it('a device that stops answering does not stop the others, and is read again when it answers', async () => {
+    const silent = stack.simulators.get('SC-0002')!;
+    silent.setFaults({ silent: true });
+    const stalledAt = (await channel('SC-0002', 'gross'))!.ts!;
+    const otherBefore = (await channel('SC-0003', 'gross'))!.ts!;
+    await waitFor(async () => (await channel('SC-0003', 'gross'))!.ts! > otherBefore + 1500, 'the neighbour scale to keep reporting');
+    // Allow one in-flight poll to land after the fault was set.
+    expect((await channel('SC-0002', 'gross'))!.ts!).toBeLessThan(stalledAt + 1500);
+    const gw = stack.gateways.flatMap((g) => g.stats().devices).find((d) => d.instrument === 'SC-0002')!;
+    expect(gw.state).not.toBe('ok');
+    expect(gw.lastError).toBeTruthy();
+
+    silent.setFaults({ silent: false });
+    const resumedFrom = (await channel('SC-0002', 'gross'))!.ts!;
+    await waitFor(async () => (await channel('SC-0002', 'gross'))!.ts! > resumedFrom, 'the silent scale to recover', 20_000);
+  });
+
+  it('carries device states into reading statuses', async () => {
+    stack.simulators.get('SC-0004')!.setStatus('overload', 1);
+    stack.simulators.get('AQ-PT-01')!.setStatus('status', 1);
+    await waitFor(async () => (await channel('SC-0004', 'gross'))!.status === 'overload', 'overload status');
+    await waitFor(async () => (await channel('AQ-PT-01', 'so2'))!.status === 'check', 'calibrating status');
+    stack.simulators.get('SC-0004')!.setStatus('stable', 0);
+    stack.simulators.get('SC-0004')!.setStatus('overload', 0);
+    await waitFor(async () => (await channel('SC-0004', 'gross'))!.status === 'unstable', 'in-motion status');
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, loadProfiles, MetronetConfig, silentLogger } from '../../core/index.js';
+import type { SimulatorHandle } from '../../simulators/index.js';
+import { startStack, type Stack } from '../../cli/stack.js';
+import { seedRegistry, startProvinceDevices } from '../../cli/demo.js';
+import { DEMO_PROVINCE } from '../../cli/province.js';
+
+export interface DemoStack extends Stack {
+  simulators: Map<string, SimulatorHandle>;
+  dataDir: string;
+}
+
+/** The demo's exact composition on ephemeral ports and a temporary data folder. */
+export async function startDemoStack(opts: { pollMs?: number; publishMs?: number } = {}): Promise<DemoStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'metronet-e2e-'));
+  const config = loadConfig(MetronetConfig, { overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': 50 } });
+  const profiles = loadProfiles();
+  let simulators = new Map<string, SimulatorHandle>();
+  const stack = await startStack({
+    config,
+    profiles,
+    logger: silentLogger,
+    beforeGateways: async ({ registry }) => {
+      seedRegistry(registry, DEMO_PROVINCE, profiles);
+      const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, { pollMs: opts.pollMs ?? 200, publishMs: opts.publishMs ?? 200 });
+      simulators = devices.simulators;
+      return devices;
+    },
+  });
+  return {
+    ...stack,
+    simulators,
+    dataDir,
+    close: async () => {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const DEMO_INSTRUMENTS = DEMO_PROVINCE.sites.flatMap((s) => s.instruments.map((i) => ({ ...i, org: s.org, gateway: s.gateway })));

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { browserAvailable, launch } from './browser.js';
+import { DEMO_INSTRUMENTS, startDemoStack, type DemoStack } from './stack.js';
+
+let stack: DemoStack;
+let browser: Browser;
+
+describe.runIf(browserAvailable)('the instruments page in headless Chromium', () => {
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startDemoStack(), launch()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('shows live values of every simulated instrument, in Vietnamese, and updates without reload', async () => {
+    const page = await browser.newPage();
+    await page.goto(stack.dashboardUrl);
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length), { timeout: 15_000 })
+      .toBeGreaterThan(40);
+    const rows = await page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')));
+    expect(rows.sort()).toEqual(DEMO_INSTRUMENTS.map((i) => i.id).sort());
+    expect(await page.locator('caption').allTextContents()).toContain('Ban quản lý chợ Phan Thiết');
+    await expect.poll(() => page.locator('tr[data-instrument="SC-0001"] li[data-channel="gross"] .ch').textContent()).toBe('Khối lượng cả bì');
+    // Vietnamese number format: decimal comma.
+    expect(await page.locator('tr[data-instrument="SC-0001"] li[data-channel="gross"] .val').textContent()).toMatch(/^\d+,\d{3} kg$/);
+
+    // Live: the totaliser of a dispenser grows without a reload.
+    const cell = page.locator('tr[data-instrument="FD-0001"] li[data-channel="n1_totaliser"] .val');
+    const first = await cell.textContent();
+    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).not.toBe(first);
+
+    // English on request, remembered.
+    await page.getByRole('button', { name: 'EN' }).click();
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.locator('tr[data-instrument="SC-0001"] li[data-channel="gross"] .ch').textContent()).toBe('Gross weight');
+    await page.reload();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Instruments');
+
+    // Filter narrows the list.
+    await page.fill('#q', 'FD-0003');
+    expect(await page.locator('tr[data-instrument]').count()).toBe(1);
+    await page.close();
+  });
+});
