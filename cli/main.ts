@@ -13,13 +13,13 @@ import {
   loadProfiles,
   type Logger,
   type Service,
+  VERSION,
 } from '../core/index.js';
 import { startSimulator } from '../simulators/index.js';
 import * as gateway from '../gateway/index.js';
 import { startStack } from './stack.js';
 import { seedRegistry, startProvinceDevices } from './demo.js';
 import { DEMO_PROVINCE } from './province.js';
-import { VERSION } from './version.js';
 
 /** Keeps the process alive until SIGINT/SIGTERM, then closes the service once. */
 function runUntilSignal(service: Service, logger: Logger, onClosed?: () => void): void {

@@ -1,13 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { GatewayConfig, Logger, MetronetConfig, Profile, Service } from '../core/index.js';
+import { VERSION, type GatewayConfig, type Logger, type MetronetConfig, type Profile, type Service } from '../core/index.js';
 import { openReadings, openRegistry } from '../store/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import * as broker from '../broker/index.js';
 import * as ingest from '../ingest/index.js';
 import * as dashboard from '../dashboard/index.js';
 import * as gateway from '../gateway/index.js';
-import { VERSION } from './version.js';
 
 /**
  * Composes the services of one process. `run` and `demo` both come through here, so the demo

@@ -9,3 +9,4 @@ export * from './profile.js';
 export * from './config.js';
 export * from './log.js';
 export * from './service.js';
+export * from './version.js';

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { GatewayConfig, MetronetError, compile, getProfile, silentLogger, type Logger, type Profile, type Service } from '../core/index.js';
+import { GatewayConfig, MetronetError, VERSION, compile, getProfile, silentLogger, type Logger, type Profile, type Service } from '../core/index.js';
 import { createDeviceDecoder } from './decode.js';
 import { createModbusTcpDriver } from './drivers/modbus-tcp.js';
 import { describePlan, planRequests, type PlanOptions } from './plan.js';
@@ -77,7 +76,7 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
     publishMs: config.publishMs,
     maxBatch: config.maxBatch,
     instruments: devices.map(({ device }) => ({ instrument: device.instrument, profile: device.profile })),
-    version: version ?? PACKAGE_VERSION,
+    version: version ?? VERSION,
     seq,
     logger: log,
     ...(maxBuffer !== undefined ? { maxBuffer } : {}),
@@ -137,15 +136,4 @@ function check(raw: unknown): GatewayConfig {
   return config;
 }
 
-/** The package version, read once from package.json (from source or from dist/). */
-const PACKAGE_VERSION = ((): string => {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'metronet' && pkg.version) return pkg.version;
-    } catch {
-      // not here; try the next candidate
-    }
-  }
-  return '0.0.0';
-})();
+
