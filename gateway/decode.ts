@@ -46,11 +46,31 @@ function decimals(x: number): number {
   return Math.max(0, fraction - Number(exponent));
 }
 
-/** The decoder of one point, chosen once at start from its type, word order, scale and offset. */
-export function decoderFor(profile: Profile, point: ProfilePoint): RegisterDecoder {
-  const order = point.wordOrder ?? profile.modbus.wordOrder ?? 'ABCD';
-  const base = point.type === 'float32' ? float32(order) : numeric(point.type, order);
-  const raw = point.type === 'float32' || point.type === 'float64' ? point.type : 'integer';
+/** One bit of a register, 0 = least significant (bit-in-register status words). */
+export const bit = (n: number): RegisterDecoder => (regs, at) => ((regs[at] ?? 0) >> n) & 1;
+
+/** Coils and discrete inputs arrive as 0/1 already. */
+export const bool: RegisterDecoder = (regs, at) => (regs[at] ? 1 : 0);
+
+/** ASCII text, two characters per register, high byte first; trailing NULs and spaces dropped. */
+export function text(regs: ArrayLike<number>, at: number, length: number): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < length; i++) bytes.push(((regs[at + i] ?? 0) >> 8) & 0xff, (regs[at + i] ?? 0) & 0xff);
+  return Buffer.from(bytes).toString('latin1').replace(/[\0\s]+$/, '');
+}
+
+/**
+ * The decoder of one point, chosen once at start from its type, word order, scale and offset.
+ * Word order: the point's own, else the device's (gateway config), else the profile's, else ABCD.
+ */
+export function decoderFor(profile: Profile, point: ProfilePoint, deviceOrder?: WordOrder): RegisterDecoder {
+  const order = point.wordOrder ?? deviceOrder ?? profile.modbus?.wordOrder ?? 'ABCD';
+  const type = point.type ?? 'uint16';
+  if (type === 'bool') return bool;
+  if (type === 'bit') return bit(point.bit ?? 0);
+  if (type === 'string') return () => Number.NaN; // strings are read as text, never as a number
+  const base = type === 'float32' ? float32(order) : numeric(type, order);
+  const raw = type === 'float32' || type === 'float64' ? type : 'integer';
   return scaled(base, point.scale ?? 1, point.offset ?? 0, raw);
 }
 
@@ -58,7 +78,9 @@ interface PointSlot {
   name: string;
   channel: string;
   unit: string;
-  role: 'value' | 'parameter' | 'status';
+  role: 'value' | 'parameter' | 'status' | 'info';
+  /** Registers of a string point. */
+  length: number;
   /** Offset of the point's first register in its request's response. */
   at: number;
   decode: RegisterDecoder;
@@ -78,6 +100,10 @@ export interface DecodeOutcome {
   readings: Reading[];
   /** Points whose registers held no finite number (e.g. a float32 NaN a sensor reports on fault). */
   invalid: string[];
+  /** Text of info points (firmware, serial number), every cycle they were read. */
+  info: Record<string, string>;
+  /** Every decoded point by name, for --dry-run. */
+  values: Record<string, number | string>;
 }
 
 export interface DeviceDecoder {
@@ -92,7 +118,7 @@ export interface DeviceDecoder {
  * whose status point was read and maps the read value; otherwise 'ok'. Value points are published
  * every cycle, parameter points at the first cycle and when they change, status points never.
  */
-export function createDeviceDecoder(profile: Profile, instrument: string, requests: ReadRequest[]): DeviceDecoder {
+export function createDeviceDecoder(profile: Profile, instrument: string, requests: ReadRequest[], deviceOrder?: WordOrder): DeviceDecoder {
   const rules = profile.statusRules ?? [];
   const slotsByRequest = new Map<ReadRequest, PointSlot[]>(
     requests.map((r) => [
@@ -101,7 +127,7 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
         const role = point.role ?? 'value';
         const channel = channelOf(point);
         const applicable = role === 'status' ? [] : rules.filter((rule) => (rule.channels ? rule.channels.includes(channel) : role === 'value'));
-        return { name: point.name, channel, unit: point.unit, role, at: address - r.start, decode: decoderFor(profile, point), rules: applicable };
+        return { name: point.name, channel, unit: point.unit, role, length: point.length ?? 1, at: address - r.start, decode: decoderFor(profile, point, deviceOrder), rules: applicable };
       }),
     ]),
   );
@@ -121,9 +147,16 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
       const values = new Map<string, number>();
       const decoded: Array<{ slot: PointSlot; value: number; ts: number }> = [];
       const invalid: string[] = [];
+      const info: Record<string, string> = {};
+      const all: Record<string, number | string> = {};
       for (const { request, registers, ts } of results) {
         for (const slot of slotsByRequest.get(request) ?? []) {
+          if (slot.role === 'info') {
+            all[slot.name] = info[slot.name] = text(registers, slot.at, slot.length);
+            continue;
+          }
           const value = slot.decode(registers, slot.at);
+          all[slot.name] = value;
           if (!Number.isFinite(value)) {
             invalid.push(slot.name);
             continue;
@@ -141,7 +174,7 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
         }
         readings.push({ instrument, channel: slot.channel, ts, value, unit: slot.unit, status: statusOf(slot, values) });
       }
-      return { readings, invalid };
+      return { readings, invalid, info, values: all };
     },
   };
 }

@@ -1,15 +1,22 @@
-import { GatewayConfig, MetronetError, VERSION, compile, getProfile, silentLogger, type Logger, type Profile, type Service } from '../core/index.js';
+import { VERSION, getProfile, silentLogger, type GatewayConfig, type Logger, type Profile, type Reading, type Service } from '../core/index.js';
+import { join } from 'node:path';
 import { createDeviceDecoder } from './decode.js';
-import { createModbusTcpDriver } from './drivers/modbus-tcp.js';
+import { Drivers } from './drivers/index.js';
 import { describePlan, planRequests, type PlanOptions } from './plan.js';
 import { DEFAULT_BACKOFF, DevicePoller, type BackoffOptions, type DeviceStats } from './poller.js';
 import { Publisher } from './publisher.js';
+import { createReportFilter } from './report.js';
+import { checkGateway } from './check.js';
+import { ScalePoller } from './serial/scale-poller.js';
 import { openSeqStore } from './seq.js';
+import { Spool } from './spool.js';
 
 export { planRequests, describePlan, MAX_READ_REGISTERS, DEFAULT_MAX_HOLE, type ReadRequest, type PlanOptions } from './plan.js';
 export { createDeviceDecoder, decoderFor, type DeviceDecoder, type ReadResult } from './decode.js';
 export { backoffDelay, type BackoffOptions, type DeviceStats, type DeviceState } from './poller.js';
-export { exceptionName, MODBUS_EXCEPTIONS } from './drivers/modbus-tcp.js';
+export { exceptionName, MODBUS_EXCEPTIONS } from './drivers/driver.js';
+export { Spool } from './spool.js';
+export { dryRun } from './dry-run.js';
 
 export type GatewayOptions = GatewayConfig & {
   logger?: Logger;
@@ -23,7 +30,7 @@ export type GatewayOptions = GatewayConfig & {
   backoff?: Partial<BackoffOptions>;
   /** Request coalescing; default hole 8, 125 registers. */
   plan?: PlanOptions;
-  /** Readings held in memory while the broker is unreachable; default 100 000. */
+  /** Readings held in the spool at most; overrides spool.maxReadings (tests). */
   maxBuffer?: number;
 };
 
@@ -32,11 +39,13 @@ export interface GatewayStats {
   /** Readings acknowledged by the broker. */
   published: number;
   batches: number;
-  /** Readings dropped because the buffer was full. */
+  /** Readings dropped because the spool was full. */
   dropped: number;
+  /** The spool is full and its policy is dropping readings. */
+  spoolFull: boolean;
   /** Last batch number handed out (−1 before the first, ever). */
   seq: number;
-  /** Readings waiting to be published. */
+  /** Readings in the spool, waiting for the broker's acknowledgement. */
   buffered: number;
   connected: boolean;
 }
@@ -45,68 +54,75 @@ export interface GatewayHandle extends Service {
   stats(): GatewayStats;
 }
 
-const validateConfig = compile(GatewayConfig, { code: 'E_CONFIG_INVALID', config: true });
-
 /**
- * Starts an edge gateway: checks the config, plans each device's reads once (and logs the plan),
- * then runs one independent poller per device and one publisher for the whole gateway.
+ * Starts an edge gateway: checks the config, plans each Modbus device's reads once (and logs the
+ * plan), opens the spool, then runs one independent poller per device and one publisher.
  */
 export async function start(options: GatewayOptions): Promise<GatewayHandle> {
   const { logger, profiles, stateDir, version, backoff, plan, maxBuffer, ...rest } = options;
-  const config = check(rest);
+  const config = checkGateway(rest, profiles);
   const log = (logger ?? silentLogger).child({ svc: 'gateway', gateway: config.id });
-
-  const devices = config.devices.map((device, i) => {
-    let profile: Profile;
-    try {
-      profile = getProfile(profiles, device.profile);
-    } catch (err) {
-      throw new MetronetError('E_PROFILE_UNKNOWN', `gateway ${config.id}: devices[${i}].profile: ${(err as Error).message}`);
-    }
-    const requests = planRequests(profile, plan);
-    log.info({ device: device.name, instrument: device.instrument, profile: profile.id, requests: describePlan(requests) }, 'device request plan');
-    return { device, profile, requests };
-  });
+  const devices = planDevices(config, profiles, plan, log);
 
   const seq = await openSeqStore(stateDir, config.id, log);
-  const publisher = new Publisher({
-    gatewayId: config.id,
-    org: config.org,
-    mqtt: config.mqtt,
-    publishMs: config.publishMs,
-    maxBatch: config.maxBatch,
-    instruments: devices.map(({ device }) => ({ instrument: device.instrument, profile: device.profile })),
-    version: version ?? VERSION,
-    seq,
-    logger: log,
-    ...(maxBuffer !== undefined ? { maxBuffer } : {}),
+  const spoolConfig = { maxReadings: 5_000_000, whenFull: 'drop-oldest' as const, flushMs: 100, drainPerSecond: 20_000, ...config.spool };
+  const spool = new Spool({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, maxReadings: maxBuffer ?? spoolConfig.maxReadings, logger: log });
+  log.info({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, fsync: 'every flush (synchronous=FULL)' }, 'spool opened');
+  let publisher: Publisher;
+  try {
+    publisher = new Publisher({
+      gatewayId: config.id,
+      org: config.org,
+      mqtt: config.mqtt,
+      publishMs: config.publishMs,
+      maxBatch: config.maxBatch,
+      instruments: devices.map(({ device }) => ({ instrument: device.instrument, profile: device.profile })),
+      version: version ?? VERSION,
+      seq,
+      spool,
+      drainPerSecond: spoolConfig.drainPerSecond,
+      logger: log,
+    });
+  } catch (err) {
+    spool.close(); // e.g. an unreadable TLS file: leave nothing open
+    throw err;
+  }
+  const drivers = new Drivers();
+  const pollers = devices.map(({ device, profile, requests }) => {
+    const report = createReportFilter(device.report);
+    const onReadings = (readings: Reading[]) => {
+      const kept = report(readings);
+      if (kept.length) publisher.push(kept);
+    };
+    if (device.transport.kind === 'serial-ascii') {
+      return new ScalePoller({ device: { ...device, transport: device.transport }, profile, onReadings, logger: log, backoff: { ...DEFAULT_BACKOFF, ...backoff } });
+    }
+    return new DevicePoller({
+      device,
+      requests,
+      decoder: createDeviceDecoder(profile, device.instrument, requests, device.wordOrder),
+      driver: drivers.for(device, device.requestPauseMs ?? profile.modbus?.requestPauseMs ?? 0),
+      onReadings,
+      logger: log,
+      backoff: { ...DEFAULT_BACKOFF, ...backoff },
+    });
   });
-  const pollers = devices.map(
-    ({ device, profile, requests }) =>
-      new DevicePoller({
-        device,
-        requests,
-        decoder: createDeviceDecoder(profile, device.instrument, requests),
-        driver: createModbusTcpDriver(device.transport),
-        onReadings: (readings) => publisher.push(readings),
-        logger: log,
-        backoff: { ...DEFAULT_BACKOFF, ...backoff },
-      }),
-  );
   for (const p of pollers) p.start();
-  log.info({ devices: pollers.length, org: config.org }, 'gateway started');
+  log.info({ devices: pollers.length, org: config.org, lines: [...drivers.lines.keys()] }, 'gateway started');
 
   let closing: Promise<void> | undefined;
   return {
     stats() {
-      const { published, batches, dropped, seq: last, buffered, connected } = publisher.stats();
-      return { devices: pollers.map((p) => p.stats()), published, batches, dropped, seq: last, buffered, connected };
+      const { published, batches, dropped, spoolFull, seq: last, buffered, connected } = publisher.stats();
+      return { devices: pollers.map((p) => p.stats()), published, batches, dropped, spoolFull, seq: last, buffered, connected };
     },
     close() {
       // Pollers first, so that nothing new arrives while the publisher sends the rest.
       closing ??= (async () => {
         await Promise.all(pollers.map((p) => p.stop()));
+        await drivers.close();
         await publisher.close();
+        spool.close();
         log.info('gateway stopped');
       })();
       return closing;
@@ -114,26 +130,21 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
   };
 }
 
-/** Fills defaults and checks the rules the schema cannot state; every fault names its field. */
-function check(raw: unknown): GatewayConfig {
-  const config = structuredClone(raw);
-  if (!validateConfig(config)) {
-    const issues = validateConfig.issues(config);
-    throw new MetronetError('E_CONFIG_INVALID', `invalid gateway configuration:\n${issues.map((i) => `  ${i.message} (${i.rule})`).join('\n')}`, issues);
-  }
-  if (config.mqtt.password !== undefined && config.mqtt.username === undefined) {
-    // MQTT 3.1.1 forbids a password without a user name [MQTT-3.1.2-22]; mqtt.js would retry forever, silently.
-    throw new MetronetError('E_CONFIG_INVALID', `gateway ${config.id}: mqtt.password is set but mqtt.username is not; MQTT needs both [MQTT-3.1.2-22]`);
-  }
-  for (const key of ['name', 'instrument'] as const) {
-    const seen = new Map<string, number>();
-    config.devices.forEach((d, i) => {
-      const first = seen.get(d[key]);
-      if (first !== undefined) throw new MetronetError('E_CONFIG_INVALID', `gateway ${config.id}: devices[${i}].${key} "${d[key]}" is already used by devices[${first}]`);
-      seen.set(d[key], i);
+/** Each device with its profile and, for Modbus, its request plan (logged: STYLE.md 3). */
+export function planDevices(config: GatewayConfig, profiles: Map<string, Profile>, plan: PlanOptions | undefined, log: Logger) {
+  return config.devices.map((device) => {
+    const profile = getProfile(profiles, device.profile);
+    if (device.transport.kind === 'serial-ascii') {
+      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, serial: { mode: profile.serial!.mode, parser: profile.serial!.parser } }, 'device serial plan');
+      return { device, profile, requests: [] };
+    }
+    const requests = planRequests(profile, {
+      ...plan,
+      ...(device.maxHole !== undefined ? { maxHole: device.maxHole } : {}),
+      ...(device.maxRegisters !== undefined ? { maxRegisters: device.maxRegisters } : {}),
+      ...(device.onePerPoint !== undefined ? { onePerPoint: device.onePerPoint } : {}),
     });
-  }
-  return config;
+    log.info({ device: device.name, instrument: device.instrument, profile: profile.id, requests: describePlan(requests) }, 'device request plan');
+    return { device, profile, requests };
+  });
 }
-
-

@@ -1,6 +1,6 @@
-import { MetronetError, registerCount, type Profile, type ProfilePoint } from '../core/index.js';
+import { MAX_QUANTITY, MetronetError, READ_FC, pointWidth, type ModbusTable, type Profile, type ProfilePoint } from '../core/index.js';
 
-export type Table = 'holding' | 'input';
+export type Table = ModbusTable;
 
 /** Read Holding Registers (FC3) and Read Input Registers (FC4) both carry at most 125 registers
  * per request (Modbus Application Protocol V1.1b3 §6.3 and §6.4: quantity 1 to 125, 0x7D). */
@@ -18,7 +18,7 @@ export interface PlannedPoint {
 
 export interface ReadRequest {
   table: Table;
-  fc: 3 | 4;
+  fc: 1 | 2 | 3 | 4;
   /** Wire address of the first register read. */
   start: number;
   length: number;
@@ -28,8 +28,10 @@ export interface ReadRequest {
 export interface PlanOptions {
   /** Largest run of unused registers read to join two points in one request (default 8). */
   maxHole?: number;
-  /** Registers per request, at most 125 (default 125). */
+  /** Registers per request, at most 125 (default 125); bits per request stay within 2000. */
   maxRegisters?: number;
+  /** One request per point, for devices that refuse block reads. */
+  onePerPoint?: boolean;
 }
 
 /**
@@ -46,24 +48,29 @@ export interface PlanOptions {
  * Three requests instead of five.
  */
 export function planRequests(profile: Profile, opts: PlanOptions = {}): ReadRequest[] {
-  const maxHole = Math.max(0, opts.maxHole ?? DEFAULT_MAX_HOLE);
-  const maxRegisters = Math.min(MAX_READ_REGISTERS, Math.max(1, opts.maxRegisters ?? MAX_READ_REGISTERS));
-  const base = profile.modbus.addressBase ?? 0;
+  const onePerPoint = opts.onePerPoint ?? profile.modbus?.onePerPoint ?? false;
+  const maxHole = onePerPoint ? -1 : Math.max(0, opts.maxHole ?? DEFAULT_MAX_HOLE);
+  const base = profile.modbus?.addressBase ?? 0;
   const requests: ReadRequest[] = [];
-  for (const table of ['holding', 'input'] as const) {
+  for (const table of ['holding', 'input', 'coil', 'discrete'] as const) {
+    // Bit tables count bits, not registers: the same lowerable limit applies, scaled to 2000 bits.
+    const limit = MAX_QUANTITY[table];
+    const maxQuantity = Math.min(limit, Math.max(1, table === 'holding' || table === 'input' ? (opts.maxRegisters ?? limit) : limit));
     const points = profile.points
       .filter((p) => (p.table ?? 'holding') === table)
-      .map((p): PlannedPoint => ({ point: p, address: wireAddress(profile, p, base), count: registerCount(p.type) }))
+      .map((p): PlannedPoint => ({ point: p, address: wireAddress(profile, p, base), count: pointWidth(p) }))
       .sort((a, b) => a.address - b.address);
     let current: ReadRequest | undefined;
     for (const p of points) {
       const end = current ? current.start + current.length : 0;
-      const fits = current && p.address - end <= maxHole && p.address + p.count - current.start <= maxRegisters;
+      // Bit points of one register share it: a hole of −1 (overlap) still joins them.
+      const sameRegister = current !== undefined && p.address < end;
+      const fits = current && (sameRegister || p.address - end <= maxHole) && p.address + p.count - current.start <= maxQuantity;
       if (current && fits) {
         current.length = Math.max(current.length, p.address + p.count - current.start);
         current.points.push(p);
       } else {
-        current = { table, fc: table === 'holding' ? 3 : 4, start: p.address, length: p.count, points: [p] };
+        current = { table, fc: READ_FC[table], start: p.address, length: p.count, points: [p] };
         requests.push(current);
       }
     }
@@ -72,7 +79,7 @@ export function planRequests(profile: Profile, opts: PlanOptions = {}): ReadRequ
 }
 
 function wireAddress(profile: Profile, p: ProfilePoint, base: number): number {
-  const address = p.address - base;
+  const address = (p.address ?? 0) - base;
   if (address < 0) {
     throw new MetronetError('E_PROFILE_INVALID', `profile ${profile.id}: point "${p.name}" has address ${p.address}, below the profile's addressBase ${base}`);
   }

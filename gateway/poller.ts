@@ -1,6 +1,6 @@
 import { MetronetError, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
 import type { DeviceDecoder, ReadResult } from './decode.js';
-import { isDeviceAnswer, type DeviceDriver } from './drivers/modbus-tcp.js';
+import { isBusy, isDeviceAnswer, sleep, type DeviceDriver } from './drivers/driver.js';
 import type { ReadRequest } from './plan.js';
 
 export interface BackoffOptions {
@@ -134,7 +134,7 @@ export class DevicePoller {
     for (const request of this.opts.requests) {
       if (this.stopped) break;
       try {
-        const registers = await this.opts.driver.read(request.table, request.start, request.length);
+        const registers = await this.readRetryingBusy(request);
         results.push({ request, registers, ts: Date.now() });
       } catch (err) {
         const e = err instanceof MetronetError ? err : new MetronetError('E_INTERNAL', String(err));
@@ -171,6 +171,23 @@ export class DevicePoller {
     await this.opts.driver.close();
     this.log.warn({ code, reason, attempt: this.downStreak }, 'device not answering; reconnecting with backoff');
     return 'down';
+  }
+
+  /**
+   * 5 ACKNOWLEDGE / 6 SLAVE DEVICE BUSY mean the device is alive but occupied (e.g. an indicator
+   * during calibration): ask again a little later, up to busyRetries times (default 3).
+   */
+  private async readRetryingBusy(request: ReadRequest): Promise<number[]> {
+    const retries = this.opts.device.busyRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.opts.driver.read(request.table, request.start, request.length);
+      } catch (err) {
+        if (this.stopped || attempt >= retries || !(err instanceof MetronetError) || !isBusy(err)) throw err;
+        this.log.debug({ attempt: attempt + 1, err: err.message }, 'device busy; retrying');
+        await sleep(100 * (attempt + 1));
+      }
+    }
   }
 
   /** Leaves backoff (logging the recovery) and enters `next`. */

@@ -1,17 +1,9 @@
 import { connect, type MqttClient } from 'mqtt';
-import {
-  GatewayStatus,
-  LIMITS,
-  ReadingsBatch,
-  compile,
-  topics,
-  validateReading,
-  type Logger,
-  type MqttConnection,
-  type Reading,
-} from '../core/index.js';
-import { BoundedQueue } from './buffer.js';
+import { topics, validateReading, type Logger, type MqttConnection, type Reading } from '../core/index.js';
+import { fittingCount, readingJson, readingsPayloadFromJson, statusPayload } from './format.js';
+import { safeUrl, tlsOptions } from './mqtt-options.js';
 import type { SeqStore } from './seq.js';
+import type { Spool } from './spool.js';
 
 export interface PublisherOptions {
   gatewayId: string;
@@ -23,8 +15,10 @@ export interface PublisherOptions {
   version: string;
   seq: SeqStore;
   logger: Logger;
-  /** Readings held in memory while the broker is unreachable (default 100 000). */
-  maxBuffer?: number;
+  /** Where readings wait until the broker acknowledges them. */
+  spool: Spool;
+  /** Readings per second sent at most while a backlog drains. */
+  drainPerSecond?: number;
   /** Longest wait for the last batches and the offline status at close (default 5 s). */
   closeTimeoutMs?: number;
 }
@@ -33,8 +27,10 @@ export interface PublisherStats {
   /** Readings acknowledged by the broker. */
   published: number;
   batches: number;
-  /** Readings dropped because the buffer was full. */
+  /** Readings dropped because the spool was full. */
   dropped: number;
+  /** The spool is at its limit and its full policy is dropping readings. */
+  spoolFull: boolean;
   /** Readings dropped because they broke the payload schema (a bug, logged as an error). */
   invalid: number;
   /** Last batch number handed out. */
@@ -43,31 +39,36 @@ export interface PublisherStats {
   connected: boolean;
 }
 
-const validateBatch = compile(ReadingsBatch);
-const validateStatus = compile(GatewayStatus);
-
-/** Room left in a message for the envelope around the readings array. */
-const ENVELOPE_BYTES = 128;
-
 interface Batch {
   seq: number;
   count: number;
+  lastId: number;
   payload: string;
+  /** Settles when the broker acknowledges it. */
+  acked: Promise<void>;
 }
 
 /**
- * Publishes readings batches and the gateway status. Readings wait in a bounded queue and go out
- * every publishMs, or as soon as maxBatch are waiting, one QoS 1 batch in flight at a time; a
- * batch keeps its seq until the broker acknowledges it, so resending never skips a number.
+ * Batches published ahead of their acknowledgement. One at a time caps throughput at one batch
+ * per round trip; the broker acknowledges QoS 1 messages in the order received [MQTT-4.6.0-2],
+ * so a window keeps order and lets the spool drop each batch as its PUBACK arrives.
+ */
+const WINDOW = 4;
+
+/**
+ * Publishes readings batches and the gateway status. Readings wait in the on-disk spool and go
+ * out every publishMs, or as soon as maxBatch are waiting, up to WINDOW QoS 1 batches in flight,
+ * oldest first, at most drainPerSecond readings a second; a batch keeps its seq until the broker
+ * acknowledges it (PUBACK), and only then do its readings leave the spool.
  */
 export class Publisher {
   private readonly client: MqttClient;
-  private readonly queue: BoundedQueue<Reading>;
+  private readonly spool: Spool;
   private readonly log: Logger;
   private readonly readingsTopic: string;
   private readonly statusTopic: string;
   private readonly timer: NodeJS.Timeout;
-  private inflight: Batch | undefined;
+  private inflight: Batch[] = [];
   private draining: Promise<void> | undefined;
   private again: { all: boolean } | undefined;
   private published = 0;
@@ -80,7 +81,7 @@ export class Publisher {
 
   constructor(private readonly opts: PublisherOptions) {
     this.log = opts.logger;
-    this.queue = new BoundedQueue(opts.maxBuffer ?? 100_000);
+    this.spool = opts.spool;
     this.readingsTopic = topics.readings(opts.org, opts.gatewayId);
     this.statusTopic = topics.status(opts.org, opts.gatewayId);
     const clientId = opts.mqtt.clientId ?? opts.gatewayId;
@@ -91,6 +92,7 @@ export class Publisher {
       connectTimeout: 10_000,
       ...(opts.mqtt.username !== undefined ? { username: opts.mqtt.username } : {}),
       ...(opts.mqtt.password !== undefined ? { password: opts.mqtt.password } : {}),
+      ...tlsOptions(opts.mqtt),
       // The broker publishes this if the gateway vanishes without a DISCONNECT [MQTT-3.1.2-8].
       will: { topic: this.statusTopic, payload: Buffer.from(this.statusPayload('offline')), qos: 1, retain: true },
     });
@@ -103,11 +105,11 @@ export class Publisher {
     this.client.on('close', () => {
       if (this.closing) return;
       if (this.wasConnected) {
-        this.log.warn({ buffered: this.queue.size }, 'MQTT connection lost; readings are buffered until it returns');
+        this.log.warn({ spooled: this.spool.size }, 'MQTT connection lost; readings are spooled on disk until it returns');
       } else if (!this.unreachableLogged) {
         // mqtt.js emits no 'error' for some failures (e.g. a refused CONNECT packet): say so here, once per outage.
         this.unreachableLogged = true;
-        this.log.warn({ url: safeUrl(opts.mqtt.url), err: this.lastError }, 'MQTT broker not reachable; retrying every second, readings are buffered');
+        this.log.warn({ url: safeUrl(opts.mqtt.url), err: this.lastError }, 'MQTT broker not reachable; retrying every second, readings are spooled on disk');
       }
       this.wasConnected = false;
     });
@@ -121,19 +123,27 @@ export class Publisher {
     this.timer = setInterval(() => this.kick(true), opts.publishMs);
   }
 
+  /** Spools readings; one that breaks the payload schema (a bug) is logged and never spooled. */
   push(readings: Reading[]): void {
-    for (const r of readings) this.queue.push(r);
-    if (this.queue.size >= this.opts.maxBatch) this.kick(false);
+    const valid = readings.filter((r) => validateReading(r));
+    if (valid.length < readings.length) {
+      const bad = readings.find((r) => !validateReading(r));
+      this.invalid += readings.length - valid.length;
+      this.log.error({ dropped: readings.length - valid.length, issues: validateReading.issues(bad).slice(0, 5) }, 'BUG: readings break the payload schema; dropped');
+    }
+    this.spool.append(valid.map(readingJson));
+    if (this.spool.size >= this.opts.maxBatch) this.kick(false);
   }
 
   stats(): PublisherStats {
     return {
       published: this.published,
       batches: this.batches,
-      dropped: this.queue.dropped,
+      dropped: this.spool.dropped,
+      spoolFull: this.spool.full,
       invalid: this.invalid,
       seq: this.opts.seq.last,
-      buffered: this.queue.size,
+      buffered: this.spool.size,
       connected: this.client.connected,
     };
   }
@@ -148,8 +158,8 @@ export class Publisher {
       await withTimeout(this.drainAll(), limit).catch((err: Error) => this.log.warn({ err: err.message }, 'last readings not published'));
       await withTimeout(this.publishStatus('offline'), limit).catch((err: Error) => this.log.warn({ err: err.message }, 'offline status not published'));
     }
-    const unsent = this.queue.size + (this.inflight?.count ?? 0);
-    if (unsent > 0) this.log.warn({ unsent }, 'readings not published before close');
+    this.spool.flush();
+    if (this.spool.size > 0) this.log.info({ spooled: this.spool.size }, 'readings stay in the spool until the next start');
     // A graceful end waits for in-flight acknowledgements, which never come on a dead connection.
     const graceful = this.client.connected && Object.keys(this.client.outgoing).length === 0;
     const ended = await withTimeout(this.client.endAsync(!graceful), limit).then(() => true, () => false);
@@ -167,15 +177,7 @@ export class Publisher {
   }
 
   private statusPayload(state: 'online' | 'offline'): string {
-    const status = {
-      v: 1 as const,
-      gateway: this.opts.gatewayId,
-      state,
-      ts: Date.now(),
-      ...(state === 'online' ? { version: this.opts.version, instruments: this.opts.instruments } : {}),
-    };
-    if (!validateStatus(status)) throw new Error(`gateway status breaks its schema: ${validateStatus.issues(status).map((i) => i.message).join('; ')}`);
-    return JSON.stringify(status);
+    return statusPayload(this.opts.gatewayId, state, { version: this.opts.version, instruments: this.opts.instruments });
   }
 
   private async publishStatus(state: 'online' | 'offline'): Promise<void> {
@@ -206,59 +208,60 @@ export class Publisher {
 
   private async drain(all: boolean): Promise<void> {
     const { maxBatch } = this.opts;
-    while (this.client.connected && (this.inflight || this.queue.size >= maxBatch || (all && this.queue.size > 0))) {
-      this.inflight ??= await this.nextBatch();
-      if (!this.inflight) continue;
-      await this.client.publishAsync(this.readingsTopic, this.inflight.payload, { qos: 1 });
-      this.published += this.inflight.count;
-      this.batches++;
-      this.log.debug({ seq: this.inflight.seq, readings: this.inflight.count }, 'readings batch published');
-      this.inflight = undefined;
-    }
-  }
-
-  /** Takes the next batch off the queue: schema-checked, within the message size limit, numbered. */
-  private async nextBatch(): Promise<Batch | undefined> {
-    let readings = this.queue.take(this.opts.maxBatch);
-    const valid = readings.filter((r) => validateReading(r));
-    if (valid.length < readings.length) {
-      const bad = readings.find((r) => !validateReading(r));
-      this.invalid += readings.length - valid.length;
-      this.log.error({ dropped: readings.length - valid.length, issues: validateReading.issues(bad).slice(0, 5) }, 'BUG: readings break the payload schema; dropped');
-      readings = valid;
-    }
-    // Halve until the message fits the contract's size limit (ARCHITECTURE.md: ≤ 256 KiB).
-    while (readings.length > 1 && Buffer.byteLength(JSON.stringify(readings)) > LIMITS.maxMessageBytes - ENVELOPE_BYTES) {
-      const keep = Math.ceil(readings.length / 2);
-      this.queue.putBack(readings.slice(keep));
-      readings = readings.slice(0, keep);
-    }
-    if (readings.length === 0) return undefined;
-    let seq: number;
+    const perSecond = this.opts.drainPerSecond ?? 20_000;
     try {
-      seq = await this.opts.seq.next();
+      while (this.client.connected) {
+        // Everything staged goes to disk first: no reading is published before it is spooled.
+        this.spool.flush();
+        while (this.inflight.length < WINDOW) {
+          const unsent = this.spool.size - this.inflight.reduce((n, b) => n + b.count, 0);
+          const resend = this.spool.pending.length > this.inflight.length; // after a restart or a lost connection
+          if (!resend && unsent < maxBatch && !(all && unsent > 0)) break;
+          const batch = await this.nextBatch(this.inflight.at(-1)?.lastId ?? 0);
+          if (!batch) break;
+          this.inflight.push(batch);
+        }
+        const head = this.inflight[0];
+        if (!head) return;
+        const t0 = Date.now();
+        await head.acked;
+        // PUBACK received: the broker owns these readings now.
+        this.inflight.shift();
+        this.spool.ack(head.lastId);
+        this.published += head.count;
+        this.batches++;
+        this.log.debug({ seq: head.seq, readings: head.count }, 'readings batch published');
+        // A bounded drain rate: a day of backlog must not flood the broker or ingest at reconnect.
+        const wait = (head.count * 1000) / perSecond - (Date.now() - t0);
+        if (wait > 1 && !this.closing && this.spool.size > 0) await new Promise((r) => setTimeout(r, wait));
+      }
     } catch (err) {
-      this.queue.putBack(readings);
+      // The connection failed under the window: the spool still lists every batch as pending, so
+      // the next drain republishes them, same rows and same seq.
+      this.inflight = [];
       throw err;
     }
-    const batch = { v: 1 as const, gateway: this.opts.gatewayId, seq, readings };
-    if (!validateBatch(batch)) {
-      this.invalid += readings.length;
-      this.log.error({ seq, issues: validateBatch.issues(batch).slice(0, 5) }, 'BUG: readings batch breaks its schema; dropped');
-      return undefined;
-    }
-    return { seq, count: readings.length, payload: JSON.stringify(batch) };
   }
-}
 
-/** The broker URL without a password, for logs. */
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '[redacted]';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
+  /** The next batch after row `afterId`: a pending one again, or new readings within the size limit. */
+  private async nextBatch(afterId: number): Promise<Batch | undefined> {
+    const got = this.spool.next(this.opts.maxBatch, afterId);
+    if (!got) return undefined;
+    let { bodies, lastId } = got;
+    let seq = got.seq;
+    if (seq === undefined) {
+      const n = fittingCount(bodies);
+      if (n < bodies.length) {
+        bodies = bodies.slice(0, n);
+        lastId = got.ids[n - 1]!;
+      }
+      seq = await this.opts.seq.next();
+      this.spool.markPending(seq, got.ids[0]!, lastId);
+    }
+    const payload = readingsPayloadFromJson(this.opts.gatewayId, seq, bodies);
+    const acked = this.client.publishAsync(this.readingsTopic, payload, { qos: 1 }).then(() => undefined);
+    acked.catch(() => undefined); // awaited in order by drain(); a failure there ends the drain
+    return { seq, count: bodies.length, lastId, payload, acked };
   }
 }
 

@@ -6,3 +6,7 @@
 export { startSimulator, type FaultConfig, type SimulatorHandle, type SimulatorOptions } from './simulator.js';
 export type { DriftConfig } from './values.js';
 export { mulberry32, gaussian } from './random.js';
+export { startPtyPair, type PtyPair } from './pty.js';
+export { startRtuBus, type RtuBusHandle, type RtuFaults, type RtuSlaveSpec } from './rtu-slave.js';
+export { startSerialScale, type SerialScaleHandle, type ScaleFaults } from './serial-scale.js';
+export { formatFrame, type ScaleState } from './scale-formats.js';

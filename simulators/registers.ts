@@ -1,6 +1,6 @@
-import { encode, fromEngineering, registerCount, type NumericType, type Profile, type ProfilePoint, type WordOrder } from '../core/index.js';
+import { encode, fromEngineering, pointWidth, type ModbusTable, type NumericType, type Profile, type ProfilePoint, type WordOrder } from '../core/index.js';
 
-export type Table = 'holding' | 'input';
+export type Table = ModbusTable;
 
 /**
  * Registers past the highest defined one that still read as 0. Real devices differ: some answer
@@ -35,18 +35,18 @@ export interface RegisterMap {
  * V1.1b3 §4.4): register 40001 / address 1 in the manual is wire address 0.
  */
 export function mapRegisters(profile: Profile): RegisterMap {
-  const base = profile.modbus.addressBase ?? 0;
-  const deviceOrder = profile.modbus.wordOrder ?? 'ABCD';
+  const base = profile.modbus?.addressBase ?? 0;
+  const deviceOrder = profile.modbus?.wordOrder ?? 'ABCD';
   const points = profile.points.map((point): MappedPoint => {
     const order: WordOrder = point.wordOrder ?? deviceOrder;
     const scale = point.scale ?? 1;
     const offset = point.offset ?? 0;
-    const rawToRegisters = (raw: number) => encode(Number.isFinite(raw) ? raw : 0, point.type as NumericType, order);
+    const rawToRegisters = (raw: number) => encodePoint(point, Number.isFinite(raw) ? raw : 0, order);
     return {
       point,
       table: point.table ?? 'holding',
-      address: point.address - base,
-      count: registerCount(point.type),
+      address: (point.address ?? 0) - base,
+      count: pointWidth(point),
       toRegisters: (value) => rawToRegisters(fromEngineering(value, scale, offset)),
       rawToRegisters,
     };
@@ -54,6 +54,20 @@ export function mapRegisters(profile: Profile): RegisterMap {
   const end: Partial<Record<Table, number>> = {};
   for (const p of points) end[p.table] = Math.max(end[p.table] ?? 0, p.address + p.count + MAP_MARGIN);
   return { points, byName: new Map(points.map((p) => [p.point.name, p])), end };
+}
+
+/** Registers (or 0/1 bits) holding a raw value, by point type. A bit point yields its register
+ * with only its bit set; readRegisters ORs bit points that share a register. */
+function encodePoint(point: ProfilePoint, raw: number, order: WordOrder): number[] {
+  switch (point.type) {
+    case 'bool': return [raw ? 1 : 0];
+    case 'bit': return [raw ? 1 << (point.bit ?? 0) : 0];
+    case 'string': {
+      const text = String(point.sim?.text ?? '').padEnd(2 * (point.length ?? 1), '\0');
+      return Array.from({ length: point.length ?? 1 }, (_, i) => (text.charCodeAt(2 * i) << 8) | text.charCodeAt(2 * i + 1));
+    }
+    default: return encode(raw, (point.type ?? 'uint16') as NumericType, order);
+  }
 }
 
 /** Is every register of [start, start + length) inside the table's answering range? */
@@ -73,7 +87,7 @@ export function readRegisters(map: RegisterMap, table: Table, start: number, len
     const regs = registersOf(p);
     for (let i = 0; i < p.count; i++) {
       const at = p.address + i - start;
-      if (at >= 0 && at < length) out[at] = regs[i]!;
+      if (at >= 0 && at < length) out[at] = p.point.type === 'bit' ? out[at]! | regs[i]! : regs[i]!;
     }
   }
   return out;

@@ -114,6 +114,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
       serve('holding', addr, 1, (err, regs) => cb(err, regs[0] ?? 0)),
     getInputRegister: (addr: number, _unit: number, cb: (err: Error | null, value: number) => void) =>
       serve('input', addr, 1, (err, regs) => cb(err, regs[0] ?? 0)),
+    getCoil: (addr: number, _unit: number, cb: (err: Error | null, value: boolean) => void) => serve('coil', addr, 1, (err, regs) => cb(err, Boolean(regs[0]))),
+    getDiscreteInput: (addr: number, _unit: number, cb: (err: Error | null, value: boolean) => void) => serve('discrete', addr, 1, (err, regs) => cb(err, Boolean(regs[0]))),
     getMultipleHoldingRegisters: (addr: number, length: number, _unit: number, cb: RegistersCallback) => serve('holding', addr, length, cb),
     getMultipleInputRegisters: (addr: number, length: number, _unit: number, cb: RegistersCallback) => serve('input', addr, length, cb),
   };

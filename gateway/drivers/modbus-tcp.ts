@@ -1,38 +1,12 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import ModbusSerial from 'modbus-serial';
-import { MetronetError, type ModbusTcpTransport } from '../../core/index.js';
-import type { Table } from '../plan.js';
+import { MetronetError, READ_FC, type ModbusTable, type ModbusTcpTransport } from '../../core/index.js';
+import { exceptionError, isDeviceAnswer, sleep, type DeviceDriver } from './driver.js';
 
-/** What the poller needs from any transport (modbus-rtu and serial-ascii drivers will follow). */
-export interface DeviceDriver {
-  /** Reads `length` registers from wire address `start`; throws a MetronetError with a device code. */
-  read(table: Table, start: number, length: number): Promise<number[]>;
-  /** Drops the connection (the next read reconnects); resolves once the socket has closed. */
-  close(): Promise<void>;
-}
+type Table = ModbusTable;
 
-/** Exception codes by name (Modbus Application Protocol V1.1b3 §7, "MODBUS Exception Codes"). */
-export const MODBUS_EXCEPTIONS: Record<number, string> = {
-  1: 'ILLEGAL FUNCTION',
-  2: 'ILLEGAL DATA ADDRESS',
-  3: 'ILLEGAL DATA VALUE',
-  4: 'SLAVE DEVICE FAILURE',
-  5: 'ACKNOWLEDGE',
-  6: 'SLAVE DEVICE BUSY',
-  8: 'MEMORY PARITY ERROR',
-  10: 'GATEWAY PATH UNAVAILABLE',
-  11: 'GATEWAY TARGET DEVICE FAILED TO RESPOND',
-};
-
-export function exceptionName(code: number): string {
-  return MODBUS_EXCEPTIONS[code] ?? `UNKNOWN EXCEPTION ${code}`;
-}
-
-/** Did the device answer (an exception) rather than the link fail? Then the connection is still good. */
-export function isDeviceAnswer(err: MetronetError): boolean {
-  return err.code === 'E_MODBUS_EXCEPTION';
-}
+export { MODBUS_EXCEPTIONS, exceptionName, isDeviceAnswer, type DeviceDriver } from './driver.js';
 
 type Client = InstanceType<typeof ModbusSerial.default>;
 
@@ -41,7 +15,7 @@ type Client = InstanceType<typeof ModbusSerial.default>;
  * refused) destroys the client and its socket: modbus-serial leaves a timed-out socket open and
  * would match a late answer against the next request, so a fresh connection is the safe state.
  */
-export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriver {
+export function createModbusTcpDriver(transport: ModbusTcpTransport, opts: { connectPauseMs?: number; requestPauseMs?: number } = {}): DeviceDriver {
   const where = `${transport.host}:${transport.port} unit ${transport.unitId}`;
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
@@ -67,6 +41,8 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriv
     }
     c.setID(transport.unitId);
     c.setTimeout(transport.timeoutMs);
+    // Some devices (and serial servers) drop the first request that follows a connect too closely.
+    if (opts.connectPauseMs) await sleep(opts.connectPauseMs);
     return c;
   };
 
@@ -91,7 +67,7 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriv
       let onClose: (() => void) | undefined;
       try {
         const res = await Promise.race([
-          table === 'holding' ? c.readHoldingRegisters(start, length) : c.readInputRegisters(start, length),
+          readTable(c, table, start, length),
           new Promise<never>((_, reject) => {
             // A reset connection fails the request at once instead of after the full timeout.
             onClose = () => reject(new MetronetError('E_DEVICE_UNREACHABLE', `${where} closed the connection`));
@@ -100,7 +76,7 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriv
             timer = setTimeout(() => reject(timeoutError(where, transport.timeoutMs)), transport.timeoutMs + 250);
           }),
         ]);
-        return res.data;
+        return res.data.map(Number); // coils come back as booleans
       } catch (err) {
         const e = toDeviceError(err, where, transport.timeoutMs, table, start, length);
         if (!isDeviceAnswer(e)) await drop();
@@ -108,10 +84,20 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport): DeviceDriv
       } finally {
         clearTimeout(timer);
         if (onClose) events(c).off('close', onClose);
+        if (opts.requestPauseMs) await sleep(opts.requestPauseMs);
       }
     },
     close: drop,
   };
+}
+
+function readTable(c: Client, table: Table, start: number, length: number): Promise<{ data: Array<number | boolean> }> {
+  switch (table) {
+    case 'holding': return c.readHoldingRegisters(start, length);
+    case 'input': return c.readInputRegisters(start, length);
+    case 'coil': return c.readCoils(start, length);
+    case 'discrete': return c.readDiscreteInputs(start, length);
+  }
 }
 
 /** The client is an EventEmitter at runtime; its typings declare only `on`. */
@@ -125,14 +111,8 @@ function timeoutError(where: string, timeoutMs: number): MetronetError {
 export function toDeviceError(err: unknown, where: string, timeoutMs: number, table: Table, start: number, length: number): MetronetError {
   if (err instanceof MetronetError) return err;
   const e = (err ?? {}) as { modbusCode?: number; name?: string; errno?: string; code?: string; message?: string };
-  const fc = table === 'holding' ? 3 : 4;
-  if (typeof e.modbusCode === 'number') {
-    const name = exceptionName(e.modbusCode);
-    return new MetronetError('E_MODBUS_EXCEPTION', `${where} answered exception ${e.modbusCode} ${name} to FC${fc} start ${start} length ${length}`, {
-      exception: e.modbusCode,
-      name,
-    });
-  }
+  const fc = READ_FC[table];
+  if (typeof e.modbusCode === 'number') return exceptionError(where, e.modbusCode, fc, start, length);
   if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') return timeoutError(where, timeoutMs);
   return new MetronetError('E_DEVICE_UNREACHABLE', `${where}: ${reason(err)}`);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encode, fromEngineering, loadProfiles, validateProfile, type Profile } from '../../core/index.js';
+import { encode, fromEngineering, loadProfiles, validateProfile, type NumericType, type Profile } from '../../core/index.js';
 import { createDeviceDecoder, decoderFor, planRequests, type ReadRequest, type ReadResult } from '../../gateway/index.js';
 import { shortestFloat32 } from '../../gateway/decode.js';
 
@@ -7,12 +7,12 @@ const profiles = loadProfiles();
 
 /** The registers a device with these engineering values would answer to each request. */
 function answers(profile: Profile, requests: ReadRequest[], values: Record<string, number>, ts = 1_000): ReadResult[] {
-  const deviceOrder = profile.modbus.wordOrder ?? 'ABCD';
+  const deviceOrder = profile.modbus?.wordOrder ?? 'ABCD';
   return requests.map((request) => {
     const registers = new Array<number>(request.length).fill(0);
     for (const { point, address } of request.points) {
       const v = values[point.name] ?? point.sim?.value ?? 0;
-      const regs = encode(fromEngineering(v, point.scale ?? 1, point.offset ?? 0), point.type, point.wordOrder ?? deviceOrder);
+      const regs = encode(fromEngineering(v, point.scale ?? 1, point.offset ?? 0), point.type as NumericType, point.wordOrder ?? deviceOrder);
       regs.forEach((r, i) => (registers[address - request.start + i] = r));
     }
     return { request, registers, ts };

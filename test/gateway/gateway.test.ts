@@ -302,7 +302,8 @@ describe('gateway shutdown', () => {
     const before = activeResources();
     const stateDir = await mkdtemp(join(tmpdir(), 'metronet-gw-'));
     const broker = await startBroker({ host: '127.0.0.1', port: 0 });
-    const sims = await Promise.all([...profiles.values()].map((profile) => startSimulator({ profile })));
+    // Every Modbus profile on its TCP simulator (serial profiles have their own tests over ptys).
+    const sims = await Promise.all([...profiles.values()].filter((p) => p.modbus).map((profile) => startSimulator({ profile })));
     const sub = await subscribe(broker.url);
     const gw = await startGateway({
       id: GW,

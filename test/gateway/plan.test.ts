@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProfiles, validateProfile, type Profile } from '../../core/index.js';
 import { describePlan, MAX_READ_REGISTERS, planRequests } from '../../gateway/index.js';
 
-type PointSpec = { name: string; address: number; type: 'uint16' | 'float32' | 'uint32' | 'float64'; table?: 'holding' | 'input' };
+type PointSpec = { name: string; address: number; type: 'uint16' | 'float32' | 'uint32' | 'float64' | 'bit'; bit?: number; table?: 'holding' | 'input' };
 
 function profile(points: PointSpec[], addressBase: 0 | 1 = 0): Profile {
   return validateProfile(
@@ -91,13 +91,36 @@ describe('request plan', () => {
     expect(() => planRequests(bad)).toThrow(/point "zero" has address 0, below the profile's addressBase 1/);
   });
 
-  it('reads each shipped profile in a single request', () => {
-    const plans = Object.fromEntries([...loadProfiles()].map(([id, p]) => [id, describePlan(planRequests(p)).map(({ table, fc, start, length }) => ({ table, fc, start, length }))]));
+  it('reads each shipped Modbus profile in one request per table (two for the RTU indicator, whose firmware text is far away)', () => {
+    const modbus = [...loadProfiles()].filter(([, p]) => p.modbus);
+    const plans = Object.fromEntries(modbus.map(([id, p]) => [id, describePlan(planRequests(p)).map(({ table, fc, start, length }) => ({ table, fc, start, length }))]));
     expect(plans).toEqual({
       'air-station-tcp': [{ table: 'input', fc: 4, start: 0, length: 17 }],
       'fuel-dispenser-2n-tcp': [{ table: 'holding', fc: 3, start: 0, length: 19 }],
+      'fuel-dispenser-rtu': [
+        { table: 'holding', fc: 3, start: 0, length: 20 },
+        { table: 'coil', fc: 1, start: 0, length: 1 },
+        { table: 'discrete', fc: 2, start: 0, length: 2 },
+      ],
+      'water-station-tcp': [{ table: 'input', fc: 4, start: 0, length: 13 }],
+      'weighing-indicator-rtu': [
+        { table: 'holding', fc: 3, start: 0, length: 8 },
+        { table: 'holding', fc: 3, start: 19, length: 4 },
+      ],
       'weighing-indicator-tcp': [{ table: 'holding', fc: 3, start: 0, length: 9 }],
     });
+  });
+
+  it('bit points share their register; onePerPoint and a lowered maximum split requests', () => {
+    const p = profile([
+      { name: 'a', address: 0, type: 'uint16' },
+      { name: 's0', address: 1, type: 'bit', bit: 0 },
+      { name: 's1', address: 1, type: 'bit', bit: 1 },
+      { name: 'b', address: 2, type: 'float32' },
+    ]);
+    expect(describePlan(planRequests(p)).map((r) => [r.start, r.length])).toEqual([[0, 4]]);
+    expect(describePlan(planRequests(p, { onePerPoint: true })).map((r) => [r.start, r.length])).toEqual([[0, 1], [1, 1], [2, 2]]);
+    expect(describePlan(planRequests(p, { maxRegisters: 2 })).map((r) => [r.start, r.length])).toEqual([[0, 2], [2, 2]]);
   });
 
   it('describes the plan for the start-up log', () => {

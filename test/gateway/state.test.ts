@@ -4,29 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/index.js';
 import { backoffDelay } from '../../gateway/index.js';
-import { BoundedQueue } from '../../gateway/buffer.js';
 import { openSeqStore } from '../../gateway/seq.js';
 
-describe('bounded reading queue', () => {
-  it('drops the oldest when full and counts them', () => {
-    const q = new BoundedQueue<number>(3);
-    [1, 2, 3, 4, 5].forEach((n) => q.push(n));
-    expect([q.size, q.dropped]).toEqual([3, 2]);
-    expect(q.take(10)).toEqual([3, 4, 5]);
-    expect(q.size).toBe(0);
-  });
-
-  it('puts unsent items back at the head, in order, dropping the oldest if it filled meanwhile', () => {
-    const q = new BoundedQueue<number>(4);
-    [1, 2, 3].forEach((n) => q.push(n));
-    const taken = q.take(2);
-    q.push(4);
-    q.push(5);
-    q.putBack(taken); // room for one of [1, 2]: the newer, 2, stays
-    expect(q.dropped).toBe(1);
-    expect(q.take(10)).toEqual([2, 3, 4, 5]);
-  });
-});
+// The in-memory reading queue gave way to the disk spool (issue 3): see spool.test.ts.
 
 describe('device retry backoff', () => {
   it('doubles from the initial delay up to the cap, with ±20 % jitter', () => {

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BrokerHandle } from '../../broker/index.js';
+import { loadProfiles, type GatewayDevice } from '../../core/index.js';
+import { start as startGateway, type GatewayHandle } from '../../gateway/index.js';
+import { startPtyPair, startRtuBus, type PtyPair, type RtuBusHandle } from '../../simulators/index.js';
+import { sleep, waitFor } from '../simulators/support.js';
+import { broker, collect, memoryLogger, removeDir, tempDir, type Collector } from './support.js';
+
+const profiles = loadProfiles();
+
+/**
+ * Modbus RTU over a real serial path: socat joins two pseudo-terminals, the RTU simulator (three
+ * slaves' worth of bus, one of them missing) opens one end, the gateway the other.
+ */
+describe('Modbus RTU over a socat pty pair', () => {
+  let pty: PtyPair;
+  let bus: RtuBusHandle;
+  let mqtt: BrokerHandle;
+  let sub: Collector;
+  let stateDir: string;
+  let gw: GatewayHandle | undefined;
+
+  beforeEach(async () => {
+    pty = await startPtyPair();
+    bus = await startRtuBus({
+      path: pty.device,
+      slaves: [
+        { unitId: 1, profile: profiles.get('weighing-indicator-rtu')!, delayMs: 15 },
+        { unitId: 2, profile: profiles.get('fuel-dispenser-rtu')! },
+      ],
+    });
+    bus.setValue(1, 'gross', 20.004);
+    bus.setValue(1, 'net', 19.504);
+    mqtt = await broker();
+    sub = await collect(mqtt.url);
+    stateDir = await tempDir();
+  });
+
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+    await sub.close();
+    await mqtt.close();
+    await bus.close();
+    await pty.close();
+    await removeDir(stateDir);
+  });
+
+  const device = (name: string, instrument: string, profile: string, unitId: number, extra: Partial<GatewayDevice> = {}): GatewayDevice => ({
+    name,
+    instrument,
+    profile,
+    transport: { kind: 'modbus-rtu', path: pty.host, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, unitId, timeoutMs: 150 },
+    pollMs: 100,
+    ...extra,
+  });
+
+  const run = (devices: GatewayDevice[], logger = memoryLogger().logger) =>
+    startGateway({ id: 'gw-rtu', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: 50, maxBatch: 500, devices, profiles, stateDir, logger, backoff: { initialMs: 300, maxMs: 600 } });
+
+  it('reads every type of both RTU profiles, one transaction at a time on the bus, and skips a dead slave without slowing the others', async () => {
+    gw = await run([
+      device('indicator', 'SC-R1', 'weighing-indicator-rtu', 1),
+      device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2),
+      device('ghost', 'SC-R9', 'weighing-indicator-rtu', 9), // nobody answers at address 9
+    ]);
+    await waitFor(() => sub.readings('SC-R1').length >= 10 && sub.readings('FD-R1').length >= 40, 8000, 'readings of both live slaves');
+    const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
+    expect(gross.every((r) => r.value === 20.004 && r.unit === 'kg' && r.status === 'ok')).toBe(true);
+    const fd = new Map(sub.readings('FD-R1').map((r) => [r.channel, r.value]));
+    expect(fd.get('n1_last_delivery')).toBe(20.125);
+    expect(fd.get('n2_unit_price')).toBe(19850);
+    expect(fd.get('n2_lifted')).toBe(1);
+    expect(fd.get('n1_lifted')).toBe(0);
+    expect(fd.get('pump_enabled')).toBe(1);
+    expect(fd.get('n1_totaliser')).toBeGreaterThan(125000);
+    expect(bus.collisions).toBe(0);
+    const ghost = gw.stats().devices.find((d) => d.name === 'ghost')!;
+    expect(ghost.state).toBe('backoff');
+    expect(ghost.lastError).toMatch(/unit 9 did not answer within 150 ms/);
+    expect(sub.readings('SC-R9')).toEqual([]);
+    // Backoff keeps the dead slave to a few tries, so the live ones keep close to their cadence.
+    expect(bus.requests.get(9) ?? 0).toBeLessThan(20);
+  });
+
+  it('retries busy, rejects garbage and CRC errors, publishes the good frames after them', async () => {
+    const { logger, lines } = memoryLogger('debug');
+    gw = await run([device('indicator', 'SC-R1', 'weighing-indicator-rtu', 1)], logger);
+    await waitFor(() => sub.readings('SC-R1').length >= 4, 5000, 'first readings');
+    bus.setFaults(1, { busy: 2 });
+    await waitFor(() => lines.some((l) => l.msg === 'device busy; retrying'), 3000, 'busy retried');
+    bus.setFaults(1, { garbage: 3 });
+    await sleep(500);
+    bus.setFaults(1, { crc: 3 });
+    const before = sub.readings('SC-R1').length;
+    await waitFor(() => sub.readings('SC-R1').length >= before + 20, 8000, 'readings after the faults');
+    const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
+    expect(gross.every((r) => r.value === 20.004)).toBe(true); // nothing corrupted was published
+    expect(gw.stats().devices[0]!.lastError ?? '').toMatch(/CRC error/);
+  });
+
+  it('reconnects by itself after the cable is pulled and plugged back', async () => {
+    gw = await run([device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2)]);
+    await waitFor(() => sub.readings('FD-R1').length >= 9, 5000, 'first readings');
+    await bus.close();
+    await pty.unplug();
+    await sleep(600);
+    expect(gw.stats().devices[0]!.state).toBe('backoff');
+    await pty.plug();
+    bus = await startRtuBus({ path: pty.device, slaves: [{ unitId: 2, profile: profiles.get('fuel-dispenser-rtu')! }] });
+    const t = Date.now();
+    await waitFor(() => sub.readings('FD-R1').some((r) => r.ts > t), 8000, 'readings after replugging');
+    expect(gw.stats().devices[0]!.state).toBe('ok');
+  });
+});
