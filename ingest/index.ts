@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseTopic, preview, silentLogger, subscriptions, type IngestConfig, type Logger, type MqttConnection, type Service } from '../core/index.js';
+import { parseTopic, preview, silentLogger, subscriptions, topics, type IngestConfig, type Logger, type MqttConnection, type RejectsNotice, type Service } from '../core/index.js';
 import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { judge, type Verdict } from './handlers.js';
 import { Lookups, type LookupOptions } from './lookups.js';
+import { ingestMetrics } from './metrics.js';
 import { Counters, type IngestStats } from './stats.js';
-import { subscribe, type Intake } from './subscriber.js';
+import { subscribe, type Intake, type Subscriber } from './subscriber.js';
 import { BatchWriter } from './writer.js';
 
 export type { IngestStats } from './stats.js';
@@ -41,10 +42,18 @@ export interface IngestHandle extends Service {
   stats(): IngestStats;
   /** Rejects since start, newest first (default 100, at most the last 1 000 kept in memory). */
   recentRejects(limit?: number): RejectRecord[];
+  /** Prometheus text exposition of this worker's metrics (GET /metrics). */
+  metrics(): Promise<{ contentType: string; body: string }>;
 }
+
+/** Reasons listed in one rejects notice to a gateway (the API has them all). */
+const NOTICE_REASONS = 20;
 
 /** Pending readings beyond which intake pauses, in batches: enough to keep the store busy, bounded memory. */
 const MAX_PENDING_BATCHES = 10;
+
+/** Writes handed to a store with ordered writes at once (each a full batch but the first). */
+const ORDERED_WRITES_IN_FLIGHT = 4;
 
 export async function start(opts: IngestOptions): Promise<IngestHandle> {
   const log = (opts.logger ?? silentLogger).child({ svc: 'ingest' });
@@ -60,11 +69,37 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     batchSize: cfg.batchSize,
     flushMs: cfg.flushMs,
     maxPending: MAX_PENDING_BATCHES * cfg.batchSize,
+    // Several writes at once where the store applies them in order (SQLite's writer thread): the
+    // next batches already wait in the store when one commits, and it commits them together.
+    writesInFlight: (opts.readings as { orderedWrites?: unknown }).orderedWrites === true ? ORDERED_WRITES_IN_FLIGHT : 1,
     retry,
     log,
     onCommitted: (n) => (counters.stored += n),
     onStoreError: () => counters.storeErrors++,
+    onRefused: (rejects) => counters.noteRejects(rejects),
+    onWriteLatency: (s) => metrics.observeWrite(s),
   });
+  const metrics = ingestMetrics(() => counters.snapshot(writer.pending), { worker: cfg.clientId });
+  let subscriber: Subscriber | undefined;
+
+  /** Tells a gateway why readings of its batch were refused, once the rest is stored (topic `…/{gateway}/rejects`). */
+  const notify = (org: string, gateway: string, seq: number | undefined, rejects: RejectRecord[]) => {
+    const notice: RejectsNotice = {
+      v: 1,
+      gateway,
+      ...(seq !== undefined ? { seq } : {}),
+      ts: clock(),
+      rejected: rejects.length,
+      reasons: rejects.slice(0, NOTICE_REASONS).map((r) => ({
+        code: r.code,
+        message: r.message,
+        ...(r.field !== undefined ? { field: r.field } : {}),
+        ...(r.value !== undefined ? { value: preview(r.value, 80) } : {}),
+        ...(r.instrument ? { instrument: r.instrument } : {}),
+      })),
+    };
+    subscriber?.publish(topics.rejects(org, gateway), JSON.stringify(notice));
+  };
   const stopIntake = new AbortController();
 
   const judgeWithRetry = async (topic: string, payload: Buffer): Promise<Verdict> => {
@@ -106,7 +141,16 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
       const verdict = await judgeWithRetry(topic, payload);
       counters.readingsIn += verdict.readingsIn;
       counters.noteRejects(verdict.rejects, verdict.seq);
-      return { committed: writer.submit(verdict.readings, verdict.rejects) };
+      const t = parseTopic(topic);
+      const source = t && t.kind === 'readings' ? { org: t.org, gateway: t.gateway, seq: verdict.seq } : undefined;
+      const committed = writer.submit(verdict.readings, verdict.rejects, source);
+      if (source) {
+        committed.then(
+          (rejects) => rejects.length > 0 && notify(source.org, source.gateway, source.seq, rejects),
+          () => undefined,
+        );
+      }
+      return { committed };
     },
     room() {
       const room = writer.room();
@@ -121,10 +165,14 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     },
   };
 
-  const subscriber = await subscribe({
+  // With a share group, the broker hands each readings message to one worker of the group
+  // [MQTT-4.8.2]; statuses are shared too (each is about one gateway, any worker may record it).
+  const group = cfg.shareGroup;
+  const subscribed = group ? [subscriptions.sharedReadings(group), `$share/${group}/${subscriptions.allStatus}`] : [subscriptions.allReadings, subscriptions.allStatus];
+  subscriber = await subscribe({
     mqtt: opts.mqtt,
     clientId: cfg.clientId,
-    topics: [subscriptions.allReadings, subscriptions.allStatus],
+    topics: subscribed,
     intake,
     log,
     onAck: () => counters.acked++,
@@ -134,14 +182,15 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
   return {
     stats: () => counters.snapshot(writer.pending),
     recentRejects: (limit) => counters.recentRejects(limit),
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     close() {
       closing ??= (async () => {
-        subscriber.stop();
+        subscriber?.stop();
         stopIntake.abort();
         const abandoned = await writer.close(opts.closeTimeoutMs ?? 10_000);
         if (abandoned > 0) log.warn({ messages: abandoned }, 'closed before these messages were stored; left unacknowledged, the broker delivers them again to the next session');
         await new Promise((resolve) => setImmediate(resolve)); // the last PUBACKs leave before DISCONNECT
-        await subscriber.end();
+        await subscriber?.end();
         log.info(counters.snapshot(writer.pending), 'ingest closed');
       })();
       return closing;

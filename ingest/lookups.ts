@@ -40,7 +40,7 @@ type Owner = Pick<Instrument, 'org' | 'gateway' | 'profile'>;
 
 export class Lookups {
   private readonly instruments: Bounded<Owner>;
-  private readonly units: Bounded<string>;
+  private readonly units: Bounded<Map<string, string>>;
   private readonly gateways: Bounded<string>;
 
   constructor(
@@ -67,11 +67,14 @@ export class Lookups {
 
   /** The unit of a channel: the registered one, or `unit` when this is the channel's first sight. */
   unit(instrument: string, channel: string, unit: string, now: number): string {
-    const key = `${instrument}\u0000${channel}`;
-    const hit = this.units.get(key, now);
+    // Channels per instrument (no key strings built per reading); an instrument's channels
+    // expire together, at the latest ttlMs after the first of them was looked up.
+    let channels = this.units.get(instrument, now);
+    const hit = channels?.get(channel);
     if (hit !== undefined) return hit;
     const known = this.registry.getChannel(instrument, channel) ?? this.registry.ensureChannel(instrument, channel, unit);
-    this.units.set(key, known.unit, now);
+    if (!channels) this.units.set(instrument, (channels = new Map()), now);
+    channels.set(channel, known.unit);
     return known.unit;
   }
 

@@ -27,7 +27,7 @@ import { MetronetError, type Logger, type MqttConnection } from '../core/index.j
  */
 export interface Intake {
   /** Judges and queues one message; resolves to the promise of its commit. Rejects: do not acknowledge. */
-  accept(topic: string, payload: Buffer): Promise<{ committed: Promise<void> }>;
+  accept(topic: string, payload: Buffer): Promise<{ committed: Promise<unknown> }>;
   /** Undefined while the writer has room, else a promise of room. */
   room(): Promise<void> | undefined;
 }
@@ -46,6 +46,8 @@ export interface Subscriber {
   readonly deferredAcks: boolean;
   /** Takes no more messages: those arriving now stay unacknowledged, for the next session. */
   stop(): void;
+  /** Publishes on ingest's own connection (QoS 1, not retained); never throws, failures are logged. */
+  publish(topic: string, payload: string): void;
   end(): Promise<void>;
 }
 
@@ -156,6 +158,12 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
     deferredAcks: !!sendPacket,
     stop() {
       stopping = true;
+    },
+    publish(topic, payload) {
+      if (stopping || !client.connected) return;
+      client.publish(topic, payload, { qos: 1 }, (err) => {
+        if (err) log.warn({ topic, err: err.message }, 'could not publish');
+      });
     },
     async end() {
       await client.endAsync();

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../core/index.js';
-import type { ReadingsStore, Registry, RejectRecord, StoredReading } from '../store/index.js';
+import type { ReadingsStore, Registry, RejectRecord, StoredReading, WriteResult } from '../store/index.js';
 
 /**
  * The batching writer. Each message becomes one ticket (its accepted readings and its rejects);
@@ -15,6 +15,14 @@ import type { ReadingsStore, Registry, RejectRecord, StoredReading } from '../st
  * sends nothing more until we acknowledge, so lingering for companions that cannot come would
  * cap throughput at window/flushMs. Batches still grow where batching pays: while one write is
  * in progress (a slow disk, a remote store), everything arriving meanwhile forms the next batch.
+ * With `writesInFlight` > 1 (stores with ordered writes: SQLite's writer thread), full batches
+ * waiting behind a write in progress are handed to the store at once, so the store starts on
+ * them the moment the previous one commits (and may commit them together); tickets still
+ * resolve strictly in order.
+ *
+ * Readings the store refuses for good (WriteResult.refused: an InfluxDB field-type conflict…)
+ * are not retried: they become E_STORE_REFUSED rejects of their message, recorded like any
+ * other, and the message is acknowledged with the rest stored.
  *
  * A failed commit is retried with exponential backoff, for ever, never acknowledged meanwhile:
  * dropping readings is not an option and the broker keeps the messages we have not acked. The
@@ -28,27 +36,47 @@ export interface WriterOptions {
   flushMs: number;
   /** Readings waiting (queued plus being written) beyond which intake pauses. */
   maxPending: number;
+  /**
+   * Store writes at once (default 1). More than one only for a store that applies concurrent
+   * writes in call order, each atomically (`orderedWrites`): further full batches are then handed
+   * to the store while the first is being written, so the store never waits for the event loop.
+   */
+  writesInFlight?: number;
   retry: { minMs: number; maxMs: number };
   log: Logger;
   onCommitted?: (readings: number) => void;
   onStoreError?: () => void;
+  /** Rejects made from readings the store refused for good (already recorded in the registry). */
+  onRefused?: (rejects: RejectRecord[]) => void;
+  /** Duration of each successful readings-store write, in seconds. */
+  onWriteLatency?: (seconds: number) => void;
+}
+
+/** Where a message came from, to name it in the rejects of readings the store refused. */
+export interface TicketSource {
+  org: string;
+  gateway: string;
+  seq?: number | undefined;
 }
 
 interface Ticket {
   readings: StoredReading[];
   rejects: RejectRecord[];
-  resolve: () => void;
+  source?: TicketSource | undefined;
+  resolve: (rejects: RejectRecord[]) => void;
   reject: (err: Error) => void;
 }
 
 export class BatchWriter {
   private readonly queue: Ticket[] = [];
-  /** Tickets of the write in progress. */
-  private inFlight: Ticket[] = [];
+  /** Tickets of the writes in progress, one array per write. */
+  private inFlight: Ticket[][] = [];
+  /** Settles when the latest write started has settled its tickets (the next one resolves after it). */
+  private tail: Promise<void> = Promise.resolve();
   private abandoned = 0;
   private queued = 0;
   private writing = 0;
-  private busy = false;
+  private flights = 0;
   private oldestAt = 0;
   private submits = 0;
   private submitsAtTick = 0;
@@ -58,19 +86,26 @@ export class BatchWriter {
   private closing = false;
   private readonly giveUp = new AbortController();
 
-  constructor(private readonly o: WriterOptions) {}
+  private readonly maxFlights: number;
+
+  constructor(private readonly o: WriterOptions) {
+    this.maxFlights = Math.max(1, Math.floor(o.writesInFlight ?? 1));
+  }
 
   /** Readings not yet committed: queued plus being written. */
   get pending(): number {
     return this.queued + this.writing;
   }
 
-  /** Queues one message's outcome; settles when it is committed (rejects only if abandoned at close). */
-  submit(readings: StoredReading[], rejects: RejectRecord[]): Promise<void> {
+  /**
+   * Queues one message's outcome; settles when it is committed, with all of the message's rejects
+   * (those given plus readings the store refused); rejects only if abandoned at close.
+   */
+  submit(readings: StoredReading[], rejects: RejectRecord[], source?: TicketSource): Promise<RejectRecord[]> {
     if (this.giveUp.signal.aborted) return Promise.reject(new Error('ingest closed before these readings could be stored'));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<RejectRecord[]>((resolve, reject) => {
       if (this.queue.length === 0) this.oldestAt = Date.now();
-      this.queue.push({ readings, rejects, resolve, reject });
+      this.queue.push({ readings, rejects, source, resolve, reject });
       this.queued += readings.length;
       this.submits++;
       this.schedule();
@@ -93,7 +128,7 @@ export class BatchWriter {
     this.closing = true;
     this.releaseRoom();
     this.schedule();
-    if (this.busy || this.queue.length > 0) {
+    if (this.flights > 0 || this.queue.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
       const done = await Promise.race([idle, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
@@ -107,28 +142,32 @@ export class BatchWriter {
 
   private abandon(): void {
     this.giveUp.abort();
-    const left = [...this.inFlight, ...this.queue.splice(0)];
+    const left = [...this.inFlight.flat(), ...this.queue.splice(0)];
     this.inFlight = [];
     this.queued = 0;
+    this.writing = 0;
     this.abandoned += left.length;
     const err = new Error('ingest closed before these readings could be stored');
     for (const t of left) t.reject(err);
   }
 
   private schedule(): void {
-    if (this.busy || this.tick || this.queue.length === 0) return;
+    if (this.tick || this.queue.length === 0 || this.flights >= this.maxFlights) return;
+    // Behind a write in progress only a full batch goes (or everything, when closing); the rest
+    // waits for that write to end and so grows into the next batch.
+    if (this.flights > 0 && this.queued < this.o.batchSize && !this.closing) return;
     this.submitsAtTick = this.submits;
     this.tick = setImmediate(() => {
       this.tick = null;
       const idle = this.submits === this.submitsAtTick;
-      if (this.closing || idle || this.queued >= this.o.batchSize || Date.now() - this.oldestAt >= this.o.flushMs) void this.flush();
+      const full = this.queued >= this.o.batchSize;
+      if (this.flights > 0 ? full || this.closing : this.closing || idle || full || Date.now() - this.oldestAt >= this.o.flushMs) this.flush();
       else this.schedule();
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.busy || this.queue.length === 0) return;
-    this.busy = true;
+  private flush(): void {
+    if (this.flights >= this.maxFlights || this.queue.length === 0) return;
     // Whole tickets up to batchSize readings (at least one ticket): a message is acked as a unit.
     const tickets: Ticket[] = [];
     let n = 0;
@@ -138,35 +177,62 @@ export class BatchWriter {
       n += t.readings.length;
     }
     this.queued -= n;
-    this.writing = n;
-    this.inFlight = tickets;
+    this.writing += n;
+    this.flights++;
+    this.inFlight.push(tickets);
     this.oldestAt = Date.now();
-    const ok = await this.commit(tickets);
-    this.writing = 0;
-    this.busy = false;
-    this.inFlight = [];
-    if (ok) {
-      this.o.onCommitted?.(n);
-      for (const t of tickets) t.resolve();
-    } // else close() has already rejected them
-    if (this.pending <= this.o.maxPending) this.releaseRoom();
-    if (this.queue.length > 0) this.schedule();
-    else this.idleWaiters.splice(0).forEach((w) => w());
+    const previous = this.tail;
+    const committed = this.commit(tickets).catch((err: Error) => {
+      // commit() handles store errors itself; this is a bug: fail the messages, unacknowledged.
+      this.o.log.error({ err: err.message }, 'batch writer failed');
+      for (const t of tickets) t.reject(err);
+      return false;
+    });
+    this.tail = committed.then(async (ok) => {
+      await previous; // tickets resolve strictly in order, whichever write ends first
+      this.flights--;
+      this.writing = Math.max(0, this.writing - n);
+      const at = this.inFlight.indexOf(tickets);
+      if (at >= 0) this.inFlight.splice(at, 1);
+      if (ok) {
+        this.o.onCommitted?.(n);
+        for (const t of tickets) t.resolve(t.rejects);
+      } // else close() has already rejected them
+      if (this.pending <= this.o.maxPending) this.releaseRoom();
+      if (this.queue.length > 0) this.schedule();
+      else if (this.flights === 0) this.idleWaiters.splice(0).forEach((w) => w());
+    });
+    this.schedule(); // a full batch may already wait behind this one
   }
 
   /** Commits one batch, retrying until it succeeds (true) or close gives up (false). */
   private async commit(tickets: Ticket[]): Promise<boolean> {
-    const readings = tickets.length === 1 ? (tickets[0] as Ticket).readings : tickets.flatMap((t) => t.readings);
-    const rejects = tickets.flatMap((t) => t.rejects);
-    const done = { rejects: rejects.length === 0, readings: readings.length === 0, latest: readings.length === 0 };
+    const readings = tickets.length === 1 ? (tickets[0] as Ticket).readings : concat(tickets, (t) => t.readings);
+    const rejects = concat(tickets, (t) => t.rejects);
+    const done = { rejects: rejects.length === 0, readings: readings.length === 0, refused: true, latest: readings.length === 0 };
+    let stored = readings;
+    let refused: RejectRecord[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
         // Rejects first: they are small, local, and tell people why even while the readings store is down.
         if (!done.rejects) this.o.registry.recordRejects(rejects);
         done.rejects = true;
-        if (!done.readings) await this.o.readings.write(readings);
+        if (!done.readings) {
+          const t0 = performance.now();
+          const result = await this.o.readings.write(readings);
+          this.o.onWriteLatency?.((performance.now() - t0) / 1000);
+          if (result && result.refused.length > 0) {
+            ({ stored, refused } = refusedRejects(tickets, result));
+            done.refused = false;
+          }
+        }
         done.readings = true;
-        if (!done.latest) this.o.registry.updateLatest(readings);
+        if (!done.refused) {
+          this.o.registry.recordRejects(refused);
+          this.o.onRefused?.(refused);
+        }
+        done.refused = true;
+        if (!done.latest) this.o.registry.updateLatest(stored);
         done.latest = true;
         if (attempt > 0) this.o.log.info({ readings: readings.length, attempts: attempt + 1 }, 'store write succeeded after retries');
         return true;
@@ -189,4 +255,45 @@ export class BatchWriter {
   private releaseRoom(): void {
     this.roomWaiters.splice(0).forEach((w) => w());
   }
+}
+
+/** E_STORE_REFUSED rejects for the readings the store refused, added to their tickets; and what was stored. */
+function refusedRejects(tickets: Ticket[], result: WriteResult): { stored: StoredReading[]; refused: RejectRecord[] } {
+  const reasons = new Map(result.refused.map((r) => [r.reading, r.reason]));
+  const stored: StoredReading[] = [];
+  const refused: RejectRecord[] = [];
+  const now = Date.now();
+  for (const t of tickets) {
+    for (const r of t.readings) {
+      const reason = reasons.get(r);
+      if (reason === undefined) {
+        stored.push(r);
+        continue;
+      }
+      const reject: RejectRecord = {
+        ts: now,
+        org: r.org,
+        gateway: t.source?.gateway ?? null,
+        instrument: r.instrument,
+        code: 'E_STORE_REFUSED',
+        field: `${r.instrument}/${r.channel}@${r.ts}`,
+        rule: 'store',
+        value: r.value,
+        message: reason,
+      };
+      t.rejects.push(reject);
+      refused.push(reject);
+    }
+  }
+  return { stored, refused };
+}
+
+/** The arrays of all tickets, one after the other (a plain loop: flatMap is several times slower on thousands of readings). */
+function concat<T>(tickets: Ticket[], of: (t: Ticket) => T[]): T[] {
+  let n = 0;
+  for (const t of tickets) n += of(t).length;
+  const out = new Array<T>(n);
+  let i = 0;
+  for (const t of tickets) for (const x of of(t)) out[i++] = x;
+  return out;
 }

@@ -1,4 +1,7 @@
 import { MetronetError, type ReadingStatus } from '../core/index.js';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { openSqlite, type SqliteOptions } from './sqlite.js';
 import type { ReadingPoint, ReadingsQuery, ReadingsStore, Series, StoredReading } from './types.js';
 
@@ -29,12 +32,45 @@ export const READINGS_MIGRATIONS = [
   },
 ] as const;
 
-export function openSqliteReadings(file: string, opts: SqliteOptions = {}): ReadingsStore {
+/** Rows per INSERT statement: one statement of 100 rows costs about 2/3 of 100 one-row statements. */
+const ROWS_PER_INSERT = 100;
+const COLUMNS = '(instrument, channel, ts, value, status, org)';
+/** Rows the writer thread commits at most in one transaction when batches queue up (group commit). */
+const GROUP_COMMIT_ROWS = 50_000;
+const insertSql = (rows: number) => `INSERT OR IGNORE INTO readings ${COLUMNS} VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+
+export interface SqliteReadingsOptions extends SqliteOptions {
+  /**
+   * Write in a worker thread (default for a database file; never for `:memory:` or a `file:` URI,
+   * which another connection could not share). Inline writes run on the caller's thread.
+   */
+  thread?: boolean;
+}
+
+/**
+ * `orderedWrites`: concurrent write() calls are applied one after the other in call order, each
+ * in its own transaction (ingest may then hand over the next batch while one is being written).
+ */
+export interface SqliteReadingsStore extends ReadingsStore {
+  readonly orderedWrites: true;
+}
+
+export function openSqliteReadings(file: string, opts: SqliteReadingsOptions = {}): SqliteReadingsStore {
   const db = openSqlite(file, READINGS_MIGRATIONS, opts);
-  const insert = db.prepare('INSERT OR IGNORE INTO readings (instrument, channel, ts, value, status, org) VALUES (?, ?, ?, ?, ?, ?)');
-  const writeAll = db.transaction((readings: StoredReading[]) => {
-    for (const r of readings) insert.run(r.instrument, r.channel, r.ts, r.value, r.status, r.org);
-  });
+  const threaded = (opts.thread ?? true) && file !== ':memory:' && !file.startsWith('file:');
+  let writeAll: (readings: StoredReading[]) => Promise<void> | void;
+  let closeWriter: () => Promise<void> = async () => undefined;
+  if (threaded) {
+    const writer = threadWriter(file, opts);
+    writeAll = (readings) => writer.write(readings);
+    closeWriter = () => writer.close();
+  } else {
+    const insert = insertRows(db);
+    writeAll = db.transaction((readings: StoredReading[]) => {
+      const { strings, idx, num } = encode(readings);
+      insert(strings, idx, num);
+    });
+  }
   // The channels of one instrument by successive index seeks (min(channel) > previous), one
   // step per channel, instead of a DISTINCT that would read every row the instrument ever had.
   const channelsOf = db.prepare(
@@ -61,8 +97,9 @@ export function openSqliteReadings(file: string, opts: SqliteOptions = {}): Read
   const countOf = db.prepare('SELECT count(*) AS n FROM readings WHERE instrument = ?');
 
   return {
+    orderedWrites: true,
     async write(readings) {
-      if (readings.length > 0) writeAll(readings);
+      if (readings.length > 0) await writeAll(readings);
     },
 
     async query(q: ReadingsQuery): Promise<Series[]> {
@@ -86,12 +123,14 @@ export function openSqliteReadings(file: string, opts: SqliteOptions = {}): Read
     },
 
     async close() {
+      await closeWriter();
       if (db.open) db.close();
     },
   };
 }
 
-function checkQuery(q: ReadingsQuery): void {
+/** Refuses malformed queries with E_BAD_REQUEST naming the field; shared by every readings store. */
+export function checkQuery(q: ReadingsQuery): void {
   const bad = (field: string, value: unknown, rule: string) => {
     throw new MetronetError('E_BAD_REQUEST', `${field} ${rule}; got ${String(value)}`, { field, value });
   };
@@ -99,4 +138,232 @@ function checkQuery(q: ReadingsQuery): void {
   if (!Number.isSafeInteger(q.to)) bad('to', q.to, 'must be epoch milliseconds (an integer)');
   if (q.every !== undefined && (!Number.isSafeInteger(q.every) || q.every < 1)) bad('every', q.every, 'must be a whole number of milliseconds ≥ 1');
   if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) bad('limit', q.limit, 'must be a non-negative integer');
+}
+
+/**
+ * A batch in columns, for the writer thread: per reading four indices into `strings`
+ * (instrument, channel, status, org) and two numbers (ts, value). Two typed arrays are
+ * transferred, not copied, and the strings repeat little (a batch has few instruments), so
+ * posting a batch costs far less than cloning thousands of objects.
+ */
+interface Columns {
+  strings: string[];
+  idx: Uint32Array;
+  num: Float64Array;
+}
+
+function encode(readings: StoredReading[]): Columns {
+  const n = readings.length;
+  const strings: string[] = [];
+  const ids = new Map<string, number>();
+  const idx = new Uint32Array(4 * n);
+  const num = new Float64Array(2 * n);
+  const id = (s: string) => {
+    let i = ids.get(s);
+    if (i === undefined) {
+      i = strings.push(s) - 1;
+      ids.set(s, i);
+    }
+    return i;
+  };
+  let lastInstrument: string | undefined;
+  let lastInstrumentId = 0;
+  for (let k = 0; k < n; k++) {
+    const r = readings[k] as StoredReading;
+    if (r.instrument !== lastInstrument) {
+      lastInstrument = r.instrument;
+      lastInstrumentId = id(r.instrument);
+    }
+    idx[4 * k] = lastInstrumentId;
+    idx[4 * k + 1] = id(r.channel);
+    idx[4 * k + 2] = id(r.status);
+    idx[4 * k + 3] = id(r.org);
+    num[2 * k] = r.ts;
+    num[2 * k + 1] = r.value;
+  }
+  return { strings, idx, num };
+}
+
+/** Inserts encoded rows, ROWS_PER_INSERT per statement (inside the caller's transaction). */
+function insertRows(db: Database.Database): (strings: string[], idx: Uint32Array, num: Float64Array) => void {
+  const many = db.prepare(insertSql(ROWS_PER_INSERT));
+  const few = new Map<number, Database.Statement>();
+  const args: unknown[] = new Array(6 * ROWS_PER_INSERT);
+  return (strings, idx, num) => {
+    const n = num.length / 2;
+    for (let at = 0; at < n; at += ROWS_PER_INSERT) {
+      const rows = Math.min(ROWS_PER_INSERT, n - at);
+      args.length = 6 * rows;
+      for (let j = 0; j < rows; j++) {
+        const k = at + j;
+        args[6 * j] = strings[idx[4 * k] as number];
+        args[6 * j + 1] = strings[idx[4 * k + 1] as number];
+        args[6 * j + 2] = num[2 * k];
+        args[6 * j + 3] = num[2 * k + 1];
+        args[6 * j + 4] = strings[idx[4 * k + 2] as number];
+        args[6 * j + 5] = strings[idx[4 * k + 3] as number];
+      }
+      let stmt = rows === ROWS_PER_INSERT ? many : few.get(rows);
+      if (!stmt) few.set(rows, (stmt = db.prepare(insertSql(rows))));
+      stmt.run(args);
+    }
+  };
+}
+
+/**
+ * The writer thread's code, plain CommonJS (it runs without the TypeScript loader): its own
+ * connection to the same WAL database, one transaction per batch, the same multi-row INSERT OR
+ * IGNORE as insertRows. It answers a batch only after COMMIT returned, so a resolved write is
+ * durable (as SqliteOptions.synchronous defines it) and visible to the main connection's queries.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const { file, synchronous, busyTimeoutMs, rowsPerInsert, columns, maxRows } = workerData;
+const db = new Database(file);
+db.pragma('busy_timeout = ' + busyTimeoutMs);
+db.pragma('synchronous = ' + synchronous);
+const sql = (rows) => 'INSERT OR IGNORE INTO readings ' + columns + ' VALUES ' + Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
+const many = db.prepare(sql(rowsPerInsert));
+const few = new Map();
+const args = new Array(6 * rowsPerInsert);
+const insert = (strings, idx, num) => {
+  const n = num.length / 2;
+  for (let at = 0; at < n; at += rowsPerInsert) {
+    const rows = Math.min(rowsPerInsert, n - at);
+    args.length = 6 * rows;
+    for (let j = 0; j < rows; j++) {
+      const k = at + j;
+      args[6 * j] = strings[idx[4 * k]];
+      args[6 * j + 1] = strings[idx[4 * k + 1]];
+      args[6 * j + 2] = num[2 * k];
+      args[6 * j + 3] = num[2 * k + 1];
+      args[6 * j + 4] = strings[idx[4 * k + 2]];
+      args[6 * j + 5] = strings[idx[4 * k + 3]];
+    }
+    let stmt = rows === rowsPerInsert ? many : few.get(rows);
+    if (!stmt) few.set(rows, (stmt = db.prepare(sql(rows))));
+    stmt.run(args);
+  }
+};
+const writeAll = db.transaction((batches) => {
+  for (const b of batches) insert(b.strings, b.idx, b.num);
+});
+const answer = (m, err) =>
+  parentPort.postMessage(err ? { id: m.id, error: { message: String((err && err.message) || err), code: err && err.code, sqlite: err instanceof Database.SqliteError } } : { id: m.id });
+parentPort.on('message', (first) => {
+  // Group commit: the batches already waiting join this one's transaction (up to maxRows rows),
+  // so a store that falls behind catches up with fewer, larger commits.
+  const batches = [];
+  let rows = 0;
+  let closing = false;
+  for (let m = first; m; ) {
+    if (m.close) {
+      closing = true;
+      break;
+    }
+    batches.push(m);
+    rows += m.num.length / 2;
+    if (rows >= maxRows) break;
+    const next = receiveMessageOnPort(parentPort);
+    m = next && next.message;
+  }
+  if (batches.length > 0) {
+    try {
+      writeAll(batches);
+      for (const m of batches) answer(m);
+    } catch (err) {
+      // Each batch alone, so that each answer is its own (all writes are INSERT OR IGNORE: idempotent).
+      if (batches.length === 1) answer(batches[0], err);
+      else for (const m of batches) {
+        try {
+          writeAll([m]);
+          answer(m);
+        } catch (e) {
+          answer(m, e);
+        }
+      }
+    }
+  }
+  if (closing) {
+    db.close();
+    parentPort.close();
+  }
+});
+`;
+
+const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/**
+ * Writes on a worker thread, so that SQLite's inserts (the largest cost of ingest per reading)
+ * run beside the event loop instead of on it. Started on the first write; batches are answered
+ * in order; a write resolves after its COMMIT. If the thread dies, the writes waiting on it fail
+ * with E_STORE_UNAVAILABLE (the caller retries, writes are idempotent) and the next write starts
+ * a new thread. close() waits for the writes sent, then ends the thread.
+ */
+function threadWriter(file: string, opts: SqliteOptions): { write(readings: StoredReading[]): Promise<void>; close(): Promise<void> } {
+  let worker: Worker | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  let closed = false;
+
+  const failAll = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  const start = (): Worker => {
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { driver: DRIVER, file, synchronous: opts.synchronous ?? 'NORMAL', busyTimeoutMs: opts.busyTimeoutMs ?? 5000, rowsPerInsert: ROWS_PER_INSERT, columns: COLUMNS, maxRows: GROUP_COMMIT_ROWS },
+    });
+    w.on('message', (m: { id: number; error?: { message: string; code?: string; sqlite?: boolean } }) => {
+      const pending = waiting.get(m.id);
+      if (!pending) return;
+      waiting.delete(m.id);
+      if (waiting.size === 0) w.unref();
+      if (!m.error) return pending.resolve();
+      const { message, code, sqlite } = m.error;
+      // Same classes as an inline write, so isTransientStoreError judges it alike.
+      pending.reject(sqlite && code ? new Database.SqliteError(message, code) : Object.assign(new Error(message), code ? { code } : {}));
+    });
+    w.on('error', (err) => {
+      failAll(new MetronetError('E_STORE_UNAVAILABLE', `readings writer thread failed: ${err.message}`));
+    });
+    exited = new Promise((resolve) =>
+      w.once('exit', () => {
+        if (worker === w) worker = undefined;
+        failAll(new MetronetError('E_STORE_UNAVAILABLE', 'readings writer thread stopped'));
+        resolve();
+      }),
+    );
+    w.unref();
+    return w;
+  };
+
+  return {
+    write(readings) {
+      if (closed) return Promise.reject(new MetronetError('E_STORE_UNAVAILABLE', 'readings store is closed'));
+      worker ??= start();
+      const w = worker;
+      const { strings, idx, num } = encode(readings);
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        w.ref(); // a write in progress keeps the process alive, like a pending I/O would
+        w.postMessage({ id, strings, idx, num }, [idx.buffer as ArrayBuffer, num.buffer as ArrayBuffer]);
+      });
+    },
+    async close() {
+      closed = true;
+      const w = worker;
+      if (!w) return;
+      w.ref();
+      w.postMessage({ close: true }); // after the writes already sent, which are answered first
+      const timer = setTimeout(() => void w.terminate(), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
