@@ -1,0 +1,84 @@
+import type { AnalyticsConfig, AlertKind, Check, Issue, Logger } from '../core/index.js';
+import type { AlertChange, CheckRecord, Registry, TestPoint } from '../store/index.js';
+import type { ChannelEvaluation } from './channel.js';
+import type { DecisionRule } from './conformity.js';
+import type { DueState } from './due.js';
+import type { IntervalAdvice } from './interval.js';
+
+/**
+ * The analytics engine: takes checks and calibrations, keeps each channel's running state,
+ * decides alerts, and runs the periodic time-based evaluation. It owns no I/O beyond the
+ * registry; alert changes go to `onAlert` (the service publishes them on MQTT and webhooks).
+ */
+export type EngineConfig = Pick<AnalyticsConfig, 'decisionRule' | 'nearLimitFraction' | 'dueSoonDays' | 'offlineAfterMs'>;
+
+export interface EngineOptions {
+  registry: Registry;
+  config?: Partial<EngineConfig>;
+  now?: () => number;
+  onAlert?: (change: AlertChange) => void;
+  logger?: Logger;
+}
+
+export interface CheckSubmission {
+  checks: Check[];
+  source: 'mqtt' | 'api';
+  /** Organisation the sender speaks for (from the MQTT topic); instruments of others are refused. */
+  org?: string;
+  /** Gateway id, or the person posting through the API. */
+  by?: string | null;
+}
+
+export interface CheckResult {
+  stored: CheckRecord[];
+  duplicates: number;
+  rejects: Array<Issue & { index: number }>;
+  alerts: AlertChange[];
+}
+
+export interface CalibrationInput {
+  type: 'calibration' | 'verification';
+  date: number;
+  lab?: string;
+  certificate: string;
+  procedure?: string | null;
+  conditions?: Record<string, unknown> | null;
+  results: TestPoint[];
+  references: string[];
+  decisionRule?: DecisionRule;
+  statement?: string | null;
+  authorisedBy: string;
+  intervalDays?: number | null;
+}
+
+export interface DriftChannel extends ChannelEvaluation {
+  channel: string;
+  untraceable: number;
+  underReview: number;
+  traceability: { lastCheckTraceable: boolean | null; reason: string | null };
+}
+
+export interface DriftView {
+  instrument: string;
+  lab: string | null;
+  lastCalibration: number | null;
+  nextDue: number | null;
+  dueState: DueState;
+  intervalAdvice: IntervalAdvice;
+  channels: DriftChannel[];
+}
+
+/** Alert kinds decided on each check; a calibration settles them. */
+export const CHECK_KINDS: AlertKind[] = ['out_of_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'shift_detected', 'analyser_out_of_control', 'not_traceable'];
+
+export function push(list: AlertChange[], c: AlertChange | null): void {
+  if (c) list.push(c);
+}
+
+export function iso(ts: number | null | undefined): string {
+  return ts == null ? '—' : new Date(ts).toISOString().slice(0, 10);
+}
+
+export function fmt(x: number | null): string {
+  return x === null ? '—' : Number(x.toPrecision(4)).toString();
+}

@@ -1,0 +1,60 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './ids.js';
+import { compile } from './validate.js';
+
+/**
+ * The alert, as published on `metronet/v1/{org}/alerts` and `metronet/v1/labs/{lab}/alerts`,
+ * posted to webhooks and served by `/api/v1/alerts`. One schema for all three.
+ */
+export const ALERT_KINDS = [
+  'out_of_tolerance',
+  'near_limit',
+  'predicted_out_of_tolerance',
+  'shift_detected',
+  'analyser_out_of_control',
+  'due_soon',
+  'overdue',
+  'standard_expired',
+  'not_traceable',
+  'under_review',
+  'instrument_offline',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+export const ALERT_STATES = ['open', 'acknowledged', 'cleared'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export const ALERT_EVENTS = ['opened', 'updated', 'acknowledged', 'cleared'] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Alert = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: Type.Integer({ minimum: 1 }),
+    event: StringEnum(ALERT_EVENTS, { description: 'what happened to the alert in this message' }),
+    kind: StringEnum(ALERT_KINDS),
+    severity: StringEnum(ALERT_SEVERITIES),
+    state: StringEnum(ALERT_STATES),
+    subject: Type.String({ description: 'instrument id, or reference standard id for standard alerts' }),
+    instrument: Nullable(Type.String()),
+    channel: Nullable(Type.String()),
+    reference: Nullable(Type.String()),
+    org: Nullable(Type.String({ description: 'owner organisation' })),
+    lab: Nullable(Type.String({ description: 'lab serving the instrument, or owning the standard' })),
+    message: Type.String(),
+    details: Type.Record(Type.String(), Type.Unknown()),
+    openedAt: Type.Integer({ description: 'epoch ms' }),
+    updatedAt: Type.Integer(),
+    ackedAt: Nullable(Type.Integer()),
+    ackedBy: Nullable(Type.String()),
+    clearedAt: Nullable(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+export type Alert = Static<typeof Alert>;
+export const validateAlert = compile(Alert);

@@ -1,0 +1,165 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './ids.js';
+import type { InstrumentKind } from './profile.js';
+
+/**
+ * Metrological defaults as data (DOMAIN.md): tolerance models per instrument kind, verification
+ * intervals, alert thresholds. Everything here is a default that the registry (per channel) or
+ * the configuration (per deployment) may override; code never hides these numbers.
+ */
+
+export const R76_CLASSES = ['I', 'II', 'III', 'IIII'] as const;
+export type R76Class = (typeof R76_CLASSES)[number];
+
+/**
+ * OIML R76-1:2006, 3.5.1, Table 6: verification MPE in scale intervals e, by load m in e.
+ * Each row: [largest load (in e) of the step, MPE in e]. The last step runs to Max.
+ */
+export const R76_MPE_TABLE: Record<R76Class, ReadonlyArray<readonly [number, number]>> = {
+  I: [[50_000, 0.5], [200_000, 1.0], [Infinity, 1.5]],
+  II: [[5_000, 0.5], [20_000, 1.0], [Infinity, 1.5]],
+  III: [[500, 0.5], [2_000, 1.0], [Infinity, 1.5]],
+  IIII: [[50, 0.5], [200, 1.0], [Infinity, 1.5]],
+};
+/** OIML R76-1, 3.5.2: MPE in service is twice the MPE on verification. */
+export const R76_IN_SERVICE_FACTOR = 2;
+
+export const R117_CLASSES = ['0.3', '0.5', '1.0', '1.5'] as const;
+export type R117Class = (typeof R117_CLASSES)[number];
+/**
+ * OIML R117-1:2019, Table 2: MPE of the complete measuring system (line A) and of the meter
+ * alone (line B), in % of the measured volume, per accuracy class.
+ */
+export const R117_MPE_PCT: Record<R117Class, { system: number; meter: number }> = {
+  '0.3': { system: 0.3, meter: 0.2 },
+  '0.5': { system: 0.5, meter: 0.3 },
+  '1.0': { system: 1.0, meter: 0.6 },
+  '1.5': { system: 1.5, meter: 1.0 },
+};
+/**
+ * Small-volume factors for fuel dispensers (DOMAIN.md, after R117 for deliveries below 2 L):
+ * 2× for 0.4–1 L, 4× for 0.1–0.2 L. The gaps (1–2 L, 0.2–0.4 L) take the factor of the next
+ * smaller step here — the conservative reading; configure if the national text says otherwise.
+ * Rows: [smallest volume in L of the step, factor], largest first.
+ */
+export const R117_SMALL_VOLUME_FACTORS: ReadonlyArray<readonly [number, number]> = [
+  [2, 1],
+  [0.4, 2],
+  [0, 4],
+];
+
+/**
+ * Calibration drift limits of gas analysers, % of span (US EPA 40 CFR 60 App. B, PS-2/PS-4, and
+ * App. F): 2.5 % for SO₂ and NOx, 5 % for CO; O₂ and CO₂ 0.5 (absolute, in % of volume).
+ */
+export const ANALYSER_DRIFT_LIMIT_PCT: Record<string, number> = { so2: 2.5, nox: 2.5, no2: 2.5, no: 2.5, co: 5 };
+export const ANALYSER_ABSOLUTE_LIMIT: Record<string, number> = { o2: 0.5, co2: 0.5 };
+/** 40 CFR 60 App. F, 4.3.1: out of control at > 2× the limit on 5 consecutive days, or > 4× once. */
+export const EPA_OUT_OF_CONTROL = { factorConsecutive: 2, consecutiveDays: 5, factorOnce: 4 } as const;
+
+export const ToleranceSpec = Type.Union(
+  [
+    Type.Object(
+      {
+        model: Type.Literal('oiml-r76'),
+        accuracyClass: StringEnum(R76_CLASSES),
+        e: Type.Number({ exclusiveMinimum: 0, description: 'verification scale interval, in the channel unit' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        model: Type.Literal('oiml-r117'),
+        accuracyClass: StringEnum(R117_CLASSES),
+        part: Type.Optional(StringEnum(['system', 'meter'] as const)),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        model: Type.Literal('analyser'),
+        span: Type.Number({ exclusiveMinimum: 0, description: 'span in the channel unit' }),
+        limitPct: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'drift limit in % of span; default from the gas' })),
+        gas: Type.Optional(Type.String({ maxLength: 16 })),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({ model: Type.Literal('absolute'), mpe: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false }),
+  ],
+  { description: 'tolerance model of a channel; the explicit per-channel override of the kind default' },
+);
+export type ToleranceSpec = Static<typeof ToleranceSpec>;
+
+/**
+ * Kind defaults, used when a channel has no explicit model. They are placeholders a lab should
+ * replace with the instrument's real class and e: a market scale is typically class III with
+ * e = 10 g (0.01 kg); dispensers class 0.5.
+ */
+export const DEFAULT_TOLERANCE_BY_KIND: Partial<Record<InstrumentKind, ToleranceSpec>> = {
+  scale: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 },
+  fuel_dispenser: { model: 'oiml-r117', accuracyClass: '0.5', part: 'system' },
+};
+
+/**
+ * Verification intervals in days by kind: Circular 23/2013/TT-BKHCN (as amended), Group 2 list:
+ * scales 12 months, fuel dispensers 12 (not re-checked against the latest amendment), taximeters
+ * 18. Gas analysers (env_station) are unconfirmed: 12 months is a placeholder, configurable.
+ */
+export const DEFAULT_INTERVAL_DAYS: Record<InstrumentKind, number | null> = {
+  scale: 365,
+  fuel_dispenser: 365,
+  taximeter: 548,
+  env_station: 365,
+  water_meter: 1826,
+  other: null,
+};
+
+/** Alert thresholds (DOMAIN.md "Drift"), configurable in `analytics` config. */
+export const DRIFT_DEFAULTS = {
+  /** |e| > 0.8·MPE → near limit. */
+  nearLimitFraction: 0.8,
+  /** ILAC-G8:2019 decision rule; simple acceptance unless configured. */
+  decisionRule: 'simple' as 'simple' | 'guarded',
+  /** Trend: one-sided prediction bound level, and least points before a prediction. */
+  predictionLevel: 0.95,
+  minTrendPoints: 5,
+  /**
+   * A "predicted out of tolerance" alert needs more than a prediction: at least this many
+   * points, a slope significant at this two-sided level, on this many consecutive checks. The
+   * test is repeated at every check, so 95 % would raise spurious trends on stable series
+   * (bench:drift, stable cases); these values keep every linear crossing warned in time.
+   */
+  alertMinTrendPoints: 10,
+  alertSlopeSignificance: 0.99,
+  alertConsecutive: 2,
+  /**
+   * Tabular CUSUM (Montgomery, Introduction to SQC, 9.1): k = 0.5, h = 5 → ARL₀ ≈ 465. Run
+   * self-starting (Hawkins 1987; analytics/cusum.ts), so the ARL holds with the in-control mean
+   * unknown; no Phase I baseline count is needed.
+   */
+  cusumK: 0.5,
+  cusumH: 5,
+  /** A shift alert stays raised while a signal occurred within this many checks. */
+  shiftMemoryChecks: 10,
+  /** Hysteresis: a check-based alert clears after this many consecutive checks without it. */
+  clearAfterChecks: 2,
+  /** Near-limit clears only below this fraction of MPE (hysteresis band 0.7–0.8). */
+  nearLimitClearFraction: 0.7,
+  /** Due soon: recall lead time when the organisation sets none (DOMAIN.md: 30 days). */
+  dueSoonDays: 30,
+} as const;
+
+/** RP-1 A3 and staircase defaults (ILAC-G24/OIML D10; NCSLI RP-1 method A3). */
+export const INTERVAL_ADVICE_DEFAULTS = {
+  reliabilityTarget: 0.95,
+  /** A3: change the interval only with at least this rejection confidence. */
+  confidence: 0.5,
+  /** Interval changes clamped to ½×–2× per step. */
+  maxChange: 2,
+  /** Staircase: as-found within this fraction of MPE → lengthen. */
+  staircaseGoodFraction: 0.8,
+  staircaseLonger: 1.25,
+  staircaseShorter: 0.5,
+  /** Least results in the period before A3 applies; fewer → staircase only. */
+  a3MinResults: 10,
+} as const;

@@ -1,0 +1,101 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomBytes } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { ALERT_KINDS, ID_PATTERN, MetronetError, type AlertKind } from '../../core/index.js';
+import { AckBody, AlertList, AlertsQuery, AlertView, DeliveryList, NumericIdParams, WebhookIn, WebhookList, WebhookView } from '../schemas.js';
+import type { DashboardDeps } from '../app.js';
+import { analyticsOf } from './analytics-deps.js';
+
+/** The alert inbox with filters and acknowledgement; webhook subscriptions and their delivery record. */
+export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const engine = analyticsOf(deps);
+  const store = deps.registry.analytics;
+
+  app.get(
+    '/alerts',
+    { schema: { tags: ['alerts'], summary: 'Alerts, newest first, filtered by state, kind, severity, org, lab, instrument', querystring: AlertsQuery, response: { 200: AlertList, 400: { $ref: 'Error#' } } } },
+    async (req) => {
+      const { limit, offset, kind, ...rest } = req.query;
+      if (kind !== undefined && !(ALERT_KINDS as readonly string[]).includes(kind)) {
+        throw new MetronetError('E_BAD_REQUEST', `kind "${kind}" is not an alert kind; kinds: ${ALERT_KINDS.join(', ')}`, { field: 'kind', value: kind });
+      }
+      const r = store.listAlerts({ ...rest, kind: kind as AlertKind | undefined, limit, offset });
+      return { ...r, limit, offset };
+    },
+  );
+
+  app.get(
+    '/alerts/:id',
+    { schema: { tags: ['alerts'], summary: 'One alert', params: NumericIdParams, response: { 200: AlertView, 404: { $ref: 'Error#' } } } },
+    async (req) => {
+      const a = store.getAlert(req.params.id);
+      if (!a) throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
+      return a;
+    },
+  );
+
+  app.post(
+    '/alerts/:id/ack',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Acknowledge an open alert (it stays live until its condition clears)',
+        params: NumericIdParams,
+        body: AckBody,
+        response: { 200: AlertView, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
+      },
+      // An empty POST acknowledges too.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
+    },
+    async (req) => {
+      // The acknowledging user comes from authentication once it exists (later issue); until then, the body may name them.
+      const r = engine.ackAlert(req.params.id, req.body.by ?? null);
+      if (r === 'not-found') throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
+      if (r === 'not-open') throw new MetronetError('E_ALERT_STATE', `alert ${req.params.id} is ${store.getAlert(req.params.id)!.state}; only an open alert can be acknowledged`, { field: 'id', value: req.params.id });
+      return r.alert;
+    },
+  );
+
+  app.post(
+    '/webhooks',
+    { schema: { tags: ['alerts'], summary: 'Subscribe a URL to the alerts of an organisation; the HMAC secret is returned once', body: WebhookIn, response: { 201: WebhookView, 400: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      const secret = req.body.secret ?? randomBytes(24).toString('base64url');
+      const w = store.addWebhook(req.body.org, req.body.url, secret);
+      return reply.status(201).send({ id: w.id, org: w.org, url: w.url, createdAt: w.createdAt, secret });
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    { schema: { tags: ['alerts'], summary: 'Webhook subscriptions (secrets are not shown)', querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: WebhookList } } },
+    async (req) => ({ items: store.listWebhooks(req.query.org).map(({ secret: _s, ...w }) => w) }),
+  );
+
+  app.get(
+    '/webhooks/:id/deliveries',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Delivery attempts of a webhook, newest first: pending, delivered, or failed with the last error',
+        params: NumericIdParams,
+        querystring: Type.Object({ state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])) }),
+        response: { 200: DeliveryList },
+      },
+    },
+    async (req) => ({ items: store.listDeliveries({ webhook: req.params.id, state: req.query.state }) }),
+  );
+
+  app.delete(
+    '/webhooks/:id',
+    { schema: { tags: ['alerts'], summary: 'Remove a webhook subscription', params: NumericIdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      if (!store.deleteWebhook(req.params.id)) throw new MetronetError('E_NOT_FOUND', `webhook ${req.params.id} does not exist`);
+      return reply.status(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { MetronetError } from '../../core/index.js';
+import type { AlertChange } from '../../store/index.js';
+import { ChecksList, ChecksPost, ChecksPostResult, ChecksQuery, IdParams } from '../schemas.js';
+import { parseTime } from '../time.js';
+import type { DashboardDeps } from '../app.js';
+import { analyticsOf, mustFindInstrument } from './analytics-deps.js';
+
+/** Check measurements of an instrument: posted by people (same path as the checks topic), listed with traceability. */
+export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const engine = analyticsOf(deps);
+  const now = deps.now ?? Date.now;
+
+  app.post(
+    '/instruments/:id/checks',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Record check measurements against a reference standard; answers with the alerts they raised',
+        params: IdParams,
+        body: ChecksPost,
+        response: { 200: ChecksPostResult, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const inst = mustFindInstrument(deps, req.params.id);
+      const r = engine.submitChecks({ checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })), source: 'api', by: req.body.by ?? null });
+      if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0) {
+        const first = r.rejects[0]!;
+        throw new MetronetError(first.code, first.message, r.rejects.map((x) => ({ index: x.index, code: x.code, field: `checks[${x.index}].${x.field ?? ''}`, message: x.message })));
+      }
+      return {
+        stored: r.stored.length,
+        duplicates: r.duplicates,
+        rejects: r.rejects.map((x) => ({ index: x.index, code: x.code, message: x.message, field: x.field })),
+        alerts: r.alerts.map(alertRef),
+        checks: r.stored,
+      };
+    },
+  );
+
+  app.get(
+    '/instruments/:id/checks',
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Check measurements of an instrument, oldest first',
+        params: IdParams,
+        querystring: ChecksQuery,
+        response: { 200: ChecksList, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const inst = mustFindInstrument(deps, req.params.id);
+      const t = now();
+      const from = parseTime(req.query.from, 0, t, 'from');
+      const to = parseTime(req.query.to, Number.MAX_SAFE_INTEGER, t, 'to');
+      return { instrument: inst.id, items: deps.registry.analytics.listChecks({ instrument: inst.id, channel: req.query.channel, from, to, limit: req.query.limit }) };
+    },
+  );
+};
+
+export function alertRef(c: AlertChange) {
+  return { id: c.alert.id, kind: c.alert.kind, event: c.event, severity: c.alert.severity };
+}

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ID_PATTERN, MetronetError } from '../../core/index.js';
+import type { ReferenceStandard } from '../../store/index.js';
+import type { Engine } from '../../analytics/engine.js';
+import { IdParams, ReferenceCreate, ReferenceIn, ReferenceList, ReferenceView } from '../schemas.js';
+import type { DashboardDeps } from '../app.js';
+import { analyticsOf } from './analytics-deps.js';
+import { alertRef } from './checks.js';
+
+/** Reference standards with their traceability chain; marking one out of tolerance runs the impact analysis. */
+export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const engine = analyticsOf(deps);
+  const store = deps.registry.analytics;
+  const now = deps.now ?? Date.now;
+  const view = (r: ReferenceStandard) => withTrace(engine, r, now());
+  const must = (id: string) => {
+    const r = store.getReference(id);
+    if (!r) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard "${id}" is not known`, { field: 'id', value: id });
+    return r;
+  };
+
+  app.get(
+    '/references',
+    { schema: { tags: ['references'], summary: 'Reference standards, optionally of one lab', querystring: Type.Object({ lab: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: ReferenceList } } },
+    async (req) => ({ items: store.listReferences({ lab: req.query.lab }).map(view) }),
+  );
+
+  app.get(
+    '/references/:id',
+    { schema: { tags: ['references'], summary: 'One reference standard with its traceability now', params: IdParams, response: { 200: ReferenceView, 404: { $ref: 'Error#' } } } },
+    async (req) => view(must(req.params.id)),
+  );
+
+  app.post(
+    '/references',
+    { schema: { tags: ['references'], summary: 'Create a reference standard', body: ReferenceCreate, response: { 201: ReferenceView, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      if (store.getReference(req.body.id)) throw new MetronetError('E_CONFLICT', `reference standard "${req.body.id}" exists; PUT /references/${req.body.id} replaces it`, { field: 'id', value: req.body.id });
+      const saved = store.upsertReference({ ...req.body, id: req.body.id }, now());
+      return reply.status(201).send(view(saved));
+    },
+  );
+
+  app.put(
+    '/references/:id',
+    {
+      schema: {
+        tags: ['references'],
+        summary: 'Create or replace a reference standard; outOfTolerance: true marks every check and calibration relying on it since its last good calibration "under review"',
+        params: IdParams,
+        body: ReferenceIn,
+        response: { 200: ReferenceView, 400: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const before = store.getReference(req.params.id);
+      const saved = store.upsertReference({ ...req.body, id: req.params.id }, now());
+      const impact = engine.referenceUpdated(before, saved);
+      return { ...view(saved), impact: impact.map(alertRef) };
+    },
+  );
+
+  app.delete(
+    '/references/:id',
+    { schema: { tags: ['references'], summary: 'Delete a reference standard (its checks keep their values)', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      must(req.params.id);
+      store.deleteReference(req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+function withTrace(engine: Engine, r: ReferenceStandard, now: number) {
+  return {
+    id: r.id, lab: r.lab, quantity: r.quantity, unit: r.unit, nominal: r.nominal, value: r.value, U: r.U, k: r.k, class: r.class ?? null, certificate: r.certificate ?? null,
+    calibratedOn: r.calibratedOn ?? null, due: r.due ?? null, parent: r.parent ?? null, outOfTolerance: r.outOfTolerance ?? false, traceability: engine.traceability(r.id, now),
+  };
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { mpeFor } from '../../analytics/tolerance.js';
+import { conformity } from '../../analytics/conformity.js';
+import { fitPoints, fitSums, emptySums, addPoint, predictOutOfTolerance } from '../../analytics/trend.js';
+import { cusumRun } from '../../analytics/cusum.js';
+import { channelSigma, movingRangeSigma } from '../../analytics/sigma.js';
+import { analyserStatus } from '../../analytics/analyser.js';
+import { DAY, dueState, nextDue } from '../../analytics/due.js';
+import { intervalAdvice, rp1A3, staircase } from '../../analytics/interval.js';
+import { traceabilityAt, type StandardLink } from '../../analytics/traceability.js';
+import { binomialCdf, tQuantile } from '../../analytics/stats.js';
+
+describe('distributions', () => {
+  it('t quantiles match the tables', () => {
+    expect(tQuantile(0.95, 3)).toBeCloseTo(2.3534, 4);
+    expect(tQuantile(0.975, 10)).toBeCloseTo(2.2281, 4);
+    expect(tQuantile(0.95, 1000)).toBeCloseTo(1.6464, 3);
+    expect(tQuantile(0.05, 3)).toBeCloseTo(-2.3534, 4);
+  });
+  it('binomial CDF', () => {
+    expect(binomialCdf(15, 20, 0.95)).toBeCloseTo(0.002574, 6);
+    expect(binomialCdf(20, 20, 0.95)).toBe(1);
+  });
+});
+
+describe('tolerances as data', () => {
+  it('OIML R76: class III, e = 10 g, 20 kg = 2 000 e → ±10 g at verification, ±20 g in service', () => {
+    const spec = { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 } as const;
+    expect(mpeFor(spec, 20, 'verification')).toBeCloseTo(0.01, 12);
+    expect(mpeFor(spec, 20, 'in-service')).toBeCloseTo(0.02, 12);
+    expect(mpeFor(spec, 5, 'verification')).toBeCloseTo(0.005, 12); // 500 e → 0.5 e
+    expect(mpeFor(spec, 30, 'verification')).toBeCloseTo(0.015, 12); // 3 000 e → 1.5 e
+    expect(mpeFor({ model: 'oiml-r76', accuracyClass: 'II', e: 0.001 }, 10, 'verification')).toBeCloseTo(0.001, 12); // 10 000 e → 1 e
+  });
+  it('OIML R117 class 0.5: % of volume with small-volume factors', () => {
+    const spec = { model: 'oiml-r117', accuracyClass: '0.5' } as const;
+    expect(mpeFor(spec, 20)).toBeCloseTo(0.1, 12);
+    expect(mpeFor(spec, 0.5)).toBeCloseTo(0.005, 12);
+    expect(mpeFor(spec, 0.2)).toBeCloseTo(0.004, 12);
+    expect(mpeFor({ ...spec, part: 'meter' }, 20)).toBeCloseTo(0.06, 12);
+  });
+  it('analysers: % of span by gas, O₂ absolute; explicit absolute override', () => {
+    expect(mpeFor({ model: 'analyser', span: 500, gas: 'SO2' }, 400)).toBeCloseTo(12.5, 12);
+    expect(mpeFor({ model: 'analyser', span: 100, gas: 'co' }, 80)).toBeCloseTo(5, 12);
+    expect(mpeFor({ model: 'analyser', span: 25, gas: 'o2' }, 20)).toBeCloseTo(0.5, 12);
+    expect(mpeFor({ model: 'absolute', mpe: 0.03 }, 20)).toBe(0.03);
+  });
+});
+
+describe('conformity (ILAC-G8)', () => {
+  it('simple vs guarded acceptance, near limit', () => {
+    expect(conformity(0.018, 0.02, 0.004, 'simple')).toMatchObject({ decision: 'pass', zone: 'near_limit' });
+    expect(conformity(0.018, 0.02, 0.004, 'guarded')).toMatchObject({ decision: 'fail', zone: 'out', acceptanceLimit: 0.016 });
+    expect(conformity(-0.021, 0.02, 0, 'simple')).toMatchObject({ decision: 'fail', zone: 'out' });
+    expect(conformity(0.005, 0.02, 0.004).zone).toBe('in');
+    expect(conformity(0.018, 0.02, 0.004, 'guarded').statement).toMatch(/guarded acceptance.*ILAC-G8/);
+  });
+});
+
+describe('trend and predicted out-of-tolerance date (DOMAIN.md oracle)', () => {
+  const t = [0, 90, 180, 270, 360];
+  const e = [0.1, 0.3, 0.45, 0.7, 0.85];
+  it('slope 0.0021111 /d, s 0.02582, point 900 d, 95 % bound ≈ 827 d', () => {
+    const fit = fitPoints(t, e)!;
+    expect(fit.slope).toBeCloseTo(0.0021111, 7);
+    expect(fit.intercept).toBeCloseTo(0.1, 10);
+    expect(fit.s).toBeCloseTo(0.02582, 5);
+    const p = predictOutOfTolerance(fit, 2, 360, 0.95);
+    expect(p.pointT).toBeCloseTo(900, 6);
+    expect(p.boundT).toBeGreaterThan(826);
+    expect(p.boundT).toBeLessThan(828);
+    expect(p.side).toBe(1);
+    expect(fit.slopeCi[0]).toBeGreaterThan(0);
+  });
+  it('running sums give the same fit; a falling series predicts the lower limit', () => {
+    const s = emptySums();
+    t.forEach((ti, i) => addPoint(s, ti, -e[i]!));
+    const fit = fitSums(s)!;
+    expect(fit.slope).toBeCloseTo(-0.0021111, 7);
+    const p = predictOutOfTolerance(fit, 2, 360);
+    expect(p.side).toBe(-1);
+    expect(p.boundT).toBeCloseTo(predictOutOfTolerance(fitPoints(t, e)!, 2, 360).boundT!, 6);
+  });
+  it('a bound already beyond MPE predicts now; a flat series only far away (the bound widens with t)', () => {
+    const fit = fitPoints(t, e)!;
+    expect(predictOutOfTolerance(fit, 0.9, 360).boundT).toBe(360);
+    const flat = fitPoints([0, 1, 2, 3, 4, 5], [0.01, -0.01, 0.01, -0.01, 0.01, -0.01])!;
+    expect(predictOutOfTolerance(flat, 2, 5).boundT).toBeGreaterThan(100);
+    expect(flat.slopeCi[0]).toBeLessThan(0); // not significant: the engine raises no alert on it
+  });
+});
+
+describe('noise and shift', () => {
+  it('σ: moving range / 1.128, never below the reference standard uncertainty', () => {
+    expect(movingRangeSigma([0.1, 0.13, 0.11, 0.15])).toBeCloseTo(0.03 / 1.128, 10);
+    expect(channelSigma({ movingRange: 0.0266, referenceU: 0.08 })).toBeCloseTo(0.04, 10);
+    expect(channelSigma({ repeatability: 0.05, movingRange: 0.01, referenceU: 0.02 })).toBe(0.05);
+  });
+  it('tabular CUSUM k = 0.5, h = 5 signals the worked example at the 7th check', () => {
+    const r = cusumRun([0, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
+    expect(r.signals).toEqual([{ index: 6, direction: 'up' }]);
+    expect(cusumRun([0, -3, -3, -3]).signals).toEqual([{ index: 3, direction: 'down' }]);
+    expect(cusumRun([0.4, -0.4, 0.4, -0.4, 0.4]).signals).toEqual([]);
+  });
+});
+
+describe('EPA out-of-control rule for analysers', () => {
+  it('5 consecutive days above 2× the limit, or once above 4×', () => {
+    const days = [1, 5.5, 6, 5.2, 5.1, 6.3].map((d, i) => ({ ts: i * DAY, driftPct: d }));
+    expect(analyserStatus(days.slice(0, 5), 2.5).outOfControl).toBe(false);
+    expect(analyserStatus(days, 2.5)).toMatchObject({ outOfControl: true, reason: 'consecutive', suspectSince: 0 });
+    expect(analyserStatus([{ ts: 0, driftPct: 1 }, { ts: DAY, driftPct: -10.5 }], 2.5)).toMatchObject({ outOfControl: true, reason: 'once' });
+    expect(analyserStatus([...days, { ts: 7 * DAY, driftPct: 0.5 }], 2.5).outOfControl).toBe(false);
+  });
+});
+
+describe('due dates and interval advice', () => {
+  it('due soon within the lead time, overdue after', () => {
+    const verified = Date.UTC(2026, 0, 15);
+    const due = nextDue(verified, 365)!;
+    expect(new Date(due).toISOString().slice(0, 10)).toBe('2027-01-15');
+    expect(dueState(due, Date.UTC(2026, 11, 20), 30)).toBe('due_soon');
+    expect(dueState(due, Date.UTC(2026, 10, 1), 30)).toBe('ok');
+    expect(dueState(due, Date.UTC(2027, 0, 16), 30)).toBe('overdue');
+    expect(dueState(null, 0, 30)).toBe('unknown');
+  });
+  it('RP-1 A3 published cases: Rt 0.95, 15/20 at 365 d → 231 d; 16/20 at 730 d → 523 d', () => {
+    const a = rp1A3(15, 20, 365, { reliabilityTarget: 0.95 });
+    expect(Math.abs(a.suggestedDays - 231)).toBeLessThanOrEqual(1);
+    const b = rp1A3(16, 20, 730, { reliabilityTarget: 0.95 });
+    expect(Math.abs(b.suggestedDays - 523)).toBeLessThanOrEqual(1);
+    expect(rp1A3(19, 20, 365, { reliabilityTarget: 0.95 }).suggestedDays).toBe(365); // consistent with target: keep
+  });
+  it('staircase: within 80 % → longer, outside MPE → shorter; A3 once history suffices', () => {
+    expect(staircase(365, 0.5).suggestedDays).toBe(456);
+    expect(staircase(365, 1.2).suggestedDays).toBe(183);
+    expect(staircase(365, 0.9).suggestedDays).toBe(365);
+    expect(intervalAdvice(365, Array.from({ length: 20 }, (_, i) => ({ asFoundFraction: i < 15 ? 0.5 : 1.5 }))).method).toBe('rp1-a3');
+  });
+});
+
+describe('traceability', () => {
+  it('an expired link anywhere in the chain breaks it', () => {
+    const links = new Map<string, StandardLink>([
+      ['REF-M1-20KG', { id: 'REF-M1-20KG', due: Date.UTC(2026, 5, 30), parent: 'REF-F1-SET' }],
+      ['REF-F1-SET', { id: 'REF-F1-SET', due: Date.UTC(2026, 2, 31), parent: null }],
+    ]);
+    const at = Date.UTC(2026, 3, 10);
+    expect(traceabilityAt('REF-M1-20KG', at, (id) => links.get(id))).toMatchObject({ traceable: false, brokenLink: 'REF-F1-SET' });
+    expect(traceabilityAt('REF-M1-20KG', Date.UTC(2026, 2, 1), (id) => links.get(id))).toMatchObject({ traceable: true, chain: ['REF-M1-20KG', 'REF-F1-SET'] });
+    expect(traceabilityAt('NOPE', at, (id) => links.get(id)).traceable).toBe(false);
+  });
+});

@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRegistry, type Registry } from '../../store/index.js';
+
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 0, 5);
+
+/** A registry with one market, one lab, one authority, a class III scale and its standards. */
+export function seededRegistry(): { registry: Registry; dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'metronet-analytics-'));
+  const registry = openRegistry(join(dir, 'registry.db'));
+  registry.upsertOrg({ id: 'cho', name: 'Chợ', kind: 'enterprise' });
+  registry.upsertOrg({ id: 'lab1', name: 'Lab', kind: 'lab' });
+  registry.upsertOrg({ id: 'tdc', name: 'Chi cục TĐC', kind: 'authority' });
+  for (const id of ['SC-1', 'SC-2']) {
+    registry.upsertInstrument({ id, org: 'cho', registration: 'registered', kind: 'scale', name: id, gateway: 'gw-1' });
+    registry.ensureChannel(id, 'gross', 'kg');
+    registry.analytics.setService({ instrument: id, lab: 'lab1', intervalDays: 365 });
+    // Class III, e = 10 g: at 20 kg (2 000 e) MPE in service = 2 × 1 e = 0.02 kg.
+    registry.analytics.setChannelMetrology({ instrument: id, channel: 'gross', tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 }, repeatability: 0.002, analyser: false });
+  }
+  const a = registry.analytics;
+  a.upsertReference({ id: 'REF-F1', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.0003, k: 2, calibratedOn: T0 - 100 * DAY, due: T0 + 600 * DAY, parent: null });
+  a.upsertReference({ id: 'REF-20', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 20, value: 20.0001, U: 0.0016, k: 2, calibratedOn: T0 - 30 * DAY, due: T0 + 500 * DAY, parent: 'REF-F1' });
+  a.upsertReference({ id: 'REF-OLD', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.0016, k: 2, calibratedOn: T0 - 500 * DAY, due: T0 - 135 * DAY, parent: null });
+  return { registry, dir, cleanup: () => (registry.close(), rmSync(dir, { recursive: true, force: true })) };
+}
