@@ -18,6 +18,7 @@ import {
 import { startSimulator } from '../simulators/index.js';
 import * as gateway from '../gateway/index.js';
 import { startStack } from './stack.js';
+import { startBrokerOnly, startDashboardOnly, startIngestOnly } from './services.js';
 import { seedRegistry, startProvinceDevices } from './demo.js';
 import { DEMO_PROVINCE } from './province.js';
 
@@ -115,15 +116,58 @@ program
   });
 
 program
+  .command('broker')
+  .description('run the embedded MQTT broker alone')
+  .option('-c, --config <file>', 'YAML configuration (broker.host, broker.port)')
+  .action(async (opts: { config?: string }) => {
+    const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
+    const logger = createLogger({ level: config.log.level });
+    const handle = await startBrokerOnly(config, logger);
+    logger.info({ url: handle.url }, 'broker running');
+    runUntilSignal(handle, logger);
+  });
+
+program
+  .command('ingest')
+  .description('run one ingest worker against the broker in mqtt.url (several share the load with ingest.shareGroup)')
+  .option('-c, --config <file>', 'YAML configuration (mqtt, readings, ingest, dataDir)')
+  .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n>', (v) => Number(v))
+  .action(async (opts: { config?: string; metricsPort?: number }) => {
+    const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
+    const logger = createLogger({ level: config.log.level });
+    const worker = await startIngestOnly(config, logger, { metricsPort: opts.metricsPort });
+    logger.info({ mqtt: config.mqtt.url, clientId: config.ingest.clientId, readings: config.readings.kind, metricsPort: worker.metricsPort }, 'ingest running');
+    runUntilSignal(worker, logger);
+  });
+
+program
+  .command('dashboard')
+  .description('run the dashboard alone on the stores in the configuration')
+  .option('-c, --config <file>', 'YAML configuration (dashboard, readings, dataDir)')
+  .action(async (opts: { config?: string }) => {
+    const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
+    const logger = createLogger({ level: config.log.level });
+    const web = await startDashboardOnly(config, logger);
+    logger.info({ url: web.url }, 'dashboard running');
+    runUntilSignal(web, logger);
+  });
+
+program
   .command('gateway')
   .description('run one edge gateway')
   .requiredOption('-c, --config <file>', 'gateway YAML configuration')
-  .option('--state-dir <dir>', 'where the gateway keeps its batch counter', 'data/gateways')
-  .action(async (opts: { config: string; stateDir: string }) => {
+  .option('--state-dir <dir>', 'where the gateway keeps its batch counter and spool', 'data/gateways')
+  .option('--dry-run', 'poll each device once, print the request plan and decoded values, publish nothing')
+  .action(async (opts: { config: string; stateDir: string; dryRun?: boolean }) => {
     const config = loadConfig(GatewayConfig, { file: opts.config, env: process.env, envPrefix: 'METRONET_GATEWAY_' });
     const logger = createLogger();
     const profiles = loadProfiles();
     for (const d of config.devices) getProfile(profiles, d.profile); // fail fast on an unknown profile
+    if (opts.dryRun) {
+      const rows = await gateway.dryRun(config, profiles);
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      process.exit(rows.some((r) => r.errors.length > 0) ? 2 : 0);
+    }
     const handle = await gateway.start({ ...config, profiles, stateDir: config.stateDir ?? opts.stateDir, logger });
     runUntilSignal(handle, logger);
   });

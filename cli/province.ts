@@ -78,3 +78,97 @@ export const DEMO_PROVINCE: DemoProvince = {
     },
   ],
 };
+
+/**
+ * The demo's metrology (issue 5): the lab's reference standards and, per instrument, the
+ * history analytics starts from — so that on start the demo shows instruments in tolerance, one
+ * drifting towards its limit with a predicted date, one out of tolerance, one overdue, one
+ * checked against an expired standard. Days are counted back from the start of the demo.
+ */
+export interface DemoStandard {
+  id: string;
+  quantity: string;
+  unit: string;
+  nominal: number;
+  value: number;
+  U: number;
+  class: string;
+  /** Calibrated this many days ago; due `validDays` later. */
+  calibratedDaysAgo: number;
+  validDays: number;
+  parent: string | null;
+}
+
+export type DemoScenario = 'in_tolerance' | 'drifting' | 'out_of_tolerance' | 'overdue' | 'expired_standard';
+
+export interface DemoHistory {
+  instrument: string;
+  channel: string;
+  tolerance: import('../core/index.js').ToleranceSpec;
+  repeatability: number;
+  analyser?: boolean;
+  reference: string;
+  /** Verified this many days ago (interval from the kind: 365 d). */
+  verifiedDaysAgo: number;
+  everyDays: number;
+  scenario: DemoScenario;
+  /** Error growth per day for `drifting`, final error for `out_of_tolerance`. */
+  driftPerDay?: number;
+  finalError?: number;
+}
+
+export const DEMO_LAB = 'ttkt-tdc';
+
+export const DEMO_STANDARDS: DemoStandard[] = [
+  { id: 'REF-F1-SET', quantity: 'mass', unit: 'kg', nominal: 20, value: 20.00002, U: 0.0001, class: 'OIML F1', calibratedDaysAgo: 200, validDays: 730, parent: null },
+  { id: 'REF-M1-20KG', quantity: 'mass', unit: 'kg', nominal: 20, value: 20.0003, U: 0.001, class: 'OIML M1', calibratedDaysAgo: 220, validDays: 365, parent: 'REF-F1-SET' },
+  { id: 'REF-M1-20KG-B', quantity: 'mass', unit: 'kg', nominal: 20, value: 19.9998, U: 0.001, class: 'OIML M1', calibratedDaysAgo: 400, validDays: 365, parent: 'REF-F1-SET' },
+  { id: 'REF-M1-1000KG', quantity: 'mass', unit: 'kg', nominal: 1000, value: 1000.02, U: 0.05, class: 'OIML M1', calibratedDaysAgo: 150, validDays: 365, parent: null },
+  { id: 'REF-TM-20L', quantity: 'volume', unit: 'L', nominal: 20, value: 20.004, U: 0.004, class: 'bình chuẩn hạng II', calibratedDaysAgo: 120, validDays: 365, parent: null },
+  { id: 'REF-GAS-SO2', quantity: 'SO2 concentration', unit: 'ug/m3', nominal: 800, value: 802, U: 16, class: 'khí chuẩn', calibratedDaysAgo: 60, validDays: 365, parent: null },
+];
+
+const scale = (instrument: string, scenario: DemoScenario, more: Partial<DemoHistory> = {}): DemoHistory => ({
+  instrument,
+  channel: 'gross',
+  tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 },
+  repeatability: 0.002,
+  reference: 'REF-M1-20KG',
+  verifiedDaysAgo: 150,
+  everyDays: 7,
+  scenario,
+  ...more,
+});
+
+export const DEMO_HISTORY: DemoHistory[] = [
+  scale('SC-0001', 'in_tolerance'),
+  scale('SC-0002', 'in_tolerance', { verifiedDaysAgo: 90 }),
+  // 0.00006 kg/day since verification 200 days ago: 0.012 kg now, MPE 0.02 kg → predicted before due.
+  scale('SC-0003', 'drifting', { verifiedDaysAgo: 200, driftPerDay: 0.00006 }),
+  scale('SC-0004', 'in_tolerance', { verifiedDaysAgo: 60 }),
+  scale('SC-0005', 'expired_standard', { reference: 'REF-M1-20KG-B', verifiedDaysAgo: 100 }),
+  scale('SC-0101', 'out_of_tolerance', { tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 1 }, repeatability: 0.2, reference: 'REF-M1-1000KG', finalError: 2.6 }),
+  ...['FD-0001', 'FD-0002', 'FD-0003', 'FD-0004'].map(
+    (id, k): DemoHistory => ({
+      instrument: id,
+      channel: 'n1_last_delivery',
+      tolerance: { model: 'oiml-r117', accuracyClass: '0.5', part: 'system' },
+      repeatability: 0.008,
+      reference: 'REF-TM-20L',
+      verifiedDaysAgo: k === 3 ? 380 : 100 + 20 * k,
+      everyDays: 14,
+      scenario: k === 3 ? 'overdue' : 'in_tolerance',
+    }),
+  ),
+  {
+    instrument: 'AQ-PT-01',
+    channel: 'so2',
+    tolerance: { model: 'analyser', span: 1000, gas: 'so2' },
+    repeatability: 4,
+    analyser: true,
+    reference: 'REF-GAS-SO2',
+    verifiedDaysAgo: 45,
+    everyDays: 1,
+    scenario: 'in_tolerance',
+  },
+];

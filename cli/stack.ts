@@ -5,6 +5,7 @@ import { openReadings, openRegistry } from '../store/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import * as broker from '../broker/index.js';
 import * as ingest from '../ingest/index.js';
+import * as analytics from '../analytics/index.js';
 import * as dashboard from '../dashboard/index.js';
 import * as gateway from '../gateway/index.js';
 
@@ -18,6 +19,7 @@ export interface Stack extends Service {
   brokerUrl: string;
   dashboardUrl: string;
   ingest: ingest.IngestHandle;
+  analytics: analytics.AnalyticsHandle;
   gateways: gateway.GatewayHandle[];
 }
 
@@ -26,7 +28,7 @@ export interface StackOptions {
   profiles: Map<string, Profile>;
   logger: Logger;
   /** Runs before gateways start: the demo seeds the registry and starts simulators here. */
-  beforeGateways?: (stack: Pick<Stack, 'registry' | 'readings'>) => Promise<{ gateways: GatewayConfig[]; services: Service[] }>;
+  beforeGateways?: (stack: Pick<Stack, 'registry' | 'readings' | 'analytics'>) => Promise<{ gateways: GatewayConfig[]; services: Service[] }>;
 }
 
 export async function startStack({ config, profiles, logger, beforeGateways }: StackOptions): Promise<Stack> {
@@ -45,7 +47,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
   try {
     const registry = openRegistry(join(dataDir, 'registry.db'));
     started.push({ close: async () => registry.close() });
-    const readings = await openReadings(config.readings, dataDir);
+    const readings = await openReadings(config.readings, dataDir, { log: logger });
     started.push(readings);
 
     const mqttBroker = await broker.start({ ...config.broker, logger });
@@ -55,6 +57,9 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     const ingestHandle = await ingest.start({ mqtt, ingest: config.ingest, registry, readings, logger });
     started.push(ingestHandle);
 
+    const analyticsHandle = await analytics.start({ mqtt, analytics: config.analytics, registry, logger });
+    started.push(analyticsHandle);
+
     const web = await dashboard.start({
       ...config.dashboard,
       registry,
@@ -62,10 +67,14 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       logger,
       version: VERSION,
       health: () => ({ broker: { ok: true, detail: mqttBroker.url } }),
+      metrics: () => ingestHandle.metrics(),
+      rejectCounts: () => ingestHandle.stats().rejected,
+      analytics: analyticsHandle.engine,
     });
     started.push(web);
 
-    const extra = beforeGateways ? await beforeGateways({ registry, readings }) : { gateways: [], services: [] };
+    const extra = beforeGateways ? await beforeGateways({ registry, readings, analytics: analyticsHandle }) : { gateways: [], services: [] };
+    analyticsHandle.evaluateNow(); // due dates and standards of what was just seeded, without waiting a period
     started.push(...extra.services);
 
     const gateways: gateway.GatewayHandle[] = [];
@@ -81,7 +90,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       started.push(handle);
     }
 
-    return { registry, readings, brokerUrl: mqttBroker.url, dashboardUrl: web.url, ingest: ingestHandle, gateways, close: closeAll };
+    return { registry, readings, brokerUrl: mqttBroker.url, dashboardUrl: web.url, ingest: ingestHandle, analytics: analyticsHandle, gateways, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema, type TUnion } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { compile } from './validate.js';
 import { Id, StringEnum } from './ids.js';
@@ -17,6 +17,10 @@ export const MqttConnection = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String({ description: 'secret; never logged' })),
     clientId: Type.Optional(Type.String()),
+    ca: Type.Optional(Type.String({ description: 'PEM file of the CA that signed the broker certificate (mqtts://)' })),
+    cert: Type.Optional(Type.String({ description: 'PEM file of this client\'s TLS certificate (client-certificate authentication)' })),
+    key: Type.Optional(Type.String({ description: 'PEM file of the key of cert; secret, never logged' })),
+    rejectUnauthorized: Type.Optional(Type.Boolean({ description: 'verify the broker certificate; default true' })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -55,6 +59,9 @@ export const IngestConfig = Type.Object(
     flushMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 200, description: 'longest wait before a partial batch is written' }),
     maxFutureMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 300_000, description: 'how far ahead of the server clock a ts may be' }),
     clientId: Type.String({ default: 'metronet-ingest-1', description: 'fixed MQTT client id of this worker' }),
+    shareGroup: Type.Optional(
+      Id('when set, workers subscribe through the shared subscription $share/{shareGroup}/metronet/v1/+/+/readings and split the stream (Mosquitto, EMQX, HiveMQ; not the embedded broker); e.g. metronet-ingest'),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -69,6 +76,22 @@ export const DashboardConfig = Type.Object(
 );
 export type DashboardConfig = Static<typeof DashboardConfig>;
 
+export const AnalyticsConfig = Type.Object(
+  {
+    clientId: Type.String({ default: 'metronet-analytics-1', description: 'fixed MQTT client id (persistent session for checks)' }),
+    evaluateEveryMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000, description: 'period of the time-based evaluation (due dates, expiry, offline)' }),
+    offlineAfterMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'an instrument not heard from for this long is offline' }),
+    decisionRule: StringEnum(['simple', 'guarded'] as const, { default: 'simple', description: 'ILAC-G8:2019 decision rule for conformity' }),
+    nearLimitFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+    dueSoonDays: Type.Integer({ minimum: 0, maximum: 365, default: 30, description: 'recall lead time when an organisation sets none' }),
+    webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+    webhookBackoffMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'first retry delay; doubles each attempt' }),
+    webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AnalyticsConfig = Static<typeof AnalyticsConfig>;
+
 export const ModbusTcpTransport = Type.Object(
   {
     kind: Type.Literal('modbus-tcp'),
@@ -81,13 +104,90 @@ export const ModbusTcpTransport = Type.Object(
 );
 export type ModbusTcpTransport = Static<typeof ModbusTcpTransport>;
 
+const SerialLine = {
+  path: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/…' }),
+  baudRate: Type.Integer({ minimum: 50, maximum: 4_000_000, default: 9600 }),
+  dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8 }),
+  parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
+  stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
+};
+
+/** Modbus RTU on an RS-232/RS-485 line; every device with the same path shares one bus. */
+export const ModbusRtuTransport = Type.Object(
+  {
+    kind: Type.Literal('modbus-rtu'),
+    ...SerialLine,
+    unitId: Type.Integer({ minimum: 1, maximum: 247, default: 1, description: 'slave address 1–247 (Modbus over Serial Line V1.02 §2.2)' }),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ModbusRtuTransport = Static<typeof ModbusRtuTransport>;
+
+/** Modbus RTU frames tunnelled through a serial server (RS-485 to Ethernet converter) over TCP. */
+export const ModbusRtuTcpTransport = Type.Object(
+  {
+    kind: Type.Literal('modbus-rtu-tcp'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 4001 }),
+    unitId: Type.Integer({ minimum: 1, maximum: 247, default: 1 }),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ModbusRtuTcpTransport = Static<typeof ModbusRtuTcpTransport>;
+
+/** An ASCII scale on a serial line; settings not given come from the profile's serial.line, then 9600 8N1. */
+export const SerialAsciiTransport = Type.Object(
+  {
+    kind: Type.Literal('serial-ascii'),
+    path: SerialLine.path,
+    baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000 })),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)])),
+    parity: Type.Optional(StringEnum(['none', 'even', 'odd'] as const)),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type SerialAsciiTransport = Static<typeof SerialAsciiTransport>;
+
+/**
+ * A union told apart by `kind`: Ajv's discriminator picks the one branch, so an error names that
+ * branch's field (transport/unitId must be <= 255) instead of every branch's complaint.
+ */
+const Tagged = <T extends TSchema[]>(schemas: [...T], description: string) =>
+  Type.Unsafe<Static<TUnion<T>>>({ type: 'object', required: ['kind'], discriminator: { propertyName: 'kind' }, oneOf: schemas, description });
+
+export const Transport = Tagged([ModbusTcpTransport, ModbusRtuTransport, ModbusRtuTcpTransport, SerialAsciiTransport], 'how the device is reached');
+export type Transport = Static<typeof Transport>;
+
+const ReportRule = {
+  mode: Type.Optional(StringEnum(['poll', 'change', 'both'] as const, { description: 'poll: every poll; change: when it moves more than deadband; both: on change and at least every periodMs' })),
+  deadband: Type.Optional(Type.Number({ minimum: 0, description: 'change needed to report, in the channel unit; default 0 (any change)' })),
+  periodMs: Type.Optional(Type.Integer({ minimum: 50, description: 'mode both: longest silence; default 60 000' })),
+};
+export const ReportConfig = Type.Object(
+  { ...ReportRule, channels: Type.Optional(Type.Record(Type.String(), Type.Object(ReportRule, { additionalProperties: false }), { description: 'per-channel overrides' })) },
+  { additionalProperties: false },
+);
+export type ReportConfig = Static<typeof ReportConfig>;
+
 export const GatewayDevice = Type.Object(
   {
     name: Id('device name, used in logs'),
     instrument: Id('instrument id the readings are published under'),
     profile: Id('device profile id from profiles/'),
-    transport: ModbusTcpTransport,
+    transport: Transport,
     pollMs: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 1000 }),
+    connectPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'wait after connecting before the first request (slow devices)' })),
+    requestPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'silence between two requests; default the profile\'s' })),
+    busyRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, description: 'retries of a request answered 5 ACKNOWLEDGE or 6 SLAVE DEVICE BUSY; default 3' })),
+    maxHole: Type.Optional(Type.Integer({ minimum: 0, maximum: 124, description: 'unused registers read to join two points in one request; default 8' })),
+    maxRegisters: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, description: 'registers per request; lower it for devices with small buffers' })),
+    onePerPoint: Type.Optional(Type.Boolean({ description: 'one request per point, for devices that refuse block reads' })),
+    wordOrder: Type.Optional(StringEnum(['ABCD', 'CDAB', 'BADC', 'DCBA'] as const, { description: 'overrides the profile default word order' })),
+    report: Type.Optional(ReportConfig),
   },
   { additionalProperties: false },
 );
@@ -100,7 +200,16 @@ export const GatewayConfig = Type.Object(
     mqtt: MqttConnection,
     publishMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000, description: 'longest wait before a readings batch is published' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'readings per batch' }),
-    stateDir: Type.Optional(Type.String({ description: 'where the batch counter survives restarts; default {dataDir}/gateways' })),
+    stateDir: Type.Optional(Type.String({ description: 'where the batch counter and the spool survive restarts; default {dataDir}/gateways' })),
+    spool: Type.Optional(Type.Object(
+      {
+        maxReadings: Type.Integer({ minimum: 100, default: 5_000_000, description: 'readings held on disk at most (about 150 bytes each)' }),
+        whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, { default: 'drop-oldest', description: 'what gives way when the spool is full; counted and logged' }),
+        flushMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'readings are written and fsynced to disk in one transaction at least this often' }),
+        drainPerSecond: Type.Integer({ minimum: 1, default: 20_000, description: 'readings per second sent at most while a backlog drains' }),
+      },
+      { additionalProperties: false, default: {} },
+    )),
     devices: Type.Array(GatewayDevice),
   },
   { additionalProperties: false },
@@ -116,6 +225,7 @@ export const MetronetConfig = Type.Object(
     readings: ReadingsConfig,
     ingest: IngestConfig,
     dashboard: DashboardConfig,
+    analytics: AnalyticsConfig,
     gateways: Type.Array(GatewayConfig, { default: [] }),
   },
   { additionalProperties: false },

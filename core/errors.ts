@@ -23,6 +23,10 @@ export const ERRORS = {
   E_UNKNOWN_INSTRUMENT: { status: 404, text: 'instrument is not known' },
   E_UNKNOWN_CHANNEL: { status: 404, text: 'channel is not known for this instrument' },
   E_CONFLICT: { status: 409, text: 'resource already exists' },
+  // analytics
+  E_UNKNOWN_REFERENCE: { status: 404, text: 'reference standard is not known' },
+  E_NO_REFERENCE_VALUE: { status: 400, text: 'check names no registry standard and carries no reference value' },
+  E_ALERT_STATE: { status: 409, text: 'alert is not in a state that allows this' },
   // configuration and device models
   E_CONFIG_INVALID: { status: 500, text: 'configuration is invalid' },
   E_PROFILE_INVALID: { status: 500, text: 'device profile is invalid' },
@@ -33,6 +37,7 @@ export const ERRORS = {
   E_DEVICE_UNREACHABLE: { status: 502, text: 'device connection failed' },
   // everything else
   E_STORE_UNAVAILABLE: { status: 503, text: 'store is unavailable' },
+  E_STORE_REFUSED: { status: 422, text: 'the readings store refused the reading for good (e.g. a field-type conflict)' },
   E_INTERNAL: { status: 500, text: 'internal error' },
 } as const satisfies Record<string, { status: number; text: string }>;
 

@@ -10,3 +10,7 @@ export * from './config.js';
 export * from './log.js';
 export * from './service.js';
 export * from './version.js';
+export * from './serial-profile.js';
+export * from './tolerances.js';
+export * from './alerts.js';
+export * from './modbus-frame.js';

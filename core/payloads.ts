@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { compile } from './validate.js';
-import { Id, StringEnum, isId } from './ids.js';
+import { ID_PATTERN, Id, StringEnum, isId } from './ids.js';
 import { isUnit } from './units.js';
 import { preview, type Issue } from './errors.js';
 
@@ -85,6 +85,36 @@ export const GatewayStatus = Type.Object(
 );
 export type GatewayStatus = Static<typeof GatewayStatus>;
 
+/**
+ * ingest → one gateway on `metronet/v1/{org}/{gateway}/rejects` (issue 4): why readings of one
+ * readings batch were refused, once the rest of it is stored. At most 20 reasons are listed;
+ * `rejected` counts them all, and every one is in `GET /api/v1/rejects`.
+ */
+export const RejectsNotice = Type.Object(
+  {
+    v: Type.Literal(1),
+    gateway: Id('gateway id'),
+    seq: Type.Optional(Type.Integer({ minimum: 0, description: 'seq of the readings batch these rejects belong to' })),
+    ts: EpochMs,
+    rejected: Type.Integer({ minimum: 0, description: 'issues in that batch' }),
+    reasons: Type.Array(
+      Type.Object(
+        {
+          code: Type.String(),
+          message: Type.String(),
+          field: Type.Optional(Type.String()),
+          value: Type.Optional(Type.Unknown()),
+          instrument: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 20 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RejectsNotice = Static<typeof RejectsNotice>;
+
 export const validateReading = compile(Reading);
 export const validateCheck = compile(Check);
 export const validateGatewayStatus = compile(GatewayStatus);
@@ -158,26 +188,60 @@ export function parseReadingsMessage(payload: Buffer | string, opts: ParseOption
   const acceptedIndex: number[] = [];
   const rejects: ReadingIssue[] = [];
   const latest = opts.now + (opts.maxFutureMs ?? LIMITS.maxFutureMs);
-  json.readings.forEach((r, i) => {
-    const base = `readings[${i}]`;
-    if (!validateReading(r)) {
+  const items = json.readings;
+  for (let i = 0; i < items.length; i++) {
+    const r = items[i];
+    // Most readings have the contract's exact shape: a cheap check that implies the schema holds
+    // (never accepts what the schema refuses); anything else goes to the schema validator, which
+    // decides and names the issues.
+    if (!isPlainReading(r) && !validateReading(r)) {
+      const base = `readings[${i}]`;
       const instrument = namedInstrument(r);
-      rejects.push(...validateReading.issues(r, base).map((issue) => ({ ...issue, index: i, ...(instrument ? { instrument } : {}) })));
-      return;
+      for (const issue of validateReading.issues(r, base)) rejects.push({ ...issue, index: i, ...(instrument ? { instrument } : {}) });
+      continue;
     }
-    if (!isUnit(r.unit)) {
-      rejects.push({ code: 'E_UNKNOWN_UNIT', field: `${base}.unit`, rule: 'ucum', value: r.unit, index: i, instrument: r.instrument, message: `${base}.unit "${r.unit}" is not a known unit code` });
-    } else if (r.ts > latest) {
+    const ok = r as Reading;
+    if (!isUnit(ok.unit)) {
+      const base = `readings[${i}]`;
+      rejects.push({ code: 'E_UNKNOWN_UNIT', field: `${base}.unit`, rule: 'ucum', value: ok.unit, index: i, instrument: ok.instrument, message: `${base}.unit "${ok.unit}" is not a known unit code` });
+    } else if (ok.ts > latest) {
+      const base = `readings[${i}]`;
       rejects.push({
-        code: 'E_TS_IN_FUTURE', field: `${base}.ts`, rule: 'maxFuture', value: r.ts, index: i, instrument: r.instrument,
-        message: `${base}.ts is ${Math.round((r.ts - opts.now) / 1000)} s ahead of the server clock; at most ${Math.round((latest - opts.now) / 1000)} s is allowed`,
+        code: 'E_TS_IN_FUTURE', field: `${base}.ts`, rule: 'maxFuture', value: ok.ts, index: i, instrument: ok.instrument,
+        message: `${base}.ts is ${Math.round((ok.ts - opts.now) / 1000)} s ahead of the server clock; at most ${Math.round((latest - opts.now) / 1000)} s is allowed`,
       });
     } else {
-      accepted.push(r);
+      accepted.push(ok);
       acceptedIndex.push(i);
     }
-  });
+  }
   return { batch, accepted, acceptedIndex, rejects };
+}
+
+const STATUSES: ReadonlySet<unknown> = new Set(READING_STATUSES);
+const ID_RE = new RegExp(ID_PATTERN);
+const MAX_EPOCH_MS = 8.64e15;
+
+/**
+ * True only for a reading that the `Reading` schema accepts: exactly its six fields, ids matching
+ * the id pattern, an integer ts in range, a finite value, a unit of 1–16 UTF-16 units (so 1–16
+ * code points), a known status. False means "ask the schema", not "invalid".
+ */
+function isPlainReading(r: unknown): boolean {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return false;
+  const o = r as Record<string, unknown>;
+  let keys = 0;
+  for (const _ in o) keys++;
+  if (keys !== 6) return false;
+  const { instrument, channel, ts, value, unit, status } = o;
+  return (
+    typeof ts === 'number' && Number.isInteger(ts) && ts >= 0 && ts <= MAX_EPOCH_MS &&
+    typeof value === 'number' && Number.isFinite(value) &&
+    typeof unit === 'string' && unit.length >= 1 && unit.length <= 16 &&
+    STATUSES.has(status) &&
+    typeof instrument === 'string' && ID_RE.test(instrument) &&
+    typeof channel === 'string' && ID_RE.test(channel)
+  );
 }
 
 /** The instrument id a schema-invalid reading names, when it names a valid one (to file the reject under it). */

@@ -8,6 +8,7 @@ import { Id, StringEnum } from './ids.js';
 import { NUMERIC_TYPES, WORD_ORDERS, registerCount } from './codec.js';
 import { READING_STATUSES, ReadingStatus } from './payloads.js';
 import { isUnit } from './units.js';
+import { SerialSpec } from './serial-profile.js';
 import { MetronetError, type Issue } from './errors.js';
 
 /**
@@ -20,6 +21,19 @@ export type InstrumentKind = Static<typeof InstrumentKind>;
 
 const Literals = <T extends readonly string[]>(values: T, description?: string) => StringEnum(values, description ? { description } : {});
 
+/** Modbus tables: holding (FC3), input (FC4), coil (FC1), discrete input (FC2); Modbus Application Protocol V1.1b3 §6.1–6.4. */
+export const MODBUS_TABLES = ['holding', 'input', 'coil', 'discrete'] as const;
+export const POINT_TYPES = [...NUMERIC_TYPES, 'bool', 'bit', 'string'] as const;
+export type PointType = (typeof POINT_TYPES)[number];
+export const SERIAL_FIELDS = ['weight', 'tare'] as const;
+
+/** Registers (or bits, in the bit tables) a Modbus point occupies. */
+export function pointWidth(p: { type?: PointType; length?: number }): number {
+  if (p.type === 'bool' || p.type === 'bit' || p.type === undefined) return 1;
+  if (p.type === 'string') return p.length ?? 1;
+  return registerCount(p.type);
+}
+
 export const SimHint = Type.Object(
   {
     value: Type.Number({ description: 'nominal engineering value' }),
@@ -28,6 +42,7 @@ export const SimHint = Type.Object(
     min: Type.Optional(Type.Number()),
     max: Type.Optional(Type.Number()),
     dailyAmplitude: Type.Optional(Type.Number({ description: 'amplitude of a daily cycle (ambient parameters)' })),
+    text: Type.Optional(Type.String({ description: 'string points: the text served' })),
   },
   { additionalProperties: false },
 );
@@ -37,15 +52,18 @@ export const ProfilePoint = Type.Object(
     name: Id('point name, unique in the profile; also the default channel'),
     channel: Type.Optional(Id('published channel when it differs from the name')),
     description: Type.Optional(Type.String()),
-    table: Type.Optional(Literals(['holding', 'input'] as const, 'register table; default holding')),
-    address: Type.Integer({ minimum: 0, maximum: 65535 }),
-    type: Literals(NUMERIC_TYPES),
+    table: Type.Optional(Literals(MODBUS_TABLES, 'Modbus table; default holding. coil (FC1) and discrete (FC2) hold bits')),
+    address: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Modbus profiles: register or bit address (see addressBase)' })),
+    type: Type.Optional(Literals(POINT_TYPES, 'Modbus profiles: bool for coils and discrete inputs; bit for one bit of a register; string for ASCII in registers')),
+    bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 15, description: 'type bit: bit number in the register, 0 = least significant' })),
+    length: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, description: 'type string: registers, two ASCII characters each' })),
+    field: Type.Optional(Literals(SERIAL_FIELDS, 'serial profiles: which field of a parsed frame; default weight')),
     wordOrder: Type.Optional(Literals(WORD_ORDERS, 'overrides the device word order for this point')),
     scale: Type.Optional(Type.Number({ description: 'engineering = raw × scale + offset; default 1' })),
     offset: Type.Optional(Type.Number({ description: 'default 0' })),
     unit: Type.String(),
     role: Type.Optional(
-      Literals(['value', 'parameter', 'status'] as const, 'value: published each poll; parameter: published when it changes; status: feeds status rules only'),
+      Literals(['value', 'parameter', 'status', 'info'] as const, 'value: published each poll; parameter: published when it changes; status: feeds status rules only; info: logged when it changes (strings, e.g. firmware)'),
     ),
     sim: Type.Optional(SimHint),
   },
@@ -71,13 +89,18 @@ export const Profile = Type.Object(
     model: Type.Optional(Type.String()),
     kind: InstrumentKind,
     description: Type.Optional(Type.String()),
-    modbus: Type.Object(
-      {
-        wordOrder: Type.Optional(Literals(WORD_ORDERS, 'device default; default ABCD')),
-        addressBase: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 when the manual numbers registers from 1' })),
-      },
-      { additionalProperties: false },
+    modbus: Type.Optional(
+      Type.Object(
+        {
+          wordOrder: Type.Optional(Literals(WORD_ORDERS, 'device default; default ABCD; 64-bit types use the same swaps over four words')),
+          addressBase: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 when the manual numbers registers from 1' })),
+          requestPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'silence the device needs between requests' })),
+          onePerPoint: Type.Optional(Type.Boolean({ description: 'the device refuses block reads: one request per point' })),
+        },
+        { additionalProperties: false },
+      ),
     ),
+    serial: Type.Optional(SerialSpec),
     points: Type.Array(ProfilePoint, { minItems: 1 }),
     statusRules: Type.Optional(Type.Array(StatusRule, { description: 'first matching rule wins' })),
     tolerance: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'default tolerance model inputs (class, e, accuracy class…)' })),
@@ -96,18 +119,14 @@ export function validateProfile(data: unknown, source: string): Profile {
     issues.push({ code: 'E_PROFILE_INVALID', field, rule, value, message: `${field} ${message}` });
   const names = new Map<string, ProfilePoint>();
   const used = new Map<string, string>();
+  if ((data.modbus === undefined) === (data.serial === undefined)) add('modbus', 'one-of', undefined, 'or serial: a profile describes exactly one of a Modbus register map or a serial frame format');
   data.points.forEach((p, i) => {
     if (names.has(p.name)) add(`points[${i}].name`, 'unique', p.name, `"${p.name}" is used by another point`);
     names.set(p.name, p);
     if (!isUnit(p.unit)) add(`points[${i}].unit`, 'ucum', p.unit, `"${p.unit}" is not a known unit code`);
     if (p.scale === 0) add(`points[${i}].scale`, 'nonzero', 0, 'must not be 0');
-    const table = p.table ?? 'holding';
-    for (let r = 0; r < registerCount(p.type); r++) {
-      const key = `${table}:${p.address + r}`;
-      const other = used.get(key);
-      if (other) add(`points[${i}].address`, 'overlap', p.address, `overlaps point "${other}" at ${table} register ${p.address + r}`);
-      used.set(key, p.name);
-    }
+    if (data.modbus) checkModbusPoint(p, `points[${i}]`, add, used);
+    else if (p.address !== undefined || p.type !== undefined) add(`points[${i}].address`, 'serial', p.address ?? p.type, 'and type are only for Modbus profiles; a serial point names its field');
   });
   const channels = new Set(data.points.filter((p) => (p.role ?? 'value') !== 'status').map((p) => p.channel ?? p.name));
   data.statusRules?.forEach((rule, i) => {
@@ -116,8 +135,42 @@ export function validateProfile(data: unknown, source: string): Profile {
       if (!channels.has(c)) add(`statusRules[${i}].channels[${j}]`, 'exists', c, 'names no published channel of this profile');
     });
   });
+  const serial = data.serial;
+  if (serial?.mode === 'polled' && serial.command === undefined) add('serial.command', 'required', undefined, 'is required in polled mode');
+  if (serial?.parser === 'pattern') {
+    if (serial.pattern === undefined) add('serial.pattern', 'required', undefined, 'is required for parser pattern');
+    else {
+      try {
+        if (!new RegExp(serial.pattern).source.includes('?<value>')) add('serial.pattern', 'group', serial.pattern, 'needs a named group (?<value>…)');
+      } catch (err) {
+        add('serial.pattern', 'regexp', serial.pattern, `is not a regular expression: ${(err as Error).message}`);
+      }
+    }
+  }
   if (issues.length) throw profileError(source, issues);
   return data;
+}
+
+type Add = (field: string, rule: string, value: unknown, message: string) => void;
+
+/** The rules of a Modbus point the schema cannot state: what each type needs and where it may live. */
+function checkModbusPoint(p: ProfilePoint, at: string, add: Add, used: Map<string, string>): void {
+  if (p.address === undefined) return add(`${at}.address`, 'required', undefined, 'is required in a Modbus profile');
+  if (p.type === undefined) return add(`${at}.type`, 'required', undefined, 'is required in a Modbus profile');
+  const table = p.table ?? 'holding';
+  const bitTable = table === 'coil' || table === 'discrete';
+  if (bitTable !== (p.type === 'bool')) add(`${at}.type`, 'table', p.type, bitTable ? `must be bool in the ${table} table` : `bool is only for the coil and discrete tables, not ${table}`);
+  if ((p.type === 'bit') !== (p.bit !== undefined)) add(`${at}.bit`, 'type', p.bit, p.type === 'bit' ? 'is required for type bit' : 'is only for type bit');
+  if ((p.type === 'string') !== (p.length !== undefined)) add(`${at}.length`, 'type', p.length, p.type === 'string' ? 'is required for type string' : 'is only for type string');
+  if (p.type === 'string' && p.role !== 'info') add(`${at}.role`, 'string', p.role, 'must be info for a string point (readings carry numbers)');
+  for (let r = 0; r < pointWidth(p); r++) {
+    // Bit points may share a register, one bit each.
+    const key = `${table}:${p.address + r}${p.type === 'bit' ? `:${p.bit}` : ''}`;
+    const whole = `${table}:${p.address + r}`;
+    const other = used.get(key) ?? (p.type === 'bit' ? used.get(whole) : [...used].find(([k]) => k.startsWith(`${whole}:`))?.[1] ?? used.get(whole));
+    if (other) add(`${at}.address`, 'overlap', p.address, `overlaps point "${other}" at ${table} register ${p.address + r}`);
+    used.set(key, p.name);
+  }
 }
 
 function profileError(source: string, issues: Issue[]): MetronetError {

@@ -11,6 +11,8 @@ export const topics = {
   status: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/status`,
   orgAlerts: (org: string) => `${ROOT}/${org}/alerts`,
   labAlerts: (lab: string) => `${ROOT}/labs/${lab}/alerts`,
+  /** ingest → one gateway: why its readings were refused (issue 4; an addition to ARCHITECTURE's table). */
+  rejects: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/rejects`,
   /** Everything one gateway may publish under. */
   gatewayPrefix: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/`,
 } as const;

@@ -2,9 +2,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { preview, type ErrorCode, type Issue } from './errors.js';
 
-const strictAjv = new Ajv({ allErrors: true, strict: false });
+// discriminator: a union tagged by `kind` reports only the matching branch's errors.
+const strictAjv = new Ajv({ allErrors: true, strict: false, discriminator: true });
 // Config and environment overrides arrive as strings; defaults are filled in.
-const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true });
+const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true, discriminator: true });
 
 export interface Validator<T> {
   (value: unknown): value is T;

@@ -9,6 +9,14 @@ import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
 import { healthRoutes } from './routes/health.js';
 import { instrumentRoutes } from './routes/instruments.js';
+import { checkRoutes } from './routes/checks.js';
+import { driftRoutes } from './routes/drift.js';
+import { calibrationRoutes } from './routes/calibrations.js';
+import { referenceRoutes } from './routes/references.js';
+import { alertRoutes } from './routes/alerts.js';
+import type { Engine } from '../analytics/engine.js';
+import { rejectRoutes } from './routes/rejects.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export interface DashboardDeps {
   registry: Registry;
@@ -18,6 +26,12 @@ export interface DashboardDeps {
   /** Extra health checks from the composing process (broker, ingest…). */
   health?: () => Record<string, { ok: boolean; detail?: string }>;
   now?: () => number;
+  /** Prometheus exposition of the ingest worker in this process, for GET /metrics. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Reject counts by code since the in-process ingest worker started, for GET /api/v1/rejects. */
+  rejectCounts?: () => Record<string, number>;
+  /** The analytics engine of the running service (API checks then raise delivered alerts); a local one otherwise. */
+  analytics?: Engine;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -61,10 +75,17 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
     async (api) => {
       await api.register(healthRoutes, deps);
       await api.register(instrumentRoutes, deps);
+      await api.register(checkRoutes, deps);
+      await api.register(driftRoutes, deps);
+      await api.register(calibrationRoutes, deps);
+      await api.register(referenceRoutes, deps);
+      await api.register(alertRoutes, deps);
+      await api.register(rejectRoutes, deps);
     },
     { prefix: '/api/v1' },
   );
 
+  await app.register(metricsRoutes, deps);
   await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', index: ['index.html'] });
   return app;
 }

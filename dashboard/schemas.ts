@@ -93,3 +93,273 @@ export const Health = Type.Object({
   uptimeS: Type.Number(),
   checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) })),
 });
+
+// ── analytics (issue 5) ───────────────────────────────────────────────────
+
+export const CheckIn = Type.Object(
+  {
+    channel: Type.String({ pattern: ID_PATTERN }),
+    ts: Type.Integer({ minimum: 0, description: 'epoch ms of the check' }),
+    reference: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'reference standard id from the registry' })),
+    referenceValue: Type.Optional(Type.Number({ description: 'conventional value when no registry standard is named' })),
+    referenceU: Type.Optional(Type.Number({ minimum: 0, description: 'expanded uncertainty (k=2) of referenceValue' })),
+    indicated: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
+export const ChecksPost = Type.Object(
+  {
+    checks: Type.Array(CheckIn, { minItems: 1, maxItems: 5000 }),
+    by: Type.Optional(Type.String({ maxLength: 100, description: 'who took the checks' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckView = Type.Object({
+  id: Type.Integer(),
+  instrument: Type.String(),
+  channel: Type.String(),
+  ts: Type.Integer(),
+  reference: Nullable(Type.String()),
+  referenceValue: Type.Number(),
+  referenceU: Nullable(Type.Number()),
+  indicated: Type.Number(),
+  error: Type.Number(),
+  source: Type.String(),
+  by: Nullable(Type.String()),
+  traceable: Type.Boolean(),
+  traceReason: Nullable(Type.String()),
+  review: Nullable(Type.String({ description: 'why the check is under review (reverse traceability), or null' })),
+});
+
+const AlertRef = Type.Object({ id: Type.Integer(), kind: Type.String(), event: Type.String(), severity: Type.String() });
+
+export const ChecksPostResult = Type.Object({
+  stored: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejects: Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })),
+  alerts: Type.Array(AlertRef),
+  checks: Type.Array(CheckView),
+});
+
+export const ChecksQuery = Type.Object({
+  channel: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+  limit: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
+});
+
+export const ChecksList = Type.Object({ instrument: Type.String(), items: Type.Array(CheckView) });
+
+export const DriftChannelView = Type.Object({
+  channel: Type.String(),
+  n: Type.Integer({ description: 'decision checks since the last calibration' }),
+  untraceable: Type.Integer(),
+  underReview: Type.Integer(),
+  lastTs: Nullable(Type.Integer()),
+  currentError: Nullable(Type.Number()),
+  mpe: Nullable(Type.Number()),
+  U: Nullable(Type.Number({ description: 'expanded uncertainty (k=2) of the current error' })),
+  sigma: Nullable(Type.Number()),
+  conformity: Nullable(Type.Object({ decision: Type.String(), zone: Type.String(), rule: Type.String(), acceptanceLimit: Type.Number(), statement: Type.String() })),
+  trend: Nullable(
+    Type.Object({
+      slopePerDay: Type.Number(),
+      slopeCi95: Type.Array(Type.Number()),
+      s: Type.Number(),
+      significant: Type.Boolean({ description: 'slope significant at 95 % (two-sided)' }),
+      significantForAlert: Type.Boolean({ description: 'slope significant at the alerting level (99 %), with enough points' }),
+      pointTs: Nullable(Type.Integer()),
+      predictedTs: Nullable(Type.Integer({ description: 'date the one-sided 95 % prediction bound reaches ±MPE' })),
+      side: Nullable(Type.Integer()),
+    }),
+  ),
+  cusum: Type.Object({
+    hi: Type.Number(),
+    lo: Type.Number(),
+    target: Nullable(Type.Number()),
+    recentSignal: Nullable(Type.Object({ ts: Type.Integer(), direction: Type.String() })),
+  }),
+  analyser: Nullable(Type.Object({ outOfControl: Type.Boolean(), reason: Nullable(Type.String()), suspectSince: Nullable(Type.Integer()), consecutiveOver2x: Type.Integer(), series: Type.Optional(Nullable(Type.String({ description: 'the series out of control: zero, span or both (zero and span checks are judged apart)' }))) })),
+  traceability: Type.Object({ lastCheckTraceable: Nullable(Type.Boolean()), reason: Nullable(Type.String()) }),
+});
+
+export const DriftView = Type.Object({
+  instrument: Type.String(),
+  lab: Nullable(Type.String()),
+  lastCalibration: Nullable(Type.Integer()),
+  nextDue: Nullable(Type.Integer()),
+  dueState: StringEnum(['ok', 'due_soon', 'overdue', 'unknown'] as const),
+  intervalAdvice: Type.Object({
+    method: Type.String(),
+    currentDays: Type.Number(),
+    suggestedDays: Type.Number(),
+    reason: Type.String(),
+    observedReliability: Type.Optional(Type.Number()),
+    rejectionConfidence: Type.Optional(Type.Number()),
+  }),
+  channels: Type.Array(DriftChannelView),
+});
+
+export const TestPointIn = Type.Object(
+  {
+    channel: Type.String({ pattern: ID_PATTERN }),
+    unit: Type.String({ maxLength: 16 }),
+    nominal: Type.Number(),
+    reference: Type.Optional(Nullable(Type.Number())),
+    asFound: Type.Number({ description: 'error before adjustment' }),
+    asLeft: Type.Optional(Nullable(Type.Number({ description: 'error after adjustment' }))),
+    U: Type.Number({ minimum: 0, description: 'expanded uncertainty' }),
+    k: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 2 })),
+    mpe: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }))),
+  },
+  { additionalProperties: false },
+);
+
+export const CalibrationPost = Type.Object(
+  {
+    type: StringEnum(['calibration', 'verification'] as const),
+    date: Type.Integer({ minimum: 0 }),
+    lab: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    certificate: Type.String({ minLength: 1, maxLength: 100, description: 'unique certificate number' }),
+    procedure: Type.Optional(Type.String({ maxLength: 200, description: 'e.g. ĐLVN 10:2017' })),
+    conditions: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'environmental conditions, e.g. {"temperatureC":26.5}' })),
+    results: Type.Array(TestPointIn, { minItems: 1, maxItems: 200 }),
+    references: Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 50 }),
+    decisionRule: Type.Optional(StringEnum(['simple', 'guarded'] as const)),
+    statement: Type.Optional(Type.String({ maxLength: 1000 })),
+    authorisedBy: Type.String({ minLength: 1, maxLength: 100 }),
+    intervalDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+
+export const TestPointView = Type.Object({
+  channel: Type.String(),
+  unit: Type.String(),
+  nominal: Type.Number(),
+  reference: Type.Optional(Nullable(Type.Number())),
+  asFound: Type.Number(),
+  asLeft: Type.Optional(Nullable(Type.Number())),
+  U: Type.Number(),
+  k: Type.Optional(Type.Number()),
+  mpe: Type.Optional(Nullable(Type.Number())),
+  conformity: Type.Optional(Nullable(Type.String())),
+});
+
+export const CalibrationView = Type.Object({
+  id: Type.Integer(),
+  instrument: Type.String(),
+  type: Type.String(),
+  date: Type.Integer(),
+  lab: Type.String(),
+  certificate: Type.String(),
+  procedure: Nullable(Type.String()),
+  conditions: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  results: Type.Array(TestPointView),
+  references: Type.Array(Type.String()),
+  result: Type.String(),
+  decisionRule: Type.String(),
+  statement: Nullable(Type.String()),
+  authorisedBy: Type.String(),
+  intervalDays: Nullable(Type.Integer()),
+  nextDue: Nullable(Type.Integer()),
+  review: Nullable(Type.String()),
+  createdAt: Type.Integer(),
+});
+
+export const CalibrationList = Type.Object({ instrument: Type.String(), items: Type.Array(CalibrationView) });
+
+export const ReferenceIn = Type.Object(
+  {
+    lab: Type.String({ pattern: ID_PATTERN }),
+    quantity: Type.String({ maxLength: 40, description: 'e.g. mass, volume, SO2 concentration' }),
+    unit: Type.String({ maxLength: 16 }),
+    nominal: Type.Number(),
+    value: Type.Number({ description: 'conventional value from the certificate' }),
+    U: Type.Number({ minimum: 0, description: 'expanded uncertainty' }),
+    k: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+    class: Type.Optional(Nullable(Type.String({ maxLength: 20, description: 'e.g. OIML M1, class II test measure' }))),
+    certificate: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    calibratedOn: Type.Optional(Nullable(Type.Integer())),
+    due: Type.Optional(Nullable(Type.Integer())),
+    parent: Type.Optional(Nullable(Type.String({ pattern: ID_PATTERN, description: 'standard this one is calibrated against' }))),
+    outOfTolerance: Type.Optional(Type.Boolean({ description: 'found out of tolerance at its own calibration: triggers impact analysis' })),
+  },
+  { additionalProperties: false },
+);
+export const ReferenceCreate = Type.Object({ id: Type.String({ pattern: ID_PATTERN }), ...ReferenceIn.properties }, { additionalProperties: false });
+
+export const ReferenceView = Type.Object({
+  id: Type.String(),
+  lab: Type.String(),
+  quantity: Type.String(),
+  unit: Type.String(),
+  nominal: Type.Number(),
+  value: Type.Number(),
+  U: Type.Number(),
+  k: Type.Number(),
+  class: Nullable(Type.String()),
+  certificate: Nullable(Type.String()),
+  calibratedOn: Nullable(Type.Integer()),
+  due: Nullable(Type.Integer()),
+  parent: Nullable(Type.String()),
+  outOfTolerance: Type.Boolean(),
+  traceability: Type.Object({ traceable: Type.Boolean(), brokenLink: Nullable(Type.String()), reason: Nullable(Type.String()), chain: Type.Array(Type.String()) }),
+  impact: Type.Optional(Type.Array(AlertRef)),
+});
+
+export const ReferenceList = Type.Object({ items: Type.Array(ReferenceView) });
+
+export const AlertView = Type.Object({
+  id: Type.Integer(),
+  kind: Type.String(),
+  severity: Type.String(),
+  state: Type.String(),
+  subject: Type.String(),
+  instrument: Nullable(Type.String()),
+  channel: Nullable(Type.String()),
+  reference: Nullable(Type.String()),
+  org: Nullable(Type.String()),
+  lab: Nullable(Type.String()),
+  message: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  openedAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+  ackedAt: Nullable(Type.Integer()),
+  ackedBy: Nullable(Type.String()),
+  clearedAt: Nullable(Type.Integer()),
+});
+
+export const AlertsQuery = Type.Object({
+  state: Type.Optional(StringEnum(['open', 'acknowledged', 'cleared', 'live'] as const, { description: 'live = open or acknowledged' })),
+  kind: Type.Optional(Type.String({ maxLength: 40 })),
+  severity: Type.Optional(StringEnum(['info', 'warning', 'critical'] as const)),
+  org: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+  lab: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+  instrument: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+
+export const AlertList = Type.Object({ items: Type.Array(AlertView), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const AckBody = Type.Object({ by: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+
+export const NumericIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+export const WebhookIn = Type.Object(
+  { org: Type.String({ pattern: ID_PATTERN }), url: Type.String({ pattern: '^https?://', maxLength: 500 }), secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export const WebhookView = Type.Object({ id: Type.Integer(), org: Type.String(), url: Type.String(), createdAt: Type.Integer(), secret: Type.Optional(Type.String({ description: 'returned once, on creation' })) });
+export const WebhookList = Type.Object({ items: Type.Array(WebhookView) });
+export const DeliveryList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.Integer(), alert: Type.Integer(), event: Type.String(), state: Type.String(), attempts: Type.Integer(), nextAt: Type.Integer(),
+      lastError: Nullable(Type.String()), lastStatus: Nullable(Type.Integer()), deliveredAt: Nullable(Type.Integer()), createdAt: Type.Integer(),
+    }),
+  ),
+});

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Debian packages the test suite talks to for real. Installs only what is missing; needs root
-# (or sudo). Each line: the command that must exist, then the Debian package that provides it.
+# (or sudo). Each line: the command that must exist, then the Debian package that provides it
+# (for a Python module without a command, the path of a file the package installs).
 set -euo pipefail
 
 NEEDED=(
   "chromium chromium"   # headless browser for the web UI tests (driven by playwright-core)
+  "socat socat"         # pseudo-terminal pairs: the serial line between gateway and simulators
+  "mbpoll mbpoll"       # a Modbus master that is not ours, reading our simulators
+  "pymodbus.server python3-pymodbus"   # a Modbus server that is not ours, read by the gateway
+  "pyserial-ports python3-serial"      # pymodbus's server module imports pyserial and
+  "/usr/lib/python3/dist-packages/serial_asyncio/__init__.py python3-serial-asyncio"   # serial_asyncio (Recommends only)
+  "influxd influxdb"    # InfluxDB 1.6.7: v1 /write and InfluxQL /query for the InfluxDB readings store tests (started by the tests)
+  "mosquitto_passwd mosquitto"   # Mosquitto 2 broker (/usr/sbin/mosquitto) and its password tool, for the external-broker ingest tests
 )
 
 missing=()
 for entry in "${NEEDED[@]}"; do
   read -r cmd pkg <<<"$entry"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  command -v "$cmd" >/dev/null 2>&1 || [ -e "$cmd" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test dependencies present"

@@ -1,5 +1,6 @@
 import type { ErrorCode, InstrumentKind, ReadingStatus } from '../core/index.js';
 import type { Migration } from './sqlite.js';
+import { ANALYTICS_MIGRATION } from './analytics-schema.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
 /**
@@ -77,6 +78,7 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rejects_gateway ON rejects (gateway, id);
     `,
   },
+  ANALYTICS_MIGRATION,
 ];
 
 export interface OrgRow {

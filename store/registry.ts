@@ -1,6 +1,7 @@
 import { preview, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
+import { AnalyticsStore } from './analytics.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
 
 export interface RegistryOptions extends SqliteOptions {
@@ -30,27 +31,43 @@ class SqliteRegistry implements Registry {
   private readonly rejectLists = new Map<string, ReturnType<Db['prepare']>>();
   private readonly writeLatest: (readings: Reading[]) => void;
   private readonly writeRejects: (rejects: RejectRecord[]) => void;
+  /** Analytics tables (migration 2) on the same connection. */
+  readonly analytics: AnalyticsStore;
 
   constructor(
     private readonly db: Db,
     private readonly maxRejects: number,
   ) {
     this.s = prepare(db);
+    this.analytics = new AnalyticsStore(db);
 
     this.writeLatest = db.transaction((readings: Reading[]) => {
       // Reduce to the newest reading per channel and per instrument first: a batch of 5 000
       // readings of 20 channels becomes 20 + n updates. Strict `>` keeps the first of equal ts,
       // matching the readings store, which keeps the first copy of a (instrument, channel, ts).
-      const channels = new Map<string, Reading>();
-      const instruments = new Map<string, number>();
-      for (const r of readings) {
-        const key = `${r.instrument}\u0000${r.channel}`;
-        const cur = channels.get(key);
-        if (!cur || r.ts > cur.ts) channels.set(key, r);
-        if (r.ts > (instruments.get(r.instrument) ?? -Infinity)) instruments.set(r.instrument, r.ts);
+      // Keyed instrument → channel (no key strings built per reading); consecutive readings of one
+      // instrument reuse its map.
+      const latest = new Map<string, Map<string, Reading>>();
+      let instrument: string | undefined;
+      let channels: Map<string, Reading> | undefined;
+      for (let i = 0; i < readings.length; i++) {
+        const r = readings[i] as Reading;
+        if (r.instrument !== instrument || !channels) {
+          instrument = r.instrument;
+          channels = latest.get(instrument);
+          if (!channels) latest.set(instrument, (channels = new Map()));
+        }
+        const cur = channels.get(r.channel);
+        if (!cur || r.ts > cur.ts) channels.set(r.channel, r);
       }
-      for (const r of channels.values()) this.s.moveChannel.run({ instrument: r.instrument, channel: r.channel, ts: r.ts, value: r.value, status: r.status });
-      for (const [id, ts] of instruments) this.s.moveInstrument.run({ id, ts });
+      for (const [id, byChannel] of latest) {
+        let ts = -Infinity;
+        for (const r of byChannel.values()) {
+          this.s.moveChannel.run({ instrument: r.instrument, channel: r.channel, ts: r.ts, value: r.value, status: r.status });
+          if (r.ts > ts) ts = r.ts;
+        }
+        this.s.moveInstrument.run({ id, ts });
+      }
     });
 
     this.writeRejects = db.transaction((rejects: RejectRecord[]) => {

@@ -1,4 +1,5 @@
 import type { InstrumentKind, Issue, Reading, ReadingStatus } from '../core/index.js';
+import type { AnalyticsStore } from './analytics.js';
 
 /**
  * The store contracts. Registry: relational facts (organisations, gateways, instruments,
@@ -110,6 +111,9 @@ export interface Registry {
   /** Newest first; default limit 100. */
   listRejects(filter?: { org?: string; gateway?: string; limit?: number }): RejectRecord[];
 
+  /** Reference standards, checks, calibrations, drift state, alerts, webhooks (analytics, issue 5). */
+  readonly analytics: AnalyticsStore;
+
   close(): void;
 }
 
@@ -154,9 +158,25 @@ export interface Series {
   points: ReadingPoint[];
 }
 
+/** A reading the store refused for good (e.g. an InfluxDB field-type conflict): retrying cannot store it. */
+export interface RefusedReading {
+  /** The very object given to write(), so the caller can tell which message it came from. */
+  reading: StoredReading;
+  reason: string;
+}
+
+/** What a write did beyond storing: readings refused for good go to rejects, never to a retry loop. */
+export interface WriteResult {
+  refused: RefusedReading[];
+}
+
 export interface ReadingsStore {
-  /** Durably stores the readings; a reading already stored (instrument, channel, ts) is kept once. */
-  write(readings: StoredReading[]): Promise<void>;
+  /**
+   * Durably stores the readings; a reading already stored (instrument, channel, ts) is kept once.
+   * Resolves once they are durable; rejects when nothing can be said (retry it, it is idempotent);
+   * may resolve with readings refused for good, everything else being stored.
+   */
+  write(readings: StoredReading[]): Promise<WriteResult | void>;
   query(q: ReadingsQuery): Promise<Series[]>;
   /** Count of stored readings (for tests and metrics), optionally of one instrument. */
   count(instrument?: string): Promise<number>;
