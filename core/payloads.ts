@@ -75,6 +75,16 @@ export const GatewayStatus = Type.Object(
     state: StringEnum(['online', 'offline'] as const),
     ts: EpochMs,
     version: Type.Optional(Type.String({ maxLength: 64 })),
+    spool: Type.Optional(
+      Type.Object(
+        {
+          depth: Type.Integer({ minimum: 0, description: 'readings waiting in the on-disk spool' }),
+          full: Type.Boolean({ description: 'the spool is at its limit and its full policy is losing readings' }),
+          dropped: Type.Integer({ minimum: 0, description: 'readings lost to the full policy since the gateway started' }),
+        },
+        { additionalProperties: false, description: 'store-and-forward state (an addition to the ARCHITECTURE status payload)' },
+      ),
+    ),
     instruments: Type.Optional(
       Type.Array(Type.Object({ instrument: Id('instrument id'), profile: Id('device profile id') }, { additionalProperties: false }), {
         maxItems: 10_000,

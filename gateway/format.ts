@@ -33,7 +33,13 @@ export function readingsPayloadFromJson(gateway: string, seq: number, bodies: st
   return `${head}${bodies.join(",")}]}`;
 }
 
-export function statusPayload(gateway: string, state: 'online' | 'offline', extra: { version: string; instruments: Array<{ instrument: string; profile: string }> }): string {
+export interface StatusExtra {
+  version: string;
+  instruments: Array<{ instrument: string; profile: string }>;
+  spool?: { depth: number; full: boolean; dropped: number };
+}
+
+export function statusPayload(gateway: string, state: 'online' | 'offline', extra: StatusExtra): string {
   const status = { v: 1 as const, gateway, state, ts: Date.now(), ...(state === 'online' ? extra : {}) };
   if (!validateStatus(status)) throw new Error(`gateway status breaks its schema: ${validateStatus.issues(status).map((i) => i.message).join('; ')}`);
   return JSON.stringify(status);

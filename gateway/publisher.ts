@@ -78,6 +78,7 @@ export class Publisher {
   private closing = false;
   private lastError: string | undefined;
   private unreachableLogged = false;
+  private lastSpoolState = '';
 
   constructor(private readonly opts: PublisherOptions) {
     this.log = opts.logger;
@@ -120,7 +121,10 @@ export class Publisher {
       this.lastError = err.message;
       this.log[level]({ err: err.message }, 'MQTT client error');
     });
-    this.timer = setInterval(() => this.kick(true), opts.publishMs);
+    this.timer = setInterval(() => {
+      this.kick(true);
+      this.refreshStatus();
+    }, opts.publishMs);
   }
 
   /** Spools readings; one that breaks the payload schema (a bug) is logged and never spooled. */
@@ -177,11 +181,27 @@ export class Publisher {
   }
 
   private statusPayload(state: 'online' | 'offline'): string {
-    return statusPayload(this.opts.gatewayId, state, { version: this.opts.version, instruments: this.opts.instruments });
+    const spool = { depth: this.spool.size, full: this.spool.full, dropped: this.spool.dropped };
+    return statusPayload(this.opts.gatewayId, state, { version: this.opts.version, instruments: this.opts.instruments, spool });
   }
 
   private async publishStatus(state: 'online' | 'offline'): Promise<void> {
+    this.lastSpoolState = this.spoolState();
     await this.client.publishAsync(this.statusTopic, this.statusPayload(state), { qos: 1, retain: true });
+  }
+
+  /**
+   * The retained status carries the spool's full flag and loss count, so the province sees a
+   * gateway that lost readings to a long outage as soon as it is back: republished when either
+   * changes (depth alone changes every poll and is refreshed with them, not on its own).
+   */
+  private spoolState(): string {
+    return `${this.spool.full}/${this.spool.dropped}`;
+  }
+
+  private refreshStatus(): void {
+    if (!this.client.connected || this.closing || this.spoolState() === this.lastSpoolState) return;
+    this.publishStatus('online').catch((err: Error) => this.log.warn({ err: err.message }, 'status not published'));
   }
 
   /** Starts a drain, or asks the running one to go round again. `all`: also send a partial batch. */

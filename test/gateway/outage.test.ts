@@ -6,7 +6,7 @@ import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { start as startBroker } from '../../broker/index.js';
-import { ReadingsBatch, loadProfiles, topics } from '../../core/index.js';
+import { ReadingsBatch, loadProfiles, topics, validateGatewayStatus, type GatewayStatus } from '../../core/index.js';
 import { start as startGateway, type GatewayOptions } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
 import { activeResources, expectNoLeaks, sleep, waitFor } from '../simulators/support.js';
@@ -72,6 +72,31 @@ describe('gateway while the broker is away (spool bound and drain)', () => {
     const t0 = Date.now();
     await gw.close();
     expect(Date.now() - t0).toBeLessThan(1500);
+    await sim.close();
+    await expectNoLeaks(before);
+  });
+
+  it('tells the broker in its retained status that the spool overflowed during the outage', async () => {
+    const port = await freePort();
+    const gw = await startGateway(config(`mqtt://127.0.0.1:${port}`, { maxBuffer: 30 }));
+    await waitFor(() => gw.stats().dropped > 0, 3000, 'dropped readings');
+    const broker = await startBroker({ host: '127.0.0.1', port });
+    await waitFor(() => gw.stats().connected, 4000, 'reconnection');
+    const sub = await connectAsync(broker.url, { clientId: 'status-sub', reconnectPeriod: 0 });
+    const statuses: GatewayStatus[] = [];
+    sub.on('message', (_t, payload) => {
+      const s = JSON.parse(payload.toString()) as unknown;
+      if (validateGatewayStatus(s)) statuses.push(s);
+    });
+    await sub.subscribeAsync(topics.status('org-test', 'gw-outage'), { qos: 1 });
+    await waitFor(() => statuses.some((s) => s.state === 'online' && s.spool !== undefined && s.spool.dropped > 0), 3000, 'a status reporting the loss');
+    const reported = statuses.find((s) => s.spool && s.spool.dropped > 0)!;
+    expect(reported.spool!.dropped).toBeLessThanOrEqual(gw.stats().dropped);
+    // Once drained, the flag clears and a fresh status says so; the loss count stays.
+    await waitFor(() => statuses.some((s) => s.spool?.full === false && s.spool.dropped > 0), 4000, 'a status with the flag cleared');
+    await gw.close();
+    await sub.endAsync();
+    await broker.close();
     await sim.close();
     await expectNoLeaks(before);
   });
