@@ -1,0 +1,208 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { AVERAGING_PERIODS, ID_PATTERN, MetronetError, READING_STATUSES, STATION_MEDIA, StringEnum, effectiveLimits, formatStationFiles, type StationRecord } from '../../core/index.js';
+import { StationMonitor, type StationSummary } from '../../analytics/station-monitor.js';
+import type { StationRow } from '../../store/index.js';
+import { IdParams } from '../schemas.js';
+import { parseTime } from '../time.js';
+import type { DashboardDeps } from '../app.js';
+
+/**
+ * Environmental stations (issue 8): state, completeness, latest values with suspect flags,
+ * rolling averages and exceedances; one station's daily completeness and limits; export of its
+ * records as the text files stations transmit (core/station-file.ts). Response schemas name
+ * station fields only, so nothing else leaks through them.
+ */
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const CompletenessView = Type.Object({
+  expected: Type.Integer(),
+  received: Type.Integer({ description: 'valid (ok) records' }),
+  check: Type.Integer({ description: 'records taken while calibrating' }),
+  fault: Type.Integer({ description: 'records in device error' }),
+  other: Type.Integer(),
+  ratio: Nullable(Type.Number({ description: 'received ÷ expected, at most 1' })),
+});
+
+const AverageView = Type.Object({ period: StringEnum(AVERAGING_PERIODS), from: Type.Integer(), to: Type.Integer(), n: Type.Integer(), expected: Type.Integer(), mean: Nullable(Type.Number()) });
+
+const ExceedanceView = Type.Object({
+  parameter: Type.String(),
+  period: StringEnum(AVERAGING_PERIODS),
+  value: Type.Number({ description: 'average over the period' }),
+  limit: Type.Number(),
+  bound: StringEnum(['max', 'min'] as const),
+  unit: Type.String(),
+  source: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+});
+
+const ParameterView = Type.Object({
+  channel: Type.String(),
+  unit: Type.String(),
+  value: Nullable(Type.Number()),
+  ts: Nullable(Type.Integer()),
+  status: Nullable(StringEnum(READING_STATUSES)),
+  suspect: Type.Boolean({ description: 'analyser out of control: data since suspectSince are suspect and left out of averages' }),
+  suspectSince: Nullable(Type.Integer()),
+  completeness: CompletenessView,
+  averages: Type.Array(AverageView),
+  limitRatio: Nullable(Type.Number({ description: 'worst average ÷ limit; ≥ 1 exceeds' })),
+});
+
+const StationView = Type.Object({
+  id: Type.String(),
+  org: Type.String(),
+  name: Nullable(Type.String()),
+  site: Nullable(Type.String()),
+  medium: StringEnum(STATION_MEDIA),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  intervalMs: Type.Integer(),
+  toleranceMs: Type.Integer(),
+  limitSet: Type.String(),
+  state: StringEnum(['online', 'calibrating', 'fault', 'gap', 'no_data'] as const),
+  lastTs: Nullable(Type.Integer()),
+  day: Type.String({ description: 'Vietnam-local day of completeness (YYYY-MM-DD)' }),
+  completeness: CompletenessView,
+  parameters: Type.Array(ParameterView),
+  exceedances: Type.Array(ExceedanceView),
+});
+type StationView = Static<typeof StationView>;
+
+const LimitView = Type.Object({ parameter: Type.String(), period: StringEnum(AVERAGING_PERIODS), max: Type.Number(), min: Type.Optional(Type.Number()), unit: Type.String(), source: Type.String() });
+
+const StationDetail = Type.Intersect([
+  StationView,
+  Type.Object({
+    limits: Type.Array(LimitView),
+    daily: Type.Array(Type.Object({ day: Type.String(), total: CompletenessView, parameters: Type.Record(Type.String(), CompletenessView) })),
+  }),
+]);
+
+const ExportQuery = Type.Object({
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'default -1h' })),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'default now' })),
+  province: Type.String({ pattern: '^[A-Za-z0-9-]{1,32}$', default: 'BT', description: 'province code in file names' }),
+  facility: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' })),
+});
+
+const ExportView = Type.Object({
+  station: Type.String(),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  layout: Type.String({ description: 'the file layout is a configurable template; the official layout is not confirmed' }),
+  files: Type.Array(Type.Object({ name: Type.String(), text: Type.String() })),
+});
+
+const monitors = new WeakMap<object, StationMonitor>();
+function monitorOf(deps: DashboardDeps): StationMonitor {
+  let m = monitors.get(deps.registry);
+  if (!m) monitors.set(deps.registry, (m = new StationMonitor({ registry: deps.registry, readings: deps.readings, now: deps.now })));
+  return m;
+}
+
+const HOUR = 3_600_000;
+const MAX_EXPORT_MS = 31 * 24 * HOUR;
+
+export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const now = deps.now ?? Date.now;
+
+  const mustFind = (id: string): StationRow => {
+    const s = deps.registry.stations.getStation(id);
+    if (!s) throw new MetronetError('E_UNKNOWN_STATION', `station "${id}" is not known`, { field: 'id', value: id });
+    return s;
+  };
+
+  app.get(
+    '/stations',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'Environmental stations: state, completeness today, latest values, averages and exceedances',
+        querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }),
+        response: { 200: Type.Object({ items: Type.Array(StationView), total: Type.Integer() }), 400: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const m = monitorOf(deps);
+      const items: StationView[] = [];
+      for (const s of m.stations(req.query.org)) {
+        const sum = await m.summary(s);
+        if (sum) items.push(view(sum));
+      }
+      return { items, total: items.length };
+    },
+  );
+
+  app.get(
+    '/stations/:id',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'One station with its limits and completeness per day',
+        params: IdParams,
+        querystring: Type.Object({ days: Type.Integer({ minimum: 1, maximum: 62, default: 7 }) }),
+        response: { 200: StationDetail, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const s = mustFind(req.params.id);
+      const m = monitorOf(deps);
+      const sum = await m.summary(s);
+      if (!sum) throw new MetronetError('E_UNKNOWN_STATION', `station "${s.instrument}" has no instrument`);
+      return { ...view(sum), limits: effectiveLimits(s.limitSet, deps.registry.stations.limitOverrides(s.instrument)), daily: await m.dailyCompleteness(s, req.query.days) };
+    },
+  );
+
+  app.get(
+    '/stations/:id/export',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'Records over [from, to) as the text files stations transmit (Circular 10/2021/TT-BTNMT; layout template, not confirmed)',
+        params: IdParams,
+        querystring: ExportQuery,
+        response: { 200: ExportView, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const s = mustFind(req.params.id);
+      const t = now();
+      const to = parseTime(req.query.to, t, t, 'to');
+      const from = parseTime(req.query.from, to - HOUR, t, 'from');
+      if (from >= to || to - from > MAX_EXPORT_MS) throw new MetronetError('E_BAD_REQUEST', `from must be before to, at most 31 days apart`, { field: 'from', value: req.query.from });
+      const inst = deps.registry.getInstrument(s.instrument)!;
+      const units = new Map(deps.registry.listChannels(s.instrument).map((c) => [c.channel, c.unit]));
+      const series = await deps.readings.query({ instrument: s.instrument, from, to });
+      const records: StationRecord[] = series.flatMap((x) => x.points.map((p) => ({ channel: x.channel, value: p.value, unit: units.get(x.channel) ?? '1', ts: p.ts, status: p.status ?? 'ok' })));
+      const code = (x: string) => x.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+      const files = formatStationFiles(records, { province: req.query.province, facility: code(req.query.facility ?? inst.org), station: code(s.instrument) });
+      return { station: s.instrument, from, to, layout: 'default template of core/station-file.ts (tab-separated parameter, value, unit, time YYYYMMDDhhmmss UTC+7, status 00/01/02); not confirmed against the official annex', files };
+    },
+  );
+};
+
+function view(s: StationSummary): StationView {
+  return {
+    id: s.instrument.id,
+    org: s.instrument.org,
+    name: s.instrument.name ?? null,
+    site: s.instrument.site ?? null,
+    medium: s.station.medium,
+    latitude: s.station.latitude,
+    longitude: s.station.longitude,
+    intervalMs: s.station.intervalMs,
+    toleranceMs: s.station.toleranceMs,
+    limitSet: s.station.limitSet,
+    state: s.state,
+    lastTs: s.lastTs,
+    day: s.day,
+    completeness: s.completeness,
+    parameters: s.parameters,
+    exceedances: s.exceedances,
+  };
+}
