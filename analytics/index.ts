@@ -1,4 +1,6 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { withActor } from '../core/actor.js';
+import { mqttTls } from '../core/tls-files.js';
 import {
   LIMITS,
   MetronetError,
@@ -15,13 +17,16 @@ import {
   type MqttConnection,
   type Service,
 } from '../core/index.js';
-import { isTransientStoreError, type AlertChange, type Registry, type RejectRecord } from '../store/index.js';
+import { isTransientStoreError, type AlertChange, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { Engine } from './engine.js';
+import { StationMonitor } from './station-monitor.js';
 import { WebhookDeliverer } from './webhooks.js';
 
 export { Engine } from './engine.js';
 export type { CalibrationInput, CheckResult, CheckSubmission, DriftView, DriftChannel } from './engine.js';
 export { toAlertMessage } from './message.js';
+export { StationMonitor, type StationSummary, type StationParameter, type StationState } from './station-monitor.js';
+export * from './stations.js';
 import { toAlertMessage } from './message.js';
 
 /**
@@ -37,10 +42,16 @@ export interface AnalyticsOptions {
   now?: () => number;
   /** Subscribe to the checks topic (default true). */
   subscribe?: boolean;
+  /** Readings store: with it, environmental stations are watched (gaps, exceedances; issue 8). */
+  readings?: ReadingsStore;
+  /** Longest wait between two station evaluations (default 30 s); a gap deadline wakes it sooner. */
+  stationsEveryMs?: number;
 }
 
 export interface AnalyticsHandle extends Service {
   engine: Engine;
+  /** Station monitor, when a readings store was given. */
+  stations?: StationMonitor;
   /** Runs the periodic evaluation now. */
   evaluateNow(): void;
   /** Sends due webhook deliveries now. */
@@ -102,13 +113,14 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
       if (validateCheck(c)) valid.push(c);
       else for (const issue of validateCheck.issues(c, `checks[${i}]`)) reject(issue);
     });
-    const result = engine.submitChecks({ checks: valid, source: 'mqtt', org: t.org, by: t.gateway });
+    // The gateway is the actor of the checks it sends (audit trail, issue 6).
+    const result = withActor(`gateway:${t.gateway}`, () => engine.submitChecks({ checks: valid, source: 'mqtt', org: t.org, by: t.gateway }));
     stats.checksStored += result.stored.length;
     for (const r of result.rejects) reject({ ...r, field: `checks[${r.index}].${r.field ?? ''}`, instrument: valid[r.index]?.instrument ?? null });
   };
 
   if (o.subscribe !== false) {
-    client = connect(o.mqtt.url, { clientId: cfg.clientId, clean: false, protocolVersion: 4, username: o.mqtt.username, password: o.mqtt.password, reconnectPeriod: 1000 });
+    client = connect(o.mqtt.url, { clientId: cfg.clientId, clean: false, protocolVersion: 4, username: o.mqtt.username, password: o.mqtt.password, reconnectPeriod: 1000, ...mqttTls(o.mqtt) });
     // Checks are few (ARCHITECTURE.md: ~12/s for a country) and SQLite commits synchronously, so
     // the simple correct path serves: mqtt.js sends the PUBACK when this callback returns without
     // error, which is after the commit. An unavailable store withholds it: the broker redelivers.
@@ -150,15 +162,40 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
   const timer = setInterval(evaluateNow, cfg.evaluateEveryMs);
   webhooks.start();
 
+  // Stations: evaluated every stationsEveryMs, and exactly when the earliest station would go
+  // quiet (last record + interval + tolerance), so a gap is alerted without waiting a period.
+  const stations = o.readings ? new StationMonitor({ registry: o.registry, readings: o.readings, now, notify: (c) => engine.notify(c) }) : undefined;
+  let stationTimer: NodeJS.Timeout | undefined;
+  let stationRun: Promise<void> | undefined;
+  let stopped = false;
+  const evaluateStations = async (): Promise<void> => {
+    if (!stations || stopped) return;
+    let next: number | null = null;
+    try {
+      next = (await stations.evaluate()).nextDeadline;
+    } catch (err) {
+      log.error({ err }, 'station evaluation failed; retried at the next period');
+    }
+    if (stopped) return;
+    const every = o.stationsEveryMs ?? 30_000;
+    const wait = next === null ? every : Math.max(50, Math.min(every, next - now()));
+    stationTimer = setTimeout(() => void (stationRun = evaluateStations()), wait);
+  };
+  stationRun = evaluateStations();
+
   let closing: Promise<void> | undefined;
   return {
     engine,
+    stations,
     evaluateNow,
     flushWebhooks: () => webhooks.tick(),
     stats: () => ({ ...stats }),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        stopped = true;
+        clearTimeout(stationTimer);
+        await stationRun;
         await webhooks.close();
         if (client) {
           await client.endAsync();

@@ -41,6 +41,8 @@ const N_INSTRUMENTS = Number(arg('instruments', '100000'));
 const DAY = 86_400_000;
 const DRIFT_KINDS = new Set(['out_of_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'shift_detected']);
 
+let authorization = '';
+
 async function quality() {
   const { cases } = JSON.parse(readFileSync(CASES, 'utf8')) as { cases: Case[] };
   const dir = mkdtempSync(join(tmpdir(), 'metronet-bench-drift-'));
@@ -51,6 +53,10 @@ async function quality() {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1`;
   registry.upsertOrg({ id: 'bench', name: 'bench', kind: 'enterprise' });
+  // The lab serving the bench instruments does this work, with its own API token (issue 6).
+  registry.upsertOrg({ id: 'bench-lab', name: 'bench lab', kind: 'lab' });
+  await registry.identity.createUser({ id: 'bench-lab', role: 'lab', org: 'bench-lab', password: 'bench-lab-password' });
+  authorization = `Bearer ${registry.identity.issueToken({ kind: 'api', user: 'bench-lab', ttlMs: 86_400_000 }).secret}`;
   const rows: Array<Record<string, unknown>> = [];
   let requests = 0;
   const t0 = performance.now();
@@ -58,6 +64,7 @@ async function quality() {
     const inst = `B-${c.id}`;
     registry.upsertInstrument({ id: inst, org: 'bench', registration: 'registered', kind: 'other', name: c.id });
     registry.ensureChannel(inst, 'value', c.unit);
+    registry.analytics.setService({ instrument: inst, lab: 'bench-lab', intervalDays: null });
     // Channel MPE and repeatability, and the standard, through the API (no interval set: the kind
     // `other` has none, so a prediction is judged against one year from the check, as before).
     await put(`${base}/instruments/${inst}/channels/value/metrology`, { tolerance: { model: 'absolute', mpe: c.mpe }, repeatability: c.repeatability, analyser: false });
@@ -66,7 +73,7 @@ async function quality() {
     for (const [index, k] of c.checks.entries()) {
       const res = await fetch(`${base}/instruments/${inst}/checks`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({ checks: [{ channel: 'value', ts: k.ts, reference: `R-${c.id}`, indicated: k.indicated }] }),
       });
       requests++;
@@ -88,7 +95,7 @@ async function quality() {
 }
 
 async function put(url: string, body: unknown): Promise<void> {
-  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`PUT ${url} → ${res.status} ${await res.text()}`);
 }
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import { silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
 
@@ -13,6 +15,9 @@ export interface Principal {
   id: string;
   org?: string;
 }
+
+export { registryAuth, canPublish, canSubscribe, rulesFor } from './acl.js';
+export { mosquittoFiles, mosquittoConf } from './mosquitto.js';
 
 export interface BrokerAuth {
   authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<Principal | null>;
@@ -62,7 +67,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       const p = principals.get(client);
       if (p && auth.canPublish(p, packet.topic)) return done(null);
       stats.refusedPublishes++;
-      log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused by ACL');
+      log.warn({ clientId: client.id, principal: p && `${p.kind}:${p.id}`, topic: packet.topic }, 'MQTT publish refused by ACL');
       done(new Error(`publish to ${packet.topic} not allowed`));
     },
     authorizeSubscribe: (client, sub, done) => {
@@ -70,7 +75,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       const p = principals.get(client);
       if (p && auth.canSubscribe(p, sub.topic)) return done(null, sub);
       stats.refusedSubscribes++;
-      log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscribe refused by ACL');
+      log.warn({ clientId: client.id, principal: p && `${p.kind}:${p.id}`, topic: sub.topic }, 'MQTT subscribe refused by ACL');
       done(null, null); // SUBACK 0x80 for this filter; the connection stays up
     },
   });
@@ -78,11 +83,15 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
 
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  // TLS by certificate paths (issue 6): the same broker behind a TLS listener, mqtts://.
+  const server: Server = opts.tls
+    ? createTlsServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key), ...(opts.tls.ca ? { ca: readFileSync(opts.tls.ca), requestCert: true, rejectUnauthorized: false } : {}) }, onSocket)
+    : createServer(onSocket);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -91,7 +100,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `mqtt://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  const url = `${opts.tls ? 'mqtts' : 'mqtt'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   log.info({ url }, 'embedded MQTT broker listening');
 
   return {

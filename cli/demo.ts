@@ -1,8 +1,9 @@
-import type { GatewayConfig, Profile, Service } from '../core/index.js';
-import { channelOf, getProfile } from '../core/index.js';
-import { startSimulator, type SimulatorHandle } from '../simulators/index.js';
-import type { Registry } from '../store/types.js';
-import { DEMO_HISTORY, DEMO_LAB, DEMO_STANDARDS, type DemoProvince } from './province.js';
+import { connect } from 'mqtt';
+import type { Check, GatewayConfig, Profile, Service } from '../core/index.js';
+import { channelOf, DEFAULT_LIMIT_SET, getProfile, topics } from '../core/index.js';
+import { startSimulator, startStationCycle, type SimulatorHandle } from '../simulators/index.js';
+import type { ReadingsStore, Registry, StoredReading } from '../store/types.js';
+import { DEMO_HISTORY, DEMO_LAB, DEMO_STANDARDS, type DemoProvince, type DemoStation } from './province.js';
 import { Engine } from '../analytics/engine.js';
 
 /**
@@ -36,7 +37,77 @@ function seedInstruments(registry: Registry, province: DemoProvince, profiles: M
       for (const p of profile.points) {
         if ((p.role ?? 'value') !== 'status') registry.ensureChannel(inst.id, channelOf(p), p.unit);
       }
+      if (inst.station) seedStation(registry, inst.id, inst.station);
     }
+  }
+}
+
+/** Station facts, and the analyser settings of its gas channels (EPA drift rule) unless set. */
+function seedStation(registry: Registry, id: string, st: DemoStation): void {
+  registry.stations.upsertStation({ instrument: id, medium: st.medium, latitude: st.latitude, longitude: st.longitude, intervalMs: st.intervalMs, toleranceMs: st.toleranceMs, limitSet: DEFAULT_LIMIT_SET[st.medium] });
+  for (const g of st.gases ?? []) {
+    if (registry.analytics.getChannelMetrology(id, g.channel)) continue;
+    registry.analytics.setChannelMetrology({ instrument: id, channel: g.channel, tolerance: { model: 'analyser', span: g.span / 0.8, gas: g.channel }, repeatability: g.spanU / 4, analyser: true });
+  }
+}
+
+const HOUR = 3_600_000;
+const CAL_AT_MINUTE = 30; // 00:30 ICT daily zero/span cycle, 20 minutes
+const CAL_MS = 20 * 60_000;
+
+/**
+ * The last 24 h of every station's records, once per data folder, so that completeness, averages
+ * and the episode show at start: one record per parameter per interval around the profile's
+ * simulated value, `check` during the 00:30 ICT calibration, one 10-minute fault and one
+ * 30-minute gap (missing records), and the episode's levels over its last hours.
+ */
+export async function seedStationHistory(registry: Registry, readings: ReadingsStore, province: DemoProvince, profiles: Map<string, Profile>, now = Date.now()): Promise<void> {
+  for (const site of province.sites) {
+    for (const inst of site.instruments) {
+      const st = inst.station;
+      if (!st || (await readings.count(inst.id)) > 0) continue;
+      const profile = getProfile(profiles, inst.profile);
+      const points = profile.points.filter((p) => (p.role ?? 'value') !== 'status');
+      let seed = inst.id.split('').reduce((a, c) => a * 31 + c.charCodeAt(0), 7) >>> 0;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+      const out: StoredReading[] = [];
+      const first = Math.ceil((now - 24 * HOUR) / st.intervalMs) * st.intervalMs;
+      const faultAt = now - 7 * HOUR;
+      const gapAt = now - 15 * HOUR;
+      for (let ts = first; ts < now; ts += st.intervalMs) {
+        if (ts >= gapAt && ts < gapAt + 30 * 60_000) continue;
+        const local = (ts + 7 * HOUR) % (24 * HOUR);
+        const calibrating = local >= CAL_AT_MINUTE * 60_000 && local < CAL_AT_MINUTE * 60_000 + CAL_MS;
+        const fault = ts >= faultAt && ts < faultAt + 10 * 60_000;
+        const inEpisode = st.episode && ts >= now - st.episode.hours * HOUR;
+        for (const p of points) {
+          const sim = p.sim ?? { value: 0 };
+          const ch = channelOf(p);
+          let v = inEpisode && st.episode!.levels[ch] !== undefined ? st.episode!.levels[ch]! : sim.value;
+          v += (sim.noise ?? 0) * rnd() + (sim.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * (local / (24 * HOUR) - 8 / 24)));
+          if (sim.min !== undefined) v = Math.max(sim.min, v);
+          if (sim.max !== undefined) v = Math.min(sim.max, v);
+          out.push({ org: site.org, instrument: inst.id, channel: ch, ts, value: Math.round(v * 1000) / 1000, unit: p.unit, status: fault ? 'fault' : calibrating ? 'check' : 'ok' });
+        }
+      }
+      for (let i = 0; i < out.length; i += 5000) await readings.write(out.slice(i, i + 5000));
+      registry.updateLatest(out);
+    }
+  }
+}
+
+/**
+ * The datalogger's calibration report, published as the station gateway would: checks with the
+ * gas's own reference value and uncertainty on `metronet/v1/{org}/{gateway}/checks`, with the
+ * gateway's MQTT identity (read when the report is due, so credentials set later are used).
+ */
+async function publishChecks(gw: GatewayConfig, checks: Check[]): Promise<void> {
+  const client = connect(gw.mqtt.url, { username: gw.mqtt.username, password: gw.mqtt.password, clientId: `${gw.id}-calibration`, reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    await new Promise<void>((resolve, reject) => (client.once('connect', () => resolve()), client.once('error', reject)));
+    await client.publishAsync(topics.checks(gw.org, gw.id), JSON.stringify({ v: 1, gateway: gw.id, checks }), { qos: 1 });
+  } finally {
+    await client.endAsync();
   }
 }
 
@@ -62,12 +133,29 @@ export async function startProvinceDevices(
         });
         services.push(sim);
         simulators.set(inst.id, sim);
+        if (inst.station) {
+          const st = inst.station;
+          const start = Date.now();
+          const gw = () => gateways.find((g) => g.id === site.gateway)!;
+          const cycle = startStationCycle({
+            sim,
+            instrument: inst.id,
+            seed: n,
+            calibration: st.gases ? { atMinute: CAL_AT_MINUTE, durationMs: CAL_MS, gases: st.gases.map((g) => ({ ...g, zero: 0 })) } : undefined,
+            // About one fault and one gap a day each, a few minutes long (1 s ticks).
+            faults: { chancePerTick: 1 / 86_400, durationMs: 5 * 60_000 },
+            gaps: { chancePerTick: 1 / 86_400, durationMs: 4 * st.intervalMs },
+            episodes: st.episode ? [{ from: start, to: start + HOUR, levels: st.episode.levels }] : [],
+            onChecks: (checks) => void publishChecks(gw(), checks).catch(() => undefined),
+          });
+          services.push({ close: async () => cycle.stop() });
+        }
         devices.push({
           name: inst.id.toLowerCase(),
           instrument: inst.id,
           profile: inst.profile,
           transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 1000 },
-          pollMs: opts.pollMs ?? 1000,
+          pollMs: opts.pollMs ?? inst.station?.intervalMs ?? 1000,
         });
       }
       gateways.push({ id: site.gateway, org: site.org, mqtt: { url: 'mqtt://127.0.0.1:1883' }, publishMs: opts.publishMs ?? 1000, maxBatch: 1000, devices });

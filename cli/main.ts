@@ -19,8 +19,10 @@ import { startSimulator } from '../simulators/index.js';
 import * as gateway from '../gateway/index.js';
 import { startStack } from './stack.js';
 import { startBrokerOnly, startDashboardOnly, startIngestOnly } from './services.js';
-import { seedRegistry, startProvinceDevices } from './demo.js';
+import { seedRegistry, seedStationHistory, startProvinceDevices } from './demo.js';
 import { DEMO_PROVINCE } from './province.js';
+import { credentialGateways, seedDemoUsers, type DemoLogin } from './access.js';
+import { adminCommands } from './admin.js';
 
 /** Keeps the process alive until SIGINT/SIGTERM, then closes the service once. */
 function runUntilSignal(service: Service, logger: Logger, onClosed?: () => void): void {
@@ -74,13 +76,18 @@ program
     const logger = createLogger({ level: config.log.level });
     const profiles = loadProfiles();
     const t0 = Date.now();
+    let logins: DemoLogin[] = [];
     const stack = await startStack({
       config,
       profiles,
       logger,
-      beforeGateways: async ({ registry }) => {
+      beforeGateways: async ({ registry, readings }) => {
         seedRegistry(registry, DEMO_PROVINCE, profiles);
-        return startProvinceDevices(DEMO_PROVINCE, profiles);
+        await seedStationHistory(registry, readings, DEMO_PROVINCE, profiles);
+        logins = await seedDemoUsers(registry);
+        const devices = await startProvinceDevices(DEMO_PROVINCE, profiles);
+        await credentialGateways(registry, devices.gateways);
+        return devices;
       },
     });
     const instruments = DEMO_PROVINCE.sites.reduce((n, s) => n + s.instruments.length, 0);
@@ -92,8 +99,11 @@ program
         `  Dashboard   ${stack.dashboardUrl}`,
         `  API docs    ${stack.dashboardUrl}docs`,
         `  Health      ${stack.dashboardUrl}api/v1/health`,
-        `  MQTT        ${stack.brokerUrl}   (subscribe to metronet/v1/#)`,
+        `  MQTT        ${stack.brokerUrl}   (every client signs in: see README, Security)`,
         `  Data        ${tmp ? `${tmp} (removed on exit)` : config.dataDir}`,
+        '',
+        '  Sign in (demo passwords, new at every start):',
+        ...logins.map((l) => `    ${l.role.padEnd(10)} ${l.user.padEnd(9)} ${l.password}${l.org ? `   (${l.org})` : ''}`),
         '',
         `  ${instruments} simulated instruments behind ${DEMO_PROVINCE.sites.length} gateways, ${DEMO_PROVINCE.orgs.length} organisations.`,
         '  Press Ctrl-C to stop.',
@@ -195,5 +205,7 @@ program
     process.stdout.write(`simulating ${profile.name} (${profile.id}) on modbus-tcp://${opts.host}:${sim.port} unit ${opts.unitId}\n`);
     runUntilSignal(sim, logger);
   });
+
+adminCommands(program);
 
 program.parseAsync().catch(fail);

@@ -13,6 +13,26 @@ export interface DemoInstrument {
   serial: string;
   /** Simulated drift of the value channels, per day (engineering units). */
   driftPerDay?: number;
+  /** Environmental station facts (issue 8): position, record interval, medium. */
+  station?: DemoStation;
+}
+
+/**
+ * A monitoring station of the demo: where it stands and how its datalogger behaves. The demo
+ * seeds the last 24 h of records (with the calibration cycle, a fault, a gap and the episode), and
+ * plays the same cycle live on the simulator (simulators/station-cycle.ts).
+ */
+export interface DemoStation {
+  medium: 'air' | 'water';
+  latitude: number;
+  longitude: number;
+  /** One record per parameter this often (the gateway polls at this period outside tests). */
+  intervalMs: number;
+  toleranceMs: number;
+  /** Analyser channels calibrated daily with zero and span gas (span in the channel unit). */
+  gases?: Array<{ channel: string; span: number; spanU: number }>;
+  /** A pollution episode: channels at these levels over the last `hours` before start and the first hour after. */
+  episode?: { hours: number; levels: Record<string, number> };
 }
 
 export interface DemoSite {
@@ -74,7 +94,32 @@ export const DEMO_PROVINCE: DemoProvince = {
       gateway: 'gw-qt-pt-01',
       org: 'so-tnmt',
       site: 'Trạm quan trắc không khí tự động, TP Phan Thiết',
-      instruments: [{ id: 'AQ-PT-01', name: 'Trạm quan trắc không khí Phan Thiết', profile: 'air-station-tcp', kind: 'env_station', serial: 'AQMS-0042' }],
+      instruments: [{
+        id: 'AQ-PT-01', name: 'Trạm quan trắc không khí Phan Thiết', profile: 'air-station-tcp', kind: 'env_station', serial: 'AQMS-0042',
+        station: { medium: 'air', latitude: 10.9289, longitude: 108.1021, intervalMs: 60_000, toleranceMs: 120_000, gases: [{ channel: 'so2', span: 800, spanU: 16 }, { channel: 'no2', span: 400, spanU: 8 }] },
+      }],
+    },
+    {
+      gateway: 'gw-qt-lg-01',
+      org: 'so-tnmt',
+      site: 'Trạm quan trắc không khí tự động, TX La Gi',
+      instruments: [{
+        id: 'AQ-LG-01', name: 'Trạm quan trắc không khí La Gi', profile: 'air-station-tcp', kind: 'env_station', serial: 'AQMS-0057',
+        // An episode at start: dust and SO₂ from a burning field upwind since this morning.
+        station: {
+          medium: 'air', latitude: 10.6597, longitude: 107.7711, intervalMs: 60_000, toleranceMs: 120_000, gases: [{ channel: 'so2', span: 800, spanU: 16 }],
+          episode: { hours: 10, levels: { pm25: 160, pm10: 240, so2: 420 } },
+        },
+      }],
+    },
+    {
+      gateway: 'gw-qt-kcn-01',
+      org: 'so-tnmt',
+      site: 'Trạm quan trắc nước thải tự động, KCN Phan Thiết',
+      instruments: [{
+        id: 'WQ-PT-01', name: 'Trạm quan trắc nước thải KCN Phan Thiết', profile: 'water-station-tcp', kind: 'env_station', serial: 'WQMS-0013',
+        station: { medium: 'water', latitude: 10.9608, longitude: 108.0407, intervalMs: 60_000, toleranceMs: 120_000 },
+      }],
     },
   ],
 };

@@ -14,7 +14,17 @@ import * as dashboard from '../dashboard/index.js';
  * whose close() stops everything it started.
  */
 export async function startBrokerOnly(config: MetronetConfig, logger: Logger): Promise<broker.BrokerHandle> {
-  return broker.start({ ...config.broker, logger });
+  // Logins and topic rules come from the registry in dataDir (issue 6).
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const registry = openRegistry(join(dataDir, 'registry.db'));
+  try {
+    const handle = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry) });
+    return { ...handle, close: async () => (await handle.close(), registry.close()) };
+  } catch (err) {
+    registry.close();
+    throw err;
+  }
 }
 
 export interface IngestProcess extends Service {

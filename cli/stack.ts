@@ -50,14 +50,21 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     const readings = await openReadings(config.readings, dataDir, { log: logger });
     started.push(readings);
 
-    const mqttBroker = await broker.start({ ...config.broker, logger });
+    // The embedded broker authenticates every client against the registry (issue 6). The
+    // services of this process get their own service logins, with secrets made afresh at each
+    // start and kept nowhere but as hashes.
+    const mqttBroker = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry) });
     started.push(mqttBroker);
-    const mqtt = { ...config.mqtt, url: mqttBroker.url };
+    const tlsClient = config.broker.tls ? { ca: config.broker.tls.cert } : {};
+    const serviceLogin = async (name: string) => {
+      const { secret } = await registry.identity.setMqttCredential({ username: `svc-${name}`, kind: 'service', subject: name });
+      return { ...config.mqtt, ...tlsClient, url: mqttBroker.url, username: `svc-${name}`, password: secret };
+    };
 
-    const ingestHandle = await ingest.start({ mqtt, ingest: config.ingest, registry, readings, logger });
+    const ingestHandle = await ingest.start({ mqtt: await serviceLogin('ingest'), ingest: config.ingest, registry, readings, logger });
     started.push(ingestHandle);
 
-    const analyticsHandle = await analytics.start({ mqtt, analytics: config.analytics, registry, logger });
+    const analyticsHandle = await analytics.start({ mqtt: await serviceLogin('analytics'), analytics: config.analytics, registry, readings, logger });
     started.push(analyticsHandle);
 
     const web = await dashboard.start({
@@ -77,11 +84,14 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     analyticsHandle.evaluateNow(); // due dates and standards of what was just seeded, without waiting a period
     started.push(...extra.services);
 
+    // The composing code's gateways (the demo's) speak to this broker; their configs say so, so
+    // that what else uses them (the demo stations' calibration reports) reaches it too.
+    for (const gw of extra.gateways) gw.mqtt = { ...gw.mqtt, url: mqttBroker.url };
     const gateways: gateway.GatewayHandle[] = [];
     for (const gw of [...config.gateways, ...extra.gateways]) {
       const handle = await gateway.start({
         ...gw,
-        mqtt: { ...gw.mqtt, url: mqttBroker.url },
+        mqtt: { ...gw.mqtt, ...tlsClient, url: mqttBroker.url },
         profiles,
         stateDir: gw.stateDir ?? join(dataDir, 'gateways'),
         logger,

@@ -18,6 +18,9 @@ export const ALERT_KINDS = [
   'not_traceable',
   'under_review',
   'instrument_offline',
+  // environmental stations (issue 8)
+  'station_gap',
+  'limit_exceeded',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { compile } from './validate.js';
 import { Id, StringEnum } from './ids.js';
 import { MetronetError, type Issue } from './errors.js';
+import { StationFileTemplate } from './station-file.js';
 
 /**
  * Configuration: one schema per section, with defaults and descriptions; the loader reads YAML,
@@ -26,10 +27,22 @@ export const MqttConnection = Type.Object(
 );
 export type MqttConnection = Static<typeof MqttConnection>;
 
+/** A server certificate by file paths (issue 6): PEM certificate (chain) and key. */
+export const TlsFiles = Type.Object(
+  {
+    cert: Type.String({ minLength: 1, description: 'PEM file of the server certificate, with its chain' }),
+    key: Type.String({ minLength: 1, description: 'PEM file of its private key; secret, never logged' }),
+    ca: Type.Optional(Type.String({ description: 'PEM file of a CA whose client certificates are requested (optional)' })),
+  },
+  { additionalProperties: false },
+);
+export type TlsFiles = Static<typeof TlsFiles>;
+
 export const BrokerConfig = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'listen address of the embedded broker; loopback by default' }),
     port: Port(1883, 'MQTT port of the embedded broker (0 picks a free port)'),
+    tls: Type.Optional(TlsFiles),
   },
   { additionalProperties: false, default: {} },
 );
@@ -71,6 +84,7 @@ export const DashboardConfig = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'listen address; loopback by default' }),
     port: Port(8080, 'HTTP port (0 picks a free port)'),
+    tls: Type.Optional(TlsFiles),
   },
   { additionalProperties: false, default: {} },
 );
@@ -153,13 +167,30 @@ export const SerialAsciiTransport = Type.Object(
 export type SerialAsciiTransport = Static<typeof SerialAsciiTransport>;
 
 /**
+ * Files a station's datalogger writes to a folder (issue 8): the gateway reads each file as the
+ * template says, publishes its records as readings of the device's instrument and moves it to
+ * `{dir}/.imported` (or `{dir}/.rejected` when nothing in it could be read).
+ */
+export const FileImportTransport = Type.Object(
+  {
+    kind: Type.Literal('file-import'),
+    dir: Type.String({ minLength: 1, description: 'folder the datalogger writes its files to' }),
+    pattern: Type.String({ default: '\\.txt$', description: 'regular expression a file name must match' }),
+    settleMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 2000, description: 'a file is read only once unchanged this long (still being written otherwise)' }),
+    template: Type.Optional(Type.Partial(StationFileTemplate, { additionalProperties: false, description: 'file layout; defaults in core/station-file.ts (not confirmed against the official annex)' })),
+  },
+  { additionalProperties: false },
+);
+export type FileImportTransport = Static<typeof FileImportTransport>;
+
+/**
  * A union told apart by `kind`: Ajv's discriminator picks the one branch, so an error names that
  * branch's field (transport/unitId must be <= 255) instead of every branch's complaint.
  */
 const Tagged = <T extends TSchema[]>(schemas: [...T], description: string) =>
   Type.Unsafe<Static<TUnion<T>>>({ type: 'object', required: ['kind'], discriminator: { propertyName: 'kind' }, oneOf: schemas, description });
 
-export const Transport = Tagged([ModbusTcpTransport, ModbusRtuTransport, ModbusRtuTcpTransport, SerialAsciiTransport], 'how the device is reached');
+export const Transport = Tagged([ModbusTcpTransport, ModbusRtuTransport, ModbusRtuTcpTransport, SerialAsciiTransport, FileImportTransport], 'how the device is reached');
 export type Transport = Static<typeof Transport>;
 
 const ReportRule = {

@@ -19,6 +19,7 @@ export const ERRORS = {
   E_BAD_REQUEST: { status: 400, text: 'request is invalid' },
   E_UNAUTHORIZED: { status: 401, text: 'authentication required' },
   E_FORBIDDEN: { status: 403, text: 'not allowed' },
+  E_RATE_LIMITED: { status: 429, text: 'too many attempts; wait and try again' },
   E_NOT_FOUND: { status: 404, text: 'resource not found' },
   E_UNKNOWN_INSTRUMENT: { status: 404, text: 'instrument is not known' },
   E_UNKNOWN_CHANNEL: { status: 404, text: 'channel is not known for this instrument' },
@@ -27,6 +28,9 @@ export const ERRORS = {
   E_UNKNOWN_REFERENCE: { status: 404, text: 'reference standard is not known' },
   E_NO_REFERENCE_VALUE: { status: 400, text: 'check names no registry standard and carries no reference value' },
   E_ALERT_STATE: { status: 409, text: 'alert is not in a state that allows this' },
+  // environmental stations (issue 8)
+  E_UNKNOWN_STATION: { status: 404, text: 'station is not known' },
+  E_EXCHANGE_FORMAT: { status: 400, text: 'a station data file does not follow its template' },
   // configuration and device models
   E_CONFIG_INVALID: { status: 500, text: 'configuration is invalid' },
   E_PROFILE_INVALID: { status: 500, text: 'device profile is invalid' },

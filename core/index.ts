@@ -13,4 +13,7 @@ export * from './version.js';
 export * from './serial-profile.js';
 export * from './tolerances.js';
 export * from './alerts.js';
+export * from './actor.js';
 export * from './modbus-frame.js';
+export * from './stations.js';
+export * from './station-file.js';

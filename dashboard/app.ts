@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { isMetronetError, silentLogger, type Logger } from '../core/index.js';
+import { isMetronetError, silentLogger, type Logger, type TlsFiles } from '../core/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
 import { healthRoutes } from './routes/health.js';
@@ -17,6 +18,11 @@ import { alertRoutes } from './routes/alerts.js';
 import type { Engine } from '../analytics/engine.js';
 import { rejectRoutes } from './routes/rejects.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { installAuth } from './auth/hook.js';
+import { authRoutes } from './routes/auth.js';
+import { identityRoutes } from './routes/identity.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { stationRoutes } from './routes/stations.js';
 
 export interface DashboardDeps {
   registry: Registry;
@@ -32,6 +38,10 @@ export interface DashboardDeps {
   rejectCounts?: () => Record<string, number>;
   /** The analytics engine of the running service (API checks then raise delivered alerts); a local one otherwise. */
   analytics?: Engine;
+  /** HTTPS by certificate paths (issue 6); session cookies are then `Secure`. */
+  tls?: TlsFiles;
+  /** Mark session cookies `Secure` (default: when tls is set; set it behind a TLS-terminating proxy). */
+  secureCookies?: boolean;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -41,6 +51,7 @@ const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
 /** Builds the fastify app: error shape, OpenAPI, API routes under /api/v1, the web UI at /. */
 export async function buildApp(deps: DashboardDeps): Promise<App> {
   const app = Fastify({
+    ...(deps.tls ? { https: { cert: readFileSync(deps.tls.cert), key: readFileSync(deps.tls.key) } } : {}),
     loggerInstance: (deps.logger ?? silentLogger).child({ svc: 'dashboard' }),
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -73,6 +84,12 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
 
   await app.register(
     async (api) => {
+      // Authentication and tenant isolation for every route below, present and future (issue 6).
+      installAuth(api, deps.registry);
+      const authDeps = { ...deps, secureCookies: deps.secureCookies ?? !!deps.tls };
+      await api.register(authRoutes, authDeps);
+      await api.register(identityRoutes, deps);
+      await api.register(gatewayRoutes, deps);
       await api.register(healthRoutes, deps);
       await api.register(instrumentRoutes, deps);
       await api.register(checkRoutes, deps);
@@ -81,6 +98,7 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       await api.register(referenceRoutes, deps);
       await api.register(alertRoutes, deps);
       await api.register(rejectRoutes, deps);
+      await api.register(stationRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

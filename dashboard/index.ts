@@ -13,7 +13,7 @@ export async function start(config: DashboardConfig & DashboardDeps): Promise<Da
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const url = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
   app.log.info({ url }, 'dashboard listening');
   return {
     url,

@@ -10,7 +10,7 @@ export interface DryRunDevice {
   device: string;
   instrument: string;
   profile: string;
-  plan: ReturnType<typeof describePlan> | { serial: string };
+  plan: ReturnType<typeof describePlan> | { serial: string } | { files: string };
   /** Decoded points by name (Modbus) or the parsed frame (serial). */
   values?: Record<string, unknown>;
   readings?: number;
@@ -31,6 +31,10 @@ export async function dryRun(raw: unknown, profiles: Map<string, Profile>, logge
     for (const { device, profile, requests } of devices) {
       const row: DryRunDevice = { device: device.name, instrument: device.instrument, profile: profile.id, plan: describePlan(requests), errors: [] };
       out.push(row);
+      if (device.transport.kind === 'file-import') {
+        row.plan = { files: `${device.transport.dir} (${device.transport.pattern})` };
+        continue;
+      }
       if (device.transport.kind === 'serial-ascii') {
         row.plan = { serial: `${profile.serial!.mode} ${profile.serial!.parser} on ${device.transport.path}` };
         const scale = new ScalePoller({ device: { ...device, transport: device.transport }, profile, onReadings: () => undefined, logger });

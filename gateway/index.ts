@@ -10,6 +10,7 @@ import { checkGateway } from './check.js';
 import { ScalePoller } from './serial/scale-poller.js';
 import { openSeqStore } from './seq.js';
 import { Spool } from './spool.js';
+import { FileImporter } from './file-import.js';
 
 export { planRequests, describePlan, MAX_READ_REGISTERS, DEFAULT_MAX_HOLE, type ReadRequest, type PlanOptions } from './plan.js';
 export { createDeviceDecoder, decoderFor, type DeviceDecoder, type ReadResult } from './decode.js';
@@ -17,6 +18,7 @@ export { backoffDelay, type BackoffOptions, type DeviceStats, type DeviceState }
 export { exceptionName, MODBUS_EXCEPTIONS } from './drivers/driver.js';
 export { Spool } from './spool.js';
 export { dryRun } from './dry-run.js';
+export { FileImporter } from './file-import.js';
 
 export type GatewayOptions = GatewayConfig & {
   logger?: Logger;
@@ -94,6 +96,9 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
       const kept = report(readings);
       if (kept.length) publisher.push(kept);
     };
+    if (device.transport.kind === 'file-import') {
+      return new FileImporter({ device: { ...device, transport: device.transport }, onReadings, logger: log });
+    }
     if (device.transport.kind === 'serial-ascii') {
       return new ScalePoller({ device: { ...device, transport: device.transport }, profile, onReadings, logger: log, backoff: { ...DEFAULT_BACKOFF, ...backoff } });
     }
@@ -134,6 +139,10 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
 export function planDevices(config: GatewayConfig, profiles: Map<string, Profile>, plan: PlanOptions | undefined, log: Logger) {
   return config.devices.map((device) => {
     const profile = getProfile(profiles, device.profile);
+    if (device.transport.kind === 'file-import') {
+      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, files: { dir: device.transport.dir, pattern: device.transport.pattern } }, 'device file-import plan');
+      return { device, profile, requests: [] };
+    }
     if (device.transport.kind === 'serial-ascii') {
       log.info({ device: device.name, instrument: device.instrument, profile: profile.id, serial: { mode: profile.serial!.mode, parser: profile.serial!.parser } }, 'device serial plan');
       return { device, profile, requests: [] };

@@ -1,4 +1,5 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { mqttTls } from '../core/tls-files.js';
 import { MetronetError, type Logger, type MqttConnection } from '../core/index.js';
 
 /**
@@ -66,6 +67,7 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
     password: o.mqtt.password,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    ...mqttTls(o.mqtt),
   });
   const internal = (client as unknown as { _sendPacket?: unknown })._sendPacket;
   const sendPacket = typeof internal === 'function' ? (internal as SendPacket).bind(client) : undefined;

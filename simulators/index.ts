@@ -10,3 +10,4 @@ export { startPtyPair, type PtyPair } from './pty.js';
 export { startRtuBus, type RtuBusHandle, type RtuFaults, type RtuSlaveSpec } from './rtu-slave.js';
 export { startSerialScale, type SerialScaleHandle, type ScaleFaults } from './serial-scale.js';
 export { formatFrame, type ScaleState } from './scale-formats.js';
+export { startStationCycle, type StationCycle, type StationCycleOptions, type CalibrationGas } from './station-cycle.js';

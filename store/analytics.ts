@@ -1,5 +1,6 @@
 import type { AlertKind } from '../core/index.js';
 import type { Db } from './sqlite.js';
+import type { AuditLog } from './audit.js';
 
 /**
  * What analytics keeps in the registry (migration 2): reference standards, instrument service
@@ -17,7 +18,11 @@ export class AnalyticsStore {
   private readonly s: ReturnType<typeof prepare>;
   private readonly alertLists = new Map<string, ReturnType<Db['prepare']>>();
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** Checks, calibrations, standards, services and acknowledgements are audited (issue 6). */
+    private readonly audit?: AuditLog,
+  ) {
     this.s = prepare(db);
   }
 
@@ -28,12 +33,17 @@ export class AnalyticsStore {
   // reference standards
 
   upsertReference(r: ReferenceStandard, now = Date.now()): ReferenceStandard {
-    this.s.upsertReference.run({
-      id: r.id, lab: r.lab, quantity: r.quantity, unit: r.unit, nominal: r.nominal, value: r.value, u: r.U, k: r.k,
-      class: r.class ?? null, certificate: r.certificate ?? null, calibratedOn: r.calibratedOn ?? null, due: r.due ?? null,
-      parent: r.parent ?? null, oot: r.outOfTolerance ? 1 : 0, now,
+    return this.transaction(() => {
+      const before = this.getReference(r.id);
+      this.s.upsertReference.run({
+        id: r.id, lab: r.lab, quantity: r.quantity, unit: r.unit, nominal: r.nominal, value: r.value, u: r.U, k: r.k,
+        class: r.class ?? null, certificate: r.certificate ?? null, calibratedOn: r.calibratedOn ?? null, due: r.due ?? null,
+        parent: r.parent ?? null, oot: r.outOfTolerance ? 1 : 0, now,
+      });
+      const after = this.getReference(r.id)!;
+      this.audit?.append(before ? 'reference.update' : 'reference.create', `reference:${r.id}`, before ? facts(before) : null, facts(after), now);
+      return after;
     });
-    return this.getReference(r.id)!;
   }
 
   getReference(id: string): ReferenceStandard | undefined {
@@ -47,7 +57,12 @@ export class AnalyticsStore {
   }
 
   deleteReference(id: string): boolean {
-    return this.s.deleteReference.run(id).changes > 0;
+    return this.transaction(() => {
+      const before = this.getReference(id);
+      const gone = this.s.deleteReference.run(id).changes > 0;
+      if (gone && before) this.audit?.append('reference.delete', `reference:${id}`, facts(before), null);
+      return gone;
+    });
   }
 
   /** Standards whose chain runs through `id` (its descendants), `id` included. */
@@ -66,7 +81,12 @@ export class AnalyticsStore {
   // service and metrology settings
 
   setService(s: InstrumentService): void {
-    this.s.setService.run(s.instrument, s.lab, s.intervalDays);
+    this.transaction(() => {
+      const before = this.getService(s.instrument);
+      this.s.setService.run(s.instrument, s.lab, s.intervalDays);
+      const after = this.getService(s.instrument);
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('instrument.service', `instrument:${s.instrument}`, before ?? null, after);
+    });
   }
 
   getService(instrument: string): InstrumentService | undefined {
@@ -112,6 +132,7 @@ export class AnalyticsStore {
         });
         if (r.changes > 0) out.push({ ...c, id: Number(r.lastInsertRowid), review: null });
       }
+      for (const c of out) this.audit?.append('check.create', `instrument:${c.instrument}`, null, c, c.receivedAt);
       return out;
     });
   }
@@ -130,19 +151,26 @@ export class AnalyticsStore {
 
   markChecksReview(ids: number[], reason: string): void {
     this.transaction(() => {
-      for (const id of ids) this.s.markCheckReview.run(reason, id);
+      for (const id of ids) {
+        this.s.markCheckReview.run(reason, id);
+        this.audit?.append('check.review', `check:${id}`, null, { review: reason });
+      }
     });
   }
 
   // calibrations
 
   insertCalibration(c: NewCalibration, now = Date.now()): CalibrationRecord {
+    return this.transaction(() => {
     const r = this.s.insertCalibration.run({
       instrument: c.instrument, type: c.type, date: c.date, lab: c.lab, certificate: c.certificate, procedure: c.procedure,
       conditions: c.conditions ? JSON.stringify(c.conditions) : null, results: JSON.stringify(c.results), references: JSON.stringify(c.references),
       result: c.result, decisionRule: c.decisionRule, statement: c.statement, authorisedBy: c.authorisedBy, intervalDays: c.intervalDays, nextDue: c.nextDue, now,
     });
-    return this.getCalibration(Number(r.lastInsertRowid))!;
+    const saved = this.getCalibration(Number(r.lastInsertRowid))!;
+    this.audit?.append('calibration.create', `instrument:${c.instrument}`, null, saved, now);
+    return saved;
+    });
   }
 
   getCalibration(id: number): CalibrationRecord | undefined {
@@ -178,7 +206,10 @@ export class AnalyticsStore {
 
   markCalibrationsReview(ids: number[], reason: string): void {
     this.transaction(() => {
-      for (const id of ids) this.s.markCalibrationReview.run(reason, id);
+      for (const id of ids) {
+        this.s.markCalibrationReview.run(reason, id);
+        this.audit?.append('calibration.review', `calibration:${id}`, null, { review: reason });
+      }
     });
   }
 
@@ -256,7 +287,9 @@ export class AnalyticsStore {
       if (!a) return 'not-found' as const;
       if (a.state !== 'open') return 'not-open' as const;
       this.s.ackAlert.run({ now, by, id });
-      return { alert: this.getAlert(id)!, event: 'acknowledged' as const };
+      const after = this.getAlert(id)!;
+      this.audit?.append('alert.ack', `alert:${id}`, { state: a.state, ackedBy: a.ackedBy, ackedAt: a.ackedAt }, { state: after.state, ackedBy: after.ackedBy, ackedAt: after.ackedAt }, now);
+      return { alert: after, event: 'acknowledged' as const };
     });
   }
 
@@ -328,4 +361,9 @@ export class AnalyticsStore {
   listDeliveries(filter: { webhook?: number; state?: Delivery['state']; limit?: number } = {}): Delivery[] {
     return (this.s.listDeliveries.all({ webhook: filter.webhook ?? null, state: filter.state ?? null, limit: filter.limit ?? 100 }) as Row[]).map(toDelivery);
   }
+}
+
+/** A standard's audited facts: everything but its bookkeeping times. */
+function facts({ createdAt: _c, updatedAt: _u, ...r }: ReferenceStandard): Omit<ReferenceStandard, 'createdAt' | 'updatedAt'> {
+  return r;
 }

@@ -7,10 +7,14 @@ import type { ReadingsStore } from './types.js';
 
 export * from './types.js';
 export * from './analytics.js';
+export * from './identity.js';
+export { AuditLog, canonical, type AuditEntry, type AuditVerdict } from './audit.js';
+export { hashMqttSecret, verifyMqttSecret, hashPassword, verifyPassword, newSecret } from './secrets.js';
 export { ANALYTICS_MIGRATION } from './analytics-schema.js';
 export { openRegistry, type RegistryOptions } from './registry.js';
 export { openSqliteReadings, READINGS_MIGRATIONS } from './readings-sqlite.js';
 export { openInfluxReadings, classifyWriteError, parseRetryAfter, type InfluxReadingsOptions } from './readings-influx.js';
+export { StationStore, STATIONS_MIGRATION, type StationRow } from './stations.js';
 export { REGISTRY_MIGRATIONS } from './registry-schema.js';
 export { openSqlite, migrate, isTransientStoreError, SYNCHRONOUS, type Db, type Migration, type SqliteOptions, type Synchronous } from './sqlite.js';
 

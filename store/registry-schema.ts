@@ -1,6 +1,8 @@
 import type { ErrorCode, InstrumentKind, ReadingStatus } from '../core/index.js';
 import type { Migration } from './sqlite.js';
 import { ANALYTICS_MIGRATION } from './analytics-schema.js';
+import { AUTH_MIGRATION } from './auth-schema.js';
+import { STATIONS_MIGRATION } from './stations.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
 /**
@@ -79,6 +81,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     `,
   },
   ANALYTICS_MIGRATION,
+  STATIONS_MIGRATION,
+  AUTH_MIGRATION,
 ];
 
 export interface OrgRow {

@@ -2,6 +2,9 @@ import { preview, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
 import { AnalyticsStore } from './analytics.js';
+import { AuditLog } from './audit.js';
+import { IdentityStore } from './identity.js';
+import { StationStore } from './stations.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
 
 export interface RegistryOptions extends SqliteOptions {
@@ -33,13 +36,22 @@ class SqliteRegistry implements Registry {
   private readonly writeRejects: (rejects: RejectRecord[]) => void;
   /** Analytics tables (migration 2) on the same connection. */
   readonly analytics: AnalyticsStore;
+  /** Environmental stations (migration 3, issue 8). */
+  readonly stations: StationStore;
+  /** Users, tokens, sessions and MQTT credentials (migration 4, issue 6). */
+  readonly identity: IdentityStore;
+  /** The hash-chained audit trail (migration 4, issue 6). */
+  readonly audit: AuditLog;
 
   constructor(
     private readonly db: Db,
     private readonly maxRejects: number,
   ) {
     this.s = prepare(db);
-    this.analytics = new AnalyticsStore(db);
+    this.audit = new AuditLog(db);
+    this.identity = new IdentityStore(db);
+    this.analytics = new AnalyticsStore(db, this.audit);
+    this.stations = new StationStore(db);
 
     this.writeLatest = db.transaction((readings: Reading[]) => {
       // Reduce to the newest reading per channel and per instrument first: a batch of 5 000
@@ -147,7 +159,11 @@ class SqliteRegistry implements Registry {
         site: keep(inst.site, cur?.site),
         createdAt: inst.createdAt ?? Date.now(),
       });
-      return this.getInstrument(inst.id) as Instrument;
+      const saved = this.getInstrument(inst.id) as Instrument;
+      const after = registeredFacts(saved);
+      const before = cur ? registeredFacts(cur) : null;
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'instrument.update' : 'instrument.create', `instrument:${inst.id}`, before, after);
+      return saved;
     })();
   }
 
@@ -159,12 +175,14 @@ class SqliteRegistry implements Registry {
   listInstruments(filter: InstrumentFilter = {}): { items: Instrument[]; total: number } {
     const params = {
       org: filter.org,
+      servedBy: filter.servedBy,
       kind: filter.kind,
       registration: filter.registration,
       q: filter.q === undefined || filter.q === '' ? undefined : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
     };
     const where: string[] = [];
     if (params.org !== undefined) where.push('org = @org');
+    if (params.servedBy !== undefined) where.push('id IN (SELECT instrument FROM instrument_metrology WHERE lab = @servedBy)');
     if (params.kind !== undefined) where.push('kind = @kind');
     if (params.registration !== undefined) where.push('registration = @registration');
     if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `${c} LIKE @q ESCAPE '\\'`).join(' OR ')})`);
@@ -299,6 +317,11 @@ function prepare(db: Db) {
     ),
     pruneRejects: db.prepare('DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - ?'),
   };
+}
+
+/** What an instrument change is audited by: its registered facts, not its last-seen time. */
+function registeredFacts({ lastSeen: _l, createdAt: _c, ...facts }: Instrument): Omit<Instrument, 'lastSeen' | 'createdAt'> {
+  return facts;
 }
 
 /** `undefined` keeps the stored value; `null` clears it. */

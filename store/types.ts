@@ -1,5 +1,8 @@
 import type { InstrumentKind, Issue, Reading, ReadingStatus } from '../core/index.js';
 import type { AnalyticsStore } from './analytics.js';
+import type { AuditLog } from './audit.js';
+import type { IdentityStore } from './identity.js';
+import type { StationStore } from './stations.js';
 
 /**
  * The store contracts. Registry: relational facts (organisations, gateways, instruments,
@@ -56,6 +59,8 @@ export interface Channel {
 
 export interface InstrumentFilter {
   org?: string;
+  /** Only instruments this lab serves (tenant scope of a lab, issue 6). */
+  servedBy?: string;
   kind?: InstrumentKind;
   registration?: Registration;
   /** Substring of id, name, serial or site. */
@@ -113,6 +118,12 @@ export interface Registry {
 
   /** Reference standards, checks, calibrations, drift state, alerts, webhooks (analytics, issue 5). */
   readonly analytics: AnalyticsStore;
+  /** Environmental stations: position, record interval, limit overrides (issue 8). */
+  readonly stations: StationStore;
+  /** Users, tokens, sessions and MQTT credentials (issue 6). */
+  readonly identity: IdentityStore;
+  /** Append-only, hash-chained audit trail (issue 6). */
+  readonly audit: AuditLog;
 
   close(): void;
 }

@@ -6,6 +6,11 @@ import { ALERT_KINDS, ID_PATTERN, MetronetError, type AlertKind } from '../../co
 import { AckBody, AlertList, AlertsQuery, AlertView, DeliveryList, NumericIdParams, WebhookIn, WebhookList, WebhookView } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
+import type { Principal } from '../auth/tenant.js';
+
+/** Scoped query: an enterprise sees its organisation's alerts, a lab those sent to it. */
+const alertScope = (p: Principal) => (p.role === 'enterprise' ? { org: p.org ?? '\u0000' } : p.role === 'lab' ? { lab: p.org ?? '\u0000' } : {});
+const ownerScope = (p: Principal) => (p.role === 'admin' || p.role === 'authority' ? undefined : (p.org ?? '\u0000'));
 
 /** The alert inbox with filters and acknowledgement; webhook subscriptions and their delivery record. */
 export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
@@ -21,7 +26,7 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       if (kind !== undefined && !(ALERT_KINDS as readonly string[]).includes(kind)) {
         throw new MetronetError('E_BAD_REQUEST', `kind "${kind}" is not an alert kind; kinds: ${ALERT_KINDS.join(', ')}`, { field: 'kind', value: kind });
       }
-      const r = store.listAlerts({ ...rest, kind: kind as AlertKind | undefined, limit, offset });
+      const r = store.listAlerts({ ...rest, ...alertScope(req.principal!), kind: kind as AlertKind | undefined, limit, offset });
       return { ...r, limit, offset };
     },
   );
@@ -52,8 +57,8 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       },
     },
     async (req) => {
-      // The acknowledging user comes from authentication once it exists (later issue); until then, the body may name them.
-      const r = engine.ackAlert(req.params.id, req.body.by ?? null);
+      // The acknowledging user is the authenticated one (issue 6); `by` in the body is ignored.
+      const r = engine.ackAlert(req.params.id, req.principal!.user);
       if (r === 'not-found') throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
       if (r === 'not-open') throw new MetronetError('E_ALERT_STATE', `alert ${req.params.id} is ${store.getAlert(req.params.id)!.state}; only an open alert can be acknowledged`, { field: 'id', value: req.params.id });
       return r.alert;
@@ -73,7 +78,7 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
   app.get(
     '/webhooks',
     { schema: { tags: ['alerts'], summary: 'Webhook subscriptions (secrets are not shown)', querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: WebhookList } } },
-    async (req) => ({ items: store.listWebhooks(req.query.org).map(({ secret: _s, ...w }) => w) }),
+    async (req) => ({ items: store.listWebhooks(ownerScope(req.principal!) ?? req.query.org).map(({ secret: _s, ...w }) => w) }),
   );
 
   app.get(

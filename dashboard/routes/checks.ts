@@ -26,7 +26,7 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     },
     async (req) => {
       const inst = mustFindInstrument(deps, req.params.id);
-      const r = engine.submitChecks({ checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })), source: 'api', by: req.body.by ?? null });
+      const r = engine.submitChecks({ checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })), source: 'api', by: req.body.by ?? req.principal!.user });
       if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0) {
         const first = r.rejects[0]!;
         throw new MetronetError(first.code, first.message, r.rejects.map((x) => ({ index: x.index, code: x.code, field: `checks[${x.index}].${x.field ?? ''}`, message: x.message })));

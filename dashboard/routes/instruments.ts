@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { MetronetError } from '../../core/index.js';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { ID_PATTERN, INSTRUMENT_KINDS, MetronetError, StringEnum } from '../../core/index.js';
+import { instrumentScope } from '../auth/tenant.js';
 import type { Channel, Instrument } from '../../store/types.js';
 import { IdParams, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
 import { parseDuration, parseTime } from '../time.js';
@@ -29,7 +32,8 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     },
     async (req) => {
       const { limit, offset, ...filter } = req.query;
-      const { items, total } = registry.listInstruments({ ...filter, limit, offset });
+      // Scoped query: the tenant filter is applied by the store, so total and paging hold too.
+      const { items, total } = registry.listInstruments({ ...filter, ...instrumentScope(req.principal!), limit, offset });
       const channels = registry.listChannelsOf(items.map((i) => i.id));
       const names = orgNames();
       return { items: items.map((i) => view(i, channels.get(i.id) ?? [], names)), total, limit, offset };
@@ -84,6 +88,38 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     },
   );
 
+  // Onboarding (issue 6): an organisation registers an instrument, or completes one its gateway announced.
+  const save = (id: string, org: string, b: InstrumentIn) => {
+    if (b.lab !== undefined && b.lab !== null && registry.getOrg(b.lab)?.kind !== 'lab') {
+      throw new MetronetError('E_BAD_REQUEST', `serving lab "${b.lab}" is not a lab organisation`, { field: 'lab', value: b.lab });
+    }
+    registry.analytics.transaction(() => {
+      registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
+      if (b.lab !== undefined || b.intervalDays !== undefined) {
+        const cur = registry.analytics.getService(id);
+        registry.analytics.setService({ instrument: id, lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab, intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays });
+      }
+    });
+    return view(registry.getInstrument(id)!, registry.listChannels(id), orgNames());
+  };
+
+  app.post(
+    '/instruments',
+    { schema: { tags: ['instruments'], summary: 'Register an instrument of your organisation', body: Type.Composite([Type.Object({ id: Type.String({ pattern: ID_PATTERN }), org: Type.String({ pattern: ID_PATTERN }) }), InstrumentIn], { additionalProperties: false }), response: { 201: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 409: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      const { id, org, ...facts } = req.body;
+      if (registry.getInstrument(id)) throw new MetronetError('E_CONFLICT', `instrument ${id} exists; PUT /instruments/${id} completes or changes it`, { field: 'id', value: id });
+      if (!registry.getOrg(org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} does not exist`, { field: 'org', value: org });
+      return reply.status(201).send(save(id, org, facts));
+    },
+  );
+
+  app.put(
+    '/instruments/:id',
+    { schema: { tags: ['instruments'], summary: 'Complete an unregistered instrument (kind, name, serial, site, serving lab, interval) or change a registered one; it becomes registered', params: IdParams, body: InstrumentIn, response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } } } },
+    async (req) => save(req.params.id, mustFind(req.params.id).org, req.body),
+  );
+
   function mustFind(id: string): Instrument {
     const inst = registry.getInstrument(id);
     if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${id}" is not known`, { field: 'id', value: id });
@@ -107,3 +143,19 @@ function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>)
     channels: channels.map((c) => ({ channel: c.channel, unit: c.unit, value: c.lastValue ?? null, ts: c.lastTs ?? null, status: c.lastStatus ?? null })),
   };
 }
+
+const Opt = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
+
+/** What an organisation states about its instrument; absent fields keep their value, null clears. */
+export const InstrumentIn = Type.Object(
+  {
+    kind: StringEnum(INSTRUMENT_KINDS),
+    name: Opt(Type.String({ maxLength: 200 })),
+    serial: Opt(Type.String({ maxLength: 100 })),
+    site: Opt(Type.String({ maxLength: 300 })),
+    lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
+    intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
+  },
+  { additionalProperties: false },
+);
+type InstrumentIn = Static<typeof InstrumentIn>;

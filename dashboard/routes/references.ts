@@ -25,7 +25,8 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
   app.get(
     '/references',
     { schema: { tags: ['references'], summary: 'Reference standards, optionally of one lab', querystring: Type.Object({ lab: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: ReferenceList } } },
-    async (req) => ({ items: store.listReferences({ lab: req.query.lab }).map(view) }),
+    // Scoped query: a lab sees its own standards only.
+    async (req) => ({ items: store.listReferences({ lab: req.principal!.role === 'lab' ? (req.principal!.org ?? '\u0000') : req.query.lab }).map(view) }),
   );
 
   app.get(

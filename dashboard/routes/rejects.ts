@@ -50,7 +50,10 @@ export const rejectRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       },
     },
     async (req) => {
-      const { gateway, org, code, limit } = req.query;
+      const { gateway, code, limit } = req.query;
+      // Scoped query: an enterprise sees its own organisation's rejects.
+      const p = req.principal!;
+      const org = p.role === 'enterprise' ? (p.org ?? '\u0000') : req.query.org;
       const listed = deps.registry.listRejects({ gateway, org, limit: code ? SCAN : limit });
       const items = (code ? listed.filter((r) => r.code === code).slice(0, limit) : listed).map((r) => ({
         ts: r.ts,
@@ -63,7 +66,7 @@ export const rejectRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
         value: r.value,
         message: r.message,
       }));
-      const counts = deps.rejectCounts?.();
+      const counts = p.role === 'enterprise' ? undefined : deps.rejectCounts?.(); // network-wide counts
       return counts ? { items, counts: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) } : { items };
     },
   );

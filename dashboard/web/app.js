@@ -117,9 +117,47 @@
     }
   }
 
+  // Sign-in (issue 6): the API answers 401 without a session; the form posts the credentials and
+  // the server sets an HttpOnly session cookie, which the browser then sends with every request.
+  let timer;
+  function showLogin(show) {
+    $('login').hidden = !show;
+    $('main').hidden = show;
+    $('logout').hidden = show;
+    if (show) $('login-user').focus();
+  }
+  $('login').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const res = await fetch('/api/v1/auth/login', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ username: $('login-user').value, password: $('login-password').value }),
+    });
+    $('login-password').value = '';
+    if (!res.ok) {
+      $('login-error').textContent = t(res.status === 429 ? 'login.limited' : 'login.failed');
+      $('login-error').hidden = false;
+      return;
+    }
+    $('login-error').hidden = true;
+    showLogin(false);
+    clearTimeout(timer);
+    refresh();
+  });
+  $('logout').addEventListener('click', async () => {
+    await fetch('/api/v1/auth/logout', { method: 'POST', credentials: 'same-origin' });
+    clearTimeout(timer);
+    data = { items: [] };
+    render();
+    showLogin(true);
+  });
+
   async function refresh() {
     try {
-      const res = await fetch('/api/v1/instruments?limit=5000', { headers: { accept: 'application/json' } });
+      const res = await fetch('/api/v1/instruments?limit=5000', { credentials: 'same-origin', headers: { accept: 'application/json' } });
+      if (res.status === 401) return showLogin(true);
+      showLogin(false);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       data = await res.json();
       failures = 0;
@@ -130,7 +168,7 @@
       $('error').hidden = false;
     }
     render();
-    setTimeout(refresh, failures ? Math.min(30_000, REFRESH_MS * 2 ** failures) : REFRESH_MS);
+    timer = setTimeout(refresh, failures ? Math.min(30_000, REFRESH_MS * 2 ** failures) : REFRESH_MS);
   }
 
   document.querySelectorAll('[data-lang]').forEach((b) =>

@@ -18,7 +18,7 @@ export class Drivers {
     const t = device.transport;
     const pauses = { connectPauseMs: device.connectPauseMs ?? 0, requestPauseMs };
     if (t.kind === 'modbus-tcp') return createModbusTcpDriver(t, pauses);
-    if (t.kind === 'serial-ascii') throw new Error('serial-ascii devices have no Modbus driver');
+    if (t.kind === 'serial-ascii' || t.kind === 'file-import') throw new Error(`${t.kind} devices have no Modbus driver`);
     const line = this.line(t, pauses);
     line.users++;
     return {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { openSqliteReadings } from '../../store/index.js';
 import type { ReadingsStore, Registry } from '../../store/index.js';
-import { DAY, T0, seededRegistry } from './support.js';
+import { DAY, T0, bearer, seededRegistry } from './support.js';
 
 /** The analytics API over real HTTP and a real SQLite registry, with a controlled clock. */
 let app: App;
@@ -12,9 +12,11 @@ let registry: Registry;
 let readings: ReadingsStore;
 let cleanup: () => void;
 let clock = T0 + 200 * DAY;
+/** The lab that serves SC-1 and SC-2 and keeps the standards: every call here is its work. */
+let auth: { authorization: string };
 
 const call = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${base}/api/v1/${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}/api/v1/${path}`, { method, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 };
@@ -25,6 +27,7 @@ beforeAll(async () => {
   registry = s.registry;
   cleanup = s.cleanup;
   readings = openSqliteReadings(`${s.dir}/readings.db`);
+  auth = await bearer(registry, { id: 'lab1-user', role: 'lab', org: 'lab1' });
   app = await buildApp({ registry, readings, now: () => clock });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -196,6 +199,7 @@ describe('analyser zero and span checks through the API', () => {
   it('judges zero and span as separate series: bad spans between good zeros go out of control, named "span"', async () => {
     registry.upsertInstrument({ id: 'AN-1', org: 'cho', registration: 'registered', kind: 'env_station', name: 'SO2 analyser' });
     registry.ensureChannel('AN-1', 'so2', 'ppm');
+    registry.analytics.setService({ instrument: 'AN-1', lab: 'lab1', intervalDays: null }); // the lab serving it sets its metrology
     const put = await call('PUT', 'instruments/AN-1/channels/so2/metrology', { tolerance: { model: 'analyser', span: 500, gas: 'so2' }, repeatability: 1, analyser: true });
     expect(put.status).toBe(200);
     const checks = [];

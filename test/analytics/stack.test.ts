@@ -3,7 +3,7 @@ import { startDemoStack, type DemoStack } from '../e2e/stack.js';
 
 /** The demo composition (cli/stack.ts): analytics runs, the seeded history shows at once over HTTP. */
 let stack: DemoStack;
-const api = async <T>(path: string): Promise<T> => (await (await fetch(new URL(`api/v1/${path}`, stack.dashboardUrl))).json()) as T;
+const api = async <T>(path: string): Promise<T> => (await (await stack.api(`api/v1/${path}`)).json()) as T;
 
 beforeAll(async () => {
   stack = await startDemoStack();

@@ -26,3 +26,9 @@ export function seededRegistry(): { registry: Registry; dir: string; cleanup: ()
   a.upsertReference({ id: 'REF-OLD', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.0016, k: 2, calibratedOn: T0 - 500 * DAY, due: T0 - 135 * DAY, parent: null });
   return { registry, dir, cleanup: () => (registry.close(), rmSync(dir, { recursive: true, force: true })) };
 }
+
+/** A user of `role` (for `org`) with a live API token; the Authorization header to send (issue 6). */
+export async function bearer(registry: Registry, user: { id: string; role: 'admin' | 'authority' | 'lab' | 'enterprise'; org?: string | null }): Promise<{ authorization: string }> {
+  if (!registry.identity.getUser(user.id)) await registry.identity.createUser({ ...user, password: `pw-${user.id}-0123456789` });
+  return { authorization: `Bearer ${registry.identity.issueToken({ kind: 'api', user: user.id, ttlMs: 86_400_000 }).secret}` };
+}

@@ -14,7 +14,7 @@ interface ChannelView { channel: string; unit: string; value: number | null; ts:
 interface InstrumentView { id: string; org: string; registration: string; lastSeen: number | null; channels: ChannelView[] }
 
 const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
-  const res = await fetch(new URL(`api/v1/${path}`, stack.dashboardUrl));
+  const res = await stack.api(`api/v1/${path}`);
   return { status: res.status, body: (await res.json()) as T };
 };
 const instrument = async (id: string) => (await api<InstrumentView>(`instruments/${id}`)).body;
@@ -82,7 +82,9 @@ describe('simulated province end to end', () => {
   });
 
   it('rejects malformed JSON, a wrong unit and a future timestamp with reasons, stores the valid rest, keeps running', async () => {
-    const client = await mqtt.connectAsync(stack.brokerUrl, { clientId: 'e2e-bad-gateway', reconnectPeriod: 0 });
+    // A gateway of the market with its own login (the embedded broker authenticates, issue 6).
+    const { secret } = await stack.registry.identity.setMqttCredential({ username: 'gw-e2e', kind: 'gateway', subject: 'gw-e2e', org: 'cho-phan-thiet' });
+    const client = await mqtt.connectAsync(stack.brokerUrl, { clientId: 'e2e-bad-gateway', username: 'gw-e2e', password: secret, reconnectPeriod: 0 });
     const topic = topics.readings('cho-phan-thiet', 'gw-e2e');
     const now = Date.now();
     const validTs = now - 60_000;

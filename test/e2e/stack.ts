@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { loadConfig, loadProfiles, MetronetConfig, silentLogger } from '../../core/index.js';
 import type { SimulatorHandle } from '../../simulators/index.js';
 import { startStack, type Stack } from '../../cli/stack.js';
-import { seedRegistry, startProvinceDevices } from '../../cli/demo.js';
+import { seedRegistry, seedStationHistory, startProvinceDevices } from '../../cli/demo.js';
 import { DEMO_PROVINCE } from '../../cli/province.js';
+import { credentialGateways, seedDemoUsers, type DemoLogin } from '../../cli/access.js';
 
 export interface DemoStack extends Stack {
   simulators: Map<string, SimulatorHandle>;
   dataDir: string;
+  /** The demo's sign-ins, one per role. */
+  logins: DemoLogin[];
+  /** An API token of the demo's authority user (sees the whole network). */
+  token: string;
+  /** fetch on the dashboard with that token. */
+  api: (path: string, init?: RequestInit) => Promise<Response>;
 }
 
 /** The demo's exact composition on ephemeral ports and a temporary data folder. */
@@ -18,21 +25,29 @@ export async function startDemoStack(opts: { pollMs?: number; publishMs?: number
   const config = loadConfig(MetronetConfig, { overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': 50 } });
   const profiles = loadProfiles();
   let simulators = new Map<string, SimulatorHandle>();
+  let logins: DemoLogin[] = [];
   const stack = await startStack({
     config,
     profiles,
     logger: silentLogger,
-    beforeGateways: async ({ registry }) => {
+    beforeGateways: async ({ registry, readings }) => {
       seedRegistry(registry, DEMO_PROVINCE, profiles);
+      await seedStationHistory(registry, readings, DEMO_PROVINCE, profiles);
+      logins = await seedDemoUsers(registry);
       const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, { pollMs: opts.pollMs ?? 200, publishMs: opts.publishMs ?? 200 });
+      await credentialGateways(registry, devices.gateways);
       simulators = devices.simulators;
       return devices;
     },
   });
+  const token = stack.registry.identity.issueToken({ kind: 'api', user: 'chicuc', ttlMs: 3_600_000 }).secret;
   return {
     ...stack,
     simulators,
     dataDir,
+    logins,
+    token,
+    api: (path, init = {}) => fetch(new URL(path, stack.dashboardUrl), { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
     close: async () => {
       await stack.close();
       rmSync(dataDir, { recursive: true, force: true });

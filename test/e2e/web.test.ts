@@ -19,6 +19,17 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', ()
     const page = await browser.newPage();
     await page.goto(stack.dashboardUrl);
     expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    // Signed out: the Vietnamese sign-in form; a wrong password is refused, the right one signs in (session cookie).
+    const authority = stack.logins.find((l) => l.role === 'authority')!;
+    await page.locator('#login').waitFor();
+    expect(await page.locator('#login h2').textContent()).toBe('Đăng nhập');
+    await page.fill('#login-user', authority.user);
+    await page.fill('#login-password', 'wrong-password');
+    await page.click('#login button[type=submit]');
+    await expect.poll(() => page.locator('#login-error').textContent()).toBe('Sai tên đăng nhập hoặc mật khẩu.');
+    await page.fill('#login-password', authority.password);
+    await page.click('#login button[type=submit]');
+    await page.locator('#main').waitFor();
     await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length), { timeout: 15_000 })
       .toBeGreaterThan(40);
     const rows = await page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')));

@@ -8,6 +8,7 @@ import * as broker from '../../broker/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
 import * as ingest from '../../ingest/index.js';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { bearer } from '../analytics/support.js';
 
 /** Rejects and metrics of ingest through the dashboard (GET /api/v1/rejects, GET /metrics), on the embedded broker. */
 let dir: string;
@@ -17,6 +18,8 @@ let readings: ReadingsStore;
 let worker: ingest.IngestHandle;
 let app: App;
 let gw: MqttClient;
+/** The authority sees every organisation's rejects (issue 6: the API needs a token). */
+let auth: { authorization: string };
 const notices: RejectsNotice[] = [];
 const NOW = Date.now();
 
@@ -27,6 +30,7 @@ beforeAll(async () => {
   readings = openSqliteReadings(join(dir, 'readings.db'));
   worker = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { batchSize: 1000, flushMs: 20, maxFutureMs: 300_000, clientId: 'ingest-api' }, registry, readings });
   app = await buildApp({ registry, readings, metrics: () => worker.metrics(), rejectCounts: () => worker.stats().rejected });
+  auth = await bearer(registry, { id: 'tdc', role: 'authority' });
   gw = await connectAsync(mqtt.url, { clientId: 'gw-api' });
   gw.on('message', (_t, p) => notices.push(JSON.parse(p.toString()) as RejectsNotice));
   await gw.subscribeAsync(topics.rejects('org-a', 'gw-a1'), { qos: 1 });
@@ -48,7 +52,7 @@ afterAll(async () => {
 
 describe('rejects and metrics through the dashboard', () => {
   it('lists recent rejects newest first, filtered by gateway, org and code, with counts by reason', async () => {
-    const all = await app.inject({ method: 'GET', url: '/api/v1/rejects' });
+    const all = await app.inject({ method: 'GET', url: '/api/v1/rejects', headers: auth });
     expect(all.statusCode).toBe(200);
     const body = all.json() as { items: { gateway: string | null; code: string; field: string | null; value: unknown; message: string }[]; counts: Record<string, number> };
     expect(body.items.map((i) => i.code).sort()).toEqual(['E_TS_IN_FUTURE', 'E_UNKNOWN_UNIT']);
@@ -57,13 +61,13 @@ describe('rejects and metrics through the dashboard', () => {
     expect(unit).toMatchObject({ gateway: 'gw-a1', value: 'furlong' });
     expect(unit?.field).toContain('unit');
 
-    const byGateway = (await app.inject({ method: 'GET', url: '/api/v1/rejects?gateway=gw-b1' })).json() as { items: { code: string }[] };
+    const byGateway = (await app.inject({ method: 'GET', url: '/api/v1/rejects?gateway=gw-b1', headers: auth })).json() as { items: { code: string }[] };
     expect(byGateway.items.map((i) => i.code)).toEqual(['E_TS_IN_FUTURE']);
-    const byOrg = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNKNOWN_UNIT&limit=5' })).json() as { items: { code: string }[] };
+    const byOrg = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNKNOWN_UNIT&limit=5', headers: auth })).json() as { items: { code: string }[] };
     expect(byOrg.items).toHaveLength(1);
-    const none = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNIT_MISMATCH' })).json() as { items: unknown[] };
+    const none = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNIT_MISMATCH', headers: auth })).json() as { items: unknown[] };
     expect(none.items).toEqual([]);
-    const bad = await app.inject({ method: 'GET', url: '/api/v1/rejects?code=E_NOPE&limit=0' });
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/rejects?code=E_NOPE&limit=0', headers: auth });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'E_BAD_REQUEST' } });
   });

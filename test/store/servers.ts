@@ -261,6 +261,31 @@ export async function startMosquitto(users: MosquittoUser[]): Promise<MosquittoS
   };
 }
 
+/** Mosquitto 2 on a free loopback port with given password and ACL files (as `metronet broker export-mosquitto` writes them). */
+export async function startMosquittoWithFiles(files: { passwd: string; acl: string }): Promise<MosquittoServer> {
+  if (!MOSQUITTO) throw new Error('mosquitto not found: run scripts/install-test-deps.sh (Debian package mosquitto)');
+  const dir = mkdtempSync(join(tmpdir(), 'metronet-mosquitto-'));
+  const port = await freePort();
+  const pw = join(dir, 'passwd');
+  const acl = join(dir, 'acl');
+  writeFileSync(pw, files.passwd, { mode: 0o600 });
+  writeFileSync(acl, files.acl, { mode: 0o600 });
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, mosquittoConfig({ port, passwordFile: pw, aclFile: acl }));
+  let stderr = '';
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  await waitUntil(() => new Promise<boolean>((resolve) => void createNetConnection(port, () => resolve(true), () => resolve(false))), 'mosquitto', 10_000, child, () => stderr);
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    async close() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The Mosquitto configuration metronet ships (docs/mosquitto.md shows the same lines). */
 export function mosquittoConfig(o: { port: number; passwordFile: string; aclFile: string }): string {
   return [

@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MetronetError, runWithActorSlot } from '../../core/index.js';
+import type { Registry } from '../../store/index.js';
+import { policyOf } from './policy.js';
+import { canSeeInstrument, ownsResource, principalOf, seesAll, type Principal } from './tenant.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; null only on public routes. */
+    principal: Principal | null;
+  }
+}
+
+export const SESSION_COOKIE = 'metronet_session';
+
+/**
+ * Authentication and tenant isolation for the whole /api/v1 tree, in one place (STYLE.md 10):
+ * installed on the /api/v1 plugin before any route, so every route registered there — now or
+ * later (stations, reports…) — passes through it.
+ *
+ * onRequest: resolve the principal from `Authorization: Bearer <token>` or the session cookie,
+ *   401 without one (except public routes), and name it as the actor of any audited change.
+ * preHandler (body validated): the policy table (policy.ts) — role, then the `:id` resource
+ *   within the tenant, then any `org`/`lab` the query or body names must be the caller's.
+ * preSerialization: a safety net — list items of another tenant are dropped and logged, so a
+ *   route that forgot to scope its query leaks nothing.
+ */
+export function installAuth(api: FastifyInstance, registry: Registry): void {
+  api.decorateRequest('principal', null);
+
+  api.addHook('onRequest', (req, _reply, done) => {
+    runWithActorSlot((slot) => {
+      try {
+        const policy = policyOf(req.method, req.routeOptions.url ?? '');
+        // A public route stays open even to a caller sending a stale token.
+        const p = policy?.public ? tryAuthenticate(req, registry) : authenticate(req, registry);
+        if (!p && !policy?.public) throw new MetronetError('E_UNAUTHORIZED', 'sign in, or send Authorization: Bearer <token>');
+        req.principal = p;
+        if (p) slot.actor = `user:${p.user}`;
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+  });
+
+  api.addHook('preHandler', async (req) => {
+    const policy = policyOf(req.method, req.routeOptions.url ?? '');
+    if (policy?.public) return;
+    const p = req.principal!;
+    if (p.role === 'admin') return;
+    if (!policy || !(policy.roles ?? []).includes(p.role)) throw forbidden(`role ${p.role} may not ${req.method} ${req.routeOptions.url}`);
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    // Ids arrive as strings or, where the params schema says integer (alerts, webhooks), numbers.
+    if (policy.resource && (typeof params.id === 'string' || typeof params.id === 'number')) {
+      const id = String(params.id);
+      if (ownsResource(registry, p, policy.resource, id) === false) throw forbidden(`${policy.resource} ${id} is outside your organisation`);
+    }
+    if (seesAll(p) && req.method === 'GET') return;
+    for (const source of [req.query, req.body] as unknown[]) {
+      if (!source || typeof source !== 'object') continue;
+      const { org, lab } = source as { org?: unknown; lab?: unknown };
+      if (typeof org === 'string' && org !== p.org && p.role !== 'authority') throw forbidden(`organisation ${org} is not yours`);
+      if (p.role === 'lab' && typeof lab === 'string' && lab !== p.org) throw forbidden(`lab ${lab} is not yours`);
+    }
+  });
+
+  api.addHook('preSerialization', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const p = req.principal;
+    if (!p || seesAll(p) || reply.statusCode >= 300 || !payload || typeof payload !== 'object') return payload;
+    const items = (payload as { items?: unknown }).items;
+    if (!Array.isArray(items)) return payload;
+    const kept = items.filter((it) => visibleItem(registry, p, it));
+    if (kept.length === items.length) return payload;
+    req.log.warn({ route: req.routeOptions.url, dropped: items.length - kept.length }, 'tenant filter dropped list items the route did not scope');
+    return { ...(payload as object), items: kept };
+  });
+}
+
+function tryAuthenticate(req: FastifyRequest, registry: Registry): Principal | null {
+  try {
+    return authenticate(req, registry);
+  } catch {
+    return null;
+  }
+}
+
+function authenticate(req: FastifyRequest, registry: Registry): Principal | null {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const hit = m && registry.identity.resolveToken(m[1]!, 'api');
+    if (!hit) throw new MetronetError('E_UNAUTHORIZED', 'the bearer token is unknown, expired or revoked');
+    return principalOf(hit.user, 'token', hit.token.id);
+  }
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  if (cookie) {
+    const hit = registry.identity.resolveToken(cookie, 'session');
+    if (hit) return principalOf(hit.user, 'session', hit.token.id);
+  }
+  return null;
+}
+
+/** An item of another tenant: one naming another organisation (enterprise) or an instrument not served (lab). */
+function visibleItem(registry: Registry, p: Principal, it: unknown): boolean {
+  if (!it || typeof it !== 'object') return true;
+  const { org, instrument, id } = it as { org?: unknown; instrument?: unknown; id?: unknown };
+  if (p.role === 'enterprise') return typeof org !== 'string' || org === p.org;
+  if (typeof instrument === 'string') {
+    const inst = registry.getInstrument(instrument);
+    return !inst || canSeeInstrument(registry, p, inst);
+  }
+  if (typeof org === 'string' && typeof id === 'string' && org !== p.org) {
+    const inst = registry.getInstrument(id);
+    return inst?.org === org && canSeeInstrument(registry, p, inst);
+  }
+  return true;
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined; // malformed: as if absent
+      }
+    }
+  }
+  return undefined;
+}
+
+function forbidden(message: string): MetronetError {
+  return new MetronetError('E_FORBIDDEN', message);
+}

@@ -1,0 +1,92 @@
+import type { Role } from '../../store/index.js';
+
+/**
+ * Who may call which API route: ONE table, keyed by method and route pattern as fastify knows
+ * it. The auth hook (hook.ts) refuses a role not listed (403) and, for a route naming a
+ * resource, checks that the resource is within the caller's tenant (tenant.ts). A route missing
+ * from this table is open to `admin` only (deny by default) and the access-matrix test fails
+ * until it is given a row here and there.
+ *
+ * Tenant rules (ARCHITECTURE.md): authority sees everything; a lab the instruments it serves and
+ * its own standards; an enterprise its own organisation. Stations (issue 8) are instruments of
+ * kind env_station and follow the instrument rule.
+ */
+export type Resource = 'instrument' | 'reference' | 'alert' | 'webhook' | 'gateway' | 'org' | 'user' | 'token';
+
+export interface RoutePolicy {
+  /** No authentication at all. */
+  public?: boolean;
+  /** Roles allowed to call it (admin always is). */
+  roles?: readonly Role[];
+  /** The resource `:id` names, checked against the caller's tenant. */
+  resource?: Resource;
+}
+
+const ALL: readonly Role[] = ['authority', 'lab', 'enterprise'];
+const OWNERS: readonly Role[] = ['lab', 'enterprise'];
+const NONE: readonly Role[] = [];
+
+export const POLICY: Record<string, RoutePolicy> = {
+  'GET /api/v1/health': { public: true },
+  'POST /api/v1/auth/login': { public: true },
+  'POST /api/v1/auth/logout': { roles: ALL },
+  'GET /api/v1/auth/me': { roles: ALL },
+
+  'GET /api/v1/orgs': { roles: ALL },
+  'GET /api/v1/orgs/:id': { roles: ALL, resource: 'org' },
+  'POST /api/v1/orgs': { roles: NONE },
+  'PUT /api/v1/orgs/:id': { roles: NONE },
+  'GET /api/v1/users': { roles: NONE },
+  'POST /api/v1/users': { roles: NONE },
+  'GET /api/v1/users/:id': { roles: NONE, resource: 'user' },
+  'PATCH /api/v1/users/:id': { roles: NONE, resource: 'user' },
+  'DELETE /api/v1/users/:id': { roles: NONE, resource: 'user' },
+  'GET /api/v1/tokens': { roles: ALL },
+  'POST /api/v1/tokens': { roles: ALL },
+  'DELETE /api/v1/tokens/:id': { roles: ALL, resource: 'token' },
+  'GET /api/v1/gateways': { roles: ['authority', 'enterprise'] },
+  'GET /api/v1/gateways/:id': { roles: ['authority', 'enterprise'], resource: 'gateway' },
+  'POST /api/v1/gateways': { roles: ['enterprise'] },
+  'POST /api/v1/gateways/:id/rotate': { roles: ['enterprise'], resource: 'gateway' },
+  'GET /api/v1/mqtt-credentials': { roles: NONE },
+  'POST /api/v1/mqtt-credentials': { roles: NONE },
+  'DELETE /api/v1/mqtt-credentials/:id': { roles: NONE },
+  'GET /api/v1/audit': { roles: ['authority'] },
+  'GET /api/v1/audit/verify': { roles: ['authority'] },
+
+  'GET /api/v1/instruments': { roles: ALL },
+  'POST /api/v1/instruments': { roles: ['enterprise'] },
+  'GET /api/v1/instruments/:id': { roles: ALL, resource: 'instrument' },
+  'PUT /api/v1/instruments/:id': { roles: ['enterprise'], resource: 'instrument' },
+  'GET /api/v1/instruments/:id/readings': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/checks': { roles: ALL, resource: 'instrument' },
+  'POST /api/v1/instruments/:id/checks': { roles: OWNERS, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/drift': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
+  'POST /api/v1/instruments/:id/calibrations': { roles: ['lab'], resource: 'instrument' },
+  'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, resource: 'instrument' },
+  'PUT /api/v1/instruments/:id/channels/:channel/metrology': { roles: ['lab'], resource: 'instrument' },
+  'GET /api/v1/stations': { roles: ALL },
+  'GET /api/v1/stations/:id': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/stations/:id/export': { roles: ALL, resource: 'instrument' },
+
+  'GET /api/v1/references': { roles: ['authority', 'lab'] },
+  'GET /api/v1/references/:id': { roles: ['authority', 'lab'], resource: 'reference' },
+  'POST /api/v1/references': { roles: ['lab'] },
+  'PUT /api/v1/references/:id': { roles: ['lab'], resource: 'reference' },
+  'DELETE /api/v1/references/:id': { roles: ['lab'], resource: 'reference' },
+
+  'GET /api/v1/alerts': { roles: ALL },
+  'GET /api/v1/alerts/:id': { roles: ALL, resource: 'alert' },
+  'POST /api/v1/alerts/:id/ack': { roles: ALL, resource: 'alert' },
+  'POST /api/v1/webhooks': { roles: OWNERS },
+  'GET /api/v1/webhooks': { roles: OWNERS },
+  'GET /api/v1/webhooks/:id/deliveries': { roles: OWNERS, resource: 'webhook' },
+  'DELETE /api/v1/webhooks/:id': { roles: OWNERS, resource: 'webhook' },
+
+  'GET /api/v1/rejects': { roles: ['authority', 'enterprise'] },
+};
+
+export function policyOf(method: string, url: string): RoutePolicy | undefined {
+  return POLICY[`${method} ${url}`];
+}

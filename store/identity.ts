@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from './sqlite.js';
+import { hashMqttSecret, hashPassword, newSecret, sha256, verifyMqttSecret, verifyPassword } from './secrets.js';
+
+/** Users, API tokens and web sessions, MQTT credentials (issue 6). Secrets are returned once, at creation. */
+export const ROLES = ['admin', 'authority', 'lab', 'enterprise'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  name: string | null;
+  role: Role;
+  /** The organisation a lab or enterprise user acts for; optional for authority, none for admin. */
+  org: string | null;
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  kind: 'api' | 'session';
+  user: string;
+  name: string | null;
+  createdAt: number;
+  expiresAt: number;
+  lastUsed: number | null;
+  revokedAt: number | null;
+}
+
+export const MQTT_KINDS = ['gateway', 'lab', 'org', 'service'] as const;
+export type MqttKind = (typeof MQTT_KINDS)[number];
+
+export interface MqttCredential {
+  username: string;
+  kind: MqttKind;
+  /** Gateway, lab, organisation or service id. */
+  subject: string;
+  /** A gateway's organisation. */
+  org: string | null;
+  /** Mosquitto `$7$` PBKDF2-SHA512 string. */
+  hash: string;
+  createdAt: number;
+  rotatedAt: number;
+}
+
+export const TOKEN_PREFIX = 'mtn_';
+
+export class IdentityStore {
+  private readonly s;
+
+  constructor(private readonly db: Db) {
+    this.s = {
+      insertUser: db.prepare('INSERT INTO users (id, name, role, org, password, created_at) VALUES (@id, @name, @role, @org, @password, @now)'),
+      updateUser: db.prepare('UPDATE users SET name = @name, role = @role, org = @org, disabled = @disabled WHERE id = @id'),
+      setPassword: db.prepare('UPDATE users SET password = ? WHERE id = ?'),
+      getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
+      listUsers: db.prepare('SELECT * FROM users WHERE (@org IS NULL OR org = @org) ORDER BY id'),
+      deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+      insertToken: db.prepare('INSERT INTO tokens (id, kind, user, name, hash, created_at, expires_at) VALUES (@id, @kind, @user, @name, @hash, @now, @expiresAt)'),
+      tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
+      getToken: db.prepare('SELECT * FROM tokens WHERE id = ?'),
+      listTokens: db.prepare("SELECT * FROM tokens WHERE kind = 'api' AND (@user IS NULL OR user = @user) ORDER BY created_at, id"),
+      revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      revokeUserSessions: db.prepare("UPDATE tokens SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL"),
+      touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
+      pruneTokens: db.prepare('DELETE FROM tokens WHERE expires_at < ?'),
+      upsertCred: db.prepare(
+        `INSERT INTO mqtt_credentials (username, kind, subject, org, hash, created_at, rotated_at) VALUES (@username, @kind, @subject, @org, @hash, @now, @now)
+         ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, subject = excluded.subject, org = excluded.org, hash = excluded.hash, rotated_at = excluded.rotated_at`,
+      ),
+      getCred: db.prepare('SELECT * FROM mqtt_credentials WHERE username = ?'),
+      listCreds: db.prepare('SELECT * FROM mqtt_credentials ORDER BY kind, username'),
+      deleteCred: db.prepare('DELETE FROM mqtt_credentials WHERE username = ?'),
+    };
+  }
+
+  // users
+
+  async createUser(u: { id: string; name?: string | null; role: Role; org?: string | null; password: string }, now = Date.now()): Promise<User> {
+    const password = await hashPassword(u.password);
+    this.s.insertUser.run({ id: u.id, name: u.name ?? null, role: u.role, org: u.org ?? null, password, now });
+    return this.getUser(u.id)!;
+  }
+
+  getUser(id: string): User | undefined {
+    const r = this.s.getUser.get(id) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  listUsers(org?: string): User[] {
+    return (this.s.listUsers.all({ org: org ?? null }) as UserRow[]).map(toUser);
+  }
+
+  updateUser(id: string, patch: { name?: string | null; role?: Role; org?: string | null; disabled?: boolean }): User | undefined {
+    const cur = this.getUser(id);
+    if (!cur) return undefined;
+    this.s.updateUser.run({ id, name: patch.name === undefined ? cur.name : patch.name, role: patch.role ?? cur.role, org: patch.org === undefined ? cur.org : patch.org, disabled: (patch.disabled ?? cur.disabled) ? 1 : 0 });
+    if (patch.disabled) this.s.revokeUserSessions.run(Date.now(), id);
+    return this.getUser(id);
+  }
+
+  async setPassword(id: string, password: string): Promise<void> {
+    this.s.setPassword.run(await hashPassword(password), id);
+    this.s.revokeUserSessions.run(Date.now(), id); // a new password ends every session and token
+  }
+
+  deleteUser(id: string): boolean {
+    return this.s.deleteUser.run(id).changes > 0;
+  }
+
+  /** The user when the password is right and the account enabled. Always hashes, so timing does not tell which. */
+  async checkPassword(id: string, password: string): Promise<User | undefined> {
+    const r = this.s.getUser.get(id) as UserRow | undefined;
+    const ok = await verifyPassword(password, r?.password ?? DUMMY_HASH);
+    return r && ok && !r.disabled ? toUser(r) : undefined;
+  }
+
+  // tokens and sessions
+
+  /** Issues a token; the secret is in the result only. */
+  issueToken(t: { kind: 'api' | 'session'; user: string; name?: string | null; ttlMs: number }, now = Date.now()): { token: TokenRecord; secret: string } {
+    const id = randomBytes(6).toString('hex');
+    const secret = newSecret(t.kind === 'api' ? TOKEN_PREFIX : '');
+    this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
+    return { token: this.getToken(id)!, secret };
+  }
+
+  getToken(id: string): TokenRecord | undefined {
+    const r = this.s.getToken.get(id) as TokenRow | undefined;
+    return r && toToken(r);
+  }
+
+  listTokens(user?: string): TokenRecord[] {
+    return (this.s.listTokens.all({ user: user ?? null }) as TokenRow[]).map(toToken);
+  }
+
+  revokeToken(id: string, now = Date.now()): boolean {
+    return this.s.revokeToken.run(now, id).changes > 0;
+  }
+
+  /** The token and its user when the secret is live (not expired, not revoked, user enabled). */
+  resolveToken(secret: string, kind: 'api' | 'session', now = Date.now()): { token: TokenRecord; user: User } | undefined {
+    const r = this.s.tokenByHash.get(sha256(secret)) as TokenRow | undefined;
+    if (!r || r.kind !== kind || r.revoked_at !== null || r.expires_at <= now) return undefined;
+    const user = this.getUser(r.user);
+    if (!user || user.disabled) return undefined;
+    if (r.last_used === null || now - r.last_used > 60_000) this.s.touchToken.run(now, r.id);
+    return { token: toToken(r), user };
+  }
+
+  pruneExpired(now = Date.now()): number {
+    return this.s.pruneTokens.run(now - 30 * 86_400_000).changes;
+  }
+
+  // MQTT credentials
+
+  /** Creates or rotates an MQTT login; the secret (generated unless given) is in the result only. */
+  async setMqttCredential(c: { username: string; kind: MqttKind; subject: string; org?: string | null; secret?: string }, now = Date.now()): Promise<{ credential: MqttCredential; secret: string }> {
+    const secret = c.secret ?? newSecret();
+    this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash: await hashMqttSecret(secret), now });
+    return { credential: this.getMqttCredential(c.username)!, secret };
+  }
+
+  getMqttCredential(username: string): MqttCredential | undefined {
+    const r = this.s.getCred.get(username) as CredRow | undefined;
+    return r && toCred(r);
+  }
+
+  listMqttCredentials(): MqttCredential[] {
+    return (this.s.listCreds.all() as CredRow[]).map(toCred);
+  }
+
+  deleteMqttCredential(username: string): boolean {
+    return this.s.deleteCred.run(username).changes > 0;
+  }
+
+  async checkMqttSecret(username: string, secret: string): Promise<MqttCredential | undefined> {
+    const c = this.getMqttCredential(username);
+    const ok = await verifyMqttSecret(secret, c?.hash ?? DUMMY_MQTT);
+    return c && ok ? c : undefined;
+  }
+}
+
+// Hashes of a random secret, checked when the user is unknown so that case takes as long as a wrong password.
+const DUMMY_HASH = `scrypt$${2 ** 17}$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
+const DUMMY_MQTT = `$7$10000$${randomBytes(12).toString('base64')}$${randomBytes(64).toString('base64')}`;
+
+interface UserRow { id: string; name: string | null; role: string; org: string | null; password: string; disabled: number; created_at: number }
+interface TokenRow { id: string; kind: string; user: string; name: string | null; hash: string; created_at: number; expires_at: number; last_used: number | null; revoked_at: number | null }
+interface CredRow { username: string; kind: string; subject: string; org: string | null; hash: string; created_at: number; rotated_at: number }
+
+const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role as Role, org: r.org, disabled: r.disabled === 1, createdAt: r.created_at });
+const toToken = (r: TokenRow): TokenRecord => ({ id: r.id, kind: r.kind as TokenRecord['kind'], user: r.user, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsed: r.last_used, revokedAt: r.revoked_at });
+const toCred = (r: CredRow): MqttCredential => ({ username: r.username, kind: r.kind as MqttKind, subject: r.subject, org: r.org, hash: r.hash, createdAt: r.created_at, rotatedAt: r.rotated_at });

@@ -1,0 +1,225 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../dashboard/app.js';
+import { POLICY } from '../../dashboard/auth/policy.js';
+import { ROLES, type Role } from '../../store/index.js';
+import { DAY, LEAK, T, USERS, twoTenants, type Fixture, type Tenant } from './fixture.js';
+
+/**
+ * The REST access matrix (issue 6), generated from ONE table: for every API route, who may call
+ * it and how to call it on a tenant's resource. Each role calls each route on its own tenant
+ * (A: must succeed when the role is allowed) and on the other tenant (B: must be refused to a
+ * lab or enterprise, and list responses must not mention tenant B at all). The table must cover
+ * exactly the routes fastify has registered, so a route added later without a row fails here.
+ */
+interface Call {
+  url: string;
+  payload?: unknown;
+  headers?: Record<string, string>;
+}
+interface Row {
+  /** Roles allowed on their own tenant (admin always is). */
+  roles: readonly Role[];
+  /** Roles allowed on the other tenant too (default: the authority, when allowed). 'none': tenantless route. */
+  foreign?: readonly Role[] | 'none';
+  public?: boolean;
+  /** A list: own and foreign are the same call; a lab or enterprise must see nothing of tenant B. */
+  list?: boolean;
+  /** Success other than 2xx (e.g. 404 from the route itself: the call got through access control). */
+  passed?: (status: number) => boolean;
+  call: (t: Tenant, role: Role, f: Fixture) => Call | Promise<Call>;
+}
+
+const ALL: readonly Role[] = ['authority', 'lab', 'enterprise'];
+const ADMIN: readonly Role[] = [];
+let n = 0;
+const u = () => `${++n}`;
+const owner = (role: Role, t: Tenant) => (role === 'lab' ? t.lab : t.ent);
+const through = (s: number) => s !== 401 && s !== 403;
+const refBody = (t: Tenant) => ({ lab: t.lab, quantity: 'mass', unit: 'kg', nominal: 20, value: 20.0001, U: 0.001, k: 2 });
+const kOf = (t: Tenant) => (t === T.a ? 'a' : 'b');
+
+const MATRIX: Record<string, Row> = {
+  'GET /api/v1/health': { roles: ALL, public: true, call: () => ({ url: '/api/v1/health' }) },
+  'POST /api/v1/auth/login': { roles: ALL, public: true, call: () => ({ url: '/api/v1/auth/login', payload: { username: USERS.authority.id, password: `password-of-${USERS.authority.id}` } }) },
+  'POST /api/v1/auth/logout': {
+    roles: ALL, foreign: 'none',
+    call: (_t, role, f) => ({ url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${f.registry.identity.issueToken({ kind: 'api', user: USERS[role].id, ttlMs: DAY }).secret}` } }),
+  },
+  'GET /api/v1/auth/me': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/auth/me' }) },
+
+  'GET /api/v1/orgs': { roles: ALL, list: true, call: () => ({ url: '/api/v1/orgs' }) },
+  'GET /api/v1/orgs/:id': { roles: ALL, call: (t, role) => ({ url: `/api/v1/orgs/${owner(role, t)}` }) },
+  'POST /api/v1/orgs': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/orgs', payload: { id: `org-${u()}`, name: 'New', kind: 'enterprise' } }) },
+  'PUT /api/v1/orgs/:id': { roles: ADMIN, call: (t) => ({ url: `/api/v1/orgs/${t.ent}`, payload: { name: `Enterprise ${kOf(t)}`, kind: 'enterprise' } }) },
+  'GET /api/v1/users': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/users' }) },
+  'POST /api/v1/users': { roles: ADMIN, foreign: 'none', call: (t) => ({ url: '/api/v1/users', payload: { id: `user-${u()}`, role: 'enterprise', org: t.ent, password: 'a-long-enough-password' } }) },
+  'GET /api/v1/users/:id': { roles: ADMIN, foreign: 'none', call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}` }) },
+  'PATCH /api/v1/users/:id': { roles: ADMIN, foreign: 'none', call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}`, payload: { name: 'Người dùng A' } }) },
+  'DELETE /api/v1/users/:id': {
+    roles: ADMIN, foreign: 'none',
+    call: async (t, _r, f) => ({ url: `/api/v1/users/${(await f.registry.identity.createUser({ id: `gone-${u()}`, role: 'enterprise', org: t.ent, password: 'x'.repeat(12) })).id}` }),
+  },
+  'GET /api/v1/tokens': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/tokens' }) },
+  'POST /api/v1/tokens': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/tokens', payload: { name: 'ci', ttlDays: 1 } }) },
+  'DELETE /api/v1/tokens/:id': {
+    // Own: a token of the caller; other tenant: a token of someone else (only an admin may revoke it).
+    roles: ALL, foreign: [],
+    call: (t, role, f) => ({ url: `/api/v1/tokens/${f.registry.identity.issueToken({ kind: 'api', user: t === T.a ? USERS[role].id : USERS.admin.id, ttlMs: DAY }).token.id}` }),
+  },
+  'GET /api/v1/gateways': { roles: ['authority', 'enterprise'], list: true, call: () => ({ url: '/api/v1/gateways' }) },
+  'GET /api/v1/gateways/:id': { roles: ['authority', 'enterprise'], call: (t) => ({ url: `/api/v1/gateways/${t.gw}` }) },
+  'POST /api/v1/gateways': { roles: ['enterprise'], call: (t) => ({ url: '/api/v1/gateways', payload: { id: `gw-new-${u()}`, org: t.ent } }) },
+  'POST /api/v1/gateways/:id/rotate': { roles: ['enterprise'], call: (t) => ({ url: `/api/v1/gateways/${t.gw}/rotate` }) },
+  'GET /api/v1/mqtt-credentials': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/mqtt-credentials' }) },
+  'POST /api/v1/mqtt-credentials': { roles: ADMIN, call: (t) => ({ url: '/api/v1/mqtt-credentials', payload: { username: `${t.lab}-${u()}`, kind: 'lab', subject: t.lab } }) },
+  'DELETE /api/v1/mqtt-credentials/:id': {
+    roles: ADMIN,
+    call: async (t, _r, f) => ({ url: `/api/v1/mqtt-credentials/${(await f.registry.identity.setMqttCredential({ username: `${t.ent}-${u()}`, kind: 'org', subject: t.ent })).credential.username}` }),
+  },
+  'GET /api/v1/audit': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit' }) },
+  'GET /api/v1/audit/verify': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit/verify' }) },
+
+  'GET /api/v1/instruments': { roles: ALL, list: true, call: () => ({ url: '/api/v1/instruments' }) },
+  'POST /api/v1/instruments': { roles: ['enterprise'], call: (t) => ({ url: '/api/v1/instruments', payload: { id: `NEW-${u()}`, org: t.ent, kind: 'scale', name: 'new scale' } }) },
+  'GET /api/v1/instruments/:id': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}` }) },
+  'PUT /api/v1/instruments/:id': { roles: ['enterprise'], call: (t) => ({ url: `/api/v1/instruments/${t.inst}`, payload: { kind: 'scale', name: `scale ${kOf(t)}`, lab: t.lab } }) },
+  'GET /api/v1/instruments/:id/readings': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
+  'GET /api/v1/instruments/:id/checks': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
+  'POST /api/v1/instruments/:id/checks': {
+    roles: ['lab', 'enterprise'],
+    call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks`, payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, reference: t.ref, indicated: 20.001 }] } }),
+  },
+  'GET /api/v1/instruments/:id/drift': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/drift` }) },
+  'GET /api/v1/instruments/:id/calibrations': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/calibrations` }) },
+  'POST /api/v1/instruments/:id/calibrations': {
+    roles: ['lab'],
+    call: (t) => ({
+      url: `/api/v1/instruments/${t.inst}/calibrations`,
+      payload: { type: 'calibration', date: Date.now() - DAY, lab: t.lab, certificate: `C-${u()}`, results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }], references: [t.ref], authorisedBy: 'Trưởng phòng' },
+    }),
+  },
+  'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/channels/mass/metrology` }) },
+  'PUT /api/v1/instruments/:id/channels/:channel/metrology': {
+    roles: ['lab'],
+    call: (t) => ({ url: `/api/v1/instruments/${t.inst}/channels/mass/metrology`, payload: { tolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.002 } }),
+  },
+  'GET /api/v1/stations': { roles: ALL, list: true, call: () => ({ url: '/api/v1/stations' }) },
+  // The fixture's instruments are scales, not stations: the station routes answer 404 once access is granted.
+  'GET /api/v1/stations/:id': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}` }) },
+  'GET /api/v1/stations/:id/export': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/export` }) },
+
+  'GET /api/v1/references': { roles: ['authority', 'lab'], list: true, call: () => ({ url: '/api/v1/references' }) },
+  'GET /api/v1/references/:id': { roles: ['authority', 'lab'], call: (t) => ({ url: `/api/v1/references/${t.ref}` }) },
+  'POST /api/v1/references': { roles: ['lab'], call: (t) => ({ url: '/api/v1/references', payload: { id: `R-${u()}`, ...refBody(t) } }) },
+  'PUT /api/v1/references/:id': { roles: ['lab'], call: (t) => ({ url: `/api/v1/references/${t.ref}`, payload: refBody(t) }) },
+  'DELETE /api/v1/references/:id': {
+    roles: ['lab'],
+    call: (t, _r, f) => ({ url: `/api/v1/references/${f.registry.analytics.upsertReference({ id: `DEL-${kOf(t)}${u()}`, ...refBody(t) }).id}` }),
+  },
+
+  'GET /api/v1/alerts': { roles: ALL, list: true, call: () => ({ url: '/api/v1/alerts' }) },
+  'GET /api/v1/alerts/:id': { roles: ALL, call: (t, _r, f) => ({ url: `/api/v1/alerts/${f.alerts[kOf(t)]}` }) },
+  'POST /api/v1/alerts/:id/ack': {
+    roles: ALL,
+    call: (t, _r, f) => {
+      const a = f.registry.analytics.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: `${t.inst}-${u()}`, instrument: t.inst, org: t.ent, lab: t.lab, message: 'near' }, Date.now())!;
+      return { url: `/api/v1/alerts/${a.alert.id}/ack` };
+    },
+  },
+  'POST /api/v1/webhooks': { roles: ['lab', 'enterprise'], call: (t, role) => ({ url: '/api/v1/webhooks', payload: { org: owner(role, t), url: 'http://127.0.0.1:9/hook' } }) },
+  'GET /api/v1/webhooks': { roles: ['lab', 'enterprise'], list: true, call: () => ({ url: '/api/v1/webhooks' }) },
+  'GET /api/v1/webhooks/:id/deliveries': { roles: ['lab', 'enterprise'], call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/x', 'whsec-0123456789abcdef').id}/deliveries` }) },
+  'DELETE /api/v1/webhooks/:id': { roles: ['lab', 'enterprise'], call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/y', 'whsec-0123456789abcdef').id}` }) },
+
+  'GET /api/v1/rejects': { roles: ['authority', 'enterprise'], list: true, call: () => ({ url: '/api/v1/rejects' }) },
+};
+
+let f: Fixture;
+let app: App;
+beforeAll(async () => {
+  f = await twoTenants();
+  app = await buildApp({ registry: f.registry, readings: f.readings });
+  await app.ready();
+});
+afterAll(async () => {
+  await app?.close();
+  await f?.cleanup();
+});
+
+/** Every API route fastify serves, as "METHOD /api/v1/path/:param", from the OpenAPI document. */
+function registeredRoutes(): string[] {
+  const paths = (app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
+  return Object.entries(paths)
+    .filter(([p]) => p.startsWith('/api/v1/'))
+    .flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`))
+    .sort();
+}
+
+async function send(route: string, c: Call, auth: Record<string, string> | undefined) {
+  const method = route.split(' ')[0] as 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  return app.inject({ method, url: c.url, payload: c.payload as object | undefined, headers: { ...auth, ...c.headers } });
+}
+
+describe('REST access matrix', () => {
+  it('has exactly one row per registered route, and so does the policy table', () => {
+    const routes = registeredRoutes();
+    expect(routes.length).toBeGreaterThan(40);
+    expect(Object.keys(MATRIX).sort()).toEqual(routes);
+    expect(Object.keys(POLICY).sort()).toEqual(routes);
+  });
+
+  it('refuses every non-public route without a token, and with a bad one', async () => {
+    for (const [route, row] of Object.entries(MATRIX)) {
+      if (row.public) continue;
+      const c = await row.call(T.a, 'admin', f);
+      const bare = await send(route, { ...c, headers: undefined }, undefined);
+      expect([route, bare.statusCode, bare.json().error?.code]).toEqual([route, 401, 'E_UNAUTHORIZED']);
+      const bad = await send(route, { ...c, headers: undefined }, { authorization: 'Bearer mtn_not-a-token' });
+      expect([route, bad.statusCode]).toEqual([route, 401]);
+    }
+  });
+
+  for (const role of ROLES) {
+    it(`${role}: own tenant succeeds where allowed, the other tenant is refused`, async () => {
+      const failures: string[] = [];
+      for (const [route, row] of Object.entries(MATRIX)) {
+        const allowed = role === 'admin' || row.roles.includes(role);
+        const ok = row.passed ?? ((s: number) => s >= 200 && s < 300);
+        const own = await send(route, await row.call(T.a, role, f), row.public ? undefined : f.auth[role]);
+        if (allowed && !ok(own.statusCode)) failures.push(`${route} own: expected success, got ${own.statusCode} ${own.body.slice(0, 160)}`);
+        if (!allowed && own.statusCode !== 403) failures.push(`${route} own: expected 403, got ${own.statusCode}`);
+        if (row.public || row.foreign === 'none') continue;
+        if (row.list) {
+          if (allowed && (role === 'lab' || role === 'enterprise') && own.body.includes(LEAK)) failures.push(`${route}: list leaks tenant B to ${role}: ${own.body.slice(0, 200)}`);
+          continue;
+        }
+        const foreignAllowed = role === 'admin' || (row.foreign ?? row.roles.filter((r) => r === 'authority')).includes(role);
+        const other = await send(route, await row.call(T.b, role, f), f.auth[role]);
+        if (foreignAllowed && !ok(other.statusCode)) failures.push(`${route} other tenant: expected success, got ${other.statusCode} ${other.body.slice(0, 160)}`);
+        if (!foreignAllowed && other.statusCode !== 403) failures.push(`${route} other tenant: expected 403, got ${other.statusCode} ${other.body.slice(0, 160)}`);
+        if (!foreignAllowed && other.body.includes(LEAK) && other.statusCode === 403) {
+          // A refusal may name the id asked for, nothing more.
+          expect(other.json().error.details).toBeUndefined();
+        }
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it('a list filter naming another organisation is refused to an enterprise', async () => {
+    for (const url of ['/api/v1/instruments?org=ent-bbb', '/api/v1/alerts?org=ent-bbb', '/api/v1/rejects?org=ent-bbb', '/api/v1/webhooks?org=ent-bbb']) {
+      expect([url, (await app.inject({ url, headers: f.auth.enterprise })).statusCode]).toEqual([url, 403]);
+    }
+  });
+
+  it('responses carry no secret or hash', async () => {
+    const bodies = [
+      await app.inject({ url: '/api/v1/users', headers: f.auth.admin }),
+      await app.inject({ url: '/api/v1/tokens', headers: f.auth.admin }),
+      await app.inject({ url: '/api/v1/mqtt-credentials', headers: f.auth.admin }),
+      await app.inject({ url: '/api/v1/gateways', headers: f.auth.admin }),
+      await app.inject({ url: '/api/v1/webhooks', headers: f.auth.admin }),
+    ].map((r) => r.body);
+    for (const b of bodies) expect(b).not.toMatch(/scrypt\$|\$7\$|"hash"|"password"|whsec-/);
+  });
+});
