@@ -1,8 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import type { TSchema } from '@sinclair/typebox';
 import { Command, Option } from 'commander';
-import { MetronetConfig, MetronetError, loadConfig } from '../core/index.js';
+import { INSTRUMENT_KINDS, MetronetConfig, MetronetError, compile, loadConfig } from '../core/index.js';
+import { withActor } from '../core/actor.js';
+import { Engine } from '../analytics/engine.js';
+import { InstrumentIn, saveInstrument } from '../dashboard/routes/instruments.js';
+import { ReferenceIn } from '../dashboard/schemas.js';
 import { MQTT_KINDS, ROLES, openRegistry, type Registry, type Role } from '../store/index.js';
 import { mosquittoConf, mosquittoFiles } from '../broker/mosquitto.js';
 import { checkRoleOrg } from '../dashboard/routes/identity.js';
@@ -17,10 +23,42 @@ type Common = { config?: string; dataDir?: string };
 function withRegistry(opts: Common, fn: (r: Registry) => Promise<void> | void): Promise<void> {
   const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env, overrides: { dataDir: opts.dataDir } });
   const registry = openRegistry(join(resolve(config.dataDir), 'registry.db'));
-  return Promise.resolve()
-    .then(() => fn(registry))
+  // Changes made here are audited with the operating-system user as the actor.
+  return withActor(CLI_ACTOR, () => Promise.resolve().then(() => fn(registry)))
     .finally(() => registry.close());
 }
+
+const CLI_ACTOR = `cli:${safeUser()}`;
+
+function safeUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The API's request schema applied to command-line input: the same rules, messages naming the field. */
+function checked<T>(schema: TSchema, value: unknown, what: string): T {
+  const v = structuredClone(value);
+  const valid = compile(schema, { config: true });
+  if (!valid(v)) throw new MetronetError('E_BAD_REQUEST', `${what}: ${valid.issues(v).map((i) => i.message).join('; ')}`);
+  return v as T;
+}
+
+/** A date option: epoch milliseconds or an ISO 8601 date/time (YYYY-MM-DD is UTC midnight). */
+function when(v: string): number {
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) throw new MetronetError('E_BAD_REQUEST', `"${v}" is not a date (use YYYY-MM-DD or epoch ms)`);
+  return t;
+}
+const num = (v: string): number => {
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new MetronetError('E_BAD_REQUEST', `"${v}" is not a number`);
+  return x;
+};
+/** Drops options not given, so an update keeps the stored value. */
+const given = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 const out = (v: unknown): void => void process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
 const common = (c: Command) => c.option('-c, --config <file>', 'YAML configuration (dataDir)').option('--data-dir <dir>', 'data folder holding registry.db');
@@ -85,6 +123,14 @@ export function adminCommands(program: Command): void {
     }));
   common(gateway.command('list')).action((o: Common) => withRegistry(o, (r) => out(r.listGateways())));
 
+  common(org.command('remove <id>').description('delete an organisation that has no instruments, users, gateways or standards left (audited)')).action((id: string, o: Common) =>
+    withRegistry(o, (r) => out(r.deleteOrg(id) ? 'removed' : `no organisation ${id}`)));
+  common(gateway.command('remove <id>').description('delete a gateway and its MQTT login; its instruments stay (audited)')).action((id: string, o: Common) =>
+    withRegistry(o, (r) => out(r.deleteGateway(id) ? 'removed' : `no gateway ${id}`)));
+
+  instrumentCommands(admin);
+  referenceCommands(admin);
+
   const mqtt = admin.command('mqtt').description('MQTT logins of labs, organisations and services');
   common(mqtt.command('add <username>').addOption(new Option('--kind <kind>').choices(MQTT_KINDS.filter((k) => k !== 'gateway')).makeOptionMandatory()).requiredOption('--subject <id>', 'lab or organisation id, or service name'))
     .action((username: string, o: Common & { kind: 'lab' | 'org' | 'service'; subject: string }) =>
@@ -117,4 +163,113 @@ export function adminCommands(program: Command): void {
         writeFileSync(join(dir, 'metronet.conf'), mosquittoConf({ port: o.port, passwordFile: join(dir, 'passwd'), aclFile: join(dir, 'acl') }));
         out(`wrote ${join(dir, 'passwd')}, ${join(dir, 'acl')} and ${join(dir, 'metronet.conf')} (${r.identity.listMqttCredentials().length} logins)`);
       }));
+}
+
+type InstrumentOpts = Common & {
+  kind?: string; name?: string; serial?: string; site?: string; lab?: string; intervalDays?: number;
+  verifiedOn?: number; certificate?: string; verifiedBy?: string; authorisedBy?: string;
+};
+
+/** Options shared by `instrument add` and `instrument update`: the fields of PUT /instruments/{id}. */
+function instrumentOptions(c: Command): Command {
+  return common(c)
+    .addOption(new Option('--kind <kind>').choices([...INSTRUMENT_KINDS]))
+    .option('--name <name>')
+    .option('--serial <serial>')
+    .option('--site <site>')
+    .option('--lab <lab>', 'the lab that verifies or calibrates it')
+    .option('--interval-days <n>', 'verification interval override', num)
+    .option('--verified-on <date>', 'last verification: date (YYYY-MM-DD)', when)
+    .option('--certificate <no>', 'last verification: certificate number')
+    .option('--verified-by <lab>', 'last verification: the lab that did it')
+    .option('--authorised-by <name>', 'last verification: who signed the certificate');
+}
+
+function instrumentBody(o: InstrumentOpts, kind: string | null | undefined): InstrumentIn {
+  const v = [o.verifiedOn, o.certificate, o.verifiedBy];
+  if (v.some((x) => x !== undefined) && v.some((x) => x === undefined)) {
+    throw new MetronetError('E_BAD_REQUEST', 'a last verification needs --verified-on, --certificate and --verified-by together');
+  }
+  const body = given({
+    kind: o.kind ?? kind ?? undefined, name: o.name, serial: o.serial, site: o.site, lab: o.lab, intervalDays: o.intervalDays,
+    lastVerification: o.verifiedOn === undefined ? undefined : given({ date: o.verifiedOn, certificate: o.certificate, lab: o.verifiedBy, authorisedBy: o.authorisedBy }),
+  });
+  return checked<InstrumentIn>(InstrumentIn, body, 'instrument');
+}
+
+/** `metronet admin instrument list|add|update|remove`: the same store functions as the API (saveInstrument). */
+function instrumentCommands(admin: Command): void {
+  const inst = admin.command('instrument').description('instruments: register, complete (unregistered ones), change, remove');
+  common(inst.command('list').option('--org <org>').addOption(new Option('--registration <r>').choices(['registered', 'unregistered'])).option('-q, --query <text>')).action(
+    (o: Common & { org?: string; registration?: 'registered' | 'unregistered'; query?: string }) =>
+      withRegistry(o, (r) => out(r.listInstruments({ org: o.org, registration: o.registration, q: o.query, limit: 10_000 }).items)),
+  );
+  instrumentOptions(inst.command('add <id>').description('register an instrument of an organisation').requiredOption('--org <org>')).action((id: string, o: InstrumentOpts & { org: string }) =>
+    withRegistry(o, (r) => {
+      if (r.getInstrument(id)) throw new MetronetError('E_CONFLICT', `instrument ${id} exists; use: metronet admin instrument update ${id}`);
+      if (!r.getOrg(o.org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${o.org} does not exist`);
+      out(saveInstrument(r, new Engine({ registry: r }), id, o.org, instrumentBody(o, undefined)));
+    }),
+  );
+  instrumentOptions(inst.command('update <id>').description('complete an unregistered instrument or change a registered one (absent options keep their value)')).action((id: string, o: InstrumentOpts) =>
+    withRegistry(o, (r) => {
+      const cur = r.getInstrument(id);
+      if (!cur) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument ${id} is not known`);
+      out(saveInstrument(r, new Engine({ registry: r }), id, cur.org, instrumentBody(o, cur.kind)));
+    }),
+  );
+  common(inst.command('remove <id>').description('delete an instrument; its readings, checks and calibrations stay (audited)')).action((id: string, o: Common) =>
+    withRegistry(o, (r) => out(r.deleteInstrument(id) ? 'removed' : `no instrument ${id}`)));
+}
+
+type ReferenceOpts = Common & {
+  lab?: string; quantity?: string; unit?: string; nominal?: number; value?: number; u?: number; k?: number; class?: string; certificate?: string;
+  calibratedOn?: number; due?: number; parent?: string; outOfTolerance?: boolean;
+};
+
+function referenceOptions(c: Command): Command {
+  return common(c)
+    .option('--lab <lab>', 'the lab that keeps it')
+    .option('--quantity <q>', 'e.g. mass')
+    .option('--unit <unit>', 'e.g. kg')
+    .option('--nominal <x>', 'nominal value', num)
+    .option('--value <x>', 'conventional value from its certificate', num)
+    .option('-U, --u <x>', 'expanded uncertainty', num)
+    .option('--k <x>', 'coverage factor (default 2)', num)
+    .option('--class <class>', 'e.g. OIML M1')
+    .option('--certificate <no>')
+    .option('--calibrated-on <date>', 'YYYY-MM-DD', when)
+    .option('--due <date>', 'YYYY-MM-DD', when)
+    .option('--parent <id>', 'standard it is calibrated against')
+    .option('--out-of-tolerance', 'found out of tolerance at its own calibration: runs the impact analysis');
+}
+
+function referenceBody(o: ReferenceOpts, cur: Record<string, unknown> = {}) {
+  const { id: _i, createdAt: _c, updatedAt: _u, ...kept } = cur;
+  const body = { ...kept, ...given({ lab: o.lab, quantity: o.quantity, unit: o.unit, nominal: o.nominal, value: o.value, U: o.u, k: o.k, class: o.class, certificate: o.certificate, calibratedOn: o.calibratedOn, due: o.due, parent: o.parent, outOfTolerance: o.outOfTolerance }) };
+  return checked<Omit<import('../store/index.js').ReferenceStandard, 'id'>>(ReferenceIn, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)), 'reference');
+}
+
+/** `metronet admin reference list|add|update`: what PUT /references does, impact analysis included. */
+function referenceCommands(admin: Command): void {
+  const ref = admin.command('reference').description('reference standards of labs');
+  common(ref.command('list').option('--lab <lab>')).action((o: Common & { lab?: string }) => withRegistry(o, (r) => out(r.analytics.listReferences({ lab: o.lab }))));
+  referenceOptions(ref.command('add <id>').description('create a reference standard (--lab, --quantity, --unit, --nominal, --value, -U required)')).action((id: string, o: ReferenceOpts) =>
+    withRegistry(o, (r) => {
+      if (r.analytics.getReference(id)) throw new MetronetError('E_CONFLICT', `reference standard ${id} exists; use: metronet admin reference update ${id}`);
+      const body = referenceBody(o);
+      if (r.getOrg(body.lab)?.kind !== 'lab') throw new MetronetError('E_BAD_REQUEST', `"${body.lab}" is not a lab organisation`);
+      out(r.analytics.upsertReference({ ...body, id }));
+    }),
+  );
+  referenceOptions(ref.command('update <id>').description('change a reference standard (absent options keep their value)')).action((id: string, o: ReferenceOpts) =>
+    withRegistry(o, (r) => {
+      const before = r.analytics.getReference(id);
+      if (!before) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard ${id} is not known`);
+      const saved = r.analytics.upsertReference({ ...referenceBody(o, before as unknown as Record<string, unknown>), id });
+      const impact = new Engine({ registry: r }).referenceUpdated(before, saved);
+      out(saved);
+      if (impact.length > 0) out(`${impact.length} alert(s) raised by the impact analysis`);
+    }),
+  );
 }

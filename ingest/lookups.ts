@@ -1,3 +1,4 @@
+import { withActor } from '../core/actor.js';
 import type { Instrument, Registry } from '../store/index.js';
 
 /**
@@ -59,7 +60,8 @@ export class Lookups {
     const hit = this.instruments.get(id, now);
     // Same org but reported by another gateway or as another profile: let the registry record it.
     if (hit && (hit.org !== org || (hit.gateway === gateway && (profile === undefined || hit.profile === profile)))) return hit;
-    const inst = this.registry.ensureInstrument(org, id, gateway, now, profile);
+    // An instrument created here was announced (or first reported) by this gateway: it is the actor of the audit entry (issue 6).
+    const inst = withActor(`gateway:${gateway}`, () => this.registry.ensureInstrument(org, id, gateway, now, profile));
     const owner = { org: inst.org, gateway: inst.gateway ?? null, profile: inst.profile ?? null };
     this.instruments.set(id, owner, now);
     return owner;

@@ -1,4 +1,5 @@
 import type { StationLimit, StationSettings } from '../core/index.js';
+import type { AuditLog } from './audit.js';
 import type { Db, Migration } from './sqlite.js';
 
 /**
@@ -54,7 +55,10 @@ const toStation = (r: Row): StationRow => ({
 export class StationStore {
   private readonly s;
 
-  constructor(db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly audit?: AuditLog,
+  ) {
     this.s = {
       upsert: db.prepare(
         `INSERT INTO stations (instrument, medium, latitude, longitude, interval_ms, tolerance_ms, limit_set)
@@ -69,11 +73,35 @@ export class StationStore {
          ON CONFLICT (instrument, parameter, period) DO UPDATE SET max = excluded.max, min = excluded.min, unit = excluded.unit, source = excluded.source`,
       ),
       limits: db.prepare('SELECT * FROM station_limits WHERE instrument = ? ORDER BY parameter, period'),
+      clearLimits: db.prepare('DELETE FROM station_limits WHERE instrument = ?'),
     };
   }
 
   upsertStation(s: StationRow): void {
     this.s.upsert.run(s);
+  }
+
+  /** Changes a station's facts (API, issue 8), audited as `station.update` with before and after. */
+  updateStation(s: StationRow): StationRow {
+    return this.db.transaction(() => {
+      const before = this.getStation(s.instrument);
+      this.upsertStation(s);
+      const after = this.getStation(s.instrument)!;
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.update', `instrument:${s.instrument}`, before ?? null, after);
+      return after;
+    })();
+  }
+
+  /** Replaces every per-station limit override (API, issue 8), audited as `station.limits`. */
+  replaceLimits(instrument: string, limits: readonly StationLimit[]): StationLimit[] {
+    return this.db.transaction(() => {
+      const before = this.limitOverrides(instrument);
+      this.s.clearLimits.run(instrument);
+      for (const l of limits) this.setLimit(instrument, l);
+      const after = this.limitOverrides(instrument);
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.limits', `instrument:${instrument}`, before, after);
+      return after;
+    })();
   }
 
   getStation(instrument: string): StationRow | undefined {

@@ -41,6 +41,11 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     return orgView(registry.getOrg(req.params.id)!);
   });
 
+  app.delete('/orgs/:id', { schema: { tags: ['identity'], summary: 'Delete an organisation (admin); refused with E_CONFLICT while it has instruments, users, gateways, served instruments or standards; audited', params: IdParams, response: { 204: Type.Null(), 404: E, 409: E } } }, async (req, reply) => {
+    if (!registry.deleteOrg(req.params.id)) throw new MetronetError('E_NOT_FOUND', `organisation ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
+    return reply.status(204).send(null);
+  });
+
   // users
 
   app.get('/users', { schema: { tags: ['identity'], summary: 'Users', querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: UserList } } }, async (req) => ({

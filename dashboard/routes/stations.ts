@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { AVERAGING_PERIODS, ID_PATTERN, MetronetError, READING_STATUSES, STATION_MEDIA, StringEnum, effectiveLimits, formatStationFiles, type StationRecord } from '../../core/index.js';
+import { AVERAGING_PERIODS, ID_PATTERN, LIMIT_SETS, MetronetError, READING_STATUSES, STATION_MEDIA, StationSettings, StringEnum, effectiveLimits, formatStationFiles, type StationLimit, type StationRecord } from '../../core/index.js';
 import { StationMonitor, type StationSummary } from '../../analytics/station-monitor.js';
 import type { StationRow } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
@@ -97,6 +97,24 @@ const ExportView = Type.Object({
   files: Type.Array(Type.Object({ name: Type.String(), text: Type.String() })),
 });
 
+/** A station's facts as the owner edits them: absent fields keep their value (PUT /stations/{id}). */
+const StationPut = Type.Partial(StationSettings, { additionalProperties: false, minProperties: 1 });
+const StationFacts = Type.Object({ id: Type.String(), medium: StringEnum(STATION_MEDIA), latitude: Type.Number(), longitude: Type.Number(), intervalMs: Type.Integer(), toleranceMs: Type.Integer(), limitSet: Type.String() });
+
+const LimitIn = Type.Object(
+  {
+    parameter: Type.String({ pattern: ID_PATTERN, description: 'channel name, e.g. so2' }),
+    period: StringEnum(AVERAGING_PERIODS),
+    max: Type.Number(),
+    min: Type.Optional(Type.Number({ description: 'lower bound, e.g. pH' })),
+    unit: Type.String({ minLength: 1, maxLength: 16 }),
+    source: Type.String({ minLength: 1, maxLength: 200, description: 'the permit or regulation the limit comes from' }),
+  },
+  { additionalProperties: false },
+);
+const LimitsPut = Type.Object({ limits: Type.Array(LimitIn, { maxItems: 200, description: 'the complete set of overrides; [] removes them all' }) }, { additionalProperties: false });
+const LimitsView = Type.Object({ station: Type.String(), overrides: Type.Array(LimitView), limits: Type.Array(LimitView, { description: 'the limits in force: the limit set with the overrides applied' }) });
+
 const monitors = new WeakMap<object, StationMonitor>();
 function monitorOf(deps: DashboardDeps): StationMonitor {
   let m = monitors.get(deps.registry);
@@ -155,6 +173,53 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       const sum = await m.summary(s);
       if (!sum) throw new MetronetError('E_UNKNOWN_STATION', `station "${s.instrument}" has no instrument`);
       return { ...view(sum), limits: effectiveLimits(s.limitSet, deps.registry.stations.limitOverrides(s.instrument)), daily: await m.dailyCompleteness(s, req.query.days) };
+    },
+  );
+
+  app.put(
+    '/stations/:id',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'Change a station\'s facts: position, medium, expected record interval, gap tolerance, limit set (owner or admin; audited)',
+        params: IdParams,
+        body: StationPut,
+        response: { 200: StationFacts, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const cur = mustFind(req.params.id);
+      const b = req.body;
+      if (b.limitSet !== undefined && !(b.limitSet in LIMIT_SETS)) {
+        throw new MetronetError('E_BAD_REQUEST', `limit set "${b.limitSet}" is not known; known: ${Object.keys(LIMIT_SETS).join(', ')}`, { field: 'limitSet', value: b.limitSet });
+      }
+      const { instrument, ...saved } = deps.registry.stations.updateStation({ ...cur, ...b, instrument: cur.instrument });
+      return { id: instrument, ...saved };
+    },
+  );
+
+  app.put(
+    '/stations/:id/limits',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'Replace the station\'s limit overrides, per parameter and averaging period (owner or admin; audited)',
+        params: IdParams,
+        body: LimitsPut,
+        response: { 200: LimitsView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const s = mustFind(req.params.id);
+      const seen = new Set<string>();
+      req.body.limits.forEach((l, i) => {
+        const key = `${l.parameter}|${l.period}`;
+        if (seen.has(key)) throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: ${l.parameter} over ${l.period} is given twice`, { field: `limits[${i}]`, value: key });
+        seen.add(key);
+        if (l.min !== undefined && l.min > l.max) throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: min ${l.min} is above max ${l.max}`, { field: `limits[${i}].min`, value: l.min });
+      });
+      const overrides = deps.registry.stations.replaceLimits(s.instrument, req.body.limits as StationLimit[]);
+      return { station: s.instrument, overrides, limits: effectiveLimits(s.limitSet, overrides) };
     },
   );
 
