@@ -126,6 +126,11 @@ export interface ChannelEvaluation {
     pointTs: number | null;
     predictedTs: number | null;
     side: 1 | -1 | null;
+    /**
+     * What a chart needs to draw the fitted line and its prediction band (issue 7), in days d
+     * since originTs: ŷ(d) = intercept + slopePerDay·d, band ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx).
+     */
+    fit: { originTs: number; intercept: number; tMean: number; sxx: number; n: number; q: number };
   } | null;
   cusum: { hi: number; lo: number; target: number | null; recentSignal: { ts: number; direction: 'up' | 'down' } | null };
   analyser: AnalyserStatus | null;
@@ -160,6 +165,7 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
       pointTs: toTs(p?.pointT ?? null),
       predictedTs: toTs(p?.boundT ?? null),
       side: p?.side ?? null,
+      fit: { originTs: acc.origin, intercept: fit.intercept, tMean: fit.tMean, sxx: fit.sxx, n: fit.n, q: tQuantileCached(s.predictionLevel, fit.n - 2) * fit.s },
     };
   }
   const target = acc.mean ? meanOf(acc.mean) : null;

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
+import { brokerMetrics } from './metrics.js';
 
 /**
  * The embedded MQTT broker (aedes) for single-process deployments and tests. It listens on
@@ -18,6 +20,7 @@ export interface Principal {
 
 export { registryAuth, canPublish, canSubscribe, rulesFor } from './acl.js';
 export { mosquittoFiles, mosquittoConf } from './mosquitto.js';
+export { brokerMetrics } from './metrics.js';
 
 export interface BrokerAuth {
   authenticate(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<Principal | null>;
@@ -31,6 +34,8 @@ export interface BrokerHandle extends Service {
   aedes: Aedes;
   /** Refusals since start, by kind. */
   stats: { connects: number; refusedConnects: number; refusedPublishes: number; refusedSubscribes: number };
+  /** Prometheus counters of `stats` (metronet_mqtt_refusals_total{kind}), for a /metrics endpoint. */
+  metrics: MetricsRegistry;
 }
 
 export interface BrokerOptions extends BrokerConfig {
@@ -108,6 +113,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
     url,
     aedes,
     stats,
+    metrics: brokerMetrics(() => stats),
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();

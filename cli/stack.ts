@@ -74,7 +74,11 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       logger,
       version: VERSION,
       health: () => ({ broker: { ok: true, detail: mqttBroker.url } }),
-      metrics: () => ingestHandle.metrics(),
+      // The ingest worker's exposition followed by the broker's (MQTT refusals, issue 6).
+      metrics: async () => {
+        const m = await ingestHandle.metrics();
+        return { contentType: m.contentType, body: `${m.body.trimEnd()}\n${await mqttBroker.metrics.metrics()}` };
+      },
       rejectCounts: () => ingestHandle.stats().rejected,
       analytics: analyticsHandle.engine,
     });

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
@@ -23,6 +25,9 @@ import { authRoutes } from './routes/auth.js';
 import { identityRoutes } from './routes/identity.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { stationRoutes } from './routes/stations.js';
+import { overviewRoutes } from './routes/overview.js';
+import { reportRoutes } from './routes/reports.js';
+import { eventRoutes } from './routes/events.js';
 
 export interface DashboardDeps {
   registry: Registry;
@@ -47,6 +52,7 @@ export interface DashboardDeps {
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
+const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
 
 /** Builds the fastify app: error shape, OpenAPI, API routes under /api/v1, the web UI at /. */
 export async function buildApp(deps: DashboardDeps): Promise<App> {
@@ -99,11 +105,17 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       await api.register(alertRoutes, deps);
       await api.register(rejectRoutes, deps);
       await api.register(stationRoutes, deps);
+      // The web UI's overview, reports and live events (issue 7).
+      await api.register(overviewRoutes, deps);
+      await api.register(reportRoutes, deps);
+      await api.register(eventRoutes, deps);
     },
     { prefix: '/api/v1' },
   );
 
   await app.register(metricsRoutes, deps);
   await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', index: ['index.html'] });
+  // The chart library, served from node_modules (no CDN; the build stays npm-reproducible).
+  await app.register(fastifyStatic, { root: UPLOT_DIST, prefix: '/vendor/uplot/', decorateReply: false });
   return app;
 }

@@ -173,6 +173,14 @@ export const DriftChannelView = Type.Object({
       pointTs: Nullable(Type.Integer()),
       predictedTs: Nullable(Type.Integer({ description: 'date the one-sided 95 % prediction bound reaches ±MPE' })),
       side: Nullable(Type.Integer()),
+      fit: Type.Optional(Type.Object({
+        originTs: Type.Number({ description: 'epoch ms of day 0 of the fit' }),
+        intercept: Type.Number(),
+        tMean: Type.Number({ description: 'mean check time, days since originTs' }),
+        sxx: Type.Number(),
+        n: Type.Integer(),
+        q: Type.Number({ description: 't-quantile (prediction level, n−2) × s: the band is ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx)' }),
+      }, { description: 'the fitted line and its prediction band, for charts' })),
     }),
   ),
   cusum: Type.Object({

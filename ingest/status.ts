@@ -38,7 +38,7 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
   }
   if (!known) registry.upsertGateway({ id: topic.gateway, org: topic.org });
   // A gateway clock running ahead must not put lastSeen in the future.
-  registry.setGatewayState(topic.gateway, status.state, Math.min(status.ts, now), status.version);
+  registry.setGatewayState(topic.gateway, status.state, Math.min(status.ts, now), status.version, status.spool);
 
   const out = verdict([]);
   status.instruments?.forEach(({ instrument, profile }, i) => {

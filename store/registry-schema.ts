@@ -83,6 +83,16 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   ANALYTICS_MIGRATION,
   STATIONS_MIGRATION,
   AUTH_MIGRATION,
+  {
+    // Issue 7: the dashboard shows each gateway's store-and-forward spool from its status payload.
+    id: 5,
+    name: 'gateway spool state',
+    sql: `
+      ALTER TABLE gateways ADD COLUMN spool_depth INTEGER;
+      ALTER TABLE gateways ADD COLUMN spool_full INTEGER;
+      ALTER TABLE gateways ADD COLUMN spool_dropped INTEGER;
+    `,
+  },
 ];
 
 export interface OrgRow {
@@ -99,6 +109,9 @@ export interface GatewayRow {
   state: string;
   last_seen: number | null;
   version: string | null;
+  spool_depth?: number | null;
+  spool_full?: number | null;
+  spool_dropped?: number | null;
 }
 
 export interface InstrumentRow {
@@ -144,7 +157,9 @@ export function toOrg(r: OrgRow): Org {
 }
 
 export function toGateway(r: GatewayRow): GatewayRecord {
-  return { id: r.id, org: r.org, name: r.name, state: r.state as GatewayState, lastSeen: r.last_seen, version: r.version };
+  return { id: r.id, org: r.org, name: r.name, state: r.state as GatewayState, lastSeen: r.last_seen, version: r.version,
+    // Present only once the gateway has reported it (issue 7).
+    ...(r.spool_depth == null ? {} : { spool: { depth: r.spool_depth, full: r.spool_full === 1, dropped: r.spool_dropped ?? 0 } }) };
 }
 
 export function toInstrument(r: InstrumentRow): Instrument {

@@ -1,11 +1,11 @@
-import { preview, type Reading } from '../core/index.js';
+import { MetronetError, preview, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
 import { AnalyticsStore } from './analytics.js';
 import { AuditLog } from './audit.js';
 import { IdentityStore } from './identity.js';
 import { StationStore } from './stations.js';
-import type { Channel, GatewayRecord, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
+import type { Channel, GatewayRecord, GatewaySpool, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
 
 export interface RegistryOptions extends SqliteOptions {
   /** Rejects kept; older ones are pruned as new ones arrive. Default 10 000. */
@@ -51,7 +51,7 @@ class SqliteRegistry implements Registry {
     this.audit = new AuditLog(db);
     this.identity = new IdentityStore(db);
     this.analytics = new AnalyticsStore(db, this.audit);
-    this.stations = new StationStore(db);
+    this.stations = new StationStore(db, this.audit);
 
     this.writeLatest = db.transaction((readings: Reading[]) => {
       // Reduce to the newest reading per channel and per instrument first: a batch of 5 000
@@ -140,8 +140,8 @@ class SqliteRegistry implements Registry {
     return rows.map(toGateway);
   }
 
-  setGatewayState(id: string, state: GatewayState, ts: number, version?: string): void {
-    this.s.setGatewayState.run({ id, state, ts, version: version ?? null });
+  setGatewayState(id: string, state: GatewayState, ts: number, version?: string, spool?: GatewaySpool): void {
+    this.s.setGatewayState.run({ id, state, ts, version: version ?? null, depth: spool?.depth ?? null, full: spool ? (spool.full ? 1 : 0) : null, dropped: spool?.dropped ?? null });
   }
 
   upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument {
@@ -205,7 +205,12 @@ class SqliteRegistry implements Registry {
   }
 
   ensureInstrument(org: string, id: string, gateway: string | null, now: number, profile?: string | null): Instrument {
-    const created = this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes > 0;
+    // A creation is audited (issue 6) with whoever the context names: ingest names the gateway.
+    const created = this.db.transaction(() => {
+      if (this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes === 0) return false;
+      this.audit.append('instrument.create', `instrument:${id}`, null, registeredFacts(this.getInstrument(id) as Instrument), now);
+      return true;
+    })();
     let inst = this.getInstrument(id) as Instrument;
     // An instrument of another organisation is returned untouched: the caller decides (ingest
     // rejects it). Within the organisation, the gateway and profile that report it are news.
@@ -214,6 +219,51 @@ class SqliteRegistry implements Registry {
       inst = this.getInstrument(id) as Instrument;
     }
     return inst;
+  }
+
+  /** What still belongs to an organisation (its deletion is refused while any count is above 0). */
+  orgUsage(id: string): OrgUsage {
+    return this.s.orgUsage.get({ id }) as OrgUsage;
+  }
+
+  deleteOrg(id: string): boolean {
+    return this.db.transaction(() => {
+      const cur = this.getOrg(id);
+      if (!cur) return false;
+      const usage = this.orgUsage(id);
+      if (Object.values(usage).some((n) => n > 0)) throw new MetronetError('E_CONFLICT', `organisation ${id} still has ${describeUsage(usage)}; move or delete them first`, { field: 'id', value: id, usage });
+      // Its own MQTT logins (lab or organisation alert subscriptions) mean nothing without it.
+      const logins = (this.s.orgLogins.all({ id }) as { username: string }[]).map((r) => r.username);
+      for (const u of logins) this.s.deleteLogin.run(u);
+      this.s.deleteOrg.run(id);
+      this.audit.append('org.delete', `org:${id}`, { ...cur, mqttLogins: logins }, null);
+      return true;
+    })();
+  }
+
+  deleteGateway(id: string): boolean {
+    return this.db.transaction(() => {
+      const cur = this.getGateway(id);
+      if (!cur) return false;
+      const login = this.s.gatewayLogin.get({ id }) as { username: string } | undefined;
+      if (login) this.s.deleteLogin.run(login.username);
+      this.s.deleteGateway.run(id);
+      this.audit.append('gateway.delete', `gateway:${id}`, { id: cur.id, org: cur.org, name: cur.name ?? null, mqttLogin: !!login }, null);
+      return true;
+    })();
+  }
+
+  deleteInstrument(id: string): boolean {
+    return this.db.transaction(() => {
+      const cur = this.getInstrument(id);
+      if (!cur) return false;
+      // Channels, serving lab and station facts cascade; checks, calibrations, alerts and the
+      // readings store are history and stay (docs/security.md).
+      const channels = this.listChannels(id).map((c) => ({ channel: c.channel, unit: c.unit }));
+      this.s.deleteInstrument.run(id);
+      this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels }, null);
+      return true;
+    })();
   }
 
   listChannels(instrument: string): Channel[] {
@@ -286,6 +336,7 @@ function prepare(db: Db) {
     // registered it, older than later statuses, yet it is the newest news. lastSeen only grows.
     setGatewayState: db.prepare(
       `UPDATE gateways SET state = @state, version = coalesce(@version, version),
+         spool_depth = coalesce(@depth, spool_depth), spool_full = coalesce(@full, spool_full), spool_dropped = coalesce(@dropped, spool_dropped),
          last_seen = CASE WHEN last_seen IS NULL OR last_seen < @ts THEN @ts ELSE last_seen END
        WHERE id = @id`,
     ),
@@ -316,7 +367,36 @@ function prepare(db: Db) {
        VALUES (@ts, @org, @gateway, @instrument, @code, @message, @field, @rule, @value)`,
     ),
     pruneRejects: db.prepare('DELETE FROM rejects WHERE id <= (SELECT max(id) FROM rejects) - ?'),
+    orgUsage: db.prepare(
+      `SELECT (SELECT count(*) FROM instruments WHERE org = @id) AS instruments,
+              (SELECT count(*) FROM users WHERE org = @id) AS users,
+              (SELECT count(*) FROM gateways WHERE org = @id) AS gateways,
+              (SELECT count(*) FROM instrument_metrology WHERE lab = @id) AS served,
+              (SELECT count(*) FROM reference_standards WHERE lab = @id) AS "references"`,
+    ),
+    orgLogins: db.prepare("SELECT username FROM mqtt_credentials WHERE kind IN ('lab', 'org') AND subject = @id"),
+    gatewayLogin: db.prepare("SELECT username FROM mqtt_credentials WHERE kind = 'gateway' AND subject = @id"),
+    deleteLogin: db.prepare('DELETE FROM mqtt_credentials WHERE username = ?'),
+    deleteOrg: db.prepare('DELETE FROM orgs WHERE id = ?'),
+    deleteGateway: db.prepare('DELETE FROM gateways WHERE id = ?'),
+    deleteInstrument: db.prepare('DELETE FROM instruments WHERE id = ?'),
   };
+}
+
+export interface OrgUsage {
+  instruments: number;
+  users: number;
+  gateways: number;
+  /** Instruments a lab serves. */
+  served: number;
+  /** A lab's reference standards. */
+  references: number;
+}
+
+const USAGE_WORDS: Record<keyof OrgUsage, string> = { instruments: 'instrument(s)', users: 'user(s)', gateways: 'gateway(s)', served: 'served instrument(s)', references: 'reference standard(s)' };
+
+function describeUsage(u: OrgUsage): string {
+  return (Object.keys(USAGE_WORDS) as (keyof OrgUsage)[]).filter((k) => u[k] > 0).map((k) => `${u[k]} ${USAGE_WORDS[k]}`).join(', ');
 }
 
 /** What an instrument change is audited by: its registered facts, not its last-seen time. */

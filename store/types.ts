@@ -28,6 +28,14 @@ export interface GatewayRecord {
   state: GatewayState;
   lastSeen?: number | null;
   version?: string | null;
+  /** The spool as the gateway last reported it in its status (issue 7); null when never reported. */
+  spool?: GatewaySpool | null;
+}
+
+export interface GatewaySpool {
+  depth: number;
+  full: boolean;
+  dropped: number;
 }
 
 /** `unregistered`: announced by a gateway or seen in readings, waiting for its organisation to complete it. */
@@ -85,7 +93,7 @@ export interface Registry {
   upsertGateway(gw: Omit<GatewayRecord, 'state'> & { state?: GatewayState }): void;
   getGateway(id: string): GatewayRecord | undefined;
   listGateways(org?: string): GatewayRecord[];
-  setGatewayState(id: string, state: GatewayState, ts: number, version?: string): void;
+  setGatewayState(id: string, state: GatewayState, ts: number, version?: string, spool?: GatewaySpool): void;
 
   /** Creates or replaces the registered facts of an instrument (keeps createdAt and lastSeen). */
   upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument;
@@ -97,6 +105,18 @@ export interface Registry {
    * of `org`, a different non-null gateway or profile is recorded (it was re-wired).
    */
   ensureInstrument(org: string, id: string, gateway: string | null, now: number, profile?: string | null): Instrument;
+
+  /** What still belongs to an organisation: instruments, users, gateways, instruments served and standards (a lab's). */
+  orgUsage(id: string): { instruments: number; users: number; gateways: number; served: number; references: number };
+  /**
+   * Deletes an organisation and its lab/org MQTT logins, audited; E_CONFLICT while anything of
+   * orgUsage remains. False when unknown.
+   */
+  deleteOrg(id: string): boolean;
+  /** Deletes a gateway and its MQTT login, audited; its instruments stay. False when unknown. */
+  deleteGateway(id: string): boolean;
+  /** Deletes an instrument with its channels and station facts, audited; checks, calibrations, alerts and readings stay. */
+  deleteInstrument(id: string): boolean;
 
   /** Channels of one instrument (several with `instrumentIds`), with their latest value. */
   listChannels(instrument: string): Channel[];

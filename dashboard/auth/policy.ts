@@ -36,6 +36,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/orgs/:id': { roles: ALL, resource: 'org' },
   'POST /api/v1/orgs': { roles: NONE },
   'PUT /api/v1/orgs/:id': { roles: NONE },
+  'DELETE /api/v1/orgs/:id': { roles: NONE },
   'GET /api/v1/users': { roles: NONE },
   'POST /api/v1/users': { roles: NONE },
   'GET /api/v1/users/:id': { roles: NONE, resource: 'user' },
@@ -48,6 +49,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/gateways/:id': { roles: ['authority', 'enterprise'], resource: 'gateway' },
   'POST /api/v1/gateways': { roles: ['enterprise'] },
   'POST /api/v1/gateways/:id/rotate': { roles: ['enterprise'], resource: 'gateway' },
+  'DELETE /api/v1/gateways/:id': { roles: NONE, resource: 'gateway' },
   'GET /api/v1/mqtt-credentials': { roles: NONE },
   'POST /api/v1/mqtt-credentials': { roles: NONE },
   'DELETE /api/v1/mqtt-credentials/:id': { roles: NONE },
@@ -58,6 +60,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'POST /api/v1/instruments': { roles: ['enterprise'] },
   'GET /api/v1/instruments/:id': { roles: ALL, resource: 'instrument' },
   'PUT /api/v1/instruments/:id': { roles: ['enterprise'], resource: 'instrument' },
+  'DELETE /api/v1/instruments/:id': { roles: NONE, resource: 'instrument' },
   'GET /api/v1/instruments/:id/readings': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/instruments/:id/checks': { roles: ALL, resource: 'instrument' },
   'POST /api/v1/instruments/:id/checks': { roles: OWNERS, resource: 'instrument' },
@@ -69,6 +72,9 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/stations': { roles: ALL },
   'GET /api/v1/stations/:id': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/stations/:id/export': { roles: ALL, resource: 'instrument' },
+  // Station facts and limit overrides: the owning organisation (and admin); the authority reads only.
+  'PUT /api/v1/stations/:id': { roles: ['enterprise'], resource: 'instrument' },
+  'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], resource: 'instrument' },
 
   'GET /api/v1/references': { roles: ['authority', 'lab'] },
   'GET /api/v1/references/:id': { roles: ['authority', 'lab'], resource: 'reference' },
@@ -85,6 +91,11 @@ export const POLICY: Record<string, RoutePolicy> = {
   'DELETE /api/v1/webhooks/:id': { roles: OWNERS, resource: 'webhook' },
 
   'GET /api/v1/rejects': { roles: ['authority', 'enterprise'] },
+
+  // The web UI (issue 7): each answer holds only the caller's tenant.
+  'GET /api/v1/overview': { roles: ALL },
+  'GET /api/v1/reports/:name': { roles: ALL },
+  'GET /api/v1/events': { roles: ALL },
 };
 
 export function policyOf(method: string, url: string): RoutePolicy | undefined {

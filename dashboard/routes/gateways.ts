@@ -3,11 +3,22 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MetronetError, topics } from '../../core/index.js';
 import type { GatewayRecord, Registry } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
-import { GatewayCreate, GatewayCreated, GatewayList, GatewayView } from './identity-schemas.js';
+import { Type } from '@sinclair/typebox';
+import { GatewayCreate, GatewayCreated, GatewayView as GatewayBase } from './identity-schemas.js';
 import { seesAll } from '../auth/tenant.js';
 import type { DashboardDeps } from '../app.js';
 
 const E = { $ref: 'Error#' };
+
+/** The gateway with its store-and-forward spool as last reported in its status (issue 7). */
+const GatewayView = Type.Composite([
+  GatewayBase,
+  Type.Object({
+    spool: Type.Union([Type.Object({ depth: Type.Integer(), full: Type.Boolean(), dropped: Type.Integer() }), Type.Null()], { description: 'readings waiting in the spool, whether it is full, readings lost; null until reported' }),
+    rejects: Type.Integer({ description: 'recent rejects recorded for this gateway (of the newest kept)' }),
+  }),
+]);
+const GatewayList = Type.Object({ items: Type.Array(GatewayView) });
 
 /**
  * Gateways and their MQTT credentials (onboarding, issue 6): creating one returns its MQTT
@@ -40,6 +51,11 @@ export const gatewayRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     const { secret } = await registry.identity.setMqttCredential({ username: gw.id, kind: 'gateway', subject: gw.id, org: gw.org }, now());
     return created(registry, gw.id, secret);
   });
+
+  app.delete('/gateways/:id', { schema: { tags: ['gateways'], summary: 'Delete a gateway and its MQTT login (admin; audited); its instruments and their readings stay', params: IdParams, response: { 204: Type.Null(), 404: E } } }, async (req, reply) => {
+    if (!registry.deleteGateway(req.params.id)) throw new MetronetError('E_NOT_FOUND', `gateway ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
+    return reply.status(204).send(null);
+  });
 };
 
 function must(registry: Registry, id: string): GatewayRecord {
@@ -51,7 +67,10 @@ function must(registry: Registry, id: string): GatewayRecord {
 function view(registry: Registry, g: GatewayRecord) {
   const c = registry.identity.getMqttCredential(g.id);
   const cred = c?.kind === 'gateway' ? c : undefined;
-  return { id: g.id, org: g.org, name: g.name ?? null, state: g.state, lastSeen: g.lastSeen ?? null, version: g.version ?? null, credential: !!cred, rotatedAt: cred?.rotatedAt ?? null };
+  return {
+    id: g.id, org: g.org, name: g.name ?? null, state: g.state, lastSeen: g.lastSeen ?? null, version: g.version ?? null, credential: !!cred, rotatedAt: cred?.rotatedAt ?? null,
+    spool: g.spool ?? null, rejects: registry.listRejects({ gateway: g.id, limit: 1000 }).length,
+  };
 }
 
 function created(registry: Registry, id: string, secret: string) {

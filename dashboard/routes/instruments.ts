@@ -4,7 +4,9 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { ID_PATTERN, INSTRUMENT_KINDS, MetronetError, StringEnum } from '../../core/index.js';
 import { instrumentScope } from '../auth/tenant.js';
-import type { Channel, Instrument } from '../../store/types.js';
+import type { Channel, Instrument, Registry } from '../../store/types.js';
+import type { Engine } from '../../analytics/engine.js';
+import { analyticsOf } from './analytics-deps.js';
 import { IdParams, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
 import { parseDuration, parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
@@ -90,16 +92,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
 
   // Onboarding (issue 6): an organisation registers an instrument, or completes one its gateway announced.
   const save = (id: string, org: string, b: InstrumentIn) => {
-    if (b.lab !== undefined && b.lab !== null && registry.getOrg(b.lab)?.kind !== 'lab') {
-      throw new MetronetError('E_BAD_REQUEST', `serving lab "${b.lab}" is not a lab organisation`, { field: 'lab', value: b.lab });
-    }
-    registry.analytics.transaction(() => {
-      registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
-      if (b.lab !== undefined || b.intervalDays !== undefined) {
-        const cur = registry.analytics.getService(id);
-        registry.analytics.setService({ instrument: id, lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab, intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays });
-      }
-    });
+    saveInstrument(registry, analyticsOf(deps), id, org, b);
     return view(registry.getInstrument(id)!, registry.listChannels(id), orgNames());
   };
 
@@ -120,12 +113,53 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     async (req) => save(req.params.id, mustFind(req.params.id).org, req.body),
   );
 
+  app.delete(
+    '/instruments/:id',
+    { schema: { tags: ['instruments'], summary: 'Delete an instrument (admin; audited) with its channels and station facts; its readings, checks, calibrations and alerts stay', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    async (req, reply) => {
+      if (!registry.deleteInstrument(req.params.id)) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
+      return reply.status(204).send(null);
+    },
+  );
+
   function mustFind(id: string): Instrument {
     const inst = registry.getInstrument(id);
     if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${id}" is not known`, { field: 'id', value: id });
     return inst;
   }
 };
+
+/**
+ * Registers or completes an instrument (API and `metronet admin instrument`): its facts, its
+ * serving lab and interval, and a last verification stated from its certificate, recorded as a
+ * verification so the due date follows from it. One transaction; each part audited.
+ */
+export function saveInstrument(registry: Registry, engine: Engine, id: string, org: string, b: InstrumentIn): Instrument {
+  if (b.lab !== undefined && b.lab !== null && registry.getOrg(b.lab)?.kind !== 'lab') {
+    throw new MetronetError('E_BAD_REQUEST', `serving lab "${b.lab}" is not a lab organisation`, { field: 'lab', value: b.lab });
+  }
+  const v = b.lastVerification;
+  if (v && registry.analytics.getCalibrationByCertificate(v.certificate)) {
+    throw new MetronetError('E_CONFLICT', `certificate "${v.certificate}" is already recorded; certificate numbers are unique`, { field: 'lastVerification.certificate', value: v.certificate });
+  }
+  registry.analytics.transaction(() => {
+    registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
+    if (b.lab !== undefined || b.intervalDays !== undefined) {
+      const cur = registry.analytics.getService(id);
+      registry.analytics.setService({ instrument: id, lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab, intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays });
+    }
+    if (v) {
+      // The certificate's test points are not entered here: the record carries none, and its
+      // statement says where the verification comes from.
+      engine.recordCalibration(id, {
+        type: 'verification', date: v.date, lab: v.lab, certificate: v.certificate, results: [], references: [],
+        authorisedBy: v.authorisedBy ?? 'not stated (entered at registration)',
+        statement: `Verified by ${v.lab} on certificate ${v.certificate}; entered from the certificate when the instrument was registered (test points not entered)`,
+      });
+    }
+  });
+  return registry.getInstrument(id)!;
+}
 
 function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>): InstrumentView {
   return {
@@ -155,7 +189,18 @@ export const InstrumentIn = Type.Object(
     site: Opt(Type.String({ maxLength: 300 })),
     lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
     intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
+    lastVerification: Type.Optional(
+      Type.Object(
+        {
+          date: Type.Integer({ minimum: 0, description: 'epoch ms of the verification' }),
+          certificate: Type.String({ minLength: 1, maxLength: 100, description: 'certificate number (unique)' }),
+          lab: Type.String({ pattern: ID_PATTERN, description: 'the lab that verified it' }),
+          authorisedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        },
+        { additionalProperties: false, description: 'the last verification, recorded as a verification record: the due date follows from it' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
-type InstrumentIn = Static<typeof InstrumentIn>;
+export type InstrumentIn = Static<typeof InstrumentIn>;

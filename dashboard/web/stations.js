@@ -1,12 +1,14 @@
-// The stations page (issue 8): a map of station positions drawn on a latitude/longitude grid (no
-// map tiles from the internet) and a grid of parameters coloured by their limits, refreshed live.
+// The stations page (issue 8): a map of station positions drawn on a schematic province outline
+// (stations-outline.js) and a latitude/longitude grid (no map tiles from the internet), and a grid
+// of parameters coloured by their limits, refreshed live.
 (() => {
   'use strict';
   const REFRESH_MS = 5000;
   const TEXT = {
     vi: {
       title: 'Trạm quan trắc môi trường', 'nav.instruments': 'Phương tiện đo', signin: 'Vui lòng đăng nhập ở trang chính.',
-      'map.caption': 'Vị trí trạm (lưới kinh độ, vĩ độ; không dùng bản đồ trực tuyến)',
+      'map.caption': 'Vị trí trạm trên đường ranh giới tỉnh vẽ giản lược (không phải số liệu đo đạc) và lưới kinh độ, vĩ độ; không dùng bản đồ trực tuyến',
+      'map.outline': 'ranh giới vẽ giản lược, không phải số liệu đo đạc',
       'legend.ok': 'Dưới 80 % giới hạn', 'legend.near': '80–100 % giới hạn', 'legend.over': 'Vượt giới hạn',
       'legend.none': 'Không có giới hạn / chưa đủ dữ liệu', 'legend.suspect': 'Dữ liệu nghi ngờ (máy phân tích mất kiểm soát)',
       updated: 'Cập nhật lúc', api: 'Tài liệu API', station: 'Trạm', state: 'Trạng thái', completeness: 'Đủ dữ liệu hôm nay',
@@ -17,7 +19,8 @@
     },
     en: {
       title: 'Environmental monitoring stations', 'nav.instruments': 'Instruments', signin: 'Please sign in on the main page.',
-      'map.caption': 'Station positions (latitude/longitude grid; no online map)',
+      'map.caption': 'Station positions on a schematic province outline (not survey data) and a latitude/longitude grid; no online map',
+      'map.outline': 'schematic outline, not survey data',
       'legend.ok': 'Below 80 % of the limit', 'legend.near': '80–100 % of the limit', 'legend.over': 'Above the limit',
       'legend.none': 'No limit / not enough data', 'legend.suspect': 'Suspect data (analyser out of control)',
       updated: 'Updated at', api: 'API documentation', station: 'Station', state: 'State', completeness: 'Complete today',
@@ -59,8 +62,11 @@
     map.replaceChildren();
     if (!items.length) return;
     const W = 400, H = 300, pad = 30;
-    const lats = items.map((s) => s.latitude), lons = items.map((s) => s.longitude);
-    // Bounds on a 0.1° grid around the stations.
+    // The province outline (stations-outline.js; schematic, not survey data) widens the bounds to the province.
+    const outline = window.METRONET_PROVINCE_OUTLINE;
+    const shape = outline ? outline.rings.flat() : [];
+    const lats = [...items.map((s) => s.latitude), ...shape.map((p) => p[0])], lons = [...items.map((s) => s.longitude), ...shape.map((p) => p[1])];
+    // Bounds on a 0.1° grid around the stations and the outline.
     const lat0 = Math.floor(Math.min(...lats) * 10 - 1) / 10, lat1 = Math.ceil(Math.max(...lats) * 10 + 1) / 10;
     const lon0 = Math.floor(Math.min(...lons) * 10 - 1) / 10, lon1 = Math.ceil(Math.max(...lons) * 10 + 1) / 10;
     // Equirectangular, x scaled by cos(latitude) so distances look right at this latitude.
@@ -76,6 +82,12 @@
       grid.append(svg('line', { x1: x(v), x2: x(v), y1: y(lat0), y2: y(lat1) }), svg('text', { x: x(v) - 14, y: H - 4 }, `${v.toFixed(1)}°E`));
     }
     map.append(grid);
+    if (outline) {
+      const d = outline.rings.map((ring) => ring.map((p, i) => `${i ? 'L' : 'M'}${x(p[1]).toFixed(1)},${y(p[0]).toFixed(1)}`).join('') + 'Z').join('');
+      const path = svg('path', { d, class: 'province' });
+      path.append(svg('title', {}, `${outline.name} — ${t('map.outline')}`));
+      map.append(path);
+    }
     for (const s of items) {
       const worst = s.parameters.reduce((a, p) => (p.limitRatio !== null && (a === null || p.limitRatio > a) ? p.limitRatio : a), null);
       const lvl = s.state === 'gap' || s.state === 'no_data' ? 'gap' : 'lvl-' + level({ limitRatio: worst });

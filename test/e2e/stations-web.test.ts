@@ -29,6 +29,9 @@ describe.runIf(browserAvailable)('the stations page in headless Chromium', () =>
     // Map: one marker per station on the coordinate grid, no tiles.
     expect(await page.locator('#map g.st circle').count()).toBe(3);
     expect(await page.locator('#map .grid text').first().textContent()).toMatch(/°[NE]$/);
+    // The schematic outline of Bình Thuận (two rings: the mainland and Phú Quý), stations inside its bounds.
+    expect(await page.locator('#map path.province').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){20,}ZM.*Z$/);
+    expect(await page.locator('#map path.province title').textContent()).toMatch(/^Bình Thuận — .*không phải số liệu đo đạc/);
     // The episode at La Gi: PM2.5 over its 24 h limit, SO₂ over its 1 h limit — red cells; Phan Thiết in the green.
     const cell = (st: string, p: string) => page.locator(`tr[data-station="${st}"] td[data-param="${p}"]`);
     await expect.poll(() => cell('AQ-LG-01', 'pm25').getAttribute('data-level')).toBe('over');

@@ -30,6 +30,10 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', ()
     await page.fill('#login-password', authority.password);
     await page.click('#login button[type=submit]');
     await page.locator('#main').waitFor();
+    // The first screen is the overview (issue 7); the instruments list is one menu entry away.
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Tổng quan');
+    await page.click('a[data-nav="instruments"]');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Phương tiện đo');
     await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length), { timeout: 15_000 })
       .toBeGreaterThan(40);
     const rows = await page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')));

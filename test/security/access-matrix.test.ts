@@ -51,6 +51,15 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/orgs/:id': { roles: ALL, call: (t, role) => ({ url: `/api/v1/orgs/${owner(role, t)}` }) },
   'POST /api/v1/orgs': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/orgs', payload: { id: `org-${u()}`, name: 'New', kind: 'enterprise' } }) },
   'PUT /api/v1/orgs/:id': { roles: ADMIN, call: (t) => ({ url: `/api/v1/orgs/${t.ent}`, payload: { name: `Enterprise ${kOf(t)}`, kind: 'enterprise' } }) },
+  'DELETE /api/v1/orgs/:id': {
+    // An empty organisation (one with instruments or users is a 409, tested in admin-records.test.ts).
+    roles: ADMIN,
+    call: (t, _r, f) => {
+      const id = `org-del-${kOf(t)}${u()}`;
+      f.registry.upsertOrg({ id, name: 'Gone', kind: 'enterprise' });
+      return { url: `/api/v1/orgs/${id}` };
+    },
+  },
   'GET /api/v1/users': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/users' }) },
   'POST /api/v1/users': { roles: ADMIN, foreign: 'none', call: (t) => ({ url: '/api/v1/users', payload: { id: `user-${u()}`, role: 'enterprise', org: t.ent, password: 'a-long-enough-password' } }) },
   'GET /api/v1/users/:id': { roles: ADMIN, foreign: 'none', call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}` }) },
@@ -70,6 +79,14 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/gateways/:id': { roles: ['authority', 'enterprise'], call: (t) => ({ url: `/api/v1/gateways/${t.gw}` }) },
   'POST /api/v1/gateways': { roles: ['enterprise'], call: (t) => ({ url: '/api/v1/gateways', payload: { id: `gw-new-${u()}`, org: t.ent } }) },
   'POST /api/v1/gateways/:id/rotate': { roles: ['enterprise'], call: (t) => ({ url: `/api/v1/gateways/${t.gw}/rotate` }) },
+  'DELETE /api/v1/gateways/:id': {
+    roles: ADMIN,
+    call: (t, _r, f) => {
+      const id = `gw-del-${kOf(t)}${u()}`;
+      f.registry.upsertGateway({ id, org: t.ent });
+      return { url: `/api/v1/gateways/${id}` };
+    },
+  },
   'GET /api/v1/mqtt-credentials': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/mqtt-credentials' }) },
   'POST /api/v1/mqtt-credentials': { roles: ADMIN, call: (t) => ({ url: '/api/v1/mqtt-credentials', payload: { username: `${t.lab}-${u()}`, kind: 'lab', subject: t.lab } }) },
   'DELETE /api/v1/mqtt-credentials/:id': {
@@ -83,6 +100,10 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/instruments': { roles: ['enterprise'], call: (t) => ({ url: '/api/v1/instruments', payload: { id: `NEW-${u()}`, org: t.ent, kind: 'scale', name: 'new scale' } }) },
   'GET /api/v1/instruments/:id': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}` }) },
   'PUT /api/v1/instruments/:id': { roles: ['enterprise'], call: (t) => ({ url: `/api/v1/instruments/${t.inst}`, payload: { kind: 'scale', name: `scale ${kOf(t)}`, lab: t.lab } }) },
+  'DELETE /api/v1/instruments/:id': {
+    roles: ADMIN,
+    call: (t, _r, f) => ({ url: `/api/v1/instruments/${f.registry.upsertInstrument({ id: `DEL-${kOf(t)}${u()}`, org: t.ent, registration: 'registered', kind: 'scale' }).id}` }),
+  },
   'GET /api/v1/instruments/:id/readings': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
   'GET /api/v1/instruments/:id/checks': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
   'POST /api/v1/instruments/:id/checks': {
@@ -107,6 +128,8 @@ const MATRIX: Record<string, Row> = {
   // The fixture's instruments are scales, not stations: the station routes answer 404 once access is granted.
   'GET /api/v1/stations/:id': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}` }) },
   'GET /api/v1/stations/:id/export': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/export` }) },
+  'PUT /api/v1/stations/:id': { roles: ['enterprise'], passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}`, payload: { toleranceMs: 60_000 } }) },
+  'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/limits`, payload: { limits: [] } }) },
 
   'GET /api/v1/references': { roles: ['authority', 'lab'], list: true, call: () => ({ url: '/api/v1/references' }) },
   'GET /api/v1/references/:id': { roles: ['authority', 'lab'], call: (t) => ({ url: `/api/v1/references/${t.ref}` }) },
@@ -132,6 +155,11 @@ const MATRIX: Record<string, Row> = {
   'DELETE /api/v1/webhooks/:id': { roles: ['lab', 'enterprise'], call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/y', 'whsec-0123456789abcdef').id}` }) },
 
   'GET /api/v1/rejects': { roles: ['authority', 'enterprise'], list: true, call: () => ({ url: '/api/v1/rejects' }) },
+
+  // The web UI's routes (issue 7): lists of the caller's tenant only (the leak check reads their bodies).
+  'GET /api/v1/overview': { roles: ALL, list: true, call: () => ({ url: '/api/v1/overview' }) },
+  'GET /api/v1/reports/:name': { roles: ALL, list: true, call: () => ({ url: '/api/v1/reports/inventory?format=csv' }) },
+  'GET /api/v1/events': { roles: ALL, list: true, call: () => ({ url: '/api/v1/events?once=true' }) },
 };
 
 let f: Fixture;

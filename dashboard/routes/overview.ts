@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { DashboardDeps } from '../app.js';
+import { analyticsOf } from './analytics-deps.js';
+import { alertScope, INSTRUMENT_STATES, instrumentStates } from './states.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const StateRow = Type.Object({
+  id: Type.String(),
+  org: Type.String(),
+  kind: Nullable(Type.String()),
+  lab: Nullable(Type.String()),
+  site: Nullable(Type.String()),
+  state: Type.Union(INSTRUMENT_STATES.map((s) => Type.Literal(s))),
+  online: Type.Boolean(),
+  lastCalibration: Nullable(Type.Integer()),
+  nextDue: Nullable(Type.Integer()),
+  dueInDays: Nullable(Type.Integer()),
+  openAlerts: Type.Integer(),
+});
+
+const Overview = Type.Object({
+  counts: Type.Record(Type.String(), Type.Integer(), { description: 'instruments per state, plus offline' }),
+  total: Type.Integer(),
+  orgs: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), district: Nullable(Type.String()), instruments: Type.Integer(), sites: Type.Integer() })),
+  alerts: Type.Object({ open: Type.Integer(), critical: Type.Integer(), warning: Type.Integer() }),
+  items: Type.Array(StateRow),
+});
+
+/**
+ * The first screen of every role (issue 7): its instruments by state, its organisations and
+ * sites, its open alerts; and each instrument's state, due date and lab for the list filters
+ * and the calendar. Scoped to the caller's tenant like every list.
+ */
+export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const engine = analyticsOf(deps);
+  const now = deps.now ?? Date.now;
+  app.get(
+    '/overview',
+    { schema: { tags: ['overview'], summary: 'Instruments by state (in tolerance … overdue, unregistered, offline), organisations, open alerts, and the state of every instrument you see', response: { 200: Overview } } },
+    async (req) => {
+      const p = req.principal!;
+      const items = instrumentStates(deps.registry, engine, p, now());
+      const counts: Record<string, number> = Object.fromEntries([...INSTRUMENT_STATES, 'offline'].map((s) => [s, 0]));
+      for (const i of items) {
+        counts[i.state]!++;
+        if (!i.online) counts.offline!++;
+      }
+      const byOrg = new Map<string, { n: number; sites: Set<string> }>();
+      for (const i of items) {
+        const o = byOrg.get(i.org) ?? { n: 0, sites: new Set<string>() };
+        o.n++;
+        if (i.site) o.sites.add(i.site.split(',')[0]!.trim());
+        byOrg.set(i.org, o);
+      }
+      const orgs = deps.registry.listOrgs().filter((o) => byOrg.has(o.id) || o.id === p.org)
+        .map((o) => ({ id: o.id, name: o.name, kind: o.kind, district: o.district ?? null, instruments: byOrg.get(o.id)?.n ?? 0, sites: byOrg.get(o.id)?.sites.size ?? 0 }));
+      const scope = alertScope(p);
+      const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
+      const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
+      return { counts, total: items.length, orgs, alerts, items };
+    },
+  );
+};

@@ -1,0 +1,120 @@
+// Shared helpers of the web UI: texts and Vietnamese formats, DOM building, API calls, live events.
+import { TEXT } from './i18n.js';
+
+export const state = { lang: localStorage.getItem('metronet.lang') || 'vi', me: null };
+/** Live events from the server (GET /api/v1/events), re-dispatched here: values, states, alert. */
+export const live = new EventTarget();
+
+export function t(key, vars) {
+  const text = TEXT[state.lang]?.[key] ?? TEXT.vi[key] ?? key;
+  return vars ? text.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? '') : text;
+}
+export const has = (key) => key in TEXT.vi;
+export const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-GB');
+/** Dates as people in the province read them: Vietnam time, whatever the browser's zone. */
+export const TZ = 'Asia/Ho_Chi_Minh';
+const DAY = 86_400_000;
+
+export function fmtNum(v, digits) {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  const d = digits ?? (Math.abs(v) >= 1000 ? 1 : Math.abs(v) >= 100 ? 2 : Math.abs(v) >= 1 ? 3 : 4);
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: d }).format(v);
+}
+export const fmtInt = (v) => (v === null || v === undefined ? '–' : new Intl.NumberFormat(locale()).format(v));
+export const fmtDate = (ts) => (ts ? new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' }).format(ts) : '–');
+export const fmtDateTime = (ts) => (ts ? new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(ts) : '–');
+export const fmtTime = (ts) => new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ts);
+export const fmtMonth = (ts) => new Intl.DateTimeFormat(locale(), { timeZone: TZ, month: 'long', year: 'numeric' }).format(ts);
+/** yyyy-mm-dd of a timestamp in Vietnam time (for <input type=date> and grouping). */
+export const isoDay = (ts) => new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10);
+export const daysUntil = (ts, now = Date.now()) => Math.floor((ts - now) / DAY);
+
+const UNIT_LABELS = { Cel: '°C', 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', 'mg/Nm3': 'mg/Nm³', m3: 'm³', 'm3/h': 'm³/h', 1: '', 'VND/L': 'đ/L', VND: 'đ', 'VND/kg': 'đ/kg' };
+const PARAM_LABELS = { pm25: 'PM2.5', pm10: 'PM10', so2: 'SO₂', no2: 'NO₂', co: 'CO', o3: 'O₃', ph: 'pH', cod: 'COD', tss: 'TSS', nh4: 'NH₄⁺' };
+export const unitLabel = (u) => (u in UNIT_LABELS ? UNIT_LABELS[u] : u ?? '');
+
+export function channelLabel(ch) {
+  if (PARAM_LABELS[ch]) return PARAM_LABELS[ch];
+  const nozzle = /^n(\d+)_(.+)$/.exec(ch);
+  if (nozzle) return `${t('nozzle', { n: nozzle[1] })} · ${t('ch.' + nozzle[2])}`;
+  return has('ch.' + ch) ? t('ch.' + ch) : ch;
+}
+
+export function formatValue(value, unit, channel) {
+  if (value === null || value === undefined) return '–';
+  if (/(^|_)state$/.test(channel) && has('nozzle.' + value)) return t('nozzle.' + value);
+  const digits = unit === 'VND' || unit === 'VND/L' || unit === '1' ? 0 : Math.abs(value) >= 1000 ? 1 : Math.abs(value) >= 100 ? 2 : 3;
+  const text = new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: unit === 'kg' ? digits : 0 }).format(value);
+  const u = unitLabel(unit);
+  return u ? `${text} ${u}` : text;
+}
+
+/** Reading order of channels: what a person looks at first comes first. */
+const ORDER = ['gross', 'net', 'totaliser', 'last_delivery', 'unit_price', 'amount', 'state', 'pm25', 'pm10', 'so2', 'no2', 'co', 'o3', 'temperature', 'humidity', 'division', 'capacity'];
+export function channelRank(ch) {
+  const nozzle = /^n(\d+)_(.+)$/.exec(ch);
+  const r = ORDER.indexOf(nozzle ? nozzle[2] : ch);
+  return (nozzle ? Number(nozzle[1]) * 100 : 0) + (r < 0 ? 99 : r);
+}
+
+export function ago(ts, now = Date.now()) {
+  if (!ts) return t('never');
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return t('ago.s', { n: s });
+  if (s < 3600) return t('ago.m', { n: Math.floor(s / 60) });
+  if (s < 86400) return t('ago.h', { n: Math.floor(s / 3600) });
+  return t('ago.d', { n: Math.floor(s / 86400) });
+}
+
+/** el('a', {href, class, onclick}, ...children): attributes, event handlers (on…), children (strings or nodes). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code;
+  }
+}
+
+/** fetch on the API with the session cookie; JSON in and out; 401 sends the user to the sign-in form. */
+export async function api(path, { method = 'GET', body } = {}) {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 401) window.dispatchEvent(new Event('metronet:signed-out'));
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+export const can = (...roles) => !!state.me && (state.me.role === 'admin' || roles.includes(state.me.role));
+
+/** A state word as a coloured badge (the colour is never the only signal: the word is written). */
+export const stateBadge = (s) => el('span', { class: `badge st-${s}`, 'data-state': s }, t('state.' + s));
+
+/** Subscribe to a live event for the life of a view; returns the unsubscribe function. */
+export function onLive(type, fn) {
+  const h = (e) => fn(e.detail);
+  live.addEventListener(type, h);
+  return () => live.removeEventListener(type, h);
+}
+
+export function errorBox(err) {
+  return el('p', { class: 'error', role: 'alert' }, err instanceof ApiError && err.status === 403 ? t('forbidden') : `${t('loadError')} (${err.message})`);
+}
+
+export const fmtPct = (n, d) => (d ? new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(n / d) : '–');

@@ -1,0 +1,66 @@
+// Overview (issue 7): the first screen of each role — instruments by state, organisations and
+// sites, open alerts, stations at a glance. States change live (`states` events).
+import { api, el, t, fmtInt, fmtPct, onLive, state, errorBox } from '../lib.js';
+
+const STATES = ['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered', 'offline'];
+
+export async function render(root) {
+  root.append(el('h1', {}, t('overview.title')));
+  let data;
+  try {
+    data = await api('/overview');
+  } catch (err) {
+    root.append(errorBox(err));
+    return;
+  }
+  const byId = new Map(data.items.map((i) => [i.id, i]));
+  const tiles = el('ul', { class: 'tiles', 'aria-label': t('overview.byState') });
+  const counts = () => {
+    const c = Object.fromEntries(STATES.map((s) => [s, 0]));
+    for (const i of byId.values()) (c[i.state]++, i.online || c.offline++);
+    return c;
+  };
+  const drawTiles = () => {
+    const c = counts();
+    tiles.replaceChildren(...STATES.map((s) => el('li', { class: `tile st-${s}`, 'data-state': s },
+      el('a', { href: s === 'offline' ? '#/instruments?online=no' : `#/instruments?state=${s}` },
+        el('span', { class: 'n' }, fmtInt(c[s])), el('span', { class: 'label' }, t('state.' + s))))));
+  };
+  drawTiles();
+  const total = el('p', { class: 'muted' }, t('overview.total', { n: fmtInt(data.total), pct: fmtPct(counts().in_tolerance, data.total) }));
+  root.append(el('section', { 'aria-labelledby': 'ov-states' }, el('h2', { id: 'ov-states' }, t('overview.byState')), tiles, total));
+
+  const a = data.alerts;
+  root.append(el('section', { class: 'card alerts-glance', 'aria-labelledby': 'ov-alerts' },
+    el('h2', { id: 'ov-alerts' }, t('overview.alerts')),
+    el('p', {}, el('strong', { class: 'big', 'data-open-alerts': '' }, fmtInt(a.open)), ' ', t('overview.alertsOpen', { c: fmtInt(a.critical), w: fmtInt(a.warning) })),
+    el('a', { href: '#/alerts' }, t('overview.toInbox'))));
+
+  const orgs = data.orgs.filter((o) => o.instruments > 0 || o.id === state.me.org);
+  root.append(el('section', { 'aria-labelledby': 'ov-orgs' }, el('h2', { id: 'ov-orgs' }, t('overview.orgs')),
+    el('table', { class: 'grid' },
+      el('thead', {}, el('tr', {}, ...['col.org', 'col.district', 'col.kindOrg', 'col.instruments', 'col.sites'].map((k) => el('th', { scope: 'col' }, t(k))))),
+      el('tbody', {}, ...orgs.map((o) => el('tr', { 'data-org': o.id },
+        el('th', { scope: 'row' }, el('a', { href: `#/instruments?org=${o.id}` }, o.name)),
+        el('td', {}, o.district ?? '–'), el('td', {}, t('orgkind.' + o.kind)),
+        el('td', { class: 'num' }, fmtInt(o.instruments)), el('td', { class: 'num' }, fmtInt(o.sites))))))));
+
+  const stations = el('section', { 'aria-labelledby': 'ov-st', hidden: true }, el('h2', { id: 'ov-st' }, t('overview.stations')));
+  root.append(stations);
+  api('/stations').then((s) => {
+    if (!s.items?.length) return;
+    stations.hidden = false;
+    stations.append(el('ul', { class: 'stations' }, ...s.items.map((x) => el('li', { 'data-station': x.id, class: `lvl-${x.exceedances.length ? 'over' : 'ok'}` },
+      el('strong', {}, x.name ?? x.id), ' · ', t('station.' + x.state), ' · ', t('overview.complete', { pct: fmtInt(Math.round((x.completeness?.ratio ?? 0) * 100)) }),
+      x.exceedances.length ? el('span', { class: 'badge st-out_of_tolerance' }, t('overview.exceed', { n: x.exceedances.length })) : null))),
+    el('a', { href: '/stations.html' }, t('overview.toStations')));
+  }).catch(() => {});
+
+  return onLive('states', (changes) => {
+    for (const c of changes) {
+      const cur = byId.get(c.id);
+      if (cur) Object.assign(cur, { state: c.state, online: c.online });
+    }
+    drawTiles();
+  });
+}
