@@ -222,12 +222,12 @@ function instrumentCommands(admin: Command): void {
     withRegistry(o, (r) => out(r.deleteInstrument(id) ? 'removed' : `no instrument ${id}`)));
 }
 
-type ReferenceOpts = Common & {
+type StandardOpts = Common & {
   lab?: string; quantity?: string; unit?: string; nominal?: number; value?: number; u?: number; k?: number; class?: string; certificate?: string;
   calibratedOn?: number; due?: number; parent?: string; outOfTolerance?: boolean;
 };
 
-function referenceOptions(c: Command): Command {
+function standardOptions(c: Command): Command {
   return common(c)
     .option('--lab <lab>', 'the lab that keeps it')
     .option('--quantity <q>', 'e.g. mass')
@@ -244,7 +244,7 @@ function referenceOptions(c: Command): Command {
     .option('--out-of-tolerance', 'found out of tolerance at its own calibration: runs the impact analysis');
 }
 
-function referenceBody(o: ReferenceOpts, cur: Record<string, unknown> = {}) {
+function standardBody(o: StandardOpts, cur: Record<string, unknown> = {}) {
   const { id: _i, createdAt: _c, updatedAt: _u, ...kept } = cur;
   const body = { ...kept, ...given({ lab: o.lab, quantity: o.quantity, unit: o.unit, nominal: o.nominal, value: o.value, U: o.u, k: o.k, class: o.class, certificate: o.certificate, calibratedOn: o.calibratedOn, due: o.due, parent: o.parent, outOfTolerance: o.outOfTolerance }) };
   return checked<Omit<import('../store/index.js').ReferenceStandard, 'id'>>(ReferenceIn, Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)), 'reference');
@@ -254,19 +254,19 @@ function referenceBody(o: ReferenceOpts, cur: Record<string, unknown> = {}) {
 function referenceCommands(admin: Command): void {
   const ref = admin.command('reference').description('reference standards of labs');
   common(ref.command('list').option('--lab <lab>')).action((o: Common & { lab?: string }) => withRegistry(o, (r) => out(r.analytics.listReferences({ lab: o.lab }))));
-  referenceOptions(ref.command('add <id>').description('create a reference standard (--lab, --quantity, --unit, --nominal, --value, -U required)')).action((id: string, o: ReferenceOpts) =>
+  standardOptions(ref.command('add <id>').description('create a reference standard (--lab, --quantity, --unit, --nominal, --value, -U required)')).action((id: string, o: StandardOpts) =>
     withRegistry(o, (r) => {
       if (r.analytics.getReference(id)) throw new MetronetError('E_CONFLICT', `reference standard ${id} exists; use: metronet admin reference update ${id}`);
-      const body = referenceBody(o);
+      const body = standardBody(o);
       if (r.getOrg(body.lab)?.kind !== 'lab') throw new MetronetError('E_BAD_REQUEST', `"${body.lab}" is not a lab organisation`);
       out(r.analytics.upsertReference({ ...body, id }));
     }),
   );
-  referenceOptions(ref.command('update <id>').description('change a reference standard (absent options keep their value)')).action((id: string, o: ReferenceOpts) =>
+  standardOptions(ref.command('update <id>').description('change a reference standard (absent options keep their value)')).action((id: string, o: StandardOpts) =>
     withRegistry(o, (r) => {
       const before = r.analytics.getReference(id);
       if (!before) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard ${id} is not known`);
-      const saved = r.analytics.upsertReference({ ...referenceBody(o, before as unknown as Record<string, unknown>), id });
+      const saved = r.analytics.upsertReference({ ...standardBody(o, before as unknown as Record<string, unknown>), id });
       const impact = new Engine({ registry: r }).referenceUpdated(before, saved);
       out(saved);
       if (impact.length > 0) out(`${impact.length} alert(s) raised by the impact analysis`);

@@ -63,8 +63,8 @@ export function text(regs: ArrayLike<number>, at: number, length: number): strin
  * The decoder of one point, chosen once at start from its type, word order, scale and offset.
  * Word order: the point's own, else the device's (gateway config), else the profile's, else ABCD.
  */
-export function decoderFor(profile: Profile, point: ProfilePoint, deviceOrder?: WordOrder): RegisterDecoder {
-  const order = point.wordOrder ?? deviceOrder ?? profile.modbus?.wordOrder ?? 'ABCD';
+export function decoderFor(profile: Profile, point: ProfilePoint, defaultOrder?: WordOrder): RegisterDecoder {
+  const order = point.wordOrder ?? defaultOrder ?? profile.modbus?.wordOrder ?? 'ABCD';
   const type = point.type ?? 'uint16';
   if (type === 'bool') return bool;
   if (type === 'bit') return bit(point.bit ?? 0);
@@ -118,7 +118,7 @@ export interface DeviceDecoder {
  * whose status point was read and maps the read value; otherwise 'ok'. Value points are published
  * every cycle, parameter points at the first cycle and when they change, status points never.
  */
-export function createDeviceDecoder(profile: Profile, instrument: string, requests: ReadRequest[], deviceOrder?: WordOrder): DeviceDecoder {
+export function createDeviceDecoder(profile: Profile, instrument: string, requests: ReadRequest[], defaultOrder?: WordOrder): DeviceDecoder {
   const rules = profile.statusRules ?? [];
   const slotsByRequest = new Map<ReadRequest, PointSlot[]>(
     requests.map((r) => [
@@ -127,7 +127,7 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
         const role = point.role ?? 'value';
         const channel = channelOf(point);
         const applicable = role === 'status' ? [] : rules.filter((rule) => (rule.channels ? rule.channels.includes(channel) : role === 'value'));
-        return { name: point.name, channel, unit: point.unit, role, length: point.length ?? 1, at: address - r.start, decode: decoderFor(profile, point, deviceOrder), rules: applicable };
+        return { name: point.name, channel, unit: point.unit, role, length: point.length ?? 1, at: address - r.start, decode: decoderFor(profile, point, defaultOrder), rules: applicable };
       }),
     ]),
   );

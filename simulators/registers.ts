@@ -36,9 +36,9 @@ export interface RegisterMap {
  */
 export function mapRegisters(profile: Profile): RegisterMap {
   const base = profile.modbus?.addressBase ?? 0;
-  const deviceOrder = profile.modbus?.wordOrder ?? 'ABCD';
+  const defaultOrder = profile.modbus?.wordOrder ?? 'ABCD';
   const points = profile.points.map((point): MappedPoint => {
-    const order: WordOrder = point.wordOrder ?? deviceOrder;
+    const order: WordOrder = point.wordOrder ?? defaultOrder;
     const scale = point.scale ?? 1;
     const offset = point.offset ?? 0;
     const rawToRegisters = (raw: number) => encodePoint(point, Number.isFinite(raw) ? raw : 0, order);

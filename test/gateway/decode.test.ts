@@ -7,12 +7,12 @@ const profiles = loadProfiles();
 
 /** The registers a device with these engineering values would answer to each request. */
 function answers(profile: Profile, requests: ReadRequest[], values: Record<string, number>, ts = 1_000): ReadResult[] {
-  const deviceOrder = profile.modbus?.wordOrder ?? 'ABCD';
+  const defaultOrder = profile.modbus?.wordOrder ?? 'ABCD';
   return requests.map((request) => {
     const registers = new Array<number>(request.length).fill(0);
     for (const { point, address } of request.points) {
       const v = values[point.name] ?? point.sim?.value ?? 0;
-      const regs = encode(fromEngineering(v, point.scale ?? 1, point.offset ?? 0), point.type as NumericType, point.wordOrder ?? deviceOrder);
+      const regs = encode(fromEngineering(v, point.scale ?? 1, point.offset ?? 0), point.type as NumericType, point.wordOrder ?? defaultOrder);
       regs.forEach((r, i) => (registers[address - request.start + i] = r));
     }
     return { request, registers, ts };
