@@ -1,3 +1,5 @@
+import { isInstance } from './guards.js';
+
 /**
  * The one catalogue of error codes used by ingest rejects, API errors, config and profile
  * loading, and logs. A code never changes meaning once released; add new ones instead.
@@ -73,7 +75,7 @@ export class MetronetError extends Error {
 }
 
 export function isMetronetError(err: unknown): err is MetronetError {
-  return err instanceof MetronetError;
+  return isInstance(err, MetronetError);
 }
 
 /** A short, log-safe rendering of any value that was refused (never the whole payload). */

@@ -17,3 +17,4 @@ export * from './actor.js';
 export * from './modbus-frame.js';
 export * from './stations.js';
 export * from './station-file.js';
+export * from './guards.js';

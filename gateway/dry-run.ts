@@ -1,4 +1,4 @@
-import { MetronetError, silentLogger, type Logger, type Profile } from '../core/index.js';
+import { MetronetError, isMetronetError, silentLogger, type Logger, type Profile } from '../core/index.js';
 import { checkGateway } from './check.js';
 import { createDeviceDecoder } from './decode.js';
 import { Drivers, isBusy } from './drivers/index.js';
@@ -57,8 +57,8 @@ export async function dryRun(raw: unknown, profiles: Map<string, Profile>, logge
             results.push({ request, registers: await driver.read(request.table, request.start, request.length), ts: Date.now() });
             break;
           } catch (err) {
-            if (err instanceof MetronetError && isBusy(err) && attempt < (device.busyRetries ?? 3)) continue; // as the poller does
-            row.errors.push(err instanceof MetronetError ? err.message : String(err));
+            if (isMetronetError(err) && isBusy(err) && attempt < (device.busyRetries ?? 3)) continue; // as the poller does
+            row.errors.push(isMetronetError(err) ? err.message : String(err));
             break;
           }
         }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
-import { READ_FC, crcOk, encodeException, encodeResponse, silentLogger, type Logger, type ModbusTable, type Profile } from '../core/index.js';
+import { READ_FC, crcOk, isInstance, encodeException, encodeResponse, silentLogger, type Logger, type ModbusTable, type Profile } from '../core/index.js';
 import { gaussian, mulberry32 } from './random.js';
 import { inRange, mapRegisters, readRegisters, type MappedPoint } from './registers.js';
 import { simulatedValue, type ValueContext } from './values.js';
@@ -149,7 +149,7 @@ export async function startRtuBus(opts: {
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);
-      if (stream instanceof SerialPort) {
+      if (isInstance(stream, SerialPort)) {
         if (stream.isOpen) await new Promise<void>((r) => stream.close(() => r()));
       } else stream.destroy();
     },

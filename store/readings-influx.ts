@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, InfluxDB, setLogger } from '@influxdata/influxdb-client';
-import { MetronetError, silentLogger, type Logger, type ReadingStatus } from '../core/index.js';
+import { MetronetError, isInstance, silentLogger, type Logger, type ReadingStatus } from '../core/index.js';
 import { checkQuery } from './readings-sqlite.js';
 import type { ReadingPoint, ReadingsQuery, ReadingsStore, RefusedReading, Series, StoredReading, WriteResult } from './types.js';
 
@@ -75,7 +75,7 @@ const DATA_ERROR = /field type conflict|partial write|unable to parse|invalid fi
  *   operator must fix the configuration, and meanwhile nothing may be dropped.
  */
 export function classifyWriteError(err: unknown): WriteFailure {
-  if (err instanceof HttpError) {
+  if (isInstance(err, HttpError)) {
     const body = `${err.body ?? ''} ${err.message}`;
     const status = err.statusCode;
     if (DATA_ERROR.test(body) || status === 400 || status === 413 || status === 422) return { kind: 'permanent', status, message: preview(body) };

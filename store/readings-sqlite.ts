@@ -250,7 +250,7 @@ const writeAll = db.transaction((batches) => {
   for (const b of batches) insert(b.strings, b.idx, b.num);
 });
 const answer = (m, err) =>
-  parentPort.postMessage(err ? { id: m.id, error: { message: String((err && err.message) || err), code: err && err.code, sqlite: err instanceof Database.SqliteError } } : { id: m.id });
+  parentPort.postMessage(err ? { id: m.id, error: { message: String((err && err.message) || err), code: err && err.code, sqlite: Object.prototype.isPrototypeOf.call(Database.SqliteError.prototype, err) } } : { id: m.id });
 parentPort.on('message', (first) => {
   // Group commit: the batches already waiting join this one's transaction (up to maxRows rows),
   // so a store that falls behind catches up with fewer, larger commits.

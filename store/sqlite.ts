@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { MetronetError, isMetronetError } from '../core/index.js';
+import { MetronetError, isInstance, isMetronetError } from '../core/index.js';
 
 /**
  * Opening and migrating the SQLite databases (registry, embedded readings store).
@@ -114,5 +114,5 @@ const TRANSIENT = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|NOMEM|PROTOCOL|READO
 export function isTransientStoreError(err: unknown): boolean {
   if (isMetronetError(err)) return err.code === 'E_STORE_UNAVAILABLE';
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Database.SqliteError && typeof code === 'string' && TRANSIENT.test(code);
+  return isInstance(err, Database.SqliteError) && typeof code === 'string' && TRANSIENT.test(code);
 }

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import ModbusSerial from 'modbus-serial';
-import { MetronetError, READ_FC, type ModbusTable, type ModbusTcpTransport } from '../../core/index.js';
+import { MetronetError, READ_FC, isMetronetError, type ModbusTable, type ModbusTcpTransport } from '../../core/index.js';
 import { exceptionError, isDeviceAnswer, sleep, type DeviceDriver } from './driver.js';
 
 type Table = ModbusTable;
@@ -35,7 +35,7 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport, opts: { con
       ]);
     } catch (err) {
       await destroy(c);
-      throw err instanceof MetronetError ? err : new MetronetError('E_DEVICE_UNREACHABLE', `cannot connect to ${where}: ${reason(err)}`);
+      throw isMetronetError(err) ? err : new MetronetError('E_DEVICE_UNREACHABLE', `cannot connect to ${where}: ${reason(err)}`);
     } finally {
       clearTimeout(timer);
     }
@@ -109,7 +109,7 @@ function timeoutError(where: string, timeoutMs: number): MetronetError {
 
 /** Maps modbus-serial's error shapes onto the core catalogue, with a message a person can act on. */
 export function toDeviceError(err: unknown, where: string, timeoutMs: number, table: Table, start: number, length: number): MetronetError {
-  if (err instanceof MetronetError) return err;
+  if (isMetronetError(err)) return err;
   const e = (err ?? {}) as { modbusCode?: number; name?: string; errno?: string; code?: string; message?: string };
   const fc = READ_FC[table];
   if (typeof e.modbusCode === 'number') return exceptionError(where, e.modbusCode, fc, start, length);

@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
-import { MetronetError, READ_FC, readRequest, responseLength, responseValues, scanResponse, type ModbusTable, type ModbusRtuTcpTransport, type ModbusRtuTransport } from '../../core/index.js';
+import { MetronetError, READ_FC, isInstance, readRequest, responseLength, responseValues, scanResponse, type ModbusTable, type ModbusRtuTcpTransport, type ModbusRtuTransport } from '../../core/index.js';
 import { exceptionError, sleep } from './driver.js';
 
 /**
@@ -118,7 +118,7 @@ export class RtuLine {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs);
         const done = (err?: Error | null) => (clearTimeout(timer), err ? reject(err) : resolve());
-        if (stream instanceof SerialPort) stream.open(done);
+        if (isInstance(stream, SerialPort)) stream.open(done);
         else (stream as Socket).connect({ host: (t as ModbusRtuTcpTransport).host, port: (t as ModbusRtuTcpTransport).port }, () => done()).once('error', done);
       });
     } catch (err) {

@@ -32,7 +32,7 @@ describe('sqlite readings writer thread', () => {
     const results = await Promise.allSettled([store.write([r(1, 1)]), store.write([r(2.5, 2)]), store.write([r(3, 3)])]);
     expect(results.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const err = (results[1] as PromiseRejectedResult).reason as Error & { code?: string };
-    expect(err).toBeInstanceOf(Database.SqliteError);
+    expect(Object.prototype.isPrototypeOf.call(Database.SqliteError.prototype, err)).toBe(true);
     expect(err.code).toMatch(/^SQLITE_CONSTRAINT/);
     expect(isTransientStoreError(err)).toBe(false);
     await store.write([r(4, 4)]);
