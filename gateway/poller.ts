@@ -1,7 +1,8 @@
-import { MetronetError, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
+import { MetronetError, isMetronetError, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
 import type { DeviceDecoder, ReadResult } from './decode.js';
 import { isBusy, isDeviceAnswer, sleep, type DeviceDriver } from './drivers/driver.js';
 import type { ReadRequest } from './plan.js';
+import { DeviceHealth } from './health.js';
 
 export interface BackoffOptions {
   /** First retry delay after a device stops answering (default 1 s). */
@@ -59,14 +60,8 @@ export class DevicePoller {
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
-  private state: DeviceState = 'ok';
-  private lastError: string | undefined;
-  private lastOk: number | undefined;
-  private polls = 0;
-  private failures = 0;
-  /** Consecutive polls in which the device did not answer at all; drives the backoff. */
-  private downStreak = 0;
   private downSince = 0;
+  private readonly health = new DeviceHealth();
   private readonly log: Logger;
   private readonly backoff: BackoffOptions;
 
@@ -90,16 +85,7 @@ export class DevicePoller {
   }
 
   stats(): DeviceStats {
-    const { name, instrument } = this.opts.device;
-    return {
-      name,
-      instrument,
-      state: this.state,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...(this.lastOk !== undefined ? { lastOk: this.lastOk } : {}),
-      polls: this.polls,
-      failures: this.failures,
-    };
+    return this.health.stats(this.opts.device);
   }
 
   private async loop(): Promise<void> {
@@ -114,8 +100,8 @@ export class DevicePoller {
         outcome = 'down';
       }
       if (this.stopped) break;
-      const wait = outcome === 'down' ? backoffDelay(this.downStreak, this.backoff) : Math.max(0, started + this.opts.device.pollMs - Date.now());
-      if (outcome === 'down') this.log.debug({ retryInMs: wait, attempt: this.downStreak }, 'device retry scheduled');
+      const wait = outcome === 'down' ? backoffDelay(this.health.downStreak, this.backoff) : Math.max(0, started + this.opts.device.pollMs - Date.now());
+      if (outcome === 'down') this.log.debug({ retryInMs: wait, attempt: this.health.downStreak }, 'device retry scheduled');
       await this.sleep(wait);
     }
   }
@@ -128,7 +114,7 @@ export class DevicePoller {
   }
 
   private async pollOnce(): Promise<Outcome> {
-    this.polls++;
+    this.health.polls++;
     const results: ReadResult[] = [];
     const errors: MetronetError[] = [];
     for (const request of this.opts.requests) {
@@ -137,7 +123,7 @@ export class DevicePoller {
         const registers = await this.readRetryingBusy(request);
         results.push({ request, registers, ts: Date.now() });
       } catch (err) {
-        const e = err instanceof MetronetError ? err : new MetronetError('E_INTERNAL', String(err));
+        const e = isMetronetError(err) ? err : new MetronetError('E_INTERNAL', String(err));
         errors.push(e);
         // The link is down: the remaining requests would only wait out the same timeout.
         if (!isDeviceAnswer(e)) break;
@@ -145,7 +131,7 @@ export class DevicePoller {
     }
     if (this.stopped) return 'ok'; // errors caused by stop() itself are not device faults
     if (results.length > 0) {
-      this.lastOk = results[results.length - 1]!.ts;
+      this.health.lastOk = results[results.length - 1]!.ts;
       const { readings, invalid } = this.opts.decoder.decode(results);
       if (invalid.length) this.log.warn({ points: invalid }, 'device returned non-numeric values (NaN/Infinity); those points are skipped');
       if (readings.length) this.opts.onReadings(readings);
@@ -154,22 +140,22 @@ export class DevicePoller {
       this.recovered();
       return 'ok';
     }
-    this.failures++;
+    this.health.failures++;
     const reason = errors.map((e) => e.message).join('; ');
     const code = errors[0]!.code;
     if (results.length > 0) {
       // Some requests answer: keep the normal cadence; only the failed requests' points are lost.
-      if (this.state !== 'failing' || reason !== this.lastError) this.log.warn({ code, reason }, 'device request failed; its points are skipped');
+      if (this.health.state !== 'failing' || reason !== this.health.lastError) this.log.warn({ code, reason }, 'device request failed; its points are skipped');
       this.recovered('failing');
-      this.lastError = reason;
+      this.health.lastError = reason;
       return 'partial';
     }
-    if (this.downStreak === 0) this.downSince = Date.now();
-    this.downStreak++;
-    this.state = 'backoff';
-    this.lastError = reason;
+    if (this.health.downStreak === 0) this.downSince = Date.now();
+    this.health.downStreak++;
+    this.health.state = 'backoff';
+    this.health.lastError = reason;
     await this.opts.driver.close();
-    this.log.warn({ code, reason, attempt: this.downStreak }, 'device not answering; reconnecting with backoff');
+    this.log.warn({ code, reason, attempt: this.health.downStreak }, 'device not answering; reconnecting with backoff');
     return 'down';
   }
 
@@ -183,7 +169,7 @@ export class DevicePoller {
       try {
         return await this.opts.driver.read(request.table, request.start, request.length);
       } catch (err) {
-        if (this.stopped || attempt >= retries || !(err instanceof MetronetError) || !isBusy(err)) throw err;
+        if (this.stopped || attempt >= retries || !isMetronetError(err) || !isBusy(err)) throw err;
         this.log.debug({ attempt: attempt + 1, err: err.message }, 'device busy; retrying');
         await sleep(100 * (attempt + 1));
       }
@@ -192,13 +178,13 @@ export class DevicePoller {
 
   /** Leaves backoff (logging the recovery) and enters `next`. */
   private recovered(next: DeviceState = 'ok'): void {
-    if (this.state === 'backoff') {
-      this.log.info({ downMs: Date.now() - this.downSince, attempts: this.downStreak }, 'device answering again');
-    } else if (this.state === 'failing' && next === 'ok') {
+    if (this.health.state === 'backoff') {
+      this.log.info({ downMs: Date.now() - this.downSince, attempts: this.health.downStreak }, 'device answering again');
+    } else if (this.health.state === 'failing' && next === 'ok') {
       this.log.info('device requests succeed again');
     }
-    this.downStreak = 0;
-    this.state = next;
+    this.health.downStreak = 0;
+    this.health.state = next;
     // lastError is kept after recovery: "what went wrong last" is what an operator asks for.
   }
 }

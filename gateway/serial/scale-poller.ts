@@ -1,6 +1,7 @@
 import { SerialPort } from 'serialport';
 import { channelOf, MetronetError, type GatewayDevice, type Logger, type Profile, type Reading, type SerialAsciiTransport } from '../../core/index.js';
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions, type DeviceState, type DeviceStats } from '../poller.js';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions, type DeviceStats } from '../poller.js';
+import { DeviceHealth } from '../health.js';
 import { Framer } from './framer.js';
 import { convertMass, parserFor, type FrameParser, type ScaleFrame } from './parsers.js';
 
@@ -28,14 +29,9 @@ export class ScalePoller {
   private loopDone: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
-  private state: DeviceState = 'ok';
-  private lastError: string | undefined;
-  private lastOk: number | undefined;
-  private polls = 0;
-  private failures = 0;
-  private downStreak = 0;
   /** Frames cut cleanly that the parser refused (garbage, bad checksum). */
   rejected = 0;
+  private readonly health = new DeviceHealth();
   private readonly log: Logger;
   private readonly spec;
 
@@ -61,13 +57,7 @@ export class ScalePoller {
   stats(): DeviceStats & { rejectedFrames: number; discardedBytes: number } {
     const { name, instrument } = this.opts.device;
     return {
-      name,
-      instrument,
-      state: this.state,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...(this.lastOk !== undefined ? { lastOk: this.lastOk } : {}),
-      polls: this.polls,
-      failures: this.failures,
+      ...this.health.stats({ name, instrument }),
       rejectedFrames: this.rejected,
       discardedBytes: this.framer.discarded,
     };
@@ -120,24 +110,24 @@ export class ScalePoller {
       const started = Date.now();
       let wait: number;
       try {
-        this.polls++;
+        this.health.polls++;
         const { readings } = await this.pollOnce();
-        this.lastOk = Date.now();
-        if (this.state === 'backoff') this.log.info({ attempts: this.downStreak }, 'scale answering again');
-        this.state = 'ok';
-        this.downStreak = 0;
+        this.health.lastOk = Date.now();
+        if (this.health.state === 'backoff') this.log.info({ attempts: this.health.downStreak }, 'scale answering again');
+        this.health.state = 'ok';
+        this.health.downStreak = 0;
         if (readings.length) this.opts.onReadings(readings);
         wait = Math.max(0, started + this.opts.device.pollMs - Date.now());
       } catch (err) {
         if (this.stopped) break;
-        this.failures++;
-        this.downStreak++;
-        this.state = 'backoff';
-        this.lastError = (err as Error).message;
-        this.log.warn({ err: this.lastError, attempt: this.downStreak }, 'scale not answering; retrying with backoff');
+        this.health.failures++;
+        this.health.downStreak++;
+        this.health.state = 'backoff';
+        this.health.lastError = (err as Error).message;
+        this.log.warn({ err: this.health.lastError, attempt: this.health.downStreak }, 'scale not answering; retrying with backoff');
         await this.closePort();
         // One lost reply is common on a serial line: retry at the normal cadence once, then back off.
-        wait = this.downStreak === 1 ? this.opts.device.pollMs : backoffDelay(this.downStreak - 1, { ...DEFAULT_BACKOFF, ...this.opts.backoff });
+        wait = this.health.downStreak === 1 ? this.opts.device.pollMs : backoffDelay(this.health.downStreak - 1, { ...DEFAULT_BACKOFF, ...this.opts.backoff });
       }
       await new Promise<void>((r) => {
         this.wake = r;
