@@ -113,8 +113,18 @@ export function onLive(type, fn) {
   return () => live.removeEventListener(type, h);
 }
 
+/** What `fetch` resolves to, or undefined after showing in `root` why it could not be loaded. */
+export async function load(root, fetch) {
+  try {
+    return await fetch();
+  } catch (err) {
+    root.append(errorBox(err));
+    return undefined;
+  }
+}
+
 export function errorBox(err) {
-  return el('p', { class: 'error', role: 'alert' }, err instanceof ApiError && err.status === 403 ? t('forbidden') : `${t('loadError')} (${err.message})`);
+  return el('p', { class: 'error', role: 'alert' }, ApiError.prototype.isPrototypeOf(err) && err.status === 403 ? t('forbidden') : `${t('loadError')} (${err.message})`);
 }
 
 export const fmtPct = (n, d) => (d ? new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(n / d) : '–');

@@ -1,19 +1,14 @@
 // Calendar of verifications (issue 7): overdue first, then each of the next twelve months as a
 // month grid with the instruments due on each day, and the same as a list for screen readers.
-import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, errorBox } from '../lib.js';
+import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, load } from '../lib.js';
 
 const DAY = 86_400_000;
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.calendar')));
-  let data;
-  try {
-    data = await api('/overview');
-  } catch (err) {
-    root.append(errorBox(err));
-    return;
-  }
+  const data = await load(root, () => api('/overview'));
+  if (!data) return;
   const now = Date.now();
   const dated = data.items.filter((i) => i.nextDue !== null).sort((a, b) => a.nextDue - b.nextDue);
   const overdue = dated.filter((i) => i.nextDue < now);

@@ -1,16 +1,12 @@
 // Gateways (issue 7): online state, last status, spool depth (readings waiting to be acknowledged)
 // and rejects, with the latest reasons a reading was refused.
-import { api, el, t, fmtInt, fmtDateTime, ago, errorBox } from '../lib.js';
+import { api, el, t, fmtInt, fmtDateTime, ago, load } from '../lib.js';
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.gateways')));
-  let gws;
-  try {
-    gws = (await api('/gateways')).items;
-  } catch (err) {
-    root.append(errorBox(err));
-    return;
-  }
+  const loaded = await load(root, () => api('/gateways'));
+  if (!loaded) return;
+  const gws = loaded.items;
   const details = el('div', { id: 'gateway-rejects' });
   const showRejects = async (g) => {
     const r = await api(`/rejects?gateway=${encodeURIComponent(g.id)}&limit=20`);

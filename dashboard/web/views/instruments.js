@@ -1,19 +1,15 @@
 // Instruments list (issue 7): search and filters (organisation, kind, state, due window, lab),
 // grouped by organisation, latest values patched live from `values` and `states` events.
-import { api, el, t, fmtInt, fmtDate, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, errorBox } from '../lib.js';
+import { api, el, t, fmtInt, fmtDate, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, load } from '../lib.js';
 
 const STALE_MS = 60_000;
 const DUE = { any: null, overdue: [-Infinity, -1], d30: [0, 30], d90: [0, 90], d365: [0, 365] };
 
 export async function render(root, _params, query) {
   root.append(el('h1', {}, t('instruments')));
-  let list, overview;
-  try {
-    [list, overview] = await Promise.all([api('/instruments?limit=5000'), api('/overview')]);
-  } catch (err) {
-    root.append(errorBox(err));
-    return;
-  }
+  const loaded = await load(root, () => Promise.all([api('/instruments?limit=5000'), api('/overview')]));
+  if (!loaded) return;
+  const [list, overview] = loaded;
   const states = new Map(overview.items.map((s) => [s.id, s]));
   const items = list.items;
   const byId = new Map(items.map((i) => [i.id, i]));

@@ -1,18 +1,13 @@
 // Overview (issue 7): the first screen of each role — instruments by state, organisations and
 // sites, open alerts, stations at a glance. States change live (`states` events).
-import { api, el, t, fmtInt, fmtPct, onLive, state, errorBox } from '../lib.js';
+import { api, el, t, fmtInt, fmtPct, onLive, state, load } from '../lib.js';
 
 const STATES = ['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered', 'offline'];
 
 export async function render(root) {
   root.append(el('h1', {}, t('overview.title')));
-  let data;
-  try {
-    data = await api('/overview');
-  } catch (err) {
-    root.append(errorBox(err));
-    return;
-  }
+  const data = await load(root, () => api('/overview'));
+  if (!data) return;
   const byId = new Map(data.items.map((i) => [i.id, i]));
   const tiles = el('ul', { class: 'tiles', 'aria-label': t('overview.byState') });
   const counts = () => {

@@ -1,16 +1,12 @@
 // Reference standards (issue 7): value, uncertainty, certificate, expiry and the traceability
 // chain up to the top standard, with the broken link shown where there is one.
-import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, errorBox } from '../lib.js';
+import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, load } from '../lib.js';
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.references')));
-  let refs;
-  try {
-    refs = (await api('/references')).items;
-  } catch (err) {
-    root.append(errorBox(err));
-    return;
-  }
+  const loaded = await load(root, () => api('/references'));
+  if (!loaded) return;
+  const refs = loaded.items;
   const expiry = (r) => {
     if (!r.due) return el('span', { class: 'muted' }, '–');
     const d = daysUntil(r.due);
