@@ -1,7 +1,7 @@
 import { DRIFT_DEFAULTS, type ToleranceSpec } from '../core/index.js';
 import { analyserLevel, analyserStatus, worstOf, type AnalyserLevel, type AnalyserStatus, type DriftPoint } from './analyser.js';
 import { conformity, type Conformity, type DecisionRule } from './conformity.js';
-import { addToMean, cusumStep, meanOf, recursiveResidual, runningMean, type CusumState, type RunningMean } from './cusum.js';
+import { CHANGE_WINDOW, changeStep, MR_DF_PER_RANGE, newChangeState, type ChangeState } from './changepoint.js';
 import { DAY } from './due.js';
 import { channelSigma, D2 } from './sigma.js';
 import { mpeFor } from './tolerance.js';
@@ -9,8 +9,9 @@ import { tQuantileCached } from './stats.js';
 import { addPoint, emptySums, fitSums, predictOutOfTolerance, type Sums } from './trend.js';
 
 /**
- * The running state of one instrument channel since its last calibration, updated in O(1) per
- * check (running sums for the trend, moving range for σ, CUSUM sums), and its evaluation. Only
+ * The running state of one instrument channel since its last calibration, updated per check in
+ * O(1) (running sums for the trend, moving range for σ) plus O(shiftWindow) for the change-point
+ * CUSUM, and its evaluation. Only
  * decision checks enter it: traceable and not under review (DOMAIN.md "Traceability").
  */
 export interface ChannelSettings {
@@ -22,6 +23,8 @@ export interface ChannelSettings {
   k: number;
   h: number;
   shiftMemoryChecks: number;
+  /** Candidate change points the shift detector looks back over (changepoint.ts). */
+  shiftWindow: number;
   minTrendPoints: number;
   predictionLevel: number;
 }
@@ -35,6 +38,7 @@ export const defaultSettings = (over: Partial<ChannelSettings> = {}): ChannelSet
   k: DRIFT_DEFAULTS.cusumK,
   h: DRIFT_DEFAULTS.cusumH,
   shiftMemoryChecks: DRIFT_DEFAULTS.shiftMemoryChecks,
+  shiftWindow: CHANGE_WINDOW,
   minTrendPoints: DRIFT_DEFAULTS.minTrendPoints,
   predictionLevel: DRIFT_DEFAULTS.predictionLevel,
   ...over,
@@ -48,21 +52,38 @@ export interface LastCheck {
   referenceU: number;
 }
 
-export interface ChannelAcc {
-  /** Time origin (ms): the last calibration, else the first check. */
-  origin: number;
-  /** As-left error of the last calibration and its standard uncertainty: the CUSUM's prior in-control mean. */
-  prior: { mean: number; u: number } | null;
-  /** Running in-control mean of the self-starting CUSUM (cusum.ts); made at the first check, when σ is known. */
-  mean: RunningMean | null;
+type Prior = { mean: number; u: number } | null;
+type Signal = { index: number; ts: number; direction: 'up' | 'down'; series?: AnalyserLevel };
+
+/** One error series: running sums for the trend, moving range for σ, the shift detector. */
+export interface SeriesAcc {
   sums: Sums;
   last: LastCheck | null;
   prevError: number | null;
   mrSum: number;
   mrN: number;
-  cusum: CusumState;
+  /** Change-point CUSUM state (changepoint.ts); made at the series' first check. */
+  change: ChangeState | null;
+  prior: Prior;
+}
+
+export interface ChannelAcc {
+  /** Time origin (ms): the last calibration, else the first check. */
+  origin: number;
+  /** As-left error of the last calibration and its standard uncertainty: the shift detector's prior in-control mean. */
+  prior: Prior;
+  /** Every decision check of the channel. */
+  main: SeriesAcc;
+  /**
+   * Analysers: zero and span checks as two series for trend, σ and shift (their errors differ:
+   * a zero error and a span error are different faults; analyser.ts), made at the first check.
+   */
+  levels: Record<AnalyserLevel, SeriesAcc> | null;
+  /** As-left errors of the last calibration by level, for analysers. */
+  levelPriors: Partial<Record<AnalyserLevel, Prior>>;
+  last: LastCheck | null;
   index: number;
-  lastSignal: { index: number; ts: number; direction: 'up' | 'down' } | null;
+  lastSignal: Signal | null;
   /** Analysers: the last daily drifts, zero and span checks as separate series (analyser.ts). */
   drift: Record<AnalyserLevel, DriftPoint[]>;
 }
@@ -70,41 +91,99 @@ export interface ChannelAcc {
 /** The drift points kept per analyser series: enough for the 5-consecutive rule and the last passing check. */
 const DRIFT_WINDOW = 10;
 
-export function newAcc(origin: number, prior: { mean: number; u: number } | null): ChannelAcc {
-  return { origin, prior, mean: null, sums: emptySums(), last: null, prevError: null, mrSum: 0, mrN: 0, cusum: { hi: 0, lo: 0 }, index: 0, lastSignal: null, drift: { zero: [], span: [] } };
+const newSeries = (prior: Prior): SeriesAcc => ({ sums: emptySums(), last: null, prevError: null, mrSum: 0, mrN: 0, change: null, prior });
+
+export function newAcc(origin: number, prior: Prior, levelPriors: Partial<Record<AnalyserLevel, Prior>> = {}): ChannelAcc {
+  return { origin, prior, main: newSeries(prior), levels: null, levelPriors, last: null, index: 0, lastSignal: null, drift: { zero: [], span: [] } };
+}
+
+const isAnalyser = (s: ChannelSettings): s is ChannelSettings & { tolerance: Extract<ToleranceSpec, { model: 'analyser' }> } => s.analyser && s.tolerance?.model === 'analyser';
+
+/**
+ * The shift detector's prior in-control means from a calibration's results for a channel: its
+ * as-left (else as-found) error with u = U/k; for analysers per level, by the point's reference.
+ */
+export function calibrationPriors(results: ReadonlyArray<{ channel: string; nominal: number; reference?: number | null; asFound: number; asLeft?: number | null; U: number; k?: number }>, channel: string, s: ChannelSettings): { prior: Prior; levels: Partial<Record<AnalyserLevel, Prior>> } {
+  const own = results.filter((r) => r.channel === channel);
+  const toPrior = (p: (typeof own)[number]) => ({ mean: p.asLeft ?? p.asFound, u: p.U / (p.k ?? 2) });
+  const levels: Partial<Record<AnalyserLevel, Prior>> = {};
+  if (isAnalyser(s)) for (const p of own) levels[analyserLevel(p.reference ?? p.nominal, s.tolerance.span)] ??= toPrior(p);
+  return { prior: own[0] ? toPrior(own[0]) : null, levels };
+}
+
+function seriesSigma(x: SeriesAcc, s: ChannelSettings, referenceU: number): number | null {
+  return channelSigma({ repeatability: s.repeatability, movingRange: x.mrN > 0 ? x.mrSum / x.mrN / D2 : null, referenceU, k: 2 });
 }
 
 export function sigmaOf(acc: ChannelAcc, s: ChannelSettings, referenceU: number): number | null {
-  return channelSigma({ repeatability: s.repeatability, movingRange: acc.mrN > 0 ? acc.mrSum / acc.mrN / D2 : null, referenceU, k: 2 });
+  return seriesSigma(acc.main, s, referenceU);
+}
+
+/** Adds a check to one series; runs the shift detector when `detect`, returning its signal. */
+function addToSeries(x: SeriesAcc, s: ChannelSettings, origin: number, c: LastCheck, detect: boolean): 'up' | 'down' | null {
+  addPoint(x.sums, (c.ts - origin) / DAY, c.error);
+  if (x.prevError !== null) {
+    x.mrSum += Math.abs(c.error - x.prevError);
+    x.mrN++;
+  }
+  x.prevError = c.error;
+  x.last = c;
+  if (!detect) return null;
+  // Change-point CUSUM (changepoint.ts): the pre-change mean comes from the checks before each
+  // candidate change point. σ estimated (no stated repeatability): t-to-normal with the moving
+  // range's degrees of freedom; not judged before there is a moving range.
+  const sigma = seriesSigma(x, s, c.referenceU);
+  const known = s.repeatability !== null;
+  const usable = sigma !== null && sigma > 0 && (known || x.mrN > 0);
+  x.change ??= newChangeState(x.prior);
+  return changeStep(x.change, c.error, usable ? sigma : null, { k: s.k, h: s.h, df: known ? Infinity : MR_DF_PER_RANGE * x.mrN, window: s.shiftWindow }).signal;
 }
 
 /** Adds one decision check (in time order). */
 export function addCheck(acc: ChannelAcc, s: ChannelSettings, c: LastCheck): void {
-  addPoint(acc.sums, (c.ts - acc.origin) / DAY, c.error);
-  if (acc.prevError !== null) {
-    acc.mrSum += Math.abs(c.error - acc.prevError);
-    acc.mrN++;
-  }
-  acc.prevError = c.error;
   acc.last = c;
-  // Self-starting CUSUM (cusum.ts): the check is judged against the mean of those before it.
-  const sigma = sigmaOf(acc, s, c.referenceU);
-  if (sigma !== null && sigma > 0) {
-    acc.mean ??= runningMean(acc.prior, sigma);
-    const z = recursiveResidual(acc.mean, c.error, sigma);
-    if (z !== null) {
-      const step = cusumStep(acc.cusum, z, s.k, s.h);
-      acc.cusum = { hi: step.hi, lo: step.lo };
-      if (step.signal) acc.lastSignal = { index: acc.index, ts: c.ts, direction: step.signal };
-    }
-    addToMean(acc.mean, c.error);
-  }
-  if (s.analyser && s.tolerance?.model === 'analyser') {
-    const series = acc.drift[analyserLevel(c.referenceValue, s.tolerance.span)];
+  const analyser = isAnalyser(s);
+  // Analysers: trend and shift per level; the channel series then only counts.
+  const mainSignal = addToSeries(acc.main, s, acc.origin, c, !analyser);
+  if (mainSignal) acc.lastSignal = { index: acc.index, ts: c.ts, direction: mainSignal };
+  if (analyser) {
+    const level = analyserLevel(c.referenceValue, s.tolerance.span);
+    acc.levels ??= { zero: newSeries(acc.levelPriors.zero ?? null), span: newSeries(acc.levelPriors.span ?? null) };
+    const signal = addToSeries(acc.levels[level], s, acc.origin, c, true);
+    if (signal) acc.lastSignal = { index: acc.index, ts: c.ts, direction: signal, series: level };
+    const series = acc.drift[level];
     series.push({ ts: c.ts, driftPct: (c.error / s.tolerance.span) * 100 });
     if (series.length > DRIFT_WINDOW) series.shift();
   }
   acc.index++;
+}
+
+export interface TrendView {
+  slopePerDay: number;
+  slopeCi95: [number, number];
+  s: number;
+  significant: boolean;
+  /** Significant at DRIFT_DEFAULTS.alertSlopeSignificance (two-sided), for alerting. */
+  significantForAlert: boolean;
+  pointTs: number | null;
+  predictedTs: number | null;
+  side: 1 | -1 | null;
+  /**
+   * What a chart needs to draw the fitted line and its prediction band (issue 7), in days d
+   * since originTs: ŷ(d) = intercept + slopePerDay·d, band ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx).
+   */
+  fit: { originTs: number; intercept: number; tMean: number; sxx: number; n: number; q: number };
+  /** Analysers: the series (zero or span checks) this trend is fitted to. */
+  series?: AnalyserLevel | undefined;
+}
+
+export interface CusumView {
+  hi: number;
+  lo: number;
+  target: number | null;
+  recentSignal: { ts: number; direction: 'up' | 'down' } | null;
+  /** Analysers: the series (zero or span checks) the statistics are of. */
+  series?: AnalyserLevel | undefined;
 }
 
 export interface ChannelEvaluation {
@@ -116,24 +195,42 @@ export interface ChannelEvaluation {
   U: number | null;
   sigma: number | null;
   conformity: Conformity | null;
-  trend: {
-    slopePerDay: number;
-    slopeCi95: [number, number];
-    s: number;
-    significant: boolean;
-    /** Significant at DRIFT_DEFAULTS.alertSlopeSignificance (two-sided), for alerting. */
-    significantForAlert: boolean;
-    pointTs: number | null;
-    predictedTs: number | null;
-    side: 1 | -1 | null;
-    /**
-     * What a chart needs to draw the fitted line and its prediction band (issue 7), in days d
-     * since originTs: ŷ(d) = intercept + slopePerDay·d, band ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx).
-     */
-    fit: { originTs: number; intercept: number; tMean: number; sxx: number; n: number; q: number };
-  } | null;
-  cusum: { hi: number; lo: number; target: number | null; recentSignal: { ts: number; direction: 'up' | 'down' } | null };
+  /** Analysers: the zero or span trend with the earlier predicted date (else the last check's series). */
+  trend: TrendView | null;
+  /** Analysers: the series of the recent signal, else of the last check. */
+  cusum: CusumView;
   analyser: AnalyserStatus | null;
+  /** Analysers: trend and shift of the zero and of the span checks apart. */
+  byLevel?: Record<AnalyserLevel, { n: number; sigma: number | null; trend: TrendView | null; cusum: CusumView }>;
+}
+
+function trendOf(x: SeriesAcc, s: ChannelSettings, origin: number, series?: AnalyserLevel): TrendView | null {
+  const last = x.last;
+  const fit = x.sums.n >= s.minTrendPoints ? fitSums(x.sums) : null;
+  if (!fit || !last) return null;
+  const mpe = s.tolerance ? mpeFor(s.tolerance, last.referenceValue, 'in-service') : null;
+  const now = (last.ts - origin) / DAY;
+  const p = mpe !== null ? predictOutOfTolerance(fit, mpe, now, s.predictionLevel) : null;
+  const toTs = (d: number | null) => (d === null ? null : Math.round(origin + d * DAY));
+  const significant = fit.slopeCi[0] > 0 || fit.slopeCi[1] < 0;
+  const half = tQuantileCached(1 - (1 - DRIFT_DEFAULTS.alertSlopeSignificance) / 2, fit.n - 2) * (fit.s / Math.sqrt(fit.sxx));
+  const significantForAlert = fit.n >= DRIFT_DEFAULTS.alertMinTrendPoints && Math.abs(fit.slope) > half;
+  return {
+    slopePerDay: fit.slope,
+    slopeCi95: fit.slopeCi,
+    s: fit.s,
+    significant,
+    significantForAlert,
+    pointTs: toTs(p?.pointT ?? null),
+    predictedTs: toTs(p?.boundT ?? null),
+    side: p?.side ?? null,
+    fit: { originTs: origin, intercept: fit.intercept, tMean: fit.tMean, sxx: fit.sxx, n: fit.n, q: tQuantileCached(s.predictionLevel, fit.n - 2) * fit.s },
+    series,
+  };
+}
+
+function cusumOf(x: SeriesAcc, recent: CusumView['recentSignal'], series?: AnalyserLevel): CusumView {
+  return { hi: x.change?.hi ?? 0, lo: x.change?.lo ?? 0, target: x.change?.target ?? null, recentSignal: recent, series };
 }
 
 /**
@@ -143,48 +240,28 @@ export interface ChannelEvaluation {
 export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation {
   const last = acc.last;
   const mpe = last && s.tolerance ? mpeFor(s.tolerance, last.referenceValue, 'in-service') : null;
-  const sigma = last ? sigmaOf(acc, s, last.referenceU) : null;
   // U of the error = 2·√(u_ref² + σ_rep²) when repeatability is known, else the reference's U.
   const U = last ? (s.repeatability !== null ? 2 * Math.sqrt((last.referenceU / 2) ** 2 + s.repeatability ** 2) : last.referenceU) : null;
   const conf = last && mpe !== null ? conformity(last.error, mpe, U ?? 0, s.decisionRule, s.nearLimitFraction) : null;
-  let trend: ChannelEvaluation['trend'] = null;
-  const fit = acc.sums.n >= s.minTrendPoints ? fitSums(acc.sums) : null;
-  if (fit && last) {
-    const now = (last.ts - acc.origin) / DAY;
-    const p = mpe !== null ? predictOutOfTolerance(fit, mpe, now, s.predictionLevel) : null;
-    const toTs = (d: number | null) => (d === null ? null : Math.round(acc.origin + d * DAY));
-    const significant = fit.slopeCi[0] > 0 || fit.slopeCi[1] < 0;
-    const half = tQuantileCached(1 - (1 - DRIFT_DEFAULTS.alertSlopeSignificance) / 2, fit.n - 2) * (fit.s / Math.sqrt(fit.sxx));
-    const significantForAlert = fit.n >= DRIFT_DEFAULTS.alertMinTrendPoints && Math.abs(fit.slope) > half;
-    trend = {
-      slopePerDay: fit.slope,
-      slopeCi95: fit.slopeCi,
-      s: fit.s,
-      significant,
-      significantForAlert,
-      pointTs: toTs(p?.pointT ?? null),
-      predictedTs: toTs(p?.boundT ?? null),
-      side: p?.side ?? null,
-      fit: { originTs: acc.origin, intercept: fit.intercept, tMean: fit.tMean, sxx: fit.sxx, n: fit.n, q: tQuantileCached(s.predictionLevel, fit.n - 2) * fit.s },
-    };
+  const signal = acc.lastSignal && acc.index - 1 - acc.lastSignal.index < s.shiftMemoryChecks ? acc.lastSignal : null;
+  const recent = signal ? { ts: signal.ts, direction: signal.direction } : null;
+  const n = acc.main.sums.n;
+  const lastTs = last?.ts ?? null;
+  const currentError = last?.error ?? null;
+  if (!isAnalyser(s) || !acc.levels || !last) {
+    return { n, lastTs, currentError, mpe, U, sigma: last ? sigmaOf(acc, s, last.referenceU) : null, conformity: conf, trend: trendOf(acc.main, s, acc.origin), cusum: cusumOf(acc.main, recent), analyser: null };
   }
-  const target = acc.mean ? meanOf(acc.mean) : null;
-  const recent = acc.lastSignal && acc.index - 1 - acc.lastSignal.index < s.shiftMemoryChecks ? { ts: acc.lastSignal.ts, direction: acc.lastSignal.direction } : null;
-  let analyser: AnalyserStatus | null = null;
-  if (s.analyser && s.tolerance?.model === 'analyser') {
-    const limitPct = s.tolerance.limitPct ?? (mpeFor(s.tolerance, 0) / s.tolerance.span) * 100;
-    analyser = worstOf({ zero: analyserStatus(acc.drift.zero, limitPct), span: analyserStatus(acc.drift.span, limitPct) });
-  }
-  return {
-    n: acc.sums.n,
-    lastTs: last?.ts ?? null,
-    currentError: last?.error ?? null,
-    mpe,
-    U,
-    sigma,
-    conformity: conf,
-    trend,
-    cusum: { hi: acc.cusum.hi, lo: acc.cusum.lo, target, recentSignal: recent },
-    analyser,
+  const limitPct = s.tolerance.limitPct ?? (mpeFor(s.tolerance, 0) / s.tolerance.span) * 100;
+  const analyser = worstOf({ zero: analyserStatus(acc.drift.zero, limitPct), span: analyserStatus(acc.drift.span, limitPct) });
+  const lastLevel = analyserLevel(last.referenceValue, s.tolerance.span);
+  const view = (l: AnalyserLevel) => {
+    const x = acc.levels![l];
+    return { n: x.sums.n, sigma: x.last ? seriesSigma(x, s, x.last.referenceU) : null, trend: trendOf(x, s, acc.origin, l), cusum: cusumOf(x, signal?.series === l ? recent : null, l) };
   };
+  const byLevel = { zero: view('zero'), span: view('span') };
+  // The trend that warns first: the earlier predicted date among the series the alert rule accepts.
+  const warns = (['zero', 'span'] as const).map((l) => byLevel[l].trend).filter((t): t is TrendView => t !== null && t.predictedTs !== null && t.significantForAlert);
+  const trend = warns.sort((a, b) => a.predictedTs! - b.predictedTs!)[0] ?? byLevel[lastLevel].trend;
+  const cusum = byLevel[signal?.series ?? lastLevel].cusum;
+  return { n, lastTs, currentError, mpe, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, byLevel };
 }

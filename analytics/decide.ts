@@ -8,7 +8,7 @@ import { fmt, iso, push } from './engine-types.js';
 /**
  * Check-based alerts of one channel from its evaluation: out of tolerance, near limit (with the
  * 0.7–0.8·MPE hysteresis band), predicted out of tolerance before the due date, shift detected
- * (self-starting CUSUM), analyser out of control. Each is raised, relieved (cleared after
+ * (change-point CUSUM, changepoint.ts; analysers: zero and span checks apart), analyser out of control. Each is raised, relieved (cleared after
  * DRIFT_DEFAULTS.clearAfterChecks) or left alone (null: nothing to judge).
  */
 export function decideChannel(eng: Engine, inst: Instrument, channel: string, ev: ChannelEvaluation, base: Omit<AlertInput, 'kind' | 'severity' | 'message'>): AlertChange[] {
@@ -40,12 +40,12 @@ export function decideChannel(eng: Engine, inst: Instrument, channel: string, ev
     const recommended = Math.max(ev.lastTs ?? now, t!.predictedTs! - lead);
     return {
       severity: 'warning',
-      message: `${inst.id} ${channel}: predicted out of tolerance on ${iso(t!.predictedTs)} (95 % prediction bound), before the due date ${iso(due)}; recalibrate by ${iso(recommended)}`,
-      details: { predictedTs: t!.predictedTs, pointTs: t!.pointTs, slopePerDay: t!.slopePerDay, slopeCi95: t!.slopeCi95, due, recommendedTs: recommended },
+      message: `${inst.id} ${channel}: predicted out of tolerance on ${iso(t!.predictedTs)} (95 % prediction bound${t!.series ? `, ${t!.series} checks` : ''}), before the due date ${iso(due)}; recalibrate by ${iso(recommended)}`,
+      details: { predictedTs: t!.predictedTs, pointTs: t!.pointTs, slopePerDay: t!.slopePerDay, slopeCi95: t!.slopeCi95, due, recommendedTs: recommended, ...(t!.series ? { series: t!.series } : {}) },
     };
   });
   set('shift_detected', ev.n > 0 ? ev.cusum.recentSignal !== null : null, () => ({
-    severity: 'warning', message: `${inst.id} ${channel}: self-starting CUSUM (k = 0.5, h = 5) signalled a ${ev.cusum.recentSignal!.direction === 'up' ? 'positive' : 'negative'} shift at ${iso(ev.cusum.recentSignal!.ts)}`, details: { ...ev.cusum },
+    severity: 'warning', message: `${inst.id} ${channel}: change-point CUSUM (k = 0.5, h = 5) signalled a ${ev.cusum.recentSignal!.direction === 'up' ? 'positive' : 'negative'} shift${ev.cusum.series ? ` of the ${ev.cusum.series} checks` : ''} at ${iso(ev.cusum.recentSignal!.ts)}`, details: { ...ev.cusum },
   }));
   set('analyser_out_of_control', ev.analyser ? ev.analyser.outOfControl : null, () => ({
     severity: 'critical', message: `${inst.id} ${channel}: analyser ${ev.analyser!.series === 'both' ? 'zero and span' : (ev.analyser!.series ?? '')} out of control (${ev.analyser!.reason === 'once' ? 'drift above 4× the limit' : 'drift above 2× the limit on 5 consecutive checks'}); data since ${iso(ev.analyser!.suspectSince)} are suspect`, details: { ...ev.analyser },

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from '../dashboard/app.js';
 import { openRegistry, openSqliteReadings } from '../store/index.js';
 import { Engine } from '../analytics/engine.js';
-import { cusumRun } from '../analytics/cusum.js';
+import { addToMean, cusumRun, cusumStep, recursiveResidual, runningMean } from '../analytics/cusum.js';
 import { addCheck, defaultSettings, evaluate, newAcc } from '../analytics/channel.js';
 
 interface Case {
@@ -100,7 +100,7 @@ async function put(url: string, body: unknown): Promise<void> {
 }
 
 /**
- * The shift detector alone, as implemented (channel.ts addCheck), on simulated N(0, σ) errors
+ * The shift detector alone, as implemented (channel.ts addCheck, σ stated), on simulated N(0, σ) errors
  * with an unknown constant bias — the situation the case file samples 12 times. Reports the
  * probability of a false signal within 100 checks and the detection delay of a step after
  * `tau` in-control checks, next to the reference tabular CUSUM that knows μ₀. Seeded, so runs
@@ -117,39 +117,65 @@ function monteCarlo(runs = 4000) {
   };
   const gauss = () => Math.sqrt(-2 * Math.log(unif())) * Math.cos(2 * Math.PI * unif());
   const settings = defaultSettings({ tolerance: { model: 'absolute', mpe: 1e9 }, repeatability: 1 });
-  const firstSignal = (errors: number[]): number | null => {
-    const acc = newAcc(0, null);
+  const firstSignal = (errors: number[], prior: { mean: number; u: number } | null = null): number | null => {
+    const acc = newAcc(0, prior);
     for (let i = 0; i < errors.length; i++) {
       addCheck(acc, settings, { ts: i * DAY, error: errors[i]!, referenceValue: 0, referenceU: 0 });
       if (acc.lastSignal) return acc.lastSignal.index;
     }
     return null;
   };
+  let bias = 0;
   const series = (n: number, tau: number, delta: number) => {
-    const bias = 3 * (unif() - 0.5);
+    bias = 3 * (unif() - 0.5);
     return Array.from({ length: n }, (_, i) => bias + gauss() + (i >= tau ? delta : 0));
   };
-  // The scheme it replaced (before issue 5's follow-up): μ₀ = mean of the first 30 checks, then
-  // the tabular CUSUM from check 31 — kept here as the "before" figure of BENCHMARKS.md.
-  const estimated = (errors: number[], m = 30): number | null => {
-    const mu = errors.slice(0, m).reduce((a, b) => a + b, 0) / m;
-    const sig = cusumRun(errors.slice(m).map((e) => e - mu)).signals[0];
-    return sig ? sig.index + m : null;
+  // A lab that states μ₀: the last calibration's as-left error, measured as the mean of 10
+  // repeated readings (u = σ/√10), enters as a prior (changepoint.ts). Its own noise stream, so
+  // the other columns draw the same numbers as without it.
+  let seed2 = 777;
+  const unif2 = () => {
+    seed2 = (seed2 + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed2 ^ (seed2 >>> 15), 1 | seed2);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  const U_ASLEFT = 1 / Math.sqrt(10);
+  const asLeft = () => ({ mean: bias + U_ASLEFT * Math.sqrt(-2 * Math.log(unif2())) * Math.cos(2 * Math.PI * unif2()), u: U_ASLEFT });
+  // The scheme it replaced (the "before" of BENCHMARKS.md): the self-starting CUSUM of Hawkins
+  // (1987), each error judged against the mean of all checks before it (cusum.ts).
+  const estimated = (errors: number[]): number | null => {
+    const m = runningMean(null, 1);
+    let st = { hi: 0, lo: 0 };
+    for (let i = 0; i < errors.length; i++) {
+      const z = recursiveResidual(m, errors[i]!, 1);
+      addToMean(m, errors[i]!);
+      if (z === null) continue;
+      const step = cusumStep(st, z);
+      if (step.signal) return i;
+      st = step;
+    }
+    return null;
   };
   let fa = 0;
   let faRef = 0;
   let faOld = 0;
+  let faAnchored = 0;
   for (let r = 0; r < runs; r++) {
-    if (firstSignal(series(100, 100, 0)) !== null) fa++;
+    const x = series(100, 100, 0);
+    if (firstSignal(x) !== null) fa++;
+    if (firstSignal(x, asLeft()) !== null) faAnchored++;
     if (cusumRun(series(100, 100, 0).map(() => gauss())).signals.length > 0) faRef++;
     if (estimated(series(100, 100, 0)) !== null) faOld++;
   }
-  const delays: Array<{ delta: number; tau: number; ours: number; reference: number; old: number }> = [];
+  const delays: Array<{ delta: number; tau: number; ours: number; reference: number; old: number; anchored: number }> = [];
   for (const delta of [0.5, 1, 2, 3]) {
     for (const tau of [35, 50]) {
       let sum = 0;
       let sumRef = 0;
       let sumOld = 0;
+      let sumAnchored = 0;
+      let nAnchored = 0;
       let n = 0;
       let nOld = 0;
       for (let r = 0; r < runs / 4; r++) {
@@ -159,6 +185,11 @@ function monteCarlo(runs = 4000) {
           sumOld += j === null ? 301 : j - tau + 1;
           nOld++;
         }
+        const a = firstSignal(x, asLeft());
+        if (a === null || a >= tau) {
+          sumAnchored += a === null ? 301 : a - tau + 1;
+          nAnchored++;
+        }
         const i = firstSignal(x);
         if (i !== null && i < tau) continue; // a false alarm before the step: not a delay
         sum += i === null ? 301 : i - tau + 1;
@@ -166,10 +197,25 @@ function monteCarlo(runs = 4000) {
         sumRef += sig ? sig.index + 1 : 301;
         n++;
       }
-      delays.push({ delta, tau, ours: sum / n, reference: sumRef / n, old: sumOld / nOld });
+      delays.push({ delta, tau, ours: sum / n, reference: sumRef / n, old: sumOld / nOld, anchored: sumAnchored / nAnchored });
     }
   }
-  return { runs, fa: fa / runs, faRef: faRef / runs, faOld: faOld / runs, delays };
+  // What the stable-case measure compares: a case of n checks; the reference CUSUM is centred on
+  // the mean of all n errors (hindsight), which lowers its false alarms below the nominal rate.
+  const caseLength = [80, 120].map((n) => {
+    let ours = 0;
+    let ref = 0;
+    let old = 0;
+    for (let r = 0; r < runs / 2; r++) {
+      const x = series(n, n, 0);
+      const mu = x.reduce((a, b) => a + b, 0) / n;
+      if (firstSignal(x) !== null) ours++;
+      if (estimated(x) !== null) old++;
+      if (cusumRun(x.map((e) => e - mu)).signals.length > 0) ref++;
+    }
+    return { n, ours: ours / (runs / 2), ref: ref / (runs / 2), old: old / (runs / 2) };
+  });
+  return { runs, fa: fa / runs, faRef: faRef / runs, faOld: faOld / runs, faAnchored: faAnchored / runs, delays, caseLength };
 }
 
 function score(c: Case, first: Map<string, { index: number; ts: number; predictedTs?: number }>): Record<string, unknown> {
@@ -194,6 +240,10 @@ function score(c: Case, first: Map<string, { index: number; ts: number; predicte
     const z = errors.slice(onset).map((e) => (e - mu) / c.repeatability);
     const sig = cusumRun(z).signals[0];
     out.cusumDelay = sig ? sig.index + 1 : null;
+    // The same CUSUM run from the first check, as metronet runs (not only from the onset): its
+    // first signal, before the onset (a false alarm it would also raise) or after.
+    const all = cusumRun(errors.map((e) => (e - mu) / c.repeatability)).signals[0];
+    out.cusumFromStart = all ? (all.index < onset ? `false alarm @${all.index}` : String(all.index - onset + 1)) : 'no signal';
   }
   if (c.truth.kind === 'linear') {
     const crossing = c.truth.crossing_ts!;
@@ -288,11 +338,11 @@ console.log(`## stable: false alarms`);
 console.log(`${stable.filter((r) => r.falseAlarm).length} of ${stable.length} cases raised a drift alert (${checksStable} checks); the reference tabular CUSUM (k = 0.5, h = 5, in-control mean known) signals on ${stable.filter((r) => r.cusumFalse).length} of ${stable.length}`);
 for (const r of stable.filter((x) => x.falseAlarm)) console.log(`  ${r.id}: ${r.kinds}`);
 console.log(`\n## step: detection delay (checks from the onset, onset check = 1)`);
-console.log('| case | shift (σ) | metronet | tabular CUSUM, known μ₀ | DOMAIN ARL h=5 | false alarm before onset | alerts |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| case | shift (σ) | metronet | tabular CUSUM, known μ₀ | DOMAIN ARL h=5 | false alarm before onset | alerts | known-μ₀ CUSUM run from check 0 |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const ARL: Record<string, string> = { '0.5': '38.0', '1': '10.4', '1.5': '5.75', '2': '4.01', '3': '2.57' };
 for (const r of [...step].sort((a, b) => (a.shift as number) - (b.shift as number))) {
-  console.log(`| ${r.id} | ${r.shift} | ${r.delay ?? 'missed'} | ${r.cusumDelay ?? 'no signal'} | ${ARL[String(r.shift)] ?? '—'} | ${r.falseAlarm ? 'yes' : 'no'} | ${r.kinds} |`);
+  console.log(`| ${r.id} | ${r.shift} | ${r.delay ?? 'missed'} | ${r.cusumDelay ?? 'no signal'} | ${ARL[String(r.shift)] ?? '—'} | ${r.falseAlarm ? 'yes' : 'no'} | ${r.kinds} | ${r.cusumFromStart} |`);
 }
 for (const s of [...new Set(step.map((r) => r.shift as number))].sort()) {
   const g = step.filter((r) => r.shift === s);
@@ -309,10 +359,13 @@ console.log(`\n## oot: caught on the check`);
 console.log(`${oot.filter((r) => r.caughtOnCheck).length} of ${oot.length}; false alarms before the OOT check: ${oot.filter((r) => r.falseAlarm).length}`);
 const mc = monteCarlo();
 console.log(`\n## shift detector alone, Monte Carlo (${mc.runs} series, N(0,1) plus an unknown bias in ±1.5σ; seeded)`);
-console.log(`false signal within 100 checks: self-starting CUSUM ${fmt(mc.fa * 100)} % · tabular CUSUM with μ₀ known ${fmt(mc.faRef * 100)} % · before: μ₀ from the first 30 checks ${fmt(mc.faOld * 100)} %`);
-console.log('| shift (σ) | onset after | self-starting CUSUM mean delay | before: μ₀ from 30 checks | CUSUM, μ₀ known | DOMAIN ARL h=5 |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const d of mc.delays) console.log(`| ${d.delta} | ${d.tau} | ${fmt(d.ours)} | ${fmt(d.old)} | ${fmt(d.reference)} | ${ARL[String(d.delta)] ?? '—'} |`);
+console.log(`false signal within 100 checks: change-point CUSUM ${fmt(mc.fa * 100)} % · tabular CUSUM with μ₀ known ${fmt(mc.faRef * 100)} % · before: self-starting CUSUM ${fmt(mc.faOld * 100)} % · change-point CUSUM with a stated as-left error (u = σ/√10) ${fmt(mc.faAnchored * 100)} %`);
+console.log('| shift (σ) | onset after | change-point CUSUM mean delay | before: self-starting CUSUM | CUSUM, μ₀ known | DOMAIN ARL h=5 | change-point, as-left stated (u = σ/√10) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const d of mc.delays) console.log(`| ${d.delta} | ${d.tau} | ${fmt(d.ours)} | ${fmt(d.old)} | ${fmt(d.reference)} | ${ARL[String(d.delta)] ?? '—'} | ${fmt(d.anchored)} |`);
+const stableMix = (f: (x: { n: number; ours: number; ref: number; old: number }) => number) =>
+  stable.reduce((sum, r) => sum + f(mc.caseLength.find((x) => x.n === r.n) ?? mc.caseLength[mc.caseLength.length - 1]!), 0);
+console.log(`stable-case measure (a false alarm within a case of n checks; reference centred on the case's own mean): ${mc.caseLength.map((x) => `n = ${x.n}: change-point ${fmt(x.ours * 100)} %, reference ${fmt(x.ref * 100)} %, before ${fmt(x.old * 100)} %`).join(' · ')}; expected over these ${stable.length} stable cases: change-point ${fmt(stableMix((x) => x.ours), 2)}, reference ${fmt(stableMix((x) => x.ref), 2)}, before ${fmt(stableMix((x) => x.old), 2)}`);
 
 }
 const c = cost(N_INSTRUMENTS);

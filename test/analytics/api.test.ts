@@ -216,5 +216,9 @@ describe('analyser zero and span checks through the API', () => {
     expect(alert.body.message).toMatch(/analyser span out of control/);
     const drift = await call('GET', 'instruments/AN-1/drift');
     expect(drift.body.channels[0].analyser).toMatchObject({ outOfControl: true, reason: 'consecutive', series: 'span' });
+    // Trend and shift statistics per series: a constant +2 ppm zero and +28 ppm span are no shift.
+    expect(drift.body.channels[0].byLevel).toMatchObject({ zero: { n: 5, cusum: { target: 2, recentSignal: null } }, span: { n: 5, cusum: { target: 28, recentSignal: null } } });
+    expect(drift.body.channels[0].cusum.series).toBe('span');
+    expect(r.body.alerts.filter((a: { kind: string }) => a.kind === 'shift_detected')).toEqual([]);
   });
 });
