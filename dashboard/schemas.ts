@@ -51,6 +51,7 @@ export const InstrumentListQuery = Type.Object({
   kind: Type.Optional(StringEnum(INSTRUMENT_KINDS)),
   registration: Type.Optional(StringEnum(['registered', 'unregistered'] as const)),
   q: Type.Optional(Type.String({ maxLength: 100 })),
+  ids: Type.Optional(Type.String({ maxLength: 40_000, description: 'only these instruments: ids separated by commas, at most 500 (the rows of a page the client filtered)' })),
   limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });
@@ -181,6 +182,7 @@ export const DriftChannelView = Type.Object({
         n: Type.Integer(),
         q: Type.Number({ description: 't-quantile (prediction level, n−2) × s: the band is ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx)' }),
       }, { description: 'the fitted line and its prediction band, for charts' })),
+      series: Type.Optional(Type.String({ description: 'analysers: the series fitted, zero or span checks (the one that warns first)' })),
     }),
   ),
   cusum: Type.Object({
@@ -188,7 +190,9 @@ export const DriftChannelView = Type.Object({
     lo: Type.Number(),
     target: Nullable(Type.Number()),
     recentSignal: Nullable(Type.Object({ ts: Type.Integer(), direction: Type.String() })),
+    series: Type.Optional(Type.String({ description: 'analysers: the series of these statistics, zero or span checks' })),
   }),
+  byLevel: Type.Optional(Type.Object({ zero: Type.Unknown(), span: Type.Unknown() }, { description: 'analysers: n, sigma, trend and cusum of the zero and of the span checks apart' })),
   analyser: Nullable(Type.Object({ outOfControl: Type.Boolean(), reason: Nullable(Type.String()), suspectSince: Nullable(Type.Integer()), consecutiveOver2x: Type.Integer(), series: Type.Optional(Nullable(Type.String({ description: 'the series out of control: zero, span or both (zero and span checks are judged apart)' }))) })),
   traceability: Type.Object({ lastCheckTraceable: Nullable(Type.Boolean()), reason: Nullable(Type.String()) }),
 });
@@ -210,17 +214,24 @@ export const DriftView = Type.Object({
   channels: Type.Array(DriftChannelView),
 });
 
+/**
+ * A nullable number in a request body as one JSON Schema type list, not a union: with Ajv's
+ * coerceTypes each union branch coerces — number first turns null into 0 (an as-left error of 0
+ * where none was stated), null first turns 0 into null. A type list coerces only what is neither.
+ */
+const NullOrNumber = (o: Parameters<typeof Type.Number>[0] = {}) => Type.Unsafe<number | null>({ ...o, type: ['number', 'null'] });
+
 export const TestPointIn = Type.Object(
   {
     channel: Type.String({ pattern: ID_PATTERN }),
     unit: Type.String({ maxLength: 16 }),
     nominal: Type.Number(),
-    reference: Type.Optional(Nullable(Type.Number())),
+    reference: Type.Optional(NullOrNumber()),
     asFound: Type.Number({ description: 'error before adjustment' }),
-    asLeft: Type.Optional(Nullable(Type.Number({ description: 'error after adjustment' }))),
+    asLeft: Type.Optional(NullOrNumber({ description: 'error after adjustment' })),
     U: Type.Number({ minimum: 0, description: 'expanded uncertainty' }),
     k: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 2 })),
-    mpe: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }))),
+    mpe: Type.Optional(NullOrNumber({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -338,6 +349,8 @@ export const AlertView = Type.Object({
   ackedAt: Nullable(Type.Integer()),
   ackedBy: Nullable(Type.String()),
   clearedAt: Nullable(Type.Integer()),
+  code: Type.String({ description: 'stable text code (alert.<kind>[.<variant>]) for a client to write the alert in its language; see analytics/message.ts' }),
+  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()]), { description: 'parameters of the text: numbers raw, times in epoch ms' }),
 });
 
 export const AlertsQuery = Type.Object({

@@ -27,7 +27,9 @@ export class AnalyticsStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // IMMEDIATE: take the write lock at BEGIN, so a writer in another process makes this one wait
+    // (busy_timeout) instead of failing at once when a read lock would have to be upgraded.
+    return this.db.transaction(fn).immediate();
   }
 
   // reference standards
@@ -200,6 +202,40 @@ export class AnalyticsStore {
     return out;
   }
 
+  /** lastCalibrationDates of some instruments only (live events: the instruments that changed). */
+  lastCalibrationDatesOf(instruments: string[]): Map<string, { date: number; nextDue: number | null; intervalDays: number | null }> {
+    const out = new Map<string, { date: number; nextDue: number | null; intervalDays: number | null }>();
+    if (instruments.length === 0) return out;
+    this.changeStmts ??= this.prepareChangeStatements();
+    for (const r of this.changeStmts.lastDatesOf.all(JSON.stringify(instruments)) as Row[]) out.set(r.instrument as string, { date: r.date as number, nextDue: r.next_due as number | null, intervalDays: r.interval_days as number | null });
+    return out;
+  }
+
+  /**
+   * Alerts changed (opened, refreshed, acknowledged, cleared) after the change counter `after`,
+   * oldest change first, and the counter to ask from next (registry migration 6).
+   */
+  changedAlerts(after: number, limit = 5000): { items: AlertRecord[]; rev: number } {
+    this.changeStmts ??= this.prepareChangeStatements();
+    const rows = this.changeStmts.changedAlerts.all(after, limit) as Row[];
+    return { items: rows.map(toAlert), rev: rows.length ? (rows[rows.length - 1]!.rev as number) : after };
+  }
+
+  /** The alerts change counter now: where a reader starts. */
+  alertsRev(): number {
+    this.changeStmts ??= this.prepareChangeStatements();
+    return (this.changeStmts.counter.get('alerts') as { value: number } | undefined)?.value ?? 0;
+  }
+
+  private changeStmts?: ReturnType<AnalyticsStore['prepareChangeStatements']>;
+  private prepareChangeStatements() {
+    return {
+      lastDatesOf: this.db.prepare('SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations WHERE instrument IN (SELECT value FROM json_each(?)) GROUP BY instrument'),
+      changedAlerts: this.db.prepare('SELECT * FROM alerts WHERE rev > ? ORDER BY rev LIMIT ?'),
+      counter: this.db.prepare('SELECT value FROM change_counters WHERE name = ?'),
+    };
+  }
+
   calibrationsUsing(references: string[], since: number): CalibrationRecord[] {
     return (this.s.calibrationsUsing.all(JSON.stringify(references), since) as Row[]).map(toCalibration);
   }
@@ -360,6 +396,11 @@ export class AnalyticsStore {
 
   listDeliveries(filter: { webhook?: number; state?: Delivery['state']; limit?: number } = {}): Delivery[] {
     return (this.s.listDeliveries.all({ webhook: filter.webhook ?? null, state: filter.state ?? null, limit: filter.limit ?? 100 }) as Row[]).map(toDelivery);
+  }
+
+  /** Webhook deliveries waiting to be sent (first attempt or a retry): the queue depth on /metrics. */
+  pendingDeliveries(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'").get() as { n: number }).n;
   }
 }
 

@@ -93,6 +93,44 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gateways ADD COLUMN spool_dropped INTEGER;
     `,
   },
+  {
+    // Issue 7: live events ask "what changed since my last look" instead of reading every
+    // instrument each second. A change counter per table, advanced by triggers, stamps each
+    // changed row with `rev`; a reader keeps the highest rev it has seen. Counters rather than
+    // timestamps: `last_seen` comes from device clocks and `updated_at` from the analytics
+    // clock, and neither is a safe cursor. `last_seen` is indexed for the offline transitions.
+    id: 6,
+    name: 'change counters for live events',
+    sql: `
+      CREATE TABLE change_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      INSERT INTO change_counters (name, value) VALUES ('instruments', 0), ('alerts', 0);
+
+      ALTER TABLE instruments ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX instruments_rev ON instruments (rev);
+      CREATE INDEX instruments_last_seen ON instruments (last_seen);
+      CREATE TRIGGER instruments_rev_insert AFTER INSERT ON instruments BEGIN
+        UPDATE change_counters SET value = value + 1 WHERE name = 'instruments';
+        UPDATE instruments SET rev = (SELECT value FROM change_counters WHERE name = 'instruments') WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER instruments_rev_update AFTER UPDATE OF last_seen, registration, kind, org ON instruments
+        WHEN NEW.last_seen IS NOT OLD.last_seen OR NEW.registration IS NOT OLD.registration OR NEW.kind IS NOT OLD.kind OR NEW.org IS NOT OLD.org
+      BEGIN
+        UPDATE change_counters SET value = value + 1 WHERE name = 'instruments';
+        UPDATE instruments SET rev = (SELECT value FROM change_counters WHERE name = 'instruments') WHERE id = NEW.id;
+      END;
+
+      ALTER TABLE alerts ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX alerts_rev ON alerts (rev);
+      CREATE TRIGGER alerts_rev_insert AFTER INSERT ON alerts BEGIN
+        UPDATE change_counters SET value = value + 1 WHERE name = 'alerts';
+        UPDATE alerts SET rev = (SELECT value FROM change_counters WHERE name = 'alerts') WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER alerts_rev_update AFTER UPDATE OF state, severity, updated_at, acked_at, message ON alerts BEGIN
+        UPDATE change_counters SET value = value + 1 WHERE name = 'alerts';
+        UPDATE alerts SET rev = (SELECT value FROM change_counters WHERE name = 'alerts') WHERE id = NEW.id;
+      END;
+    `,
+  },
 ];
 
 export interface OrgRow {

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { MetronetError, preview, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
@@ -29,11 +30,12 @@ export function openRegistry(file: string, opts: RegistryOptions = {}): Registry
 const REJECT_TEXT_MAX = 500;
 
 class SqliteRegistry implements Registry {
+  private changeStmts?: ReturnType<typeof prepareChanges>;
   private readonly s: ReturnType<typeof prepare>;
   private readonly instrumentLists = new Map<string, { items: ReturnType<Db['prepare']>; count: ReturnType<Db['prepare']> }>();
   private readonly rejectLists = new Map<string, ReturnType<Db['prepare']>>();
-  private readonly writeLatest: (readings: Reading[]) => void;
-  private readonly writeRejects: (rejects: RejectRecord[]) => void;
+  private readonly writeLatest: Database.Transaction<(readings: Reading[]) => void>;
+  private readonly writeRejects: Database.Transaction<(rejects: RejectRecord[]) => void>;
   /** Analytics tables (migration 2) on the same connection. */
   readonly analytics: AnalyticsStore;
   /** Environmental stations (migration 3, issue 8). */
@@ -104,7 +106,7 @@ class SqliteRegistry implements Registry {
     this.db.transaction(() => {
       const cur = this.getOrg(org.id);
       this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
-    })();
+    }).immediate();
   }
 
   getOrg(id: string): Org | undefined {
@@ -127,7 +129,7 @@ class SqliteRegistry implements Registry {
         lastSeen: keep(gw.lastSeen, cur?.lastSeen),
         version: keep(gw.version, cur?.version),
       });
-    })();
+    }).immediate();
   }
 
   getGateway(id: string): GatewayRecord | undefined {
@@ -164,7 +166,7 @@ class SqliteRegistry implements Registry {
       const before = cur ? registeredFacts(cur) : null;
       if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'instrument.update' : 'instrument.create', `instrument:${inst.id}`, before, after);
       return saved;
-    })();
+    }).immediate();
   }
 
   getInstrument(id: string): Instrument | undefined {
@@ -179,6 +181,7 @@ class SqliteRegistry implements Registry {
       kind: filter.kind,
       registration: filter.registration,
       q: filter.q === undefined || filter.q === '' ? undefined : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      ids: filter.ids === undefined ? undefined : JSON.stringify(filter.ids),
     };
     const where: string[] = [];
     if (params.org !== undefined) where.push('org = @org');
@@ -186,6 +189,7 @@ class SqliteRegistry implements Registry {
     if (params.kind !== undefined) where.push('kind = @kind');
     if (params.registration !== undefined) where.push('registration = @registration');
     if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `${c} LIKE @q ESCAPE '\\'`).join(' OR ')})`);
+    if (params.ids !== undefined) where.push('id IN (SELECT value FROM json_each(@ids))');
     const shape = where.join(' AND ');
     let stmts = this.instrumentLists.get(shape);
     if (!stmts) {
@@ -210,7 +214,7 @@ class SqliteRegistry implements Registry {
       if (this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes === 0) return false;
       this.audit.append('instrument.create', `instrument:${id}`, null, registeredFacts(this.getInstrument(id) as Instrument), now);
       return true;
-    })();
+    }).immediate();
     let inst = this.getInstrument(id) as Instrument;
     // An instrument of another organisation is returned untouched: the caller decides (ingest
     // rejects it). Within the organisation, the gateway and profile that report it are news.
@@ -238,7 +242,7 @@ class SqliteRegistry implements Registry {
       this.s.deleteOrg.run(id);
       this.audit.append('org.delete', `org:${id}`, { ...cur, mqttLogins: logins }, null);
       return true;
-    })();
+    }).immediate();
   }
 
   deleteGateway(id: string): boolean {
@@ -250,7 +254,7 @@ class SqliteRegistry implements Registry {
       this.s.deleteGateway.run(id);
       this.audit.append('gateway.delete', `gateway:${id}`, { id: cur.id, org: cur.org, name: cur.name ?? null, mqttLogin: !!login }, null);
       return true;
-    })();
+    }).immediate();
   }
 
   deleteInstrument(id: string): boolean {
@@ -263,7 +267,7 @@ class SqliteRegistry implements Registry {
       this.s.deleteInstrument.run(id);
       this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels }, null);
       return true;
-    })();
+    }).immediate();
   }
 
   listChannels(instrument: string): Channel[] {
@@ -277,6 +281,22 @@ class SqliteRegistry implements Registry {
     return out;
   }
 
+  changedInstruments(after: number, limit = 10_000): { items: Instrument[]; rev: number } {
+    this.changeStmts ??= prepareChanges(this.db);
+    const rows = this.changeStmts.changed.all(after, limit) as Array<InstrumentRow & { rev: number }>;
+    return { items: rows.map(toInstrument), rev: rows.length ? rows[rows.length - 1]!.rev : after };
+  }
+
+  instrumentsRev(): number {
+    this.changeStmts ??= prepareChanges(this.db);
+    return (this.changeStmts.counter.get('instruments') as { value: number } | undefined)?.value ?? 0;
+  }
+
+  instrumentsSeenBetween(from: number, to: number): Instrument[] {
+    this.changeStmts ??= prepareChanges(this.db);
+    return (this.changeStmts.seenBetween.all(from, to) as InstrumentRow[]).map(toInstrument);
+  }
+
   getChannel(instrument: string, channel: string): Channel | undefined {
     const row = this.s.getChannel.get(instrument, channel) as ChannelRow | undefined;
     return row && toChannel(row);
@@ -288,11 +308,11 @@ class SqliteRegistry implements Registry {
   }
 
   updateLatest(readings: Reading[]): void {
-    if (readings.length > 0) this.writeLatest(readings);
+    if (readings.length > 0) this.writeLatest.immediate(readings);
   }
 
   recordRejects(rejects: RejectRecord[]): void {
-    if (rejects.length > 0) this.writeRejects(rejects);
+    if (rejects.length > 0) this.writeRejects.immediate(rejects);
   }
 
   listRejects(filter: { org?: string; gateway?: string; limit?: number } = {}): RejectRecord[] {
@@ -314,6 +334,15 @@ class SqliteRegistry implements Registry {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Change-counter queries of live events (migration 6), prepared on first use. */
+function prepareChanges(db: Db) {
+  return {
+    changed: db.prepare('SELECT * FROM instruments WHERE rev > ? ORDER BY rev LIMIT ?'),
+    counter: db.prepare('SELECT value FROM change_counters WHERE name = ?'),
+    seenBetween: db.prepare('SELECT * FROM instruments WHERE last_seen >= ? AND last_seen < ?'),
+  };
 }
 
 function prepare(db: Db) {

@@ -73,6 +73,8 @@ export interface InstrumentFilter {
   registration?: Registration;
   /** Substring of id, name, serial or site. */
   q?: string;
+  /** Only these instruments (a page of a list filtered elsewhere). */
+  ids?: string[];
   limit?: number;
   offset?: number;
 }
@@ -123,6 +125,15 @@ export interface Registry {
   /** Channels of many instruments in one query; every requested id has an entry (maybe empty). */
   listChannelsOf(instruments: string[]): Map<string, Channel[]>;
   getChannel(instrument: string, channel: string): Channel | undefined;
+  /**
+   * Instruments changed (created, newly seen, registration, kind or owner changed) after the
+   * change counter `after`, oldest change first, and the counter to ask from next (migration 6).
+   */
+  changedInstruments(after: number, limit?: number): { items: Instrument[]; rev: number };
+  /** The instruments change counter now: where a reader starts. */
+  instrumentsRev(): number;
+  /** Instruments last seen in [from, to): those that went offline in a time window. */
+  instrumentsSeenBetween(from: number, to: number): Instrument[];
   /** Declares a channel with its unit; a channel's unit, once set, does not change here. */
   ensureChannel(instrument: string, channel: string, unit: string): Channel;
   /**

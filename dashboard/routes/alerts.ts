@@ -7,6 +7,22 @@ import { AckBody, AlertList, AlertsQuery, AlertView, DeliveryList, NumericIdPara
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
 import type { Principal } from '../auth/tenant.js';
+import type { AlertRecord, Registry } from '../../store/index.js';
+import { alertText } from '../../analytics/message.js';
+
+/**
+ * An alert as the API shows it: the record plus its text code and params (analytics/message.ts),
+ * with the unit of its channel. `units` caches channel units across one list.
+ */
+export function alertView(registry: Registry, a: AlertRecord, units = new Map<string, string | null>()) {
+  let unit: string | null = null;
+  if (a.instrument && a.channel) {
+    const key = `${a.instrument}\u0000${a.channel}`;
+    if (!units.has(key)) units.set(key, registry.getChannel(a.instrument, a.channel)?.unit ?? null);
+    unit = units.get(key)!;
+  }
+  return { ...a, ...alertText(a, unit) };
+}
 
 /** Scoped query: an enterprise sees its organisation's alerts, a lab those sent to it. */
 const alertScope = (p: Principal) => (p.role === 'enterprise' ? { org: p.org ?? '\u0000' } : p.role === 'lab' ? { lab: p.org ?? '\u0000' } : {});
@@ -27,7 +43,8 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
         throw new MetronetError('E_BAD_REQUEST', `kind "${kind}" is not an alert kind; kinds: ${ALERT_KINDS.join(', ')}`, { field: 'kind', value: kind });
       }
       const r = store.listAlerts({ ...rest, ...alertScope(req.principal!), kind: kind as AlertKind | undefined, limit, offset });
-      return { ...r, limit, offset };
+      const units = new Map<string, string | null>();
+      return { items: r.items.map((a) => alertView(deps.registry, a, units)), total: r.total, limit, offset };
     },
   );
 
@@ -37,7 +54,7 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     async (req) => {
       const a = store.getAlert(req.params.id);
       if (!a) throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
-      return a;
+      return alertView(deps.registry, a);
     },
   );
 
@@ -61,7 +78,7 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       const r = engine.ackAlert(req.params.id, req.principal!.user);
       if (r === 'not-found') throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
       if (r === 'not-open') throw new MetronetError('E_ALERT_STATE', `alert ${req.params.id} is ${store.getAlert(req.params.id)!.state}; only an open alert can be acknowledged`, { field: 'id', value: req.params.id });
-      return r.alert;
+      return alertView(deps.registry, r.alert);
     },
   );
 

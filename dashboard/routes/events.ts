@@ -6,12 +6,15 @@ import type { AlertRecord, Instrument, Registry } from '../../store/index.js';
 import { canSeeInstrument, type Principal } from '../auth/tenant.js';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
-import { instrumentStates } from './states.js';
+import { instrumentStates, offlineAfter, offlineRuleOf, statesOf } from './states.js';
+import { alertView } from './alerts.js';
 
 const TICK_MS = 1000;
 /** States need more work than values: recomputed every few ticks. */
 const STATE_EVERY = 3;
 const HEARTBEAT_MS = 15_000;
+/** Most changed rows read per tick and table; a larger burst is read over the next ticks. */
+const BATCH = 5000;
 
 interface Client { p: Principal; res: ServerResponse; states: Map<string, string> }
 
@@ -19,32 +22,44 @@ interface Client { p: Principal; res: ServerResponse; states: Map<string, string
  * Live updates (issue 7) as server-sent events on GET /api/v1/events, one stream per page:
  *   `values`  instruments whose latest readings moved: {id, lastSeen, channels:[{channel,value,ts,status,unit}]}
  *   `alert`   an alert opened, changed, acknowledged or cleared (the alert as GET /alerts/{id})
- *   `states`  instruments whose state changed: [{id, state, online}]
- * One shared poll of the registry per second finds what changed; each client gets only what its
- * tenant may see (the same rules as the REST routes). The poll runs only while someone listens.
+ *   `states`  instruments whose state changed: [{id, state, online, openAlerts}]
+ * One shared poll per second asks the stores what changed since its last look (change counters
+ * of registry migration 6: instruments seen, created or re-registered; alerts opened, changed or
+ * cleared; instruments whose last reading just became older than the offline threshold), so its
+ * cost follows the changes, not the size of the fleet. Each client gets only what its tenant may
+ * see (the same rules as the REST routes). The poll runs only while someone listens.
  */
 export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const { registry } = deps;
   const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
+  const offline = offlineRuleOf(deps);
+  const thresholds = [...new Set([offline.afterMs, ...Object.values(offline.byKind ?? {}).filter((v): v is number => v !== undefined)])];
   const clients = new Set<Client>();
   let timer: NodeJS.Timeout | undefined;
   let ticks = 0;
-  let lastSeen = new Map<string, number>();
-  let alerts = new Map<number, string>();
+  let instrumentsRev = 0;
+  let alertsRev = 0;
+  let lastTick = 0;
+  /** Instruments whose state may have changed since the last states push. */
+  let pending = new Map<string, Instrument>();
 
   const send = (c: Client, event: string, data: unknown) => c.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
   function snapshot() {
-    lastSeen = new Map(registry.listInstruments({ limit: 1_000_000 }).items.map((i) => [i.id, i.lastSeen ?? 0]));
-    alerts = new Map(registry.analytics.listAlerts({ limit: 500 }).items.map((a) => [a.id, signature(a)]));
+    instrumentsRev = registry.instrumentsRev();
+    alertsRev = registry.analytics.alertsRev();
+    lastTick = now();
+    pending = new Map();
   }
 
   function tick() {
     ticks++;
-    const instruments = registry.listInstruments({ limit: 1_000_000 }).items;
-    const moved: Instrument[] = instruments.filter((i) => (i.lastSeen ?? 0) > (lastSeen.get(i.id) ?? 0));
-    for (const i of moved) lastSeen.set(i.id, i.lastSeen ?? 0);
+    const t = now();
+    const changed = registry.changedInstruments(instrumentsRev, BATCH);
+    instrumentsRev = changed.rev;
+    const moved = changed.items.filter((i) => i.lastSeen !== null);
+    for (const i of changed.items) pending.set(i.id, i);
     if (moved.length) {
       const channels = registry.listChannelsOf(moved.map((i) => i.id));
       const payload = moved.map((i) => ({ inst: i, data: { id: i.id, lastSeen: i.lastSeen ?? null, channels: (channels.get(i.id) ?? []).map((c) => ({ channel: c.channel, unit: c.unit, value: c.lastValue ?? null, ts: c.lastTs ?? null, status: c.lastStatus ?? null })) } }));
@@ -53,24 +68,57 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
         if (mine.length) send(c, 'values', mine);
       }
     }
-    // Alerts: the newest 500 by id, compared by state and update time (an ack changes both).
-    for (const a of registry.analytics.listAlerts({ limit: 500 }).items) {
-      const sig = signature(a);
-      if (alerts.get(a.id) === sig) continue;
-      alerts.set(a.id, sig);
-      for (const c of clients) if (seesAlert(registry, c.p, a)) send(c, 'alert', a);
+    const alerts = registry.analytics.changedAlerts(alertsRev, BATCH);
+    alertsRev = alerts.rev;
+    for (const a of alerts.items) {
+      const view = alertView(registry, a);
+      for (const c of clients) if (seesAlert(registry, c.p, a)) send(c, 'alert', view);
+      if (a.instrument && !pending.has(a.instrument)) {
+        const inst = registry.getInstrument(a.instrument);
+        if (inst) pending.set(inst.id, inst);
+      }
     }
-    if (ticks % STATE_EVERY === 0) for (const c of clients) pushStates(c);
+    // Online → offline needs no write: it is the passing of time. Those whose last reading
+    // crossed their threshold since the last tick: lastSeen in (lastTick − after, t − after].
+    for (const after of thresholds) {
+      for (const i of registry.instrumentsSeenBetween(lastTick - after + 1, t - after + 1)) {
+        if (offlineAfter(offline, i.kind) === after) pending.set(i.id, i);
+      }
+    }
+    lastTick = t;
+    if (ticks % STATE_EVERY === 0 && pending.size) pushChangedStates();
   }
 
-  function pushStates(c: Client) {
-    const changed = [];
-    for (const s of instrumentStates(registry, engine, c.p, now())) {
-      const sig = `${s.state}|${s.online}`;
-      if (c.states.get(s.id) !== sig) changed.push({ id: s.id, state: s.state, online: s.online, openAlerts: s.openAlerts });
-      c.states.set(s.id, sig);
+  /** States of the pending instruments, computed once per tenant scope, sent where they changed. */
+  function pushChangedStates() {
+    const instruments = [...pending.values()];
+    pending = new Map();
+    const byScope = new Map<string, Client[]>();
+    for (const c of clients) {
+      const key = `${c.p.role}|${c.p.org ?? ''}`;
+      (byScope.get(key) ?? byScope.set(key, []).get(key)!).push(c);
     }
-    if (changed.length) send(c, 'states', changed);
+    for (const group of byScope.values()) {
+      const p = group[0]!.p;
+      const visible = instruments.filter((i) => canSeeInstrument(registry, p, i));
+      const rows = statesOf(registry, engine, p, visible, now(), offline);
+      for (const c of group) {
+        const changedRows = [];
+        for (const s of rows) {
+          const sig = `${s.state}|${s.online}|${s.openAlerts}`;
+          if (c.states.get(s.id) !== sig) changedRows.push({ id: s.id, state: s.state, online: s.online, openAlerts: s.openAlerts });
+          c.states.set(s.id, sig);
+        }
+        if (changedRows.length) send(c, 'states', changedRows);
+      }
+    }
+  }
+
+  /** Every state of the client's tenant: the opening event of a stream. */
+  function pushAllStates(c: Client) {
+    const rows = instrumentStates(registry, engine, c.p, now(), offline);
+    for (const s of rows) c.states.set(s.id, `${s.state}|${s.online}|${s.openAlerts}`);
+    send(c, 'states', rows.map((s) => ({ id: s.id, state: s.state, online: s.online, openAlerts: s.openAlerts })));
   }
 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -89,14 +137,15 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write('retry: 3000\n\n');
       const c: Client = { p: req.principal!, res, states: new Map() };
+      // The cursors are taken before the opening states, so no change falls between the two.
+      if (!req.query.once && clients.size === 0) snapshot();
       send(c, 'hello', { user: c.p.user, role: c.p.role });
       // The current states first, so a page knows where it starts.
-      pushStates(c);
+      pushAllStates(c);
       if (req.query.once) {
         res.end();
         return;
       }
-      if (clients.size === 0) snapshot();
       clients.add(c);
       timer ??= setInterval(() => {
         try {
@@ -122,8 +171,6 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     done();
   });
 };
-
-const signature = (a: AlertRecord) => `${a.state}|${a.updatedAt}|${a.ackedAt ?? ''}`;
 
 function seesAlert(registry: Registry, p: Principal, a: AlertRecord): boolean {
   if (p.role === 'admin' || p.role === 'authority') return true;

@@ -14,6 +14,8 @@ import type { DashboardDeps } from '../app.js';
 const HOUR = 3_600_000;
 /** Most buckets one readings request may produce; beyond it the client must widen `every`. */
 const MAX_BUCKETS = 100_000;
+/** Most ids one list request may name (`?ids=`). */
+const MAX_IDS = 500;
 
 /** Instruments with their latest values, and their readings over time. */
 export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
@@ -33,9 +35,11 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       },
     },
     async (req) => {
-      const { limit, offset, ...filter } = req.query;
+      const { limit, offset, ids: idList, ...filter } = req.query;
+      const ids = idList === undefined ? undefined : idList.split(',').map((x) => x.trim()).filter(Boolean);
+      if (ids && ids.length > MAX_IDS) throw new MetronetError('E_BAD_REQUEST', `ids lists ${ids.length} instruments; at most ${MAX_IDS} per request`, { field: 'ids', value: ids.length });
       // Scoped query: the tenant filter is applied by the store, so total and paging hold too.
-      const { items, total } = registry.listInstruments({ ...filter, ...instrumentScope(req.principal!), limit, offset });
+      const { items, total } = registry.listInstruments({ ...filter, ...(ids ? { ids } : {}), ...instrumentScope(req.principal!), limit, offset });
       const channels = registry.listChannelsOf(items.map((i) => i.id));
       const names = orgNames();
       return { items: items.map((i) => view(i, channels.get(i.id) ?? [], names)), total, limit, offset };

@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
-import { alertScope, INSTRUMENT_STATES, instrumentStates } from './states.js';
+import { MetronetError } from '../../core/index.js';
+import { IdParams } from '../schemas.js';
+import { alertScope, INSTRUMENT_STATES, instrumentStates, offlineRuleOf, statesOf } from './states.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -11,6 +13,8 @@ const StateRow = Type.Object({
   id: Type.String(),
   org: Type.String(),
   kind: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  serial: Nullable(Type.String()),
   lab: Nullable(Type.String()),
   site: Nullable(Type.String()),
   state: Type.Union(INSTRUMENT_STATES.map((s) => Type.Literal(s))),
@@ -26,7 +30,7 @@ const Overview = Type.Object({
   total: Type.Integer(),
   orgs: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), district: Nullable(Type.String()), instruments: Type.Integer(), sites: Type.Integer() })),
   alerts: Type.Object({ open: Type.Integer(), critical: Type.Integer(), warning: Type.Integer() }),
-  items: Type.Array(StateRow),
+  items: Type.Array(StateRow, { description: 'empty with ?items=false' }),
 });
 
 /**
@@ -38,12 +42,20 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
+  const offline = offlineRuleOf(deps);
   app.get(
     '/overview',
-    { schema: { tags: ['overview'], summary: 'Instruments by state (in tolerance … overdue, unregistered, offline), organisations, open alerts, and the state of every instrument you see', response: { 200: Overview } } },
+    {
+      schema: {
+        tags: ['overview'],
+        summary: 'Instruments by state (in tolerance … overdue, unregistered, offline), organisations, open alerts, and the state of every instrument you see',
+        querystring: Type.Object({ items: Type.Boolean({ default: true, description: 'false: counts, organisations and alerts only (a first screen of thousands of instruments need not carry each one)' }) }),
+        response: { 200: Overview },
+      },
+    },
     async (req) => {
       const p = req.principal!;
-      const items = instrumentStates(deps.registry, engine, p, now());
+      const items = instrumentStates(deps.registry, engine, p, now(), offline);
       const counts: Record<string, number> = Object.fromEntries([...INSTRUMENT_STATES, 'offline'].map((s) => [s, 0]));
       for (const i of items) {
         counts[i.state]!++;
@@ -61,7 +73,19 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const scope = alertScope(p);
       const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
       const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
-      return { counts, total: items.length, orgs, alerts, items };
+      return { counts, total: items.length, orgs, alerts, items: req.query.items ? items : [] };
+    },
+  );
+
+  // One instrument's state for its page, without the whole overview (the auth hook has checked
+  // that the caller sees the instrument, as for every /instruments/:id route).
+  app.get(
+    '/instruments/:id/state',
+    { schema: { tags: ['instruments'], summary: 'The state of one instrument, as the overview gives it: state, online, lab, last calibration, next due, open alerts', params: IdParams, response: { 200: StateRow, 404: { $ref: 'Error#' } } } },
+    async (req) => {
+      const inst = deps.registry.getInstrument(req.params.id);
+      if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
+      return statesOf(deps.registry, engine, req.principal!, [inst], now(), offline)[0]!;
     },
   );
 };

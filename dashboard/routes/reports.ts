@@ -6,6 +6,7 @@ import { MetronetError } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
 import { buildReport, REPORTS, type Cell, type ReportName, type Table } from './report-data.js';
+import { offlineRuleOf } from './states.js';
 
 const ReportParams = Type.Object({ name: Type.String({ description: `one of ${REPORTS.join(', ')}` }) });
 const ReportQuery = Type.Object({
@@ -60,7 +61,7 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       const { format, lang } = req.query;
       const t = now();
       const year = req.query.year ?? new Date(t).getUTCFullYear();
-      const table = buildReport(name, { registry: deps.registry, engine, p: req.principal!, now: t, year });
+      const table = buildReport(name, { registry: deps.registry, engine, p: req.principal!, now: t, year, offline: offlineRuleOf(deps) });
       const file = `metronet-${name}-${name === 'annual' ? year : new Date(t).toISOString().slice(0, 10)}.${format}`;
       reply.header('content-disposition', `attachment; filename="${file}"`);
       if (format === 'xlsx') {

@@ -1,6 +1,6 @@
 // The web UI shell (issue 7): sign-in, navigation, a small router over hash routes, language,
 // and the live event stream that views subscribe to. Each page is an ES module under views/.
-import { state, live, t, el, api, can } from './lib.js';
+import { state, live, liveStates, t, el, api, can } from './lib.js';
 
 const ROUTES = [
   { re: /^\/?$/, nav: 'overview', load: () => import('./views/overview.js') },
@@ -57,9 +57,20 @@ async function route() {
 function connectEvents() {
   events?.close();
   events = new EventSource('/api/v1/events');
-  for (const type of ['values', 'states', 'alert']) {
+  for (const type of ['values', 'alert']) {
     events.addEventListener(type, (e) => live.dispatchEvent(new CustomEvent(type, { detail: JSON.parse(e.data) })));
   }
+  // Each state change carries the state before it (`prev`, when known), so a view can move its
+  // counts without holding every instrument itself.
+  events.addEventListener('states', (e) => {
+    const changes = JSON.parse(e.data);
+    for (const c of changes) {
+      const before = liveStates.get(c.id);
+      if (before) c.prev = before;
+      liveStates.set(c.id, { state: c.state, online: c.online });
+    }
+    live.dispatchEvent(new CustomEvent('states', { detail: changes }));
+  });
   events.addEventListener('hello', () => document.body.setAttribute('data-live', 'on'));
   events.onerror = () => document.body.setAttribute('data-live', 'off');
 }

@@ -4,6 +4,8 @@ import { TEXT } from './i18n.js';
 export const state = { lang: localStorage.getItem('metronet.lang') || 'vi', me: null };
 /** Live events from the server (GET /api/v1/events), re-dispatched here: values, states, alert. */
 export const live = new EventTarget();
+/** The latest state of each instrument from the live `states` events: id → {state, online}. */
+export const liveStates = new Map();
 
 export function t(key, vars) {
   const text = TEXT[state.lang]?.[key] ?? TEXT.vi[key] ?? key;
@@ -128,3 +130,47 @@ export function errorBox(err) {
 }
 
 export const fmtPct = (n, d) => (d ? new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(n / d) : '–');
+
+// Why a check or result is not traceable, as analytics writes it (traceability.ts, periodic.ts),
+// in the reader's language; an unknown sentence is shown as the server wrote it.
+const REASONS = [
+  [/^traceability chain loops or is deeper than (\d+) at (\S+)$/, 'reason.loop', ['n', 'ref']],
+  [/^standard (\S+) is not in the registry$/, 'reason.unknown', ['ref']],
+  [/^standard (\S+) was found out of tolerance$/, 'reason.outOfTolerance', ['ref']],
+  [/^standard (\S+) expired on (\d{4}-\d{2}-\d{2}) \(in the chain of (\S+)\)$/, 'reason.expiredIn', ['ref', 'date', 'of']],
+  [/^(?:reference )?standard (\S+) expired on (\d{4}-\d{2}-\d{2})$/, 'reason.expired', ['ref', 'date']],
+  [/^reference standard (\S+) was found out of tolerance at its calibration$/, 'reason.outAtCalibration', ['ref']],
+];
+export function reasonText(reason) {
+  if (!reason) return '';
+  for (const [re, key, names] of REASONS) {
+    const m = re.exec(reason);
+    if (!m) continue;
+    const vars = Object.fromEntries(names.map((n, i) => [n, m[i + 1]]));
+    if (vars.date) vars.date = fmtDate(Date.parse(`${vars.date}T12:00:00Z`));
+    return t(key, vars);
+  }
+  return reason;
+}
+
+/**
+ * An alert in the reader's language from its code and params (analytics/message.ts): numbers
+ * and dates in the reader's format. Without a text for the code, the server's English message.
+ */
+export function alertMessage(a) {
+  const key = `alertmsg.${String(a.code ?? '').replace(/^alert\./, '')}`;
+  if (!a.code || !has(key)) return a.message;
+  const p = a.params ?? {};
+  const u = unitLabel(p.unit);
+  const qty = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v)}${u ? ` ${u}` : ''}`);
+  const when = p.due ?? null;
+  return t(key, {
+    ch: p.channel ? channelLabel(p.channel) : (p.instrument ?? p.subject ?? ''),
+    error: qty(p.error), mpe: qty(p.mpe), ts: fmtDateTime(p.ts), rule: p.rule ? t('rule.' + p.rule) : '', percent: fmtNum(p.percent, 0),
+    predicted: fmtDate(p.predictedTs), due: fmtDate(p.due), recommended: fmtDate(p.recommendedTs), days: when === null ? '–' : fmtInt(Math.abs(daysUntil(when))),
+    series: has('series.' + p.series) ? t('series.' + p.series) : (p.series ?? ''), since: fmtDate(p.suspectSince ?? p.since),
+    reference: p.reference ?? '–', certificate: p.certificate ?? '–', reason: reasonText(p.reason), checks: fmtInt(p.checks), cals: fmtInt(p.calibrations),
+    lastSeen: fmtDateTime(p.lastSeen ?? p.lastTs), interval: fmtNum(p.intervalS), tolerance: fmtNum(p.toleranceS),
+    value: qty(p.value), limit: qty(p.limit), period: has('period.' + p.period) ? t('period.' + p.period) : (p.period ?? ''), source: p.source ?? '',
+  });
+}

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startDemoStack, type DemoStack } from './stack.js';
 
 /** Debian's Chromium, installed by scripts/install-test-deps.sh. */
 export const CHROMIUM = process.env.METRONET_CHROMIUM ?? '/usr/bin/chromium';
@@ -17,5 +19,22 @@ export function launch(): Promise<Browser> {
     headless: true,
     // The closed network here refuses Chromium's background connections; do not make them.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * Inside a describe: the demo stack and a headless Chromium started before its tests (in
+ * parallel) and closed after them; `set` receives both for the tests to use.
+ */
+export function useDemoWithBrowser(set: (stack: DemoStack, browser: Browser) => void): void {
+  let stack: DemoStack | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startDemoStack(), launch()]);
+    set(stack, browser);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
   });
 }

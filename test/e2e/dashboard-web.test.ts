@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import readXlsxFile from 'read-excel-file/node';
-import { browserAvailable, launch } from './browser.js';
-import { DEMO_INSTRUMENTS, startDemoStack, type DemoStack } from './stack.js';
+import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import { DEMO_INSTRUMENTS, type DemoStack } from './stack.js';
 
 let stack: DemoStack;
 let browser: Browser;
@@ -24,14 +24,8 @@ const go = (page: Page, hash: string) => page.goto(new URL(`/${hash}`, stack.das
 const ids = (page: Page, sel: string, attr: string) => page.locator(sel).evaluateAll((els, a) => els.map((e) => e.getAttribute(a)!).sort(), attr);
 const viDate = (ts: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(ts);
 
-describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chromium', () => {
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startDemoStack(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chromium', { timeout: 120_000 }, () => {
+  useDemoWithBrowser((s, b) => ([stack, browser] = [s, b]));
 
   it('shows each role only its tenant: the authority all, the lab what it serves, an enterprise its own', async () => {
     const served = new Set(stack.registry.analytics.listServices().filter((s) => s.lab === 'ttkt-tdc').map((s) => s.instrument));

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { browserAvailable, launch } from './browser.js';
-import { startDemoStack, type DemoStack } from './stack.js';
+import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import type { DemoStack } from './stack.js';
 
 let stack: DemoStack;
 let browser: Browser;
 
 describe.runIf(browserAvailable)('the stations page in headless Chromium', () => {
-  beforeAll(async () => {
-    [stack, browser] = await Promise.all([startDemoStack(), launch()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  useDemoWithBrowser((s, b) => ([stack, browser] = [s, b]));
 
   it('shows the demo stations on the map and their parameters coloured by limit, in Vietnamese then English', async () => {
     const page = await browser.newPage();

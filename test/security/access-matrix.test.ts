@@ -40,6 +40,7 @@ const kOf = (t: Tenant) => (t === T.a ? 'a' : 'b');
 
 const MATRIX: Record<string, Row> = {
   'GET /api/v1/health': { roles: ALL, public: true, call: () => ({ url: '/api/v1/health' }) },
+  'GET /api/v1/ready': { roles: ALL, public: true, call: () => ({ url: '/api/v1/ready' }) },
   'POST /api/v1/auth/login': { roles: ALL, public: true, call: () => ({ url: '/api/v1/auth/login', payload: { username: USERS.authority.id, password: `password-of-${USERS.authority.id}` } }) },
   'POST /api/v1/auth/logout': {
     roles: ALL, foreign: 'none',
@@ -111,6 +112,7 @@ const MATRIX: Record<string, Row> = {
     call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks`, payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, reference: t.ref, indicated: 20.001 }] } }),
   },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/drift` }) },
+  'GET /api/v1/instruments/:id/state': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/state` }) },
   'GET /api/v1/instruments/:id/calibrations': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/calibrations` }) },
   'POST /api/v1/instruments/:id/calibrations': {
     roles: ['lab'],

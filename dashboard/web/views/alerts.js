@@ -1,6 +1,6 @@
 // Alerts inbox (issue 7): open, acknowledged and cleared alerts, acknowledge in one keypress;
 // every page sees an acknowledgement live (`alert` events).
-import { api, el, t, fmtDateTime, onLive, errorBox } from '../lib.js';
+import { api, el, t, fmtDateTime, onLive, errorBox, alertMessage } from '../lib.js';
 
 /** A table of alerts with an acknowledge button on open ones; `after` runs after an ack. */
 export function alertTable(items, after) {
@@ -31,7 +31,7 @@ export function alertRow(a, after) {
   return el('tr', { 'data-alert': String(a.id), 'data-state': a.state, class: `sev-${a.severity}` },
     el('td', {}, fmtDateTime(a.openedAt)),
     el('td', {}, el('span', { class: `badge sev-${a.severity}` }, t('severity.' + a.severity))),
-    el('td', {}, el('strong', {}, t('alertkind.' + a.kind)), el('div', { class: 'small muted' }, a.message)),
+    el('td', {}, el('strong', {}, t('alertkind.' + a.kind)), el('div', { class: 'small muted alert-text', 'data-code': a.code ?? '' }, alertMessage(a))),
     el('td', {}, a.instrument ? el('a', { href: `#/instruments/${encodeURIComponent(a.instrument)}` }, a.instrument) : a.subject),
     el('td', { class: 'alert-state' }, t('alertstate.' + a.state)),
     el('td', {}, ack));

@@ -31,7 +31,7 @@ export function readingsChart(instrument) {
   let to = Date.now();
   let from = to - 3_600_000;
   let plot = null;
-  const chSelect = el('select', { 'aria-label': t('chart.channel'), onchange: (e) => ((channel = e.target.value), load()) },
+  const chSelect = el('select', { name: 'chart-channel', 'aria-label': t('chart.channel'), onchange: (e) => ((channel = e.target.value), load()) },
     ...chs.map((c) => el('option', { value: c.channel }, channelLabel(c.channel))));
   const rangeButtons = RANGES.map(([key, ms]) => el('button', { type: 'button', 'data-range': key, onclick: () => ((to = Date.now()), (from = to - ms), load()) }, t('range.' + key)));
   const zoom = (factor) => {
@@ -41,8 +41,8 @@ export function readingsChart(instrument) {
     load();
   };
   const controls = el('div', { class: 'chart-controls' }, chSelect, ...rangeButtons,
-    el('button', { type: 'button', onclick: () => zoom(0.5), 'aria-label': t('chart.zoomIn') }, '+'),
-    el('button', { type: 'button', onclick: () => zoom(2), 'aria-label': t('chart.zoomOut') }, '−'));
+    el('button', { type: 'button', 'data-zoom': 'in', onclick: () => zoom(0.5), 'aria-label': t('chart.zoomIn') }, '+'),
+    el('button', { type: 'button', 'data-zoom': 'out', onclick: () => zoom(2), 'aria-label': t('chart.zoomOut') }, '−'));
 
   async function load() {
     if (!channel) return;

@@ -4,7 +4,7 @@ import { api, el, t, channelLabel, channelRank, isoDay, state } from '../lib.js'
 
 const field = (label, input, hint) => el('label', { class: 'field' }, el('span', {}, label), input, hint ? el('small', { class: 'muted' }, hint) : null);
 // Text with a decimal keyboard rather than type=number: people here write 20,004 (decimal comma).
-const num = (name, attrs = {}) => el('input', { name, type: 'text', inputmode: 'decimal', pattern: '-?[0-9]+([.,][0-9]+)?', autocomplete: 'off', required: true, ...attrs });
+const num = (name, attrs = {}) => el('input', { name, type: 'text', inputmode: 'decimal', pattern: '-?[0-9]+([.,][0-9]+)?', 'data-num': attrs.pattern === '[0-9]+' ? 'integer' : 'decimal', autocomplete: 'off', required: true, ...attrs });
 const channelSelect = (inst) => el('select', { name: 'channel' }, ...inst.channels.filter((c) => !/(^|_)(state|amount|unit_price)$/.test(c.channel)).sort((a, b) => channelRank(a.channel) - channelRank(b.channel)).map((c) => el('option', { value: c.channel }, channelLabel(c.channel))));
 /** A decimal typed with a Vietnamese comma is still a number. */
 const val = (form, name) => {
@@ -12,12 +12,39 @@ const val = (form, name) => {
   return raw === '' ? undefined : Number(raw.replace(',', '.'));
 };
 
+/**
+ * The first field that breaks its rule, as a sentence in the page's language (the browser's own
+ * bubbles would speak the browser's language, and say nothing of decimal commas): required,
+ * a decimal number (comma or point), a positive whole number.
+ */
+function invalidField(form) {
+  for (const input of form.querySelectorAll('input, select')) {
+    input.removeAttribute('aria-invalid');
+    const v = input.value.trim();
+    const rule = input.required && v === '' ? 'required'
+      : v !== '' && input.dataset.num === 'integer' && !/^[0-9]+$/.test(v) ? 'integer'
+        : v !== '' && input.dataset.num === 'decimal' && !/^-?[0-9]+([.,][0-9]+)?$/.test(v) ? 'number' : null;
+    if (rule) return { input, rule };
+  }
+  return null;
+}
+
 function shell(title, id, fields, submit, onSubmit) {
   const msg = el('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
-  const form = el('form', { class: 'card form', id, 'aria-labelledby': `${id}-h` }, el('h2', { id: `${id}-h` }, title), ...fields, el('button', { type: 'submit' }, submit), msg);
+  const form = el('form', { class: 'card form', id, novalidate: true, 'aria-labelledby': `${id}-h` }, el('h2', { id: `${id}-h` }, title), ...fields, el('button', { type: 'submit' }, submit), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     msg.className = 'form-msg';
+    const bad = invalidField(form);
+    if (bad) {
+      bad.input.setAttribute('aria-invalid', 'true');
+      bad.input.focus();
+      msg.textContent = t('form.invalid', { field: bad.input.closest('label')?.querySelector('span')?.textContent ?? bad.input.name, rule: t('form.rule.' + bad.rule) });
+      msg.classList.add('error');
+      msg.dataset.invalid = bad.input.name;
+      return;
+    }
+    delete msg.dataset.invalid;
     msg.textContent = t('form.sending');
     try {
       msg.textContent = await onSubmit(form);
@@ -53,26 +80,44 @@ export function checkForm(inst, done) {
   });
 }
 
+/** One test point of a certificate: nominal value, error as found, error as left, U. */
+function testPoint(n) {
+  return el('fieldset', { class: 'test-point', 'data-point': String(n) }, el('legend', {}, t('form.point', { n: n + 1 })),
+    field(t('form.nominal'), num(`nominal-${n}`)), field(t('form.asFound'), num(`asFound-${n}`)), field(t('form.asLeft'), num(`asLeft-${n}`, { required: false })),
+    field(t('form.U'), num(`U-${n}`, { pattern: '[0-9]+([.,][0-9]+)?' })));
+}
+
 export function calibrationForm(inst, drift, done) {
   const ch = channelSelect(inst);
+  const points = el('div', { class: 'test-points' }, testPoint(0));
+  const addPoint = el('button', { type: 'button', class: 'secondary', 'data-add-point': '', onclick: () => {
+    const p = testPoint(points.children.length);
+    points.append(p);
+    p.querySelector('input').focus();
+  } }, t('form.addPoint'));
   return shell(t('form.calibration'), 'form-cal', [
     field(t('col.type'), el('select', { name: 'type' }, el('option', { value: 'verification' }, t('caltype.verification')), el('option', { value: 'calibration' }, t('caltype.calibration')))),
     field(t('col.date'), el('input', { name: 'date', type: 'date', value: isoDay(Date.now()), required: true })),
     field(t('col.certificate'), el('input', { name: 'certificate', required: true, maxlength: 100 })),
     field(t('form.procedure'), el('input', { name: 'procedure', placeholder: 'ĐLVN 10:2017' })),
     field(t('col.channel'), ch),
-    field(t('form.nominal'), num('nominal')), field(t('form.asFound'), num('asFound')), field(t('form.asLeft'), num('asLeft', { required: false })),
-    field(t('form.U'), num('U', { pattern: '[0-9]+([.,][0-9]+)?' })),
+    points, addPoint,
     field(t('form.references'), el('input', { name: 'references', placeholder: 'REF-M1-20KG' }), t('form.referencesHint')),
     field(t('col.authorisedBy'), el('input', { name: 'authorisedBy', required: true })),
     field(t('form.interval'), num('intervalDays', { required: false, pattern: '[0-9]+' })),
   ], t('form.calibrationSubmit'), async (f) => {
-    const unit = inst.channels.find((c) => c.channel === f.elements.channel.value)?.unit ?? '';
+    const channel = f.elements.channel.value;
+    const unit = inst.channels.find((c) => c.channel === channel)?.unit ?? '';
+    const results = [...points.children].map((_, n) => ({
+      channel, unit, nominal: val(f, `nominal-${n}`), asFound: val(f, `asFound-${n}`), U: val(f, `U-${n}`),
+      // No adjustment: as-left is left out (the record keeps it absent, not zero).
+      ...(val(f, `asLeft-${n}`) === undefined ? {} : { asLeft: val(f, `asLeft-${n}`) }),
+    }));
     const body = {
       type: f.elements.type.value,
       date: new Date(`${f.elements.date.value}T09:00:00+07:00`).getTime(),
       certificate: f.elements.certificate.value.trim(),
-      results: [{ channel: f.elements.channel.value, unit, nominal: val(f, 'nominal'), asFound: val(f, 'asFound'), asLeft: val(f, 'asLeft') ?? null, U: val(f, 'U') }],
+      results,
       references: f.elements.references.value.split(/[\s,;]+/).filter(Boolean),
       authorisedBy: f.elements.authorisedBy.value.trim(),
     };

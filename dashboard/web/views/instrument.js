@@ -1,22 +1,21 @@
 // One instrument (issue 7): facts and state, live values, readings chart, error-versus-time chart
 // per channel, alerts, check and calibration history with certificates, and the forms.
-import { api, el, t, can, state, fmtNum, fmtDate, fmtDateTime, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, errorBox, unitLabel } from '../lib.js';
+import { api, el, t, can, state, fmtNum, fmtDate, fmtDateTime, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, errorBox, unitLabel, reasonText } from '../lib.js';
 import { readingsChart, errorChart } from './charts.js';
 import { alertTable } from './alerts.js';
 import { checkForm, calibrationForm, completeForm } from './forms.js';
 
 export async function render(root, [id]) {
   const enc = encodeURIComponent(id);
-  let inst, drift, cals, overview;
+  let inst, drift, cals, st;
   try {
-    [inst, drift, cals, overview] = await Promise.all([
-      api(`/instruments/${enc}`), api(`/instruments/${enc}/drift`), api(`/instruments/${enc}/calibrations`), api('/overview'),
+    [inst, drift, cals, st] = await Promise.all([
+      api(`/instruments/${enc}`), api(`/instruments/${enc}/drift`), api(`/instruments/${enc}/calibrations`), api(`/instruments/${enc}/state`),
     ]);
   } catch (err) {
     root.append(el('h1', {}, id), errorBox(err));
     return;
   }
-  const st = overview.items.find((s) => s.id === id);
   const units = new Map(inst.channels.map((c) => [c.channel, c.unit]));
   const reload = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
 
@@ -78,7 +77,7 @@ export async function render(root, [id]) {
         el('td', {}, fmtDateTime(c.ts)), el('td', {}, channelLabel(c.channel)), el('td', {}, c.reference ?? '–'),
         el('td', { class: 'num' }, fmtNum(c.referenceValue)), el('td', { class: 'num' }, fmtNum(c.indicated)),
         el('td', { class: 'num' }, `${fmtNum(c.error)} ${unitLabel(units.get(c.channel))}`),
-        el('td', {}, c.traceable && !c.review ? t('yes') : el('span', { class: 'badge st-near_limit', title: c.traceReason ?? c.review ?? '' }, t('no'))))))) : el('p', { class: 'muted' }, t('inst.noChecks'))));
+        el('td', {}, c.traceable && !c.review ? t('yes') : [el('span', { class: 'badge st-near_limit' }, t('no')), el('div', { class: 'small muted trace-reason' }, reasonText(c.traceReason ?? c.review))]))))) : el('p', { class: 'muted' }, t('inst.noChecks'))));
 
   // Calibrations and verifications, with certificates.
   root.append(el('section', { 'aria-labelledby': 'sec-cals' }, el('h2', { id: 'sec-cals' }, t('inst.calibrations')),

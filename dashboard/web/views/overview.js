@@ -6,23 +6,19 @@ const STATES = ['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out
 
 export async function render(root) {
   root.append(el('h1', {}, t('overview.title')));
-  const data = await load(root, () => api('/overview'));
+  // Counts only: the first screen of thousands of instruments need not carry each one; live
+  // state changes (with the state before them) move the counts.
+  const data = await load(root, () => api('/overview?items=false'));
   if (!data) return;
-  const byId = new Map(data.items.map((i) => [i.id, i]));
+  const c = Object.fromEntries(STATES.map((s) => [s, data.counts[s] ?? 0]));
   const tiles = el('ul', { class: 'tiles', 'aria-label': t('overview.byState') });
-  const counts = () => {
-    const c = Object.fromEntries(STATES.map((s) => [s, 0]));
-    for (const i of byId.values()) (c[i.state]++, i.online || c.offline++);
-    return c;
-  };
   const drawTiles = () => {
-    const c = counts();
     tiles.replaceChildren(...STATES.map((s) => el('li', { class: `tile st-${s}`, 'data-state': s },
       el('a', { href: s === 'offline' ? '#/instruments?online=no' : `#/instruments?state=${s}` },
         el('span', { class: 'n' }, fmtInt(c[s])), el('span', { class: 'label' }, t('state.' + s))))));
   };
   drawTiles();
-  const total = el('p', { class: 'muted' }, t('overview.total', { n: fmtInt(data.total), pct: fmtPct(counts().in_tolerance, data.total) }));
+  const total = el('p', { class: 'muted' }, t('overview.total', { n: fmtInt(data.total), pct: fmtPct(c.in_tolerance, data.total) }));
   root.append(el('section', { 'aria-labelledby': 'ov-states' }, el('h2', { id: 'ov-states' }, t('overview.byState')), tiles, total));
 
   const a = data.alerts;
@@ -52,10 +48,12 @@ export async function render(root) {
   }).catch(() => {});
 
   return onLive('states', (changes) => {
-    for (const c of changes) {
-      const cur = byId.get(c.id);
-      if (cur) Object.assign(cur, { state: c.state, online: c.online });
+    let moved = false;
+    for (const x of changes) {
+      if (!x.prev) continue; // the opening states: what the counts already hold
+      if (x.prev.state !== x.state) (c[x.prev.state]--, c[x.state]++, (moved = true));
+      if (x.prev.online !== x.online) ((c.offline += x.online ? -1 : 1), (moved = true));
     }
-    drawTiles();
+    if (moved) drawTiles();
   });
 }
