@@ -66,10 +66,11 @@ export function openSqliteReadings(file: string, opts: SqliteReadingsOptions = {
     closeWriter = () => writer.close();
   } else {
     const insert = insertRows(db);
-    writeAll = db.transaction((readings: StoredReading[]) => {
+    const write = db.transaction((readings: StoredReading[]) => {
       const { strings, idx, num } = encode(readings);
       insert(strings, idx, num);
     });
+    writeAll = (readings) => write.immediate(readings);
   }
   // The channels of one instrument by successive index seeks (min(channel) > previous), one
   // step per channel, instead of a DISTINCT that would read every row the instrument ever had.
@@ -270,14 +271,14 @@ parentPort.on('message', (first) => {
   }
   if (batches.length > 0) {
     try {
-      writeAll(batches);
+      writeAll.immediate(batches);
       for (const m of batches) answer(m);
     } catch (err) {
       // Each batch alone, so that each answer is its own (all writes are INSERT OR IGNORE: idempotent).
       if (batches.length === 1) answer(batches[0], err);
       else for (const m of batches) {
         try {
-          writeAll([m]);
+          writeAll.immediate([m]);
           answer(m);
         } catch (e) {
           answer(m, e);

@@ -89,7 +89,7 @@ export class StationStore {
       const after = this.getStation(s.instrument)!;
       if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.update', `instrument:${s.instrument}`, before ?? null, after);
       return after;
-    })();
+    }).immediate();
   }
 
   /** Replaces every per-station limit override (API, issue 8), audited as `station.limits`. */
@@ -101,7 +101,7 @@ export class StationStore {
       const after = this.limitOverrides(instrument);
       if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.limits', `instrument:${instrument}`, before, after);
       return after;
-    })();
+    }).immediate();
   }
 
   getStation(instrument: string): StationRow | undefined {
