@@ -18,6 +18,14 @@ export interface EngineOptions {
   now?: () => number;
   onAlert?: (change: AlertChange) => void;
   logger?: Logger;
+  /**
+   * Another process decides on the same registry (a split deployment: the dashboard records API
+   * checks while the analytics process takes MQTT checks). A channel's running state is then
+   * rebuilt from the stored checks at every check instead of kept in memory, since checks stored
+   * by the other process would be missing from it. Checks are few (ARCHITECTURE.md: ~12/s for a
+   * country), so a rebuild per check costs little.
+   */
+  sharedRegistry?: boolean;
 }
 
 export interface CheckSubmission {

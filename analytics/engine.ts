@@ -1,7 +1,7 @@
-import { DEFAULT_INTERVAL_DAYS, DEFAULT_TOLERANCE_BY_KIND, DRIFT_DEFAULTS, LIMITS, type Check, type Issue } from '../core/index.js';
+import { DEFAULT_INTERVAL_DAYS, DEFAULT_TOLERANCE_BY_KIND, DRIFT_DEFAULTS, LIMITS, MAX_MAGNITUDE, type Check, type Issue } from '../core/index.js';
 import type { AlertChange, CalibrationRecord, CheckRecord, Instrument, NewCheck } from '../store/index.js';
 import { recordCalibration } from './calibrate.js';
-import { addCheck, defaultSettings, evaluate, newAcc, type ChannelAcc, type ChannelSettings } from './channel.js';
+import { addCheck, calibrationPriors, defaultSettings, evaluate, newAcc, type ChannelAcc, type ChannelSettings } from './channel.js';
 import { decideChannel } from './decide.js';
 import { DAY } from './due.js';
 import { driftView } from './drift-view.js';
@@ -89,6 +89,13 @@ export class Engine {
     if (referenceValue === undefined) {
       return { code: 'E_NO_REFERENCE_VALUE', field: 'reference', message: 'a check needs a registry standard (reference) or its own referenceValue' };
     }
+    // The channel state squares and sums errors and uncertainties: beyond ±MAX_MAGNITUDE (1e15; no
+    // instrument indicates that much, VND totals included) they overflow to Infinity, which no view can show.
+    for (const [field, value] of [['indicated', c.indicated], ['referenceValue', referenceValue], ['referenceU', referenceU ?? 0]] as const) {
+      if (!(Math.abs(value) <= MAX_MAGNITUDE)) {
+        return { code: 'E_SCHEMA', field, rule: 'maximum', value, message: `${field} ${value} is out of range; checks take values within ±${MAX_MAGNITUDE}` };
+      }
+    }
     return {
       instrument: c.instrument, channel: c.channel, ts: c.ts, reference: c.reference ?? null, referenceValue, referenceU, indicated: c.indicated,
       error: c.indicated - referenceValue, source: sub.source, by: sub.by ?? null, traceable: trace?.traceable ?? true, traceReason: trace?.reason ?? null, receivedAt: now,
@@ -117,7 +124,7 @@ export class Engine {
     let acc = this.accs.get(key);
     // A missing state is rebuilt from the store up to this check (it is stored already, and later
     // checks of the same batch follow incrementally); a late check rebuilds the whole series.
-    if (!acc) acc = this.rebuild(inst, c.channel, settings, c.ts);
+    if (!acc || this.o.sharedRegistry) acc = this.rebuild(inst, c.channel, settings, c.ts);
     else if (acc.last && c.ts < acc.last.ts) acc = this.rebuild(inst, c.channel, settings);
     else addCheck(acc, settings, { ts: c.ts, error: c.error, referenceValue: c.referenceValue, referenceU: c.referenceU ?? 0 });
     this.accs.set(key, acc);
@@ -133,9 +140,9 @@ export class Engine {
   rebuild(inst: Instrument, channel: string, settings: ChannelSettings, upTo = Number.MAX_SAFE_INTEGER - 1): ChannelAcc {
     const cal = this.store.lastCalibration(inst.id);
     const checks = this.store.listChecks({ instrument: inst.id, channel, from: cal?.date ?? 0, to: upTo + 1, limit: 1_000_000 });
-    const point = cal?.results.find((r) => r.channel === channel);
-    // The as-left error is the prior in-control mean of the self-starting CUSUM, worth (σ/u)² checks (cusum.ts).
-    const acc = newAcc(cal?.date ?? checks[0]?.ts ?? 0, point ? { mean: point.asLeft ?? point.asFound, u: point.U / (point.k ?? 2) } : null);
+    // The as-left error is the shift detector's prior in-control mean, worth (σ/u)² checks (changepoint.ts).
+    const priors = calibrationPriors(cal?.results ?? [], channel, settings);
+    const acc = newAcc(cal?.date ?? checks[0]?.ts ?? 0, priors.prior, priors.levels);
     for (const c of checks) if (c.traceable && c.review === null) addCheck(acc, settings, { ts: c.ts, error: c.error, referenceValue: c.referenceValue, referenceU: c.referenceU ?? 0 });
     return acc;
   }

@@ -20,11 +20,15 @@ import {
 import { isTransientStoreError, type AlertChange, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { Engine } from './engine.js';
 import { StationMonitor } from './station-monitor.js';
-import { WebhookDeliverer } from './webhooks.js';
+import { WebhookDeliverer, queueWebhooks } from './webhooks.js';
+import { analyticsMetrics } from './metrics.js';
+import type { Registry as MetricsRegistry } from 'prom-client';
 
 export { Engine } from './engine.js';
 export type { CalibrationInput, CheckResult, CheckSubmission, DriftView, DriftChannel } from './engine.js';
 export { toAlertMessage } from './message.js';
+export { queueWebhooks } from './webhooks.js';
+export { analyticsMetrics, type AnalyticsCounts } from './metrics.js';
 export { StationMonitor, type StationSummary, type StationParameter, type StationState } from './station-monitor.js';
 export * from './stations.js';
 import { toAlertMessage } from './message.js';
@@ -46,6 +50,8 @@ export interface AnalyticsOptions {
   readings?: ReadingsStore;
   /** Longest wait between two station evaluations (default 30 s); a gap deadline wakes it sooner. */
   stationsEveryMs?: number;
+  /** Another process decides on the same registry (a dashboard taking API checks): see EngineOptions.sharedRegistry. */
+  sharedRegistry?: boolean;
 }
 
 export interface AnalyticsHandle extends Service {
@@ -57,6 +63,29 @@ export interface AnalyticsHandle extends Service {
   /** Sends due webhook deliveries now. */
   flushWebhooks(): Promise<void>;
   stats(): { checksReceived: number; checksStored: number; checksRejected: number; alertsPublished: number };
+  /** Prometheus metrics: checks, alert deliveries, webhook queue (analytics/metrics.ts). */
+  metrics: MetricsRegistry;
+  /** Connected to the broker (or not subscribing at all): for readiness. */
+  connected(): boolean;
+}
+
+/**
+ * SUBSCRIBE, again after each reconnect until a SUBACK comes. A persistent session's backlog is
+ * delivered right after CONNACK and judged synchronously; on a slow machine that can hold the
+ * event loop past the keepalive, the connection drops before the SUBACK, and mqtt.js rejects the
+ * subscription with "Connection closed". That is no reason to exit: the reconnect resumes the
+ * session (test/faults/analytics-kill.test.ts).
+ */
+async function subscribeThroughReconnects(client: MqttClient, subs: Record<string, { qos: 1 }>, log: Logger) {
+  for (;;) {
+    try {
+      return await client.subscribeAsync(subs);
+    } catch (err) {
+      if (client.disconnecting) throw err;
+      log.warn({ err: (err as Error).message }, 'subscription interrupted by a lost connection; subscribing again after the reconnect');
+      if (!client.connected) await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    }
+  }
 }
 
 export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
@@ -64,28 +93,33 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
   const now = o.now ?? Date.now;
   const cfg = o.analytics;
   const stats = { checksReceived: 0, checksStored: 0, checksRejected: 0, alertsPublished: 0 };
+  const delivery = { mqttDelivered: 0, mqttFailed: 0, evaluations: 0 };
   let client: MqttClient | undefined;
 
-  const authorities = () => o.registry.listOrgs().filter((g) => g.kind === 'authority').map((g) => g.id);
   const deliver = (change: AlertChange) => {
     const msg: Alert = toAlertMessage(change);
     const body = JSON.stringify(msg);
     const a = change.alert;
-    const orgs = [...new Set([a.org, a.lab, ...authorities()].filter((x): x is string => !!x))];
     try {
-      o.registry.analytics.enqueueDeliveries(orgs, a.id, change.event, body, Date.now());
+      queueWebhooks(o.registry, change, body);
     } catch (err) {
       log.error({ err, alert: a.id }, 'could not queue webhook deliveries');
     }
+    const targets = [a.org && a.org !== a.lab ? topics.orgAlerts(a.org) : null, a.lab ? topics.labAlerts(a.lab) : null].filter((t): t is string => !!t);
     if (client?.connected) {
-      const targets = [a.org && a.org !== a.lab ? topics.orgAlerts(a.org) : null, a.lab ? topics.labAlerts(a.lab) : null].filter((t): t is string => !!t);
-      for (const t of targets) client.publish(t, body, { qos: 1 }, (err) => err && log.warn({ err: err.message, topic: t }, 'alert publish failed'));
+      for (const t of targets) {
+        client.publish(t, body, { qos: 1 }, (err) => {
+          if (!err) return void delivery.mqttDelivered++;
+          delivery.mqttFailed++;
+          log.warn({ err: err.message, topic: t }, 'alert publish failed');
+        });
+      }
       stats.alertsPublished++;
-    }
+    } else if (client) delivery.mqttFailed += targets.length;
     log.info({ alert: a.id, kind: a.kind, event: change.event, subject: a.subject, channel: a.channel }, a.message);
   };
 
-  const engine = new Engine({ registry: o.registry, config: cfg, now, onAlert: deliver, logger: log });
+  const engine = new Engine({ registry: o.registry, config: cfg, now, onAlert: deliver, logger: log, sharedRegistry: o.sharedRegistry });
   // Retries run on the wall clock, whatever clock decisions use.
   const webhooks = new WebhookDeliverer({ store: o.registry.analytics, log, now: Date.now, maxAttempts: cfg.webhookMaxAttempts, backoffMs: cfg.webhookBackoffMs, timeoutMs: cfg.webhookTimeoutMs });
 
@@ -145,7 +179,7 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
         if (typeof err.code === 'number') reject(new MetronetError('E_UNAUTHORIZED', `MQTT broker ${o.mqtt.url} refused analytics: ${err.message}`));
       });
     });
-    const granted = await client.subscribeAsync({ [subscriptions.allChecks]: { qos: 1 } });
+    const granted = await subscribeThroughReconnects(client, { [subscriptions.allChecks]: { qos: 1 } }, log);
     if (granted.some((g) => g.qos === 128)) throw new MetronetError('E_FORBIDDEN', `MQTT broker refused analytics' subscription to ${subscriptions.allChecks}`);
     log.info({ topic: subscriptions.allChecks }, 'analytics subscribed');
   }
@@ -153,6 +187,7 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
   const evaluateNow = () => {
     try {
       const r = engine.evaluatePeriodic();
+      delivery.evaluations++;
       log.debug({ instruments: r.instruments, changes: r.changes.length }, 'periodic evaluation');
     } catch (err) {
       log.error({ err }, 'periodic evaluation failed; retried at the next period');
@@ -190,6 +225,11 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
     evaluateNow,
     flushWebhooks: () => webhooks.tick(),
     stats: () => ({ ...stats }),
+    metrics: analyticsMetrics(
+      () => ({ ...stats, ...delivery, webhooksDelivered: webhooks.counts.delivered, webhooksFailed: webhooks.counts.failed, webhooksGaveUp: webhooks.counts.gaveUp }),
+      () => o.registry.analytics.pendingDeliveries(),
+    ),
+    connected: () => o.subscribe === false || client?.connected === true,
     close() {
       closing ??= (async () => {
         clearInterval(timer);

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../core/index.js';
-import type { AnalyticsStore } from '../store/index.js';
+import type { AlertChange, AnalyticsStore, Registry } from '../store/index.js';
 
 /**
  * Webhook delivery of alerts: each alert change is queued per subscribed organisation in the
@@ -30,6 +30,8 @@ export class WebhookDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  /** Attempts since start: delivered, failed (retried later) and failed for good (/metrics). */
+  readonly counts = { delivered: 0, failed: 0, gaveUp: 0 };
 
   constructor(private readonly o: WebhookOptions) {}
 
@@ -68,12 +70,15 @@ export class WebhookDeliverer {
     const now = this.o.now();
     if (error === null) {
       this.o.store.recordDelivery(d.id, { ok: true, status, error: null, nextAt: null, now });
+      this.counts.delivered++;
       return;
     }
     const attempts = d.attempts + 1;
     const last = attempts >= this.o.maxAttempts;
     const nextAt = last ? null : now + this.o.backoffMs * 2 ** (attempts - 1);
     this.o.store.recordDelivery(d.id, { ok: false, status, error, nextAt, now });
+    if (last) this.counts.gaveUp++;
+    else this.counts.failed++;
     if (last) this.o.log.error({ delivery: d.id, webhook: d.webhook, url: d.url, attempts, error }, 'webhook delivery failed for good');
     else this.o.log.warn({ delivery: d.id, url: d.url, attempts, error, retryInMs: nextAt! - now }, 'webhook delivery failed; retrying');
   }
@@ -83,4 +88,17 @@ export class WebhookDeliverer {
     this.abort.abort();
     await this.running?.catch(() => undefined);
   }
+}
+
+/**
+ * Queues the webhook deliveries of one alert change in the registry: to the instrument's owner,
+ * its lab and every authority. Whichever process decides an alert queues it; the one analytics
+ * process sends the queue, so a dashboard on the same registry raises alerts that are delivered
+ * too, and none twice.
+ */
+export function queueWebhooks(registry: Registry, change: AlertChange, body: string, now = Date.now()): void {
+  const a = change.alert;
+  const authorities = registry.listOrgs().filter((g) => g.kind === 'authority').map((g) => g.id);
+  const orgs = [...new Set([a.org, a.lab, ...authorities].filter((x): x is string => !!x))];
+  registry.analytics.enqueueDeliveries(orgs, a.id, change.event, body, now);
 }

@@ -113,7 +113,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
     url,
     aedes,
     stats,
-    metrics: brokerMetrics(() => stats),
+    metrics: brokerMetrics(() => stats, aedes),
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();

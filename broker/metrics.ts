@@ -1,4 +1,6 @@
-import { Counter, Registry } from 'prom-client';
+import type { Aedes } from 'aedes';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { scrapedCounter } from '../core/metrics.js';
 
 /** What the embedded broker counts (BrokerHandle.stats). */
 export interface BrokerStats {
@@ -11,14 +13,15 @@ export interface BrokerStats {
 /**
  * Prometheus metrics of the embedded broker (issue 6: MQTT refusals are "logged and counted").
  * Read from the broker's own counters at scrape time, as ingest's are (ingest/metrics.ts). No
- * default collectors: the process metrics come from the ingest worker's registry, and the two
- * expositions are served one after the other on the dashboard's GET /metrics.
+ * default collectors: a process collects those once (cli/ops.ts), and the in-process stack serves
+ * every service's registry in one exposition on the dashboard's GET /metrics.
  *
  * An alert on `increase(metronet_mqtt_refusals_total{kind="connect"}[5m]) > 10` catches a
  * gateway with a stale password after a rotation, or someone guessing.
  */
-export function brokerMetrics(stats: () => BrokerStats): Registry {
+export function brokerMetrics(stats: () => BrokerStats, aedes?: Aedes): Registry {
   const registry = new Registry();
+  if (aedes) trafficMetrics(registry, aedes);
   new Counter({
     name: 'metronet_mqtt_refusals_total',
     help: 'MQTT requests the embedded broker refused: connect (bad credentials), publish and subscribe (topic ACL)',
@@ -32,14 +35,32 @@ export function brokerMetrics(stats: () => BrokerStats): Registry {
       this.inc({ kind: 'subscribe' }, s.refusedSubscribes);
     },
   });
-  new Counter({
-    name: 'metronet_mqtt_connects_total',
-    help: 'MQTT clients the embedded broker accepted',
+  scrapedCounter(registry, 'metronet_mqtt_connects_total', 'MQTT clients the embedded broker accepted', () => stats().connects);
+  return registry;
+}
+
+/**
+ * Connections and traffic of the embedded broker (issue 9): clients connected now, PUBLISH
+ * packets received from clients, and QoS 1/2 deliveries the subscribers acknowledged. aedes has
+ * no event per outgoing QoS 0 delivery, so "out" counts acknowledged deliveries, which is what
+ * matters for readings (QoS 1). The broker's own `$SYS` publications have no client and are not
+ * counted.
+ */
+function trafficMetrics(registry: Registry, aedes: Aedes): void {
+  let publishesIn = 0;
+  let acksIn = 0;
+  aedes.on('publish', (_packet, client) => {
+    if (client) publishesIn++;
+  });
+  aedes.on('ack', () => acksIn++);
+  new Gauge({
+    name: 'metronet_mqtt_clients_connected',
+    help: 'MQTT clients connected to the embedded broker now',
     registers: [registry],
     collect() {
-      this.reset();
-      this.inc(stats().connects);
+      this.set(aedes.connectedClients);
     },
   });
-  return registry;
+  scrapedCounter(registry, 'metronet_mqtt_messages_in_total', 'PUBLISH packets the embedded broker accepted from clients', () => publishesIn);
+  scrapedCounter(registry, 'metronet_mqtt_deliveries_acked_total', 'QoS 1/2 messages the embedded broker delivered and the subscriber acknowledged', () => acksIn);
 }

@@ -12,38 +12,21 @@ import {
   loadConfig,
   loadProfiles,
   type Logger,
-  type Service,
   VERSION,
 } from '../core/index.js';
 import { startSimulator } from '../simulators/index.js';
 import * as gateway from '../gateway/index.js';
 import { startStack } from './stack.js';
-import { startBrokerOnly, startDashboardOnly, startIngestOnly } from './services.js';
+import { startAnalyticsOnly, startBrokerOnly, startDashboardOnly, startGatewayOnly, startIngestOnly, type ServiceProcess } from './services.js';
+import { runUntilSignal as runService } from './ops.js';
 import { seedRegistry, seedStationHistory, startProvinceDevices } from './demo.js';
 import { DEMO_PROVINCE } from './province.js';
 import { credentialGateways, seedDemoUsers, type DemoLogin } from './access.js';
 import { adminCommands } from './admin.js';
 
-/** Keeps the process alive until SIGINT/SIGTERM, then closes the service once. */
-function runUntilSignal(service: Service, logger: Logger, onClosed?: () => void): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    service.close().then(
-      () => {
-        onClosed?.();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+/** Keeps the process alive until SIGINT/SIGTERM, then drains and closes the service once, within shutdownTimeoutMs (cli/ops.ts). */
+function runUntilSignal(service: ServiceProcess, logger: Logger, o: { shutdownTimeoutMs: number; onClosed?: () => void }): void {
+  runService(service, logger, { shutdownTimeoutMs: o.shutdownTimeoutMs, onClosed: o.onClosed, leftover: () => service.leftover?.() });
 }
 
 function fail(err: unknown): never {
@@ -110,7 +93,7 @@ program
         '',
       ].join('\n'),
     );
-    runUntilSignal(stack, logger, () => tmp && rmSync(tmp, { recursive: true, force: true }));
+    runUntilSignal(stack, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs, onClosed: () => tmp && rmSync(tmp, { recursive: true, force: true }) });
   });
 
 program
@@ -122,7 +105,7 @@ program
     const logger = createLogger({ level: config.log.level });
     const stack = await startStack({ config, profiles: loadProfiles(), logger });
     logger.info({ dashboard: stack.dashboardUrl, mqtt: stack.brokerUrl }, 'metronet running');
-    runUntilSignal(stack, logger);
+    runUntilSignal(stack, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
   });
 
 program
@@ -133,21 +116,21 @@ program
     const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
     const logger = createLogger({ level: config.log.level });
     const handle = await startBrokerOnly(config, logger);
-    logger.info({ url: handle.url }, 'broker running');
-    runUntilSignal(handle, logger);
+    logger.info({ url: handle.url, ops: handle.ops?.url }, 'broker running');
+    runUntilSignal(handle, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
   });
 
 program
   .command('ingest')
   .description('run one ingest worker against the broker in mqtt.url (several share the load with ingest.shareGroup)')
   .option('-c, --config <file>', 'YAML configuration (mqtt, readings, ingest, dataDir)')
-  .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n>', (v) => Number(v))
+  .option('--metrics-port <n>', 'serve /metrics, /health and /ready on 127.0.0.1:<n> (or set ingest.ops)', (v) => Number(v))
   .action(async (opts: { config?: string; metricsPort?: number }) => {
     const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
     const logger = createLogger({ level: config.log.level });
     const worker = await startIngestOnly(config, logger, { metricsPort: opts.metricsPort });
-    logger.info({ mqtt: config.mqtt.url, clientId: config.ingest.clientId, readings: config.readings.kind, metricsPort: worker.metricsPort }, 'ingest running');
-    runUntilSignal(worker, logger);
+    logger.info({ mqtt: config.mqtt.url, clientId: config.ingest.clientId, readings: config.readings.kind, metricsPort: worker.metricsPort, ops: worker.ops?.url }, 'ingest running');
+    runUntilSignal(worker, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
   });
 
 program
@@ -159,7 +142,19 @@ program
     const logger = createLogger({ level: config.log.level });
     const web = await startDashboardOnly(config, logger);
     logger.info({ url: web.url }, 'dashboard running');
-    runUntilSignal(web, logger);
+    runUntilSignal(web, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
+  });
+
+program
+  .command('analytics')
+  .description('run analytics alone against the broker in mqtt.url: checks, drift, due dates, alerts (one active instance)')
+  .option('-c, --config <file>', 'YAML configuration (mqtt with the service login, analytics, readings, dataDir)')
+  .action(async (opts: { config?: string }) => {
+    const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
+    const logger = createLogger({ level: config.log.level });
+    const proc = await startAnalyticsOnly(config, logger);
+    logger.info({ mqtt: config.mqtt.url, clientId: config.analytics.clientId, ops: proc.ops?.url }, 'analytics running');
+    runUntilSignal(proc, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
   });
 
 program
@@ -178,8 +173,9 @@ program
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       process.exit(rows.some((r) => r.errors.length > 0) ? 2 : 0);
     }
-    const handle = await gateway.start({ ...config, profiles, stateDir: config.stateDir ?? opts.stateDir, logger });
-    runUntilSignal(handle, logger);
+    const proc = await startGatewayOnly(config, { profiles, stateDir: opts.stateDir, logger });
+    logger.info({ gateway: config.id, ops: proc.ops?.url }, 'gateway running');
+    runUntilSignal(proc, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs ?? 20_000 });
   });
 
 program
@@ -203,7 +199,7 @@ program
       drift: opts.driftPerDay ? { kind: 'linear', perDay: opts.driftPerDay } : undefined,
     });
     process.stdout.write(`simulating ${profile.name} (${profile.id}) on modbus-tcp://${opts.host}:${sim.port} unit ${opts.unitId}\n`);
-    runUntilSignal(sim, logger);
+    runUntilSignal(sim, logger, { shutdownTimeoutMs: 10_000 });
   });
 
 adminCommands(program);

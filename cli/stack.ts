@@ -8,6 +8,8 @@ import * as ingest from '../ingest/index.js';
 import * as analytics from '../analytics/index.js';
 import * as dashboard from '../dashboard/index.js';
 import * as gateway from '../gateway/index.js';
+import { gatewayMetrics } from '../gateway/metrics.js';
+import { exposition, lifecycle } from './ops.js';
 
 /**
  * Composes the services of one process. `run` and `demo` both come through here, so the demo
@@ -64,6 +66,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     const ingestHandle = await ingest.start({ mqtt: await serviceLogin('ingest'), ingest: config.ingest, registry, readings, logger });
     started.push(ingestHandle);
 
+    const gatewayStats = gatewayMetrics();
     const analyticsHandle = await analytics.start({ mqtt: await serviceLogin('analytics'), analytics: config.analytics, registry, readings, logger });
     started.push(analyticsHandle);
 
@@ -74,11 +77,10 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       logger,
       version: VERSION,
       health: () => ({ broker: { ok: true, detail: mqttBroker.url } }),
-      // The ingest worker's exposition followed by the broker's (MQTT refusals, issue 6).
-      metrics: async () => {
-        const m = await ingestHandle.metrics();
-        return { contentType: m.contentType, body: `${m.body.trimEnd()}\n${await mqttBroker.metrics.metrics()}` };
-      },
+      // Every service of this process in one exposition (issue 9): ingest (with the process
+      // metrics), broker, analytics and gateways; exposition() refuses a metric name twice.
+      metrics: exposition([ingestHandle.metricsRegistry, mqttBroker.metrics, analyticsHandle.metrics, gatewayStats.registry]),
+      draining: () => lifecycle.draining,
       rejectCounts: () => ingestHandle.stats().rejected,
       analytics: analyticsHandle.engine,
     });
@@ -101,6 +103,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
         logger,
       });
       gateways.push(handle);
+      gatewayStats.add(gw.id, handle);
       started.push(handle);
     }
 

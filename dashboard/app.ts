@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -47,6 +48,11 @@ export interface DashboardDeps {
   tls?: TlsFiles;
   /** Mark session cookies `Secure` (default: when tls is set; set it behind a TLS-terminating proxy). */
   secureCookies?: boolean;
+  /** True while the process drains after SIGTERM: GET /api/v1/ready answers 503 (cli/ops.ts). */
+  draining?: () => boolean;
+  /** When an instrument is shown offline (dashboard.offlineAfterMs / offlineAfterMsByKind; routes/states.ts). */
+  offlineAfterMs?: number;
+  offlineAfterMsByKind?: Partial<Record<string, number>>;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -54,14 +60,32 @@ export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
 const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
 
+/** An incoming X-Request-Id is kept if it is 1–128 characters of letters, digits and `._:-` (no log injection); otherwise a random UUID. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Builds the fastify app: error shape, OpenAPI, API routes under /api/v1, the web UI at /. */
 export async function buildApp(deps: DashboardDeps): Promise<App> {
   const app = Fastify({
     ...(deps.tls ? { https: { cert: readFileSync(deps.tls.cert), key: readFileSync(deps.tls.key) } } : {}),
     loggerInstance: (deps.logger ?? silentLogger).child({ svc: 'dashboard' }),
+    // Request ids (issue 9): a caller's or proxy's X-Request-Id is kept when it is safe to log,
+    // else one is made; it is on every log line of the request and in the response header.
+    genReqId: requestId,
     ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
+    // Errors the router raises before any route (a path parameter over 100 characters, a URL
+    // that does not decode) answer in the API's error shape too, not fastify's own.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      void reply.status(err.statusCode ?? 400).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isMetronetError(err)) {

@@ -28,6 +28,7 @@ const NONE: readonly Role[] = [];
 
 export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/health': { public: true },
+  'GET /api/v1/ready': { public: true },
   'POST /api/v1/auth/login': { public: true },
   'POST /api/v1/auth/logout': { roles: ALL },
   'GET /api/v1/auth/me': { roles: ALL },
@@ -65,6 +66,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/instruments/:id/checks': { roles: ALL, resource: 'instrument' },
   'POST /api/v1/instruments/:id/checks': { roles: OWNERS, resource: 'instrument' },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/state': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
   'POST /api/v1/instruments/:id/calibrations': { roles: ['lab'], resource: 'instrument' },
   'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, resource: 'instrument' },

@@ -3,9 +3,10 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { DashboardDeps } from '../app.js';
 
 /**
- * Prometheus `GET /metrics` (no token, ARCHITECTURE.md REST contract): the ingest worker's
- * metrics when it runs in this process (readings in, stored, rejects by reason, queue depth,
- * store write latency), else this process's own (RSS, heap, event loop).
+ * Prometheus `GET /metrics` (no token, ARCHITECTURE.md REST contract): what the composing
+ * process gives (cli/stack.ts: ingest, broker, analytics and gateways of the in-process stack, in
+ * one exposition; cli/services.ts: the dashboard process's own), else this process's own (RSS,
+ * heap, event loop).
  */
 export const metricsRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   let own: Registry | undefined;
