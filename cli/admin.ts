@@ -12,6 +12,7 @@ import { ReferenceIn } from '../dashboard/schemas.js';
 import { MQTT_KINDS, ROLES, openRegistry, type Registry, type Role } from '../store/index.js';
 import { mosquittoConf, mosquittoFiles } from '../broker/mosquitto.js';
 import { checkRoleOrg } from '../dashboard/routes/identity.js';
+import { backupCommands } from './backup.js';
 
 /**
  * `metronet admin …`, `metronet audit verify`, `metronet broker export-mosquitto` (issue 6):
@@ -105,12 +106,13 @@ export function adminCommands(program: Command): void {
   common(token.command('revoke <id>')).action((id: string, o: Common) => withRegistry(o, (r) => out(r.identity.revokeToken(id) ? 'revoked' : `no live token ${id}`)));
 
   const gateway = admin.command('gateway').description('gateways and their MQTT logins');
-  common(gateway.command('add <id>').requiredOption('--org <org>').option('--name <name>')).action((id: string, o: Common & { org: string; name?: string }) =>
+  common(gateway.command('add <id>').requiredOption('--org <org>').option('--name <name>').option('--password <pw>', 'MQTT password to set (a provisioning script); default: generated and printed once')).action((id: string, o: Common & { org: string; name?: string; password?: string }) =>
     withRegistry(o, async (r) => {
       if (r.getGateway(id)) throw new MetronetError('E_CONFLICT', `gateway ${id} exists; use: metronet admin gateway rotate ${id}`);
       if (!r.getOrg(o.org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${o.org} does not exist`);
       r.upsertGateway({ id, org: o.org, name: o.name ?? null });
-      const { secret } = await r.identity.setMqttCredential({ username: id, kind: 'gateway', subject: id, org: o.org });
+      const { secret } = await r.identity.setMqttCredential({ username: id, kind: 'gateway', subject: id, org: o.org, secret: o.password });
+      if (o.password) return out({ gateway: id, org: o.org, mqtt: { username: id } });
       out({ gateway: id, org: o.org, mqtt: { username: id, password: secret } });
       out('(the password is shown once; put it in the gateway configuration as mqtt.password)');
     }));
@@ -130,13 +132,15 @@ export function adminCommands(program: Command): void {
 
   instrumentCommands(admin);
   referenceCommands(admin);
+  backupCommands(admin, common);
 
   const mqtt = admin.command('mqtt').description('MQTT logins of labs, organisations and services');
-  common(mqtt.command('add <username>').addOption(new Option('--kind <kind>').choices(MQTT_KINDS.filter((k) => k !== 'gateway')).makeOptionMandatory()).requiredOption('--subject <id>', 'lab or organisation id, or service name'))
-    .action((username: string, o: Common & { kind: 'lab' | 'org' | 'service'; subject: string }) =>
+  common(mqtt.command('add <username>').addOption(new Option('--kind <kind>').choices(MQTT_KINDS.filter((k) => k !== 'gateway')).makeOptionMandatory()).requiredOption('--subject <id>', 'lab or organisation id, or service name')
+    .option('--password <pw>', 'password to set (a provisioning script: the service gets the same one); default: generated and printed once'))
+    .action((username: string, o: Common & { kind: 'lab' | 'org' | 'service'; subject: string; password?: string }) =>
       withRegistry(o, async (r) => {
-        const { secret } = await r.identity.setMqttCredential({ username, kind: o.kind, subject: o.subject });
-        out({ username, kind: o.kind, subject: o.subject, password: secret });
+        const { secret } = await r.identity.setMqttCredential({ username, kind: o.kind, subject: o.subject, secret: o.password });
+        out({ username, kind: o.kind, subject: o.subject, ...(o.password ? {} : { password: secret }) });
       }));
   common(mqtt.command('list')).action((o: Common) => withRegistry(o, (r) => out(r.identity.listMqttCredentials().map(({ hash: _h, ...c }) => c))));
   common(mqtt.command('remove <username>')).action((u: string, o: Common) => withRegistry(o, (r) => out(r.identity.deleteMqttCredential(u) ? 'removed' : `no login ${u}`)));

@@ -13,6 +13,8 @@ NEEDED=(
   "/usr/lib/python3/dist-packages/serial_asyncio/__init__.py python3-serial-asyncio"   # serial_asyncio (Recommends only)
   "influxd influxdb"    # InfluxDB 1.6.7: v1 /write and InfluxQL /query for the InfluxDB readings store tests (started by the tests)
   "mosquitto_passwd mosquitto"   # Mosquitto 2 broker (/usr/sbin/mosquitto) and its password tool, for the external-broker ingest tests
+  "mosquitto_sub mosquitto-clients"   # the compose broker's health check (mosquitto_sub), run by test/deploy/compose.test.ts
+  "docker-compose docker-compose"   # docker-compose 1.29: `config -q` validates docker-compose.yml without a Docker engine (test/deploy/compose.test.ts)
 )
 
 missing=()
