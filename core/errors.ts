@@ -14,6 +14,7 @@ export const ERRORS = {
   E_TOPIC_INVALID: { status: 400, text: 'topic does not follow metronet/v1/{org}/{gateway}/{kind}' },
   E_GATEWAY_MISMATCH: { status: 400, text: 'payload gateway differs from the topic gateway' },
   E_TS_IN_FUTURE: { status: 400, text: 'timestamp is too far ahead of the server clock' },
+  E_CLOCK_SKEW: { status: 400, text: "the gateway's clock differs from the server clock by more than the allowed skew" },
   E_UNKNOWN_UNIT: { status: 400, text: 'unit is not a known UCUM-style code' },
   E_UNIT_MISMATCH: { status: 400, text: 'unit differs from the unit registered for the channel' },
   E_FOREIGN_INSTRUMENT: { status: 403, text: 'instrument belongs to another organisation' },

@@ -45,6 +45,10 @@ export interface GatewayStats {
   dropped: number;
   /** The spool is full and its policy is dropping readings. */
   spoolFull: boolean;
+  /** Acknowledged readings sent again after a reconnect (replay window), since start. */
+  replayed: number;
+  /** Spool writes SQLite refused (locked, disk full), since start; each is retried. */
+  spoolWriteErrors: number;
   /** Last batch number handed out (−1 before the first, ever). */
   seq: number;
   /** Readings in the spool, waiting for the broker's acknowledgement. */
@@ -54,6 +58,8 @@ export interface GatewayStats {
 
 export interface GatewayHandle extends Service {
   stats(): GatewayStats;
+  /** Device time of the oldest reading in the spool not yet acknowledged (undefined when empty): its age is on /metrics. */
+  spoolOldestTs(): number | undefined;
 }
 
 /**
@@ -67,7 +73,7 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
   const devices = planDevices(config, profiles, plan, log);
 
   const seq = await openSeqStore(stateDir, config.id, log);
-  const spoolConfig = { maxReadings: 5_000_000, whenFull: 'drop-oldest' as const, flushMs: 100, drainPerSecond: 20_000, ...config.spool };
+  const spoolConfig = { maxReadings: 5_000_000, whenFull: 'drop-oldest' as const, flushMs: 100, drainPerSecond: 20_000, replayMs: 120_000, replayReadings: 100_000, replayDelayMs: 5000, ...config.spool };
   const spool = new Spool({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, maxReadings: maxBuffer ?? spoolConfig.maxReadings, logger: log });
   log.info({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, fsync: 'every flush (synchronous=FULL)' }, 'spool opened');
   let publisher: Publisher;
@@ -83,6 +89,7 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
       seq,
       spool,
       drainPerSecond: spoolConfig.drainPerSecond,
+      replayDelayMs: spoolConfig.replayDelayMs,
       logger: log,
     });
   } catch (err) {
@@ -118,9 +125,10 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
   let closing: Promise<void> | undefined;
   return {
     stats() {
-      const { published, batches, dropped, spoolFull, seq: last, buffered, connected } = publisher.stats();
-      return { devices: pollers.map((p) => p.stats()), published, batches, dropped, spoolFull, seq: last, buffered, connected };
+      const { published, batches, dropped, spoolFull, replayed, spoolWriteErrors, seq: last, buffered, connected } = publisher.stats();
+      return { devices: pollers.map((p) => p.stats()), published, batches, dropped, spoolFull, replayed, spoolWriteErrors, seq: last, buffered, connected };
     },
+    spoolOldestTs: () => spool.oldestTs(),
     close() {
       // Pollers first, so that nothing new arrives while the publisher sends the rest.
       closing ??= (async () => {

@@ -21,6 +21,8 @@ export interface PublisherOptions {
   drainPerSecond?: number;
   /** Longest wait for the last batches and the offline status at close (default 5 s). */
   closeTimeoutMs?: number;
+  /** Wait after each connect before the spool's replay window is sent again (default 5 s; see Spool). */
+  replayDelayMs?: number;
 }
 
 export interface PublisherStats {
@@ -33,6 +35,10 @@ export interface PublisherStats {
   spoolFull: boolean;
   /** Readings dropped because they broke the payload schema (a bug, logged as an error). */
   invalid: number;
+  /** Acknowledged readings sent again after a reconnect (replay window), since start. */
+  replayed: number;
+  /** Spool writes SQLite refused (locked by another process, disk full), since start; retried. */
+  spoolWriteErrors: number;
   /** Last batch number handed out. */
   seq: number;
   buffered: number;
@@ -79,6 +85,7 @@ export class Publisher {
   private lastError: string | undefined;
   private unreachableLogged = false;
   private lastSpoolState = '';
+  private replayTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: PublisherOptions) {
     this.log = opts.logger;
@@ -104,6 +111,7 @@ export class Publisher {
       if (this.client.options.will) this.client.options.will.payload = Buffer.from(this.statusPayload('offline'));
     });
     this.client.on('close', () => {
+      clearTimeout(this.replayTimer);
       if (this.closing) return;
       if (this.wasConnected) {
         this.log.warn({ spooled: this.spool.size }, 'MQTT connection lost; readings are spooled on disk until it returns');
@@ -146,6 +154,8 @@ export class Publisher {
       dropped: this.spool.dropped,
       spoolFull: this.spool.full,
       invalid: this.invalid,
+      replayed: this.spool.replayed,
+      spoolWriteErrors: this.spool.writeErrors,
       seq: this.opts.seq.last,
       buffered: this.spool.size,
       connected: this.client.connected,
@@ -157,6 +167,7 @@ export class Publisher {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.timer);
+    clearTimeout(this.replayTimer);
     const limit = this.opts.closeTimeoutMs ?? 5000;
     if (this.client.connected) {
       await withTimeout(this.drainAll(), limit).catch((err: Error) => this.log.warn({ err: err.message }, 'last readings not published'));
@@ -178,6 +189,23 @@ export class Publisher {
     this.log.info({ topic: this.statusTopic }, 'connected to MQTT broker');
     this.publishStatus('online').catch((err: Error) => this.log.warn({ err: err.message }, 'online status not published'));
     this.kick(true);
+    // The broker may have restarted and lost what it had acknowledged but not yet delivered; the
+    // subscribers (ingest) need a moment to reconnect and subscribe again before a replay reaches them.
+    clearTimeout(this.replayTimer);
+    this.replayTimer = setTimeout(() => this.replayWindow(), this.opts.replayDelayMs ?? 5000);
+  }
+
+  /** Sends the spool's replay window again (Spool, "Replay window"); ingest keeps each reading once. */
+  private replayWindow(): void {
+    if (this.closing || !this.client.connected) return;
+    try {
+      const n = this.spool.replay();
+      if (n === 0) return;
+      this.log.info({ readings: n }, 'sending recently acknowledged readings again after a reconnect, in case the broker lost them before they were stored');
+      this.kick(true);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'replay window not sent; spool unavailable');
+    }
   }
 
   private statusPayload(state: 'online' | 'offline'): string {

@@ -18,6 +18,10 @@ export interface HandlerContext {
   lookups: Lookups;
   now: number;
   maxFutureMs: number;
+  /** Gateway clock skew beyond which a live status is recorded as E_CLOCK_SKEW. */
+  maxClockSkewMs?: number;
+  /** The message is a retained one delivered at subscription, not sent just now [MQTT-3.3.1-8, -9]. */
+  retained?: boolean;
 }
 
 export interface GatewayTopic {

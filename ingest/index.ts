@@ -3,6 +3,7 @@ import { parseTopic, preview, silentLogger, subscriptions, topics, type IngestCo
 import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { judge, type Verdict } from './handlers.js';
 import { Lookups, type LookupOptions } from './lookups.js';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { ingestMetrics } from './metrics.js';
 import { Counters, type IngestStats } from './stats.js';
 import { subscribe, type Intake, type Subscriber } from './subscriber.js';
@@ -44,6 +45,12 @@ export interface IngestHandle extends Service {
   recentRejects(limit?: number): RejectRecord[];
   /** Prometheus text exposition of this worker's metrics (GET /metrics). */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The worker's metrics registry, to serve beside others in one exposition. */
+  metricsRegistry: MetricsRegistry;
+  /** Connected to the broker and taking messages (readiness). */
+  connected(): boolean;
+  /** Messages given up at close before their commit (left unacknowledged: the broker delivers them again). */
+  abandoned(): number;
 }
 
 /** Reasons listed in one rejects notice to a gateway (the API has them all). */
@@ -102,11 +109,11 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
   };
   const stopIntake = new AbortController();
 
-  const judgeWithRetry = async (topic: string, payload: Buffer): Promise<Verdict> => {
+  const judgeWithRetry = async (topic: string, payload: Buffer, retained = false): Promise<Verdict> => {
     for (let attempt = 0; ; attempt++) {
       const now = clock();
       try {
-        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs }, topic, payload);
+        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? 60_000, retained }, topic, payload);
       } catch (err) {
         if (!isTransientStoreError(err)) return internalError(err as Error, topic, now);
         counters.storeErrors++;
@@ -135,15 +142,18 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
   };
 
   let pausedLogged = false;
+  let abandoned = 0;
   const intake: Intake = {
-    async accept(topic, payload) {
+    async accept(topic, payload, retained) {
       counters.received++;
-      const verdict = await judgeWithRetry(topic, payload);
+      const receivedAt = Date.now();
+      const verdict = await judgeWithRetry(topic, payload, retained);
       counters.readingsIn += verdict.readingsIn;
       counters.noteRejects(verdict.rejects, verdict.seq);
       const t = parseTopic(topic);
       const source = t && t.kind === 'readings' ? { org: t.org, gateway: t.gateway, seq: verdict.seq } : undefined;
       const committed = writer.submit(verdict.readings, verdict.rejects, source);
+      committed.then(() => metrics.observeCommit(receivedAt, newestTs(verdict.readings)), () => abandoned++);
       if (source) {
         committed.then(
           (rejects) => rejects.length > 0 && notify(source.org, source.gateway, source.seq, rejects),
@@ -183,6 +193,9 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     stats: () => counters.snapshot(writer.pending),
     recentRejects: (limit) => counters.recentRejects(limit),
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    metricsRegistry: metrics.registry,
+    connected: () => !closing && subscriber?.connected === true,
+    abandoned: () => abandoned,
     close() {
       closing ??= (async () => {
         subscriber?.stop();
@@ -196,4 +209,10 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
       return closing;
     },
   };
+}
+
+function newestTs(readings: { ts: number }[]): number | undefined {
+  let max: number | undefined;
+  for (const r of readings) if (max === undefined || r.ts > max) max = r.ts;
+  return max;
 }

@@ -7,6 +7,27 @@ import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
  * gateway's state, creating the gateway for the topic's organisation when unknown, and makes the
  * instruments it announces known (`unregistered`) to that organisation.
  */
+/**
+ * The gateway's clock, read from a status it has just sent: `ts` is its clock at publication. A
+ * gateway clock 10 minutes behind puts every reading 10 minutes in the past, which no check on a
+ * reading can tell from a backlog; a clock ahead by more than maxFutureMs gets its readings
+ * refused (E_TS_IN_FUTURE), less than that is accepted as is. Either way beyond maxClockSkewMs the
+ * offset is recorded as an E_CLOCK_SKEW reject (counted, logged, in the API's rejects) so that the
+ * readings' times can be judged and the clock fixed. Only an `online` status delivered live counts:
+ * a retained one (delivered at subscription) and a last will were dated earlier on purpose. A
+ * live status may still have waited in the broker while ingest was down; the message says so.
+ */
+function clockSkew(ctx: HandlerContext, status: GatewayStatus): Issue | undefined {
+  if (ctx.retained || status.state !== 'online' || ctx.maxClockSkewMs === undefined) return undefined;
+  const skew = status.ts - ctx.now;
+  if (Math.abs(skew) <= ctx.maxClockSkewMs) return undefined;
+  const s = Math.round(Math.abs(skew) / 1000);
+  return {
+    code: 'E_CLOCK_SKEW', field: 'ts', rule: 'maxClockSkew', value: status.ts,
+    message: `gateway "${status.gateway}" clock is ${s} s ${skew > 0 ? 'ahead of' : 'behind'} the server clock (allowed ${ctx.maxClockSkewMs / 1000} s): its readings' times are off by as much${skew > 0 ? '' : ' (or this status waited in the broker)'}; fix the gateway's time source (NTP)`,
+  };
+}
+
 export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: Buffer): Verdict {
   const { now, registry } = ctx;
   const base = { ts: now, org: topic.org, gateway: topic.gateway };
@@ -41,6 +62,8 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
   registry.setGatewayState(topic.gateway, status.state, Math.min(status.ts, now), status.version, status.spool);
 
   const out = verdict([]);
+  const skew = clockSkew(ctx, status);
+  if (skew) out.rejects.push({ ...base, instrument: null, ...skew });
   status.instruments?.forEach(({ instrument, profile }, i) => {
     const owner = ctx.lookups.instrument(topic.org, instrument, topic.gateway, now, profile);
     if (owner.org !== topic.org) {

@@ -28,7 +28,7 @@ import { MetronetError, type Logger, type MqttConnection } from '../core/index.j
  */
 export interface Intake {
   /** Judges and queues one message; resolves to the promise of its commit. Rejects: do not acknowledge. */
-  accept(topic: string, payload: Buffer): Promise<{ committed: Promise<unknown> }>;
+  accept(topic: string, payload: Buffer, retained: boolean): Promise<{ committed: Promise<unknown> }>;
   /** Undefined while the writer has room, else a promise of room. */
   room(): Promise<void> | undefined;
 }
@@ -45,6 +45,8 @@ export interface SubscriberOptions {
 export interface Subscriber {
   /** Acknowledgements are deferred through the client (true) or by holding mqtt.js's callback (false). */
   readonly deferredAcks: boolean;
+  /** Connected to the broker now (readiness). */
+  readonly connected: boolean;
   /** Takes no more messages: those arriving now stay unacknowledged, for the next session. */
   stop(): void;
   /** Publishes on ingest's own connection (QoS 1, not retained); never throws, failures are logged. */
@@ -89,7 +91,7 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
     if (stopping) return callback(new Error('ingest is closing')); // no PUBACK: the next session gets it
     const gen = generation;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    o.intake.accept(packet.topic, payload).then(
+    o.intake.accept(packet.topic, payload, packet.retain).then(
       ({ committed }) => {
         if (packet.qos === 1 && sendPacket) {
           committed.then(() => puback(gen, packet.messageId as number), () => undefined);
@@ -158,6 +160,9 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
 
   return {
     deferredAcks: !!sendPacket,
+    get connected() {
+      return client.connected;
+    },
     stop() {
       stopping = true;
     },

@@ -40,7 +40,7 @@ describe('gateway configuration for serial devices', () => {
     try {
       const c = loadConfig(GatewayConfig, { file: path });
       expect(c.devices[0]!.transport).toEqual({ kind: 'modbus-rtu', path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, unitId: 1, timeoutMs: 1000 });
-      expect(c.spool).toEqual({ maxReadings: 5_000_000, whenFull: 'drop-oldest', flushMs: 100, drainPerSecond: 20_000 });
+      expect(c.spool).toEqual({ maxReadings: 5_000_000, whenFull: 'drop-oldest', flushMs: 100, drainPerSecond: 20_000, replayMs: 120_000, replayReadings: 100_000, replayDelayMs: 5000 });
     } finally {
       await removeDir(dir);
     }

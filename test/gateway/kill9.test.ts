@@ -50,7 +50,9 @@ describe('kill -9 of the gateway process', () => {
     const port = await freePort();
     const options = {
       id: 'gw-k9', org: 'org-t', mqtt: { url: `mqtt://127.0.0.1:${port}` }, publishMs: 100, maxBatch: 200, stateDir,
-      spool: { flushMs: 50 },
+      // The spool's own durability across kills; the replay window (sent again after each
+      // connect) would only add copies here and is tested with broker crashes in test/faults.
+      spool: { flushMs: 50, replayMs: 0 },
       devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 500 }, pollMs: 100 })),
     };
     const file = join(stateDir, 'gw-k9.spool.db');

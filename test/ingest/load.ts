@@ -119,10 +119,16 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** The environment without METRONET_LONG_TESTS, which the CLI would read as a config field (`longTests`) and refuse. */
+function withoutTestSwitches(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { METRONET_LONG_TESTS: _long, ...rest } = env;
+  return rest;
+}
+
 /** `metronet ingest -c <config>` in its own process; `config` is written as YAML to `file`. */
 export function spawnIngest(file: string, config: Record<string, unknown>, extraArgs: string[] = []): WorkerProcess {
   writeFileSync(file, stringify(config), { mode: 0o600 });
-  const child = spawn(process.execPath, [BIN, 'ingest', '-c', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METRONET_LOG__LEVEL: 'info' } });
+  const child = spawn(process.execPath, [BIN, 'ingest', '-c', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...withoutTestSwitches(process.env), METRONET_LOG__LEVEL: 'info' } });
   let out = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const ready = new Promise<void>((resolve, reject) => {

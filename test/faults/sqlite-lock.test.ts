@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './stack.js';
+import { LONG, sleep, spawnScript, waitUntil } from './support.js';
+
+/**
+ * A SQLite database locked by another process: a second process holds `BEGIN EXCLUSIVE` on the
+ * gateway spool, the registry or the readings store for some seconds — longer than the busy
+ * timeout (spool 250 ms, registry and readings 5 s) — while readings flow. Each service must
+ * wait and retry, say so (log and counter), keep running, and lose nothing: every reading the
+ * broker acknowledged to the gateway is stored once after the lock is released.
+ */
+const LOCK_CHILD = join(import.meta.dirname, 'fixtures', 'lock-child.ts');
+const LOCK_MS = LONG ? 20_000 : 7000;
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+async function holdLock(file: string, ms: number) {
+  const proc = await spawnScript(LOCK_CHILD, [file, String(ms)], 'locked');
+  return { released: proc.exited, t0: Date.now() };
+}
+
+function expectNothingLost(r: { acknowledged: number; stored: number; rows: number; lost: string[] }, label: string) {
+  console.log(`[faults] ${label}: acknowledged ${r.acknowledged}, stored ${r.stored} (rows ${r.rows}), lost ${r.lost.length}, duplicates ${r.rows - r.stored}`);
+  expect(r.acknowledged).toBeGreaterThan(100);
+  expect(r.lost.slice(0, 5)).toEqual([]);
+  expect(r.rows).toBe(r.stored);
+}
+
+describe('SQLite locked by another process', () => {
+  it('gateway spool: writes retried, counted and logged; nothing lost', { timeout: 120_000 }, async () => {
+    stack = await startStack();
+    await waitUntil(() => stack!.gateway.stats().published > 50, 30_000, 'readings flowing');
+    const lock = await holdLock(stack.spoolFile, LOCK_MS);
+    await waitUntil(() => stack!.gateway.stats().spoolWriteErrors > 0, 10_000, 'a refused spool write');
+    await lock.released;
+    const published = stack.gateway.stats().published;
+    const recovery = await waitUntil(() => stack!.gateway.stats().published > published, 30_000, 'publishing again');
+    console.log(`[faults] spool locked ${LOCK_MS} ms: ${stack.gateway.stats().spoolWriteErrors} refused writes, publishing again ${recovery} ms after release`);
+    expect(stack.gwLog.lines.some((l) => l.level === 50 && l.msg.startsWith('spool write failed'))).toBe(true);
+    expect(stack.gwLog.lines.some((l) => l.msg === 'spool writes succeed again')).toBe(true);
+    expect(stack.gateway.stats().dropped).toBe(0);
+    expectNothingLost(await stack.settle(), `spool locked ${LOCK_MS} ms`);
+  });
+
+  for (const which of ['registry', 'readings'] as const) {
+    it(`ingest ${which} store: commits retried, counted (metric) and logged; nothing lost`, { timeout: 120_000 }, async () => {
+      stack = await startStack();
+      await waitUntil(() => stack!.ingest.stats().stored > 50, 30_000, 'readings stored');
+      const lock = await holdLock(which === 'registry' ? stack.registryDb : stack.readingsDb, LOCK_MS);
+      await lock.released;
+      await sleep(200);
+      const stats = stack.ingest.stats();
+      expect(stats.storeErrors).toBeGreaterThan(0);
+      const metrics = (await stack.ingest.metrics()).body;
+      expect(metrics).toMatch(/metronet_ingest_store_errors_total(\{[^}]*\})? [1-9]/);
+      expect(stack.ingestLog.lines.some((l) => l.level === 50 && /store write failed|registry unavailable/.test(l.msg))).toBe(true);
+      const storedAt = stats.stored;
+      const recovery = await waitUntil(() => stack!.ingest.stats().stored > storedAt, 30_000, 'storing again');
+      console.log(`[faults] ${which} locked ${LOCK_MS} ms: ${stats.storeErrors} failed commits, storing again ${recovery} ms after release`);
+      expectNothingLost(await stack.settle(), `${which} locked ${LOCK_MS} ms`);
+    });
+  }
+});
