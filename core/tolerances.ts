@@ -57,13 +57,20 @@ export const ANALYSER_ABSOLUTE_LIMIT: Record<string, number> = { o2: 0.5, co2: 0
 /** 40 CFR 60 App. F, 4.3.1: out of control at > 2× the limit on 5 consecutive days, or > 4× once. */
 export const EPA_OUT_OF_CONTROL = { factorConsecutive: 2, consecutiveDays: 5, factorOnce: 4 } as const;
 
+/**
+ * Largest magnitude of a check's values, a tolerance or a repeatability: the drift state divides
+ * errors by them and squares them, and beyond this they overflow to Infinity (no instrument
+ * indicates, or has an MPE, near 1e15 in its own unit, VND totals included).
+ */
+export const MAX_MAGNITUDE = 1e15;
+
 export const ToleranceSpec = Type.Union(
   [
     Type.Object(
       {
         model: Type.Literal('oiml-r76'),
         accuracyClass: StringEnum(R76_CLASSES),
-        e: Type.Number({ exclusiveMinimum: 0, description: 'verification scale interval, in the channel unit' }),
+        e: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'verification scale interval, in the channel unit' }),
       },
       { additionalProperties: false },
     ),
@@ -78,13 +85,13 @@ export const ToleranceSpec = Type.Union(
     Type.Object(
       {
         model: Type.Literal('analyser'),
-        span: Type.Number({ exclusiveMinimum: 0, description: 'span in the channel unit' }),
+        span: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'span in the channel unit' }),
         limitPct: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'drift limit in % of span; default from the gas' })),
         gas: Type.Optional(Type.String({ maxLength: 16 })),
       },
       { additionalProperties: false },
     ),
-    Type.Object({ model: Type.Literal('absolute'), mpe: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false }),
+    Type.Object({ model: Type.Literal('absolute'), mpe: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE }) }, { additionalProperties: false }),
   ],
   { description: 'tolerance model of a channel; the explicit per-channel override of the kind default' },
 );

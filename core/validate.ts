@@ -4,8 +4,9 @@ import { preview, type ErrorCode, type Issue } from './errors.js';
 
 // discriminator: a union tagged by `kind` reports only the matching branch's errors.
 const strictAjv = new Ajv({ allErrors: true, strict: false, discriminator: true });
-// Config and environment overrides arrive as strings; defaults are filled in.
-const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true, discriminator: true });
+// Config and environment overrides arrive as strings; defaults are filled in. verbose: errors
+// carry their schema, so a discriminator error can list the kinds it knows (transport kinds).
+const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true, discriminator: true, verbose: true });
 
 export interface Validator<T> {
   (value: unknown): value is T;
@@ -54,6 +55,13 @@ function toIssues(errors: ErrorObject[], root: unknown, code: ErrorCode, base: s
       detail = 'is not an allowed field';
     }
     if (e.keyword === 'required') detail = 'is required';
+    if (e.keyword === 'discriminator') {
+      // Name the tag and the values it may take, not "value of tag must be in oneOf" and the whole object.
+      const tag = (e.params as { tag: string }).tag;
+      path += `/${tag}`;
+      const kinds = ((e.parentSchema?.oneOf ?? []) as Array<{ properties?: Record<string, { const?: unknown }> }>).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined);
+      detail = kinds.length > 0 ? `must be one of ${kinds.map(String).join(', ')}` : `must name a known ${tag}`;
+    }
     if (e.keyword === 'enum') detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ')}`;
     const field = fieldName(path, base) || '(payload)';
     const key = `${field}|${e.keyword}`;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_TOLERANCE_BY_KIND, ID_PATTERN, MetronetError, ToleranceSpec } from '../../core/index.js';
+import { DEFAULT_TOLERANCE_BY_KIND, ID_PATTERN, MAX_MAGNITUDE, MetronetError, ToleranceSpec } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf, mustFindInstrument } from './analytics-deps.js';
 
@@ -13,7 +13,7 @@ export const ChannelParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN
 export const ChannelMetrologyIn = Type.Object(
   {
     tolerance: Nullable(ToleranceSpec),
-    repeatability: Nullable(Type.Number({ exclusiveMinimum: 0, description: 'σ of the channel error, in the channel unit; null = estimated from the checks (moving range / 1.128)' })),
+    repeatability: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'σ of the channel error, in the channel unit; null = estimated from the checks (moving range / 1.128)' })),
     analyser: Type.Optional(Type.Boolean({ description: 'gas analyser channel: zero and span drift judged by the EPA out-of-control rule; default false' })),
   },
   { additionalProperties: false, description: 'the explicit per-channel override of the kind default tolerance, and the repeatability' },
