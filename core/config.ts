@@ -5,6 +5,7 @@ import { compile } from './validate.js';
 import { Id, StringEnum } from './ids.js';
 import { MetronetError, type Issue } from './errors.js';
 import { StationFileTemplate } from './station-file.js';
+import { INSTRUMENT_KINDS } from './profile.js';
 
 /**
  * Configuration: one schema per section, with defaults and descriptions; the loader reads YAML,
@@ -15,9 +16,9 @@ const Port = (def: number, description: string) => Type.Integer({ minimum: 0, ma
 export const MqttConnection = Type.Object(
   {
     url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'broker URL: mqtt://, mqtts://, ws://' }),
-    username: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String({ description: 'login at the broker (a registry MQTT login: metronet admin mqtt add, gateway add)' })),
     password: Type.Optional(Type.String({ description: 'secret; never logged' })),
-    clientId: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String({ description: 'MQTT client id; a gateway defaults to its id, ingest and analytics use ingest.clientId and analytics.clientId' })),
     ca: Type.Optional(Type.String({ description: 'PEM file of the CA that signed the broker certificate (mqtts://)' })),
     cert: Type.Optional(Type.String({ description: 'PEM file of this client\'s TLS certificate (client-certificate authentication)' })),
     key: Type.Optional(Type.String({ description: 'PEM file of the key of cert; secret, never logged' })),
@@ -38,11 +39,29 @@ export const TlsFiles = Type.Object(
 );
 export type TlsFiles = Static<typeof TlsFiles>;
 
+/**
+ * The operations listener of a service process (issue 9): `GET /metrics` (Prometheus), `GET /health`
+ * (liveness) and `GET /ready` (readiness, 503 with reasons). Off unless configured; the ports
+ * suggested in the docs are 9101 ingest, 9102 analytics, 9103 broker, 9104 gateway.
+ */
+export const OpsListener = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'listen address of /metrics, /health and /ready; loopback by default (0.0.0.0 in a container)' }),
+    port: Port(0, 'HTTP port of /metrics, /health and /ready (0 picks a free port)'),
+  },
+  { additionalProperties: false, description: 'operations endpoints of this service process; absent: none' },
+);
+export type OpsListener = Static<typeof OpsListener>;
+
+/** Longest a service process drains in-flight work after SIGTERM before it gives up and exits non-zero. */
+const ShutdownTimeoutMs = Type.Integer({ minimum: 100, maximum: 600_000, default: 20_000, description: 'after SIGTERM: longest wait for in-flight work to drain (batches committed, spool flushed) before exiting non-zero' });
+
 export const BrokerConfig = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'listen address of the embedded broker; loopback by default' }),
     port: Port(1883, 'MQTT port of the embedded broker (0 picks a free port)'),
     tls: Type.Optional(TlsFiles),
+    ops: Type.Optional(OpsListener),
   },
   { additionalProperties: false, default: {} },
 );
@@ -54,15 +73,15 @@ export const ReadingsConfig = Type.Union(
     Type.Object(
       {
         kind: Type.Literal('influx'),
-        url: Type.String(),
+        url: Type.String({ description: 'InfluxDB base URL, e.g. http://influxdb:8086' }),
         token: Type.Optional(Type.String({ description: 'secret; never logged' })),
-        org: Type.Optional(Type.String()),
-        bucket: Type.String(),
+        org: Type.Optional(Type.String({ description: 'InfluxDB 2/3 organisation of the bucket (writes go to /api/v2/write)' })),
+        bucket: Type.String({ description: 'bucket (2.x, 3.x) or database (1.x); reads name it as the InfluxQL database, through a DBRP mapping on 2.x' }),
       },
       { additionalProperties: false },
     ),
   ],
-  { default: { kind: 'sqlite' } },
+  { default: { kind: 'sqlite' }, description: 'where readings are stored: sqlite (embedded, in dataDir) or influx' },
 );
 export type ReadingsConfig = Static<typeof ReadingsConfig>;
 
@@ -71,20 +90,32 @@ export const IngestConfig = Type.Object(
     batchSize: Type.Integer({ minimum: 1, maximum: 50_000, default: 1000, description: 'readings per store write' }),
     flushMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 200, description: 'longest wait before a partial batch is written' }),
     maxFutureMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 300_000, description: 'how far ahead of the server clock a ts may be' }),
+    maxClockSkewMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000, description: "a gateway whose live status is dated further from the server clock than this is recorded as an E_CLOCK_SKEW reject (its readings' times are off by as much)" })),
     clientId: Type.String({ default: 'metronet-ingest-1', description: 'fixed MQTT client id of this worker' }),
     shareGroup: Type.Optional(
       Id('when set, workers subscribe through the shared subscription $share/{shareGroup}/metronet/v1/+/+/readings and split the stream (Mosquitto, EMQX, HiveMQ; not the embedded broker); e.g. metronet-ingest'),
     ),
+    ops: Type.Optional(OpsListener),
   },
   { additionalProperties: false, default: {} },
 );
 export type IngestConfig = Static<typeof IngestConfig>;
+
+/** An instrument kind as a configuration key: `env_station` → `envStation` (keys are camelCase, as their environment variables map). */
+export const kindKey = (kind: string) => kind.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 export const DashboardConfig = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'listen address; loopback by default' }),
     port: Port(8080, 'HTTP port (0 picks a free port)'),
     tls: Type.Optional(TlsFiles),
+    offlineAfterMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000, default: 600_000, description: 'the dashboard shows an instrument offline when it has sent no reading for this long (states, overview, reports, live events)' })),
+    offlineAfterMsByKind: Type.Optional(
+      Type.Object(
+        Object.fromEntries(INSTRUMENT_KINDS.map((k) => [kindKey(k), Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000, description: `offlineAfterMs for instruments of kind ${k}` }))])),
+        { additionalProperties: false, description: 'offlineAfterMs per instrument kind (keys in camelCase: scale, fuelDispenser, envStation, …), overriding it; e.g. envStation: 1800000 for stations that send every 15 minutes' },
+      ),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -96,11 +127,12 @@ export const AnalyticsConfig = Type.Object(
     evaluateEveryMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000, description: 'period of the time-based evaluation (due dates, expiry, offline)' }),
     offlineAfterMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'an instrument not heard from for this long is offline' }),
     decisionRule: StringEnum(['simple', 'guarded'] as const, { default: 'simple', description: 'ILAC-G8:2019 decision rule for conformity' }),
-    nearLimitFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+    nearLimitFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8, description: 'a near_limit alert opens when an error exceeds this fraction of the MPE' }),
     dueSoonDays: Type.Integer({ minimum: 0, maximum: 365, default: 30, description: 'recall lead time when an organisation sets none' }),
-    webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+    webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8, description: 'deliveries tried per alert and webhook before it is given up' }),
     webhookBackoffMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'first retry delay; doubles each attempt' }),
-    webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000 }),
+    webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'timeout of one webhook request' }),
+    ops: Type.Optional(OpsListener),
   },
   { additionalProperties: false, default: {} },
 );
@@ -110,9 +142,9 @@ export const ModbusTcpTransport = Type.Object(
   {
     kind: Type.Literal('modbus-tcp'),
     host: Type.String({ minLength: 1 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
-    unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1 }),
-    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 2000 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502, description: 'TCP port of the device' }),
+    unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1, description: 'Modbus unit id (a device behind a Modbus TCP gateway has its own)' }),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 2000, description: 'wait for one answer' }),
   },
   { additionalProperties: false },
 );
@@ -120,10 +152,10 @@ export type ModbusTcpTransport = Static<typeof ModbusTcpTransport>;
 
 const SerialLine = {
   path: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/…' }),
-  baudRate: Type.Integer({ minimum: 50, maximum: 4_000_000, default: 9600 }),
-  dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8 }),
-  parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
-  stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
+  baudRate: Type.Integer({ minimum: 50, maximum: 4_000_000, default: 9600, description: 'line speed, bits per second' }),
+  dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8, description: 'data bits per character' }),
+  parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none', description: 'parity bit' }),
+  stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1, description: 'stop bits' }),
 };
 
 /** Modbus RTU on an RS-232/RS-485 line; every device with the same path shares one bus. */
@@ -132,7 +164,7 @@ export const ModbusRtuTransport = Type.Object(
     kind: Type.Literal('modbus-rtu'),
     ...SerialLine,
     unitId: Type.Integer({ minimum: 1, maximum: 247, default: 1, description: 'slave address 1–247 (Modbus over Serial Line V1.02 §2.2)' }),
-    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'wait for one answer' }),
   },
   { additionalProperties: false },
 );
@@ -143,9 +175,9 @@ export const ModbusRtuTcpTransport = Type.Object(
   {
     kind: Type.Literal('modbus-rtu-tcp'),
     host: Type.String({ minLength: 1 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 4001 }),
-    unitId: Type.Integer({ minimum: 1, maximum: 247, default: 1 }),
-    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 4001, description: 'TCP port of the serial server' }),
+    unitId: Type.Integer({ minimum: 1, maximum: 247, default: 1, description: 'slave address on the line behind it' }),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'wait for one answer' }),
   },
   { additionalProperties: false },
 );
@@ -156,11 +188,11 @@ export const SerialAsciiTransport = Type.Object(
   {
     kind: Type.Literal('serial-ascii'),
     path: SerialLine.path,
-    baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000 })),
-    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)])),
-    parity: Type.Optional(StringEnum(['none', 'even', 'odd'] as const)),
-    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),
-    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+    baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: 'line speed; default the profile\'s' })),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'default the profile\'s' })),
+    parity: Type.Optional(StringEnum(['none', 'even', 'odd'] as const, { description: 'default the profile\'s' })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'default the profile\'s' })),
+    timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'longest silence before a frame counts as lost' }),
   },
   { additionalProperties: false },
 );
@@ -210,7 +242,7 @@ export const GatewayDevice = Type.Object(
     instrument: Id('instrument id the readings are published under'),
     profile: Id('device profile id from profiles/'),
     transport: Transport,
-    pollMs: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 1000 }),
+    pollMs: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 1000, description: 'poll period' }),
     connectPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'wait after connecting before the first request (slow devices)' })),
     requestPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'silence between two requests; default the profile\'s' })),
     busyRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, description: 'retries of a request answered 5 ACKNOWLEDGE or 6 SLAVE DEVICE BUSY; default 3' })),
@@ -238,9 +270,14 @@ export const GatewayConfig = Type.Object(
         whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, { default: 'drop-oldest', description: 'what gives way when the spool is full; counted and logged' }),
         flushMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'readings are written and fsynced to disk in one transaction at least this often' }),
         drainPerSecond: Type.Integer({ minimum: 1, default: 20_000, description: 'readings per second sent at most while a backlog drains' }),
+        replayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 120_000, description: 'acknowledged readings are kept this long and sent again after each reconnect, in case the broker crashed before ingest stored them (0: off); ingest stores each reading once' })),
+        replayReadings: Type.Optional(Type.Integer({ minimum: 0, default: 100_000, description: 'acknowledged readings kept for a replay at most (the oldest leave first)' })),
+        replayDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000, description: 'wait after a reconnect before the replay, so that ingest has subscribed again to a restarted broker' })),
       },
       { additionalProperties: false, default: {} },
     )),
+    ops: Type.Optional(OpsListener),
+    shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'after SIGTERM: longest wait for the pollers to stop and the spool publisher to flush before exiting non-zero; default 20 000' })),
     devices: Type.Array(GatewayDevice),
   },
   { additionalProperties: false },
@@ -249,15 +286,16 @@ export type GatewayConfig = Static<typeof GatewayConfig>;
 
 export const MetronetConfig = Type.Object(
   {
-    dataDir: Type.String({ default: 'data' }),
-    log: Type.Object({ level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }) }, { additionalProperties: false, default: {} }),
+    dataDir: Type.String({ default: 'data', description: 'folder of the registry (registry.db) and of the embedded readings store' }),
+    log: Type.Object({ level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino level; logs are JSON lines on stdout' }) }, { additionalProperties: false, default: {} }),
     broker: BrokerConfig,
     mqtt: MqttConnection,
     readings: ReadingsConfig,
     ingest: IngestConfig,
     dashboard: DashboardConfig,
     analytics: AnalyticsConfig,
-    gateways: Type.Array(GatewayConfig, { default: [] }),
+    gateways: Type.Array(GatewayConfig, { default: [], description: 'gateways run in this process by metronet run; each entry is a gateway configuration (table below)' }),
+    shutdownTimeoutMs: ShutdownTimeoutMs,
   },
   { additionalProperties: false },
 );
