@@ -192,14 +192,15 @@ export class Publisher {
     // The broker may have restarted and lost what it had acknowledged but not yet delivered; the
     // subscribers (ingest) need a moment to reconnect and subscribe again before a replay reaches them.
     clearTimeout(this.replayTimer);
-    this.replayTimer = setTimeout(() => this.replayWindow(), this.opts.replayDelayMs ?? 5000);
+    const connectedAt = this.spool.now();
+    this.replayTimer = setTimeout(() => this.replayWindow(connectedAt), this.opts.replayDelayMs ?? 5000);
   }
 
   /** Sends the spool's replay window again (Spool, "Replay window"); ingest keeps each reading once. */
-  private replayWindow(): void {
+  private replayWindow(connectedAt: number): void {
     if (this.closing || !this.client.connected) return;
     try {
-      const n = this.spool.replay();
+      const n = this.spool.replay(connectedAt);
       if (n === 0) return;
       this.log.info({ readings: n }, 'sending recently acknowledged readings again after a reconnect, in case the broker lost them before they were stored');
       this.kick(true);

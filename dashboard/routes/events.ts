@@ -6,7 +6,8 @@ import type { AlertRecord, Instrument, Registry } from '../../store/index.js';
 import { canSeeInstrument, type Principal } from '../auth/tenant.js';
 import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
-import { instrumentStates, offlineAfter, offlineRuleOf, statesOf } from './states.js';
+import { offlineAfter, offlineRuleOf, statesOf } from './states.js';
+import { stateCacheOf } from '../state-cache.js';
 import { alertView } from './alerts.js';
 
 const TICK_MS = 1000;
@@ -34,6 +35,7 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
   const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
   const offline = offlineRuleOf(deps);
+  const states = stateCacheOf(registry);
   const thresholds = [...new Set([offline.afterMs, ...Object.values(offline.byKind ?? {}).filter((v): v is number => v !== undefined)])];
   const clients = new Set<Client>();
   let timer: NodeJS.Timeout | undefined;
@@ -116,7 +118,7 @@ export const eventRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
 
   /** Every state of the client's tenant: the opening event of a stream. */
   function pushAllStates(c: Client) {
-    const rows = instrumentStates(registry, engine, c.p, now(), offline);
+    const rows = states.statesFor(c.p, now(), offline);
     for (const s of rows) c.states.set(s.id, `${s.state}|${s.online}|${s.openAlerts}`);
     send(c, 'states', rows.map((s) => ({ id: s.id, state: s.state, online: s.online, openAlerts: s.openAlerts })));
   }

@@ -5,7 +5,8 @@ import type { DashboardDeps } from '../app.js';
 import { analyticsOf } from './analytics-deps.js';
 import { MetronetError } from '../../core/index.js';
 import { IdParams } from '../schemas.js';
-import { alertScope, INSTRUMENT_STATES, instrumentStates, offlineRuleOf, statesOf } from './states.js';
+import { alertScope, INSTRUMENT_STATES, offlineRuleOf, statesOf } from './states.js';
+import { stateCacheOf } from '../state-cache.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -43,6 +44,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
   const offline = offlineRuleOf(deps);
+  const states = stateCacheOf(deps.registry);
   app.get(
     '/overview',
     {
@@ -55,7 +57,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     },
     async (req) => {
       const p = req.principal!;
-      const items = instrumentStates(deps.registry, engine, p, now(), offline);
+      const items = states.statesFor(p, now(), offline);
       const counts: Record<string, number> = Object.fromEntries([...INSTRUMENT_STATES, 'offline'].map((s) => [s, 0]));
       for (const i of items) {
         counts[i.state]!++;
@@ -85,7 +87,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     async (req) => {
       const inst = deps.registry.getInstrument(req.params.id);
       if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
-      return statesOf(deps.registry, engine, req.principal!, [inst], now(), offline)[0]!;
+      return states.stateOf(inst.id, req.principal!, now(), offline) ?? statesOf(deps.registry, engine, req.principal!, [inst], now(), offline)[0]!;
     },
   );
 };

@@ -78,7 +78,7 @@ export function scopedInstruments(registry: Registry, p: Principal): Instrument[
   return registry.listInstruments({ ...instrumentScope(p), limit: 1_000_000 }).items;
 }
 
-type DueDates = Map<string, { date: number; nextDue: number | null; intervalDays: number | null }>;
+export interface DueDate { date: number; nextDue: number | null; intervalDays: number | null }
 
 /**
  * Up to this many instruments, their due dates and services are read instrument by instrument;
@@ -98,7 +98,7 @@ export function instrumentStates(registry: Registry, engine: Engine, p: Principa
   const services = new Map(serviceList.map((s) => [s.instrument, s]));
   // The interval from the services already read, not engine.intervalDays (a query per instrument).
   const interval = (i: Instrument) => services.get(i.id)?.intervalDays ?? (i.kind ? DEFAULT_INTERVAL_DAYS[i.kind] : null);
-  return instruments.map((i) => stateRow(i, alerts.get(i.id) ?? [], due, services.get(i.id)?.lab ?? null, interval, now, offline));
+  return instruments.map((i) => stateRow(i, alerts.get(i.id) ?? [], due.get(i.id), services.get(i.id)?.lab ?? null, interval, now, offline));
 }
 
 /**
@@ -112,13 +112,13 @@ export function statesOf(registry: Registry, engine: Engine, p: Principal, instr
   const scope = alertScope(p);
   return instruments.map((i) => {
     const live = registry.analytics.listAlerts({ state: 'live', instrument: i.id, ...scope, limit: 1000 }).items;
-    return stateRow(i, live, due, registry.analytics.getService(i.id)?.lab ?? null, (x) => engine.intervalDays(x), now, offline);
+    return stateRow(i, live, due.get(i.id), registry.analytics.getService(i.id)?.lab ?? null, (x) => engine.intervalDays(x), now, offline);
   });
 }
 
-function stateRow(i: Instrument, live: AlertRecord[], due: DueDates, lab: string | null, intervalDays: (i: Instrument) => number | null, now: number, offline: OfflineRule): InstrumentStateRow {
+/** One instrument's row from its live alerts (those the principal sees), last calibration and serving lab, at `now`. */
+export function stateRow(i: Instrument, live: AlertRecord[], d: DueDate | undefined, lab: string | null, intervalDays: (i: Instrument) => number | null, now: number, offline: OfflineRule): InstrumentStateRow {
   const kinds = new Set(live.map((a) => a.kind));
-  const d = due.get(i.id);
   const state: InstrumentState = i.registration === 'unregistered' ? 'unregistered' : (BY_ALERT.find(([k]) => kinds.has(k))?.[1] ?? 'in_tolerance');
   // As the engine's nextDue (engine.ts), from one query for all instruments instead of one each.
   const days = d ? (d.intervalDays ?? intervalDays(i)) : null;
