@@ -33,7 +33,7 @@ import { channelOf, DEFAULT_LIMIT_SET, getProfile, loadProfiles, type Check, typ
 import { openRegistry, openSqliteReadings, type Role, type StoredReading } from '../store/index.js';
 import { Engine } from '../analytics/engine.js';
 
-export interface LargeProvinceOptions {
+export interface LargeProvinceSeed {
   dataDir: string;
   instruments?: number;
   days?: number;
@@ -121,7 +121,7 @@ function generator(seed: number): { uniform: () => number; normal: () => number 
   return { uniform, normal };
 }
 
-export async function seedLargeProvince(options: LargeProvinceOptions): Promise<LargeProvince> {
+export async function seedLargeProvince(options: LargeProvinceSeed): Promise<LargeProvince> {
   const o = {
     instruments: 10_000, days: 90, readingEveryMinutes: 15, checksPerInstrument: 8, seed: 1, readingInstruments: 300,
     ...options,

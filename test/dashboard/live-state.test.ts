@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { listenEvents } from './events.js';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { alertText } from '../../analytics/message.js';
 import { loadConfig, MetronetConfig } from '../../core/index.js';
@@ -30,21 +30,7 @@ const get = (url: string, role: keyof Fixture['auth']) => app.inject({ method: '
 const reading = (instrument: string, ts: number, value: number) => ({ instrument, channel: 'mass', ts, value, unit: 'kg', status: 'ok' as const });
 
 /** An SSE listener that collects the stream's text until stopped. */
-async function listen(auth: { authorization: string }) {
-  const { port } = app.server.address() as AddressInfo;
-  const ctl = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: auth, signal: ctl.signal });
-  const reader = res.body!.getReader();
-  let text = '';
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      text += new TextDecoder().decode(value);
-    }
-  })();
-  return { text: () => text, stop: () => (ctl.abort(), pump) };
-}
+const listen = (auth: { authorization: string }) => listenEvents(app, auth);
 
 async function until(probe: () => boolean, what: string, ms = 15_000) {
   const deadline = Date.now() + ms;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { listenEvents } from './events.js';
 import readXlsxFile from 'read-excel-file/node';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { handleStatus } from '../../ingest/status.js';
@@ -76,21 +76,7 @@ describe('GET /api/v1/events (server-sent events)', () => {
   });
 
   it('streams an acknowledgement to a listener of the same tenant, not to the other tenant', async () => {
-    const { port } = app.server.address() as AddressInfo;
-    const listen = async (auth: { authorization: string }) => {
-      const ctl = new AbortController();
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: auth, signal: ctl.signal });
-      const reader = res.body!.getReader();
-      let text = '';
-      const pump = (async () => {
-        for (;;) {
-          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-          if (done) return;
-          text += new TextDecoder().decode(value);
-        }
-      })();
-      return { text: () => text, stop: () => (ctl.abort(), pump) };
-    };
+    const listen = (auth: { authorization: string }) => listenEvents(app, auth);
     const ent = await listen(f.auth.enterprise);
     const labOfB = f.registry.identity;
     await labOfB.createUser({ id: 'ent-b-user', role: 'enterprise', org: T.b.ent, password: 'password-of-ent-b' });
