@@ -143,8 +143,8 @@ export class Spool {
     this.getMeta = this.db.prepare('SELECT value FROM meta WHERE key = ?');
     this.toReplay = this.db.prepare('INSERT INTO replay (body, acked_at) SELECT body, ? FROM readings WHERE id <= ? ORDER BY id');
     this.trimReplaySize = this.db.prepare('DELETE FROM replay WHERE id <= (SELECT max(id) FROM replay) - ?');
-    this.takeReplay = this.db.prepare('INSERT INTO readings (body) SELECT body FROM replay WHERE acked_at >= ? AND acked_at < ? ORDER BY id');
-    this.clearReplay = this.db.prepare('DELETE FROM replay WHERE acked_at < ?');
+    this.takeReplay = this.db.prepare('INSERT INTO readings (body) SELECT body FROM replay WHERE acked_at >= ? ORDER BY id');
+    this.clearReplay = this.db.prepare('DELETE FROM replay');
     this.count = (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
     this.replayCount = (this.db.prepare('SELECT COUNT(*) AS n FROM replay').get() as { n: number }).n;
     const pending = this.getMeta.get('pending') as { value: string } | undefined;
@@ -318,29 +318,25 @@ export class Spool {
   }
 
   /**
-   * Puts the readings acknowledged within the last replayMs and before `before` (the moment of
-   * the current connection: what the broker acknowledged since then is in its care only if it
-   * crashes again, and that brings another reconnect) back in the queue, after the newer ones
-   * waiting there, and removes them from the window; returns how many. They are acknowledged
-   * again, which moves them back into the window.
+   * Puts the readings acknowledged within the last replayMs back in the queue (after the newer
+   * ones waiting there) and empties the window; returns how many. They are acknowledged again,
+   * which moves them back into the window.
    */
-  replay(before: number = this.now()): number {
+  replay(): number {
     const replayMs = this.opts.replayMs ?? 0;
     if (replayMs === 0 || this.replayCount === 0) return 0;
     let n = 0;
-    let removed = 0;
     this.db.transaction(() => {
-      n = this.takeReplay.run(this.now() - replayMs, before).changes;
-      removed = this.clearReplay.run(before).changes;
+      n = this.takeReplay.run(this.now() - replayMs).changes;
+      this.clearReplay.run();
     })();
     this.count += n;
-    this.replayCount -= removed;
+    this.replayCount = 0;
     this.replayed += n;
     return n;
   }
 
-  /** The spool's clock (Date.now unless a test sets another). */
-  now(): number {
+  private now(): number {
     return (this.opts.now ?? Date.now)();
   }
 

@@ -47,23 +47,6 @@ describe('spool replay window', () => {
     s.close();
   });
 
-  it('replays only what was acknowledged before the current connection, and keeps the rest in the window', () => {
-    const s = open({ replayReadings: 100 });
-    s.append([r(1), r(2)]);
-    sendAll(s, 0); // acknowledged by the broker before it went away
-    now += 1000;
-    const connectedAt = now; // reconnected
-    now += 1000;
-    s.append([r(3), r(4)]);
-    sendAll(s, 1); // acknowledged by the new connection before the replay is due
-    expect(s.replay(connectedAt)).toBe(2);
-    expect(s.next(100)!.readings.map((x) => x.value)).toEqual([1, 2]);
-    expect(s.replayable).toBe(2); // 3 and 4 stay for a later crash
-    now += 1000;
-    expect(s.replay()).toBe(2); // a later reconnect sends them
-    s.close();
-  });
-
   it('keeps nothing with replayMs 0', () => {
     const s = open({ replayMs: 0 });
     s.append([r(1), r(2)]);
