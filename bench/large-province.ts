@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { channelOf, DEFAULT_LIMIT_SET, getProfile, loadProfiles, type Check, type InstrumentKind, type Reading, type ToleranceSpec } from '../core/index.js';
 import { openRegistry, openSqliteReadings, type Role, type StoredReading } from '../store/index.js';
 import { Engine } from '../analytics/engine.js';
+import { gaussian, mulberry32 } from '../simulators/random.js';
 
 export interface LargeProvinceSeed {
   dataDir: string;
@@ -107,18 +108,10 @@ const STANDARDS = [
   { suffix: 'GAS-SO2', quantity: 'SO2 concentration', unit: 'ug/m3', nominal: 800, value: 802, U: 16, class: 'khí chuẩn', ageDays: 60, validDays: 365 },
 ];
 
-/** mulberry32: a small, seedable generator (same seed, same province). */
+/** The simulators' seeded generator (same seed, same province). */
 function generator(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
+  const uniform = mulberry32(seed);
+  return { uniform, normal: gaussian(uniform) };
 }
 
 export async function seedLargeProvince(options: LargeProvinceSeed): Promise<LargeProvince> {

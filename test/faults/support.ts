@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { mulberry32 } from '../../simulators/random.js';
 import { MOSQUITTO } from '../store/servers.js';
 
 /**
@@ -15,18 +16,11 @@ import { MOSQUITTO } from '../store/servers.js';
 /** Longer runs: `METRONET_LONG_TESTS=1 npm run test:faults`. */
 export const LONG = process.env.METRONET_LONG_TESTS === '1';
 
-/** mulberry32: small, fast and good enough to place faults; the seed reproduces a run. */
+/** A seeded generator (the simulators' mulberry32) to place faults; the seed reproduces a run. */
 export function seeded(what: string): { seed: number; random: () => number; between: (lo: number, hi: number) => number } {
   const seed = process.env.FAULTS_SEED ? Number(process.env.FAULTS_SEED) : Math.floor(Math.random() * 2 ** 31);
   console.log(`[faults] ${what}: seed ${seed} (repeat with FAULTS_SEED=${seed})`);
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   return { seed, random, between: (lo, hi) => lo + (hi - lo) * random() };
 }
 
