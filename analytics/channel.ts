@@ -1,8 +1,7 @@
-import { DRIFT_DEFAULTS, type ToleranceSpec } from '../core/index.js';
+import { DAY, DRIFT_DEFAULTS, type ToleranceSpec } from '../core/index.js';
 import { analyserLevel, analyserStatus, worstOf, type AnalyserLevel, type AnalyserStatus, type DriftPoint } from './analyser.js';
 import { conformity, type Conformity, type DecisionRule } from './conformity.js';
 import { CHANGE_WINDOW, changeStep, MR_DF_PER_RANGE, newChangeState, type ChangeState } from './changepoint.js';
-import { DAY } from './due.js';
 import { channelSigma, D2 } from './sigma.js';
 import { mpeFor } from './tolerance.js';
 import { tQuantileCached } from './stats.js';

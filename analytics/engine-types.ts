@@ -1,6 +1,10 @@
-import type { AnalyticsConfig, AlertKind, Check, Issue, Logger } from '../core/index.js';
-import type { AlertChange, CheckRecord, Registry, TestPoint } from '../store/index.js';
+import type { AnalyticsConfig, Check, Issue, Logger } from '../core/index.js';
+import type { AlertChange, AnalyticsStore, CheckRecord, Registry, TestPoint } from '../store/index.js';
+import type { AlertSink } from './alert-sink.js';
 import type { ChannelEvaluation } from './channel.js';
+import type { ChannelStates } from './channel-states.js';
+import type { Schedule } from './schedule.js';
+import type { Traceability } from './traceability.js';
 import type { DecisionRule } from './conformity.js';
 import type { DueState } from './due.js';
 import type { IntervalAdvice } from './interval.js';
@@ -76,17 +80,22 @@ export interface DriftView {
   channels: DriftChannel[];
 }
 
-/** Alert kinds decided on each check; a calibration settles them. */
-export const CHECK_KINDS: AlertKind[] = ['out_of_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'shift_detected', 'analyser_out_of_control', 'not_traceable'];
-
-export function push(list: AlertChange[], c: AlertChange | null): void {
-  if (c) list.push(c);
+/**
+ * The parts of the engine that its decisions work with (engine.ts composes them); each module
+ * takes the few it needs, never the engine itself.
+ */
+export interface EngineParts {
+  registry: Registry;
+  store: AnalyticsStore;
+  cfg: EngineConfig;
+  now: () => number;
+  states: ChannelStates;
+  alerts: AlertSink;
+  schedule: Schedule;
+  traceability: (referenceId: string, at: number) => Traceability;
 }
 
+/** A date in reasons written for people and parsed by the web UI (traceability reasons): YYYY-MM-DD, UTC. */
 export function iso(ts: number | null | undefined): string {
   return ts == null ? '—' : new Date(ts).toISOString().slice(0, 10);
-}
-
-export function fmt(x: number | null): string {
-  return x === null ? '—' : Number(x.toPrecision(4)).toString();
 }

@@ -1,5 +1,6 @@
-import { DRIFT_DEFAULTS, effectiveLimits, vnDate, vnDayStart, type AveragingPeriod, type ReadingStatus } from '../core/index.js';
+import { DRIFT_DEFAULTS, effectiveLimits, vnDate, vnDayStart, type ReadingStatus } from '../core/index.js';
 import type { AlertChange, Channel, Instrument, ReadingsStore, Registry, StationRow } from '../store/index.js';
+import { AlertSink } from './alert-sink.js';
 import { completeness, exceedances, gapDeadline, isGap, type Average, type Completeness, type Exceedance, type StationPoint } from './stations.js';
 
 /**
@@ -138,25 +139,18 @@ export class StationMonitor {
    */
   async evaluate(): Promise<{ changes: AlertChange[]; nextDeadline: number | null }> {
     const store = this.o.registry.analytics;
-    const changes: AlertChange[] = [];
+    const batch = new AlertSink(store, this.now).batch();
     let next: number | null = null;
     const clearAfter = DRIFT_DEFAULTS.clearAfterChecks;
     for (const station of this.o.registry.stations.listStations()) {
       const s = await this.summary(station);
       if (!s) continue;
-      const now = this.now();
       const inst = s.instrument;
-      const lab = store.getService(inst.id)?.lab ?? null;
-      const base = { subject: inst.id, instrument: inst.id, org: inst.org, lab };
-      const push = (c: AlertChange | null) => c && changes.push(c);
-      if (isGap(s.lastTs, now, station.intervalMs, station.toleranceMs)) {
-        push(store.raiseAlert({
-          ...base, channel: null, kind: 'station_gap', severity: 'warning',
-          message: `${inst.id}: no record since ${new Date(s.lastTs!).toISOString()} (expected every ${station.intervalMs / 1000} s, tolerance ${station.toleranceMs / 1000} s)`,
-          details: { lastTs: s.lastTs, intervalMs: station.intervalMs, toleranceMs: station.toleranceMs },
-        }, now));
+      const target = { subject: inst.id, instrument: inst.id, channel: null, org: inst.org, lab: store.getService(inst.id)?.lab ?? null };
+      if (isGap(s.lastTs, this.now(), station.intervalMs, station.toleranceMs)) {
+        batch.raise('station_gap', target, { lastTs: s.lastTs, intervalMs: station.intervalMs, toleranceMs: station.toleranceMs });
       } else {
-        push(store.relieveAlert(inst.id, null, 'station_gap', clearAfter, now));
+        batch.relieve('station_gap', inst.id, null, clearAfter);
         const d = gapDeadline(s.lastTs, station.intervalMs, station.toleranceMs);
         if (d !== null && (next === null || d < next)) next = d;
       }
@@ -165,17 +159,14 @@ export class StationMonitor {
       for (const p of s.parameters) {
         const ex = byParam.get(p.channel);
         if (!ex) {
-          push(store.relieveAlert(inst.id, p.channel, 'limit_exceeded', clearAfter, now));
+          batch.relieve('limit_exceeded', inst.id, p.channel, clearAfter);
           continue;
         }
         const worst = ex.reduce((a, b) => (b.value / b.limit > a.value / a.limit ? b : a));
-        push(store.raiseAlert({
-          ...base, channel: p.channel, kind: 'limit_exceeded', severity: worst.value > 2 * worst.limit ? 'critical' : 'warning',
-          message: `${inst.id} ${p.channel}: ${periodLabel(worst.period)} average ${round(worst.value)} ${worst.unit} ${worst.bound === 'max' ? 'above' : 'below'} the limit ${worst.limit} ${worst.unit} (${worst.source})`,
-          details: { value: worst.value, limit: worst.limit, period: worst.period, unit: worst.unit, source: worst.source, from: worst.from, to: worst.to, all: ex },
-        }, now));
+        batch.raise('limit_exceeded', { ...target, channel: p.channel }, { value: worst.value, limit: worst.limit, period: worst.period, unit: worst.unit, source: worst.source, from: worst.from, to: worst.to, all: ex });
       }
     }
+    const changes = batch.changes;
     this.o.notify?.(changes);
     return { changes, nextDeadline: next };
   }
@@ -196,5 +187,3 @@ function sumCompleteness(list: Completeness[]): Completeness {
   return t;
 }
 
-const periodLabel = (p: AveragingPeriod) => `${p.replace('h', '')}-hour`;
-const round = (x: number) => Number(x.toPrecision(4));

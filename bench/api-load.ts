@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { VERSION } from '../core/index.js';
 import * as dashboard from '../dashboard/index.js';
+import { Engine } from '../analytics/engine.js';
 import { openRegistry, openSqliteReadings } from '../store/index.js';
 import { seedLargeProvince, type LargeProvince } from './large-province.js';
 
@@ -28,7 +29,7 @@ const SELF = fileURLToPath(import.meta.url);
 async function serve(registryPath: string, readingsPath: string): Promise<void> {
   const registry = openRegistry(registryPath);
   const readings = openSqliteReadings(readingsPath);
-  const web = await dashboard.start({ host: '127.0.0.1', port: 0, registry, readings, version: VERSION });
+  const web = await dashboard.start({ host: '127.0.0.1', port: 0, registry, readings, version: VERSION, analytics: new Engine({ registry }) });
   process.stdout.write(`LISTENING ${web.url}\n`);
   const stop = async () => {
     await web.close();

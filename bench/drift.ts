@@ -49,7 +49,7 @@ async function quality() {
   const registry = openRegistry(join(dir, 'registry.db'));
   const readings = openSqliteReadings(join(dir, 'readings.db'));
   const lastTs = Math.max(...cases.flatMap((c) => c.checks.map((k) => k.ts)));
-  const app = await buildApp({ registry, readings, now: () => lastTs + DAY });
+  const app = await buildApp({ registry, readings, now: () => lastTs + DAY, analytics: new Engine({ registry, now: () => lastTs + DAY }) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1`;
   registry.upsertOrg({ id: 'bench', name: 'bench', kind: 'enterprise' });

@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   row('ingest lag median / max (ms)', `${result.lagMs.median} / ${result.lagMs.max}`);
   if (a.json) appendFileSync(a.json, `${JSON.stringify(result)}\n`);
   if (lost.length > 0) {
-    console.error(`LOST ${lost.length}, e.g. ${lost.slice(0, 5).map((k) => k.replace(/\u0000/g, '/')).join(', ')}`);
+    console.error(`LOST ${lost.length}, e.g. ${lost.slice(0, 5).map((k) => k.replaceAll('\u0000', '/')).join(', ')}`);
     process.exitCode = 1;
   }
 }

@@ -18,8 +18,8 @@
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
 import { buildApp } from '../dashboard/app.js';
+import { Engine } from '../analytics/engine.js';
 import { openRegistry, openSqliteReadings } from '../store/index.js';
 import { seedLargeProvince } from './large-province.js';
 import { launch } from '../test/e2e/browser.js';
@@ -44,7 +44,7 @@ async function main() {
   console.log(`  seeded in ${province.seconds} s: ${JSON.stringify(province.counts)}`);
   const registry = openRegistry(province.registryPath);
   const readings = openSqliteReadings(province.readingsPath);
-  const app = await buildApp({ registry, readings });
+  const app = await buildApp({ registry, readings, analytics: new Engine({ registry }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const browser = await launch();

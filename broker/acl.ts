@@ -1,4 +1,4 @@
-import { ROOT } from '../core/index.js';
+import { ROOT, topics } from '../core/index.js';
 import type { MqttCredential, Registry } from '../store/index.js';
 import type { BrokerAuth, Principal } from './index.js';
 
@@ -13,6 +13,12 @@ import type { BrokerAuth, Principal } from './index.js';
  * | org     | —                                | metronet/v1/{org}/alerts                       |
  * | service | metronet/v1/#                    | metronet/v1/#                                  |
  *
+ * The audit checkpoint topic `metronet/v1/audit/checkpoint` (retained signed heads of the audit
+ * chain, store/audit.ts) is published by the analytics service alone: every other login has it
+ * in `deny`, which wins over what `publish` and `subscribe` allow (Mosquitto `topic deny`, checked
+ * first; it also stops them reading it there). Labs and organisations may read it: a signed head is
+ * a public commitment (an entry count and a hash), and every copy kept elsewhere anchors the chain.
+ *
  * A subscription filter is allowed when every topic it can match is allowed: `+` in the filter
  * needs `+` or `#` in the pattern, `#` needs `#` — the rule Mosquitto 2 applies to
  * subscriptions (mosquitto_sub_matches_acl). A shared subscription `$share/{group}/{filter}` is
@@ -21,18 +27,24 @@ import type { BrokerAuth, Principal } from './index.js';
 export interface TopicRules {
   publish: string[];
   subscribe: string[];
+  /** Neither published nor subscribed exactly, whatever the lists above allow. */
+  deny: string[];
 }
+
+/** The one login allowed to publish audit checkpoints: the analytics service (`--kind service --subject analytics`). */
+const CHECKPOINT_PUBLISHER = 'analytics';
 
 export function rulesFor(p: Principal): TopicRules {
   switch (p.kind) {
     case 'gateway':
-      return { publish: [`${ROOT}/${p.org}/${p.id}/#`], subscribe: [`${ROOT}/${p.org}/${p.id}/rejects`] };
+      // An organisation `audit` with a gateway `checkpoint` would otherwise publish there.
+      return { publish: [`${ROOT}/${p.org}/${p.id}/#`], subscribe: [`${ROOT}/${p.org}/${p.id}/rejects`], deny: [topics.auditCheckpoint] };
     case 'lab':
-      return { publish: [], subscribe: [`${ROOT}/labs/${p.id}/#`] };
+      return { publish: [], subscribe: [`${ROOT}/labs/${p.id}/#`, topics.auditCheckpoint], deny: [] };
     case 'org':
-      return { publish: [], subscribe: [`${ROOT}/${p.id}/alerts`] };
+      return { publish: [], subscribe: [`${ROOT}/${p.id}/alerts`, topics.auditCheckpoint], deny: [] };
     case 'service':
-      return { publish: [`${ROOT}/#`], subscribe: [`${ROOT}/#`] };
+      return { publish: [`${ROOT}/#`], subscribe: [`${ROOT}/#`], deny: p.id === CHECKPOINT_PUBLISHER ? [] : [topics.auditCheckpoint] };
   }
 }
 
@@ -71,12 +83,19 @@ function unshare(filter: string): string {
 }
 
 export function canPublish(p: Principal, topic: string): boolean {
-  return rulesFor(p).publish.some((pat) => topicMatches(pat, topic));
+  const r = rulesFor(p);
+  return !r.deny.some((pat) => topicMatches(pat, topic)) && r.publish.some((pat) => topicMatches(pat, topic));
 }
 
+/**
+ * A filter wholly inside a denied topic is refused; a wider one (`metronet/v1/#`) is granted, and
+ * the embedded broker then delivers what it carries. Mosquitto withholds the denied messages from
+ * it: the only denied topic is the checkpoint, which no denied login reads anyway.
+ */
 export function canSubscribe(p: Principal, filter: string): boolean {
   if (filter.length === 0) return false;
-  return rulesFor(p).subscribe.some((pat) => filterWithin(filter, pat));
+  const r = rulesFor(p);
+  return !r.deny.some((pat) => filterWithin(filter, pat)) && r.subscribe.some((pat) => filterWithin(filter, pat));
 }
 
 /** The embedded broker's access control on the registry's MQTT credentials. */

@@ -4,7 +4,8 @@ import { principalOf, rulesFor } from './acl.js';
 /**
  * Mosquitto password and ACL files from the registry (`metronet broker export-mosquitto`).
  * Passwords are the registry's `$7$` PBKDF2-SHA512 strings, copied as they are; the ACL has one
- * `user` block per credential with the same patterns the embedded broker checks (broker/acl.ts).
+ * `user` block per credential with the same patterns the embedded broker checks (broker/acl.ts),
+ * `topic deny` lines included (Mosquitto checks them first).
  * Mosquitto reads them with `password_file` and `acl_file`, and `allow_anonymous false`.
  */
 export function mosquittoFiles(registry: Registry): { passwd: string; acl: string } {
@@ -16,7 +17,7 @@ export function mosquittoFiles(registry: Registry): { passwd: string; acl: strin
     '',
     ...creds.flatMap((c) => {
       const r = rulesFor(principalOf(c));
-      return [`user ${c.username}`, ...r.publish.map((t) => `topic write ${t}`), ...r.subscribe.map((t) => `topic read ${t}`), ''];
+      return [`user ${c.username}`, ...r.publish.map((t) => `topic write ${t}`), ...r.subscribe.map((t) => `topic read ${t}`), ...r.deny.map((t) => `topic deny ${t}`), ''];
     }),
   ].join('\n');
   return { passwd, acl };

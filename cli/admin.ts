@@ -4,14 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { TSchema } from '@sinclair/typebox';
 import { Command, Option } from 'commander';
-import { INSTRUMENT_KINDS, MetronetConfig, MetronetError, compile, loadConfig } from '../core/index.js';
+import { INSTRUMENT_KINDS, MetronetConfig, MetronetError, compile, loadConfig, unknownInstrument, unknownReference } from '../core/index.js';
 import { withActor } from '../core/actor.js';
 import { Engine } from '../analytics/engine.js';
-import { InstrumentIn, saveInstrument } from '../dashboard/routes/instruments.js';
-import { ReferenceIn } from '../dashboard/schemas.js';
-import { MQTT_KINDS, ROLES, openRegistry, type Registry, type Role } from '../store/index.js';
+import { InstrumentIn, ReferenceIn } from '../dashboard/schemas.js';
+import { MQTT_KINDS, ROLES, auditFiles, openRegistry, readCheckpoints, type Registry, type Role } from '../store/index.js';
 import { mosquittoConf, mosquittoFiles } from '../broker/mosquitto.js';
-import { checkRoleOrg } from '../dashboard/routes/identity.js';
+import { checkRoleOrg } from '../dashboard/auth/roles.js';
 import { backupCommands } from './backup.js';
 
 /**
@@ -21,12 +20,23 @@ import { backupCommands } from './backup.js';
  */
 type Common = { config?: string; dataDir?: string };
 
-function withRegistry(opts: Common, fn: (r: Registry) => Promise<void> | void): Promise<void> {
+function withRegistry(opts: Common, fn: (r: Registry, config: MetronetConfig) => Promise<void> | void): Promise<void> {
   const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env, overrides: { dataDir: opts.dataDir } });
-  const registry = openRegistry(join(resolve(config.dataDir), 'registry.db'));
+  const dataDir = resolve(config.dataDir);
+  const registry = openRegistry(join(dataDir, 'registry.db'), { audit: auditFiles(config.audit, dataDir).key });
   // Changes made here are audited with the operating-system user as the actor.
-  return withActor(CLI_ACTOR, () => Promise.resolve().then(() => fn(registry)))
+  return withActor(CLI_ACTOR, () => Promise.resolve().then(() => fn(registry, config)))
     .finally(() => registry.close());
+}
+
+/**
+ * The registry and one analytics engine over it, built with the configuration's `analytics`
+ * section like the analytics service's: changes to analytics state (instruments' services and
+ * stated verifications, standards) go through the engine, as the API's do. The alerts it raises
+ * (a standard found out of tolerance) are stored; the analytics service delivers what it raises.
+ */
+function withEngine(opts: Common, fn: (engine: Engine, r: Registry) => Promise<void> | void): Promise<void> {
+  return withRegistry(opts, (r, config) => fn(new Engine({ registry: r, config: config.analytics }), r));
 }
 
 const CLI_ACTOR = `cli:${safeUser()}`;
@@ -145,11 +155,27 @@ export function adminCommands(program: Command): void {
   common(mqtt.command('list')).action((o: Common) => withRegistry(o, (r) => out(r.identity.listMqttCredentials().map(({ hash: _h, ...c }) => c))));
   common(mqtt.command('remove <username>')).action((u: string, o: Common) => withRegistry(o, (r) => out(r.identity.deleteMqttCredential(u) ? 'removed' : `no login ${u}`)));
 
+  // Exit codes of `audit verify`: 0 intact, 1 broken (edited, deleted, truncated, a forged checkpoint), 3 not verifiable (audit key missing or another).
   const audit = program.command('audit').description('the audit trail');
-  common(audit.command('verify').description('check the hash chain; exit 1 naming the first broken entry')).action((o: Common) =>
-    withRegistry(o, (r) => {
-      const v = r.audit.verify();
-      if (v.ok) return out(`audit log intact: ${v.entries} entries, head ${v.head}`);
+  common(
+    audit.command('verify')
+      .description('check the keyed hash chain, and against signed checkpoints its newest entries; exit 1 naming what broke, 3 when the audit key is missing')
+      .option('--checkpoints <file>', 'checkpoint file (JSON lines) to check against; default audit.checkpointFile or {dataDir}/audit-checkpoints.jsonl when it exists'),
+  ).action((o: Common & { checkpoints?: string }) =>
+    withRegistry(o, (r, config) => {
+      const file = o.checkpoints ?? auditFiles(config.audit, resolve(config.dataDir)).checkpointFile;
+      const checkpoints = readCheckpoints(file);
+      if (!checkpoints && o.checkpoints) throw new MetronetError('E_NOT_FOUND', `no checkpoint file ${file}`);
+      const v = r.audit.verify({ checkpoints });
+      if (v.ok) {
+        out(`audit log intact: ${v.entries} entries (${v.keyed ?? 0} keyed, ${v.legacy ?? 0} from before keying), head ${v.head}`);
+        return out(checkpoints ? `matches ${v.checkpoints} signed checkpoint(s) in ${file}` : `no checkpoint file at ${file}: removal of the newest entries cannot be detected`);
+      }
+      if (v.keyMissing) {
+        process.stderr.write(`audit log NOT VERIFIED: ${v.reason} (no fault found in what could be checked)\n`);
+        process.exitCode = 3;
+        return;
+      }
       process.stderr.write(`audit log BROKEN at entry ${v.brokenAt}: ${v.reason} (${v.entries} entries verified before it)\n`);
       process.exitCode = 1;
     }));
@@ -201,7 +227,7 @@ function instrumentBody(o: InstrumentOpts, kind: string | null | undefined): Ins
   return checked<InstrumentIn>(InstrumentIn, body, 'instrument');
 }
 
-/** `metronet admin instrument list|add|update|remove`: the same store functions as the API (saveInstrument). */
+/** `metronet admin instrument list|add|update|remove`: the same engine operation as the API (Engine.registerInstrument). */
 function instrumentCommands(admin: Command): void {
   const inst = admin.command('instrument').description('instruments: register, complete (unregistered ones), change, remove');
   common(inst.command('list').option('--org <org>').addOption(new Option('--registration <r>').choices(['registered', 'unregistered'])).option('-q, --query <text>')).action(
@@ -209,17 +235,17 @@ function instrumentCommands(admin: Command): void {
       withRegistry(o, (r) => out(r.listInstruments({ org: o.org, registration: o.registration, q: o.query, limit: 10_000 }).items)),
   );
   instrumentOptions(inst.command('add <id>').description('register an instrument of an organisation').requiredOption('--org <org>')).action((id: string, o: InstrumentOpts & { org: string }) =>
-    withRegistry(o, (r) => {
+    withEngine(o, (engine, r) => {
       if (r.getInstrument(id)) throw new MetronetError('E_CONFLICT', `instrument ${id} exists; use: metronet admin instrument update ${id}`);
       if (!r.getOrg(o.org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${o.org} does not exist`);
-      out(saveInstrument(r, new Engine({ registry: r }), id, o.org, instrumentBody(o, undefined)));
+      out(engine.registerInstrument(id, o.org, instrumentBody(o, undefined)));
     }),
   );
   instrumentOptions(inst.command('update <id>').description('complete an unregistered instrument or change a registered one (absent options keep their value)')).action((id: string, o: InstrumentOpts) =>
-    withRegistry(o, (r) => {
+    withEngine(o, (engine, r) => {
       const cur = r.getInstrument(id);
-      if (!cur) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument ${id} is not known`);
-      out(saveInstrument(r, new Engine({ registry: r }), id, cur.org, instrumentBody(o, cur.kind)));
+      if (!cur) throw MetronetError.fromIssue(unknownInstrument(id));
+      out(engine.registerInstrument(id, cur.org, instrumentBody(o, cur.kind)));
     }),
   );
   common(inst.command('remove <id>').description('delete an instrument; its readings, checks and calibrations stay (audited)')).action((id: string, o: Common) =>
@@ -259,19 +285,18 @@ function referenceCommands(admin: Command): void {
   const ref = admin.command('reference').description('reference standards of labs');
   common(ref.command('list').option('--lab <lab>')).action((o: Common & { lab?: string }) => withRegistry(o, (r) => out(r.analytics.listReferences({ lab: o.lab }))));
   standardOptions(ref.command('add <id>').description('create a reference standard (--lab, --quantity, --unit, --nominal, --value, -U required)')).action((id: string, o: StandardOpts) =>
-    withRegistry(o, (r) => {
+    withEngine(o, (engine, r) => {
       if (r.analytics.getReference(id)) throw new MetronetError('E_CONFLICT', `reference standard ${id} exists; use: metronet admin reference update ${id}`);
       const body = standardBody(o);
       if (r.getOrg(body.lab)?.kind !== 'lab') throw new MetronetError('E_BAD_REQUEST', `"${body.lab}" is not a lab organisation`);
-      out(r.analytics.upsertReference({ ...body, id }));
+      out(engine.saveReference({ ...body, id }).saved);
     }),
   );
   standardOptions(ref.command('update <id>').description('change a reference standard (absent options keep their value)')).action((id: string, o: StandardOpts) =>
-    withRegistry(o, (r) => {
+    withEngine(o, (engine, r) => {
       const before = r.analytics.getReference(id);
-      if (!before) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard ${id} is not known`);
-      const saved = r.analytics.upsertReference({ ...standardBody(o, before as unknown as Record<string, unknown>), id });
-      const impact = new Engine({ registry: r }).referenceUpdated(before, saved);
+      if (!before) throw MetronetError.fromIssue(unknownReference(id));
+      const { saved, impact } = engine.saveReference({ ...standardBody(o, before as unknown as Record<string, unknown>), id });
       out(saved);
       if (impact.length > 0) out(`${impact.length} alert(s) raised by the impact analysis`);
     }),

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MetronetConfig, loadConfig } from '../core/index.js';
 import { backupRegistry, restoreRegistry, type RegistryFileInfo } from '../store/backup.js';
+import { auditFiles, type AuditKeyOptions } from '../store/index.js';
 
 /**
  * `metronet admin backup --out FILE` and `metronet admin restore --from FILE` (issue 9,
@@ -11,9 +12,11 @@ import { backupRegistry, restoreRegistry, type RegistryFileInfo } from '../store
  */
 type Common = { config?: string; dataDir?: string };
 
-function registryFile(o: Common): string {
+/** The registry of the configured data folder and its audit key (outside it: docs/security.md). */
+function registryOf(o: Common): { file: string; audit: AuditKeyOptions } {
   const config = loadConfig(MetronetConfig, { file: o.config, env: process.env, overrides: { dataDir: o.dataDir } });
-  return join(resolve(config.dataDir), 'registry.db');
+  const dataDir = resolve(config.dataDir);
+  return { file: join(dataDir, 'registry.db'), audit: auditFiles(config.audit, dataDir).key };
 }
 
 const summary = (i: RegistryFileInfo) => ({
@@ -28,7 +31,8 @@ export function backupCommands(admin: Command, common: (c: Command) => Command):
   common(admin.command('backup').description('copy the registry while services run (SQLite online backup); the copy is checked before it is reported')
     .requiredOption('--out <file>', 'backup file to write (must not exist)'))
     .action(async (o: Common & { out: string }) => {
-      const r = await backupRegistry(registryFile(o), o.out);
+      const reg = registryOf(o);
+      const r = await backupRegistry(reg.file, o.out, { audit: reg.audit });
       out({ backup: r.file, bytes: r.bytes, ms: r.ms, ...summary(r) });
       if (!r.audit.ok) process.exitCode = 1;
     });
@@ -36,7 +40,8 @@ export function backupCommands(admin: Command, common: (c: Command) => Command):
     .requiredOption('--from <file>', 'backup file made by metronet admin backup')
     .option('--force', 'restore although registry.db-wal exists (only after a crash, with every service stopped)'))
     .action((o: Common & { from: string; force?: boolean }) => {
-      const r = restoreRegistry(o.from, registryFile(o), { force: o.force });
+      const reg = registryOf(o);
+      const r = restoreRegistry(o.from, reg.file, { force: o.force, audit: reg.audit });
       out({ restored: r.restored, keptAside: r.keptAside ?? null, ...summary(r) });
     });
 }

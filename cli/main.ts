@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   GatewayConfig,
   MetronetConfig,
   createLogger,
@@ -175,7 +176,7 @@ program
     }
     const proc = await startGatewayOnly(config, { profiles, stateDir: opts.stateDir, logger });
     logger.info({ gateway: config.id, ops: proc.ops?.url }, 'gateway running');
-    runUntilSignal(proc, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs ?? 20_000 });
+    runUntilSignal(proc, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS });
   });
 
 program

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION, type GatewayConfig, type Logger, type MetronetConfig, type OpsListener, type Profile, type Service } from '../core/index.js';
-import { openReadings, openRegistry } from '../store/index.js';
+import { auditFiles, openReadings, openRegistry } from '../store/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import * as broker from '../broker/index.js';
 import * as ingest from '../ingest/index.js';
@@ -51,7 +51,12 @@ async function withOps(closers: Closers, logger: Logger, service: string, listen
 function openRegistryIn(config: MetronetConfig): Registry {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  return openRegistry(join(dataDir, 'registry.db'));
+  return openRegistry(join(dataDir, 'registry.db'), { audit: auditFiles(config.audit, dataDir).key });
+}
+
+/** Where the analytics service writes audit checkpoints, and how often (docs/security.md). */
+export function auditCheckpointsOf(config: MetronetConfig): { file: string; everyMs: number } {
+  return { file: auditFiles(config.audit, resolve(config.dataDir)).checkpointFile, everyMs: config.audit.checkpointEveryMs };
 }
 
 const storeChecks = async (registry: Registry, readings?: ReadingsStore): Promise<Checks> => ({
@@ -134,7 +139,7 @@ export async function startAnalyticsOnly(config: MetronetConfig, logger: Logger)
     closers.add(() => registry.close());
     const readings = await openReadings(config.readings, resolve(config.dataDir), { log: logger });
     closers.add(() => readings.close());
-    const handle = await analytics.start({ mqtt: config.mqtt, analytics: config.analytics, registry, readings, logger, sharedRegistry: true });
+    const handle = await analytics.start({ mqtt: config.mqtt, analytics: config.analytics, registry, readings, logger, sharedRegistry: true, auditCheckpoints: auditCheckpointsOf(config) });
     closers.add(() => handle.close());
     const ops = await withOps(closers, logger, 'analytics', config.analytics.ops, [handle.metrics], async () => ({
       broker: handle.connected() ? { ok: true } : { ok: false, detail: `not connected to ${config.mqtt.url}` },

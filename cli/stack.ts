@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION, type GatewayConfig, type Logger, type MetronetConfig, type Profile, type Service } from '../core/index.js';
-import { openReadings, openRegistry } from '../store/index.js';
+import { auditFiles, openReadings, openRegistry } from '../store/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import * as broker from '../broker/index.js';
 import * as ingest from '../ingest/index.js';
@@ -10,6 +10,7 @@ import * as dashboard from '../dashboard/index.js';
 import * as gateway from '../gateway/index.js';
 import { gatewayMetrics } from '../gateway/metrics.js';
 import { exposition, lifecycle } from './ops.js';
+import { auditCheckpointsOf } from './services.js';
 
 /**
  * Composes the services of one process. `run` and `demo` both come through here, so the demo
@@ -47,7 +48,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     }
   };
   try {
-    const registry = openRegistry(join(dataDir, 'registry.db'));
+    const registry = openRegistry(join(dataDir, 'registry.db'), { audit: auditFiles(config.audit, dataDir).key });
     started.push({ close: async () => registry.close() });
     const readings = await openReadings(config.readings, dataDir, { log: logger });
     started.push(readings);
@@ -67,7 +68,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     started.push(ingestHandle);
 
     const gatewayStats = gatewayMetrics();
-    const analyticsHandle = await analytics.start({ mqtt: await serviceLogin('analytics'), analytics: config.analytics, registry, readings, logger });
+    const analyticsHandle = await analytics.start({ mqtt: await serviceLogin('analytics'), analytics: config.analytics, registry, readings, logger, auditCheckpoints: auditCheckpointsOf(config) });
     started.push(analyticsHandle);
 
     const web = await dashboard.start({

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './ids.js';
+import { Nullable } from './schema.js';
 import { compile } from './validate.js';
 
 /**
@@ -32,8 +33,6 @@ export type AlertState = (typeof ALERT_STATES)[number];
 
 export const ALERT_EVENTS = ['opened', 'updated', 'acknowledged', 'cleared'] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const Alert = Type.Object(
   {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { compile } from './validate.js';
 import { Id, StringEnum } from './ids.js';
@@ -55,6 +56,7 @@ export type OpsListener = Static<typeof OpsListener>;
 
 /** Longest a service process drains in-flight work after SIGTERM before it gives up and exits non-zero. */
 const ShutdownTimeoutMs = Type.Integer({ minimum: 100, maximum: 600_000, default: 20_000, description: 'after SIGTERM: longest wait for in-flight work to drain (batches committed, spool flushed) before exiting non-zero' });
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS: number = ShutdownTimeoutMs.default;
 
 export const BrokerConfig = Type.Object(
   {
@@ -256,6 +258,21 @@ export const GatewayDevice = Type.Object(
 );
 export type GatewayDevice = Static<typeof GatewayDevice>;
 
+/** The gateway's on-disk store-and-forward buffer (gateway/spool.ts). */
+export const GatewaySpool = Type.Object(
+  {
+    maxReadings: Type.Integer({ minimum: 100, default: 5_000_000, description: 'readings held on disk at most (about 150 bytes each)' }),
+    whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, { default: 'drop-oldest', description: 'what gives way when the spool is full; counted and logged' }),
+    flushMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'readings are written and fsynced to disk in one transaction at least this often' }),
+    drainPerSecond: Type.Integer({ minimum: 1, default: 20_000, description: 'readings per second sent at most while a backlog drains' }),
+    replayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 120_000, description: 'acknowledged readings are kept this long and sent again after each reconnect, in case the broker crashed before ingest stored them (0: off); ingest stores each reading once' })),
+    replayReadings: Type.Optional(Type.Integer({ minimum: 0, default: 100_000, description: 'acknowledged readings kept for a replay at most (the oldest leave first)' })),
+    replayDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000, description: 'wait after a reconnect before the replay, so that ingest has subscribed again to a restarted broker' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type GatewaySpool = Static<typeof GatewaySpool>;
+
 export const GatewayConfig = Type.Object(
   {
     id: Id('gateway id; the topic level after the organisation'),
@@ -264,18 +281,7 @@ export const GatewayConfig = Type.Object(
     publishMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000, description: 'longest wait before a readings batch is published' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'readings per batch' }),
     stateDir: Type.Optional(Type.String({ description: 'where the batch counter and the spool survive restarts; default {dataDir}/gateways' })),
-    spool: Type.Optional(Type.Object(
-      {
-        maxReadings: Type.Integer({ minimum: 100, default: 5_000_000, description: 'readings held on disk at most (about 150 bytes each)' }),
-        whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, { default: 'drop-oldest', description: 'what gives way when the spool is full; counted and logged' }),
-        flushMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'readings are written and fsynced to disk in one transaction at least this often' }),
-        drainPerSecond: Type.Integer({ minimum: 1, default: 20_000, description: 'readings per second sent at most while a backlog drains' }),
-        replayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 120_000, description: 'acknowledged readings are kept this long and sent again after each reconnect, in case the broker crashed before ingest stored them (0: off); ingest stores each reading once' })),
-        replayReadings: Type.Optional(Type.Integer({ minimum: 0, default: 100_000, description: 'acknowledged readings kept for a replay at most (the oldest leave first)' })),
-        replayDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000, description: 'wait after a reconnect before the replay, so that ingest has subscribed again to a restarted broker' })),
-      },
-      { additionalProperties: false, default: {} },
-    )),
+    spool: Type.Optional(GatewaySpool),
     ops: Type.Optional(OpsListener),
     shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'after SIGTERM: longest wait for the pollers to stop and the spool publisher to flush before exiting non-zero; default 20 000' })),
     devices: Type.Array(GatewayDevice),
@@ -283,6 +289,23 @@ export const GatewayConfig = Type.Object(
   { additionalProperties: false },
 );
 export type GatewayConfig = Static<typeof GatewayConfig>;
+
+/**
+ * The audit chain's anchors ("Records a province can rely on", section 8; docs/security.md): the
+ * key its entries and checkpoints are keyed with, kept outside the registry, and where signed head
+ * checkpoints go. In production the key is on another volume or in a secret store, and the
+ * checkpoint file on a volume the registry's host cannot rewrite.
+ */
+export const AuditConfig = Type.Object(
+  {
+    keyFile: Type.Optional(Type.String({ description: 'file of the audit key (hex); created with 32 random bytes, mode 0600, on first use; default {dataDir}/audit.key. Keep it off the registry volume in production' })),
+    key: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64,}$', description: 'the audit key itself, hex (at least 32 bytes), e.g. from a secret store; wins over keyFile; secret, never logged' })),
+    checkpointFile: Type.Optional(Type.String({ description: 'signed head checkpoints are appended here (JSON lines) by the analytics service; default {dataDir}/audit-checkpoints.jsonl' })),
+    checkpointEveryMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000, description: 'the analytics service writes and publishes (retained, metronet/v1/audit/checkpoint) a signed head checkpoint this often when the chain moved, and at shutdown' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type AuditConfig = Static<typeof AuditConfig>;
 
 export const MetronetConfig = Type.Object(
   {
@@ -295,11 +318,34 @@ export const MetronetConfig = Type.Object(
     dashboard: DashboardConfig,
     analytics: AnalyticsConfig,
     gateways: Type.Array(GatewayConfig, { default: [], description: 'gateways run in this process by metronet run; each entry is a gateway configuration (table below)' }),
+    audit: AuditConfig,
     shutdownTimeoutMs: ShutdownTimeoutMs,
   },
   { additionalProperties: false },
 );
 export type MetronetConfig = Static<typeof MetronetConfig>;
+
+/**
+ * The defaults a schema states, as a value (TypeBox `Value.Default` over an empty object). A
+ * default is written once, in its schema; code that needs one outside a loaded config (a service
+ * started by a test, an option left out) takes it from these objects, never from a literal.
+ */
+export function defaultsOf<T>(schema: TSchema): Readonly<T> {
+  return Object.freeze(Value.Default(schema, {}) as T);
+}
+
+/** Defaults of `analytics` (the engine's decisionRule, nearLimitFraction, dueSoonDays, offlineAfterMs, …). */
+export const ANALYTICS_DEFAULTS = defaultsOf<Omit<AnalyticsConfig, 'ops'>>(AnalyticsConfig);
+/** Defaults of `audit` (checkpointEveryMs). */
+export const AUDIT_DEFAULTS = defaultsOf<Pick<AuditConfig, 'checkpointEveryMs'>>(AuditConfig);
+/** Defaults of `ingest`. */
+export const INGEST_DEFAULTS = defaultsOf<Required<Omit<IngestConfig, 'ops' | 'shareGroup'>>>(IngestConfig);
+/** Defaults of a gateway's `spool`. */
+export const SPOOL_DEFAULTS = defaultsOf<Required<GatewaySpool>>(GatewaySpool);
+/** Defaults of a gateway's device (pollMs). */
+export const DEVICE_DEFAULTS = defaultsOf<Pick<GatewayDevice, 'pollMs'>>(GatewayDevice);
+/** Defaults of a `file-import` transport (pattern, settleMs). */
+export const FILE_IMPORT_DEFAULTS = defaultsOf<Pick<FileImportTransport, 'pattern' | 'settleMs'>>(FileImportTransport);
 
 export interface LoadOptions {
   /** YAML file; optional when everything has defaults. */

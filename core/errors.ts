@@ -73,7 +73,36 @@ export class MetronetError extends Error {
     this.status = ERRORS[code].status;
     this.details = details;
   }
+
+  /** The issue as an error to throw: its code and message, its field and value as `details` (the API's error.details). */
+  static fromIssue(issue: Issue): MetronetError {
+    return new MetronetError(issue.code, issue.message, { field: issue.field, value: issue.value });
+  }
 }
+
+/*
+ * One wording per "is not known" code, whoever finds it (ingest, analytics, the API, the CLI):
+ * each builder returns the Issue, to list as a reject or to throw with MetronetError.fromIssue.
+ * `field` names where the id came from (`id` for a path parameter, `checks[2].instrument`, …).
+ */
+
+export const unknownInstrument = (id: string, field = 'id'): Issue => ({
+  code: 'E_UNKNOWN_INSTRUMENT', field, rule: 'registered', value: id, message: `instrument "${id}" is not known`,
+});
+
+export const unknownReference = (id: string, field = 'id'): Issue => ({
+  code: 'E_UNKNOWN_REFERENCE', field, rule: 'registered', value: id, message: `reference standard "${id}" is not known`,
+});
+
+export const unknownStation = (id: string, field = 'id'): Issue => ({
+  code: 'E_UNKNOWN_STATION', field, rule: 'registered', value: id, message: `station "${id}" is not known`,
+});
+
+/** A channel the instrument does not have; `known` (its channels) is listed when given. */
+export const unknownChannel = (instrument: string, channel: string, o: { field?: string; known?: readonly string[] } = {}): Issue => ({
+  code: 'E_UNKNOWN_CHANNEL', field: o.field ?? 'channel', rule: 'registered', value: channel,
+  message: `instrument ${instrument} has no channel "${channel}"${o.known ? `; it has ${o.known.join(', ') || 'none yet'}` : ''}`,
+});
 
 export function isMetronetError(err: unknown): err is MetronetError {
   return isInstance(err, MetronetError);

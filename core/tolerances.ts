@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './ids.js';
 import type { InstrumentKind } from './profile.js';
+import { ANALYTICS_DEFAULTS } from './config.js';
 
 /**
  * Metrological defaults as data (DOMAIN.md): tolerance models per instrument kind, verification
@@ -121,12 +122,15 @@ export const DEFAULT_INTERVAL_DAYS: Record<InstrumentKind, number | null> = {
   other: null,
 };
 
-/** Alert thresholds (DOMAIN.md "Drift"), configurable in `analytics` config. */
+/**
+ * Alert thresholds (DOMAIN.md "Drift"). Those configurable in `analytics` config (near limit,
+ * decision rule, recall lead time) take their defaults from its schema (ANALYTICS_DEFAULTS).
+ */
 export const DRIFT_DEFAULTS = {
   /** |e| > 0.8·MPE → near limit. */
-  nearLimitFraction: 0.8,
+  nearLimitFraction: ANALYTICS_DEFAULTS.nearLimitFraction,
   /** ILAC-G8:2019 decision rule; simple acceptance unless configured. */
-  decisionRule: 'simple' as 'simple' | 'guarded',
+  decisionRule: ANALYTICS_DEFAULTS.decisionRule,
   /** Trend: one-sided prediction bound level, and least points before a prediction. */
   predictionLevel: 0.95,
   minTrendPoints: 5,
@@ -153,7 +157,7 @@ export const DRIFT_DEFAULTS = {
   /** Near-limit clears only below this fraction of MPE (hysteresis band 0.7–0.8). */
   nearLimitClearFraction: 0.7,
   /** Due soon: recall lead time when the organisation sets none (DOMAIN.md: 30 days). */
-  dueSoonDays: 30,
+  dueSoonDays: ANALYTICS_DEFAULTS.dueSoonDays,
 } as const;
 
 /** RP-1 A3 and staircase defaults (ILAC-G24/OIML D10; NCSLI RP-1 method A3). */

@@ -15,6 +15,8 @@ export const topics = {
   rejects: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/rejects`,
   /** Everything one gateway may publish under. */
   gatewayPrefix: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/`,
+  /** analytics → anyone keeping watch: the signed head of the audit chain, retained (core/audit.ts). */
+  auditCheckpoint: `${ROOT}/audit/checkpoint`,
 } as const;
 
 /** Subscriptions of the services. */

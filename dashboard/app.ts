@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { isMetronetError, silentLogger, type Logger, type TlsFiles } from '../core/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
+import { webTextRoutes } from './web-texts.js';
 import { healthRoutes } from './routes/health.js';
 import { instrumentRoutes } from './routes/instruments.js';
 import { checkRoutes } from './routes/checks.js';
@@ -29,6 +30,7 @@ import { stationRoutes } from './routes/stations.js';
 import { overviewRoutes } from './routes/overview.js';
 import { reportRoutes } from './routes/reports.js';
 import { eventRoutes } from './routes/events.js';
+import applicationLayer from './plugins/app.js';
 
 export interface DashboardDeps {
   registry: Registry;
@@ -42,15 +44,19 @@ export interface DashboardDeps {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Reject counts by code since the in-process ingest worker started, for GET /api/v1/rejects. */
   rejectCounts?: () => Record<string, number>;
-  /** The analytics engine of the running service (API checks then raise delivered alerts); a local one otherwise. */
-  analytics?: Engine;
+  /**
+   * The analytics engine of the composing process, built with the analytics configuration: API
+   * checks, calibrations, standards, channel settings and registrations go through it, so they
+   * raise the same alerts, delivered the same way (plugins/app.ts decorates it as `engine`).
+   */
+  analytics: Engine;
   /** HTTPS by certificate paths (issue 6); session cookies are then `Secure`. */
   tls?: TlsFiles;
   /** Mark session cookies `Secure` (default: when tls is set; set it behind a TLS-terminating proxy). */
   secureCookies?: boolean;
   /** True while the process drains after SIGTERM: GET /api/v1/ready answers 503 (cli/ops.ts). */
   draining?: () => boolean;
-  /** When an instrument is shown offline (dashboard.offlineAfterMs / offlineAfterMsByKind; routes/states.ts). */
+  /** When an instrument is shown offline (dashboard.offlineAfterMs / offlineAfterMsByKind; states.ts). */
   offlineAfterMs?: number;
   offlineAfterMsByKind?: Partial<Record<string, number>>;
 }
@@ -112,6 +118,9 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // The services the routes share (engine, states, change feed, stations, live events), closed with the app.
+  await app.register(applicationLayer, deps);
+
   await app.register(
     async (api) => {
       // Authentication and tenant isolation for every route below, present and future (issue 6).
@@ -138,6 +147,8 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   );
 
   await app.register(metricsRoutes, deps);
+  // Alert wording for the web UI, from the alert catalogue (before the static files).
+  await app.register(webTextRoutes);
   await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', index: ['index.html'] });
   // The chart library, served from node_modules (no CDN; the build stays npm-reproducible).
   await app.register(fastifyStatic, { root: UPLOT_DIST, prefix: '/vendor/uplot/', decorateReply: false });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, INSTRUMENT_KINDS, READING_STATUSES, StringEnum } from '../core/index.js';
+import { ID_PATTERN, INSTRUMENT_KINDS, Nullable, Opt, READING_STATUSES, StringEnum } from '../core/index.js';
 
 /** Response and request schemas of the REST API: validation, serialisation (no field leaks) and OpenAPI. */
 export const ErrorBody = Type.Object(
@@ -12,8 +12,6 @@ export const ErrorBody = Type.Object(
   },
   { $id: 'Error' },
 );
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const ChannelView = Type.Object({
   channel: Type.String(),
@@ -384,3 +382,30 @@ export const DeliveryList = Type.Object({
     }),
   ),
 });
+
+// ── instruments (onboarding, issue 6; also `metronet admin instrument`) ─────
+
+/** What an organisation states about its instrument; absent fields keep their value, null clears. */
+export const InstrumentIn = Type.Object(
+  {
+    kind: StringEnum(INSTRUMENT_KINDS),
+    name: Opt(Type.String({ maxLength: 200 })),
+    serial: Opt(Type.String({ maxLength: 100 })),
+    site: Opt(Type.String({ maxLength: 300 })),
+    lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
+    intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
+    lastVerification: Type.Optional(
+      Type.Object(
+        {
+          date: Type.Integer({ minimum: 0, description: 'epoch ms of the verification' }),
+          certificate: Type.String({ minLength: 1, maxLength: 100, description: 'certificate number (unique)' }),
+          lab: Type.String({ pattern: ID_PATTERN, description: 'the lab that verified it' }),
+          authorisedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        },
+        { additionalProperties: false, description: 'the last verification, recorded as a verification record: the due date follows from it' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type InstrumentIn = Static<typeof InstrumentIn>;

@@ -1,7 +1,7 @@
-import { DEFAULT_INTERVAL_DAYS } from '../core/index.js';
 import type { AlertRecord, Instrument, Registry } from '../store/index.js';
-import { seesAll, type Principal } from './auth/tenant.js';
-import { stateRow, type DueDate, type InstrumentStateRow, type OfflineRule } from './routes/states.js';
+import { intervalDaysOf, type DueBasis } from '../analytics/due.js';
+import { seesAlert, seesAll, type Principal } from './auth/tenant.js';
+import { stateRow, type InstrumentStateRow, type OfflineRule } from './states.js';
 
 /**
  * What an instrument's state is computed from, for the whole fleet and every tenant: the
@@ -12,7 +12,7 @@ import { stateRow, type DueDate, type InstrumentStateRow, type OfflineRule } fro
 interface Entry {
   inst: Instrument;
   live: AlertRecord[];
-  due: DueDate | undefined;
+  due: DueBasis | undefined;
   lab: string | null;
   intervalDays: number | null;
 }
@@ -27,6 +27,7 @@ export const FULL_READ_MS = 5000;
 /** More changes than this since the last look: read everything again rather than one by one. */
 const INCREMENTAL_MAX = 500;
 
+/** One per dashboard (plugins/app.ts decorates it as `states`), shared by /overview, /instruments/{id}/state and /events. */
 export class StateCache {
   private entries = new Map<string, Entry>();
   private order: string[] = [];
@@ -62,10 +63,9 @@ export class StateCache {
   }
 
   private row(e: Entry, p: Principal, now: number, offline: OfflineRule): InstrumentStateRow {
-    // The alerts the principal sees, as alertScope (states.ts) filters them in the store.
-    const org = p.org ?? '\u0000';
-    const live = p.role === 'enterprise' ? e.live.filter((a) => a.org === org) : p.role === 'lab' ? e.live.filter((a) => a.lab === org) : e.live;
-    return stateRow(e.inst, live, e.due, e.lab, () => e.intervalDays, now, offline);
+    // The alerts the principal sees (the one rule, auth/tenant.ts); e.lab serves this instrument now.
+    const live = e.live.filter((a) => seesAlert(p, a, () => e.lab));
+    return stateRow(e.inst, live, e.due, e.lab, e.intervalDays, now, offline);
   }
 
   private visibleIds(p: Principal): string[] {
@@ -132,15 +132,6 @@ export class StateCache {
   }
 }
 
-function entry(inst: Instrument, live: AlertRecord[], due: DueDate | undefined, service: { lab: string | null; intervalDays: number | null } | undefined): Entry {
-  return { inst, live, due, lab: service?.lab ?? null, intervalDays: service?.intervalDays ?? (inst.kind ? DEFAULT_INTERVAL_DAYS[inst.kind] : null) };
-}
-
-const caches = new WeakMap<Registry, StateCache>();
-
-/** The one cache of a registry in this process, shared by /overview, /instruments/{id}/state and /events. */
-export function stateCacheOf(registry: Registry): StateCache {
-  let c = caches.get(registry);
-  if (!c) caches.set(registry, (c = new StateCache(registry)));
-  return c;
+function entry(inst: Instrument, live: AlertRecord[], due: DueBasis | undefined, service: { lab: string | null; intervalDays: number | null } | undefined): Entry {
+  return { inst, live, due, lab: service?.lab ?? null, intervalDays: intervalDaysOf(inst.kind, service?.intervalDays) };
 }

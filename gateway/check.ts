@@ -7,7 +7,7 @@ export function checkGateway(raw: unknown, profiles: Map<string, Profile>): Gate
   const config = structuredClone(raw);
   if (!validateConfig(config)) {
     const issues = validateConfig.issues(config);
-    throw new MetronetError('E_CONFIG_INVALID', `invalid gateway configuration:\\n${issues.map((i) => `  ${i.message} (${i.rule})`).join('\\n')}`, issues);
+    throw new MetronetError('E_CONFIG_INVALID', `invalid gateway configuration:\n${issues.map((i) => `  ${i.message} (${i.rule})`).join('\n')}`, issues);
   }
   const fail = (message: string) => {
     throw new MetronetError('E_CONFIG_INVALID', `gateway ${config.id}: ${message}`);

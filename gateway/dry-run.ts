@@ -1,9 +1,9 @@
-import { MetronetError, isMetronetError, silentLogger, type Logger, type Profile } from '../core/index.js';
+import { isMetronetError, silentLogger, type Logger, type Profile } from '../core/index.js';
 import { checkGateway } from './check.js';
 import { createDeviceDecoder } from './decode.js';
 import { Drivers, isBusy } from './drivers/index.js';
 import { describePlan } from './plan.js';
-import { planDevices } from './index.js';
+import { planDevices } from './devices.js';
 import { ScalePoller } from './serial/scale-poller.js';
 
 export interface DryRunDevice {

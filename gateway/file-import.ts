@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseStationFile, type FileImportTransport, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
+import { DEVICE_DEFAULTS, FILE_IMPORT_DEFAULTS, parseStationFile, type FileImportTransport, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
 import type { DeviceStats } from './poller.js';
 
 /**
@@ -28,13 +28,13 @@ export class FileImporter {
 
   constructor(private readonly o: FileImporterOptions) {
     this.st = { name: o.device.name, instrument: o.device.instrument, state: 'ok', polls: 0, failures: 0, files: 0, rejectedFiles: 0, rejectedLines: 0 };
-    this.pattern = new RegExp(o.device.transport.pattern ?? '\\.txt$');
+    this.pattern = new RegExp(o.device.transport.pattern ?? FILE_IMPORT_DEFAULTS.pattern);
   }
 
   start(): void {
     const tick = () => {
       this.scan();
-      this.timer = setTimeout(tick, this.o.device.pollMs ?? 1000);
+      this.timer = setTimeout(tick, this.o.device.pollMs ?? DEVICE_DEFAULTS.pollMs);
     };
     tick();
   }
@@ -65,7 +65,7 @@ export class FileImporter {
       const file = join(t.dir, name);
       try {
         const st = statSync(file);
-        const settle = t.settleMs ?? 2000;
+        const settle = t.settleMs ?? FILE_IMPORT_DEFAULTS.settleMs;
         if (!st.isFile() || (settle > 0 && now - st.mtimeMs < settle)) continue;
         const { records, issues } = parseStationFile(readFileSync(file, 'utf8'), name, t.template ?? {});
         for (const i of issues) this.o.logger.warn({ device: this.o.device.name, file: name, field: i.field, value: i.value }, i.message);

@@ -1,8 +1,9 @@
-import { VERSION, getProfile, silentLogger, type GatewayConfig, type Logger, type Profile, type Reading, type Service } from '../core/index.js';
+import { SPOOL_DEFAULTS, VERSION, silentLogger, type GatewayConfig, type Logger, type Profile, type Reading, type Service } from '../core/index.js';
 import { join } from 'node:path';
 import { createDeviceDecoder } from './decode.js';
 import { Drivers } from './drivers/index.js';
-import { describePlan, planRequests, type PlanOptions } from './plan.js';
+import type { PlanOptions } from './plan.js';
+import { planDevices } from './devices.js';
 import { DEFAULT_BACKOFF, DevicePoller, type BackoffOptions, type DeviceStats } from './poller.js';
 import { Publisher } from './publisher.js';
 import { createReportFilter } from './report.js';
@@ -18,6 +19,7 @@ export { backoffDelay, type BackoffOptions, type DeviceStats, type DeviceState }
 export { exceptionName, MODBUS_EXCEPTIONS } from './drivers/driver.js';
 export { Spool } from './spool.js';
 export { dryRun } from './dry-run.js';
+export { planDevices } from './devices.js';
 export { FileImporter } from './file-import.js';
 
 export type GatewayOptions = GatewayConfig & {
@@ -73,7 +75,7 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
   const devices = planDevices(config, profiles, plan, log);
 
   const seq = await openSeqStore(stateDir, config.id, log);
-  const spoolConfig = { maxReadings: 5_000_000, whenFull: 'drop-oldest' as const, flushMs: 100, drainPerSecond: 20_000, replayMs: 120_000, replayReadings: 100_000, replayDelayMs: 5000, ...config.spool };
+  const spoolConfig = { ...SPOOL_DEFAULTS, ...config.spool };
   const spool = new Spool({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, maxReadings: maxBuffer ?? spoolConfig.maxReadings, logger: log });
   log.info({ file: join(stateDir, `${config.id}.spool.db`), ...spoolConfig, fsync: 'every flush (synchronous=FULL)' }, 'spool opened');
   let publisher: Publisher;
@@ -141,27 +143,4 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
       return closing;
     },
   };
-}
-
-/** Each device with its profile and, for Modbus, its request plan (logged: STYLE.md 3). */
-export function planDevices(config: GatewayConfig, profiles: Map<string, Profile>, plan: PlanOptions | undefined, log: Logger) {
-  return config.devices.map((device) => {
-    const profile = getProfile(profiles, device.profile);
-    if (device.transport.kind === 'file-import') {
-      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, files: { dir: device.transport.dir, pattern: device.transport.pattern } }, 'device file-import plan');
-      return { device, profile, requests: [] };
-    }
-    if (device.transport.kind === 'serial-ascii') {
-      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, serial: { mode: profile.serial!.mode, parser: profile.serial!.parser } }, 'device serial plan');
-      return { device, profile, requests: [] };
-    }
-    const requests = planRequests(profile, {
-      ...plan,
-      ...(device.maxHole !== undefined ? { maxHole: device.maxHole } : {}),
-      ...(device.maxRegisters !== undefined ? { maxRegisters: device.maxRegisters } : {}),
-      ...(device.onePerPoint !== undefined ? { onePerPoint: device.onePerPoint } : {}),
-    });
-    log.info({ device: device.name, instrument: device.instrument, profile: profile.id, requests: describePlan(requests) }, 'device request plan');
-    return { device, profile, requests };
-  });
 }

@@ -1,5 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
-import { topics, validateReading, type Logger, type MqttConnection, type Reading } from '../core/index.js';
+import { SPOOL_DEFAULTS, topics, validateReading, type Logger, type MqttConnection, type Reading } from '../core/index.js';
 import { fittingCount, readingJson, readingsPayloadFromJson, statusPayload } from './format.js';
 import { safeUrl, tlsOptions } from './mqtt-options.js';
 import type { SeqStore } from './seq.js';
@@ -17,11 +17,11 @@ export interface PublisherOptions {
   logger: Logger;
   /** Where readings wait until the broker acknowledges them. */
   spool: Spool;
-  /** Readings per second sent at most while a backlog drains. */
+  /** Readings per second sent at most while a backlog drains (default spool.drainPerSecond's). */
   drainPerSecond?: number;
   /** Longest wait for the last batches and the offline status at close (default 5 s). */
   closeTimeoutMs?: number;
-  /** Wait after each connect before the spool's replay window is sent again (default 5 s; see Spool). */
+  /** Wait after each connect before the spool's replay window is sent again (default spool.replayDelayMs's; see Spool). */
   replayDelayMs?: number;
 }
 
@@ -195,7 +195,7 @@ export class Publisher {
     // acknowledges and drops messages no subscription matches yet (test/faults/kill9.test.ts,
     // Mosquitto while ingest is behind, lost readings when the replay left those out).
     clearTimeout(this.replayTimer);
-    this.replayTimer = setTimeout(() => this.replayWindow(), this.opts.replayDelayMs ?? 5000);
+    this.replayTimer = setTimeout(() => this.replayWindow(), this.opts.replayDelayMs ?? SPOOL_DEFAULTS.replayDelayMs);
   }
 
   /** Sends the spool's replay window again (Spool, "Replay window"); ingest keeps each reading once. */
@@ -259,7 +259,7 @@ export class Publisher {
 
   private async drain(all: boolean): Promise<void> {
     const { maxBatch } = this.opts;
-    const perSecond = this.opts.drainPerSecond ?? 20_000;
+    const perSecond = this.opts.drainPerSecond ?? SPOOL_DEFAULTS.drainPerSecond;
     try {
       while (this.client.connected) {
         // Everything staged goes to disk first: no reading is published before it is spooled.

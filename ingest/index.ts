@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseTopic, preview, silentLogger, subscriptions, topics, type IngestConfig, type Logger, type MqttConnection, type RejectsNotice, type Service } from '../core/index.js';
+import { INGEST_DEFAULTS, parseTopic, preview, silentLogger, subscriptions, topics, type IngestConfig, type Logger, type MqttConnection, type RejectsNotice, type Service } from '../core/index.js';
 import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { judge, type Verdict } from './handlers.js';
 import { Lookups, type LookupOptions } from './lookups.js';
@@ -113,7 +113,7 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     for (let attempt = 0; ; attempt++) {
       const now = clock();
       try {
-        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? 60_000, retained }, topic, payload);
+        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? INGEST_DEFAULTS.maxClockSkewMs, retained }, topic, payload);
       } catch (err) {
         if (!isTransientStoreError(err)) return internalError(err as Error, topic, now);
         counters.storeErrors++;

@@ -1,12 +1,7 @@
-import { LIMITS, preview, validateGatewayStatus, type GatewayStatus, type Issue } from '../core/index.js';
+import { parseStatusMessage, type GatewayStatus, type Issue } from '../core/index.js';
 import type { RejectRecord } from '../store/index.js';
 import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
 
-/**
- * `metronet/v1/{org}/{gateway}/status` (retained; also the gateway's last will). Records the
- * gateway's state, creating the gateway for the topic's organisation when unknown, and makes the
- * instruments it announces known (`unregistered`) to that organisation.
- */
 /**
  * The gateway's clock, read from a status it has just sent: `ts` is its clock at publication. A
  * gateway clock 10 minutes behind puts every reading 10 minutes in the past, which no check on a
@@ -28,6 +23,12 @@ function clockSkew(ctx: HandlerContext, status: GatewayStatus): Issue | undefine
   };
 }
 
+/**
+ * `metronet/v1/{org}/{gateway}/status` (retained; also the gateway's last will). Records the
+ * gateway's state, creating the gateway for the topic's organisation when unknown, and makes the
+ * instruments it announces known (`unregistered`) to that organisation. The envelope
+ * (size, JSON, version, schema, topic gateway) is core's parseStatusMessage.
+ */
 export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: Buffer): Verdict {
   const { now, registry } = ctx;
   const base = { ts: now, org: topic.org, gateway: topic.gateway };
@@ -39,20 +40,8 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
 
   // An empty payload is how a retained status is deleted [MQTT-3.3.1-10]: nothing to record.
   if (payload.length === 0) return verdict([]);
-  if (payload.length > LIMITS.maxMessageBytes) {
-    return verdict([{ code: 'E_PAYLOAD_TOO_LARGE', field: '(payload)', rule: 'maxBytes', value: payload.length, message: `status is ${payload.length} bytes; the limit is ${LIMITS.maxMessageBytes}` }]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString());
-  } catch (err) {
-    return verdict([{ code: 'E_MALFORMED_JSON', field: '(payload)', rule: 'json', value: preview(payload.toString(), 40), message: `status is not valid JSON: ${(err as Error).message}` }]);
-  }
-  if (!validateGatewayStatus(json)) return verdict(validateGatewayStatus.issues(json));
-  const status: GatewayStatus = json;
-  if (status.gateway !== topic.gateway) {
-    return verdict([{ code: 'E_GATEWAY_MISMATCH', field: 'gateway', rule: 'topic', value: status.gateway, message: `gateway "${status.gateway}" differs from the topic gateway "${topic.gateway}"` }]);
-  }
+  const { status, rejects } = parseStatusMessage(payload, { gateway: topic.gateway });
+  if (!status) return verdict(rejects);
   const known = registry.getGateway(topic.gateway);
   if (known && known.org !== topic.org) {
     return verdict([{ code: 'E_FORBIDDEN', field: 'gateway', rule: 'tenant', value: topic.gateway, message: `gateway "${topic.gateway}" belongs to organisation "${known.org}", not "${topic.org}"` }]);

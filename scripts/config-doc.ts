@@ -46,7 +46,7 @@ function typeOf(n: Node): string {
   if (n.const !== undefined) return JSON.stringify(n.const);
   if (n.enum) return n.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   const alts = n.anyOf ?? n.oneOf;
-  if (alts && alts.every((a) => a.const !== undefined)) return alts.map((a) => JSON.stringify(a.const)).join(' \\| ');
+  if (alts?.every((a) => a.const !== undefined)) return alts.map((a) => JSON.stringify(a.const)).join(' \\| ');
   if (n.type === 'array') return `list of ${n.items?.properties ? 'objects' : typeOf(n.items ?? {} as Node)}`;
   if (n.patternProperties) return 'map';
   const t = Array.isArray(n.type) ? n.type.join(' \\| ') : n.type ?? 'object';
@@ -67,8 +67,8 @@ export function rows(schema: TSchema, prefix: string, opts: { summarise?: string
   const out: Row[] = [];
   const walk = (n: Node, key: string[], env: string | null, branch: string, required: boolean) => {
     const label = key.join('.').replace(/\.\[\]/g, '[]') + branch;
-    const variants = n.oneOf ?? (n.anyOf && n.anyOf.some((a) => a.properties) ? n.anyOf : undefined);
-    if (variants && variants.every((v) => v.properties?.kind?.const !== undefined)) {
+    const variants = n.oneOf ?? (n.anyOf?.some((a) => a.properties) ? n.anyOf : undefined);
+    if (variants?.every((v) => v.properties?.kind?.const !== undefined)) {
       const kindDefault = (n.default as { kind?: string } | undefined)?.kind;
       out.push({ key: `${label}.kind`, type: variants.map((v) => JSON.stringify(v.properties!.kind!.const)).join(' \\| '), default: shown(kindDefault), env: env ? `${env}__KIND` : '', description: cell([n.description ?? '', 'the fields below apply to the kind named beside them'].filter(Boolean).join('; ')) });
       for (const v of variants) {

@@ -98,11 +98,11 @@ export async function startRtuBus(opts: {
     else if (!table) res = encodeException(unit, fc, 1);
     else if (!inRange(slave.map, table, start, qty)) res = encodeException(unit, fc, 2);
     else {
-      const valueOf = (p: MappedPoint) => {
+      const registersOf = (p: MappedPoint) => {
         const pinned = slave.pinned.get(p.point.name);
         return p.toRegisters(pinned ?? simulatedValue(p.point, Date.now(), slave.ctx));
       };
-      res = encodeResponse(unit, table, readRegisters(slave.map, table, start, qty, valueOf));
+      res = encodeResponse(unit, table, readRegisters(slave.map, table, start, qty, registersOf));
     }
     if (take('crc', faults)) res[res.length - 1]! ^= 0x5a;
     if (take('garbage', faults)) res = Buffer.concat([Buffer.from(Array.from({ length: 7 }, () => Math.floor(slave.garbage() * 256))), res]);

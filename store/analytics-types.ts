@@ -133,6 +133,11 @@ export interface AlertFilter {
   kind?: AlertKind;
   org?: string;
   lab?: string;
+  /**
+   * The alerts a lab sees: those sent to it, and those of the instruments it serves now (the
+   * dashboard's alert-visibility rule, dashboard/auth/tenant.ts seesAlert, as a query).
+   */
+  visibleToLab?: string;
   instrument?: string;
   severity?: AlertSeverity;
   limit?: number;

@@ -340,6 +340,10 @@ export class AnalyticsStore {
         params[k] = filter[k];
       }
     }
+    if (filter.visibleToLab !== undefined) {
+      where.push('(lab = @visibleToLab OR instrument IN (SELECT instrument FROM instrument_metrology WHERE lab = @visibleToLab))');
+      params.visibleToLab = filter.visibleToLab;
+    }
     const shape = where.join(' AND ');
     let stmt = this.alertLists.get(shape);
     if (!stmt) {
@@ -357,9 +361,13 @@ export class AnalyticsStore {
 
   // webhooks
 
+  /** Audited without its secret, and with any credentials in the URL redacted. */
   addWebhook(org: string, url: string, secret: string, now = Date.now()): Webhook {
-    const r = this.s.addWebhook.run(org, url, secret, now);
-    return { id: Number(r.lastInsertRowid), org, url, secret, createdAt: now };
+    return this.transaction(() => {
+      const id = Number(this.s.addWebhook.run(org, url, secret, now).lastInsertRowid);
+      this.audit?.append('webhook.create', `webhook:${id}`, null, { id, org, url: redactUrl(url) }, now);
+      return { id, org, url, secret, createdAt: now };
+    });
   }
 
   listWebhooks(org?: string): Webhook[] {
@@ -369,7 +377,12 @@ export class AnalyticsStore {
   }
 
   deleteWebhook(id: number): boolean {
-    return this.s.deleteWebhook.run(id).changes > 0;
+    return this.transaction(() => {
+      const cur = this.db.prepare('SELECT id, org, url FROM webhooks WHERE id = ?').get(id) as { id: number; org: string; url: string } | undefined;
+      if (!cur || this.s.deleteWebhook.run(id).changes === 0) return false;
+      this.audit?.append('webhook.delete', `webhook:${id}`, { id: cur.id, org: cur.org, url: redactUrl(cur.url) }, null);
+      return true;
+    });
   }
 
   enqueueDeliveries(orgs: string[], alert: number, event: string, payload: string, now: number): number {
@@ -401,6 +414,23 @@ export class AnalyticsStore {
   /** Webhook deliveries waiting to be sent (first attempt or a retry): the queue depth on /metrics. */
   pendingDeliveries(): number {
     return (this.db.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'").get() as { n: number }).n;
+  }
+}
+
+/**
+ * A webhook URL as audited: user, password and query values (where endpoints often carry a token)
+ * replaced by "redacted". The path stays: a receiver that hides its secret in the path should be given a
+ * signing secret instead.
+ */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username) u.username = 'redacted';
+    if (u.password) u.password = 'redacted';
+    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, 'redacted');
+    return u.toString();
+  } catch {
+    return '(not a URL)';
   }
 }
 

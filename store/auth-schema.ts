@@ -65,3 +65,19 @@ export const AUTH_MIGRATION: Migration = {
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
   `,
 };
+
+/**
+ * Registry migration 7: the keyed audit chain ("Records a province can rely on", section 8).
+ * Entries written from now on are keyed — `hash = HMAC-SHA256(audit key, prev_hash + "\n" +
+ * canonical JSON)` with a key kept outside the database (store/audit-key.ts) — and say so in
+ * `rule`; `key_id` names the key. Entries already written keep `rule = 'sha256'` and verify as
+ * before; store/audit.ts requires them to form a prefix sealed by a keyed entry after them.
+ */
+export const AUDIT_KEY_MIGRATION: Migration = {
+  id: 7,
+  name: 'keyed audit chain',
+  sql: `
+    ALTER TABLE audit_log ADD COLUMN rule TEXT NOT NULL DEFAULT 'sha256' CHECK (rule IN ('sha256', 'hmac-sha256'));
+    ALTER TABLE audit_log ADD COLUMN key_id TEXT;
+  `,
+};

@@ -5,6 +5,7 @@ import { MetronetError, isMetronetError } from '../core/index.js';
 import { REGISTRY_MIGRATIONS } from './registry-schema.js';
 import { openRegistry } from './registry.js';
 import { AuditLog, type AuditVerdict } from './audit.js';
+import { AuditKey, type AuditKeyOptions } from './audit-key.js';
 
 /**
  * Backup and restore of the registry (`metronet admin backup | restore`, docs/operations.md).
@@ -22,6 +23,10 @@ import { AuditLog, type AuditVerdict } from './audit.js';
  * the current registry aside (`registry.db.before-restore-{time}`) and puts the copy in its
  * place. It refuses while the registry is open elsewhere (its `-wal` file exists: SQLite
  * removes it when the last connection closes), unless forced after a crash.
+ *
+ * The audit key is not in the registry and not in a backup (store/audit-key.ts): the chain of a
+ * backup is checked with the key of the registry it came from, a restore with the key of the
+ * registry it replaces (`audit.key` beside it, or `opts.audit`). Without it a restore is refused.
  */
 
 export interface RegistryFileInfo {
@@ -39,7 +44,7 @@ export interface BackupResult extends RegistryFileInfo {
 }
 
 /** Copies the registry at `source` to `dest` (which must not exist) while it may be in use. */
-export async function backupRegistry(source: string, dest: string): Promise<BackupResult> {
+export async function backupRegistry(source: string, dest: string, opts: { audit?: AuditKeyOptions } = {}): Promise<BackupResult> {
   const from = resolve(source);
   const to = resolve(dest);
   if (!existsSync(from)) throw new MetronetError('E_NOT_FOUND', `no registry at ${from}`);
@@ -59,7 +64,7 @@ export async function backupRegistry(source: string, dest: string): Promise<Back
     db.close();
   }
   singleFile(to); // the copy inherits journal_mode=WAL in its header
-  const info = checkRegistryFile(to);
+  const info = checkRegistryFile(to, { audit: opts.audit ?? { keyFile: join(dirname(from), 'audit.key') } });
   return { file: to, bytes: statSync(to).size, ms: Date.now() - t0, ...info };
 }
 
@@ -67,7 +72,7 @@ export async function backupRegistry(source: string, dest: string): Promise<Back
  * Whether `file` is a registry this metronet can open: SQLite, intact, migrations known and not
  * newer, audit chain unbroken. Opens it read-only; throws E_BAD_REQUEST naming what is wrong.
  */
-export function checkRegistryFile(file: string): RegistryFileInfo {
+export function checkRegistryFile(file: string, opts: { audit?: AuditKeyOptions } = {}): RegistryFileInfo {
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -81,7 +86,7 @@ export function checkRegistryFile(file: string): RegistryFileInfo {
     if (check !== 'ok') throw new MetronetError('E_BAD_REQUEST', `${file} fails SQLite quick_check: ${String(check)}`);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     const rows = Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM "${t.replace(/"/g, '""')}"`).get() as { n: number }).n]));
-    return { migration, rows, audit: verifyAudit(file) };
+    return { migration, rows, audit: verifyAudit(file, AuditKey.forRegistry(file, opts.audit)) };
   } finally {
     db.close();
   }
@@ -103,11 +108,11 @@ function inspect(db: Database.Database, file: string): number {
 }
 
 /** The audit chain of a file, read on a read-only connection (the table exists from migration 4 on). */
-function verifyAudit(file: string): AuditVerdict {
+function verifyAudit(file: string, key: AuditKey): AuditVerdict {
   const ro = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const hasAudit = ro.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").get();
-    return hasAudit ? new AuditLog(ro).verify() : { ok: true, entries: 0, head: '' };
+    return hasAudit ? new AuditLog(ro, key).verify() : { ok: true, entries: 0, head: '' };
   } finally {
     ro.close();
   }
@@ -126,6 +131,8 @@ function singleFile(file: string): void {
 export interface RestoreOptions {
   /** Restore even though the registry's -wal file exists (a crashed process left it). */
   force?: boolean;
+  /** The audit key; default `audit.key` beside the target. */
+  audit?: AuditKeyOptions;
   now?: number;
 }
 
@@ -140,7 +147,11 @@ export function restoreRegistry(from: string, target: string, opts: RestoreOptio
   const src = resolve(from);
   const dst = resolve(target);
   if (!existsSync(src)) throw new MetronetError('E_NOT_FOUND', `no backup at ${src}`);
-  const info = checkRegistryFile(src);
+  const auditKey = opts.audit ?? { keyFile: join(dirname(dst), 'audit.key') };
+  const info = checkRegistryFile(src, { audit: auditKey });
+  if (!info.audit.ok && info.audit.keyMissing) {
+    throw new MetronetError('E_BAD_REQUEST', `${src}: the audit chain cannot be checked (${info.audit.reason}): put the registry's audit key at ${auditKey.keyFile ?? 'audit.keyFile'} (or set audit.key) and restore again; not restored`);
+  }
   if (!info.audit.ok) {
     throw new MetronetError('E_BAD_REQUEST', `${src}: audit chain broken at entry ${info.audit.brokenAt} (${info.audit.reason}); not restored`);
   }
@@ -163,7 +174,7 @@ export function restoreRegistry(from: string, target: string, opts: RestoreOptio
   }
   // Opening it as a registry applies this metronet's newer migrations (an older backup) and
   // proves it opens; the audit chain is checked again on the result.
-  const reg = openRegistry(staging);
+  const reg = openRegistry(staging, { audit: auditKey });
   let audit: AuditVerdict;
   try {
     audit = reg.audit.verify();
@@ -183,5 +194,5 @@ export function restoreRegistry(from: string, target: string, opts: RestoreOptio
   }
   renameSync(staging, dst);
   for (const ext of ['-wal', '-shm']) rmSync(`${staging}${ext}`, { force: true });
-  return { restored: dst, keptAside, ...checkRegistryFile(dst) };
+  return { restored: dst, keptAside, ...checkRegistryFile(dst, { audit: auditKey }) };
 }

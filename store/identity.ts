@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { AuditLog } from './audit.js';
 import type { Db } from './sqlite.js';
 import { hashMqttSecret, hashPassword, newSecret, sha256, verifyMqttSecret, verifyPassword } from './secrets.js';
 
-/** Users, API tokens and web sessions, MQTT credentials (issue 6). Secrets are returned once, at creation. */
+/**
+ * Users, API tokens and web sessions, MQTT credentials (issue 6). Secrets are returned once, at
+ * creation. Every change is audited in the transaction that makes it, by its facts only: never a
+ * password, secret or their hashes (section 8 of "Records a province can rely on").
+ */
 export const ROLES = ['admin', 'authority', 'lab', 'enterprise'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -48,7 +53,10 @@ export const TOKEN_PREFIX = 'mtn_';
 export class IdentityStore {
   private readonly s;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly audit?: AuditLog,
+  ) {
     this.s = {
       insertUser: db.prepare('INSERT INTO users (id, name, role, org, password, created_at) VALUES (@id, @name, @role, @org, @password, @now)'),
       updateUser: db.prepare('UPDATE users SET name = @name, role = @role, org = @org, disabled = @disabled WHERE id = @id'),
@@ -78,8 +86,12 @@ export class IdentityStore {
 
   async createUser(u: { id: string; name?: string | null; role: Role; org?: string | null; password: string }, now = Date.now()): Promise<User> {
     const password = await hashPassword(u.password);
-    this.s.insertUser.run({ id: u.id, name: u.name ?? null, role: u.role, org: u.org ?? null, password, now });
-    return this.getUser(u.id)!;
+    return this.db.transaction(() => {
+      this.s.insertUser.run({ id: u.id, name: u.name ?? null, role: u.role, org: u.org ?? null, password, now });
+      const user = this.getUser(u.id)!;
+      this.audit?.append('user.create', `user:${u.id}`, null, userFacts(user), now);
+      return user;
+    }).immediate();
   }
 
   getUser(id: string): User | undefined {
@@ -92,20 +104,35 @@ export class IdentityStore {
   }
 
   updateUser(id: string, patch: { name?: string | null; role?: Role; org?: string | null; disabled?: boolean }): User | undefined {
-    const cur = this.getUser(id);
-    if (!cur) return undefined;
-    this.s.updateUser.run({ id, name: patch.name === undefined ? cur.name : patch.name, role: patch.role ?? cur.role, org: patch.org === undefined ? cur.org : patch.org, disabled: (patch.disabled ?? cur.disabled) ? 1 : 0 });
-    if (patch.disabled) this.s.revokeUserSessions.run(Date.now(), id);
-    return this.getUser(id);
+    return this.db.transaction(() => {
+      const cur = this.getUser(id);
+      if (!cur) return undefined;
+      this.s.updateUser.run({ id, name: patch.name === undefined ? cur.name : patch.name, role: patch.role ?? cur.role, org: patch.org === undefined ? cur.org : patch.org, disabled: (patch.disabled ?? cur.disabled) ? 1 : 0 });
+      const revoked = patch.disabled ? this.s.revokeUserSessions.run(Date.now(), id).changes : 0;
+      const after = this.getUser(id)!;
+      if (JSON.stringify(userFacts(cur)) !== JSON.stringify(userFacts(after)) || revoked > 0) {
+        this.audit?.append('user.update', `user:${id}`, userFacts(cur), { ...userFacts(after), ...(revoked > 0 ? { tokensRevoked: revoked } : {}) });
+      }
+      return after;
+    }).immediate();
   }
 
   async setPassword(id: string, password: string): Promise<void> {
-    this.s.setPassword.run(await hashPassword(password), id);
-    this.s.revokeUserSessions.run(Date.now(), id); // a new password ends every session and token
+    const hash = await hashPassword(password);
+    this.db.transaction(() => {
+      if (this.s.setPassword.run(hash, id).changes === 0) return;
+      const revoked = this.s.revokeUserSessions.run(Date.now(), id).changes; // a new password ends every session and token
+      this.audit?.append('user.password', `user:${id}`, null, { passwordChanged: true, tokensRevoked: revoked });
+    }).immediate();
   }
 
   deleteUser(id: string): boolean {
-    return this.s.deleteUser.run(id).changes > 0;
+    return this.db.transaction(() => {
+      const cur = this.getUser(id);
+      if (!cur || this.s.deleteUser.run(id).changes === 0) return false;
+      this.audit?.append('user.delete', `user:${id}`, userFacts(cur), null); // its tokens go with it (cascade)
+      return true;
+    }).immediate();
   }
 
   /** The user when the password is right and the account enabled. Always hashes, so timing does not tell which. */
@@ -121,8 +148,12 @@ export class IdentityStore {
   issueToken(t: { kind: 'api' | 'session'; user: string; name?: string | null; ttlMs: number }, now = Date.now()): { token: TokenRecord; secret: string } {
     const id = randomBytes(6).toString('hex');
     const secret = newSecret(t.kind === 'api' ? TOKEN_PREFIX : '');
-    this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
-    return { token: this.getToken(id)!, secret };
+    return this.db.transaction(() => {
+      this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
+      const token = this.getToken(id)!;
+      this.audit?.append('token.issue', `token:${id}`, null, tokenFacts(token), now);
+      return { token, secret };
+    }).immediate();
   }
 
   getToken(id: string): TokenRecord | undefined {
@@ -135,7 +166,12 @@ export class IdentityStore {
   }
 
   revokeToken(id: string, now = Date.now()): boolean {
-    return this.s.revokeToken.run(now, id).changes > 0;
+    return this.db.transaction(() => {
+      const cur = this.getToken(id);
+      if (!cur || this.s.revokeToken.run(now, id).changes === 0) return false;
+      this.audit?.append('token.revoke', `token:${id}`, tokenFacts(cur), tokenFacts(this.getToken(id)!), now);
+      return true;
+    }).immediate();
   }
 
   /** The token and its user when the secret is live (not expired, not revoked, user enabled). */
@@ -157,8 +193,15 @@ export class IdentityStore {
   /** Creates or rotates an MQTT login; the secret (generated unless given) is in the result only. */
   async setMqttCredential(c: { username: string; kind: MqttKind; subject: string; org?: string | null; secret?: string }, now = Date.now()): Promise<{ credential: MqttCredential; secret: string }> {
     const secret = c.secret ?? newSecret();
-    this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash: await hashMqttSecret(secret), now });
-    return { credential: this.getMqttCredential(c.username)!, secret };
+    const hash = await hashMqttSecret(secret);
+    return this.db.transaction(() => {
+      const cur = this.getMqttCredential(c.username);
+      this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash, now });
+      const credential = this.getMqttCredential(c.username)!;
+      // A new secret is a rotation even when nothing else changed; the secret and its hash stay out.
+      this.audit?.append(cur ? 'mqtt.rotate' : 'mqtt.create', loginSubject(credential), cur ? credFacts(cur) : null, credFacts(credential), now);
+      return { credential, secret };
+    }).immediate();
   }
 
   getMqttCredential(username: string): MqttCredential | undefined {
@@ -171,7 +214,12 @@ export class IdentityStore {
   }
 
   deleteMqttCredential(username: string): boolean {
-    return this.s.deleteCred.run(username).changes > 0;
+    return this.db.transaction(() => {
+      const cur = this.getMqttCredential(username);
+      if (!cur || this.s.deleteCred.run(username).changes === 0) return false;
+      this.audit?.append('mqtt.delete', loginSubject(cur), credFacts(cur), null);
+      return true;
+    }).immediate();
   }
 
   async checkMqttSecret(username: string, secret: string): Promise<MqttCredential | undefined> {
@@ -191,4 +239,11 @@ interface CredRow { username: string; kind: string; subject: string; org: string
 
 const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role as Role, org: r.org, disabled: r.disabled === 1, createdAt: r.created_at });
 const toToken = (r: TokenRow): TokenRecord => ({ id: r.id, kind: r.kind as TokenRecord['kind'], user: r.user, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsed: r.last_used, revokedAt: r.revoked_at });
+// What changes are audited by: facts, never a password, secret or hash.
+const userFacts = (u: User) => ({ id: u.id, name: u.name, role: u.role, org: u.org, disabled: u.disabled });
+const tokenFacts = (t: TokenRecord) => ({ id: t.id, kind: t.kind, user: t.user, name: t.name, expiresAt: t.expiresAt, revokedAt: t.revokedAt });
+const credFacts = (c: MqttCredential) => ({ username: c.username, kind: c.kind, subject: c.subject, org: c.org, rotatedAt: c.rotatedAt });
+/** A gateway's login is audited under the gateway, with its creation and deletion; other logins under their username. */
+const loginSubject = (c: MqttCredential) => (c.kind === 'gateway' ? `gateway:${c.subject}` : `mqtt:${c.username}`);
+
 const toCred = (r: CredRow): MqttCredential => ({ username: r.username, kind: r.kind as MqttKind, subject: r.subject, org: r.org, hash: r.hash, createdAt: r.created_at, rotatedAt: r.rotated_at });

@@ -1,7 +1,7 @@
 import type { ErrorCode, InstrumentKind, ReadingStatus } from '../core/index.js';
 import type { Migration } from './sqlite.js';
 import { ANALYTICS_MIGRATION } from './analytics-schema.js';
-import { AUTH_MIGRATION } from './auth-schema.js';
+import { AUDIT_KEY_MIGRATION, AUTH_MIGRATION } from './auth-schema.js';
 import { STATIONS_MIGRATION } from './stations.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
@@ -131,6 +131,7 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  AUDIT_KEY_MIGRATION,
 ];
 
 export interface OrgRow {

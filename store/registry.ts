@@ -4,6 +4,8 @@ import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
 import { AnalyticsStore } from './analytics.js';
 import { AuditLog } from './audit.js';
+import { AuditKey, type AuditKeyOptions } from './audit-key.js';
+import { AUDIT_KEY_MIGRATION } from './auth-schema.js';
 import { IdentityStore } from './identity.js';
 import { StationStore } from './stations.js';
 import type { Channel, GatewayRecord, GatewaySpool, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
@@ -11,6 +13,8 @@ import type { Channel, GatewayRecord, GatewaySpool, GatewayState, Instrument, In
 export interface RegistryOptions extends SqliteOptions {
   /** Rejects kept; older ones are pruned as new ones arrive. Default 10 000. */
   maxRejects?: number;
+  /** The audit key (store/audit-key.ts); default the file `audit.key` beside the registry. */
+  audit?: AuditKeyOptions;
 }
 
 /**
@@ -23,8 +27,12 @@ export interface RegistryOptions extends SqliteOptions {
  * erase the others.
  */
 export function openRegistry(file: string, opts: RegistryOptions = {}): Registry {
-  const db = openSqlite(file, REGISTRY_MIGRATIONS, opts);
-  return new SqliteRegistry(db, opts.maxRejects ?? 10_000);
+  const auditKey = AuditKey.forRegistry(file, opts.audit);
+  // Migration 7 seals the entries written before it with a keyed entry, in its own transaction:
+  // without the key the migration does not happen, and a later open tries again.
+  const migrations = REGISTRY_MIGRATIONS.map((m) => (m.id === AUDIT_KEY_MIGRATION.id ? { ...m, after: (db: Db) => new AuditLog(db, auditKey).sealLegacy() } : m));
+  const db = openSqlite(file, migrations, opts);
+  return new SqliteRegistry(db, opts.maxRejects ?? 10_000, auditKey);
 }
 
 const REJECT_TEXT_MAX = 500;
@@ -42,16 +50,17 @@ class SqliteRegistry implements Registry {
   readonly stations: StationStore;
   /** Users, tokens, sessions and MQTT credentials (migration 4, issue 6). */
   readonly identity: IdentityStore;
-  /** The hash-chained audit trail (migration 4, issue 6). */
+  /** The keyed, hash-chained audit trail (migrations 4 and 7). */
   readonly audit: AuditLog;
 
   constructor(
     private readonly db: Db,
     private readonly maxRejects: number,
+    auditKey: AuditKey,
   ) {
     this.s = prepare(db);
-    this.audit = new AuditLog(db);
-    this.identity = new IdentityStore(db);
+    this.audit = new AuditLog(db, auditKey);
+    this.identity = new IdentityStore(db, this.audit);
     this.analytics = new AnalyticsStore(db, this.audit);
     this.stations = new StationStore(db, this.audit);
 
@@ -106,6 +115,8 @@ class SqliteRegistry implements Registry {
     this.db.transaction(() => {
       const cur = this.getOrg(org.id);
       this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
+      const after = this.getOrg(org.id) as Org;
+      if (JSON.stringify(cur) !== JSON.stringify(after)) this.audit.append(cur ? 'org.update' : 'org.create', `org:${org.id}`, cur ?? null, after);
     }).immediate();
   }
 
@@ -129,6 +140,10 @@ class SqliteRegistry implements Registry {
         lastSeen: keep(gw.lastSeen, cur?.lastSeen),
         version: keep(gw.version, cur?.version),
       });
+      // Its registered facts; state, last seen and version are what it reports, not changes to audit.
+      const before = cur ? gatewayFacts(cur) : null;
+      const after = gatewayFacts(this.getGateway(gw.id) as GatewayRecord);
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'gateway.update' : 'gateway.create', `gateway:${gw.id}`, before, after);
     }).immediate();
   }
 
@@ -431,6 +446,11 @@ function describeUsage(u: OrgUsage): string {
 /** What an instrument change is audited by: its registered facts, not its last-seen time. */
 function registeredFacts({ lastSeen: _l, createdAt: _c, ...facts }: Instrument): Omit<Instrument, 'lastSeen' | 'createdAt'> {
   return facts;
+}
+
+/** What a gateway change is audited by. */
+function gatewayFacts(g: GatewayRecord): { id: string; org: string; name: string | null } {
+  return { id: g.id, org: g.org, name: g.name ?? null };
 }
 
 /** `undefined` keeps the stored value; `null` clears it. */

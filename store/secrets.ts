@@ -1,4 +1,4 @@
-import { createHash, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 /**
@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
  *   iterations; 10 000 is used here (the format carries the count). One format means the export
  *   copies the registry's strings and both brokers check the same secret the same way.
  * - API tokens and sessions: 256 random bits, looked up by SHA-256 (see auth-schema.ts).
+ * - The audit key: 256 random bits in a file outside the registry (store/audit-key.ts); audit
+ *   entries and checkpoints carry HMAC-SHA256 under it (RFC 2104).
  */
 const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
@@ -55,4 +57,16 @@ export function newSecret(prefix = ''): string {
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** HMAC-SHA256 of `text` under `key`, hex (RFC 2104; the audit chain's keyed rule). */
+export function hmacSha256(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+/** Equality of two hex digests in time independent of where they differ. */
+export function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

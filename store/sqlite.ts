@@ -31,6 +31,8 @@ export interface Migration {
   id: number;
   name: string;
   sql: string;
+  /** Runs after `sql` in the same transaction: a step SQL cannot do (registry migration 7 seals the audit chain with a key kept outside the database). */
+  after?: (db: Db) => void;
 }
 
 export function openSqlite(file: string, migrations: readonly Migration[], opts: SqliteOptions = {}): Db {
@@ -97,6 +99,7 @@ export function migrate(db: Db, migrations: readonly Migration[], label = 'datab
     db.transaction(() => {
       if (isApplied.get(m.id)) return; // another process won the race
       db.exec(m.sql);
+      m.after?.(db);
       record.run(m.id, m.name, Date.now());
       applied.push(m.id);
     }).immediate();

@@ -218,6 +218,7 @@ export interface ReadingsStore {
    * Resolves once they are durable; rejects when nothing can be said (retry it, it is idempotent);
    * may resolve with readings refused for good, everything else being stored.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store that refuses nothing resolves with nothing
   write(readings: StoredReading[]): Promise<WriteResult | void>;
   query(q: ReadingsQuery): Promise<Series[]>;
   /** Count of stored readings (for tests and metrics), optionally of one instrument. */

@@ -104,8 +104,11 @@ function authenticate(req: FastifyRequest, registry: Registry): Principal | null
 /** An item of another tenant: one naming another organisation (enterprise) or an instrument not served (lab). */
 function visibleItem(registry: Registry, p: Principal, it: unknown): boolean {
   if (!it || typeof it !== 'object') return true;
-  const { org, instrument, id } = it as { org?: unknown; instrument?: unknown; id?: unknown };
+  const { org, instrument, id, lab } = it as { org?: unknown; instrument?: unknown; id?: unknown; lab?: unknown };
   if (p.role === 'enterprise') return typeof org !== 'string' || org === p.org;
+  // Addressed to this lab (an alert sent to it, its own standard): its own, even for an
+  // instrument another lab serves now (seesAlert: an alert raised before the instrument moved).
+  if (p.role === 'lab' && typeof lab === 'string' && lab === p.org) return true;
   if (typeof instrument === 'string') {
     const inst = registry.getInstrument(instrument);
     return !inst || canSeeInstrument(registry, p, inst);

@@ -1,4 +1,4 @@
-import type { Instrument, InstrumentFilter, Registry, Role, User } from '../../store/index.js';
+import type { AlertFilter, AlertRecord, Instrument, InstrumentFilter, Registry, Role, User } from '../../store/index.js';
 import type { Resource } from './policy.js';
 
 /**
@@ -38,6 +38,31 @@ export function canSeeInstrument(registry: Registry, p: Principal, inst: Pick<In
 }
 
 /**
+ * The one rule for which alerts a principal sees: authority and admin all; an enterprise its
+ * organisation's; a lab those sent to it and those of the instruments it serves now (an alert
+ * raised while another lab served the instrument included). `servingLab` tells which lab serves
+ * an instrument now. `alertFilter` is the same rule as a store query; the access-matrix test
+ * holds both to it for every role.
+ */
+export function seesAlert(p: Principal, a: Pick<AlertRecord, 'org' | 'lab' | 'instrument'>, servingLab: (instrument: string) => string | null | undefined): boolean {
+  if (seesAll(p)) return true;
+  if (!p.org) return false;
+  if (p.role === 'enterprise') return a.org === p.org;
+  if (p.role === 'lab') return a.lab === p.org || (a.instrument !== null && servingLab(a.instrument) === p.org);
+  return false;
+}
+
+/** seesAlert as a store filter, for lists and counts. */
+export function alertFilter(p: Principal): Pick<AlertFilter, 'org' | 'visibleToLab'> {
+  if (seesAll(p)) return {};
+  if (p.role === 'lab') return { visibleToLab: p.org ?? '\u0000' };
+  return { org: p.org ?? '\u0000' };
+}
+
+/** The serving lab of an instrument, asked of the registry (for seesAlert). */
+export const servingLabIn = (registry: Registry) => (instrument: string) => registry.analytics.getService(instrument)?.lab ?? null;
+
+/**
  * Whether the resource `id` names is the caller's: true, false, or 'absent' (the route answers
  * 404 itself; a lab's PUT creating a standard is judged by its body).
  */
@@ -55,9 +80,7 @@ export function ownsResource(registry: Registry, p: Principal, resource: Resourc
     case 'alert': {
       const a = Number.isInteger(Number(id)) ? registry.analytics.getAlert(Number(id)) : undefined;
       if (!a) return 'absent';
-      if (p.role === 'authority') return true;
-      if (p.role === 'lab') return a.lab === p.org || (a.instrument !== null && registry.analytics.getService(a.instrument)?.lab === p.org);
-      return a.org === p.org;
+      return seesAlert(p, a, servingLabIn(registry));
     }
     case 'webhook': {
       const w = registry.analytics.listWebhooks().find((x) => x.id === Number(id));

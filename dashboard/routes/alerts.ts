@@ -5,33 +5,15 @@ import { Type } from '@sinclair/typebox';
 import { ALERT_KINDS, ID_PATTERN, MetronetError, type AlertKind } from '../../core/index.js';
 import { AckBody, AlertList, AlertsQuery, AlertView, DeliveryList, NumericIdParams, WebhookIn, WebhookList, WebhookView } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf } from './analytics-deps.js';
-import type { Principal } from '../auth/tenant.js';
-import type { AlertRecord, Registry } from '../../store/index.js';
-import { alertText } from '../../analytics/message.js';
+import { alertFilter, type Principal } from '../auth/tenant.js';
+import { alertView } from '../alert-view.js';
 
-/**
- * An alert as the API shows it: the record plus its text code and params (analytics/message.ts),
- * with the unit of its channel. `units` caches channel units across one list.
- */
-export function alertView(registry: Registry, a: AlertRecord, units = new Map<string, string | null>()) {
-  let unit: string | null = null;
-  if (a.instrument && a.channel) {
-    const key = `${a.instrument}\u0000${a.channel}`;
-    if (!units.has(key)) units.set(key, registry.getChannel(a.instrument, a.channel)?.unit ?? null);
-    unit = units.get(key)!;
-  }
-  return { ...a, ...alertText(a, unit) };
-}
-
-/** Scoped query: an enterprise sees its organisation's alerts, a lab those sent to it. */
-const alertScope = (p: Principal) => (p.role === 'enterprise' ? { org: p.org ?? '\u0000' } : p.role === 'lab' ? { lab: p.org ?? '\u0000' } : {});
 const ownerScope = (p: Principal) => (p.role === 'admin' || p.role === 'authority' ? undefined : (p.org ?? '\u0000'));
 
 /** The alert inbox with filters and acknowledgement; webhook subscriptions and their delivery record. */
 export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
+  const { engine } = fastify;
   const store = deps.registry.analytics;
 
   app.get(
@@ -42,7 +24,7 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       if (kind !== undefined && !(ALERT_KINDS as readonly string[]).includes(kind)) {
         throw new MetronetError('E_BAD_REQUEST', `kind "${kind}" is not an alert kind; kinds: ${ALERT_KINDS.join(', ')}`, { field: 'kind', value: kind });
       }
-      const r = store.listAlerts({ ...rest, ...alertScope(req.principal!), kind: kind as AlertKind | undefined, limit, offset });
+      const r = store.listAlerts({ ...rest, ...alertFilter(req.principal!), kind: kind as AlertKind | undefined, limit, offset });
       const units = new Map<string, string | null>();
       return { items: r.items.map((a) => alertView(deps.registry, a, units)), total: r.total, limit, offset };
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MetronetError } from '../../core/index.js';
-import { LoginIn, SessionView } from './identity-schemas.js';
+import { LoginIn, SessionView } from '../identity-schemas.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SESSION_COOKIE } from '../auth/hook.js';
 import type { DashboardDeps } from '../app.js';

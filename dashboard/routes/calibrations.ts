@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MetronetError } from '../../core/index.js';
 import { CalibrationList, CalibrationPost, CalibrationView, IdParams } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf, mustFindInstrument } from './analytics-deps.js';
+import { mustFindInstrument } from '../lookups.js';
 
 /** Calibrations and verifications with their certificate content (ISO/IEC 17025:2017 7.8). */
 export const calibrationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
+  const { engine } = fastify;
   const store = deps.registry.analytics;
 
   app.post(
@@ -23,7 +23,7 @@ export const calibrationRoutes: FastifyPluginAsync<DashboardDeps> = async (fasti
       },
     },
     async (req, reply) => {
-      const inst = mustFindInstrument(deps, req.params.id);
+      const inst = mustFindInstrument(deps.registry, req.params.id);
       const b = req.body;
       if (store.getCalibrationByCertificate(b.certificate)) {
         throw new MetronetError('E_CONFLICT', `certificate "${b.certificate}" is already recorded; certificate numbers are unique`, { field: 'certificate', value: b.certificate });
@@ -43,7 +43,7 @@ export const calibrationRoutes: FastifyPluginAsync<DashboardDeps> = async (fasti
     '/instruments/:id/calibrations',
     { schema: { tags: ['analytics'], summary: 'Calibrations and verifications of an instrument, oldest first', params: IdParams, response: { 200: CalibrationList, 404: { $ref: 'Error#' } } } },
     async (req) => {
-      const inst = mustFindInstrument(deps, req.params.id);
+      const inst = mustFindInstrument(deps.registry, req.params.id);
       return { instrument: inst.id, items: store.listCalibrations(inst.id) };
     },
   );

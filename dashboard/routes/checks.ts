@@ -1,16 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MetronetError } from '../../core/index.js';
-import type { AlertChange } from '../../store/index.js';
 import { ChecksList, ChecksPost, ChecksPostResult, ChecksQuery, IdParams } from '../schemas.js';
 import { parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf, mustFindInstrument } from './analytics-deps.js';
+import { mustFindInstrument } from '../lookups.js';
+import { alertRef } from '../alert-view.js';
 
 /** Check measurements of an instrument: posted by people (same path as the checks topic), listed with traceability. */
 export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
+  const { engine } = fastify;
   const now = deps.now ?? Date.now;
 
   app.post(
@@ -25,7 +25,7 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       },
     },
     async (req) => {
-      const inst = mustFindInstrument(deps, req.params.id);
+      const inst = mustFindInstrument(deps.registry, req.params.id);
       const r = engine.submitChecks({ checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })), source: 'api', by: req.body.by ?? req.principal!.user });
       if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0) {
         const first = r.rejects[0]!;
@@ -53,7 +53,7 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       },
     },
     async (req) => {
-      const inst = mustFindInstrument(deps, req.params.id);
+      const inst = mustFindInstrument(deps.registry, req.params.id);
       const t = now();
       const from = parseTime(req.query.from, 0, t, 'from');
       const to = parseTime(req.query.to, Number.MAX_SAFE_INTEGER, t, 'to');
@@ -61,7 +61,3 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     },
   );
 };
-
-export function alertRef(c: AlertChange) {
-  return { id: c.alert.id, kind: c.alert.kind, event: c.event, severity: c.alert.severity };
-}

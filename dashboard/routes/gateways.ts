@@ -4,7 +4,7 @@ import { MetronetError, topics } from '../../core/index.js';
 import type { GatewayRecord, Registry } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
-import { GatewayCreate, GatewayCreated, GatewayView as GatewayBase } from './identity-schemas.js';
+import { GatewayCreate, GatewayCreated, GatewayView as GatewayBase } from '../identity-schemas.js';
 import { seesAll } from '../auth/tenant.js';
 import type { DashboardDeps } from '../app.js';
 

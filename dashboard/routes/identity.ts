@@ -2,12 +2,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ID_PATTERN, MetronetError } from '../../core/index.js';
-import type { Registry, Role } from '../../store/index.js';
+import type { Registry } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
 import {
   AuditList, AuditQuery, AuditVerdictView, MqttCredentialCreate, MqttCredentialCreated, MqttCredentialList, OrgCreate, OrgIn, OrgList, OrgView, TokenCreate, TokenCreated, TokenList, UserCreate, UserList, UserPatch, UserView,
-} from './identity-schemas.js';
+} from '../identity-schemas.js';
 import { seesAll } from '../auth/tenant.js';
+import { checkRoleOrg } from '../auth/roles.js';
 import type { DashboardDeps } from '../app.js';
 
 const DAY = 86_400_000;
@@ -120,14 +121,4 @@ function mustUser(registry: Registry, id: string) {
   const u = registry.identity.getUser(id);
   if (!u) throw new MetronetError('E_NOT_FOUND', `user ${id} does not exist`, { field: 'id', value: id });
   return u;
-}
-
-/** A lab or enterprise user acts for an organisation of that kind; admin for none. */
-export function checkRoleOrg(registry: Registry, role: Role, org: string | null): void {
-  if (role === 'admin' && org) throw new MetronetError('E_BAD_REQUEST', 'an admin belongs to no organisation', { field: 'org', value: org });
-  if (role === 'lab' || role === 'enterprise') {
-    const o = org ? registry.getOrg(org) : undefined;
-    if (!o) throw new MetronetError('E_BAD_REQUEST', `a ${role} user needs the id of an existing organisation`, { field: 'org', value: org });
-    if (o.kind !== role) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} is a ${o.kind}, not a ${role}`, { field: 'org', value: org });
-  }
 }

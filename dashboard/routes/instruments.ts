@@ -1,13 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { ID_PATTERN, INSTRUMENT_KINDS, MetronetError, StringEnum } from '../../core/index.js';
+import { ID_PATTERN, MetronetError } from '../../core/index.js';
 import { instrumentScope } from '../auth/tenant.js';
-import type { Channel, Instrument, Registry } from '../../store/types.js';
-import type { Engine } from '../../analytics/engine.js';
-import { analyticsOf } from './analytics-deps.js';
-import { IdParams, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
+import type { Channel, Instrument } from '../../store/types.js';
+import { IdParams, InstrumentIn, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
+import { mustFindInstrument } from '../lookups.js';
 import { parseDuration, parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
 
@@ -57,7 +55,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       },
     },
     async (req) => {
-      const inst = mustFind(req.params.id);
+      const inst = mustFindInstrument(registry, req.params.id);
       return view(inst, registry.listChannels(inst.id), orgNames());
     },
   );
@@ -74,7 +72,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       },
     },
     async (req) => {
-      const inst = mustFind(req.params.id);
+      const inst = mustFindInstrument(registry, req.params.id);
       const q = req.query;
       const t = now();
       const to = parseTime(q.to, t, t, 'to');
@@ -95,9 +93,10 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
   );
 
   // Onboarding (issue 6): an organisation registers an instrument, or completes one its gateway announced.
+  // Through the engine: the serving lab, interval and a stated last verification are analytics state.
   const save = (id: string, org: string, b: InstrumentIn) => {
-    saveInstrument(registry, analyticsOf(deps), id, org, b);
-    return view(registry.getInstrument(id)!, registry.listChannels(id), orgNames());
+    const inst = fastify.engine.registerInstrument(id, org, b);
+    return view(inst, registry.listChannels(id), orgNames());
   };
 
   app.post(
@@ -114,7 +113,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
   app.put(
     '/instruments/:id',
     { schema: { tags: ['instruments'], summary: 'Complete an unregistered instrument (kind, name, serial, site, serving lab, interval) or change a registered one; it becomes registered', params: IdParams, body: InstrumentIn, response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } } } },
-    async (req) => save(req.params.id, mustFind(req.params.id).org, req.body),
+    async (req) => save(req.params.id, mustFindInstrument(registry, req.params.id).org, req.body),
   );
 
   app.delete(
@@ -125,45 +124,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       return reply.status(204).send(null);
     },
   );
-
-  function mustFind(id: string): Instrument {
-    const inst = registry.getInstrument(id);
-    if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${id}" is not known`, { field: 'id', value: id });
-    return inst;
-  }
 };
-
-/**
- * Registers or completes an instrument (API and `metronet admin instrument`): its facts, its
- * serving lab and interval, and a last verification stated from its certificate, recorded as a
- * verification so the due date follows from it. One transaction; each part audited.
- */
-export function saveInstrument(registry: Registry, engine: Engine, id: string, org: string, b: InstrumentIn): Instrument {
-  if (b.lab !== undefined && b.lab !== null && registry.getOrg(b.lab)?.kind !== 'lab') {
-    throw new MetronetError('E_BAD_REQUEST', `serving lab "${b.lab}" is not a lab organisation`, { field: 'lab', value: b.lab });
-  }
-  const v = b.lastVerification;
-  if (v && registry.analytics.getCalibrationByCertificate(v.certificate)) {
-    throw new MetronetError('E_CONFLICT', `certificate "${v.certificate}" is already recorded; certificate numbers are unique`, { field: 'lastVerification.certificate', value: v.certificate });
-  }
-  registry.analytics.transaction(() => {
-    registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
-    if (b.lab !== undefined || b.intervalDays !== undefined) {
-      const cur = registry.analytics.getService(id);
-      registry.analytics.setService({ instrument: id, lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab, intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays });
-    }
-    if (v) {
-      // The certificate's test points are not entered here: the record carries none, and its
-      // statement says where the verification comes from.
-      engine.recordCalibration(id, {
-        type: 'verification', date: v.date, lab: v.lab, certificate: v.certificate, results: [], references: [],
-        authorisedBy: v.authorisedBy ?? 'not stated (entered at registration)',
-        statement: `Verified by ${v.lab} on certificate ${v.certificate}; entered from the certificate when the instrument was registered (test points not entered)`,
-      });
-    }
-  });
-  return registry.getInstrument(id)!;
-}
 
 function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>): InstrumentView {
   return {
@@ -181,30 +142,3 @@ function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>)
     channels: channels.map((c) => ({ channel: c.channel, unit: c.unit, value: c.lastValue ?? null, ts: c.lastTs ?? null, status: c.lastStatus ?? null })),
   };
 }
-
-const Opt = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
-
-/** What an organisation states about its instrument; absent fields keep their value, null clears. */
-export const InstrumentIn = Type.Object(
-  {
-    kind: StringEnum(INSTRUMENT_KINDS),
-    name: Opt(Type.String({ maxLength: 200 })),
-    serial: Opt(Type.String({ maxLength: 100 })),
-    site: Opt(Type.String({ maxLength: 300 })),
-    lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
-    intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
-    lastVerification: Type.Optional(
-      Type.Object(
-        {
-          date: Type.Integer({ minimum: 0, description: 'epoch ms of the verification' }),
-          certificate: Type.String({ minLength: 1, maxLength: 100, description: 'certificate number (unique)' }),
-          lab: Type.String({ pattern: ID_PATTERN, description: 'the lab that verified it' }),
-          authorisedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-        },
-        { additionalProperties: false, description: 'the last verification, recorded as a verification record: the due date follows from it' },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type InstrumentIn = Static<typeof InstrumentIn>;

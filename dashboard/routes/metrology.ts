@@ -1,11 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_TOLERANCE_BY_KIND, ID_PATTERN, MAX_MAGNITUDE, MetronetError, ToleranceSpec } from '../../core/index.js';
+import { DEFAULT_TOLERANCE_BY_KIND, ID_PATTERN, MAX_MAGNITUDE, MetronetError, Nullable, ToleranceSpec } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf, mustFindInstrument } from './analytics-deps.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { mustFindInstrument } from '../lookups.js';
 
 /** The schemas of this resource (STYLE.md 4: one schema, in the route's folder). */
 export const ChannelParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN }), channel: Type.String({ pattern: ID_PATTERN }) });
@@ -37,10 +35,10 @@ export const ChannelMetrologyView = Type.Object({
  */
 export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
+  const { engine } = fastify;
   const store = deps.registry.analytics;
   const target = (id: string, channel: string) => {
-    const inst = mustFindInstrument(deps, id);
+    const inst = mustFindInstrument(deps.registry, id);
     if (!deps.registry.getChannel(inst.id, channel)) {
       throw new MetronetError('E_UNKNOWN_CHANNEL', `instrument ${inst.id} has no channel "${channel}"`, { field: 'channel', value: channel });
     }
@@ -81,8 +79,7 @@ export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       if (analyser && tolerance?.model !== 'analyser') {
         throw new MetronetError('E_BAD_REQUEST', 'an analyser channel needs a tolerance of model "analyser" (its span)', { field: 'tolerance', value: tolerance });
       }
-      store.setChannelMetrology({ instrument: inst.id, channel: req.params.channel, tolerance, repeatability, analyser: analyser ?? false });
-      engine.metrologyChanged(inst.id, req.params.channel);
+      engine.setChannelMetrology({ instrument: inst.id, channel: req.params.channel, tolerance, repeatability, analyser: analyser ?? false });
       return view(inst.id, req.params.channel);
     },
   );

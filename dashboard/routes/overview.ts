@@ -2,13 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf } from './analytics-deps.js';
-import { MetronetError } from '../../core/index.js';
+import { Nullable } from '../../core/index.js';
 import { IdParams } from '../schemas.js';
-import { alertScope, INSTRUMENT_STATES, offlineRuleOf, statesOf } from './states.js';
-import { stateCacheOf } from '../state-cache.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { INSTRUMENT_STATES, offlineRuleOf, statesOf } from '../states.js';
+import { mustFindInstrument } from '../lookups.js';
+import { alertFilter } from '../auth/tenant.js';
 
 const StateRow = Type.Object({
   id: Type.String(),
@@ -41,10 +39,9 @@ const Overview = Type.Object({
  */
 export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
   const offline = offlineRuleOf(deps);
-  const states = stateCacheOf(deps.registry);
+  const { states } = fastify;
   app.get(
     '/overview',
     {
@@ -72,7 +69,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       }
       const orgs = deps.registry.listOrgs().filter((o) => byOrg.has(o.id) || o.id === p.org)
         .map((o) => ({ id: o.id, name: o.name, kind: o.kind, district: o.district ?? null, instruments: byOrg.get(o.id)?.n ?? 0, sites: byOrg.get(o.id)?.sites.size ?? 0 }));
-      const scope = alertScope(p);
+      const scope = alertFilter(p);
       const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
       const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
       return { counts, total: items.length, orgs, alerts, items: req.query.items ? items : [] };
@@ -85,9 +82,8 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     '/instruments/:id/state',
     { schema: { tags: ['instruments'], summary: 'The state of one instrument, as the overview gives it: state, online, lab, last calibration, next due, open alerts', params: IdParams, response: { 200: StateRow, 404: { $ref: 'Error#' } } } },
     async (req) => {
-      const inst = deps.registry.getInstrument(req.params.id);
-      if (!inst) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
-      return states.stateOf(inst.id, req.principal!, now(), offline) ?? statesOf(deps.registry, engine, req.principal!, [inst], now(), offline)[0]!;
+      const inst = mustFindInstrument(deps.registry, req.params.id);
+      return states.stateOf(inst.id, req.principal!, now(), offline) ?? statesOf(deps.registry, req.principal!, [inst], now(), offline)[0]!;
     },
   );
 };

@@ -6,13 +6,12 @@ import type { ReferenceStandard } from '../../store/index.js';
 import type { Engine } from '../../analytics/engine.js';
 import { IdParams, ReferenceCreate, ReferenceIn, ReferenceList, ReferenceView } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf } from './analytics-deps.js';
-import { alertRef } from './checks.js';
+import { alertRef } from '../alert-view.js';
 
 /** Reference standards with their traceability chain; marking one out of tolerance runs the impact analysis. */
 export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
+  const { engine } = fastify;
   const store = deps.registry.analytics;
   const now = deps.now ?? Date.now;
   const view = (r: ReferenceStandard) => withTrace(engine, r, now());
@@ -40,7 +39,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
     { schema: { tags: ['references'], summary: 'Create a reference standard', body: ReferenceCreate, response: { 201: ReferenceView, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' } } } },
     async (req, reply) => {
       if (store.getReference(req.body.id)) throw new MetronetError('E_CONFLICT', `reference standard "${req.body.id}" exists; PUT /references/${req.body.id} replaces it`, { field: 'id', value: req.body.id });
-      const saved = store.upsertReference({ ...req.body, id: req.body.id }, now());
+      const { saved } = engine.saveReference({ ...req.body, id: req.body.id });
       return reply.status(201).send(view(saved));
     },
   );
@@ -57,9 +56,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       },
     },
     async (req) => {
-      const before = store.getReference(req.params.id);
-      const saved = store.upsertReference({ ...req.body, id: req.params.id }, now());
-      const impact = engine.referenceUpdated(before, saved);
+      const { saved, impact } = engine.saveReference({ ...req.body, id: req.params.id });
       return { ...view(saved), impact: impact.map(alertRef) };
     },
   );

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
 import { MetronetError } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
-import { analyticsOf } from './analytics-deps.js';
-import { buildReport, REPORTS, type Cell, type ReportName, type Table } from './report-data.js';
-import { offlineRuleOf } from './states.js';
+import { buildReport, REPORTS, type ReportName } from '../reports/data.js';
+import { toCsv, toXlsx } from '../reports/files.js';
+import { offlineRuleOf } from '../states.js';
 
 const ReportParams = Type.Object({ name: Type.String({ description: `one of ${REPORTS.join(', ')}` }) });
 const ReportQuery = Type.Object({
@@ -15,26 +14,6 @@ const ReportQuery = Type.Object({
   year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'year of the annual overview; default this year' })),
 });
 
-/** RFC 4180 field: quoted when it holds a separator, quote or line break. */
-const csvField = (v: Cell) => {
-  if (v === null) return '';
-  const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export function toCsv(t: Table, lang: 'vi' | 'en'): string {
-  const lines = [t.columns.map((c) => csvField(c[lang])), ...t.rows.map((r) => r.map(csvField))].map((r) => r.join(','));
-  // A byte-order mark so spreadsheet programs read the Vietnamese text as UTF-8.
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
-}
-
-export async function toXlsx(t: Table, lang: 'vi' | 'en'): Promise<Buffer> {
-  const header = t.columns.map((c) => ({ value: c[lang], fontWeight: 'bold' as const }));
-  const rows = t.rows.map((r) => r.map((v) => (v === null ? null : { value: v })));
-  const data: SheetData = [header, ...rows];
-  return writeXlsxFile(data, { sheet: t.name, stickyRowsCount: 1 }).toBuffer();
-}
-
 /**
  * Reports (issue 7) as downloads: instrument inventory and state per organisation and district,
  * the measurement-assurance summary of enterprises, the annual province overview. Each holds
@@ -42,7 +21,6 @@ export async function toXlsx(t: Table, lang: 'vi' | 'en'): Promise<Buffer> {
  */
 export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const engine = analyticsOf(deps);
   const now = deps.now ?? Date.now;
   app.get(
     '/reports/:name',
@@ -61,7 +39,7 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       const { format, lang } = req.query;
       const t = now();
       const year = req.query.year ?? new Date(t).getUTCFullYear();
-      const table = buildReport(name, { registry: deps.registry, engine, p: req.principal!, now: t, year, offline: offlineRuleOf(deps) });
+      const table = buildReport(name, { registry: deps.registry, p: req.principal!, now: t, year, offline: offlineRuleOf(deps) });
       const file = `metronet-${name}-${name === 'annual' ? year : new Date(t).toISOString().slice(0, 10)}.${format}`;
       reply.header('content-disposition', `attachment; filename="${file}"`);
       if (format === 'xlsx') {

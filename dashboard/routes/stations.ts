@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { AVERAGING_PERIODS, ID_PATTERN, LIMIT_SETS, MetronetError, READING_STATUSES, STATION_MEDIA, StationSettings, StringEnum, effectiveLimits, formatStationFiles, type StationLimit, type StationRecord } from '../../core/index.js';
-import { StationMonitor, type StationSummary } from '../../analytics/station-monitor.js';
+import { AVERAGING_PERIODS, ID_PATTERN, LIMIT_SETS, MetronetError, Nullable, READING_STATUSES, STATION_MEDIA, StationSettings, StringEnum, effectiveLimits, formatStationFiles, type StationLimit, type StationRecord } from '../../core/index.js';
+import type { StationSummary } from '../../analytics/station-monitor.js';
 import type { StationRow } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
 import { parseTime } from '../time.js';
@@ -14,8 +14,6 @@ import type { DashboardDeps } from '../app.js';
  * records as the text files stations transmit (core/station-file.ts). Response schemas name
  * station fields only, so nothing else leaks through them.
  */
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
 const CompletenessView = Type.Object({
   expected: Type.Integer(),
   received: Type.Integer({ description: 'valid (ok) records' }),
@@ -115,13 +113,6 @@ const LimitIn = Type.Object(
 const LimitsPut = Type.Object({ limits: Type.Array(LimitIn, { maxItems: 200, description: 'the complete set of overrides; [] removes them all' }) }, { additionalProperties: false });
 const LimitsView = Type.Object({ station: Type.String(), overrides: Type.Array(LimitView), limits: Type.Array(LimitView, { description: 'the limits in force: the limit set with the overrides applied' }) });
 
-const monitors = new WeakMap<object, StationMonitor>();
-function monitorOf(deps: DashboardDeps): StationMonitor {
-  let m = monitors.get(deps.registry);
-  if (!m) monitors.set(deps.registry, (m = new StationMonitor({ registry: deps.registry, readings: deps.readings, now: deps.now })));
-  return m;
-}
-
 const HOUR = 3_600_000;
 const MAX_EXPORT_MS = 31 * 24 * HOUR;
 
@@ -146,7 +137,7 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       },
     },
     async (req) => {
-      const m = monitorOf(deps);
+      const m = fastify.stations;
       const items: StationView[] = [];
       for (const s of m.stations(req.query.org)) {
         const sum = await m.summary(s);
@@ -169,7 +160,7 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     },
     async (req) => {
       const s = mustFind(req.params.id);
-      const m = monitorOf(deps);
+      const m = fastify.stations;
       const sum = await m.summary(s);
       if (!sum) throw new MetronetError('E_UNKNOWN_STATION', `station "${s.instrument}" has no instrument`);
       return { ...view(sum), limits: effectiveLimits(s.limitSet, deps.registry.stations.limitOverrides(s.instrument)), daily: await m.dailyCompleteness(s, req.query.days) };

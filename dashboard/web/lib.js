@@ -126,7 +126,7 @@ export async function load(root, fetch) {
 }
 
 export function errorBox(err) {
-  return el('p', { class: 'error', role: 'alert' }, ApiError.prototype.isPrototypeOf(err) && err.status === 403 ? t('forbidden') : `${t('loadError')} (${err.message})`);
+  return el('p', { class: 'error', role: 'alert' }, err instanceof ApiError && err.status === 403 ? t('forbidden') : `${t('loadError')} (${err.message})`);
 }
 
 export const fmtPct = (n, d) => (d ? new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(n / d) : '–');
@@ -154,23 +154,31 @@ export function reasonText(reason) {
 }
 
 /**
- * An alert in the reader's language from its code and params (analytics/message.ts): numbers
- * and dates in the reader's format. Without a text for the code, the server's English message.
+ * An alert in the reader's language from its code and params: the template of the code (from
+ * the server's alert catalogue, analytics/alert-catalogue.ts) filled with `{name|format}`
+ * placeholders, numbers and dates in the reader's format. Without a text for the code, the
+ * server's English message.
  */
 export function alertMessage(a) {
   const key = `alertmsg.${String(a.code ?? '').replace(/^alert\./, '')}`;
   if (!a.code || !has(key)) return a.message;
   const p = a.params ?? {};
   const u = unitLabel(p.unit);
-  const qty = (v) => (v === null || v === undefined ? '–' : `${fmtNum(v)}${u ? ` ${u}` : ''}`);
-  const when = p.due ?? null;
-  return t(key, {
-    ch: p.channel ? channelLabel(p.channel) : (p.instrument ?? p.subject ?? ''),
-    error: qty(p.error), mpe: qty(p.mpe), ts: fmtDateTime(p.ts), rule: p.rule ? t('rule.' + p.rule) : '', percent: fmtNum(p.percent, 0),
-    predicted: fmtDate(p.predictedTs), due: fmtDate(p.due), recommended: fmtDate(p.recommendedTs), days: when === null ? '–' : fmtInt(Math.abs(daysUntil(when))),
-    series: has('series.' + p.series) ? t('series.' + p.series) : (p.series ?? ''), since: fmtDate(p.suspectSince ?? p.since),
-    reference: p.reference ?? '–', certificate: p.certificate ?? '–', reason: reasonText(p.reason), checks: fmtInt(p.checks), cals: fmtInt(p.calibrations),
-    lastSeen: fmtDateTime(p.lastSeen ?? p.lastTs), interval: fmtNum(p.intervalS), tolerance: fmtNum(p.toleranceS),
-    value: qty(p.value), limit: qty(p.limit), period: has('period.' + p.period) ? t('period.' + p.period) : (p.period ?? ''), source: p.source ?? '',
-  });
+  const format = (fmt, name) => {
+    const v = p[name];
+    if (v === null || v === undefined) return '–';
+    switch (fmt) {
+      case 'qty': return `${fmtNum(v)}${u ? ` ${u}` : ''}`;
+      case 'num': return fmtNum(v);
+      case 'int': return fmtInt(v);
+      case 'date': return fmtDate(v);
+      case 'datetime': return fmtDateTime(v);
+      case 'days': return fmtInt(Math.abs(daysUntil(v)));
+      case 'word': return has(`${name}.${v}`) ? t(`${name}.${v}`) : String(v);
+      case 'reason': return reasonText(v);
+      default: return String(v);
+    }
+  };
+  const ch = p.channel ? channelLabel(p.channel) : (p.instrument ?? p.subject ?? '');
+  return t(key).replace(/\{(\w+)(?:\|(\w+))?\}/g, (_, name, fmt) => (name === 'ch' ? ch : format(fmt ?? 'text', name)));
 }

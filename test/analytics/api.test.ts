@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { openSqliteReadings } from '../../store/index.js';
 import type { ReadingsStore, Registry } from '../../store/index.js';
 import { DAY, T0, bearer, seededRegistry } from './support.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   cleanup = s.cleanup;
   readings = openSqliteReadings(`${s.dir}/readings.db`);
   auth = await bearer(registry, { id: 'lab1-user', role: 'lab', org: 'lab1' });
-  app = await buildApp({ registry, readings, now: () => clock });
+  app = await buildApp({ registry, readings, now: () => clock, analytics: new Engine({ registry, now: () => clock }) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -61,7 +62,7 @@ describe('checks, conformity and the alert lifecycle', () => {
     expect(open.body.total).toBe(1);
     const alert = open.body.items[0];
     expect(alert).toMatchObject({ org: 'cho', lab: 'lab1', channel: 'gross', state: 'open' });
-    expect(alert.message).toMatch(/outside ±0\.02/);
+    expect(alert.message).toMatch(/outside the maximum permissible error \(MPE\) ±0\.02/);
     const ack = await call('POST', `alerts/${alert.id}/ack`, { by: 'lab1-user' });
     expect(ack.body).toMatchObject({ state: 'acknowledged', ackedBy: 'lab1-user' });
     expect((await call('POST', `alerts/${alert.id}/ack`)).body.error.code).toBe('E_ALERT_STATE'); // an empty POST is an ack too
@@ -123,7 +124,7 @@ describe('trend, drift view and predicted out-of-tolerance date', () => {
     expect(ch.mpe).toBeCloseTo(0.02, 9);
     expect(ch.conformity).toMatchObject({ decision: 'pass' });
     const alert = (await call('GET', 'alerts?instrument=SC-2&kind=predicted_out_of_tolerance')).body.items[0];
-    expect(alert.message).toMatch(/predicted out of tolerance on \d{4}-\d\d-\d\d .* recalibrate by/);
+    expect(alert.message).toMatch(/predicted outside the MPE from \d{4}-\d\d-\d\d .* recalibrate by \d{4}-\d\d-\d\d/);
   });
 
   it('calibrations: certificate numbers are unique, listed oldest first; a new one resets the baseline', async () => {
@@ -213,7 +214,7 @@ describe('analyser zero and span checks through the API', () => {
     const ooc = r.body.alerts.filter((a: { kind: string }) => a.kind === 'analyser_out_of_control');
     expect(ooc).toEqual([expect.objectContaining({ event: 'opened', severity: 'critical' })]);
     const alert = await call('GET', `alerts/${ooc[0].id}`);
-    expect(alert.body.message).toMatch(/analyser span out of control/);
+    expect(alert.body.message).toMatch(/analyser out of control at span/);
     const drift = await call('GET', 'instruments/AN-1/drift');
     expect(drift.body.channels[0].analyser).toMatchObject({ outOfControl: true, reason: 'consecutive', series: 'span' });
     // Trend and shift statistics per series: a constant +2 ppm zero and +28 ppm span are no shift.

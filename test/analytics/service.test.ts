@@ -7,7 +7,7 @@ import * as analytics from '../../analytics/index.js';
 import { sign } from '../../analytics/webhooks.js';
 import { loadConfig, MetronetConfig, topics, validateAlert, type Alert } from '../../core/index.js';
 import type { Registry } from '../../store/index.js';
-import { waitFor } from '../e2e/stack.js';
+import { waitFor } from '../support/wait.js';
 import { DAY, T0, seededRegistry } from './support.js';
 
 /**
@@ -87,6 +87,25 @@ describe('analytics service', () => {
     const codes = registry.listRejects({ gateway: 'gw-1' }).map((r) => r.code);
     expect(codes).toEqual(expect.arrayContaining(['E_FOREIGN_INSTRUMENT', 'E_UNKNOWN_REFERENCE']));
     expect(registry.analytics.listChecks({ instrument: 'SC-1' })).toHaveLength(3);
+    await gw.endAsync();
+  });
+
+  it('names each refused check by its position in the message, whether the schema or the engine refused it', async () => {
+    const gw = await mqtt.connectAsync(mq.url, { clientId: 'gw-9' });
+    await publishChecks(gw, 'gw-9', [
+      { instrument: 'SC-1', channel: 'gross', ts: T0 + 7 * DAY, reference: 'REF-20', indicated: 'twenty' },
+      { instrument: 'SC-1', channel: 'gross', ts: T0 + 7 * DAY, reference: 'NOPE', indicated: 20 },
+    ]);
+    await gw.publishAsync(topics.checks('cho', 'gw-9'), JSON.stringify({ v: 2, gateway: 'gw-9', checks: [] }), { qos: 1 });
+    const rejects = await waitFor(() => {
+      const r = registry.listRejects({ gateway: 'gw-9' });
+      return r.length >= 3 && r;
+    }, 'the rejects of gw-9');
+    expect(rejects.map((r) => [r.code, r.field, r.instrument]).sort()).toEqual([
+      ['E_SCHEMA', 'checks[0].indicated', 'SC-1'],
+      ['E_UNKNOWN_REFERENCE', 'checks[1].reference', 'SC-1'],
+      ['E_UNSUPPORTED_VERSION', 'v', null],
+    ]);
     await gw.endAsync();
   });
 

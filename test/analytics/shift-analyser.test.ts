@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addToMean, cusumRun, recursiveResidual, runningMean } from '../../analytics/cusum.js';
 import { analyserLevel, analyserStatus, worstOf } from '../../analytics/analyser.js';
 import { addCheck, defaultSettings, evaluate, newAcc } from '../../analytics/channel.js';
+import { rng } from './simulate.js';
 
 const DAY = 86_400_000;
 
@@ -41,20 +42,12 @@ describe('self-starting CUSUM (Hawkins 1987)', () => {
     expect(acc.lastSignal!.index).toBeLessThanOrEqual(43);
   });
 
-  it('in control, the false-signal rate over 100 checks matches the known-μ₀ CUSUM (seeded simulation)', () => {
-    let seed = 7;
-    // mulberry32: an LCG's consecutive pairs are correlated, which Box–Muller turns into non-normal noise.
-  const unif = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-    const gauss = () => Math.sqrt(-2 * Math.log(unif())) * Math.cos(2 * Math.PI * unif());
+  it('in control, the false-signal rate over 100 checks matches the known-μ₀ CUSUM (short seeded simulation; test/slow/ runs 1 500)', () => {
+    const { unif, gauss } = rng(7);
     const s = defaultSettings({ tolerance: { model: 'absolute', mpe: 1e9 }, repeatability: 1 });
     let ours = 0;
     let known = 0;
-    const runs = 1500;
+    const runs = 200;
     for (let r = 0; r < runs; r++) {
       const bias = 4 * (unif() - 0.5);
       const acc = newAcc(0, null);
@@ -62,9 +55,10 @@ describe('self-starting CUSUM (Hawkins 1987)', () => {
       if (acc.lastSignal) ours++;
       if (cusumRun(Array.from({ length: 100 }, gauss)).signals.length) known++;
     }
-    // ARL₀ 465 → ≈ 17 % within 100 checks; the estimated-μ₀ scheme it replaces gave ≈ 26 %.
-    expect(Math.abs(ours - known) / runs).toBeLessThan(0.04);
-    expect(ours / runs).toBeLessThan(0.21);
+    // ARL₀ 465 → ≈ 17 % within 100 checks (a difference of two such rates: sd ≈ 3.8 % at 200 runs);
+    // the estimated-μ₀ scheme it replaces gave ≈ 26 %.
+    expect(Math.abs(ours - known) / runs).toBeLessThan(0.1);
+    expect(ours / runs).toBeLessThan(0.26);
   });
 });
 

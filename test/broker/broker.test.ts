@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { start, type BrokerAuth, type BrokerHandle } from '../../broker/index.js';
+import { waitFor } from '../support/wait.js';
 
 let broker: BrokerHandle | undefined;
 afterEach(async () => {
@@ -45,7 +46,7 @@ describe('embedded broker', () => {
     await gw.publishAsync('metronet/v1/o1/gw-1/readings', '{}', { qos: 1 });
     // An MQTT 3.1.1 broker has no way to NACK a QoS 1 publish; aedes closes the connection.
     await gw.publishAsync('metronet/v1/o2/gw-9/readings', '{}', { qos: 0 }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => broker!.stats.refusedPublishes > 0, 'the refused publish counted');
     expect(broker.stats.refusedPublishes).toBe(1);
     await gw.endAsync(true);
   });

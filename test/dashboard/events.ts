@@ -1,5 +1,8 @@
 import type { AddressInfo } from 'node:net';
 
+/** The dashboard's live events look for changes once a second (dashboard/live/live-events.ts TICK_MS). */
+export const EVENTS_TICK_MS = 1000;
+
 /** Opens `GET /api/v1/events` as the given caller and collects the stream's text until stopped. */
 export async function listenEvents(app: { server: { address(): unknown } }, auth: { authorization: string }) {
   const { port } = app.server.address() as AddressInfo;

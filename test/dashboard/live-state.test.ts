@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenEvents } from './events.js';
+import { periods, waitFor } from '../support/wait.js';
+import { EVENTS_TICK_MS, listenEvents } from './events.js';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { alertText } from '../../analytics/message.js';
 import { loadConfig, MetronetConfig } from '../../core/index.js';
-import { offlineRuleOf } from '../../dashboard/routes/states.js';
+import { offlineRuleOf } from '../../dashboard/states.js';
 import { T, twoTenants, type Fixture } from '../security/fixture.js';
 
 /**
@@ -18,7 +20,7 @@ beforeAll(async () => {
   f = await twoTenants();
   // Instrument B is an environmental station: its own, longer offline threshold.
   f.registry.upsertInstrument({ id: T.b.inst, org: T.b.ent, registration: 'registered', kind: 'env_station', name: 'station b', gateway: T.b.gw });
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, offlineAfterMs: 60_000, offlineAfterMsByKind: { envStation: 30 * 60_000 } });
+  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, analytics: new Engine({ registry: f.registry, now: () => clock }), offlineAfterMs: 60_000, offlineAfterMsByKind: { envStation: 30 * 60_000 } });
   await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -32,13 +34,8 @@ const reading = (instrument: string, ts: number, value: number) => ({ instrument
 /** An SSE listener that collects the stream's text until stopped. */
 const listen = (auth: { authorization: string }) => listenEvents(app, auth);
 
-async function until(probe: () => boolean, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** A wait for what the live events send within their next few ticks. */
+const ticks = (message: string) => ({ message, timeout: periods(3, EVENTS_TICK_MS) });
 
 describe('GET /api/v1/instruments/{id}/state', () => {
   it('gives the state the overview gives, for an instrument the caller sees, and 403 for another tenant\'s', async () => {
@@ -103,12 +100,13 @@ describe('alert text codes', () => {
 
   it('reads the params from what analytics stores with each kind', () => {
     const base = { instrument: 'SC-1', channel: 'gross', subject: 'SC-1', reference: null };
-    expect(alertText({ ...base, kind: 'near_limit', message: 'SC-1 gross: error 0.009 above 80 % of MPE 0.01', details: { error: 0.009, mpe: 0.01, U: 0.001, ts: 5 } }, 'kg'))
-      .toEqual({ code: 'alert.near_limit', params: { ...base, reference: undefined, error: 0.009, mpe: 0.01, unit: 'kg', percent: 80 } });
-    expect(alertText({ ...base, kind: 'shift_detected', message: '', details: { recentSignal: { ts: 7, direction: 'down' } } }).code).toBe('alert.shift_detected.down');
-    expect(alertText({ ...base, kind: 'limit_exceeded', message: '', details: { value: 5.2, limit: 6, unit: 'pH', period: '1h', source: 'QCVN' } }))
+    const { reference: _r, ...who } = base;
+    expect(alertText({ ...base, kind: 'near_limit', details: { error: 0.009, mpe: 0.01, U: 0.001, ts: 5, percent: 80 } }, 'kg'))
+      .toEqual({ code: 'alert.near_limit', params: { ...who, error: 0.009, mpe: 0.01, unit: 'kg', percent: 80 } });
+    expect(alertText({ ...base, kind: 'shift_detected', details: { recentSignal: { ts: 7, direction: 'down' } } }).code).toBe('alert.shift_detected.down');
+    expect(alertText({ ...base, kind: 'limit_exceeded', details: { value: 5.2, limit: 6, unit: 'pH', period: '1h', source: 'QCVN' } }))
       .toMatchObject({ code: 'alert.limit_exceeded.min', params: { value: 5.2, limit: 6, unit: 'pH', period: '1h' } });
-    expect(alertText({ ...base, kind: 'due_soon', message: '', details: { due: 99, leadDays: 30 } }).params).toMatchObject({ due: 99, leadDays: 30 });
+    expect(alertText({ ...base, kind: 'due_soon', details: { due: 99, leadDays: 30 } }).params).toMatchObject({ due: 99, leadDays: 30 });
   });
 });
 
@@ -131,22 +129,22 @@ describe('live events from change counters', () => {
   it('sends moved values and new alerts to the tenant that sees them only, and the states that changed', async () => {
     const a = await listen(f.auth.enterprise);
     const authority = await listen(f.auth.authority);
-    await until(() => a.text().includes('event: states') && authority.text().includes('event: states'), 'opening states');
+    await waitFor(() => a.text().includes('event: states') && authority.text().includes('event: states'), ticks('opening states'));
     // A reading of each tenant: A's listener gets its own only.
     clock = Date.now();
     f.registry.updateLatest([reading(T.a.inst, clock, 20.004), reading(T.b.inst, clock, 20.005)]);
-    await until(() => /event: values\ndata: .*"id":"INST-a".*20\.004/.test(a.text()), 'values of INST-a');
-    await until(() => authority.text().includes('"id":"INST-bbb"'), 'values of INST-bbb to the authority');
+    await waitFor(() => /event: values\ndata: .*"id":"INST-a".*20\.004/.test(a.text()), ticks('values of INST-a'));
+    await waitFor(() => authority.text().includes('"id":"INST-bbb"'), ticks('values of INST-bbb to the authority'));
     expect(a.text()).not.toContain('bbb');
     // A new alert: its event carries the code; INST-a's state changes with it once its
     // out-of-tolerance alert clears (the state follows the worst live alert).
     f.registry.analytics.raiseAlert({ kind: 'due_soon', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: null, org: T.a.ent, lab: T.a.lab, message: 'due soon a', details: { due: clock + 10 * 86_400_000, leadDays: 30 } }, clock);
-    await until(() => /event: alert\ndata: .*"code":"alert.due_soon"/.test(a.text()), 'the new alert');
+    await waitFor(() => /event: alert\ndata: .*"code":"alert.due_soon"/.test(a.text()), ticks('the new alert'));
     f.registry.analytics.relieveAlert(T.a.inst, 'mass', 'out_of_tolerance', 0, clock);
-    await until(() => /event: states\ndata: \[\{"id":"INST-a","state":"due_soon","online":true/.test(a.text()), 'the state change of INST-a');
+    await waitFor(() => /event: states\ndata: \[\{"id":"INST-a","state":"due_soon","online":true/.test(a.text()), ticks('the state change of INST-a'));
     // Time passes without a reading: INST-a (scale, 1 min) goes offline, the station does not.
     clock += 2 * 60_000;
-    await until(() => /"id":"INST-a","state":"due_soon","online":false/.test(authority.text()), 'INST-a offline');
+    await waitFor(() => /"id":"INST-a","state":"due_soon","online":false/.test(authority.text()), ticks('INST-a offline'));
     expect(authority.text()).not.toMatch(/"id":"INST-bbb","state":"[a-z_]+","online":false/);
     expect(a.text()).not.toContain('bbb');
     await a.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../dashboard/app.js';
-import { analyticsOf } from '../../dashboard/routes/analytics-deps.js';
-import { instrumentStates, offlineRuleOf, type InstrumentStateRow } from '../../dashboard/routes/states.js';
+import { Engine } from '../../analytics/engine.js';
+import { instrumentStates, offlineRuleOf, type InstrumentStateRow } from '../../dashboard/states.js';
 import { StateCache } from '../../dashboard/state-cache.js';
 import type { Principal } from '../../dashboard/auth/tenant.js';
 import type { Role } from '../../store/index.js';
@@ -23,7 +23,7 @@ let frozen: StateCache;
 
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, ...deps });
+  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, analytics: new Engine({ registry: f.registry, now: () => clock }), ...deps });
   frozen = new StateCache(f.registry, () => 0);
 });
 afterAll(async () => {
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 const ROLES = Object.keys(USERS) as Role[];
 const principal = (role: Role): Principal => ({ user: USERS[role].id, role, org: USERS[role].org, via: 'token', tokenId: 'test' });
-const fresh = (role: Role) => instrumentStates(f.registry, analyticsOf({ registry: f.registry, readings: f.readings }), principal(role), clock, offline);
+const fresh = (role: Role) => instrumentStates(f.registry, principal(role), clock, offline);
 const overview = async (role: Role) => (await app.inject({ method: 'GET', url: '/api/v1/overview', headers: f.auth[role] })).json().items as InstrumentStateRow[];
 const row = (rows: InstrumentStateRow[], id: string) => rows.find((r) => r.id === id);
 
@@ -73,11 +73,12 @@ describe('the state cache', () => {
     now = await expectFresh();
     expect(row(now.authority, T.b.inst)).toMatchObject({ state: 'out_of_tolerance', openAlerts: 0 });
 
-    // An alert on INST-a sent to tenant B's lab: the authority counts it, lab A does not.
+    // An alert on INST-a sent to tenant B's lab: the authority counts it, and so does lab A, which
+    // serves INST-a now (seesAlert: a lab sees the alerts of the instruments it serves).
     f.registry.analytics.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: 'mass', org: T.a.ent, lab: T.b.lab, message: 'near limit, sent elsewhere' }, clock);
     now = await expectFresh();
     expect(row(now.authority, T.a.inst)!.openAlerts).toBe(2);
-    expect(row(now.lab, T.a.inst)!.openAlerts).toBe(1);
+    expect(row(now.lab, T.a.inst)!.openAlerts).toBe(2);
 
     // A reading, then two minutes without one: offline by the passing of time alone.
     f.registry.updateLatest([{ instrument: T.a.inst, channel: 'mass', ts: clock, value: 20.001, unit: 'kg', status: 'ok' }]);

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenEvents } from './events.js';
+import { periods, waitFor } from '../support/wait.js';
+import { EVENTS_TICK_MS, listenEvents } from './events.js';
 import readXlsxFile from 'read-excel-file/node';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { handleStatus } from '../../ingest/status.js';
 import { Lookups } from '../../ingest/lookups.js';
 import { T, twoTenants, type Fixture } from '../security/fixture.js';
@@ -11,7 +13,7 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings });
+  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -81,11 +83,10 @@ describe('GET /api/v1/events (server-sent events)', () => {
     const labOfB = f.registry.identity;
     await labOfB.createUser({ id: 'ent-b-user', role: 'enterprise', org: T.b.ent, password: 'password-of-ent-b' });
     const other = await listen({ authorization: `Bearer ${labOfB.issueToken({ kind: 'api', user: 'ent-b-user', ttlMs: 60_000 }).secret}` });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => ent.text().includes('event: states') && other.text().includes('event: states'), 'both streams open');
     const ack = await app.inject({ method: 'POST', url: `/api/v1/alerts/${f.alerts.a}/ack`, headers: f.auth.enterprise });
     expect(ack.statusCode).toBe(200);
-    const deadline = Date.now() + 5000;
-    while (!/event: alert\ndata: .*"state":"acknowledged"/.test(ent.text()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => /event: alert\ndata: .*"state":"acknowledged"/.test(ent.text()), { message: 'the acknowledgement on the stream', timeout: periods(3, EVENTS_TICK_MS) });
     expect(ent.text()).toMatch(new RegExp(`event: alert\\ndata: \\{"id":${f.alerts.a},.*"state":"acknowledged"`));
     expect(other.text()).not.toContain('event: alert');
     await ent.stop();

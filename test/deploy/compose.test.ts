@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { GatewayConfig, MetronetConfig, loadConfig } from '../../core/index.js';
 import { openInfluxReadings } from '../../store/index.js';
-import { INFLUXD, MOSQUITTO, freePort, startInflux } from '../store/servers.js';
+import { canConnect, freePort } from '../support/net.js';
+import { INFLUXD, MOSQUITTO, startInflux } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The compose deployment, checked as far as a machine without a Docker engine allows:
@@ -216,32 +218,41 @@ describe('the compose set-up script and Mosquitto configuration, for real', () =
       expect(r.stdout).toMatch(/wrote .*passwd.*acl.*\(3 logins\)/);
     }
 
-    // The compose mosquitto.conf with this machine's paths and free ports, as whoever runs the test.
-    const [port, healthPort] = [await freePort(), await freePort()];
-    const conf = readFileSync(join(ROOT, 'deploy/compose/mosquitto/mosquitto.conf'), 'utf8')
-      .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
-      .replace(/^listener 1880 127\.0\.0\.1$/m, `listener ${healthPort} 127.0.0.1`)
-      .replaceAll('/mosquitto/auth/', `${auth}/`)
-      .replace('/mosquitto/config/health.acl', join(ROOT, 'deploy/compose/mosquitto/health.acl'))
-      .replace('/mosquitto/data/', `${join(dir, 'mosq-data')}/`)
-      .replace(/^log_dest stdout$/m, 'log_dest stderr');
+    // The compose mosquitto.conf with this machine's paths and free ports, as whoever runs the
+    // test. The ports are released before Mosquitto binds them: should another process (a second
+    // suite) take one in between, Mosquitto exits and is started again on fresh ones.
     mkdirSync(join(dir, 'mosq-data'));
-    writeFileSync(join(dir, 'mosquitto.conf'), `user ${userInfo().username}\n${conf}`);
+    let port = 0;
+    let healthPort = 0;
     let stderr = '';
-    broker = spawn(MOSQUITTO!, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    broker.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    for (let attempt = 1; ; attempt++) {
+      [port, healthPort] = [await freePort(), await freePort()];
+      const conf = readFileSync(join(ROOT, 'deploy/compose/mosquitto/mosquitto.conf'), 'utf8')
+        .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
+        .replace(/^listener 1880 127\.0\.0\.1$/m, `listener ${healthPort} 127.0.0.1`)
+        .replaceAll('/mosquitto/auth/', `${auth}/`)
+        .replace('/mosquitto/config/health.acl', join(ROOT, 'deploy/compose/mosquitto/health.acl'))
+        .replace('/mosquitto/data/', `${join(dir, 'mosq-data')}/`)
+        .replace(/^log_dest stdout$/m, 'log_dest stderr');
+      writeFileSync(join(dir, 'mosquitto.conf'), `user ${userInfo().username}\n${conf}`);
+      stderr = '';
+      const child = spawn(MOSQUITTO!, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      broker = child;
+      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      const exited = () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}: ${stderr}` : undefined);
+      try {
+        await waitFor(async () => (await canConnect(port)) && canConnect(healthPort), { message: 'mosquitto on both listeners', interval: 50, abortIf: exited });
+        break;
+      } catch (err) {
+        child.kill('SIGKILL');
+        if (attempt === 3 || !/address already in use/i.test(stderr)) throw err;
+      }
+    }
     const url = `mqtt://127.0.0.1:${port}`;
     const connect = async (username?: string, password?: string) => {
-      for (let i = 0; ; i++) {
-        try {
-          const c = await connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
-          clients.push(c);
-          return c;
-        } catch (err) {
-          if (!/ECONNREFUSED/.test((err as Error).message) || i > 100) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
+      const c = await connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
+      clients.push(c);
+      return c;
     };
 
     const ingest = await connect('svc-ingest', secrets.INGEST_MQTT_PASSWORD).catch((err: Error) => {
@@ -253,14 +264,16 @@ describe('the compose set-up script and Mosquitto configuration, for real', () =
     expect(granted[0]!.qos).toBe(1);
     const gw = await connect('gw-demo-01', secrets.DEMO_GATEWAY_PASSWORD);
     await gw.publishAsync('metronet/v1/demo-market/gw-demo-01/readings', '{}', { qos: 1 });
-    for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(() => got.length > 0, 'the reading at the ingest login');
     expect(got).toEqual(['metronet/v1/demo-market/gw-demo-01/readings']);
     // Another organisation's topic: refused by the ACL (Mosquitto acknowledges, then drops the
-    // message, and this Mosquitto version closes the connection too).
+    // message, and this Mosquitto version closes the connection too; mqtt.js then never settles the publish).
     const gw2 = await connect('gw-demo-01', secrets.DEMO_GATEWAY_PASSWORD);
-    await Promise.race([gw2.publishAsync('metronet/v1/other-org/gw-demo-01/readings', '{}', { qos: 1 }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(got).toEqual(['metronet/v1/demo-market/gw-demo-01/readings']);
+    await Promise.race([gw2.publishAsync('metronet/v1/other-org/gw-demo-01/readings', '{}', { qos: 1 }).catch(() => undefined), new Promise<void>((r) => gw2.once('close', () => r()))]);
+    // A permitted message published after it: once that arrives, the refused one would have too.
+    await gw.publishAsync('metronet/v1/demo-market/gw-demo-01/readings', '{}', { qos: 1 });
+    await waitFor(() => got.length > 1, 'the second permitted reading');
+    expect(got).toEqual(['metronet/v1/demo-market/gw-demo-01/readings', 'metronet/v1/demo-market/gw-demo-01/readings']);
     await expect(connect('svc-ingest', 'wrong')).rejects.toThrow(/Not authorized|Bad User Name or Password/i);
     await expect(connect()).rejects.toThrow(/Not authorized/i);
 

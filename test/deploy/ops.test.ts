@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/index.js';
 import { openRegistry, openSqliteReadings } from '../../store/index.js';
 import { buildApp } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { exposition, lifecycle, startOps } from '../../cli/ops.js';
-import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../store/servers.js';
+import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../support/servers.js';
 import { INSTRUMENTS_PER_GATEWAY, ingestUser, loadGateways, publishLoad } from '../ingest/load.js';
 import { startDemoStack, type DemoStack } from '../e2e/stack.js';
-import { sample, spawnMetronet, until } from './procs.js';
+import { waitFor } from '../support/wait.js';
+import { SERVICES_MS, sample, spawnMetronet } from './procs.js';
 
 /**
  * Operations of the services (issue 9): graceful shutdown of a real `metronet ingest` process
@@ -65,7 +67,7 @@ describe('ingest process: SIGTERM under load drains in-flight work (Mosquitto, S
     };
     // A steady load, and SIGTERM once a third of it is stored: batches are in flight then.
     const load = publishLoad({ url: mosq.url, gateways, readings: N, batch: 500, t0: Date.now() - 86_400_000, window: 1, pauseMs: 150 }); // about 6 s of steady load
-    await until(() => stored() >= N / 3, 'a third of the load stored', 60_000);
+    await waitFor(() => stored() >= N / 3, { message: 'a third of the load stored', timeout: 60_000 });
 
     const metrics = await (await fetch(new URL('metrics', ops))).text();
     for (const name of ['metronet_ingest_lag_seconds', 'metronet_ingest_commit_latency_seconds_count', 'metronet_store_write_seconds_count', 'metronet_ingest_readings_stored_total']) {
@@ -89,7 +91,7 @@ describe('ingest process: SIGTERM under load drains in-flight work (Mosquitto, S
     const second = spawnMetronet('ingest-2', ['ingest'], { file });
     await second.waitForLine((l) => l.msg === 'ingest running', 'ingest running');
     expect((await load).acked).toBe(N);
-    await until(() => stored() >= N, 'every reading stored', 60_000);
+    await waitFor(() => stored() >= N, { message: 'every reading stored', timeout: 60_000 });
     expect(await second.stop()).toBe(0);
 
     const d = new Database(join(dir, 'data', 'readings.db'), { readonly: true });
@@ -132,7 +134,7 @@ describe('ingest process: SIGTERM while the store is down', () => {
     const ops = new URL(String((await first.waitForLine((l) => l.msg === 'ingest running', 'ingest running')).ops));
     await influx.kill();
     expect((await publishLoad({ url: mosq.url, gateways, readings: N, batch: 500, t0: Date.now() - 3_600_000 })).acked).toBe(N);
-    await until(async () => sample(await (await fetch(new URL('metrics', ops))).text(), 'metronet_ingest_messages_received_total')! > 0, 'messages reaching ingest');
+    await waitFor(async () => sample(await (await fetch(new URL('metrics', ops))).text(), 'metronet_ingest_messages_received_total')! > 0, { message: 'messages reaching ingest', timeout: SERVICES_MS });
     const ready = await fetch(new URL('ready', ops));
     expect(ready.status).toBe(503); // the readings store does not answer
     expect(await ready.json()).toMatchObject({ checks: { readings: { ok: false } } });
@@ -150,7 +152,7 @@ describe('ingest process: SIGTERM while the store is down', () => {
       const r = (await (await fetch(`${influx.v1Url}/query?db=stuck&q=${encodeURIComponent('SELECT count("value") FROM "reading"')}`)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
       return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
     };
-    await until(async () => (await count()) >= N, 'every reading in InfluxDB', 60_000);
+    await waitFor(async () => (await count()) >= N, { message: 'every reading in InfluxDB', timeout: 60_000 });
     expect(await count()).toBe(N);
     expect(await second.stop()).toBe(0);
   });
@@ -227,7 +229,7 @@ describe('in-process stack: one /metrics for every service', () => {
   afterAll(async () => stack?.close());
 
   it('exposes ingest, broker, analytics and gateway metrics without a name twice, and readiness', async () => {
-    await until(async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl))).text(), 'metronet_gateway_readings_published_total')! > 0, 'gateways publishing');
+    await waitFor(async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl))).text(), 'metronet_gateway_readings_published_total')! > 0, { message: 'gateways publishing', timeout: SERVICES_MS });
     const text = await (await fetch(new URL('/metrics', stack.dashboardUrl))).text();
     const types = typeLines(text).map((l) => l.split(' ')[2]);
     expect(new Set(types).size).toBe(types.length);
@@ -256,7 +258,7 @@ describe('dashboard logs: request ids, no secrets', () => {
       },
     });
     const logger = createLogger({ level: 'trace' }, sink);
-    const app = await buildApp({ registry, readings, logger });
+    const app = await buildApp({ registry, readings, logger, analytics: new Engine({ registry }) });
     try {
       await registry.identity.createUser({ id: 'op', role: 'authority', password: 'pw-very-secret-1' });
       const token = registry.identity.issueToken({ kind: 'api', user: 'op', ttlMs: 60_000 }).secret;

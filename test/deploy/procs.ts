@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { waitFor } from '../support/wait.js';
 
 /**
  * `metronet …` commands as real child processes for the deployment tests: the same entry point
@@ -9,6 +10,9 @@ import { stringify } from 'yaml';
  * YAML file and environment, JSON log lines parsed as they come.
  */
 export const BIN = fileURLToPath(new URL('../../bin/metronet.js', import.meta.url));
+
+/** Waits that involve metronet processes (node + tsx, several at once) starting and talking on a busy machine. */
+export const SERVICES_MS = 30_000;
 
 export interface LogLine {
   level: number;
@@ -40,7 +44,6 @@ export function spawnMetronet(name: string, args: string[], o: { config?: Record
   const lines: LogLine[] = [];
   let raw = '';
   let partial = '';
-  const waiters = new Set<() => void>();
   child.stdout!.on('data', (d: Buffer) => {
     const text = d.toString();
     raw = (raw + text).slice(-40_000);
@@ -54,29 +57,21 @@ export function spawnMetronet(name: string, args: string[], o: { config?: Record
         // not a log line
       }
     }
-    for (const w of waiters) w();
   });
   child.stderr!.on('data', (d: Buffer) => (raw = (raw + d.toString()).slice(-40_000)));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => (r(code), waiters.forEach((w) => w()))));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let closed = false; // exited, and its output read to the end
+  child.once('close', () => (closed = true));
   const output = () => raw;
-  /** Resolves with the first defined value of probe, checked on every output chunk; rejects on exit or after timeoutMs. */
+  /** Resolves with the first defined value of probe; rejects when the process ends first or after timeoutMs, with its output. */
   const waitUntil = <T>(probe: () => T | undefined, what: string, timeoutMs: number) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${name}: no "${what}" within ${timeoutMs} ms:\n${raw.slice(-4000)}`)), timeoutMs);
-      const done = (err?: Error, value?: T) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (err) reject(err);
-        else resolve(value as T);
-      };
-      const check = () => {
-        const v = probe();
-        if (v !== undefined) return done(undefined, v);
-        if (child.exitCode !== null || child.signalCode !== null) done(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before "${what}":\n${raw.slice(-4000)}`));
-      };
-      waiters.add(check);
-      check();
-    });
+    waitFor(probe, {
+      message: `${name}: "${what}"`,
+      timeout: timeoutMs,
+      abortIf: () => closed && `${name} exited (${child.exitCode ?? child.signalCode})`,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}:\n${raw.slice(-4000)}`);
+    }) as Promise<T>;
   return {
     name,
     child,
@@ -105,22 +100,6 @@ export function runMetronet(args: string[], env: Record<string, string> = {}): s
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`metronet ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
   return r.stdout;
-}
-
-/** Polls `probe` until it returns a value (not undefined/false), or throws after timeoutMs naming `what`. */
-export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** The value of a sample in a Prometheus text exposition (sum over matching label sets), or undefined if absent. */

@@ -5,8 +5,9 @@ import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../core/index.js';
 import { openRegistry } from '../../store/index.js';
-import { startInflux, startMosquittoWithFiles, type InfluxServer, type MosquittoServer } from '../store/servers.js';
-import { runMetronetAsync, sample, spawnMetronet, until, type MetronetProcess } from './procs.js';
+import { startInflux, startMosquittoWithFiles, type InfluxServer, type MosquittoServer } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
+import { SERVICES_MS, runMetronetAsync, sample, spawnMetronet, type MetronetProcess } from './procs.js';
 
 /**
  * The docker compose topology as processes on this machine (there is no container engine here):
@@ -132,9 +133,9 @@ describe('compose topology as processes', () => {
     const api = <T>(path: string) => json<T>(new URL(`api/v1/${path}`, web), { headers: { authorization: `Bearer ${token}` } });
 
     // Readings flow, and the shared subscription splits them between the two workers.
-    await until(async () => (await influxCount()) >= 200, 'readings in InfluxDB', 60_000);
+    await waitFor(async () => (await influxCount()) >= 200, { message: 'readings in InfluxDB', timeout: 60_000 });
     const stored = async (u: URL) => sample(await (await fetch(new URL('metrics', u))).text(), 'metronet_ingest_readings_stored_total') ?? 0;
-    await until(async () => (await stored(ingestOps[0]!)) > 0 && (await stored(ingestOps[1]!)) > 0, 'both ingest workers storing');
+    await waitFor(async () => (await stored(ingestOps[0]!)) > 0 && (await stored(ingestOps[1]!)) > 0, { message: 'both ingest workers storing', timeout: SERVICES_MS });
 
     // A check on the checks topic (as the gateway sends it) is decided by analytics and served by the dashboard.
     const gw = await connectAsync(mosq.url, { clientId: 'check-sender', username: GATEWAYS[0]!.id, password: GATEWAYS[0]!.password });
@@ -142,10 +143,10 @@ describe('compose topology as processes', () => {
       gw.publishAsync(topics.checks(ORG, GATEWAYS[0]!.id), JSON.stringify({ v: 1, gateway: GATEWAYS[0]!.id, checks: [{ instrument: 'SC-A1', channel: 'gross', ts, reference: 'REF-20KG', indicated }] }), { qos: 1 });
     const t = Date.now() - 60_000;
     await sendCheck(t, 20.004);
-    const drift = await until(async () => {
+    const drift = await waitFor(async () => {
       const d = await api<{ channels: { channel: string; n: number; currentError: number | null }[] }>('instruments/SC-A1/drift');
       return d.channels.find((c) => c.channel === 'gross' && c.n >= 1);
-    }, 'drift of SC-A1 from the check');
+    }, { message: 'drift of SC-A1 from the check', timeout: SERVICES_MS });
     expect(drift.currentError).toBeCloseTo(0.004, 6);
 
     // Split deployment: a check posted through the API is decided by the dashboard process, and
@@ -161,10 +162,10 @@ describe('compose topology as processes', () => {
     await gw.endAsync();
     const reader = openRegistry(join(dataDir, 'registry.db'));
     try {
-      const saved = await until(() => {
+      const saved = await waitFor(() => {
         const st = reader.analytics.driftStates('SC-A1').find((d) => d.channel === 'gross')?.state as { n: number; lastTs: number } | undefined;
         return st && st.lastTs === t + 20_000 ? st : undefined;
-      }, 'the analytics process deciding on the third check');
+      }, { message: 'the analytics process deciding on the third check', timeout: SERVICES_MS });
       expect(saved.n).toBe(3);
     } finally {
       reader.close();
@@ -198,7 +199,7 @@ describe('compose topology as processes', () => {
     const published = closed.reduce((n, c) => n + (c ? c.published - (c.replayed ?? 0) : NaN), 0);
     expect(published).toBeGreaterThan(0);
     // Every acknowledged reading is in InfluxDB, once (a reading's identity is a point's: a duplicate could not add to the count).
-    await until(async () => (await influxCount()) >= published, 'every published reading in InfluxDB', 30_000).catch(async (err: Error) => {
+    await waitFor(async () => (await influxCount()) >= published, { message: 'every published reading in InfluxDB', timeout: 30_000 }).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${await influxCount()} in InfluxDB, gateways ${JSON.stringify(closed)}, ingest ${JSON.stringify(workers.map((w) => w.lines.find((l) => l.msg === 'ingest closed') ?? null))}`);
     });
     expect(await influxCount()).toBe(published);

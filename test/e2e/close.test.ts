@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startDemoStack, waitFor } from './stack.js';
+import { periods, waitFor } from '../support/wait.js';
+import { startDemoStack } from './stack.js';
 
 /** Handle kinds that would keep a process alive after close(). */
 const LIVE = new Set(['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FSReqCallback', 'PipeWrap']);
@@ -10,7 +11,7 @@ describe('close()', () => {
   it('stops the whole demo stack and leaves no sockets, servers or timers behind', async () => {
     const before = tally(live());
     const stack = await startDemoStack();
-    await waitFor(() => stack.registry.getChannel('SC-0001', 'gross')?.lastTs, 'a first stored reading');
+    await waitFor(() => stack.registry.getChannel('SC-0001', 'gross')?.lastTs, { message: 'a first stored reading', timeout: periods(3, stack.cycleMs) });
     expect(live().length).toBeGreaterThan(20);
     await stack.close();
     // vitest's own test timer may be in `before` and gone by now, so compare as "no more than".
@@ -18,7 +19,7 @@ describe('close()', () => {
       const now = tally(live());
       return Object.entries(now).filter(([k, n]) => n > (before[k] ?? 0));
     };
-    await waitFor(() => leftover().length === 0, 'handles to be released', 5000).catch(() => undefined);
+    await waitFor(() => leftover().length === 0, { message: 'handles to be released', timeout: 5000 }).catch(() => undefined); // asserted below, naming them
     expect(leftover()).toEqual([]);
   });
 });

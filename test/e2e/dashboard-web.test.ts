@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import readXlsxFile from 'read-excel-file/node';
 import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import { EVENTS_TICK_MS } from '../dashboard/events.js';
+import { periods } from '../support/wait.js';
 import { DEMO_INSTRUMENTS, type DemoStack } from './stack.js';
 
 let stack: DemoStack;
@@ -39,7 +41,7 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     for (const role of ['authority', 'lab', 'enterprise'] as const) {
       const { context, page } = await signedIn(role);
       await go(page, '#/instruments');
-      await expect.poll(() => ids(page, 'tr[data-instrument]', 'data-instrument'), { timeout: 10_000 }).toEqual(expected[role].sort());
+      await expect.poll(() => ids(page, 'tr[data-instrument]', 'data-instrument')).toEqual(expected[role].sort());
       // The overview counts the same instruments.
       await page.click('a[data-nav="overview"]');
       await expect.poll(() => page.locator('.tiles li[data-state] .n').allTextContents().then((n) => n.slice(0, 7).reduce((s, x) => s + Number(x), 0))).toBe(expected[role].length);
@@ -91,7 +93,7 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     await button.click();
     await a.page.locator(`tr[data-alert="${id}"][data-state="acknowledged"]`).waitFor();
     // The other page: row and menu count updated by the event stream.
-    await b.page.locator(`tr[data-alert="${id}"][data-state="acknowledged"]`).waitFor({ timeout: 5000 });
+    await b.page.locator(`tr[data-alert="${id}"][data-state="acknowledged"]`).waitFor({ timeout: periods(3, EVENTS_TICK_MS) });
     expect(await b.page.locator(`tr[data-alert="${id}"] .alert-state`).textContent()).toBe('Đã xác nhận');
     await expect.poll(() => b.page.locator('#nav-alerts-count').textContent().then(Number)).toBe(countBefore - 1);
     expect(await b.page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { formatStationFiles, loadConfig, loadProfiles, MetronetConfig, silentLogger, type StationRecord } from '../../core/index.js';
 import { checkGateway } from '../../gateway/check.js';
 import { startStack, type Stack } from '../../cli/stack.js';
-import { waitFor } from './stack.js';
+import { periods, waitFor } from '../support/wait.js';
 
 /**
  * Issue 8, end to end: a station whose datalogger only writes exchange files. A gateway process
@@ -15,6 +15,11 @@ import { waitFor } from './stack.js';
  * composition as `metronet run` (cli/stack.ts), on ephemeral ports and a temporary folder.
  */
 const MIN = 60_000;
+/** The file-import device looks at its folder every POLL_MS; ingest flushes every FLUSH_MS; the gateway publishes every second (default). */
+const POLL_MS = 100;
+const FLUSH_MS = 50;
+const PUBLISH_MS = 1000;
+const CYCLE_MS = POLL_MS + PUBLISH_MS + FLUSH_MS;
 let dir: string;
 let inbox: string;
 let stack: Stack;
@@ -24,7 +29,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'metronet-e2e-files-'));
   inbox = join(dir, 'datalogger');
   mkdirSync(inbox);
-  const config = loadConfig(MetronetConfig, { overrides: { dataDir: join(dir, 'data'), 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': 50 } });
+  const config = loadConfig(MetronetConfig, { overrides: { dataDir: join(dir, 'data'), 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': FLUSH_MS } });
   const profiles = loadProfiles();
   stack = await startStack({
     config,
@@ -43,7 +48,7 @@ beforeAll(async () => {
         {
           id: 'gw-files', org: 'kcn-pt', stateDir: join(dir, 'gateway-state'),
           mqtt: { url: 'mqtt://127.0.0.1:1', username: 'gw-files', password: secret },
-          devices: [{ name: 'datalogger', instrument: 'AQ-F1', profile: 'air-station-tcp', pollMs: 100, transport: { kind: 'file-import', dir: inbox, settleMs: 0 } }],
+          devices: [{ name: 'datalogger', instrument: 'AQ-F1', profile: 'air-station-tcp', pollMs: POLL_MS, transport: { kind: 'file-import', dir: inbox, settleMs: 0 } }],
         },
         profiles,
       );
@@ -81,11 +86,11 @@ describe('file-import, end to end', () => {
     ];
     for (const f of formatStationFiles(records, { province: 'BT', facility: 'KCNPT', station: 'AQF1' })) writeFileSync(join(inbox, f.name), f.text);
 
-    await waitFor(async () => (await stack.readings.count('AQ-F1')) === 4, 'the 4 records stored', 15_000);
+    await waitFor(async () => (await stack.readings.count('AQ-F1')) === 4, { message: 'the 4 records stored', timeout: periods(3, CYCLE_MS) });
     const s = await waitFor(async () => {
       const d = await api<StationDetail>('/api/v1/stations/AQ-F1');
       return d.lastTs === t && d;
-    }, 'the station API to show the newest record');
+    }, { message: 'the station API to show the newest record', timeout: periods(3, CYCLE_MS) });
     const latest = Object.fromEntries(s.parameters.map((p) => [p.channel, p]));
     expect(latest.so2).toMatchObject({ value: 43, ts: t, status: 'ok' });
     expect(latest.pm25).toMatchObject({ value: 19.5, ts: t, status: 'check' });

@@ -8,6 +8,11 @@ import { seedRegistry, seedStationHistory, startProvinceDevices } from '../../cl
 import { DEMO_PROVINCE } from '../../cli/province.js';
 import { credentialGateways, seedDemoUsers, type DemoLogin } from '../../cli/access.js';
 
+/** The demo stack's periods in tests: device polls and gateway publishes (both overridable), ingest flushes. */
+export const DEMO_POLL_MS = 200;
+export const DEMO_PUBLISH_MS = 200;
+export const DEMO_FLUSH_MS = 50;
+
 export interface DemoStack extends Stack {
   simulators: Map<string, SimulatorHandle>;
   dataDir: string;
@@ -17,12 +22,14 @@ export interface DemoStack extends Stack {
   token: string;
   /** fetch on the dashboard with that token. */
   api: (path: string, init?: RequestInit) => Promise<Response>;
+  /** A reading's way from a device to the API: one poll, one publish, one ingest flush (ms). */
+  cycleMs: number;
 }
 
 /** The demo's exact composition on ephemeral ports and a temporary data folder. */
 export async function startDemoStack(opts: { pollMs?: number; publishMs?: number } = {}): Promise<DemoStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'metronet-e2e-'));
-  const config = loadConfig(MetronetConfig, { overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': 50 } });
+  const config = loadConfig(MetronetConfig, { overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': DEMO_FLUSH_MS } });
   const profiles = loadProfiles();
   let simulators = new Map<string, SimulatorHandle>();
   let logins: DemoLogin[] = [];
@@ -34,7 +41,7 @@ export async function startDemoStack(opts: { pollMs?: number; publishMs?: number
       seedRegistry(registry, DEMO_PROVINCE, profiles);
       await seedStationHistory(registry, readings, DEMO_PROVINCE, profiles);
       logins = await seedDemoUsers(registry);
-      const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, { pollMs: opts.pollMs ?? 200, publishMs: opts.publishMs ?? 200 });
+      const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, { pollMs: opts.pollMs ?? DEMO_POLL_MS, publishMs: opts.publishMs ?? DEMO_PUBLISH_MS });
       await credentialGateways(registry, devices.gateways);
       simulators = devices.simulators;
       return devices;
@@ -47,27 +54,13 @@ export async function startDemoStack(opts: { pollMs?: number; publishMs?: number
     dataDir,
     logins,
     token,
+    cycleMs: (opts.pollMs ?? DEMO_POLL_MS) + (opts.publishMs ?? DEMO_PUBLISH_MS) + DEMO_FLUSH_MS,
     api: (path, init = {}) => fetch(new URL(path, stack.dashboardUrl), { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
     close: async () => {
       await stack.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export const DEMO_INSTRUMENTS = DEMO_PROVINCE.sites.flatMap((s) => s.instruments.map((i) => ({ ...i, org: s.org, gateway: s.gateway })));

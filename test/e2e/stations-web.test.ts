@@ -18,7 +18,7 @@ describe.runIf(browserAvailable)('the stations page in headless Chromium', () =>
     await page.click('a[href="/stations.html"]');
     expect(await page.getAttribute('html', 'lang')).toBe('vi');
     expect(await page.locator('h1').textContent()).toBe('Trạm quan trắc môi trường');
-    await expect.poll(() => page.locator('tr[data-station]').evaluateAll((els) => els.map((e) => e.getAttribute('data-station')).sort()), { timeout: 15_000 })
+    await expect.poll(() => page.locator('tr[data-station]').evaluateAll((els) => els.map((e) => e.getAttribute('data-station')).sort()))
       .toEqual(['AQ-LG-01', 'AQ-PT-01', 'WQ-PT-01']);
     // Map: one marker per station on the coordinate grid, no tiles.
     expect(await page.locator('#map g.st circle').count()).toBe(3);

@@ -61,12 +61,12 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     // The instrument page: live values, the readings chart and its range buttons.
     const chart = page.locator('[data-chart="readings"]');
     await chart.waitFor();
-    await expect.poll(() => chart.getAttribute('data-points'), { timeout: 15_000 }).not.toBeNull();
+    await expect.poll(() => chart.getAttribute('data-points')).not.toBeNull();
     const week = page.locator('button[data-range="7d"]');
     await expect.poll(() => week.isVisible()).toBe(true); // the view may still be re-rendering
     const before = await chart.getAttribute('data-every');
     await week.tap();
-    await expect.poll(() => chart.getAttribute('data-every'), { timeout: 15_000 }).not.toBe(before);
+    await expect.poll(() => chart.getAttribute('data-every')).not.toBe(before);
     await page.locator('#inst-state .badge').waitFor();
     w = await widths(page);
     expect(w.scroll, 'instrument page scrollWidth').toBeLessThanOrEqual(w.viewport);
@@ -110,13 +110,13 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
 
     await form.locator('input[name="asFound-1"]').fill('-0,003');
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => msg.textContent(), { timeout: 15_000 }).toBe('Đã lưu giấy chứng nhận GCN-E2E-0042.');
+    await expect.poll(() => msg.textContent()).toBe('Đã lưu giấy chứng nhận GCN-E2E-0042.');
     const cals = (await (await stack.api(`/api/v1/instruments/${id}/calibrations`)).json()) as { items: Array<Record<string, unknown> & { results: Array<Record<string, unknown>> }> };
     const saved = cals.items.find((c) => c.certificate === 'GCN-E2E-0042')!;
     expect(saved).toMatchObject({ type: 'calibration', procedure: 'ĐLVN 10:2017', authorisedBy: 'Nguyễn Văn An', references: ['REF-M1-20KG', 'REF-F1-SET'], lab: 'ttkt-tdc' });
     expect(saved.results.map((r) => [r.channel, r.nominal, r.asFound, r.asLeft ?? null, r.U])).toEqual([['gross', 20, 0.004, 0.001, 0.002], ['gross', 10, -0.003, null, 0.002]]);
     // The page reloads and lists the certificate.
-    await page.locator('tr[data-certificate="GCN-E2E-0042"]').waitFor({ timeout: 15_000 });
+    await page.locator('tr[data-certificate="GCN-E2E-0042"]').waitFor();
 
     // In English, the same form speaks English.
     await page.click('button[data-lang="en"]');

@@ -21,15 +21,15 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', { 
     await page.fill('#login-password', 'wrong-password');
     await page.click('#login button[type=submit]');
     // Password hashing is slow on purpose; a loaded machine makes it slower.
-    await expect.poll(() => page.locator('#login-error').textContent(), { timeout: 15_000 }).toBe('Sai tên đăng nhập hoặc mật khẩu.');
+    await expect.poll(() => page.locator('#login-error').textContent()).toBe('Sai tên đăng nhập hoặc mật khẩu.');
     await page.fill('#login-password', authority.password);
     await page.click('#login button[type=submit]');
     await page.locator('#main').waitFor();
     // The first screen is the overview (issue 7); the instruments list is one menu entry away.
-    await expect.poll(() => page.locator('h1').textContent(), { timeout: 15_000 }).toBe('Tổng quan');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Tổng quan');
     await page.click('a[data-nav="instruments"]');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Phương tiện đo');
-    await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length), { timeout: 15_000 })
+    await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length))
       .toBeGreaterThan(40);
     const rows = await page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')));
     expect(rows.sort()).toEqual(DEMO_INSTRUMENTS.map((i) => i.id).sort());
@@ -41,7 +41,7 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', { 
     // Live: the totaliser of a dispenser grows without a reload.
     const cell = page.locator('tr[data-instrument="FD-0001"] li[data-channel="n1_totaliser"] .val');
     const first = await cell.textContent();
-    await expect.poll(() => cell.textContent(), { timeout: 10_000 }).not.toBe(first);
+    await expect.poll(() => cell.textContent()).not.toBe(first);
 
     // English on request, remembered.
     await page.getByRole('button', { name: 'EN' }).click();
@@ -52,7 +52,7 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', { 
 
     // Filter narrows the list.
     await page.fill('#q', 'FD-0003');
-    await expect.poll(() => page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument'))), { timeout: 10_000 }).toEqual(['FD-0003']);
+    await expect.poll(() => page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')))).toEqual(['FD-0003']);
     await page.close();
   });
 });

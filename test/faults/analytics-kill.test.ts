@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { start as startBroker, type BrokerHandle } from '../../broker/index.js';
 import { topics } from '../../core/index.js';
 import { openRegistry } from '../../store/index.js';
-import { LONG, procOf, seeded, sleep, waitUntil, type Proc } from './support.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { LONG, procOf, seeded, type Proc } from './support.js';
 
 /**
  * kill -9 of `metronet analytics` at random moments while check measurements arrive on the
@@ -77,7 +78,7 @@ describe('kill -9 of analytics under a stream of checks', () => {
         const checks = Array.from({ length: PER_MESSAGE }, (_, k) => ({ instrument: `SC-F${(m * PER_MESSAGE + k) % INSTRUMENTS}`, channel: 'mass', ts: t0 + (m * PER_MESSAGE + k) * 1000, referenceValue: 20, referenceU: 0.002, indicated: 20 + ((m + k) % 7) / 1000 }));
         await pub.publishAsync(topics.checks('org-faults', 'gw-faults'), JSON.stringify({ v: 1, gateway: 'gw-faults', checks }), { qos: 1 });
         acked += checks.length;
-        await sleep(40);
+        await sleep(40); // the stream's pace (25 messages a second): time is the point here
       }
     })();
     const db = () => new Database(join(dataDir, 'registry.db'), { readonly: true });
@@ -90,6 +91,7 @@ describe('kill -9 of analytics under a stream of checks', () => {
       }
     };
     const kills: string[] = [];
+    // Kills at seeded random moments, down for a seeded random while: the sleeps are the point.
     for (let k = 0; k < KILLS; k++) {
       await sleep(between(300, 2000));
       await analytics.kill9();
@@ -98,12 +100,14 @@ describe('kill -9 of analytics under a stream of checks', () => {
       await sleep(down);
       const restarted = Date.now();
       analytics = await spawnAnalytics(configFile);
-      const recovery = await waitUntil(() => count() > at, 120_000, 'checks stored again');
+      const ready = Date.now();
+      await waitFor(() => count() > at, { message: 'checks stored again', timeout: 120_000, interval: 100 });
+      const recovery = Date.now() - ready;
       kills.push(`killed with ${at} stored, down ${down} ms, storing again ${Date.now() - restarted} ms after the restart (process start included; ${recovery} ms after ready)`);
     }
     killing = false;
     await sending;
-    await waitUntil(() => count() >= acked, 60_000, 'every acknowledged check stored');
+    await waitFor(() => count() >= acked, { message: 'every acknowledged check stored', timeout: 60_000, interval: 100 });
     await analytics.stop();
     await pub.endAsync();
     const reg = db();

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { loadProfiles } from '../../core/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
 import { spawnIngest, type WorkerProcess } from '../ingest/load.js';
-import { freePort } from '../store/servers.js';
-import { acknowledged, aedesProcess, mosquittoProcess, prepareSpool, queued, seeded, sleep, spawnGateway, stored, storedCount, waitUntil, type BrokerProcess, type Proc } from './support.js';
+import { freePort } from '../support/net.js';
+import { periods, sleep, waitFor } from '../support/wait.js';
+import { acknowledged, aedesProcess, mosquittoProcess, prepareSpool, queued, seeded, spawnGateway, stored, storedCount, type BrokerProcess, type Proc } from './support.js';
 
 /**
  * The whole reading path as separate processes — simulators (Modbus TCP) → gateway → broker →
@@ -49,6 +50,10 @@ export interface ChainResult {
 }
 
 const profiles = loadProfiles();
+const PUBLISH_MS = 100;
+const FLUSH_MS = 50;
+/** mqtt.js reconnects every second; a process restart (node + tsx) takes a few seconds on a busy machine. */
+const RESTART_MS = 5000;
 
 export async function runChain(o: ChainOptions): Promise<ChainResult> {
   const { seed, random, between } = seeded(`chain ${o.broker} ${JSON.stringify(o.kills)}`);
@@ -70,7 +75,7 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
       log: { level: 'info' },
       mqtt: { url: broker.url },
       readings: { kind: 'sqlite' },
-      ingest: { clientId: 'metronet-ingest-faults', batchSize: 2000, flushMs: 50 },
+      ingest: { clientId: 'metronet-ingest-faults', batchSize: 2000, flushMs: FLUSH_MS },
     };
     const startIngest = async () => {
       ingest = spawnIngest(join(dir, 'ingest.yaml'), ingestConfig);
@@ -82,7 +87,7 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
     const spoolFile = join(stateDir, 'gw-faults.spool.db');
     prepareSpool(spoolFile, o.spool?.replayMs === 0);
     const gatewayOptions = {
-      id: 'gw-faults', org: 'org-faults', mqtt: { url: broker.url }, publishMs: 100, maxBatch: 500, stateDir,
+      id: 'gw-faults', org: 'org-faults', mqtt: { url: broker.url }, publishMs: PUBLISH_MS, maxBatch: 500, stateDir,
       spool: { flushMs: 50, replayDelayMs: 2000, ...o.spool },
       devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-F${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 1000 }, pollMs: o.pollMs })),
     };
@@ -90,7 +95,8 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
       gateway = await spawnGateway(gatewayOptions);
     };
     await startGateway();
-    await waitUntil(() => storedCount(readingsDb) > 0, 30_000, 'first readings stored');
+    const cycle = o.pollMs + PUBLISH_MS + FLUSH_MS;
+    await waitFor(() => storedCount(readingsDb) > 0, { message: 'first readings stored', timeout: periods(5, cycle), interval: 100 });
 
     // The kill schedule: every target its number of kills, in a seeded random order, each after a
     // seeded random stretch of normal running.
@@ -100,6 +106,8 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
       [plan[i], plan[j]] = [plan[j]!, plan[i]!];
     }
     const kills: KillRecord[] = [];
+    // The sleeps below are the point of the test, with nothing to await: kills at seeded random
+    // moments, processes down for a seeded random while, a consumer stalled for a while.
     for (const target of plan) {
       await sleep(between(1000, 4000));
       const atMs = Date.now() - t0;
@@ -119,15 +127,16 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
       else if (target === 'ingest') await startIngest();
       else await broker.start();
       if (target === 'broker-behind') ingest!.child.kill('SIGCONT');
-      await waitUntil(() => storedCount(readingsDb) > before, 60_000, `readings stored again after the ${target} restart`);
+      await waitFor(() => storedCount(readingsDb) > before, { message: `readings stored again after the ${target} restart`, timeout: periods(5, RESTART_MS + cycle), interval: 100 });
       kills.push({ target, atMs, downMs, recoveryMs: Date.now() - restarted });
     }
 
-    // End of the load: the devices go quiet, the gateway drains its spool and its replay window.
+    // End of the load after a last second of normal running (time under load is the point): the
+    // devices go quiet, the gateway drains its spool and its replay window.
     await sleep(1000);
     await Promise.all(sims.splice(0).map((s) => s.close()));
     let acked = acknowledged(spoolFile);
-    await waitUntil(
+    await waitFor(
       () => {
         if (queued(spoolFile) > 0) return false;
         acked = acknowledged(spoolFile);
@@ -135,9 +144,7 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
         for (const k of acked) if (!have.has(k)) return false;
         return true;
       },
-      Number(process.env.FAULTS_DRAIN_MS ?? 60_000),
-      'every acknowledged reading stored',
-      500,
+      { message: 'every acknowledged reading stored', timeout: Number(process.env.FAULTS_DRAIN_MS ?? 60_000), interval: 500 },
     ).catch(() => undefined); // the assertion below names what is missing
     await gateway!.stop();
     acked = acknowledged(spoolFile);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { acknowledged, waitUntil } from './support.js';
+import { periods, waitFor } from '../support/wait.js';
+import { CYCLE_MS, startStack, type Stack } from './stack.js';
+import { acknowledged } from './support.js';
 
 /**
  * A gateway clock 10 minutes off. Only the difference between the gateway's clock and ingest's
@@ -24,8 +25,8 @@ afterEach(async () => {
 describe('gateway clock 10 minutes off', () => {
   it('ahead: readings refused with a reason each, the skew recorded', { timeout: 60_000 }, async () => {
     stack = await startStack({ ingestNow: () => Date.now() - OFFSET });
-    await waitUntil(() => stack!.gateway.stats().published > 100, 30_000, 'readings acknowledged');
-    await waitUntil(() => (stack!.ingest.stats().rejected.E_TS_IN_FUTURE ?? 0) > 100, 30_000, 'readings refused');
+    await waitFor(() => stack!.gateway.stats().published > 100, { message: 'readings acknowledged', timeout: periods(10, CYCLE_MS) });
+    await waitFor(() => (stack!.ingest.stats().rejected.E_TS_IN_FUTURE ?? 0) > 100, { message: 'readings refused', timeout: periods(10, CYCLE_MS) });
     // A refused reading is accounted for by its reject: instrument and ts (value), for each of its channels.
     const rejects = () => stack!.registry.listRejects({ gateway: 'gw-faults', limit: 100_000 });
     const refusedKeys = () => {
@@ -45,7 +46,7 @@ describe('gateway clock 10 minutes off', () => {
 
   it('behind: readings stored with the gateway times, and the skew recorded next to them', { timeout: 60_000 }, async () => {
     stack = await startStack({ ingestNow: () => Date.now() + OFFSET });
-    await waitUntil(() => stack!.ingest.stats().stored > 100, 30_000, 'readings stored');
+    await waitFor(() => stack!.ingest.stats().stored > 100, { message: 'readings stored', timeout: periods(10, CYCLE_MS) });
     const r = await stack.settle();
     const skew = stack.registry.listRejects({ gateway: 'gw-faults' }).filter((x) => x.code === 'E_CLOCK_SKEW');
     console.log(`[faults] clock 10 min behind: acknowledged ${r.acknowledged}, stored ${r.stored} (rows ${r.rows}), lost ${r.lost.length}, E_CLOCK_SKEW ${skew.length}: ${skew[0]?.message}`);

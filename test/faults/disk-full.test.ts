@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { waitUntil } from './support.js';
+import { periods, waitFor } from '../support/wait.js';
+import { CYCLE_MS, FLUSH_MS, PUBLISH_MS, startStack, type Stack } from './stack.js';
 
 /**
  * A full disk under the gateway spool, for real: the spool lives on a small tmpfs, and a filler
@@ -64,23 +64,25 @@ describe('gateway spool on a full disk', () => {
     if (!mounted) return ctx.skip();
     stack = await startStack({ devices: 6, stateDir: mnt, gateway: { maxBuffer: 1000 } });
     const gw = stack.gateway;
-    await waitUntil(() => gw.stats().published > 0, 30_000, 'readings flowing');
+    await waitFor(() => gw.stats().published > 0, { message: 'readings flowing', timeout: periods(5, CYCLE_MS) });
     const filler = fillDisk(mnt);
     const fullAt = Date.now();
-    await waitUntil(() => gw.stats().spoolWriteErrors > 0, 20_000, 'SQLITE_FULL');
-    expect(gw.stats().spoolFull).toBe(true);
-    await waitUntil(() => gw.stats().dropped > 0, 30_000, 'readings dropped beyond the in-memory bound');
+    // The first refused write may be an acknowledgement's; the spool reads as full from the next flush on.
+    await waitFor(() => gw.stats().spoolWriteErrors > 0 && gw.stats().spoolFull, { message: 'SQLITE_FULL, and the spool full', timeout: periods(5, FLUSH_MS) });
+    // 6 devices fill the in-memory bound of 1000 readings within a few dozen polls.
+    await waitFor(() => gw.stats().dropped > 0, { message: 'readings dropped beyond the in-memory bound', timeout: periods(50, CYCLE_MS) });
     // The status with spool.full and dropped reaches the registry through the broker and ingest.
-    await waitUntil(() => (stack!.registry.getGateway('gw-faults')?.spool?.dropped ?? 0) > 0, 20_000, 'status with the loss recorded');
+    await waitFor(() => (stack!.registry.getGateway('gw-faults')?.spool?.dropped ?? 0) > 0, { message: 'status with the loss recorded', timeout: periods(5, CYCLE_MS) });
     expect(stack.registry.getGateway('gw-faults')?.spool).toMatchObject({ full: true });
     // Logged once per episode, by whichever write met the full disk first (a flush or an acknowledgement).
     expect(stack.gwLog.lines.some((l) => l.level === 50 && l.code === 'SQLITE_FULL' && l.msg.startsWith('spool'))).toBe(true);
 
     rmSync(filler); // space returns
     const freedAt = Date.now();
-    const recovery = await waitUntil(() => stack!.gwLog.lines.some((l) => l.msg === 'spool writes succeed again'), 20_000, 'spool writes again');
-    await waitUntil(() => !gw.stats().spoolFull, 20_000, 'spool no longer full');
-    await waitUntil(() => stack!.registry.getGateway('gw-faults')?.spool?.full === false, 20_000, 'status: spool not full');
+    await waitFor(() => stack!.gwLog.lines.some((l) => l.msg === 'spool writes succeed again'), { message: 'spool writes again', timeout: periods(5, FLUSH_MS) });
+    const recovery = Date.now() - freedAt;
+    await waitFor(() => !gw.stats().spoolFull, { message: 'spool no longer full', timeout: periods(5, PUBLISH_MS) });
+    await waitFor(() => stack!.registry.getGateway('gw-faults')?.spool?.full === false, { message: 'status: spool not full', timeout: periods(5, CYCLE_MS) });
     const { dropped, spoolWriteErrors } = gw.stats();
     const r = await stack.settle();
     console.log(

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Reading } from '../../core/index.js';
 import { Spool } from '../../gateway/index.js';
 import { readingJson } from '../../gateway/format.js';
-import { removeDir, tempDir } from '../gateway/support.js';
+import { removeDir, tempDir } from '../support/files.js';
 
 /** The spool's replay window (gateway/spool.ts), which kill9.test.ts shows is needed after a broker crash. */
 const r = (i: number) => readingJson({ instrument: 'SC-1', channel: 'mass', ts: 1_700_000_000_000 + i, value: i, unit: 'kg', status: 'ok' } satisfies Reading);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './stack.js';
-import { LONG, sleep, spawnScript, waitUntil } from './support.js';
+import { periods, waitFor } from '../support/wait.js';
+import { CYCLE_MS, FLUSH_MS, PUBLISH_MS, startStack, type Stack } from './stack.js';
+import { LONG, spawnScript } from './support.js';
 
 /**
  * A SQLite database locked by another process: a second process holds `BEGIN EXCLUSIVE` on the
@@ -34,12 +35,15 @@ function expectNothingLost(r: { acknowledged: number; stored: number; rows: numb
 describe('SQLite locked by another process', () => {
   it('gateway spool: writes retried, counted and logged; nothing lost', { timeout: 120_000 }, async () => {
     stack = await startStack();
-    await waitUntil(() => stack!.gateway.stats().published > 50, 30_000, 'readings flowing');
+    await waitFor(() => stack!.gateway.stats().published > 50, { message: 'readings flowing', timeout: periods(10, CYCLE_MS) });
     const lock = await holdLock(stack.spoolFile, LOCK_MS);
-    await waitUntil(() => stack!.gateway.stats().spoolWriteErrors > 0, 10_000, 'a refused spool write');
+    // The spool's busy timeout is 250 ms, and it writes every flush (50 ms).
+    await waitFor(() => stack!.gateway.stats().spoolWriteErrors > 0, { message: 'a refused spool write', timeout: periods(3, 250 + 50) });
     await lock.released;
     const published = stack.gateway.stats().published;
-    const recovery = await waitUntil(() => stack!.gateway.stats().published > published, 30_000, 'publishing again');
+    const releasedAt = Date.now();
+    await waitFor(() => stack!.gateway.stats().published > published, { message: 'publishing again', timeout: periods(5, CYCLE_MS) });
+    const recovery = Date.now() - releasedAt;
     console.log(`[faults] spool locked ${LOCK_MS} ms: ${stack.gateway.stats().spoolWriteErrors} refused writes, publishing again ${recovery} ms after release`);
     expect(stack.gwLog.lines.some((l) => l.level === 50 && l.msg.startsWith('spool write failed'))).toBe(true);
     expect(stack.gwLog.lines.some((l) => l.msg === 'spool writes succeed again')).toBe(true);
@@ -50,17 +54,19 @@ describe('SQLite locked by another process', () => {
   for (const which of ['registry', 'readings'] as const) {
     it(`ingest ${which} store: commits retried, counted (metric) and logged; nothing lost`, { timeout: 120_000 }, async () => {
       stack = await startStack();
-      await waitUntil(() => stack!.ingest.stats().stored > 50, 30_000, 'readings stored');
+      await waitFor(() => stack!.ingest.stats().stored > 50, { message: 'readings stored', timeout: periods(10, CYCLE_MS) });
       const lock = await holdLock(which === 'registry' ? stack.registryDb : stack.readingsDb, LOCK_MS);
       await lock.released;
-      await sleep(200);
+      // A commit held up by the lock fails after the store's busy timeout (5 s), before or soon after the release.
+      await waitFor(() => stack!.ingest.stats().storeErrors > 0, { message: 'a failed commit counted', timeout: periods(2, 5000 + FLUSH_MS) });
       const stats = stack.ingest.stats();
-      expect(stats.storeErrors).toBeGreaterThan(0);
       const metrics = (await stack.ingest.metrics()).body;
       expect(metrics).toMatch(/metronet_ingest_store_errors_total(\{[^}]*\})? [1-9]/);
       expect(stack.ingestLog.lines.some((l) => l.level === 50 && /store write failed|registry unavailable/.test(l.msg))).toBe(true);
       const storedAt = stats.stored;
-      const recovery = await waitUntil(() => stack!.ingest.stats().stored > storedAt, 30_000, 'storing again');
+      const releasedAt = Date.now();
+      await waitFor(() => stack!.ingest.stats().stored > storedAt, { message: 'storing again', timeout: periods(5, PUBLISH_MS + 5000) });
+      const recovery = Date.now() - releasedAt;
       console.log(`[faults] ${which} locked ${LOCK_MS} ms: ${stats.storeErrors} failed commits, storing again ${recovery} ms after release`);
       expectNothingLost(await stack.settle(), `${which} locked ${LOCK_MS} ms`);
     });

@@ -7,8 +7,9 @@ import { start as startGateway, type GatewayHandle, type GatewayOptions } from '
 import * as ingest from '../../ingest/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
-import { memoryLogger } from '../gateway/support.js';
-import { acknowledged, prepareSpool, queued, stored, waitUntil } from './support.js';
+import { memoryLogger } from '../support/log.js';
+import { waitFor } from '../support/wait.js';
+import { acknowledged, prepareSpool, queued, stored } from './support.js';
 
 /**
  * The reading path in one process — simulators → gateway → embedded broker → ingest → SQLite
@@ -47,6 +48,12 @@ export interface StackOptions {
 }
 
 const profiles = loadProfiles();
+/** The stack's periods: device polls (default), gateway publishes, ingest flushes. */
+export const POLL_MS = 100;
+export const PUBLISH_MS = 100;
+export const FLUSH_MS = 50;
+/** A reading's way from the device into the store. */
+export const CYCLE_MS = POLL_MS + PUBLISH_MS + FLUSH_MS;
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'metronet-faults-'));
@@ -68,20 +75,20 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     // Ingest waits for a broker that is down at its start.
     if (!broker) {
       const early = await startBroker({ host: '127.0.0.1', port });
-      const h = await ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: 50, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
+      const h = await ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
       await early.close();
       return h;
     }
-    return ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: 50, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
+    return ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
   })();
   const stateDir = o.stateDir ?? join(dir, 'gateway');
   const spoolFile = join(stateDir, 'gw-faults.spool.db');
   prepareSpool(spoolFile);
   const gwLog = memoryLogger();
   const gateway = await startGateway({
-    id: 'gw-faults', org: 'org-faults', mqtt: { url }, publishMs: 100, maxBatch: 500, stateDir, profiles, logger: o.gatewayLogger ?? gwLog.logger,
+    id: 'gw-faults', org: 'org-faults', mqtt: { url }, publishMs: PUBLISH_MS, maxBatch: 500, stateDir, profiles, logger: o.gatewayLogger ?? gwLog.logger,
     spool: { maxReadings: 5_000_000, whenFull: 'drop-oldest', flushMs: 50, drainPerSecond: 20_000, replayDelayMs: 1000 },
-    devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-F${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 1000 }, pollMs: o.pollMs ?? 100 })),
+    devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-F${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 1000 }, pollMs: o.pollMs ?? POLL_MS })),
     ...o.gateway,
   });
   const stack: Stack = {
@@ -97,7 +104,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     async settle(ms = 60_000, refused = () => new Set<string>()) {
       await Promise.all(sims.splice(0).map((s) => s.close()));
       let lost: string[] = [];
-      await waitUntil(
+      await waitFor(
         () => {
           if (queued(spoolFile) > 0 || gateway.stats().buffered > 0) return false;
           const have = stored(readingsDb).keys;
@@ -105,9 +112,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
           lost = [...acknowledged(spoolFile)].filter((k) => !have.has(k) && !no.has(k));
           return lost.length === 0;
         },
-        ms,
-        'every acknowledged reading stored',
-        250,
+        { message: 'every acknowledged reading stored', timeout: ms, interval: 250 },
       ).catch(() => undefined); // the caller asserts on `lost`
       const acked = acknowledged(spoolFile);
       const st = stored(readingsDb);

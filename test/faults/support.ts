@@ -4,7 +4,9 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../../simulators/random.js';
-import { MOSQUITTO } from '../store/servers.js';
+import { canConnect } from '../support/net.js';
+import { MOSQUITTO } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Shared pieces of the fault-injection suite (RELIABILITY.md, "Faults"): a seeded random source
@@ -22,17 +24,6 @@ export function seeded(what: string): { seed: number; random: () => number; betw
   console.log(`[faults] ${what}: seed ${seed} (repeat with FAULTS_SEED=${seed})`);
   const random = mulberry32(seed);
   return { seed, random, between: (lo, hi) => lo + (hi - lo) * random() };
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitUntil(cond: () => boolean, ms: number, what: string, everyMs = 100): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-  return Date.now() - t0;
 }
 
 export interface Proc {
@@ -145,27 +136,12 @@ export function mosquittoProcess(port: number, dir: string): BrokerProcess {
       const child = spawn(MOSQUITTO as string, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.resume();
       proc = procOf(child);
-      await waitForPort(port, child);
+      const exited = () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}` : undefined);
+      await waitFor(() => canConnect(port), { message: `mosquitto listening on ${port}`, timeout: 10_000, interval: 50, abortIf: exited });
     },
     kill9: async () => proc?.kill9(),
     stop: async () => proc?.stop(),
   };
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after 10 s`);
-    await sleep(50);
-  }
 }
 
 const key = (r: { instrument: string; channel: string; ts: number }) => `${r.instrument}|${r.channel}|${r.ts}`;

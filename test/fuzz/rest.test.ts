@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { POLICY } from '../../dashboard/auth/policy.js';
 import type { Role } from '../../store/index.js';
 import { DAY, T, twoTenants, type Fixture } from '../security/fixture.js';
@@ -33,7 +34,7 @@ function withApp(): void {
     f.registry.ensureChannel('ST-a', 'so2', 'ug/m3');
     f.registry.stations.upsertStation({ instrument: 'ST-a', medium: 'air', latitude: 10.9, longitude: 108.1, intervalMs: 60_000, toleranceMs: 120_000, limitSet: 'qcvn-05-2023' });
     await f.readings.write([{ org: T.a.ent, instrument: T.a.inst, channel: 'mass', ts: NOW - 60_000, value: 20.001, unit: 'kg', status: 'ok' }]);
-    app = await buildApp({ registry: f.registry, readings: f.readings });
+    app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
   });
   afterAll(async () => {
     await app?.close();

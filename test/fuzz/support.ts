@@ -30,15 +30,6 @@ export function timeout(byDefaultMs: number): number {
   return Math.max(30_000, Math.round(byDefaultMs * Math.max(1, SCALE)));
 }
 
-/** Waits for a condition (sync or async), polling; fails naming what it waited for. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const tried = new Map<string, number>();
 
 /** Counts inputs tried on a surface (reported after the file, and to FUZZ_REPORT). */

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MetronetConfig, loadConfig, parseReadingsMessage, topics, validateCheck, validateGatewayStatus } from '../../core/index.js';
+import { MetronetConfig, loadConfig, parseChecksMessage, parseReadingsMessage, parseStatusMessage, topics } from '../../core/index.js';
 import * as broker from '../../broker/index.js';
 import * as ingest from '../../ingest/index.js';
 import * as analytics from '../../analytics/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
-import { anyJson, count, fuzzParams, invalidId, report, timeout, validId, waitUntil as waitFor } from './support.js';
+import { periods, waitFor } from '../support/wait.js';
+import { anyJson, count, fuzzParams, invalidId, report, timeout, validId } from './support.js';
 
 /**
  * MQTT over the wire: generated messages (valid, broken, garbage, on good and bad topics)
@@ -20,6 +21,7 @@ import { anyJson, count, fuzzParams, invalidId, report, timeout, validId, waitUn
  */
 const ORG = 'org-wire';
 const GW = 'gw-wire';
+const FLUSH_MS = 20;
 const UNITS = ['kg', 'L', 'Cel', '%'] as const;
 
 let dir: string;
@@ -41,7 +43,7 @@ beforeAll(async () => {
   registry.ensureChannel('CHK-1', 'mass', 'kg');
   registry.analytics.upsertReference({ id: 'REF-W', lab: ORG, quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.001, k: 2, calibratedOn: Date.now() - 86_400_000, due: Date.now() + 300 * 86_400_000, parent: null });
   const cfg = loadConfig(MetronetConfig, {});
-  ing = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { ...cfg.ingest, clientId: 'fuzz-ingest', flushMs: 20 }, registry, readings });
+  ing = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { ...cfg.ingest, clientId: 'fuzz-ingest', flushMs: FLUSH_MS }, registry, readings });
   ana = await analytics.start({ mqtt: { url: mqtt.url }, analytics: { ...cfg.analytics, clientId: 'fuzz-analytics' }, registry });
   pub = await connectAsync(mqtt.url, { clientId: 'fuzz-publisher', reconnectPeriod: 0 });
 });
@@ -104,33 +106,12 @@ interface Expected {
 function expected(m: Msg): Expected {
   if (m.to === 'ingest') {
     if (m.topic.includes('bad gw!')) return { rejects: 1, readings: 0, checks: 0 };
-    if (m.topic.endsWith('/status')) {
-      let json: unknown;
-      try {
-        json = JSON.parse(m.payload.toString());
-      } catch {
-        return { rejects: 1, readings: 0, checks: 0 };
-      }
-      if (!validateGatewayStatus(json)) return { rejects: validateGatewayStatus.issues(json).length, readings: 0, checks: 0 };
-      return { rejects: json.gateway === GW ? 0 : 1, readings: 0, checks: 0 };
-    }
+    if (m.topic.endsWith('/status')) return { rejects: parseStatusMessage(m.payload, { gateway: GW }).rejects.length, readings: 0, checks: 0 };
     const p = parseReadingsMessage(m.payload, { now: Date.now(), gateway: GW });
     return { rejects: p.rejects.length, readings: p.accepted.length, checks: 0, accepted: p.accepted };
   }
-  let json: { v?: unknown; gateway?: unknown; checks?: unknown };
-  try {
-    json = JSON.parse(m.payload.toString());
-  } catch {
-    return { rejects: 1, readings: 0, checks: 0 };
-  }
-  if (json?.v !== 1 || !Array.isArray(json.checks) || json.gateway !== GW) return { rejects: 1, readings: 0, checks: 0 };
-  let rejects = 0;
-  const valid: Array<{ ts: number }> = [];
-  for (const c of json.checks) {
-    if (validateCheck(c)) valid.push(c);
-    else rejects += validateCheck.issues(c).length;
-  }
-  return { rejects, readings: 0, checks: valid.length, validChecks: valid };
+  const c = parseChecksMessage(m.payload, { gateway: GW });
+  return { rejects: c.rejects.length, readings: 0, checks: c.accepted.length, validChecks: c.accepted };
 }
 
 /** Readings and checks of these messages not stored yet (distinct identities): what the run must add. */
@@ -165,8 +146,8 @@ describe('MQTT over the wire into running ingest and analytics', () => {
         const toAnalytics = msgs.length - toIngest;
         const wantIngestRejects = msgs.filter((m) => m.to === 'ingest').map(expected).reduce((a, b) => a + b.rejects, 0);
         for (const m of msgs) await pub.publishAsync(m.topic, m.payload, { qos: 1 });
-        await waitFor(() => ing.stats().acked - before.ing.acked >= toIngest && ana.stats().checksReceived - before.ana.checksReceived >= toAnalytics, 20_000, 'every message handled');
-        await waitFor(async () => (await readings.count()) - before.stored >= want.readings, 20_000, 'valid readings stored');
+        await waitFor(() => ing.stats().acked - before.ing.acked >= toIngest && ana.stats().checksReceived - before.ana.checksReceived >= toAnalytics, { message: 'every message handled', timeout: periods(10, FLUSH_MS) });
+        await waitFor(async () => (await readings.count()) - before.stored >= want.readings, { message: 'valid readings stored', timeout: periods(10, FLUSH_MS) });
         expect(ing.stats().rejected.E_INTERNAL - before.ing.rejected.E_INTERNAL, 'no message made ingest fail').toBe(0);
         expect(rejectedByIngest() - before.rejects, 'ingest rejects').toBe(wantIngestRejects);
         expect(ana.stats().checksRejected - before.ana.checksRejected, 'analytics rejects').toBe(want.rejects - wantIngestRejects);
@@ -183,9 +164,9 @@ describe('MQTT over the wire into running ingest and analytics', () => {
     const last = { instrument: 'W-1', channel: 'ch-kg', ts: Date.now() - 1, value: 1, unit: 'kg', status: 'ok' };
     const stored = await readings.count();
     await pub.publishAsync(topics.readings(ORG, GW), JSON.stringify({ v: 1, gateway: GW, seq: 999, readings: [last] }), { qos: 1 });
-    await waitFor(async () => (await readings.count()) === stored + 1, 10_000, 'the last reading stored');
+    await waitFor(async () => (await readings.count()) === stored + 1, { message: 'the last reading stored', timeout: periods(3, FLUSH_MS) });
     const checks = ana.stats().checksStored;
     await pub.publishAsync(topics.checks(ORG, GW), JSON.stringify({ v: 1, gateway: GW, checks: [{ instrument: 'CHK-1', channel: 'mass', ts: Date.now() - 1, reference: 'REF-W', indicated: 20 }] }), { qos: 1 });
-    await waitFor(() => ana.stats().checksStored === checks + 1, 10_000, 'the last check stored');
+    await waitFor(() => ana.stats().checksStored === checks + 1, { message: 'the last check stored', timeout: periods(3, FLUSH_MS) });
   }, timeout(90_000));
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayConfig, loadConfig, loadProfiles } from '../../core/index.js';
 import { checkGateway } from '../../gateway/check.js';
 import { startSimulator } from '../../simulators/index.js';
-import { removeDir, tempDir } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
 
 const profiles = loadProfiles();
 const run = promisify(execFile);
@@ -53,6 +53,17 @@ describe('gateway configuration for serial devices', () => {
     expect(() => checkGateway(cfg(dev(0, rtu(1)), dev(1, rtu(1))), profiles)).toThrow('devices[1].transport.unitId 1 is already used on /dev/ttyUSB0');
     expect(() => checkGateway(cfg(dev(0, rtu(1)), dev(1, rtu(2, 19200))), profiles)).toThrow('devices[1].transport: /dev/ttyUSB0 is also used by devices[0] with other line settings');
     expect(() => checkGateway(cfg(dev(0, rtu(1), 'scale-ad-serial')), profiles)).toThrow('devices[0].transport.kind modbus-rtu does not fit profile scale-ad-serial');
+  });
+
+  it('lists schema faults one per line (real line breaks, not a literal \\n)', () => {
+    let message = '';
+    try {
+      checkGateway({ id: 'gw-1', org: 'o', mqtt: {}, publishMs: 1, maxBatch: 0, devices: [] }, profiles);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).not.toContain('\\n');
+    expect(message.split('\n')).toEqual(['invalid gateway configuration:', expect.stringContaining('publishMs'), expect.stringContaining('maxBatch')]);
   });
 });
 

@@ -7,6 +7,7 @@ import { formatStationFiles, loadProfiles, parseStationFile, silentLogger, type 
 import { FileImporter } from '../../gateway/file-import.js';
 import { checkGateway } from '../../gateway/check.js';
 import { buildApp } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { authorityAuth, stationStores } from '../stations/support.js';
 
 const dirs: string[] = [];
@@ -101,7 +102,7 @@ describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template
         { channel: 'pm25', ts: now - 60_000, value: 22.5, status: 'fault' as const },
       ].map((r) => ({ ...r, instrument: 'AQ-1', org: 'so-tnmt', unit: 'ug/m3' }));
       await s.readings.write(stored);
-      const app = await buildApp({ registry: s.registry, readings: s.readings });
+      const app = await buildApp({ registry: s.registry, readings: s.readings, analytics: new Engine({ registry: s.registry }) });
       await app.listen({ host: '127.0.0.1', port: 0 });
       try {
         const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/stations/AQ-1/export?from=-1h&province=BT`, { headers: await authorityAuth(s.registry) });

@@ -18,13 +18,19 @@ import {
 } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle, type GatewayOptions } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
-import { activeResources, expectNoLeaks, sleep, waitFor } from '../simulators/support.js';
+import { activeResources, expectNoLeaks } from '../support/resources.js';
+import { periods, waitFor } from '../support/wait.js';
 
 const profiles = loadProfiles();
 const validBatch = compile(ReadingsBatch);
 const validStatus = compile(GatewayStatus);
 const ORG = 'org-test';
 const GW = 'gw-test-01';
+/** Poll and publish periods of the gateways below; waits are counted in them. */
+const POLL_MS = 100;
+const PUBLISH_MS = 100;
+/** A reading's way from the device to the subscriber: one poll, one publish. */
+const CYCLE_MS = POLL_MS + PUBLISH_MS;
 
 /** Everything the gateway logged, parsed, so tests can check what an operator would read. */
 function memoryLogger() {
@@ -68,7 +74,7 @@ async function subscribe(url: string, filter = 'metronet/v1/#'): Promise<Subscri
 async function retainedStatus(url: string): Promise<GatewayStatus> {
   const sub = await subscribe(url, topics.status(ORG, GW));
   try {
-    await waitFor(() => sub.statuses.length > 0, 3000, 'retained status');
+    await waitFor(() => sub.statuses.length > 0, 'the retained status');
     return sub.statuses[0]!;
   } finally {
     await sub.client.endAsync();
@@ -80,7 +86,7 @@ const device = (name: string, instrument: string, profile: string, port: number,
   instrument,
   profile,
   transport: { kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 300 },
-  pollMs: 100,
+  pollMs: POLL_MS,
   ...extra,
 });
 
@@ -96,7 +102,7 @@ describe('gateway against simulators and the embedded broker', () => {
     id: GW,
     org: ORG,
     mqtt: { url: broker.url, username: GW, password: 'hunter2-secret' },
-    publishMs: 100,
+    publishMs: PUBLISH_MS,
     maxBatch: 1000,
     devices: [
       device('scale-1', 'SC-0001', 'weighing-indicator-tcp', scale.port),
@@ -146,7 +152,7 @@ describe('gateway against simulators and the embedded broker', () => {
     const sub = await subscriber();
     const log = memoryLogger();
     const gw = await gateway({ logger: log.logger });
-    await waitFor(() => ['SC-0001', 'FD-0001', 'AQ-0001'].every((i) => sub.readings(i).length > 0), 5000, 'readings from all devices');
+    await waitFor(() => ['SC-0001', 'FD-0001', 'AQ-0001'].every((i) => sub.readings(i).length > 0), { message: 'readings from all devices', timeout: periods(3, CYCLE_MS) });
 
     const channels = (i: string) => [...new Set(sub.readings(i).map((r) => r.channel))].sort();
     expect(channels('SC-0001')).toEqual(['capacity', 'division', 'gross', 'net']);
@@ -162,8 +168,8 @@ describe('gateway against simulators and the embedded broker', () => {
     // A status register turns into the reading status of the value channels.
     scale.setStatus('overload', 1);
     air.setStatus('status', 1);
-    await waitFor(() => sub.readings('SC-0001').some((r) => r.channel === 'gross' && r.status === 'overload'), 3000, 'overload status');
-    await waitFor(() => sub.readings('AQ-0001').some((r) => r.channel === 'pm25' && r.status === 'check'), 3000, 'check status');
+    await waitFor(() => sub.readings('SC-0001').some((r) => r.channel === 'gross' && r.status === 'overload'), { message: 'overload status', timeout: periods(3, CYCLE_MS) });
+    await waitFor(() => sub.readings('AQ-0001').some((r) => r.channel === 'pm25' && r.status === 'check'), { message: 'check status', timeout: periods(3, CYCLE_MS) });
     scale.setStatus('overload', null);
     air.setStatus('status', null);
     // Parameters were published once, at the first poll, and not again while unchanged.
@@ -206,13 +212,13 @@ describe('gateway against simulators and the embedded broker', () => {
   it('continues the batch counter after a restart with the same state dir', async () => {
     const sub = await subscriber();
     const first = await gateway();
-    await waitFor(() => sub.batches.length >= 2, 5000, 'two batches');
+    await waitFor(() => sub.batches.length >= 2, { message: 'two batches', timeout: periods(4, CYCLE_MS) });
     await first.close();
     const last = first.stats().seq;
     expect((await readFile(join(stateDir, `${GW}.seq`), 'utf8')).trim()).toBe(String(last));
     const before = sub.batches.length;
     const second = await gateway();
-    await waitFor(() => sub.batches.length > before, 5000, 'a batch after restart');
+    await waitFor(() => sub.batches.length > before, { message: 'a batch after restart', timeout: periods(3, CYCLE_MS) });
     expect(sub.batches[before]!.seq).toBe(last + 1);
     await second.close();
   });
@@ -221,15 +227,16 @@ describe('gateway against simulators and the embedded broker', () => {
     const sub = await subscriber();
     const log = memoryLogger();
     const gw = await gateway({ logger: log.logger });
-    await waitFor(() => sub.readings('SC-0001').length > 0, 5000, 'scale readings');
+    await waitFor(() => sub.readings('SC-0001').length > 0, { message: 'scale readings', timeout: periods(3, CYCLE_MS) });
     scale.setFaults({ silent: true });
-    const silentAt = Date.now() + 350; // readings already in flight may still arrive
-    await waitFor(() => gw.stats().devices[0]!.state === 'backoff', 3000, 'scale in backoff');
-    await sleep(800);
-    const since = (i: string) => sub.readings(i).filter((r) => r.ts > silentAt);
+    await waitFor(() => gw.stats().devices[0]!.state === 'backoff', { message: 'scale in backoff', timeout: periods(3, POLL_MS + 300) });
+    // The scale's last answer (a reading is stamped when its request is answered): nothing after it,
+    // while the other two keep their cadence — awaited as 20 readings of each since then.
+    const lastOk = gw.stats().devices[0]!.lastOk!;
+    const since = (i: string) => sub.readings(i).filter((r) => r.ts > lastOk);
+    await waitFor(() => since('FD-0001').length > 20 && since('AQ-0001').length > 20, { message: 'the other devices to keep reporting', timeout: periods(8, CYCLE_MS) });
+    expect(gw.stats().devices[0]!.lastOk).toBe(lastOk);
     expect(since('SC-0001')).toEqual([]);
-    expect(since('FD-0001').length).toBeGreaterThan(20);
-    expect(since('AQ-0001').length).toBeGreaterThan(20);
     const scaleStats = gw.stats().devices[0]!;
     expect(scaleStats).toMatchObject({ name: 'scale-1', state: 'backoff' });
     expect(scaleStats.lastError).toMatch(/did not answer within 300 ms/);
@@ -240,24 +247,24 @@ describe('gateway against simulators and the embedded broker', () => {
 
     scale.setFaults({ silent: false });
     const back = Date.now();
-    await waitFor(() => sub.readings('SC-0001').some((r) => r.ts > back), 3000, 'scale readings again');
-    await waitFor(() => gw.stats().devices[0]!.state === 'ok', 1000, 'scale ok');
+    await waitFor(() => sub.readings('SC-0001').some((r) => r.ts > back), { message: 'scale readings again', timeout: periods(3, 400 + CYCLE_MS) }); // backoff maxMs 400
+    await waitFor(() => gw.stats().devices[0]!.state === 'ok', { message: 'scale ok', timeout: periods(2, POLL_MS) });
     expect(log.lines.some((l) => l.msg === 'device answering again' && l.device === 'scale-1')).toBe(true);
   });
 
   it('reports a closed device as unreachable and reconnects when it is back', async () => {
     const sub = await subscriber();
     const gw = await gateway();
-    await waitFor(() => sub.readings('FD-0001').length > 0, 5000, 'fuel readings');
+    await waitFor(() => sub.readings('FD-0001').length > 0, { message: 'fuel readings', timeout: periods(3, CYCLE_MS) });
     const port = fuel.port;
     await fuel.close();
-    await waitFor(() => gw.stats().devices[1]!.state === 'backoff', 3000, 'fuel in backoff');
+    await waitFor(() => gw.stats().devices[1]!.state === 'backoff', { message: 'fuel in backoff', timeout: periods(3, POLL_MS) });
     expect(gw.stats().devices[1]!.lastError).toMatch(/ECONNREFUSED|closed the connection/);
     const n = sub.readings('AQ-0001').length;
-    await waitFor(() => sub.readings('AQ-0001').length > n + 10, 3000, 'station readings meanwhile');
+    await waitFor(() => sub.readings('AQ-0001').length > n + 10, { message: 'station readings meanwhile', timeout: periods(4, CYCLE_MS) });
     fuel = await startSimulator({ profile: profiles.get('fuel-dispenser-2n-tcp')!, seed: 2, port });
     const back = Date.now();
-    await waitFor(() => sub.readings('FD-0001').some((r) => r.ts > back), 3000, 'fuel readings again');
+    await waitFor(() => sub.readings('FD-0001').some((r) => r.ts > back), { message: 'fuel readings again', timeout: periods(3, 400 + CYCLE_MS) }); // backoff maxMs 400
   });
 
   it('loses only the points of a request the device refuses, and names the exception', async () => {
@@ -272,7 +279,7 @@ describe('gateway against simulators and the embedded broker', () => {
       profiles: new Map([...profiles, [extended.id, extended]]),
       devices: [device('scale-1', 'SC-0001', extended.id, scale.port)],
     });
-    await waitFor(() => sub.readings('SC-0001').filter((r) => r.channel === 'gross').length >= 5, 5000, 'gross readings');
+    await waitFor(() => sub.readings('SC-0001').filter((r) => r.channel === 'gross').length >= 5, { message: 'gross readings', timeout: periods(6, CYCLE_MS) });
     expect(sub.readings('SC-0001').some((r) => r.channel === 'tare')).toBe(false);
     const st = gw.stats().devices[0]!;
     expect(st.state).toBe('failing');
@@ -309,15 +316,18 @@ describe('gateway shutdown', () => {
       id: GW,
       org: ORG,
       mqtt: { url: broker.url },
-      publishMs: 100,
+      publishMs: PUBLISH_MS,
       maxBatch: 1000,
       devices: sims.map((s, i) => device(`dev-${i}`, `INST-${i}`, s.profile.id, s.port)),
       profiles,
       stateDir,
     });
-    await waitFor(() => sub.batches.length > 0, 5000, 'a batch');
-    sims[0]!.setFaults({ silent: true }); // a request left hanging must not keep anything open
-    await sleep(150);
+    await waitFor(() => sub.batches.length > 0, { message: 'a batch', timeout: periods(3, CYCLE_MS) });
+    // A request left hanging must not keep anything open: wait until a poll has started after the
+    // device went silent (polls count at their start, and the request goes out at once).
+    const polls = gw.stats().devices[0]!.polls;
+    sims[0]!.setFaults({ silent: true });
+    await waitFor(() => gw.stats().devices[0]!.polls > polls, { message: 'a poll of the silent device', timeout: periods(2, POLL_MS) });
     await gw.close();
     await sub.client.endAsync();
     await Promise.all(sims.map((s) => s.close()));

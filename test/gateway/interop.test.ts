@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfilesDir, loadProfiles } from '../../core/index.js';
 import { dryRun } from '../../gateway/index.js';
 import { startPtyPair, startRtuBus, startSimulator } from '../../simulators/index.js';
-import { freePort } from './support.js';
+import { canConnect, freePort } from '../support/net.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -17,13 +18,21 @@ describe('gateway reads a pymodbus server', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
-    server = spawn('/usr/bin/python3', [join(FIXTURES, 'pymodbus_server.py'), String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise<void>((resolve, reject) => {
-      server.stdout!.once('data', () => resolve());
-      server.once('exit', (code) => reject(new Error(`pymodbus server exited with ${code}; is python3-pymodbus installed (scripts/install-test-deps.sh)?`)));
-    });
-    await new Promise((r) => setTimeout(r, 300)); // "ready" is printed just before it listens
+    // The port is chosen before the server binds it; should another process take it in between,
+    // the server exits and is started again on a fresh port.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      server = spawn('/usr/bin/python3', [join(FIXTURES, 'pymodbus_server.py'), String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+      const exited = () => (server.exitCode !== null ? `pymodbus server exited with ${server.exitCode}; is python3-pymodbus installed (scripts/install-test-deps.sh)?` : undefined);
+      try {
+        // "ready" is printed just before it listens: wait for the port itself.
+        await waitFor(() => canConnect(port), { message: `the pymodbus server on port ${port}`, interval: 50, abortIf: exited });
+        return;
+      } catch (err) {
+        server.kill();
+        if (attempt === 3 || !exited()) throw err;
+      }
+    }
   });
   afterAll(() => {
     server?.kill();

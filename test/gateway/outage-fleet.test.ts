@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiles, type ReadingsBatch } from '../../core/index.js';
 import { start as startGateway } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
-import { sleep, waitFor } from '../simulators/support.js';
-import { broker, collect, freePort, removeDir, tempDir, type Collector } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
+import { freePort } from '../support/net.js';
+import { periods, sleep, waitFor } from '../support/wait.js';
+import { broker, collect, type Collector } from './support.js';
 
 /**
  * Issue 3, outage test: 20 devices polled at 1 Hz, the broker goes away and comes back. The CI
@@ -12,6 +14,10 @@ import { broker, collect, freePort, removeDir, tempDir, type Collector } from '.
  */
 const OUTAGE_S = Number(process.env.METRONET_OUTAGE_SECONDS ?? 8);
 const DEVICES = 20;
+const POLL_MS = 1000;
+const PUBLISH_MS = 200;
+/** mqtt.js tries to reconnect every second. */
+const RECONNECT_MS = 1000;
 const profiles = loadProfiles();
 
 describe(`20 devices at 1 Hz, broker down for ${OUTAGE_S} s`, () => {
@@ -32,19 +38,19 @@ describe(`20 devices at 1 Hz, broker down for ${OUTAGE_S} s`, () => {
     let mqtt = await broker(port);
     const subs: Collector[] = [await collect(mqtt.url)];
     const gw = await startGateway({
-      id: 'gw-fleet', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: 200, maxBatch: 1000, profiles, stateDir,
-      devices: sims.map((s, i) => ({ name: `d${i}`, instrument: `SC-${i}`, profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 500 }, pollMs: 1000 })),
+      id: 'gw-fleet', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 1000, profiles, stateDir,
+      devices: sims.map((s, i) => ({ name: `d${i}`, instrument: `SC-${i}`, profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 500 }, pollMs: POLL_MS })),
     });
-    await waitFor(() => subs[0]!.readings().length >= DEVICES * 4, 5000, 'live readings');
+    await waitFor(() => subs[0]!.readings().length >= DEVICES * 4, { message: 'live readings', timeout: periods(3, POLL_MS + PUBLISH_MS) });
     await subs[0]!.client.endAsync(true);
     await mqtt.close();
     const downAt = Date.now();
-    await sleep(OUTAGE_S * 1000);
+    await sleep(OUTAGE_S * 1000); // the outage itself: its length is the point, nothing to await
     expect(gw.stats().buffered).toBeGreaterThanOrEqual(DEVICES * 2 * (OUTAGE_S - 1));
     mqtt = await broker(port);
     subs.push(await collect(mqtt.url));
     const upAt = Date.now();
-    await waitFor(() => gw.stats().connected && gw.stats().buffered === 0 && subs[1]!.readings().some((r) => r.ts > upAt + 1000), 15_000, 'backlog drained');
+    await waitFor(() => gw.stats().connected && gw.stats().buffered === 0 && subs[1]!.readings().some((r) => r.ts > upAt + 1000), { message: 'backlog drained', timeout: periods(3, RECONNECT_MS + POLL_MS + PUBLISH_MS) });
     await gw.close();
 
     // Batches seen twice (the one in flight when the broker vanished) carry the same seq and content.

@@ -3,10 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { startRtuBus, type RtuBusHandle } from '../../simulators/index.js';
-import { sleep, waitFor } from '../simulators/support.js';
-import { broker, collect, removeDir, tempDir } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
+import { periods, waitFor } from '../support/wait.js';
+import { broker, collect } from './support.js';
 
 const profiles = loadProfiles();
+const POLL_MS = 100;
+const PUBLISH_MS = 50;
+const BACKOFF_MAX_MS = 400;
 
 /** A serial server (RS-485 to Ethernet converter) in transparent mode: RTU frames over TCP. */
 async function serialServer(port = 0): Promise<{ port: number; buses: RtuBusHandle[]; close(): Promise<void> }> {
@@ -44,19 +48,18 @@ describe('Modbus RTU over TCP (serial server)', () => {
     const sub = await collect(mqtt.url);
     const stateDir = await tempDir();
     gw = await startGateway({
-      id: 'gw-rtutcp', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: 50, maxBatch: 100, profiles, stateDir, backoff: { initialMs: 200, maxMs: 400 },
-      devices: [{ name: 'ind', instrument: 'SC-RT', profile: 'weighing-indicator-rtu', transport: { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port: srv.port, unitId: 3, timeoutMs: 300 }, pollMs: 100 }],
+      id: 'gw-rtutcp', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 100, profiles, stateDir, backoff: { initialMs: 200, maxMs: BACKOFF_MAX_MS },
+      devices: [{ name: 'ind', instrument: 'SC-RT', profile: 'weighing-indicator-rtu', transport: { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port: srv.port, unitId: 3, timeoutMs: 300 }, pollMs: POLL_MS }],
     });
     const gross = () => sub.readings('SC-RT').filter((r) => r.channel === 'gross');
-    await waitFor(() => gross().length >= 3, 5000, 'readings through the serial server');
+    await waitFor(() => gross().length >= 3, { message: 'readings through the serial server', timeout: periods(4, POLL_MS + PUBLISH_MS) });
     expect(gross().every((r) => r.value === 12.5)).toBe(true);
     const port = srv.port;
     await srv.close();
-    await sleep(500);
-    expect(gw.stats().devices[0]!.state).toBe('backoff');
+    await waitFor(() => gw!.stats().devices[0]!.state === 'backoff', { message: 'the indicator in backoff', timeout: periods(3, POLL_MS + 300) });
     srv = await serialServer(port);
     const t = Date.now();
-    await waitFor(() => gross().some((r) => r.ts > t), 5000, 'readings after the restart');
+    await waitFor(() => gross().some((r) => r.ts > t), { message: 'readings after the restart', timeout: periods(3, BACKOFF_MAX_MS + POLL_MS + PUBLISH_MS) });
     await gw.close();
     gw = undefined;
     await srv.close();

@@ -3,8 +3,13 @@ import type { BrokerHandle } from '../../broker/index.js';
 import { loadProfiles } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { startPtyPair, startSerialScale, type PtyPair, type SerialScaleHandle } from '../../simulators/index.js';
-import { sleep, waitFor } from '../simulators/support.js';
-import { broker, collect, removeDir, tempDir, type Collector } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
+import { periods, waitFor } from '../support/wait.js';
+import { broker, collect, type Collector } from './support.js';
+
+const POLL_MS = 100;
+const PUBLISH_MS = 50;
+const CYCLE_MS = POLL_MS + PUBLISH_MS;
 
 const profiles = loadProfiles();
 
@@ -40,22 +45,24 @@ describe.each([
     sub = await collect(mqtt.url);
     stateDir = await tempDir();
     gw = await startGateway({
-      id: 'gw-scale', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: 50, maxBatch: 500, profiles, stateDir, backoff: { initialMs: 200, maxMs: 400 },
-      devices: [{ name: 'scale', instrument: 'SC-S1', profile: profileId, transport: { kind: 'serial-ascii', path: pty.host, timeoutMs: 500 }, pollMs: 100 }],
+      id: 'gw-scale', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 500, profiles, stateDir, backoff: { initialMs: 200, maxMs: 400 },
+      devices: [{ name: 'scale', instrument: 'SC-S1', profile: profileId, transport: { kind: 'serial-ascii', path: pty.host, timeoutMs: 500 }, pollMs: POLL_MS }],
     });
     const mass = () => sub.readings('SC-S1').filter((r) => r.channel === 'mass');
-    await waitFor(() => mass().length >= 3, 5000, 'first weights');
+    await waitFor(() => mass().length >= 3, { message: 'first weights', timeout: periods(4, CYCLE_MS) });
+    // The next three frames carry garbage and a flipped bit; readings after them must be good again.
+    const sent = scale.frames;
     scale.setFaults({ garbage: 3, corrupt: 3 });
-    await sleep(600);
+    await waitFor(() => scale.frames >= sent + 3, { message: 'the three bad frames sent', timeout: periods(4, POLL_MS) });
     const n = mass().length;
-    await waitFor(() => mass().length >= n + 3, 5000, 'weights after garbage');
+    await waitFor(() => mass().length >= n + 3, { message: 'weights after garbage', timeout: periods(4, CYCLE_MS) });
     const expected = grams ? 12.3456 : 20.5;
     expect(mass().every((r) => r.value === expected && r.unit === 'kg' && r.status === 'ok')).toBe(true);
     if (profileId === 'scale-toledo-continuous') expect(sub.readings('SC-S1').find((r) => r.channel === 'tare')?.value).toBe(1.5);
     if (profileId !== 'scale-yaohua-xk3190') {
       // The A12 frame carries no motion flag.
       scale.set({ stable: false, weight: grams ? 13000 : 21 });
-      await waitFor(() => mass().some((r) => r.status === 'unstable'), 3000, 'an unstable reading');
+      await waitFor(() => mass().some((r) => r.status === 'unstable'), { message: 'an unstable reading', timeout: periods(3, CYCLE_MS) });
     }
   });
 });

@@ -3,10 +3,17 @@ import type { BrokerHandle } from '../../broker/index.js';
 import { loadProfiles, type GatewayDevice } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { startPtyPair, startRtuBus, type PtyPair, type RtuBusHandle } from '../../simulators/index.js';
-import { sleep, waitFor } from '../simulators/support.js';
-import { broker, collect, memoryLogger, removeDir, tempDir, type Collector } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
+import { memoryLogger } from '../support/log.js';
+import { periods, waitFor } from '../support/wait.js';
+import { broker, collect, type Collector } from './support.js';
 
 const profiles = loadProfiles();
+const POLL_MS = 100;
+const PUBLISH_MS = 50;
+const CYCLE_MS = POLL_MS + PUBLISH_MS;
+/** Backoff of a dead device: at most this between tries. */
+const BACKOFF_MAX_MS = 600;
 
 /**
  * Modbus RTU over a real serial path: socat joins two pseudo-terminals, the RTU simulator (three
@@ -51,12 +58,12 @@ describe('Modbus RTU over a socat pty pair', () => {
     instrument,
     profile,
     transport: { kind: 'modbus-rtu', path: pty.host, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, unitId, timeoutMs: 150 },
-    pollMs: 100,
+    pollMs: POLL_MS,
     ...extra,
   });
 
   const run = (devices: GatewayDevice[], logger = memoryLogger().logger) =>
-    startGateway({ id: 'gw-rtu', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: 50, maxBatch: 500, devices, profiles, stateDir, logger, backoff: { initialMs: 300, maxMs: 600 } });
+    startGateway({ id: 'gw-rtu', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 500, devices, profiles, stateDir, logger, backoff: { initialMs: 300, maxMs: BACKOFF_MAX_MS } });
 
   it('reads every type of both RTU profiles, one transaction at a time on the bus, and skips a dead slave without slowing the others', async () => {
     gw = await run([
@@ -64,7 +71,7 @@ describe('Modbus RTU over a socat pty pair', () => {
       device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2),
       device('ghost', 'SC-R9', 'weighing-indicator-rtu', 9), // nobody answers at address 9
     ]);
-    await waitFor(() => sub.readings('SC-R1').length >= 10 && sub.readings('FD-R1').length >= 40, 8000, 'readings of both live slaves');
+    await waitFor(() => sub.readings('SC-R1').length >= 10 && sub.readings('FD-R1').length >= 40, { message: 'readings of both live slaves', timeout: periods(10, CYCLE_MS) });
     const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
     expect(gross.every((r) => r.value === 20.004 && r.unit === 'kg' && r.status === 'ok')).toBe(true);
     const fd = new Map(sub.readings('FD-R1').map((r) => [r.channel, r.value]));
@@ -86,14 +93,16 @@ describe('Modbus RTU over a socat pty pair', () => {
   it('retries busy, rejects garbage and CRC errors, publishes the good frames after them', async () => {
     const { logger, lines } = memoryLogger('debug');
     gw = await run([device('indicator', 'SC-R1', 'weighing-indicator-rtu', 1)], logger);
-    await waitFor(() => sub.readings('SC-R1').length >= 4, 5000, 'first readings');
+    await waitFor(() => sub.readings('SC-R1').length >= 4, { message: 'first readings', timeout: periods(4, CYCLE_MS) });
     bus.setFaults(1, { busy: 2 });
-    await waitFor(() => lines.some((l) => l.msg === 'device busy; retrying'), 3000, 'busy retried');
+    await waitFor(() => lines.some((l) => l.msg === 'device busy; retrying'), { message: 'busy retried', timeout: periods(3, POLL_MS) });
+    // Each fault is for the next n requests to the slave: garbage answers three, then bad CRCs three.
+    const asked = bus.requests.get(1) ?? 0;
     bus.setFaults(1, { garbage: 3 });
-    await sleep(500);
+    await waitFor(() => (bus.requests.get(1) ?? 0) >= asked + 3, { message: 'three answers with garbage', timeout: periods(3, BACKOFF_MAX_MS + POLL_MS) });
     bus.setFaults(1, { crc: 3 });
     const before = sub.readings('SC-R1').length;
-    await waitFor(() => sub.readings('SC-R1').length >= before + 20, 8000, 'readings after the faults');
+    await waitFor(() => sub.readings('SC-R1').length >= before + 20, { message: 'readings after the faults', timeout: periods(10, BACKOFF_MAX_MS + CYCLE_MS) });
     const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
     expect(gross.every((r) => r.value === 20.004)).toBe(true); // nothing corrupted was published
     expect(gw.stats().devices[0]!.lastError ?? '').toMatch(/CRC error/);
@@ -101,15 +110,14 @@ describe('Modbus RTU over a socat pty pair', () => {
 
   it('reconnects by itself after the cable is pulled and plugged back', async () => {
     gw = await run([device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2)]);
-    await waitFor(() => sub.readings('FD-R1').length >= 9, 5000, 'first readings');
+    await waitFor(() => sub.readings('FD-R1').length >= 9, { message: 'first readings', timeout: periods(4, CYCLE_MS) });
     await bus.close();
     await pty.unplug();
-    await sleep(600);
-    expect(gw.stats().devices[0]!.state).toBe('backoff');
+    await waitFor(() => gw!.stats().devices[0]!.state === 'backoff', { message: 'the dispenser in backoff', timeout: periods(3, POLL_MS + 150) });
     await pty.plug();
     bus = await startRtuBus({ path: pty.device, slaves: [{ unitId: 2, profile: profiles.get('fuel-dispenser-rtu')! }] });
     const t = Date.now();
-    await waitFor(() => sub.readings('FD-R1').some((r) => r.ts > t), 8000, 'readings after replugging');
+    await waitFor(() => sub.readings('FD-R1').some((r) => r.ts > t), { message: 'readings after replugging', timeout: periods(3, BACKOFF_MAX_MS + CYCLE_MS) });
     expect(gw.stats().devices[0]!.state).toBe('ok');
   });
 });

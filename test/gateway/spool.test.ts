@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReadingsBatch, compile, silentLogger, type Reading } from '../../core/index.js';
 import { Spool } from '../../gateway/index.js';
 import { readingJson, readingsPayloadFromJson } from '../../gateway/format.js';
-import { removeDir, tempDir } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
 
 const reading = (i: number, instrument = 'SC-1'): Reading => ({ instrument, channel: 'mass', ts: 1_700_000_000_000 + i, value: i, unit: 'kg', status: 'ok' });
 /** The spool keeps readings as JSON texts (what the publisher spools). */

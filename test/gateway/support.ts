@@ -1,29 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
 import { start as startBroker, type BrokerHandle } from '../../broker/index.js';
 import { parseTopic, type Reading, type ReadingsBatch } from '../../core/index.js';
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-export const tempDir = (prefix = 'metronet-gw-') => mkdtemp(join(tmpdir(), prefix));
-export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
-
-/** Everything logged, parsed, for assertions on what an operator would read. */
-export function memoryLogger(level = 'info') {
-  const lines: Array<Record<string, unknown> & { msg: string; level: number }> = [];
-  const logger = pino({ level }, { write: (s: string) => lines.push(JSON.parse(s)) });
-  return { logger, lines };
-}
 
 export interface Collector {
   client: MqttClient;

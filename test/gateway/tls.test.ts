@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiles } from '../../core/index.js';
 import { start as startGateway } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
-import { waitFor } from '../simulators/support.js';
-import { removeDir, tempDir } from './support.js';
+import { removeDir, tempDir } from '../support/files.js';
+import { periods, waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 const profiles = loadProfiles();
+const POLL_MS = 100;
+const PUBLISH_MS = 50;
 
 /** A CA, a broker certificate for 127.0.0.1 and a client certificate, made with openssl. */
 async function makePki(dir: string): Promise<void> {
@@ -57,12 +59,12 @@ describe('broker over TLS with a client certificate', () => {
     const { port } = server.address() as AddressInfo;
     const stateDir = await tempDir();
     const gw = await startGateway({
-      id: 'gw-tls', org: 'org-t', publishMs: 50, maxBatch: 100, profiles, stateDir,
+      id: 'gw-tls', org: 'org-t', publishMs: PUBLISH_MS, maxBatch: 100, profiles, stateDir,
       mqtt: { url: `mqtts://127.0.0.1:${port}`, ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') },
-      devices: [{ name: 'ind', instrument: 'SC-T1', profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 500 }, pollMs: 100 }],
+      devices: [{ name: 'ind', instrument: 'SC-T1', profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 500 }, pollMs: POLL_MS }],
     });
     try {
-      await waitFor(() => readings.length >= 2, 8000, 'readings over TLS');
+      await waitFor(() => readings.length >= 2, { message: 'readings over TLS', timeout: periods(4, POLL_MS + PUBLISH_MS) });
       expect(peers).toContain('gw-tls');
       expect(gw.stats().connected).toBe(true);
     } finally {

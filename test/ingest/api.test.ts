@@ -8,7 +8,11 @@ import * as broker from '../../broker/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
 import * as ingest from '../../ingest/index.js';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { bearer } from '../analytics/support.js';
+import { periods, waitFor } from '../support/wait.js';
+
+const FLUSH_MS = 20;
 
 /** Rejects and metrics of ingest through the dashboard (GET /api/v1/rejects, GET /metrics), on the embedded broker. */
 let dir: string;
@@ -28,8 +32,8 @@ beforeAll(async () => {
   mqtt = await broker.start({ host: '127.0.0.1', port: 0 });
   registry = openRegistry(join(dir, 'registry.db'));
   readings = openSqliteReadings(join(dir, 'readings.db'));
-  worker = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { batchSize: 1000, flushMs: 20, maxFutureMs: 300_000, clientId: 'ingest-api' }, registry, readings });
-  app = await buildApp({ registry, readings, metrics: () => worker.metrics(), rejectCounts: () => worker.stats().rejected });
+  worker = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-api' }, registry, readings });
+  app = await buildApp({ registry, readings, analytics: new Engine({ registry }), metrics: () => worker.metrics(), rejectCounts: () => worker.stats().rejected });
   auth = await bearer(registry, { id: 'tdc', role: 'authority' });
   gw = await connectAsync(mqtt.url, { clientId: 'gw-api' });
   gw.on('message', (_t, p) => notices.push(JSON.parse(p.toString()) as RejectsNotice));
@@ -37,8 +41,7 @@ beforeAll(async () => {
   const rd = (value: unknown, unit: string, dt: number) => ({ instrument: 'SC-1', channel: 'mass', ts: NOW - 60_000 + dt, value, unit, status: 'ok' });
   await gw.publishAsync(topics.readings('org-a', 'gw-a1'), JSON.stringify({ v: 1, gateway: 'gw-a1', seq: 1, readings: [rd(1, 'kg', 0), rd(2, 'furlong', 1000), rd(3, 'kg', 2000)] }), { qos: 1 });
   await gw.publishAsync(topics.readings('org-b', 'gw-b1'), JSON.stringify({ v: 1, gateway: 'gw-b1', seq: 1, readings: [rd(4, 'kg', NOW)] }), { qos: 1 });
-  const deadline = Date.now() + 10_000;
-  while ((worker.stats().stored < 2 || registry.listRejects().length < 2 || notices.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => worker.stats().stored >= 2 && registry.listRejects().length >= 2 && notices.length > 0, { message: 'two readings stored, two rejects and a notice to the gateway', timeout: periods(5, FLUSH_MS) });
 });
 afterAll(async () => {
   await gw?.endAsync();
@@ -92,7 +95,7 @@ describe('rejects and metrics through the dashboard', () => {
   });
 
   it('serves the process metrics alone when no ingest runs in the process', async () => {
-    const bare = await buildApp({ registry, readings });
+    const bare = await buildApp({ registry, readings, analytics: new Engine({ registry }) });
     const res = await bare.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/^process_resident_memory_bytes/m);

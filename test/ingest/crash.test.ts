@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto, type MosquittoServer } from '../store/servers.js';
+import { startMosquitto, type MosquittoServer } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
 import { INSTRUMENTS_PER_GATEWAY, ingestUser, loadGateways, publishLoad, spawnIngest, type WorkerProcess } from './load.js';
 
 /**
@@ -20,6 +21,8 @@ const LONG = process.env.METRONET_LONG_TESTS === '1';
 const N = LONG ? 2_000_000 : 200_000;
 const KILLS = LONG ? 10 : 3;
 const GATEWAYS = 8;
+/** The whole run's budget: N readings through Mosquitto into SQLite, kills and restarts included. */
+const RUN_MS = LONG ? 600_000 : 60_000;
 
 let mosq: MosquittoServer;
 let dir: string;
@@ -36,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('ingest killed with SIGKILL under load (Mosquitto, SQLite)', () => {
-  it(`stores every acknowledged reading exactly once across ${KILLS} kills (${N.toLocaleString('en')} readings)`, { timeout: LONG ? 600_000 : 60_000 }, async () => {
+  it(`stores every acknowledged reading exactly once across ${KILLS} kills (${N.toLocaleString('en')} readings)`, { timeout: RUN_MS + 30_000 }, async () => {
     const config = {
       dataDir: join(dir, 'data'),
       log: { level: 'info' },
@@ -65,7 +68,7 @@ describe('ingest killed with SIGKILL under load (Mosquitto, SQLite)', () => {
     const killer = (async () => {
       while (kills < KILLS) {
         const at = ((kills + 1) * N) / (KILLS + 1);
-        while (stored() < at) await new Promise((r) => setTimeout(r, 20));
+        await waitFor(() => stored() >= at, { message: `${at} readings stored before kill ${kills + 1}`, timeout: RUN_MS, interval: 20 });
         if (stored() < ackedSoFar) killedWhileBehind++;
         await worker.kill9();
         kills++;
@@ -80,8 +83,7 @@ describe('ingest killed with SIGKILL under load (Mosquitto, SQLite)', () => {
     await killer;
     expect(kills).toBe(KILLS);
 
-    const deadline = Date.now() + (LONG ? 300_000 : 30_000);
-    while (stored() < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => stored() >= N, { message: `all ${N} readings stored`, timeout: LONG ? 300_000 : 30_000, interval: 200 }).catch(() => undefined); // asserted below
     await worker.stop();
 
     const d = db();

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openInfluxReadings, openRegistry, type Registry } from '../../store/index.js';
 import * as ingest from '../../ingest/index.js';
-import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../store/servers.js';
+import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../support/servers.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { ingestUser, loadGateways, publishLoad } from './load.js';
 
 /**
@@ -19,6 +20,9 @@ const LONG = process.env.METRONET_LONG_TESTS === '1';
 const DOWN_MS = LONG ? 60_000 : 6_000;
 const N = LONG ? 400_000 : 80_000;
 const BATCH_SIZE = 1000;
+const FLUSH_MS = 50;
+/** After the outage InfluxDB takes the backlog (up to N readings, held by Mosquitto) at its own pace. */
+const CATCH_UP_MS = LONG ? 300_000 : 60_000;
 
 let mosq: MosquittoServer;
 let influx: InfluxServer;
@@ -44,7 +48,7 @@ describe('InfluxDB unreachable under load', () => {
     const readings = await openInfluxReadings({ url: influx.url, bucket: 'outage', retry: { attempts: 2, minMs: 20, maxMs: 100, maxRetryAfterMs: 1000 } });
     const w = await ingest.start({
       mqtt: { url: mosq.url, username: svc.username, password: svc.password },
-      ingest: { batchSize: BATCH_SIZE, flushMs: 50, maxFutureMs: 300_000, clientId: 'ingest-outage' },
+      ingest: { batchSize: BATCH_SIZE, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-outage' },
       registry,
       readings,
       retry: { minMs: 50, maxMs: 500 },
@@ -59,15 +63,15 @@ describe('InfluxDB unreachable under load', () => {
       maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
     }, 10);
 
-    // A steady load for the whole outage and beyond; InfluxDB goes away after 1 s.
+    // A steady load for the whole outage and beyond; InfluxDB goes away once a batch is stored.
     const perGateway = N / 100 / gateways.length;
     const publishing = publishLoad({ url: mosq.url, gateways, readings: N, batch: 100, t0: Date.now() - 86_400_000, window: 1, pauseMs: Math.round((DOWN_MS + 3000) / perGateway) });
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(() => w.stats().stored >= BATCH_SIZE, 'a batch stored before InfluxDB goes away');
     await influx.kill();
     down = true;
     const ackedAtKill = w.stats().acked;
     const storedAtKill = w.stats().stored;
-    await new Promise((r) => setTimeout(r, DOWN_MS));
+    await sleep(DOWN_MS); // the outage itself: its length is the point, nothing to await
     ackedDuringOutage = w.stats().acked - ackedAtKill;
     const duringOutage = w.stats();
     await influx.start();
@@ -76,8 +80,7 @@ describe('InfluxDB unreachable under load', () => {
     expect(res.acked).toBe(N);
     expect(res.ms).toBeGreaterThan(DOWN_MS + 1000); // gateways were publishing throughout the outage
 
-    const deadline = Date.now() + 60_000;
-    while (w.stats().stored < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => w.stats().stored >= N, { message: `all ${N} readings stored after the outage`, timeout: CATCH_UP_MS, interval: 100 }).catch(() => undefined); // asserted below
     clearInterval(sampler);
     const end = w.stats();
     await w.close();

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +8,8 @@ import { topics, type IngestConfig } from '../../core/index.js';
 import * as broker from '../../broker/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, type StoredReading } from '../../store/index.js';
 import * as ingest from '../../ingest/index.js';
+import { activeResources, expectNoLeaks } from '../support/resources.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Ingest against a real embedded broker, real SQLite files and a real MQTT publisher.
@@ -251,7 +252,7 @@ describe('ingest', () => {
     const b = JSON.stringify(batch([rd('SC-1', 'mass', 1), rd('SC-1', 'mass', 2, 'kg', 1000)]));
     await env.pub.publishAsync(TOPIC, b, { qos: 1 }); // the broker's PUBACK to the publisher
     await held.entered; // ingest has the message and is writing it
-    await delay(300);
+    await sleep(300); // "nothing happens for a while": time is the point, there is nothing to await
     expect(env.ackCount(b)).toBe(0); // no PUBACK from ingest while the write is held
     expect(await env.store.count()).toBe(0);
     const acked = new Promise<void>((resolve) => env.mqtt.aedes.once('ack', () => resolve()));
@@ -267,7 +268,7 @@ describe('ingest', () => {
     const first = env.send(TOPIC, batch([rd('SC-0', 'mass', 0)]));
     await held.entered;
     const rest = Array.from({ length: 30 }, (_, i) => env.send(TOPIC, batch([rd(`SC-${i + 1}`, 'mass', i), rd(`SC-${i + 1}`, 'mass', i, 'kg', 1000)])));
-    await delay(200);
+    await waitFor(() => h.stats().received === 31, 'the 30 messages received while the write is held');
     expect(h.stats()).toMatchObject({ received: 31, acked: 0, pending: 61 });
     held.release();
     await Promise.all([first, ...rest]);
@@ -282,7 +283,7 @@ describe('ingest', () => {
     const big = (i: number) => batch(Array.from({ length: 12 }, (_, k) => rd(`SC-${i}`, 'mass', k, 'kg', k * 1000)));
     const sent = [0, 1, 2].map((i) => env.send(TOPIC, big(i)));
     await held.entered;
-    await delay(200);
+    await waitFor(() => h.stats().paused > 0 && h.stats().received >= 2, 'intake paused after the second message');
     const stats = h.stats();
     held.release();
     // 12 readings are being written; the second message makes 24 > 20: intake pauses, and the
@@ -346,10 +347,10 @@ describe('ingest', () => {
 
   it('leaves a message it could not store unacknowledged at close, and the next session stores it', async () => {
     const first = await env.start({ closeTimeoutMs: 100 });
-    env.holdWrites(); // never released: the store hangs
+    const held = env.holdWrites(); // never released: the store hangs
     const b = JSON.stringify(batch([rd('SC-1', 'mass', 1)]));
     await env.pub.publishAsync(TOPIC, b, { qos: 1 });
-    await delay(100);
+    await held.entered; // ingest has it and is stuck writing it
     await first.close();
     expect(env.ackCount(b)).toBe(0);
     const acked = new Promise<void>((resolve) => env.mqtt.aedes.once('ack', () => resolve()));
@@ -360,34 +361,20 @@ describe('ingest', () => {
   });
 
   it('flushes and acknowledges what is pending at close, and leaves no handles', async () => {
-    await delay(50); // let set-up timers settle
-    const before = resources();
+    await sleep(50); // let set-up timers settle (nothing to await: they are the broker's and the publisher's own)
+    const before = activeResources();
     const h = await env.start();
     const held = env.holdWrites();
     const b = JSON.stringify(batch([rd('SC-1', 'mass', 1)]));
     await env.pub.publishAsync(TOPIC, b, { qos: 1 });
     await held.entered;
     const closed = h.close();
-    await delay(50);
+    await sleep(50); // close() is under way (nothing observable to await); the write finishes while it waits
     held.release();
     await closed;
     expect(await env.store.count()).toBe(1);
-    for (let i = 0; i < 50 && env.ackCount(b) === 0; i++) await delay(10);
-    expect(env.ackCount(b)).toBe(1);
+    await waitFor(() => env.ackCount(b) === 1, 'the acknowledgement at the broker');
     // Nothing added since before start (the broker's side of the socket closes a moment later).
-    for (let i = 0; i < 100 && added(before).length > 0; i++) await delay(10);
-    expect(added(before)).toEqual([]);
+    await expectNoLeaks(before);
   });
 });
-
-/** Active handles and requests (sockets, timers, immediates) by type. */
-function resources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-/** Resource types of which there are more now than in `before`. */
-function added(before: Map<string, number>): string[] {
-  return [...resources()].filter(([type, count]) => count > (before.get(type) ?? 0)).map(([type, count]) => `${type} +${count - (before.get(type) ?? 0)}`);
-}

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { topics } from '../../core/index.js';
-import type { MosquittoUser } from '../store/servers.js';
+import type { MosquittoUser } from '../support/servers.js';
+import { sleep } from '../support/wait.js';
 
 /**
  * Load for ingest tests and the benchmark: simulated gateways publishing readings batches at
@@ -96,7 +97,7 @@ export async function publishLoad(o: PublishOptions): Promise<PublishResult> {
             await client.publishAsync(topics.readings(g.org, g.id), JSON.stringify({ v: 1, gateway: g.id, seq, readings }), { qos: 1 });
             acked += readings.length;
             o.onAcked?.(g, seq, readings.length);
-            if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
+            if (o.pauseMs) await sleep(o.pauseMs); // the load's pace: time is the point
           }
         };
         await Promise.all(Array.from({ length: o.window ?? 10 }, worker));

@@ -6,8 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type IngestConfig, type RejectsNotice } from '../../core/index.js';
 import { openInfluxReadings, openRegistry, type ReadingsStore, type Registry } from '../../store/index.js';
 import * as ingest from '../../ingest/index.js';
-import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../store/servers.js';
+import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../support/servers.js';
+import { periods, waitFor } from '../support/wait.js';
 import { ingestUser, loadGateways, publishLoad } from './load.js';
+
+const FLUSH_MS = 50;
+const BATCH_SIZE = 2000;
 
 /**
  * Ingest on an external broker and InfluxDB, both real: Mosquitto 2 with a password file and
@@ -41,16 +45,8 @@ async function store(): Promise<{ bucket: string; open: () => Promise<ReadingsSt
   return { bucket, open: () => openInfluxReadings({ url: influx.url, bucket }) };
 }
 
-const cfg = (clientId: string, shareGroup?: string): IngestConfig => ({ batchSize: 2000, flushMs: 50, maxFutureMs: 300_000, clientId, ...(shareGroup ? { shareGroup } : {}) });
+const cfg = (clientId: string, shareGroup?: string): IngestConfig => ({ batchSize: BATCH_SIZE, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId, ...(shareGroup ? { shareGroup } : {}) });
 const creds = (u: { username: string; password: string }) => ({ url: mosq.url, username: u.username, password: u.password });
-
-async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ingest on Mosquitto and InfluxDB', () => {
   it('refuses to start with wrong credentials (Mosquitto refuses anonymous and unknown clients)', async () => {
@@ -69,7 +65,8 @@ describe('ingest on Mosquitto and InfluxDB', () => {
     const N = 40_000;
     const res = await publishLoad({ url: mosq.url, gateways, readings: N, batch: 200, t0: Date.now() - 86_400_000 });
     expect(res.acked).toBe(N);
-    await until(async () => a.stats().stored + b.stats().stored >= N, 30_000);
+    // Each worker writes a batch of BATCH_SIZE per flush at least; InfluxDB takes them one by one.
+    await waitFor(() => a.stats().stored + b.stats().stored >= N, { message: `${N} readings stored by the two workers`, timeout: periods(N / BATCH_SIZE, 1000) });
     const [sa, sb] = [a.stats(), b.stats()];
     await Promise.all([a.close(), b.close()]);
     // Each message went to one worker: the two together stored N, each a real share.
@@ -107,7 +104,7 @@ describe('ingest on Mosquitto and InfluxDB', () => {
       ],
     };
     await gw.publishAsync(topics.readings(g.org, g.id), JSON.stringify(batch), { qos: 1 });
-    await until(async () => notices.length > 0, 10_000);
+    await waitFor(() => notices.length > 0, { message: 'a rejects notice to the gateway', timeout: periods(3, FLUSH_MS) });
     expect(notices[0]).toMatchObject({ v: 1, gateway: g.id, seq: 7, rejected: 2 });
     expect(notices[0]?.reasons.map((r) => r.code).sort()).toEqual(['E_STORE_REFUSED', 'E_UNKNOWN_UNIT']);
     expect(await readings.count('SC-R1')).toBe(1);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type StoredReading } from '../../store/index.js';
 import { BatchWriter } from '../../ingest/writer.js';
+import { waitFor } from '../support/wait.js';
 
 /** The batch writer with several writes in flight (stores with ordered writes): acks stay in order. */
 const dir = mkdtempSync(join(tmpdir(), 'metronet-writer-'));
@@ -24,6 +25,8 @@ describe('BatchWriter, writes in flight', () => {
     let calls = 0;
     let concurrent = 0;
     let maxConcurrent = 0;
+    /** Writes other than the first that have ended. */
+    let laterEnded = 0;
     const store: ReadingsStore & { orderedWrites: true } = {
       orderedWrites: true,
       async write(readings) {
@@ -34,6 +37,7 @@ describe('BatchWriter, writes in flight', () => {
         if (first) await gate; // the first write answers last
         await done;
         concurrent--;
+        if (!first) laterEnded++;
       },
       query: (q) => real.query(q),
       count: (i) => real.count(i),
@@ -42,7 +46,7 @@ describe('BatchWriter, writes in flight', () => {
     const writer = new BatchWriter({ readings: store, registry, batchSize: 100, flushMs: 1000, maxPending: 10_000, writesInFlight: 4, retry: { minMs: 10, maxMs: 10 }, log: silentLogger });
     const order: number[] = [];
     const tickets = Array.from({ length: 6 }, (_, k) => writer.submit(batch(k, 100), []).then(() => order.push(k)));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => laterEnded > 0, 'a later write to end while the first is held');
     expect(order).toEqual([]); // the first write holds every later ticket
     expect(maxConcurrent).toBeGreaterThan(1);
     release();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { POLICY } from '../../dashboard/auth/policy.js';
 import { ROLES, type Role } from '../../store/index.js';
 import { DAY, LEAK, T, USERS, twoTenants, type Fixture, type Tenant } from './fixture.js';
@@ -168,7 +169,7 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings });
+  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
   await app.ready();
 });
 afterAll(async () => {

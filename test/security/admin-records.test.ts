@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { Lookups } from '../../ingest/lookups.js';
 import { DAY, T, twoTenants, type Fixture } from './fixture.js';
 
@@ -13,7 +14,7 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings });
+  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
   await app.ready();
 });
 afterAll(async () => {
@@ -106,7 +107,7 @@ describe('onboarding', () => {
 describe('metronet admin instrument | reference', () => {
   const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args, '--data-dir', f.dir], { encoding: 'utf8' });
 
-  it('adds, completes, lists instruments and standards through the same store functions, audited with a CLI actor', () => {
+  it('adds, completes, lists instruments and standards through the same engine operations as the API, audited with a CLI actor', () => {
     let r = cli(['admin', 'instrument', 'add', 'SC-CLI-1', '--org', T.a.ent, '--kind', 'scale', '--name', 'cân CLI', '--lab', T.a.lab, '--interval-days', '180']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 'SC-CLI-1', registration: 'registered', kind: 'scale' });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import * as broker from '../../broker/index.js';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import * as dashboard from '../../dashboard/index.js';
 import { withActor } from '../../core/index.js';
 import { openRegistry } from '../../store/index.js';
@@ -23,7 +24,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   f = await twoTenants();
   const logger = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (logLines.push(String(c)), cb()) }));
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, logger });
+  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, logger, analytics: new Engine({ registry: f.registry, now: () => clock }) });
   await app.ready();
 });
 afterAll(async () => {
@@ -156,14 +157,15 @@ describe('audit trail', () => {
     expect(ok.status).toBe(0);
     // An edit by hand: the triggers refuse it, so the editor drops them first.
     const db = new Database(join(f.dir, 'registry.db'));
-    expect(() => db.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE id = 3").run()).toThrow(/append-only/);
+    const at = (db.prepare("SELECT id FROM audit_log WHERE action = 'reference.create' ORDER BY id LIMIT 1").get() as { id: number }).id;
+    expect(() => db.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE id = ?").run(at)).toThrow(/append-only/);
     db.exec('DROP TRIGGER audit_log_no_update');
-    db.prepare("UPDATE audit_log SET after = replace(after, '20', '21') WHERE id = 3").run();
+    db.prepare("UPDATE audit_log SET after = replace(after, '20', '21') WHERE id = ?").run(at);
     db.close();
     const broken = cli(['audit', 'verify']);
     expect(broken.status).toBe(1);
-    expect(broken.stderr).toMatch(/BROKEN at entry 3: entry 3 \(.*\) was edited/);
-    expect(f.registry.audit.verify()).toMatchObject({ ok: false, brokenAt: 3 });
+    expect(broken.stderr).toMatch(new RegExp(`BROKEN at entry ${at}: entry ${at} \\(reference.create .*\\) was edited`));
+    expect(f.registry.audit.verify()).toMatchObject({ ok: false, brokenAt: at });
   });
 
   it('`metronet admin gateway add` prints the secret once; `broker export-mosquitto` writes its hash and ACL', () => {
@@ -207,7 +209,7 @@ describe('TLS by certificate paths', () => {
     const key = join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const b = await broker.start({ host: '127.0.0.1', port: 0, tls: { cert, key }, auth: broker.registryAuth(f.registry) });
-    const web = await dashboard.start({ host: '127.0.0.1', port: 0, tls: { cert, key }, registry: f.registry, readings: f.readings });
+    const web = await dashboard.start({ host: '127.0.0.1', port: 0, tls: { cert, key }, registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
     try {
       expect(b.url).toMatch(/^mqtts:\/\//);
       const { secret } = await f.registry.identity.setMqttCredential({ username: 'gw-tls', kind: 'gateway', subject: 'gw-tls', org: T.a.ent });

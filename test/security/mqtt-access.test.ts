@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as broker from '../../broker/index.js';
 import { canPublish, canSubscribe, principalOf } from '../../broker/acl.js';
 import { openRegistry, type Registry } from '../../store/index.js';
-import { MOSQUITTO, startMosquittoWithFiles, type MosquittoServer } from '../store/servers.js';
+import { MOSQUITTO, startMosquittoWithFiles, type MosquittoServer } from '../support/servers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The MQTT access matrix (issue 6), from ONE table: for each kind of topic, publish and
@@ -80,7 +81,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const within = <T>(p: Promise<T>, ms = 1000): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
+/** A request the broker may answer (PUBACK, SUBACK) or refuse by closing the connection, which leaves it unsettled in mqtt.js. */
+const settled = (c: mqtt.MqttClient, p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise<void>((r) => c.once('close', () => r()))]);
 
 /** What a broker actually allowed, over real connections: one fresh client per attempt. */
 async function probe(url: string): Promise<{ published: string[]; subscribed: string[] }> {
@@ -94,8 +96,8 @@ async function probe(url: string): Promise<{ published: string[]; subscribed: st
     WHO.flatMap((w) =>
       PUBLISH.map(async ([topic]) => {
         const c = await connect(w, `pub-${i++}`);
-        await within(c.publishAsync(topic, `${w} ${topic}`, { qos: 1 })); // aedes closes the connection on a refused QoS 1 publish
-        await within(c.endAsync(true));
+        await settled(c, c.publishAsync(topic, `${w} ${topic}`, { qos: 1 })); // aedes closes the connection on a refused QoS 1 publish
+        await c.endAsync(true);
       }),
     ),
   );
@@ -106,15 +108,17 @@ async function probe(url: string): Promise<{ published: string[]; subscribed: st
         const c = await connect(w, `sub-${i++}`);
         let got = false;
         c.on('message', (t, p) => (got ||= t === sample && p.toString() === `sample ${k}`));
-        await within(c.subscribeAsync(filter, { qos: 1 }));
+        await settled(c, c.subscribeAsync(filter, { qos: 1 }));
         return { c, key: `${w} ${filter}`, got: () => got };
       }),
     ),
   );
   for (const [k, [, , sample]] of SUBSCRIBE.entries()) await observer.publishAsync(sample, `sample ${k}`, { qos: 1 });
-  await new Promise((r) => setTimeout(r, 500));
-  await Promise.all(subs.map((s) => within(s.c.endAsync(true))));
-  await within(observer.endAsync(true));
+  // What the table allows has arrived (a refusal that failed would show up alongside it).
+  await waitFor(() => expected(PUBLISH).every((m) => seen.has(m)), 'the permitted publishes at the observer').catch(() => undefined); // compared below
+  await waitFor(() => expected(SUBSCRIBE).every((key) => subs.find((s) => s.key === key)?.got()), 'the samples at the permitted subscribers').catch(() => undefined); // compared below
+  await Promise.all(subs.map((s) => s.c.endAsync(true)));
+  await observer.endAsync(true);
   return { published: [...seen].filter((s) => !s.startsWith('sample')).sort(), subscribed: subs.filter((s) => s.got()).map((s) => s.key).sort() };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../dashboard/app.js';
+import { Engine } from '../../analytics/engine.js';
 import { authorityAuth, MIN, stationStores } from './support.js';
 
 /** Issue 8: the owner (or an admin) edits a station's facts and limit overrides; the authority reads only; audited. */
@@ -20,7 +21,7 @@ beforeAll(async () => {
     auth[id] = { authorization: `Bearer ${r.identity.issueToken({ kind: 'api', user: id, ttlMs: 3_600_000 }).secret}` };
   }
   auth.authority = await authorityAuth(r);
-  app = await buildApp({ registry: r, readings: s.readings });
+  app = await buildApp({ registry: r, readings: s.readings, analytics: new Engine({ registry: r }) });
   await app.ready();
 });
 afterAll(async () => {

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupRegistry, checkRegistryFile, restoreRegistry } from '../../store/backup.js';
 import { openRegistry } from '../../store/index.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Backup while another process keeps writing (instruments, each with its audit entry in the
@@ -59,13 +60,8 @@ function startWriter(file: string): { child: ChildProcess; written: () => number
   return { child, written: () => last, stop: async () => (child.kill('SIGTERM'), await exited) };
 }
 
-async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The writer is a node + tsx process: its start takes seconds on a busy machine. */
+const WRITER_MS = 60_000;
 
 const rows = (file: string, sql: string) => {
   const db = new Database(file, { readonly: true });
@@ -81,36 +77,39 @@ describe('registry backup and restore', () => {
     const live = join(tmp(), 'registry.db');
     openRegistry(live).close(); // migrated before the writer starts
     const writer = startWriter(live);
-    await until(() => writer.written() >= 500, 'the writer to create 500 instruments');
+    await waitFor(() => writer.written() >= 500, { message: 'the writer to create 500 instruments', timeout: WRITER_MS });
 
     const before = writer.written();
     const backupFile = join(tmp(), 'registry-backup.db');
     const result = await backupRegistry(live, backupFile);
     const after = writer.written();
-    await until(() => writer.written() > after, 'the writer to keep writing after the backup');
+    await waitFor(() => writer.written() > after, { message: 'the writer to keep writing after the backup', timeout: WRITER_MS });
     await writer.stop();
 
     // A snapshot: instruments BK-1 … BK-n with no gap, n between what was written before and
-    // after the backup, and exactly one audit entry per instrument (same transaction).
+    // after the backup, and exactly one audit entry per instrument (same transaction), after the
+    // writer's org.create.
     const ids = (rows(backupFile, "SELECT id FROM instruments WHERE org = 'org-bk'") as { id: string }[]).map((r) => Number(r.id.slice(3))).sort((a, b) => a - b);
     const n = ids.length;
     expect(n).toBeGreaterThanOrEqual(before);
     expect(n).toBeLessThanOrEqual(after + 5);
     expect(ids).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(rows(backupFile, "SELECT count(*) AS c FROM audit_log WHERE action = 'instrument.create'")).toEqual([{ c: n }]);
-    expect(result.audit).toMatchObject({ ok: true, entries: n });
+    expect(result.audit).toMatchObject({ ok: true, entries: n + 1 });
     expect(result.rows.instruments).toBe(n);
     expect(existsSync(`${backupFile}-wal`)).toBe(false);
 
-    // Restore into a fresh data folder: the registry opens, rows match, the chain verifies.
+    // Restore into a fresh data folder, with the audit key (kept apart from backups) put beside
+    // it: the registry opens, rows match, the chain verifies.
     const fresh = join(tmp(), 'registry.db');
+    copyFileSync(join(dirname(live), 'audit.key'), join(dirname(fresh), 'audit.key'));
     const restored = restoreRegistry(backupFile, fresh);
     expect(restored.keptAside).toBeUndefined();
-    expect(restored.audit).toMatchObject({ ok: true, entries: n });
+    expect(restored.audit).toMatchObject({ ok: true, entries: n + 1 });
     const reg = openRegistry(fresh);
     try {
       expect(reg.listInstruments({ org: 'org-bk', limit: 100_000 }).items).toHaveLength(n);
-      expect(reg.audit.verify()).toMatchObject({ ok: true, entries: n });
+      expect(reg.audit.verify()).toMatchObject({ ok: true, entries: n + 1 });
     } finally {
       reg.close();
     }

@@ -61,12 +61,12 @@ export function readingsChart(instrument) {
       tzDate,
       cursor: { drag: { x: true, y: false, setScale: false } },
       scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
-      axes: [timeAxis(), { label: unit, size: 70, values: (u, s) => s.map((v) => fmtNum(v)) }],
+      axes: [timeAxis(), { label: unit, size: 70, values: (_u, s) => s.map((v) => fmtNum(v)) }],
       series: [
-        { value: (u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
-        { label: `${channelLabel(channel)} (${t('chart.mean')})`, stroke: '#0b5cad', width: 1.5, value: (u, v) => fmtNum(v) },
-        { label: t('chart.min'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (u, v) => fmtNum(v) },
-        { label: t('chart.max'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (u, v) => fmtNum(v) },
+        { value: (_u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
+        { label: `${channelLabel(channel)} (${t('chart.mean')})`, stroke: '#0b5cad', width: 1.5, value: (_u, v) => fmtNum(v) },
+        { label: t('chart.min'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
+        { label: t('chart.max'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
       ],
       // Drag over a stretch: fetch that stretch again in finer buckets (server-side downsampling).
       hooks: { setSelect: [(u) => {
@@ -111,7 +111,7 @@ export function errorChart(dc, checks, drift, rawUnit) {
     c(() => guard), c(() => (guard === null ? null : -guard)),
     c((x) => yhat(x)), c((x) => (fit ? yhat(x) + half(x) : null)), c((x) => (fit ? yhat(x) - half(x) : null)),
   ];
-  const v = (u, y) => (y === null || y === undefined ? '–' : fmtNum(y));
+  const v = (_u, y) => (y === null || y === undefined ? '–' : fmtNum(y));
   const marker = (u, ts, color, label, dash) => {
     const x = u.valToPos(ts / 1000, 'x', true);
     const ctx = u.ctx;
@@ -140,9 +140,9 @@ export function errorChart(dc, checks, drift, rawUnit) {
     ...sizeOf(host),
     tzDate,
     scales: { x: { time: true } },
-    axes: [timeAxis(), { label: t('err.axis', { u: unit }), size: 70, values: (u, s) => s.map((y) => fmtNum(y)) }],
+    axes: [timeAxis(), { label: t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
     series: [
-      { value: (u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
+      { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
       { label: t('err.checks'), stroke: '#1b2430', width: 0, points: { show: true, size: 6, fill: '#1b2430' }, value: v },
       { label: t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
       { label: t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },

@@ -1,11 +1,10 @@
 import type { Registry } from '../../store/types.js';
-import type { Engine } from '../../analytics/engine.js';
 import type { Principal } from '../auth/tenant.js';
-import { instrumentStates, type InstrumentStateRow, type OfflineRule } from './states.js';
+import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../states.js';
 
 /**
  * The reports of issue 7 as plain tables (one header, rows of cells), built from the same
- * tenant-scoped instrument states the overview shows; reports.ts writes them as CSV or XLSX.
+ * tenant-scoped instrument states the overview shows; files.ts writes them as CSV or XLSX.
  */
 export type Cell = string | number | boolean | null;
 export interface Column { key: string; vi: string; en: string }
@@ -19,10 +18,10 @@ const col = (key: string, vi: string, en: string): Column => ({ key, vi, en });
 const isoDate = (ts: number | null) => (ts === null ? null : new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10)); // dates as in Vietnam (UTC+7)
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1000) / 10);
 
-interface Ctx { registry: Registry; engine: Engine; p: Principal; now: number; year: number; offline?: OfflineRule }
+interface Ctx { registry: Registry; p: Principal; now: number; year: number; offline?: OfflineRule }
 
 export function buildReport(name: ReportName, ctx: Ctx): Table {
-  const states = instrumentStates(ctx.registry, ctx.engine, ctx.p, ctx.now, ctx.offline);
+  const states = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline);
   if (name === 'inventory') return inventory(ctx, states);
   if (name === 'assurance') return assurance(ctx, states);
   return annual(ctx, states);

@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, StringEnum } from '../../core/index.js';
-import { MQTT_KINDS, ROLES } from '../../store/index.js';
+import { ID_PATTERN, Nullable, StringEnum } from '../core/index.js';
+import { MQTT_KINDS, ROLES } from '../store/index.js';
 
 /** Schemas of the identity resources (issue 6). No view carries a hash; secrets appear only in the one response that creates them. */
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Id = (description?: string) => Type.String({ pattern: ID_PATTERN, description });
 const Password = Type.String({ minLength: 10, maxLength: 200, description: 'at least 10 characters; secret, never logged' });
 

@@ -1,0 +1,12 @@
+import { MetronetError } from '../../core/index.js';
+import type { Registry, Role } from '../../store/index.js';
+
+/** A lab or enterprise user acts for an organisation of that kind; admin for none. */
+export function checkRoleOrg(registry: Registry, role: Role, org: string | null): void {
+  if (role === 'admin' && org) throw new MetronetError('E_BAD_REQUEST', 'an admin belongs to no organisation', { field: 'org', value: org });
+  if (role === 'lab' || role === 'enterprise') {
+    const o = org ? registry.getOrg(org) : undefined;
+    if (!o) throw new MetronetError('E_BAD_REQUEST', `a ${role} user needs the id of an existing organisation`, { field: 'org', value: org });
+    if (o.kind !== role) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} is a ${o.kind}, not a ${role}`, { field: 'org', value: org });
+  }
+}
