@@ -230,7 +230,10 @@ export interface AlertText {
  * details. `unit`: the unit of the alert's channel, when the caller knows it (errors are in it).
  * Every code also has `instrument`, `channel` and `subject`.
  */
-export function alertText(a: { kind: AlertKind; details?: Details | null; instrument: string | null; channel: string | null; subject: string; reference?: string | null }, unit: string | null = null): AlertText {
+export function alertText(
+  a: { kind: AlertKind; details?: Details | null; instrument: string | null; channel: string | null; subject: string; reference?: string | null },
+  unit: string | null = null,
+): AlertText {
   const entry = ALERT_CATALOGUE[a.kind] as AlertKindEntry | undefined;
   const base = { instrument: a.instrument, channel: a.channel, subject: a.subject };
   // A kind from a newer version than this catalogue: the reader shows the kind and the English message.

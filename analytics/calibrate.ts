@@ -11,7 +11,11 @@ import { mpeFor } from './tolerance.js';
  * marks it under review if a standard it used was not traceable, resets the channels' baselines
  * and settles the check-based and due-date alerts.
  */
-export function recordCalibration(e: Pick<EngineParts, 'registry' | 'store' | 'cfg' | 'states' | 'alerts' | 'schedule' | 'traceability'>, instrumentId: string, input: CalibrationInput): CalibrationRecord {
+export function recordCalibration(
+  e: Pick<EngineParts, 'registry' | 'store' | 'cfg' | 'states' | 'alerts' | 'schedule' | 'traceability'>,
+  instrumentId: string,
+  input: CalibrationInput,
+): CalibrationRecord {
   const inst = e.registry.getInstrument(instrumentId)!;
   const rule = input.decisionRule ?? e.cfg.decisionRule;
   const results = input.results.map((p) => {
@@ -28,9 +32,21 @@ export function recordCalibration(e: Pick<EngineParts, 'registry' | 'store' | 'c
     input.statement ??
     `${fails ? 'Does not conform' : 'Conforms'} to the maximum permissible errors at every test point${adjusted ? ' after adjustment' : ''}; decision rule: ${rule === 'guarded' ? 'guarded acceptance (w = U), ILAC-G8:09/2019 4.2.2' : 'simple acceptance (w = 0), ILAC-G8:09/2019 4.2.1'}`;
   const rec = e.store.insertCalibration({
-    instrument: inst.id, type: input.type, date: input.date, lab: input.lab ?? e.store.getService(inst.id)?.lab ?? 'unknown', certificate: input.certificate,
-    procedure: input.procedure ?? null, conditions: input.conditions ?? null, results, references: input.references, result, decisionRule: rule, statement,
-    authorisedBy: input.authorisedBy, intervalDays, nextDue: intervalDays === null || fails ? null : addInterval(input.date, intervalDays),
+    instrument: inst.id,
+    type: input.type,
+    date: input.date,
+    lab: input.lab ?? e.store.getService(inst.id)?.lab ?? 'unknown',
+    certificate: input.certificate,
+    procedure: input.procedure ?? null,
+    conditions: input.conditions ?? null,
+    results,
+    references: input.references,
+    result,
+    decisionRule: rule,
+    statement,
+    authorisedBy: input.authorisedBy,
+    intervalDays,
+    nextDue: intervalDays === null || fails ? null : addInterval(input.date, intervalDays),
   });
   const broken = input.references.map((r) => e.traceability(r, input.date)).filter((t) => !t.traceable);
   if (broken.length > 0) e.store.markCalibrationsReview([rec.id], broken.map((b) => b.reason).join('; '));

@@ -96,13 +96,18 @@ export function newAcc(origin: number, prior: Prior, levelPriors: Partial<Record
   return { origin, prior, main: newSeries(prior), levels: null, levelPriors, last: null, index: 0, lastSignal: null, drift: { zero: [], span: [] } };
 }
 
-const isAnalyser = (s: ChannelSettings): s is ChannelSettings & { tolerance: Extract<ToleranceSpec, { model: 'analyser' }> } => s.analyser && s.tolerance?.model === 'analyser';
+const isAnalyser = (s: ChannelSettings): s is ChannelSettings & { tolerance: Extract<ToleranceSpec, { model: 'analyser' }> } =>
+  s.analyser && s.tolerance?.model === 'analyser';
 
 /**
  * The shift detector's prior in-control means from a calibration's results for a channel: its
  * as-left (else as-found) error with u = U/k; for analysers per level, by the point's reference.
  */
-export function calibrationPriors(results: ReadonlyArray<{ channel: string; nominal: number; reference?: number | null; asFound: number; asLeft?: number | null; U: number; k?: number }>, channel: string, s: ChannelSettings): { prior: Prior; levels: Partial<Record<AnalyserLevel, Prior>> } {
+export function calibrationPriors(
+  results: ReadonlyArray<{ channel: string; nominal: number; reference?: number | null; asFound: number; asLeft?: number | null; U: number; k?: number }>,
+  channel: string,
+  s: ChannelSettings,
+): { prior: Prior; levels: Partial<Record<AnalyserLevel, Prior>> } {
   const own = results.filter((r) => r.channel === channel);
   const toPrior = (p: (typeof own)[number]) => ({ mean: p.asLeft ?? p.asFound, u: p.U / (p.k ?? 2) });
   const levels: Partial<Record<AnalyserLevel, Prior>> = {};
@@ -248,18 +253,36 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
   const lastTs = last?.ts ?? null;
   const currentError = last?.error ?? null;
   if (!isAnalyser(s) || !acc.levels || !last) {
-    return { n, lastTs, currentError, mpe, U, sigma: last ? sigmaOf(acc, s, last.referenceU) : null, conformity: conf, trend: trendOf(acc.main, s, acc.origin), cusum: cusumOf(acc.main, recent), analyser: null };
+    return {
+      n,
+      lastTs,
+      currentError,
+      mpe,
+      U,
+      sigma: last ? sigmaOf(acc, s, last.referenceU) : null,
+      conformity: conf,
+      trend: trendOf(acc.main, s, acc.origin),
+      cusum: cusumOf(acc.main, recent),
+      analyser: null,
+    };
   }
   const limitPct = s.tolerance.limitPct ?? (mpeFor(s.tolerance, 0) / s.tolerance.span) * 100;
   const analyser = worstOf({ zero: analyserStatus(acc.drift.zero, limitPct), span: analyserStatus(acc.drift.span, limitPct) });
   const lastLevel = analyserLevel(last.referenceValue, s.tolerance.span);
   const view = (l: AnalyserLevel) => {
     const x = acc.levels![l];
-    return { n: x.sums.n, sigma: x.last ? seriesSigma(x, s, x.last.referenceU) : null, trend: trendOf(x, s, acc.origin, l), cusum: cusumOf(x, signal?.series === l ? recent : null, l) };
+    return {
+      n: x.sums.n,
+      sigma: x.last ? seriesSigma(x, s, x.last.referenceU) : null,
+      trend: trendOf(x, s, acc.origin, l),
+      cusum: cusumOf(x, signal?.series === l ? recent : null, l),
+    };
   };
   const byLevel = { zero: view('zero'), span: view('span') };
   // The trend that warns first: the earlier predicted date among the series the alert rule accepts.
-  const warns = (['zero', 'span'] as const).map((l) => byLevel[l].trend).filter((t): t is TrendView => t !== null && t.predictedTs !== null && t.significantForAlert);
+  const warns = (['zero', 'span'] as const)
+    .map((l) => byLevel[l].trend)
+    .filter((t): t is TrendView => t !== null && t.predictedTs !== null && t.significantForAlert);
   const trend = warns.sort((a, b) => a.predictedTs! - b.predictedTs!)[0] ?? byLevel[lastLevel].trend;
   const cusum = byLevel[signal?.series ?? lastLevel].cusum;
   return { n, lastTs, currentError, mpe, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, byLevel };

@@ -23,7 +23,14 @@ export function predictedBeforeDue(schedule: Schedule, inst: Instrument, ev: Cha
  * control. Each is raised, relieved (cleared after DRIFT_DEFAULTS.clearAfterChecks) or left
  * alone (null: nothing to judge). Wording and severity: alert-catalogue.ts.
  */
-export function decideChannel(batch: AlertBatch, schedule: Schedule, nearLimitFraction: number, inst: Instrument, target: AlertTarget, state: ChannelState): void {
+export function decideChannel(
+  batch: AlertBatch,
+  schedule: Schedule,
+  nearLimitFraction: number,
+  inst: Instrument,
+  target: AlertTarget,
+  state: ChannelState,
+): void {
   const ev = state.evaluation;
   const clearAfter = DRIFT_DEFAULTS.clearAfterChecks;
   const c = ev.conformity;
@@ -31,7 +38,14 @@ export function decideChannel(batch: AlertBatch, schedule: Schedule, nearLimitFr
   const details = { error: e, mpe: ev.mpe, U: ev.U, ts: ev.lastTs };
   batch.set('out_of_tolerance', c ? c.decision === 'fail' : null, target, () => ({ ...details, rule: c!.rule, statement: c!.statement }), clearAfter);
   // Hysteresis band: raised above 0.8·MPE, relieved only below 0.7·MPE.
-  const nearOn = c && ev.mpe !== null && e !== null ? (c.zone === 'near_limit' ? true : Math.abs(e) < DRIFT_DEFAULTS.nearLimitClearFraction * ev.mpe || c.zone === 'out' ? false : null) : null;
+  const nearOn =
+    c && ev.mpe !== null && e !== null
+      ? c.zone === 'near_limit'
+        ? true
+        : Math.abs(e) < DRIFT_DEFAULTS.nearLimitClearFraction * ev.mpe || c.zone === 'out'
+          ? false
+          : null
+      : null;
   batch.set('near_limit', nearOn, target, () => ({ ...details, percent: Math.round(nearLimitFraction * 100) }), clearAfter);
   const t = ev.trend;
   const predictedOn = t && ev.mpe !== null ? (state.streak > 0 ? (state.streak >= DRIFT_DEFAULTS.alertConsecutive ? true : null) : false) : null;
@@ -42,7 +56,15 @@ export function decideChannel(batch: AlertBatch, schedule: Schedule, nearLimitFr
     () => {
       const due = schedule.effectiveDue(inst, ev.lastTs ?? batch.now);
       const recommended = Math.max(ev.lastTs ?? batch.now, t!.predictedTs! - schedule.leadDays(inst.org) * DAY);
-      return { predictedTs: t!.predictedTs, pointTs: t!.pointTs, slopePerDay: t!.slopePerDay, slopeCi95: t!.slopeCi95, due, recommendedTs: recommended, ...(t!.series ? { series: t!.series } : {}) };
+      return {
+        predictedTs: t!.predictedTs,
+        pointTs: t!.pointTs,
+        slopePerDay: t!.slopePerDay,
+        slopeCi95: t!.slopeCi95,
+        due,
+        recommendedTs: recommended,
+        ...(t!.series ? { series: t!.series } : {}),
+      };
     },
     clearAfter,
   );

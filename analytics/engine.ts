@@ -1,11 +1,31 @@
-import { ANALYTICS_DEFAULTS, DRIFT_DEFAULTS, LIMITS, MAX_MAGNITUDE, unknownChannel, unknownInstrument, unknownReference, type Check, type Issue } from '../core/index.js';
-import type { AlertChange, AnalyticsStore, CalibrationRecord, ChannelMetrology, CheckRecord, Instrument, NewCheck, ReferenceStandard, Registry } from '../store/index.js';
+import {
+  ANALYTICS_DEFAULTS,
+  DRIFT_DEFAULTS,
+  LIMITS,
+  MAX_MAGNITUDE,
+  unknownChannel,
+  unknownInstrument,
+  unknownReference,
+  type Check,
+  type Issue,
+} from '../core/index.js';
+import type {
+  AlertChange,
+  AnalyticsStore,
+  CalibrationRecord,
+  ChannelMetrology,
+  CheckRecord,
+  Instrument,
+  NewCheck,
+  ReferenceStandard,
+  Registry,
+} from '../store/index.js';
 import { AlertSink } from './alert-sink.js';
 import { recordCalibration } from './calibrate.js';
 import { ChannelStates } from './channel-states.js';
 import { decideChannel, predictedBeforeDue } from './decide.js';
 import { driftView } from './drift-view.js';
-import { type CalibrationInput, type CheckResult, type CheckSubmission, type DriftView, type EngineConfig, type EngineOptions, type EngineParts } from './engine-types.js';
+import type { CalibrationInput, CheckResult, CheckSubmission, DriftView, EngineConfig, EngineOptions, EngineParts } from './engine-types.js';
 import { impact } from './impact.js';
 import { registerInstrument, type InstrumentFacts } from './instruments.js';
 import { evaluatePeriodic } from './periodic.js';
@@ -75,9 +95,16 @@ export class Engine implements EngineParts {
   private judge(c: Check, sub: CheckSubmission, now: number): NewCheck | Issue {
     const inst = this.registry.getInstrument(c.instrument);
     if (!inst) return unknownInstrument(c.instrument, 'instrument');
-    if (sub.org !== undefined && inst.org !== sub.org) return { code: 'E_FOREIGN_INSTRUMENT', field: 'instrument', value: c.instrument, message: `instrument "${c.instrument}" belongs to another organisation` };
+    if (sub.org !== undefined && inst.org !== sub.org)
+      return {
+        code: 'E_FOREIGN_INSTRUMENT',
+        field: 'instrument',
+        value: c.instrument,
+        message: `instrument "${c.instrument}" belongs to another organisation`,
+      };
     if (!this.registry.getChannel(c.instrument, c.channel)) return unknownChannel(c.instrument, c.channel, { field: 'channel' });
-    if (c.ts > now + LIMITS.maxFutureMs) return { code: 'E_TS_IN_FUTURE', field: 'ts', value: c.ts, message: `check ts is ${Math.round((c.ts - now) / 1000)} s ahead of the server clock` };
+    if (c.ts > now + LIMITS.maxFutureMs)
+      return { code: 'E_TS_IN_FUTURE', field: 'ts', value: c.ts, message: `check ts is ${Math.round((c.ts - now) / 1000)} s ahead of the server clock` };
     let referenceValue = c.referenceValue;
     let referenceU = c.referenceU ?? null;
     let trace: Traceability | null = null;
@@ -93,14 +120,29 @@ export class Engine implements EngineParts {
     }
     // The channel state squares and sums errors and uncertainties: beyond ±MAX_MAGNITUDE (1e15; no
     // instrument indicates that much, VND totals included) they overflow to Infinity, which no view can show.
-    for (const [field, value] of [['indicated', c.indicated], ['referenceValue', referenceValue], ['referenceU', referenceU ?? 0]] as const) {
+    for (const [field, value] of [
+      ['indicated', c.indicated],
+      ['referenceValue', referenceValue],
+      ['referenceU', referenceU ?? 0],
+    ] as const) {
       if (!(Math.abs(value) <= MAX_MAGNITUDE)) {
         return { code: 'E_SCHEMA', field, rule: 'maximum', value, message: `${field} ${value} is out of range; checks take values within ±${MAX_MAGNITUDE}` };
       }
     }
     return {
-      instrument: c.instrument, channel: c.channel, ts: c.ts, reference: c.reference ?? null, referenceValue, referenceU, indicated: c.indicated,
-      error: c.indicated - referenceValue, source: sub.source, by: sub.by ?? null, traceable: trace?.traceable ?? true, traceReason: trace?.reason ?? null, receivedAt: now,
+      instrument: c.instrument,
+      channel: c.channel,
+      ts: c.ts,
+      reference: c.reference ?? null,
+      referenceValue,
+      referenceU,
+      indicated: c.indicated,
+      error: c.indicated - referenceValue,
+      source: sub.source,
+      by: sub.by ?? null,
+      traceable: trace?.traceable ?? true,
+      traceReason: trace?.reason ?? null,
+      receivedAt: now,
     };
   }
 
@@ -147,7 +189,10 @@ export class Engine implements EngineParts {
   }
 
   /** A standard was changed: found out of tolerance → impact analysis. */
-  referenceUpdated(before: { outOfTolerance?: boolean; calibratedOn?: number | null } | undefined, after: { id: string; outOfTolerance?: boolean }): AlertChange[] {
+  referenceUpdated(
+    before: { outOfTolerance?: boolean; calibratedOn?: number | null } | undefined,
+    after: { id: string; outOfTolerance?: boolean },
+  ): AlertChange[] {
     if (!after.outOfTolerance || before?.outOfTolerance) return [];
     return this.impact(after.id, `reference standard ${after.id} was found out of tolerance at its calibration`, before?.calibratedOn ?? undefined);
   }

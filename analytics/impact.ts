@@ -14,8 +14,14 @@ export function impact(e: Pick<EngineParts, 'registry' | 'store' | 'states'>, ba
   const refs = e.store.referenceSubtree(referenceId);
   const checks = e.store.checksUsing(refs, from).filter((c) => c.review === null);
   const cals = e.store.calibrationsUsing(refs, from).filter((c) => c.review === null);
-  e.store.markChecksReview(checks.map((c) => c.id), reason);
-  e.store.markCalibrationsReview(cals.map((c) => c.id), reason);
+  e.store.markChecksReview(
+    checks.map((c) => c.id),
+    reason,
+  );
+  e.store.markCalibrationsReview(
+    cals.map((c) => c.id),
+    reason,
+  );
   const byInstrument = new Map<string, { checks: number; calibrations: string[] }>();
   const of = (id: string) => byInstrument.get(id) ?? byInstrument.set(id, { checks: 0, calibrations: [] }).get(id)!;
   for (const c of checks) of(c.instrument).checks++;

@@ -115,7 +115,14 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
   const deliver = alertDelivery({ registry: o.registry, log, stats, delivery, client: () => client });
   const engine = new Engine({ registry: o.registry, config: cfg, now, onAlert: deliver, logger: log, sharedRegistry: o.sharedRegistry });
   // Retries run on the wall clock, whatever clock decisions use.
-  const webhooks = new WebhookDeliverer({ store: o.registry.analytics, log, now: Date.now, maxAttempts: cfg.webhookMaxAttempts, backoffMs: cfg.webhookBackoffMs, timeoutMs: cfg.webhookTimeoutMs });
+  const webhooks = new WebhookDeliverer({
+    store: o.registry.analytics,
+    log,
+    now: Date.now,
+    maxAttempts: cfg.webhookMaxAttempts,
+    backoffMs: cfg.webhookBackoffMs,
+    timeoutMs: cfg.webhookTimeoutMs,
+  });
 
   if (o.subscribe !== false) {
     // Set before connecting: checks of a persistent session's backlog may raise alerts before the SUBACK.
@@ -145,7 +152,13 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
     flushWebhooks: () => webhooks.tick(),
     stats: () => ({ ...stats }),
     metrics: analyticsMetrics(
-      () => ({ ...stats, ...delivery, webhooksDelivered: webhooks.counts.delivered, webhooksFailed: webhooks.counts.failed, webhooksGaveUp: webhooks.counts.gaveUp }),
+      () => ({
+        ...stats,
+        ...delivery,
+        webhooksDelivered: webhooks.counts.delivered,
+        webhooksFailed: webhooks.counts.failed,
+        webhooksGaveUp: webhooks.counts.gaveUp,
+      }),
       () => o.registry.analytics.pendingDeliveries(),
     ),
     connected: () => o.subscribe === false || client?.connected === true,
@@ -210,7 +223,14 @@ function checksHandler(o: { registry: Registry; engine: Engine; now: () => numbe
       o.stats.checksRejected++;
       o.registry.recordRejects([{ ...base, ...issue, instrument: instrument ?? null }]);
     };
-    if (t?.kind !== 'checks') return reject({ code: 'E_TOPIC_INVALID', field: '(topic)', rule: 'topic', value: topic.slice(0, 200), message: `analytics takes only checks topics, got "${topic}"` });
+    if (t?.kind !== 'checks')
+      return reject({
+        code: 'E_TOPIC_INVALID',
+        field: '(topic)',
+        rule: 'topic',
+        value: topic.slice(0, 200),
+        message: `analytics takes only checks topics, got "${topic}"`,
+      });
     const parsed = parseChecksMessage(payload, { gateway: t.gateway });
     parsed.rejects.forEach(reject);
     if (parsed.accepted.length === 0) return;
@@ -232,7 +252,15 @@ function checksHandler(o: { registry: Registry; engine: Engine; now: () => numbe
  * redelivers.
  */
 function checksClient(o: AnalyticsOptions, clientId: string, handleChecks: (topic: string, payload: Buffer) => void, log: Logger): MqttClient {
-  const client = connect(o.mqtt.url, { clientId, clean: false, protocolVersion: 4, username: o.mqtt.username, password: o.mqtt.password, reconnectPeriod: 1000, ...mqttTls(o.mqtt) });
+  const client = connect(o.mqtt.url, {
+    clientId,
+    clean: false,
+    protocolVersion: 4,
+    username: o.mqtt.username,
+    password: o.mqtt.password,
+    reconnectPeriod: 1000,
+    ...mqttTls(o.mqtt),
+  });
   client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => {
     try {
       handleChecks(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
@@ -291,7 +319,15 @@ function startAuditCheckpoints(o: AnalyticsOptions, cfg: { file: string; everyMs
   } catch (err) {
     log.warn({ err: (err as Error).message, file: cfg.file }, 'cannot read the audit checkpoint file; a new checkpoint is appended');
   }
-  const client = connect(o.mqtt.url, { clientId: `${o.analytics.clientId}-audit`, clean: true, protocolVersion: 4, username: o.mqtt.username, password: o.mqtt.password, reconnectPeriod: 1000, ...mqttTls(o.mqtt) });
+  const client = connect(o.mqtt.url, {
+    clientId: `${o.analytics.clientId}-audit`,
+    clean: true,
+    protocolVersion: 4,
+    username: o.mqtt.username,
+    password: o.mqtt.password,
+    reconnectPeriod: 1000,
+    ...mqttTls(o.mqtt),
+  });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT client error (audit checkpoints)'));
   const take = (): AuditCheckpoint | undefined => {
     try {

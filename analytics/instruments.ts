@@ -29,19 +29,31 @@ export function registerInstrument(engine: Engine, id: string, org: string, b: I
   }
   const v = b.lastVerification;
   if (v && store.getCalibrationByCertificate(v.certificate)) {
-    throw new MetronetError('E_CONFLICT', `certificate "${v.certificate}" is already recorded; certificate numbers are unique`, { field: 'lastVerification.certificate', value: v.certificate });
+    throw new MetronetError('E_CONFLICT', `certificate "${v.certificate}" is already recorded; certificate numbers are unique`, {
+      field: 'lastVerification.certificate',
+      value: v.certificate,
+    });
   }
   store.transaction(() => {
     registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
     if (b.lab !== undefined || b.intervalDays !== undefined) {
       const cur = store.getService(id);
-      store.setService({ instrument: id, lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab, intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays });
+      store.setService({
+        instrument: id,
+        lab: b.lab === undefined ? (cur?.lab ?? null) : b.lab,
+        intervalDays: b.intervalDays === undefined ? (cur?.intervalDays ?? null) : b.intervalDays,
+      });
     }
     if (v) {
       // The certificate's test points are not entered here: the record carries none, and its
       // statement says where the verification comes from.
       engine.recordCalibration(id, {
-        type: 'verification', date: v.date, lab: v.lab, certificate: v.certificate, results: [], references: [],
+        type: 'verification',
+        date: v.date,
+        lab: v.lab,
+        certificate: v.certificate,
+        results: [],
+        references: [],
         authorisedBy: v.authorisedBy ?? 'not stated (entered at registration)',
         statement: `Verified by ${v.lab} on certificate ${v.certificate}; entered from the certificate when the instrument was registered (test points not entered)`,
       });

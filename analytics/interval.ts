@@ -24,9 +24,26 @@ export interface IntervalAdvice {
  */
 export function staircase(currentDays: number, asFoundFraction: number, o = INTERVAL_ADVICE_DEFAULTS): IntervalAdvice {
   const f = Math.abs(asFoundFraction);
-  if (f > 1) return { method: 'staircase', currentDays, suggestedDays: Math.round(currentDays * o.staircaseShorter), reason: `as-found error ${pct(f)} of MPE is outside tolerance: shorten` };
-  if (f <= o.staircaseGoodFraction) return { method: 'staircase', currentDays, suggestedDays: Math.round(currentDays * o.staircaseLonger), reason: `as-found error ${pct(f)} of MPE is within ${pct(o.staircaseGoodFraction)}: lengthen` };
-  return { method: 'staircase', currentDays, suggestedDays: currentDays, reason: `as-found error ${pct(f)} of MPE is in tolerance but above ${pct(o.staircaseGoodFraction)}: keep` };
+  if (f > 1)
+    return {
+      method: 'staircase',
+      currentDays,
+      suggestedDays: Math.round(currentDays * o.staircaseShorter),
+      reason: `as-found error ${pct(f)} of MPE is outside tolerance: shorten`,
+    };
+  if (f <= o.staircaseGoodFraction)
+    return {
+      method: 'staircase',
+      currentDays,
+      suggestedDays: Math.round(currentDays * o.staircaseLonger),
+      reason: `as-found error ${pct(f)} of MPE is within ${pct(o.staircaseGoodFraction)}: lengthen`,
+    };
+  return {
+    method: 'staircase',
+    currentDays,
+    suggestedDays: currentDays,
+    reason: `as-found error ${pct(f)} of MPE is in tolerance but above ${pct(o.staircaseGoodFraction)}: keep`,
+  };
 }
 
 /**

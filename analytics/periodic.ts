@@ -11,7 +11,10 @@ import { impact } from './impact.js';
  * expired (with impact analysis once per expiry). Loads what it needs in a few queries, then
  * decides in memory; only changes touch the store.
  */
-export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cfg' | 'states' | 'alerts' | 'schedule'>): { changes: AlertChange[]; instruments: number } {
+export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cfg' | 'states' | 'alerts' | 'schedule'>): {
+  changes: AlertChange[];
+  instruments: number;
+} {
   const batch = e.alerts.batch();
   const now = batch.now;
   const live = e.store.liveAlertKeys(['due_soon', 'overdue', 'instrument_offline', 'standard_expired']);
@@ -24,7 +27,10 @@ export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cf
     else if (!on && has) batch.relieve(kind, target.subject, null, 0);
   };
   for (const [id, org, kind, gateway, lastSeen, lab, svcDays, calDate, calDue, calDays] of rows) {
-    const due = dueDate(calDate === null ? null : { date: calDate, nextDue: calDue, intervalDays: calDays }, intervalDaysOf(kind as InstrumentKind | null, svcDays));
+    const due = dueDate(
+      calDate === null ? null : { date: calDate, nextDue: calDue, intervalDays: calDays },
+      intervalDaysOf(kind as InstrumentKind | null, svcDays),
+    );
     let lead = leads.get(org);
     if (lead === undefined) leads.set(org, (lead = e.schedule.leadDays(org)));
     const state = dueState(due, now, lead);
@@ -37,7 +43,10 @@ export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cf
   }
   for (const ref of e.store.listReferences()) {
     const expired = ref.due != null && now > ref.due;
-    toggle('standard_expired', expired, { subject: ref.id, instrument: null, channel: null, reference: ref.id, org: ref.lab, lab: ref.lab }, () => ({ due: ref.due, certificate: ref.certificate }));
+    toggle('standard_expired', expired, { subject: ref.id, instrument: null, channel: null, reference: ref.id, org: ref.lab, lab: ref.lab }, () => ({
+      due: ref.due,
+      certificate: ref.certificate,
+    }));
     if (expired && e.store.impactDoneFor(ref.id) !== ref.due) {
       impact(e, batch, ref.id, `reference standard ${ref.id} expired on ${iso(ref.due ?? null)}`);
       e.store.setImpactDone(ref.id, ref.due ?? null);

@@ -7,7 +7,15 @@ import type { Instrument } from '../store/index.js';
  * all show this word. Whether it reports data (online) is a separate axis: an offline scale can
  * still be in tolerance.
  */
-export const INSTRUMENT_STATES = ['out_of_tolerance', 'overdue', 'predicted_out_of_tolerance', 'near_limit', 'due_soon', 'in_tolerance', 'unregistered'] as const;
+export const INSTRUMENT_STATES = [
+  'out_of_tolerance',
+  'overdue',
+  'predicted_out_of_tolerance',
+  'near_limit',
+  'due_soon',
+  'in_tolerance',
+  'unregistered',
+] as const;
 export type InstrumentState = (typeof INSTRUMENT_STATES)[number];
 
 /** Alert kinds that set the state, worst first (an instrument with several shows the worst). */

@@ -89,10 +89,21 @@ export class StationMonitor {
     const suspect = this.suspect(inst.id);
     const limits = effectiveLimits(station.limitSet, this.o.registry.stations.limitOverrides(inst.id));
     const { averages, exceeded } = exceedances(byChannel, limits, now, station.intervalMs, suspect);
-    const parameters = channels.map((c) => this.parameter(c, byChannel.get(c.channel) ?? [], dayStart, now, station, suspect, averages.get(c.channel) ?? [], limits));
+    const parameters = channels.map((c) =>
+      this.parameter(c, byChannel.get(c.channel) ?? [], dayStart, now, station, suspect, averages.get(c.channel) ?? [], limits),
+    );
     const total = sumCompleteness(parameters.map((p) => p.completeness));
     const lastTs = channels.reduce<number | null>((m, c) => (c.lastTs != null && (m === null || c.lastTs > m) ? c.lastTs : m), null);
-    return { station, instrument: inst, state: stateOf(channels, lastTs, now, station), lastTs, day: vnDate(now), completeness: total, parameters, exceedances: exceeded };
+    return {
+      station,
+      instrument: inst,
+      state: stateOf(channels, lastTs, now, station),
+      lastTs,
+      day: vnDate(now),
+      completeness: total,
+      parameters,
+      exceedances: exceeded,
+    };
   }
 
   /** Completeness per Vietnam-local day over the last `days` days, per parameter and in total. */
@@ -104,13 +115,23 @@ export class StationMonitor {
       const end = Math.min(start + DAY, now);
       const byChannel = await this.records(station.instrument, start, end);
       const parameters: Record<string, Completeness> = {};
-      for (const c of this.o.registry.listChannels(station.instrument)) parameters[c.channel] = completeness(byChannel.get(c.channel) ?? [], start, end, station.intervalMs);
+      for (const c of this.o.registry.listChannels(station.instrument))
+        parameters[c.channel] = completeness(byChannel.get(c.channel) ?? [], start, end, station.intervalMs);
       out.push({ day: vnDate(start), total: sumCompleteness(Object.values(parameters)), parameters });
     }
     return out;
   }
 
-  private parameter(c: Channel, points: StationPoint[], dayStart: number, now: number, station: StationRow, suspect: Map<string, number | null>, averages: Average[], limits: ReturnType<typeof effectiveLimits>): StationParameter {
+  private parameter(
+    c: Channel,
+    points: StationPoint[],
+    dayStart: number,
+    now: number,
+    station: StationRow,
+    suspect: Map<string, number | null>,
+    averages: Average[],
+    limits: ReturnType<typeof effectiveLimits>,
+  ): StationParameter {
     let ratio: number | null = null;
     for (const a of averages) {
       const l = limits.find((x) => x.parameter === c.channel && x.period === a.period);
@@ -163,7 +184,11 @@ export class StationMonitor {
           continue;
         }
         const worst = ex.reduce((a, b) => (b.value / b.limit > a.value / a.limit ? b : a));
-        batch.raise('limit_exceeded', { ...target, channel: p.channel }, { value: worst.value, limit: worst.limit, period: worst.period, unit: worst.unit, source: worst.source, from: worst.from, to: worst.to, all: ex });
+        batch.raise(
+          'limit_exceeded',
+          { ...target, channel: p.channel },
+          { value: worst.value, limit: worst.limit, period: worst.period, unit: worst.unit, source: worst.source, from: worst.from, to: worst.to, all: ex },
+        );
       }
     }
     const changes = batch.changes;
@@ -182,8 +207,17 @@ function stateOf(channels: Channel[], lastTs: number | null, now: number, st: St
 }
 
 function sumCompleteness(list: Completeness[]): Completeness {
-  const t = list.reduce((a, c) => ({ expected: a.expected + c.expected, received: a.received + c.received, check: a.check + c.check, fault: a.fault + c.fault, other: a.other + c.other, ratio: null }), { expected: 0, received: 0, check: 0, fault: 0, other: 0, ratio: null } as Completeness);
+  const t = list.reduce(
+    (a, c) => ({
+      expected: a.expected + c.expected,
+      received: a.received + c.received,
+      check: a.check + c.check,
+      fault: a.fault + c.fault,
+      other: a.other + c.other,
+      ratio: null,
+    }),
+    { expected: 0, received: 0, check: 0, fault: 0, other: 0, ratio: null } as Completeness,
+  );
   t.ratio = t.expected > 0 ? Math.min(1, t.received / t.expected) : null;
   return t;
 }
-

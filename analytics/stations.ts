@@ -62,7 +62,13 @@ export interface Average {
  * Worked example: 1 h, interval 15 min → 4 expected; records 10:15 ok 300, 10:30 ok 400, 10:45
  * check 900, 11:00 ok 410 → at 11:00: n = 3 ≥ 0.75 × 4, mean (300 + 400 + 410)/3 = 370.
  */
-export function rollingAverage(points: readonly StationPoint[], period: AveragingPeriod, at: number, intervalMs: number, o: { suspectSince?: number | null; minCoverage?: number } = {}): Average {
+export function rollingAverage(
+  points: readonly StationPoint[],
+  period: AveragingPeriod,
+  at: number,
+  intervalMs: number,
+  o: { suspectSince?: number | null; minCoverage?: number } = {},
+): Average {
   const span = PERIOD_MS[period];
   const from = at - span;
   let n = 0;
@@ -93,7 +99,13 @@ export interface Exceedance {
 }
 
 /** Each limit judged on its own period's average; a parameter without a valid average exceeds nothing. */
-export function exceedances(byChannel: ReadonlyMap<string, readonly StationPoint[]>, limits: readonly StationLimit[], at: number, intervalMs: number, suspect: ReadonlyMap<string, number | null> = new Map()): { averages: Map<string, Average[]>; exceeded: Exceedance[] } {
+export function exceedances(
+  byChannel: ReadonlyMap<string, readonly StationPoint[]>,
+  limits: readonly StationLimit[],
+  at: number,
+  intervalMs: number,
+  suspect: ReadonlyMap<string, number | null> = new Map(),
+): { averages: Map<string, Average[]>; exceeded: Exceedance[] } {
   const averages = new Map<string, Average[]>();
   const exceeded: Exceedance[] = [];
   for (const l of limits) {
@@ -103,7 +115,18 @@ export function exceedances(byChannel: ReadonlyMap<string, readonly StationPoint
     (averages.get(l.parameter) ?? averages.set(l.parameter, []).get(l.parameter)!).push(avg);
     if (avg.mean === null) continue;
     const bound = avg.mean > l.max ? 'max' : l.min !== undefined && avg.mean < l.min ? 'min' : null;
-    if (bound) exceeded.push({ parameter: l.parameter, period: l.period, value: avg.mean, limit: bound === 'max' ? l.max : l.min!, bound, unit: l.unit, source: l.source, from: avg.from, to: avg.to });
+    if (bound)
+      exceeded.push({
+        parameter: l.parameter,
+        period: l.period,
+        value: avg.mean,
+        limit: bound === 'max' ? l.max : l.min!,
+        bound,
+        unit: l.unit,
+        source: l.source,
+        from: avg.from,
+        to: avg.to,
+      });
   }
   return { averages, exceeded };
 }

@@ -26,13 +26,19 @@ export function traceabilityAt(id: string, at: number, lookup: (id: string) => S
   const chain: string[] = [];
   let cur: string | null = id;
   while (cur !== null) {
-    if (chain.includes(cur) || chain.length >= maxDepth) return { traceable: false, brokenLink: cur, reason: `traceability chain loops or is deeper than ${maxDepth} at ${cur}`, chain };
+    if (chain.includes(cur) || chain.length >= maxDepth)
+      return { traceable: false, brokenLink: cur, reason: `traceability chain loops or is deeper than ${maxDepth} at ${cur}`, chain };
     chain.push(cur);
     const link = lookup(cur);
     if (!link) return { traceable: false, brokenLink: cur, reason: `standard ${cur} is not in the registry`, chain };
     if (link.outOfTolerance) return { traceable: false, brokenLink: cur, reason: `standard ${cur} was found out of tolerance`, chain };
     if (link.due !== null && at > link.due) {
-      return { traceable: false, brokenLink: cur, reason: `standard ${cur} expired on ${new Date(link.due).toISOString().slice(0, 10)}${cur === id ? '' : ` (in the chain of ${id})`}`, chain };
+      return {
+        traceable: false,
+        brokenLink: cur,
+        reason: `standard ${cur} expired on ${new Date(link.due).toISOString().slice(0, 10)}${cur === id ? '' : ` (in the chain of ${id})`}`,
+        chain,
+      };
     }
     cur = link.parent;
   }

@@ -95,7 +95,7 @@ export function predictOutOfTolerance(fit: Fit, mpe: number, fromT: number, leve
   if (fit.slope !== 0) {
     const target = fit.slope > 0 ? mpe : -mpe;
     const t = (target - fit.intercept) / fit.slope;
-    pointT = Math.max(t , fromT);
+    pointT = Math.max(t, fromT);
   }
   return { pointT, boundT: best?.t ?? null, side: best?.side ?? null };
 }

@@ -57,7 +57,12 @@ export class WebhookDeliverer {
     try {
       const res = await fetch(d.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-metronet-signature': sign(d.secret, ts, d.payload), 'x-metronet-event': d.event, 'x-metronet-delivery': String(d.id) },
+        headers: {
+          'content-type': 'application/json',
+          'x-metronet-signature': sign(d.secret, ts, d.payload),
+          'x-metronet-event': d.event,
+          'x-metronet-delivery': String(d.id),
+        },
         body: d.payload,
         signal: AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.abort.signal]),
       });
@@ -98,7 +103,10 @@ export class WebhookDeliverer {
  */
 export function queueWebhooks(registry: Registry, change: AlertChange, body: string, now = Date.now()): void {
   const a = change.alert;
-  const authorities = registry.listOrgs().filter((g) => g.kind === 'authority').map((g) => g.id);
+  const authorities = registry
+    .listOrgs()
+    .filter((g) => g.kind === 'authority')
+    .map((g) => g.id);
   const orgs = [...new Set([a.org, a.lab, ...authorities].filter((x): x is string => !!x))];
   registry.analytics.enqueueDeliveries(orgs, a.id, change.event, body, now);
 }

@@ -90,7 +90,9 @@ async function main(): Promise<void> {
   const dataDir = a.data ?? join(tmpdir(), `metronet-large-province-${instruments}`);
   console.log(`seeding (or reusing) ${dataDir} …`);
   const p = await seedLargeProvince({ dataDir, instruments, log: (m) => console.log(`  ${m}`) });
-  console.log(`province: ${p.counts.instruments} instruments, ${p.counts.checks} checks, ${p.counts.readings} readings${p.seconds ? ` (seeded in ${p.seconds} s)` : ' (reused)'}`);
+  console.log(
+    `province: ${p.counts.instruments} instruments, ${p.counts.checks} checks, ${p.counts.readings} readings${p.seconds ? ` (seeded in ${p.seconds} s)` : ' (reused)'}`,
+  );
 
   // Tokens per role, issued in the store as `metronet admin token` would.
   const registry = openRegistry(p.registryPath);
@@ -99,7 +101,10 @@ async function main(): Promise<void> {
   for (const role of roles) {
     const login = p.logins.find((l) => l.role === role);
     if (!login) throw new Error(`no ${role} login in the province`);
-    tokens.set(role, { token: registry.identity.issueToken({ kind: 'api', user: login.username, name: 'bench:api', ttlMs: 86_400_000 }).secret, org: login.org });
+    tokens.set(role, {
+      token: registry.identity.issueToken({ kind: 'api', user: login.username, name: 'bench:api', ttlMs: 86_400_000 }).secret,
+      org: login.org,
+    });
   }
   registry.close();
 
@@ -121,13 +126,23 @@ async function main(): Promise<void> {
           // wait until it answers a cheap request promptly again.
           await idle(server.url);
           rows.push({
-            route, role, connections, path,
-            p50: r.latency.p50, p99: r.latency.p99, rps: Math.round(r.requests.average), requests: r.requests.total,
-            non2xx: r.non2xx, errors: r.errors + r.timeouts, bytesPerResponse: body.length,
+            route,
+            role,
+            connections,
+            path,
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            rps: Math.round(r.requests.average),
+            requests: r.requests.total,
+            non2xx: r.non2xx,
+            errors: r.errors + r.timeouts,
+            bytesPerResponse: body.length,
           });
           const x = rows.at(-1)!;
           if (x.requests === 0) x.p50 = x.p99 = Number.NaN; // saturated: no answer within the run
-          console.log(`${role.padEnd(10)} ${route.padEnd(16)} c=${String(connections).padStart(3)}  p50 ${String(x.p50).padStart(5)} ms  p99 ${String(x.p99).padStart(5)} ms  ${String(x.rps).padStart(5)} req/s  ${x.non2xx ? `non-2xx ${x.non2xx} ` : ''}${x.errors ? `errors ${x.errors} ` : ''}(${x.bytesPerResponse} B)`);
+          console.log(
+            `${role.padEnd(10)} ${route.padEnd(16)} c=${String(connections).padStart(3)}  p50 ${String(x.p50).padStart(5)} ms  p99 ${String(x.p99).padStart(5)} ms  ${String(x.rps).padStart(5)} req/s  ${x.non2xx ? `non-2xx ${x.non2xx} ` : ''}${x.errors ? `errors ${x.errors} ` : ''}(${x.bytesPerResponse} B)`,
+          );
         }
       }
     }
@@ -139,7 +154,10 @@ async function main(): Promise<void> {
   console.log(`\nmachine: ${machine}\n`);
   console.log('| route | role | clients | p50 ms | p99 ms | req/s | response |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.route} | ${r.role} | ${r.connections} | ${r.requests ? r.p50 : 'saturated'} | ${r.requests ? r.p99 : '–'} | ${r.rps} | ${(r.bytesPerResponse / 1024).toFixed(1)} KiB${r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.route} | ${r.role} | ${r.connections} | ${r.requests ? r.p50 : 'saturated'} | ${r.requests ? r.p99 : '–'} | ${r.rps} | ${(r.bytesPerResponse / 1024).toFixed(1)} KiB${r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''} |`,
+    );
   if (a.json) writeFileSync(a.json, JSON.stringify({ at: new Date().toISOString(), machine, province: p.counts, duration: Number(a.duration), rows }, null, 2));
 }
 
@@ -148,14 +166,18 @@ async function idle(base: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const t = Date.now();
-    await fetch(`${base}api/v1/health`).then((r) => r.text()).catch(() => undefined);
+    await fetch(`${base}api/v1/health`)
+      .then((r) => r.text())
+      .catch(() => undefined);
     if (Date.now() - t < 100) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 async function startServer(p: LargeProvince): Promise<{ url: string; close(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', p.registryPath, p.readingsPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', p.registryPath, p.readingsPath], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

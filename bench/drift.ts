@@ -67,8 +67,21 @@ async function quality() {
     registry.analytics.setService({ instrument: inst, lab: 'bench-lab', intervalDays: null });
     // Channel MPE and repeatability, and the standard, through the API (no interval set: the kind
     // `other` has none, so a prediction is judged against one year from the check, as before).
-    await put(`${base}/instruments/${inst}/channels/value/metrology`, { tolerance: { model: 'absolute', mpe: c.mpe }, repeatability: c.repeatability, analyser: false });
-    await put(`${base}/references/R-${c.id}`, { lab: 'bench-lab', quantity: 'q', unit: c.unit, nominal: c.reference, value: c.reference, U: c.referenceU, k: 2, due: lastTs + 365 * DAY });
+    await put(`${base}/instruments/${inst}/channels/value/metrology`, {
+      tolerance: { model: 'absolute', mpe: c.mpe },
+      repeatability: c.repeatability,
+      analyser: false,
+    });
+    await put(`${base}/references/R-${c.id}`, {
+      lab: 'bench-lab',
+      quantity: 'q',
+      unit: c.unit,
+      nominal: c.reference,
+      value: c.reference,
+      U: c.referenceU,
+      k: 2,
+      due: lastTs + 365 * DAY,
+    });
     const first = new Map<string, { index: number; ts: number; predictedTs?: number }>();
     for (const [index, k] of c.checks.entries()) {
       const res = await fetch(`${base}/instruments/${inst}/checks`, {
@@ -275,9 +288,21 @@ function cost(n: number) {
       const id = `I-${i}`;
       registry.upsertInstrument({ id, org: 'org', registration: 'registered', kind: 'scale', gateway: 'gw' });
       registry.analytics.insertCalibration({
-        instrument: id, type: 'verification', date: now - (i % 400) * DAY, lab: 'lab', certificate: `C-${i}`, procedure: null, conditions: null,
-        results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0, U: 0.002 }], references: [], result: 'pass', decisionRule: 'simple', statement: null,
-        authorisedBy: 'x', intervalDays: 365, nextDue: now - (i % 400) * DAY + 365 * DAY,
+        instrument: id,
+        type: 'verification',
+        date: now - (i % 400) * DAY,
+        lab: 'lab',
+        certificate: `C-${i}`,
+        procedure: null,
+        conditions: null,
+        results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0, U: 0.002 }],
+        references: [],
+        result: 'pass',
+        decisionRule: 'simple',
+        statement: null,
+        authorisedBy: 'x',
+        intervalDays: 365,
+        nextDue: now - (i % 400) * DAY + 365 * DAY,
       });
     }
   });
@@ -303,7 +328,8 @@ function cost(n: number) {
   const accs = new Array(n);
   for (let i = 0; i < n; i++) {
     const acc = newAcc(now - 400 * DAY, null);
-    for (let j = 0; j < 50; j++) addCheck(acc, settings, { ts: now - (400 - 7 * j) * DAY, error: 0.0001 * j + ((i * 7 + j * 13) % 10) * 0.0002, referenceValue: 20, referenceU: 0.0016 });
+    for (let j = 0; j < 50; j++)
+      addCheck(acc, settings, { ts: now - (400 - 7 * j) * DAY, error: 0.0001 * j + ((i * 7 + j * 13) % 10) * 0.0002, referenceValue: 20, referenceU: 0.0016 });
     accs[i] = acc;
   }
   globalThis.gc?.();
@@ -331,46 +357,80 @@ const linear = by('linear');
 const oot = by('oot');
 const checksStable = stable.reduce((n, r) => n + (r.n as number), 0);
 if (!ONLY_COST) {
-console.log(`# bench:drift — ${new Date().toISOString()}`);
-console.log(`machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
-console.log(`cases: ${CASES} (${q.rows.length}); ${q.requests} checks posted over HTTP in ${(q.elapsed / 1000).toFixed(1)} s (${((q.elapsed / q.requests) * 1000).toFixed(0)} µs per check, round trip)\n`);
-console.log(`## stable: false alarms`);
-console.log(`${stable.filter((r) => r.falseAlarm).length} of ${stable.length} cases raised a drift alert (${checksStable} checks); the reference tabular CUSUM (k = 0.5, h = 5, in-control mean known) signals on ${stable.filter((r) => r.cusumFalse).length} of ${stable.length}`);
-for (const r of stable.filter((x) => x.falseAlarm)) console.log(`  ${r.id}: ${r.kinds}`);
-console.log(`\n## step: detection delay (checks from the onset, onset check = 1)`);
-console.log('| case | shift (σ) | metronet | tabular CUSUM, known μ₀ | DOMAIN ARL h=5 | false alarm before onset | alerts | known-μ₀ CUSUM run from check 0 |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-const ARL: Record<string, string> = { '0.5': '38.0', '1': '10.4', '1.5': '5.75', '2': '4.01', '3': '2.57' };
-for (const r of [...step].sort((a, b) => (a.shift as number) - (b.shift as number))) {
-  console.log(`| ${r.id} | ${r.shift} | ${r.delay ?? 'missed'} | ${r.cusumDelay ?? 'no signal'} | ${ARL[String(r.shift)] ?? '—'} | ${r.falseAlarm ? 'yes' : 'no'} | ${r.kinds} | ${r.cusumFromStart} |`);
-}
-for (const s of [...new Set(step.map((r) => r.shift as number))].sort()) {
-  const g = step.filter((r) => r.shift === s);
-  const d = g.map((r) => r.delay as number | null).filter((x): x is number => x !== null);
-  const cz = g.map((r) => r.cusumDelay as number | null).filter((x): x is number => x !== null);
-  console.log(`shift ${s}σ: metronet mean delay ${fmt(d.reduce((a, b) => a + b, 0) / d.length)} (${d.length}/${g.length} detected); reference CUSUM ${fmt(cz.reduce((a, b) => a + b, 0) / cz.length)} (${cz.length}/${g.length})`);
-}
-console.log(`\n## linear: predicted out-of-tolerance date`);
-console.log('| case | crossing after last check | first "predicted" alert lead (d) | date error / time to crossing | warned before crossing |');
-console.log('| --- | --- | --- | --- | --- |');
-for (const r of linear) console.log(`| ${r.id} | ${r.crossingAfterLast ? 'yes' : 'no'} | ${fmt(r.leadDays as number)} | ${fmt(r.dateErrorFraction as number, 2)} | ${r.warnedBefore ? 'yes' : 'NO'} |`);
-console.log(`warned before the crossing: ${linear.filter((r) => r.warnedBefore).length} of ${linear.length}`);
-console.log(`\n## oot: caught on the check`);
-console.log(`${oot.filter((r) => r.caughtOnCheck).length} of ${oot.length}; false alarms before the OOT check: ${oot.filter((r) => r.falseAlarm).length}`);
-const mc = monteCarlo();
-console.log(`\n## shift detector alone, Monte Carlo (${mc.runs} series, N(0,1) plus an unknown bias in ±1.5σ; seeded)`);
-console.log(`false signal within 100 checks: change-point CUSUM ${fmt(mc.fa * 100)} % · tabular CUSUM with μ₀ known ${fmt(mc.faRef * 100)} % · before: self-starting CUSUM ${fmt(mc.faOld * 100)} % · change-point CUSUM with a stated as-left error (u = σ/√10) ${fmt(mc.faAnchored * 100)} %`);
-console.log('| shift (σ) | onset after | change-point CUSUM mean delay | before: self-starting CUSUM | CUSUM, μ₀ known | DOMAIN ARL h=5 | change-point, as-left stated (u = σ/√10) |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const d of mc.delays) console.log(`| ${d.delta} | ${d.tau} | ${fmt(d.ours)} | ${fmt(d.old)} | ${fmt(d.reference)} | ${ARL[String(d.delta)] ?? '—'} | ${fmt(d.anchored)} |`);
-const stableMix = (f: (x: { n: number; ours: number; ref: number; old: number }) => number) =>
-  stable.reduce((sum, r) => sum + f(mc.caseLength.find((x) => x.n === r.n) ?? mc.caseLength[mc.caseLength.length - 1]!), 0);
-console.log(`stable-case measure (a false alarm within a case of n checks; reference centred on the case's own mean): ${mc.caseLength.map((x) => `n = ${x.n}: change-point ${fmt(x.ours * 100)} %, reference ${fmt(x.ref * 100)} %, before ${fmt(x.old * 100)} %`).join(' · ')}; expected over these ${stable.length} stable cases: change-point ${fmt(stableMix((x) => x.ours), 2)}, reference ${fmt(stableMix((x) => x.ref), 2)}, before ${fmt(stableMix((x) => x.old), 2)}`);
-
+  console.log(`# bench:drift — ${new Date().toISOString()}`);
+  console.log(`machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`);
+  console.log(
+    `cases: ${CASES} (${q.rows.length}); ${q.requests} checks posted over HTTP in ${(q.elapsed / 1000).toFixed(1)} s (${((q.elapsed / q.requests) * 1000).toFixed(0)} µs per check, round trip)\n`,
+  );
+  console.log(`## stable: false alarms`);
+  console.log(
+    `${stable.filter((r) => r.falseAlarm).length} of ${stable.length} cases raised a drift alert (${checksStable} checks); the reference tabular CUSUM (k = 0.5, h = 5, in-control mean known) signals on ${stable.filter((r) => r.cusumFalse).length} of ${stable.length}`,
+  );
+  for (const r of stable.filter((x) => x.falseAlarm)) console.log(`  ${r.id}: ${r.kinds}`);
+  console.log(`\n## step: detection delay (checks from the onset, onset check = 1)`);
+  console.log(
+    '| case | shift (σ) | metronet | tabular CUSUM, known μ₀ | DOMAIN ARL h=5 | false alarm before onset | alerts | known-μ₀ CUSUM run from check 0 |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const ARL: Record<string, string> = { '0.5': '38.0', '1': '10.4', '1.5': '5.75', '2': '4.01', '3': '2.57' };
+  for (const r of [...step].sort((a, b) => (a.shift as number) - (b.shift as number))) {
+    console.log(
+      `| ${r.id} | ${r.shift} | ${r.delay ?? 'missed'} | ${r.cusumDelay ?? 'no signal'} | ${ARL[String(r.shift)] ?? '—'} | ${r.falseAlarm ? 'yes' : 'no'} | ${r.kinds} | ${r.cusumFromStart} |`,
+    );
+  }
+  for (const s of [...new Set(step.map((r) => r.shift as number))].sort()) {
+    const g = step.filter((r) => r.shift === s);
+    const d = g.map((r) => r.delay as number | null).filter((x): x is number => x !== null);
+    const cz = g.map((r) => r.cusumDelay as number | null).filter((x): x is number => x !== null);
+    console.log(
+      `shift ${s}σ: metronet mean delay ${fmt(d.reduce((a, b) => a + b, 0) / d.length)} (${d.length}/${g.length} detected); reference CUSUM ${fmt(cz.reduce((a, b) => a + b, 0) / cz.length)} (${cz.length}/${g.length})`,
+    );
+  }
+  console.log(`\n## linear: predicted out-of-tolerance date`);
+  console.log('| case | crossing after last check | first "predicted" alert lead (d) | date error / time to crossing | warned before crossing |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const r of linear)
+    console.log(
+      `| ${r.id} | ${r.crossingAfterLast ? 'yes' : 'no'} | ${fmt(r.leadDays as number)} | ${fmt(r.dateErrorFraction as number, 2)} | ${r.warnedBefore ? 'yes' : 'NO'} |`,
+    );
+  console.log(`warned before the crossing: ${linear.filter((r) => r.warnedBefore).length} of ${linear.length}`);
+  console.log(`\n## oot: caught on the check`);
+  console.log(`${oot.filter((r) => r.caughtOnCheck).length} of ${oot.length}; false alarms before the OOT check: ${oot.filter((r) => r.falseAlarm).length}`);
+  const mc = monteCarlo();
+  console.log(`\n## shift detector alone, Monte Carlo (${mc.runs} series, N(0,1) plus an unknown bias in ±1.5σ; seeded)`);
+  console.log(
+    `false signal within 100 checks: change-point CUSUM ${fmt(mc.fa * 100)} % · tabular CUSUM with μ₀ known ${fmt(mc.faRef * 100)} % · before: self-starting CUSUM ${fmt(mc.faOld * 100)} % · change-point CUSUM with a stated as-left error (u = σ/√10) ${fmt(mc.faAnchored * 100)} %`,
+  );
+  console.log(
+    '| shift (σ) | onset after | change-point CUSUM mean delay | before: self-starting CUSUM | CUSUM, μ₀ known | DOMAIN ARL h=5 | change-point, as-left stated (u = σ/√10) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const d of mc.delays)
+    console.log(`| ${d.delta} | ${d.tau} | ${fmt(d.ours)} | ${fmt(d.old)} | ${fmt(d.reference)} | ${ARL[String(d.delta)] ?? '—'} | ${fmt(d.anchored)} |`);
+  const stableMix = (f: (x: { n: number; ours: number; ref: number; old: number }) => number) =>
+    stable.reduce((sum, r) => sum + f(mc.caseLength.find((x) => x.n === r.n) ?? mc.caseLength[mc.caseLength.length - 1]!), 0);
+  console.log(
+    `stable-case measure (a false alarm within a case of n checks; reference centred on the case's own mean): ${mc.caseLength.map((x) => `n = ${x.n}: change-point ${fmt(x.ours * 100)} %, reference ${fmt(x.ref * 100)} %, before ${fmt(x.old * 100)} %`).join(' · ')}; expected over these ${stable.length} stable cases: change-point ${fmt(
+      stableMix((x) => x.ours),
+      2,
+    )}, reference ${fmt(
+      stableMix((x) => x.ref),
+      2,
+    )}, before ${fmt(
+      stableMix((x) => x.old),
+      2,
+    )}`,
+  );
 }
 const c = cost(N_INSTRUMENTS);
 console.log(`\n## cost, ${c.n} instruments`);
 console.log(`registry seeded (instrument + verification each) in ${(c.seedMs / 1000).toFixed(1)} s`);
-console.log(`periodic re-evaluation (due soon, overdue, offline, standards): first run ${fmt(c.firstMs, 0)} ms (opens ${c.r1} alerts), steady state median ${fmt(median(c.runs), 0)} ms (runs ${c.runs.map((x) => x.toFixed(0)).join(', ')}); live alerts ${c.openAlerts}`);
-console.log(`drift re-evaluation from in-memory state (conformity, trend + predicted date, CUSUM): median ${fmt(median(c.evalRuns), 0)} ms for ${c.n} channels (runs ${c.evalRuns.map((x) => x.toFixed(0)).join(', ')}); ${c.predicted} with a predicted date`);
-console.log(`memory per instrument (one channel's running state): ${fmt(c.heapPer, 0)} bytes${c.gc ? '' : ' (run with node --expose-gc for a cleaner figure)'}`);
+console.log(
+  `periodic re-evaluation (due soon, overdue, offline, standards): first run ${fmt(c.firstMs, 0)} ms (opens ${c.r1} alerts), steady state median ${fmt(median(c.runs), 0)} ms (runs ${c.runs.map((x) => x.toFixed(0)).join(', ')}); live alerts ${c.openAlerts}`,
+);
+console.log(
+  `drift re-evaluation from in-memory state (conformity, trend + predicted date, CUSUM): median ${fmt(median(c.evalRuns), 0)} ms for ${c.n} channels (runs ${c.evalRuns.map((x) => x.toFixed(0)).join(', ')}); ${c.predicted} with a predicted date`,
+);
+console.log(
+  `memory per instrument (one channel's running state): ${fmt(c.heapPer, 0)} bytes${c.gc ? '' : ' (run with node --expose-gc for a cleaner figure)'}`,
+);

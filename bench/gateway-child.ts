@@ -49,10 +49,28 @@ if (job.mode !== 'gateway') {
   );
 } else {
   const gw = await start({
-    id: 'gw-bench', org: 'org-bench', mqtt: { url: job.brokerUrl }, publishMs: 100, maxBatch: 5000, stateDir: job.stateDir,
-    spool: { maxReadings: 5_000_000, whenFull: 'drop-oldest', flushMs: 100, drainPerSecond: 1_000_000, ...(process.env.BENCH_REPLAY_MS ? { replayMs: Number(process.env.BENCH_REPLAY_MS) } : {}) },
-    profiles: loadProfiles([defaultProfilesDir(), join(import.meta.dirname, 'profiles')]), logger: silentLogger,
-    devices: job.ports.map((port, i) => ({ name: `d${i}`, instrument: `B-${i}`, profile: job.profile, transport: { kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 2000 }, pollMs: job.pollMs })),
+    id: 'gw-bench',
+    org: 'org-bench',
+    mqtt: { url: job.brokerUrl },
+    publishMs: 100,
+    maxBatch: 5000,
+    stateDir: job.stateDir,
+    spool: {
+      maxReadings: 5_000_000,
+      whenFull: 'drop-oldest',
+      flushMs: 100,
+      drainPerSecond: 1_000_000,
+      ...(process.env.BENCH_REPLAY_MS ? { replayMs: Number(process.env.BENCH_REPLAY_MS) } : {}),
+    },
+    profiles: loadProfiles([defaultProfilesDir(), join(import.meta.dirname, 'profiles')]),
+    logger: silentLogger,
+    devices: job.ports.map((port, i) => ({
+      name: `d${i}`,
+      instrument: `B-${i}`,
+      profile: job.profile,
+      transport: { kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 2000 },
+      pollMs: job.pollMs,
+    })),
   });
   await new Promise((r) => setTimeout(r, 1000)); // warm-up: connections, first plan, parameters
   const warm = gw.stats();

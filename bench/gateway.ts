@@ -28,12 +28,14 @@ const [request] = planRequests(profile);
 const span = request!.length;
 
 async function child(job: object): Promise<{ polls: number; published: number; cpuMs: number; rssMax: number; seconds: number; backlog?: number }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gateway-child.ts'), JSON.stringify(job)], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gateway-child.ts'), JSON.stringify(job)], {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
-const brokerName = existsSync(MOSQUITTO) ? 'Mosquitto (own process)' : 'embedded aedes (in the simulators\' process)';
+const brokerName = existsSync(MOSQUITTO) ? 'Mosquitto (own process)' : "embedded aedes (in the simulators' process)";
 
 /**
  * The broker runs in its own process when Mosquitto is installed: sharing an event loop with

@@ -134,7 +134,13 @@ async function waitFor(probe: () => boolean, timeoutMs = 600_000): Promise<void>
 }
 
 /** Raw transport: publishers → broker → one QoS 1 subscriber that only counts. */
-async function transport(name: string, url: string, gateways: LoadGateway[], sub: { username?: string; password?: string }, persistent = false): Promise<Result> {
+async function transport(
+  name: string,
+  url: string,
+  gateways: LoadGateway[],
+  sub: { username?: string; password?: string },
+  persistent = false,
+): Promise<Result> {
   const rss = peakRss();
   const clientId = `bench-sub-${Date.now()}`;
   const client = await connectAsync(url, { clientId, clean: !persistent, ...sub });
@@ -167,7 +173,14 @@ async function bareStore(name: string, store: ReadingsStore, gateways: LoadGatew
 }
 
 /** Publishers → broker → ingest → store; latency per batch from its publish to its write resolving. */
-async function endToEnd(name: string, url: string, gateways: LoadGateway[], store: ReadingsStore, dir: string, mqttCreds: { username?: string; password?: string }): Promise<Result> {
+async function endToEnd(
+  name: string,
+  url: string,
+  gateways: LoadGateway[],
+  store: ReadingsStore,
+  dir: string,
+  mqttCreds: { username?: string; password?: string },
+): Promise<Result> {
   const registry = openRegistry(join(dir, `registry-${Date.now()}.db`));
   const t0 = Date.now() - 86_400_000;
   const w = timed(store, t0, new Map(gateways.map((g) => [g.id, g])));
@@ -196,7 +209,9 @@ async function endToEnd(name: string, url: string, gateways: LoadGateway[], stor
 function print(results: Result[], pairs: [string, string, string][], paired: [string, number][] = []): void {
   const row = (r: Result) =>
     `| ${r.name} | ${Math.round(r.perSec).toLocaleString('en')} | ${r.p50 !== undefined ? Math.round(r.p50) : '–'} | ${r.p99 !== undefined ? Math.round(r.p99) : '–'} | ${r.rssMb} |`;
-  process.stdout.write(['', '| run | readings/s | p50 ms | p99 ms | peak RSS MiB |', '| --- | ---: | ---: | ---: | ---: |', ...results.map(row), ''].join('\n'));
+  process.stdout.write(
+    ['', '| run | readings/s | p50 ms | p99 ms | peak RSS MiB |', '| --- | ---: | ---: | ---: | ---: |', ...results.map(row), ''].join('\n'),
+  );
   const by = new Map(results.map((r) => [r.name, r]));
   for (const [label, a, b] of pairs) {
     const x = by.get(a);
@@ -277,13 +292,17 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  print(results, [
-    ['embedded ÷ transport ceiling (goal ≥ 0.5)', 'end-to-end, embedded (aedes + SQLite)', 'transport ceiling, embedded broker'],
-    ['embedded ÷ SQLite store ceiling', 'end-to-end, embedded (aedes + SQLite)', 'store ceiling, SQLite'],
-    ['embedded ÷ persistent-session transport (reference)', 'end-to-end, embedded (aedes + SQLite)', 'transport, persistent session (reference)'],
-    ['Mosquitto + InfluxDB ÷ transport ceiling', 'end-to-end, Mosquitto + InfluxDB', 'transport ceiling, Mosquitto'],
-    ['Mosquitto + InfluxDB ÷ InfluxDB store ceiling', 'end-to-end, Mosquitto + InfluxDB', 'store ceiling, InfluxDB'],
-  ], paired);
+  print(
+    results,
+    [
+      ['embedded ÷ transport ceiling (goal ≥ 0.5)', 'end-to-end, embedded (aedes + SQLite)', 'transport ceiling, embedded broker'],
+      ['embedded ÷ SQLite store ceiling', 'end-to-end, embedded (aedes + SQLite)', 'store ceiling, SQLite'],
+      ['embedded ÷ persistent-session transport (reference)', 'end-to-end, embedded (aedes + SQLite)', 'transport, persistent session (reference)'],
+      ['Mosquitto + InfluxDB ÷ transport ceiling', 'end-to-end, Mosquitto + InfluxDB', 'transport ceiling, Mosquitto'],
+      ['Mosquitto + InfluxDB ÷ InfluxDB store ceiling', 'end-to-end, Mosquitto + InfluxDB', 'store ceiling, InfluxDB'],
+    ],
+    paired,
+  );
 }
 
 main().then(

@@ -68,7 +68,16 @@ export interface LargeProvince {
   /** The readings range seeded: [from, to). */
   from: number;
   to: number;
-  counts: { orgs: number; gateways: number; instruments: number; unregistered: number; references: number; checks: number; calibrations: number; readings: number };
+  counts: {
+    orgs: number;
+    gateways: number;
+    instruments: number;
+    unregistered: number;
+    references: number;
+    checks: number;
+    calibrations: number;
+    readings: number;
+  };
   seconds: number;
 }
 
@@ -95,10 +104,58 @@ interface Kind {
 }
 
 const KINDS: Kind[] = [
-  { kind: 'scale', label: 'Cân điện tử', prefix: 'SC', profile: 'weighing-indicator-tcp', share: 0.7, channel: 'gross', tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 }, repeatability: 0.002, reference: 'M1-20KG', value: 12, noise: 6 },
-  { kind: 'fuel_dispenser', label: 'Cột đo xăng dầu', prefix: 'FD', profile: 'fuel-dispenser-2n-tcp', share: 0.24, channel: 'n1_last_delivery', tolerance: { model: 'oiml-r117', accuracyClass: '0.5', part: 'system' }, repeatability: 0.008, reference: 'TM-20L', value: 25, noise: 15 },
-  { kind: 'env_station', label: 'Trạm quan trắc không khí', prefix: 'AQ', profile: 'air-station-tcp', share: 0.04, channel: 'so2', tolerance: { model: 'analyser', span: 1000, gas: 'so2' }, repeatability: 4, reference: 'GAS-SO2', value: 40, noise: 15 },
-  { kind: 'env_station', label: 'Trạm quan trắc nước thải', prefix: 'WQ', profile: 'water-station-tcp', share: 0.02, channel: 'ph', tolerance: { model: 'absolute', mpe: 0.2 }, repeatability: 0.02, reference: { value: 7, U: 0.02 }, value: 7.2, noise: 0.3 },
+  {
+    kind: 'scale',
+    label: 'Cân điện tử',
+    prefix: 'SC',
+    profile: 'weighing-indicator-tcp',
+    share: 0.7,
+    channel: 'gross',
+    tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 },
+    repeatability: 0.002,
+    reference: 'M1-20KG',
+    value: 12,
+    noise: 6,
+  },
+  {
+    kind: 'fuel_dispenser',
+    label: 'Cột đo xăng dầu',
+    prefix: 'FD',
+    profile: 'fuel-dispenser-2n-tcp',
+    share: 0.24,
+    channel: 'n1_last_delivery',
+    tolerance: { model: 'oiml-r117', accuracyClass: '0.5', part: 'system' },
+    repeatability: 0.008,
+    reference: 'TM-20L',
+    value: 25,
+    noise: 15,
+  },
+  {
+    kind: 'env_station',
+    label: 'Trạm quan trắc không khí',
+    prefix: 'AQ',
+    profile: 'air-station-tcp',
+    share: 0.04,
+    channel: 'so2',
+    tolerance: { model: 'analyser', span: 1000, gas: 'so2' },
+    repeatability: 4,
+    reference: 'GAS-SO2',
+    value: 40,
+    noise: 15,
+  },
+  {
+    kind: 'env_station',
+    label: 'Trạm quan trắc nước thải',
+    prefix: 'WQ',
+    profile: 'water-station-tcp',
+    share: 0.02,
+    channel: 'ph',
+    tolerance: { model: 'absolute', mpe: 0.2 },
+    repeatability: 0.02,
+    reference: { value: 7, U: 0.02 },
+    value: 7.2,
+    noise: 0.3,
+  },
 ];
 
 const STANDARDS = [
@@ -116,7 +173,12 @@ function generator(seed: number): { uniform: () => number; normal: () => number 
 
 export async function seedLargeProvince(options: LargeProvinceSeed): Promise<LargeProvince> {
   const o = {
-    instruments: 10_000, days: 90, readingEveryMinutes: 15, checksPerInstrument: 8, seed: 1, readingInstruments: 300,
+    instruments: 10_000,
+    days: 90,
+    readingEveryMinutes: 15,
+    checksPerInstrument: 8,
+    seed: 1,
+    readingInstruments: 300,
     ...options,
   };
   const log = o.log ?? (() => undefined);
@@ -124,7 +186,14 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
   mkdirSync(o.dataDir, { recursive: true });
   const registryPath = join(o.dataDir, 'registry.db');
   const readingsPath = join(o.dataDir, 'readings.db');
-  const key = JSON.stringify({ instruments: o.instruments, days: o.days, readingEveryMinutes: o.readingEveryMinutes, checksPerInstrument: o.checksPerInstrument, seed: o.seed, readingInstruments: o.readingInstruments });
+  const key = JSON.stringify({
+    instruments: o.instruments,
+    days: o.days,
+    readingEveryMinutes: o.readingEveryMinutes,
+    checksPerInstrument: o.checksPerInstrument,
+    seed: o.seed,
+    readingInstruments: o.readingInstruments,
+  });
   const manifestPath = join(o.dataDir, MANIFEST);
   if (existsSync(manifestPath)) {
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { key: string; province: LargeProvince };
@@ -151,7 +220,24 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
     for (const lab of labs) {
       for (const s of STANDARDS) {
         const calibratedOn = now - s.ageDays * DAY;
-        a.upsertReference({ id: `REF-${lab}-${s.suffix}`, lab, quantity: s.quantity, unit: s.unit, nominal: s.nominal, value: s.value, U: s.U, k: 2, class: s.class, certificate: `CERT-${lab}-${s.suffix}`, calibratedOn, due: calibratedOn + s.validDays * DAY, parent: null }, now);
+        a.upsertReference(
+          {
+            id: `REF-${lab}-${s.suffix}`,
+            lab,
+            quantity: s.quantity,
+            unit: s.unit,
+            nominal: s.nominal,
+            value: s.value,
+            U: s.U,
+            k: 2,
+            class: s.class,
+            certificate: `CERT-${lab}-${s.suffix}`,
+            calibratedOn,
+            due: calibratedOn + s.validDays * DAY,
+            parent: null,
+          },
+          now,
+        );
         references++;
       }
     }
@@ -183,7 +269,17 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
           const kind = kindFor(n);
           const id = `${kind.prefix}-${String(n + 1).padStart(5, '0')}`;
           const profile = getProfile(profiles, kind.profile);
-          registry.upsertInstrument({ id, org, registration: 'registered', kind: kind.kind, name: `${kind.label} ${j + 1}`, serial: `SN-${2020000 + n}`, gateway, profile: kind.profile, site: `${DISTRICTS[district]}, điểm ${j + 1}` });
+          registry.upsertInstrument({
+            id,
+            org,
+            registration: 'registered',
+            kind: kind.kind,
+            name: `${kind.label} ${j + 1}`,
+            serial: `SN-${2020000 + n}`,
+            gateway,
+            profile: kind.profile,
+            site: `${DISTRICTS[district]}, điểm ${j + 1}`,
+          });
           for (const p of profile.points) {
             if ((p.role ?? 'value') === 'status') continue;
             registry.ensureChannel(id, channelOf(p), p.unit);
@@ -191,10 +287,24 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
           }
           if (kind.kind === 'env_station') {
             const medium = kind.prefix === 'AQ' ? 'air' : 'water';
-            registry.stations.upsertStation({ instrument: id, medium, latitude: 10.6 + rnd.uniform() * 0.8, longitude: 107.6 + rnd.uniform() * 0.9, intervalMs: 60_000, toleranceMs: 120_000, limitSet: DEFAULT_LIMIT_SET[medium] });
+            registry.stations.upsertStation({
+              instrument: id,
+              medium,
+              latitude: 10.6 + rnd.uniform() * 0.8,
+              longitude: 107.6 + rnd.uniform() * 0.9,
+              intervalMs: 60_000,
+              toleranceMs: 120_000,
+              limitSet: DEFAULT_LIMIT_SET[medium],
+            });
           }
           a.setService({ instrument: id, lab: labOf(district), intervalDays: null });
-          a.setChannelMetrology({ instrument: id, channel: kind.channel, tolerance: kind.tolerance, repeatability: kind.repeatability, analyser: kind.tolerance.model === 'analyser' });
+          a.setChannelMetrology({
+            instrument: id,
+            channel: kind.channel,
+            tolerance: kind.tolerance,
+            repeatability: kind.repeatability,
+            analyser: kind.tolerance.model === 'analyser',
+          });
           instrumentIds.push(id);
           plan.push({ id, org, lab: labOf(district), kind, offline });
         }
@@ -214,15 +324,33 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
       const u = rnd.uniform();
       return u < 0.05 ? 'drifting' : u < 0.07 ? 'out_of_tolerance' : u < 0.1 ? 'overdue' : 'in_tolerance';
     });
-    const verifiedAt = plan.map((_, i) => now - (scenario[i] === 'overdue' ? 380 + Math.floor(rnd.uniform() * 40) : 30 + Math.floor(rnd.uniform() * 300)) * DAY);
+    const verifiedAt = plan.map(
+      (_, i) => now - (scenario[i] === 'overdue' ? 380 + Math.floor(rnd.uniform() * 40) : 30 + Math.floor(rnd.uniform() * 300)) * DAY,
+    );
     const refOf = (p: (typeof plan)[number]) => (typeof p.kind.reference === 'string' ? STANDARDS.find((s) => s.suffix === p.kind.reference)! : null);
     a.transaction(() => {
       plan.forEach((p, i) => {
         const std = refOf(p);
         engine.recordCalibration(p.id, {
-          type: 'verification', date: verifiedAt[i]!, lab: p.lab, certificate: `KĐ-${p.id}-${i}`, procedure: null, conditions: { temperatureC: 27, humidityPct: 72 },
-          results: [{ channel: p.kind.channel, unit: std?.unit ?? 'pH', nominal: std?.nominal ?? 7, reference: std?.value ?? 7, asFound: p.kind.repeatability, asLeft: 0, U: 2 * p.kind.repeatability }],
-          references: std ? [`REF-${p.lab}-${std.suffix}`] : [], authorisedBy: `Kiểm định viên ${p.lab}`,
+          type: 'verification',
+          date: verifiedAt[i]!,
+          lab: p.lab,
+          certificate: `KĐ-${p.id}-${i}`,
+          procedure: null,
+          conditions: { temperatureC: 27, humidityPct: 72 },
+          results: [
+            {
+              channel: p.kind.channel,
+              unit: std?.unit ?? 'pH',
+              nominal: std?.nominal ?? 7,
+              reference: std?.value ?? 7,
+              asFound: p.kind.repeatability,
+              asLeft: 0,
+              U: 2 * p.kind.repeatability,
+            },
+          ],
+          references: std ? [`REF-${p.lab}-${std.suffix}`] : [],
+          authorisedBy: `Kiểm định viên ${p.lab}`,
         });
         calibrations++;
       });
@@ -242,7 +370,11 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
             if (scenario[i] === 'out_of_tolerance' && c === o.checksPerInstrument - 1) error += p.kind.repeatability * 40;
             const refValue = std ? std.value : (p.kind.reference as { value: number }).value;
             const base = { instrument: p.id, channel: p.kind.channel, ts, indicated: Math.round((refValue + error) * 1e6) / 1e6 };
-            list.push(std ? { ...base, reference: `REF-${p.lab}-${std.suffix}` } : { ...base, referenceValue: refValue, referenceU: (p.kind.reference as { U: number }).U });
+            list.push(
+              std
+                ? { ...base, reference: `REF-${p.lab}-${std.suffix}` }
+                : { ...base, referenceValue: refValue, referenceU: (p.kind.reference as { U: number }).U },
+            );
           }
           if (list.length > 0) checks += engine.submitChecks({ checks: list, source: 'api', by: 'large-province-seed' }).stored.length;
         }
@@ -281,10 +413,24 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
     log(`readings: ${stored} for ${withReadings.length} instruments (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
     const province: LargeProvince = {
-      registryPath, readingsPath, logins, instrumentIds, withReadings,
+      registryPath,
+      readingsPath,
+      logins,
+      instrumentIds,
+      withReadings,
       orgs: { enterprises, labs, authorities },
-      from, to,
-      counts: { orgs: enterprises.length + labs.length + authorities.length, gateways: enterprises.length, instruments: instrumentIds.length, unregistered, references, checks, calibrations, readings: stored },
+      from,
+      to,
+      counts: {
+        orgs: enterprises.length + labs.length + authorities.length,
+        gateways: enterprises.length,
+        instruments: instrumentIds.length,
+        unregistered,
+        references,
+        checks,
+        calibrations,
+        readings: stored,
+      },
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
     writeFileSync(manifestPath, JSON.stringify({ key, province }));

@@ -93,7 +93,9 @@ async function main(): Promise<void> {
   const stateDir = join(dir, 'gateways');
   mkdirSync(stateDir, { recursive: true });
   const cfg = loadConfig(MetronetConfig, {});
-  console.log(`soak: ${minutes} min, ${devices} simulated indicators polled every ${pollMs} ms (${perPoll} readings each: ≈ ${Math.round((1000 * devices * perPoll) / pollMs)} readings/s), faults ${a.faults ? `every ${a['fault-every']} s` : 'off'}; data in ${dir}`);
+  console.log(
+    `soak: ${minutes} min, ${devices} simulated indicators polled every ${pollMs} ms (${perPoll} readings each: ≈ ${Math.round((1000 * devices * perPoll) / pollMs)} readings/s), faults ${a.faults ? `every ${a['fault-every']} s` : 'off'}; data in ${dir}`,
+  );
 
   const registry = openRegistry(join(dir, 'registry.db'));
   registry.upsertOrg({ id: ORG, name: 'Soak', kind: 'enterprise' });
@@ -117,12 +119,30 @@ async function main(): Promise<void> {
     for (let k = g * PER_GATEWAY; k < Math.min(devices, (g + 1) * PER_GATEWAY); k++) {
       const sim = await startSimulator({ profile, port: 0, seed: 1000 + k });
       sims.push(sim);
-      devs.push({ name: `ind-${k + 1}`, instrument: `SOAK-${String(k + 1).padStart(4, '0')}`, profile: PROFILE, transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 1000 }, pollMs });
+      devs.push({
+        name: `ind-${k + 1}`,
+        instrument: `SOAK-${String(k + 1).padStart(4, '0')}`,
+        profile: PROFILE,
+        transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 1000 },
+        pollMs,
+      });
     }
     const spool = join(stateDir, `${id}.spool.db`);
     prepareSpool(spool);
     spools.push(spool);
-    gateways.push(await gateway.start({ id, org: ORG, mqtt: { url: mqtt.url }, publishMs: 500, maxBatch: 1000, devices: devs, profiles, stateDir, backoff: { initialMs: 200, maxMs: 2000 } }));
+    gateways.push(
+      await gateway.start({
+        id,
+        org: ORG,
+        mqtt: { url: mqtt.url },
+        publishMs: 500,
+        maxBatch: 1000,
+        devices: devs,
+        profiles,
+        stateDir,
+        backoff: { initialMs: 200, maxMs: 2000 },
+      }),
+    );
   }
 
   const samples: Sample[] = [];
@@ -131,12 +151,20 @@ async function main(): Promise<void> {
     const m = process.memoryUsage();
     const ts = (newest.get() as { ts: number | null }).ts;
     samples.push({
-      s: Math.round((Date.now() - t0) / 1000), rssMiB: Math.round(m.rss / 2 ** 20), heapMiB: Math.round(m.heapUsed / 2 ** 20), handles: process.getActiveResourcesInfo().length,
-      lagMs: ts === null ? null : Date.now() - ts, spool: gateways.reduce((n, g) => n + g.stats().buffered, 0), pending: ing.stats().pending, stored: (countRows.get() as { n: number }).n,
+      s: Math.round((Date.now() - t0) / 1000),
+      rssMiB: Math.round(m.rss / 2 ** 20),
+      heapMiB: Math.round(m.heapUsed / 2 ** 20),
+      handles: process.getActiveResourcesInfo().length,
+      lagMs: ts === null ? null : Date.now() - ts,
+      spool: gateways.reduce((n, g) => n + g.stats().buffered, 0),
+      pending: ing.stats().pending,
+      stored: (countRows.get() as { n: number }).n,
       ...(event ? { event } : {}),
     });
     const x = samples.at(-1)!;
-    console.log(`${String(x.s).padStart(5)} s  rss ${x.rssMiB} MiB  heap ${x.heapMiB} MiB  handles ${x.handles}  lag ${x.lagMs ?? '–'} ms  spool ${x.spool}  pending ${x.pending}  stored ${x.stored}${event ? `  ← ${event}` : ''}`);
+    console.log(
+      `${String(x.s).padStart(5)} s  rss ${x.rssMiB} MiB  heap ${x.heapMiB} MiB  handles ${x.handles}  lag ${x.lagMs ?? '–'} ms  spool ${x.spool}  pending ${x.pending}  stored ${x.stored}${event ? `  ← ${event}` : ''}`,
+    );
   };
   const sampler = setInterval(() => sample(), Number(a.sample) * 1000);
 
@@ -180,7 +208,9 @@ async function main(): Promise<void> {
   for (;;) {
     const spool = gateways.reduce((n, g) => n + g.stats().buffered, 0);
     acked = acknowledged(spools);
-    const have = new Set((reader.prepare('SELECT instrument, channel, ts FROM readings').all() as { instrument: string; channel: string; ts: number }[]).map(identity));
+    const have = new Set(
+      (reader.prepare('SELECT instrument, channel, ts FROM readings').all() as { instrument: string; channel: string; ts: number }[]).map(identity),
+    );
     const missing = [...acked].filter((k) => !have.has(k)).length;
     if ((spool === 0 && missing === 0) || Date.now() - drainStart > 60_000) break;
     await sleep(500);
@@ -209,14 +239,29 @@ async function main(): Promise<void> {
   const last = running.at(-1)!;
   const result = {
     at: new Date().toISOString(),
-    minutes, rateTarget: rate, devices, pollMs, faults,
-    acknowledged: acked.size, storedRows: rows.length, stored: distinct.size, lost: lost.length, duplicates: rows.length - distinct.size,
+    minutes,
+    rateTarget: rate,
+    devices,
+    pollMs,
+    faults,
+    acknowledged: acked.size,
+    storedRows: rows.length,
+    stored: distinct.size,
+    lost: lost.length,
+    duplicates: rows.length - distinct.size,
     readingsPerSecond: Math.round(acked.size / (minutes * 60)),
-    gateways: { published: gw.reduce((n, g) => n + g.published, 0), replayed: gw.reduce((n, g) => n + g.replayed, 0), dropped: gw.reduce((n, g) => n + g.dropped, 0) },
+    gateways: {
+      published: gw.reduce((n, g) => n + g.published, 0),
+      replayed: gw.reduce((n, g) => n + g.replayed, 0),
+      dropped: gw.reduce((n, g) => n + g.dropped, 0),
+    },
     ingest: { received: st.received, readingsIn: st.readingsIn, rejected: Object.values(st.rejected).reduce((x, y) => x + y, 0) },
     rssMiB: { first: first.rssMiB, max: Math.max(...running.map((x) => x.rssMiB)), last: last.rssMiB },
     handles: { first: first.handles, max: Math.max(...running.map((x) => x.handles)), last: last.handles },
-    lagMs: { median: median(running.flatMap((x) => (x.lagMs === null || x.event ? [] : [x.lagMs]))), max: Math.max(...running.flatMap((x) => (x.lagMs === null ? [] : [x.lagMs]))) },
+    lagMs: {
+      median: median(running.flatMap((x) => (x.lagMs === null || x.event ? [] : [x.lagMs]))),
+      max: Math.max(...running.flatMap((x) => (x.lagMs === null ? [] : [x.lagMs]))),
+    },
     samples,
   };
   console.log('\n| measure | value |\n| --- | --- |');
@@ -235,7 +280,12 @@ async function main(): Promise<void> {
   row('ingest lag median / max (ms)', `${result.lagMs.median} / ${result.lagMs.max}`);
   if (a.json) appendFileSync(a.json, `${JSON.stringify(result)}\n`);
   if (lost.length > 0) {
-    console.error(`LOST ${lost.length}, e.g. ${lost.slice(0, 5).map((k) => k.replaceAll('\u0000', '/')).join(', ')}`);
+    console.error(
+      `LOST ${lost.length}, e.g. ${lost
+        .slice(0, 5)
+        .map((k) => k.replaceAll('\u0000', '/'))
+        .join(', ')}`,
+    );
     process.exitCode = 1;
   }
 }

@@ -40,7 +40,14 @@ const kb = (x: number) => `${Math.round(x / 1024)} KiB`;
 async function main() {
   const load0 = loadavg()[0]!;
   console.log(`seeding ${N} instruments in ${DIR} (reused when present)…`);
-  const province = await seedLargeProvince({ dataDir: DIR, instruments: N, days: 365, readingEveryMinutes: 1, readingInstruments: READING_INSTRUMENTS, log: (m) => console.log(`  ${m}`) });
+  const province = await seedLargeProvince({
+    dataDir: DIR,
+    instruments: N,
+    days: 365,
+    readingEveryMinutes: 1,
+    readingInstruments: READING_INSTRUMENTS,
+    log: (m) => console.log(`  ${m}`),
+  });
   console.log(`  seeded in ${province.seconds} s: ${JSON.stringify(province.counts)}`);
   const registry = openRegistry(province.registryPath);
   const readings = openSqliteReadings(province.readingsPath);
@@ -79,7 +86,9 @@ async function main() {
       const s = performance.now();
       await go('#/');
       await page.waitForFunction(() => {
-        const n = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.tiles li[data-state="in_tolerance"] .n');
+        const n = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector(
+          '.tiles li[data-state="in_tolerance"] .n',
+        );
         return n && n.textContent !== '' && n.textContent !== '–';
       });
       overview.push(performance.now() - s);
@@ -103,11 +112,15 @@ async function main() {
       await page.keyboard.type(target.slice(0, -1), { delay: 30 });
       const k = performance.now();
       await page.keyboard.type(target.slice(-1));
-      await page.waitForFunction((id) => {
-        const d = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ getAttribute(a: string): string | null }> } }).document;
-        const trs = d.querySelectorAll('tr[data-instrument]');
-        return trs.length === 1 && trs[0]!.getAttribute('data-instrument') === id;
-      }, target, { timeout: 60_000 });
+      await page.waitForFunction(
+        (id) => {
+          const d = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ getAttribute(a: string): string | null }> } }).document;
+          const trs = d.querySelectorAll('tr[data-instrument]');
+          return trs.length === 1 && trs[0]!.getAttribute('data-instrument') === id;
+        },
+        target,
+        { timeout: 60_000 },
+      );
       typing.push(performance.now() - k);
     }
     note('instruments list: first rows shown', ms(median(list)));
@@ -126,26 +139,50 @@ async function main() {
       const q = new URL(url).searchParams;
       return Number(q.get('to')) - Number(q.get('from'));
     };
-    const readingsResponse = (accept: (spanMs: number) => boolean) => page.waitForResponse((r) => r.url().includes('/readings?') && accept(span(r.url())), { timeout: 120_000 }).then(async (r) => ({ bytes: (await r.body()).length, json: (await r.json()) as { series: Array<{ points: unknown[] }>; every: number } }));
+    const readingsResponse = (accept: (spanMs: number) => boolean) =>
+      page
+        .waitForResponse((r) => r.url().includes('/readings?') && accept(span(r.url())), { timeout: 120_000 })
+        .then(async (r) => ({ bytes: (await r.body()).length, json: (await r.json()) as { series: Array<{ points: unknown[] }>; every: number } }));
     for (let r = 0; r < RUNS; r++) {
       await page.goto('about:blank');
       await go(`#/instruments/${encodeURIComponent(inst.id)}`);
       const chart = page.locator('[data-chart="readings"]');
       await chart.waitFor();
       await page.locator('select[name="chart-channel"]').selectOption(inst.channel);
-      await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { dataset: { points?: string } } | null } }).document.querySelector('[data-chart="readings"]')?.dataset.points !== undefined, null, { timeout: 120_000 });
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { document: { querySelector(s: string): { dataset: { points?: string } } | null } }).document.querySelector(
+            '[data-chart="readings"]',
+          )?.dataset.points !== undefined,
+        null,
+        { timeout: 120_000 },
+      );
       const wait = readingsResponse((x) => x > 300 * 86_400_000);
       const s = performance.now();
       await page.click('button[data-range="365d"]');
       const got = await wait;
-      await page.waitForFunction((e) => (globalThis as unknown as { document: { querySelector(s: string): { dataset: { every?: string } } | null } }).document.querySelector('[data-chart="readings"]')?.dataset.every === String(e), got.json.every, { timeout: 120_000 });
+      await page.waitForFunction(
+        (e) =>
+          (globalThis as unknown as { document: { querySelector(s: string): { dataset: { every?: string } } | null } }).document.querySelector(
+            '[data-chart="readings"]',
+          )?.dataset.every === String(e),
+        got.json.every,
+        { timeout: 120_000 },
+      );
       full.push(performance.now() - s);
       sent = { points: got.json.series[0]?.points.length ?? 0, bytes: got.bytes, every: got.json.every };
       const waitZoom = readingsResponse((x) => x < 300 * 86_400_000);
       const z = performance.now();
       await page.click('button[data-zoom="in"]');
       const gz = await waitZoom;
-      await page.waitForFunction((e) => (globalThis as unknown as { document: { querySelector(s: string): { dataset: { every?: string } } | null } }).document.querySelector('[data-chart="readings"]')?.dataset.every === String(e), gz.json.every, { timeout: 120_000 });
+      await page.waitForFunction(
+        (e) =>
+          (globalThis as unknown as { document: { querySelector(s: string): { dataset: { every?: string } } | null } }).document.querySelector(
+            '[data-chart="readings"]',
+          )?.dataset.every === String(e),
+        gz.json.every,
+        { timeout: 120_000 },
+      );
       zoom.push(performance.now() - z);
       zoomed = { points: gz.json.series[0]?.points.length ?? 0, bytes: gz.bytes, every: gz.json.every };
     }
@@ -165,7 +202,9 @@ async function main() {
   const load1 = loadavg()[0]!;
   console.log('\n| measure | value |\n| --- | --- |');
   for (const [k, v] of results) console.log(`| ${k} | ${v} |`);
-  console.log(`\n${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-min load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after; ${RUNS} runs, medians.`);
+  console.log(
+    `\n${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-min load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after; ${RUNS} runs, medians.`,
+  );
 }
 
 main().catch((err) => {

@@ -95,7 +95,14 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   };
   // TLS by certificate paths (issue 6): the same broker behind a TLS listener, mqtts://.
   const server: Server = opts.tls
-    ? createTlsServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key), ...(opts.tls.ca ? { ca: readFileSync(opts.tls.ca), requestCert: true, rejectUnauthorized: false } : {}) }, onSocket)
+    ? createTlsServer(
+        {
+          cert: readFileSync(opts.tls.cert),
+          key: readFileSync(opts.tls.key),
+          ...(opts.tls.ca ? { ca: readFileSync(opts.tls.ca), requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        onSocket,
+      )
     : createServer(onSocket);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

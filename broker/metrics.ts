@@ -62,5 +62,10 @@ function trafficMetrics(registry: Registry, aedes: Aedes): void {
     },
   });
   scrapedCounter(registry, 'metronet_mqtt_messages_in_total', 'PUBLISH packets the embedded broker accepted from clients', () => publishesIn);
-  scrapedCounter(registry, 'metronet_mqtt_deliveries_acked_total', 'QoS 1/2 messages the embedded broker delivered and the subscriber acknowledged', () => acksIn);
+  scrapedCounter(
+    registry,
+    'metronet_mqtt_deliveries_acked_total',
+    'QoS 1/2 messages the embedded broker delivered and the subscriber acknowledged',
+    () => acksIn,
+  );
 }

@@ -17,7 +17,13 @@ export function mosquittoFiles(registry: Registry): { passwd: string; acl: strin
     '',
     ...creds.flatMap((c) => {
       const r = rulesFor(principalOf(c));
-      return [`user ${c.username}`, ...r.publish.map((t) => `topic write ${t}`), ...r.subscribe.map((t) => `topic read ${t}`), ...r.deny.map((t) => `topic deny ${t}`), ''];
+      return [
+        `user ${c.username}`,
+        ...r.publish.map((t) => `topic write ${t}`),
+        ...r.subscribe.map((t) => `topic read ${t}`),
+        ...r.deny.map((t) => `topic deny ${t}`),
+        '',
+      ];
     }),
   ].join('\n');
   return { passwd, acl };
@@ -25,5 +31,11 @@ export function mosquittoFiles(registry: Registry): { passwd: string; acl: strin
 
 /** A mosquitto.conf fragment that loads the exported files. */
 export function mosquittoConf(opts: { port: number; passwordFile: string; aclFile: string; host?: string }): string {
-  return [`listener ${opts.port} ${opts.host ?? '127.0.0.1'}`, 'allow_anonymous false', `password_file ${opts.passwordFile}`, `acl_file ${opts.aclFile}`, ''].join('\n');
+  return [
+    `listener ${opts.port} ${opts.host ?? '127.0.0.1'}`,
+    'allow_anonymous false',
+    `password_file ${opts.passwordFile}`,
+    `acl_file ${opts.aclFile}`,
+    '',
+  ].join('\n');
 }

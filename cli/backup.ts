@@ -28,20 +28,26 @@ const summary = (i: RegistryFileInfo) => ({
 const out = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 export function backupCommands(admin: Command, common: (c: Command) => Command): void {
-  common(admin.command('backup').description('copy the registry while services run (SQLite online backup); the copy is checked before it is reported')
-    .requiredOption('--out <file>', 'backup file to write (must not exist)'))
-    .action(async (o: Common & { out: string }) => {
-      const reg = registryOf(o);
-      const r = await backupRegistry(reg.file, o.out, { audit: reg.audit });
-      out({ backup: r.file, bytes: r.bytes, ms: r.ms, ...summary(r) });
-      if (!r.audit.ok) process.exitCode = 1;
-    });
-  common(admin.command('restore').description('replace the registry by a backup: checks it, keeps the current file aside, verifies the audit chain; services must be stopped')
-    .requiredOption('--from <file>', 'backup file made by metronet admin backup')
-    .option('--force', 'restore although registry.db-wal exists (only after a crash, with every service stopped)'))
-    .action((o: Common & { from: string; force?: boolean }) => {
-      const reg = registryOf(o);
-      const r = restoreRegistry(o.from, reg.file, { force: o.force, audit: reg.audit });
-      out({ restored: r.restored, keptAside: r.keptAside ?? null, ...summary(r) });
-    });
+  common(
+    admin
+      .command('backup')
+      .description('copy the registry while services run (SQLite online backup); the copy is checked before it is reported')
+      .requiredOption('--out <file>', 'backup file to write (must not exist)'),
+  ).action(async (o: Common & { out: string }) => {
+    const reg = registryOf(o);
+    const r = await backupRegistry(reg.file, o.out, { audit: reg.audit });
+    out({ backup: r.file, bytes: r.bytes, ms: r.ms, ...summary(r) });
+    if (!r.audit.ok) process.exitCode = 1;
+  });
+  common(
+    admin
+      .command('restore')
+      .description('replace the registry by a backup: checks it, keeps the current file aside, verifies the audit chain; services must be stopped')
+      .requiredOption('--from <file>', 'backup file made by metronet admin backup')
+      .option('--force', 'restore although registry.db-wal exists (only after a crash, with every service stopped)'),
+  ).action((o: Common & { from: string; force?: boolean }) => {
+    const reg = registryOf(o);
+    const r = restoreRegistry(o.from, reg.file, { force: o.force, audit: reg.audit });
+    out({ restored: r.restored, keptAside: r.keptAside ?? null, ...summary(r) });
+  });
 }

@@ -44,10 +44,24 @@ function seedInstruments(registry: Registry, province: DemoProvince, profiles: M
 
 /** Station facts, and the analyser settings of its gas channels (EPA drift rule) unless set. */
 function seedStation(registry: Registry, id: string, st: DemoStation): void {
-  registry.stations.upsertStation({ instrument: id, medium: st.medium, latitude: st.latitude, longitude: st.longitude, intervalMs: st.intervalMs, toleranceMs: st.toleranceMs, limitSet: DEFAULT_LIMIT_SET[st.medium] });
+  registry.stations.upsertStation({
+    instrument: id,
+    medium: st.medium,
+    latitude: st.latitude,
+    longitude: st.longitude,
+    intervalMs: st.intervalMs,
+    toleranceMs: st.toleranceMs,
+    limitSet: DEFAULT_LIMIT_SET[st.medium],
+  });
   for (const g of st.gases ?? []) {
     if (registry.analytics.getChannelMetrology(id, g.channel)) continue;
-    registry.analytics.setChannelMetrology({ instrument: id, channel: g.channel, tolerance: { model: 'analyser', span: g.span / 0.8, gas: g.channel }, repeatability: g.spanU / 4, analyser: true });
+    registry.analytics.setChannelMetrology({
+      instrument: id,
+      channel: g.channel,
+      tolerance: { model: 'analyser', span: g.span / 0.8, gas: g.channel },
+      repeatability: g.spanU / 4,
+      analyser: true,
+    });
   }
 }
 
@@ -61,7 +75,13 @@ const CAL_MS = 20 * 60_000;
  * simulated value, `check` during the 00:30 ICT calibration, one 10-minute fault and one
  * 30-minute gap (missing records), and the episode's levels over its last hours.
  */
-export async function seedStationHistory(registry: Registry, readings: ReadingsStore, province: DemoProvince, profiles: Map<string, Profile>, now = Date.now()): Promise<void> {
+export async function seedStationHistory(
+  registry: Registry,
+  readings: ReadingsStore,
+  province: DemoProvince,
+  profiles: Map<string, Profile>,
+  now = Date.now(),
+): Promise<void> {
   for (const site of province.sites) {
     for (const inst of site.instruments) {
       const st = inst.station;
@@ -84,10 +104,18 @@ export async function seedStationHistory(registry: Registry, readings: ReadingsS
           const sim = p.sim ?? { value: 0 };
           const ch = channelOf(p);
           let v = inEpisode && st.episode!.levels[ch] !== undefined ? st.episode!.levels[ch]! : sim.value;
-          v += (sim.noise ?? 0) * rnd() + (sim.dailyAmplitude ?? 0) * Math.sin((2 * Math.PI * (local / (24 * HOUR) - 8 / 24)));
+          v += (sim.noise ?? 0) * rnd() + (sim.dailyAmplitude ?? 0) * Math.sin(2 * Math.PI * (local / (24 * HOUR) - 8 / 24));
           if (sim.min !== undefined) v = Math.max(sim.min, v);
           if (sim.max !== undefined) v = Math.min(sim.max, v);
-          out.push({ org: site.org, instrument: inst.id, channel: ch, ts, value: Math.round(v * 1000) / 1000, unit: p.unit, status: fault ? 'fault' : calibrating ? 'check' : 'ok' });
+          out.push({
+            org: site.org,
+            instrument: inst.id,
+            channel: ch,
+            ts,
+            value: Math.round(v * 1000) / 1000,
+            unit: p.unit,
+            status: fault ? 'fault' : calibrating ? 'check' : 'ok',
+          });
         }
       }
       for (let i = 0; i < out.length; i += 5000) await readings.write(out.slice(i, i + 5000));
@@ -102,7 +130,13 @@ export async function seedStationHistory(registry: Registry, readings: ReadingsS
  * gateway's MQTT identity (read when the report is due, so credentials set later are used).
  */
 async function publishChecks(gw: GatewayConfig, checks: Check[]): Promise<void> {
-  const client = connect(gw.mqtt.url, { username: gw.mqtt.username, password: gw.mqtt.password, clientId: `${gw.id}-calibration`, reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = connect(gw.mqtt.url, {
+    username: gw.mqtt.username,
+    password: gw.mqtt.password,
+    clientId: `${gw.id}-calibration`,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
   try {
     await new Promise<void>((resolve, reject) => (client.once('connect', () => resolve()), client.once('error', reject)));
     await client.publishAsync(topics.checks(gw.org, gw.id), JSON.stringify({ v: 1, gateway: gw.id, checks }), { qos: 1 });
@@ -177,7 +211,21 @@ export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = D
   const day = 86_400_000;
   for (const s of DEMO_STANDARDS) {
     const calibratedOn = now - s.calibratedDaysAgo * day;
-    a.upsertReference({ id: s.id, lab: DEMO_LAB, quantity: s.quantity, unit: s.unit, nominal: s.nominal, value: s.value, U: s.U, k: 2, class: s.class, certificate: `CERT-${s.id}`, calibratedOn, due: calibratedOn + s.validDays * day, parent: s.parent });
+    a.upsertReference({
+      id: s.id,
+      lab: DEMO_LAB,
+      quantity: s.quantity,
+      unit: s.unit,
+      nominal: s.nominal,
+      value: s.value,
+      U: s.U,
+      k: 2,
+      class: s.class,
+      certificate: `CERT-${s.id}`,
+      calibratedOn,
+      due: calibratedOn + s.validDays * day,
+      parent: s.parent,
+    });
   }
   let rnd = seed;
   const noise = () => {
@@ -191,17 +239,28 @@ export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = D
   for (const h of DEMO_HISTORY) {
     if (!registry.getInstrument(h.instrument)) continue;
     a.setService({ instrument: h.instrument, lab: DEMO_LAB, intervalDays: null });
-    a.setChannelMetrology({ instrument: h.instrument, channel: h.channel, tolerance: h.tolerance, repeatability: h.repeatability, analyser: h.analyser ?? false });
+    a.setChannelMetrology({
+      instrument: h.instrument,
+      channel: h.channel,
+      tolerance: h.tolerance,
+      repeatability: h.repeatability,
+      analyser: h.analyser ?? false,
+    });
     const std = DEMO_STANDARDS.find((s) => s.id === h.reference)!;
     const verified = now - h.verifiedDaysAgo * day;
-    const goodRef = DEMO_STANDARDS.find((s) => s.quantity === std.quantity && s.nominal === std.nominal && s.calibratedDaysAgo + 0 < s.validDays && s.id !== 'REF-M1-20KG-B') ?? std;
+    const goodRef =
+      DEMO_STANDARDS.find(
+        (s) => s.quantity === std.quantity && s.nominal === std.nominal && s.calibratedDaysAgo + 0 < s.validDays && s.id !== 'REF-M1-20KG-B',
+      ) ?? std;
     engine.recordCalibration(h.instrument, {
       type: 'verification',
       date: verified,
       certificate: `KĐ-${new Date(verified).getUTCFullYear()}-${h.instrument}`,
       procedure: h.tolerance.model === 'oiml-r117' ? 'ĐLVN 10:2017' : h.tolerance.model === 'oiml-r76' ? 'ĐLVN 16:2009' : 'QCVN 41:2011/BTNMT',
       conditions: { temperatureC: 27, humidityPct: 72 },
-      results: [{ channel: h.channel, unit: std.unit, nominal: std.nominal, reference: goodRef.value, asFound: h.repeatability, asLeft: 0, U: 2 * h.repeatability }],
+      results: [
+        { channel: h.channel, unit: std.unit, nominal: std.nominal, reference: goodRef.value, asFound: h.repeatability, asLeft: 0, U: 2 * h.repeatability },
+      ],
       references: [goodRef.id],
       authorisedBy: 'Trần Thị Lan (trưởng phòng kiểm định)',
     });

@@ -32,14 +32,11 @@ function runUntilSignal(service: ServiceProcess, logger: Logger, o: { shutdownTi
 
 function fail(err: unknown): never {
   // Configuration and profile errors already name file, path and rule: print them plainly.
-  process.stderr.write(`metronet: ${isMetronetError(err) ? `${err.message} [${err.code}]` : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`metronet: ${isMetronetError(err) ? `${err.message} [${err.code}]` : ((err as Error).stack ?? String(err))}\n`);
   process.exit(isMetronetError(err) && err.code === 'E_CONFIG_INVALID' ? 78 : 1);
 }
 
-const program = new Command()
-  .name('metronet')
-  .description('Telemetry, drift monitoring and verification tracking for a measurement network')
-  .version(VERSION);
+const program = new Command().name('metronet').description('Telemetry, drift monitoring and verification tracking for a measurement network').version(VERSION);
 
 program
   .command('demo', { isDefault: true })
@@ -130,7 +127,10 @@ program
     const config = loadConfig(MetronetConfig, { file: opts.config, env: process.env });
     const logger = createLogger({ level: config.log.level });
     const worker = await startIngestOnly(config, logger, { metricsPort: opts.metricsPort });
-    logger.info({ mqtt: config.mqtt.url, clientId: config.ingest.clientId, readings: config.readings.kind, metricsPort: worker.metricsPort, ops: worker.ops?.url }, 'ingest running');
+    logger.info(
+      { mqtt: config.mqtt.url, clientId: config.ingest.clientId, readings: config.readings.kind, metricsPort: worker.metricsPort, ops: worker.ops?.url },
+      'ingest running',
+    );
     runUntilSignal(worker, logger, { shutdownTimeoutMs: config.shutdownTimeoutMs });
   });
 

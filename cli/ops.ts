@@ -47,7 +47,13 @@ export function exposition(registries: Registry[]): () => Promise<{ contentType:
   Registry.merge(regs);
   return async () => {
     const parts = await Promise.all(regs.map((r) => r.metrics()));
-    return { contentType: regs[0]!.contentType, body: `${parts.map((p) => p.trimEnd()).filter(Boolean).join('\n')}\n` };
+    return {
+      contentType: regs[0]!.contentType,
+      body: `${parts
+        .map((p) => p.trimEnd())
+        .filter(Boolean)
+        .join('\n')}\n`,
+    };
   };
 }
 
@@ -77,7 +83,8 @@ export async function startOps(o: OpsOptions): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'E_BAD_REQUEST', message: 'only GET' } });
-    if (path === '/health') return json(res, 200, { status: 'ok', service: o.service, version: VERSION, pid: process.pid, uptimeS: Math.round((Date.now() - started) / 1000) });
+    if (path === '/health')
+      return json(res, 200, { status: 'ok', service: o.service, version: VERSION, pid: process.pid, uptimeS: Math.round((Date.now() - started) / 1000) });
     if (path === '/metrics') {
       return void metrics().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
@@ -164,22 +171,22 @@ export function runUntilSignal(service: Service, logger: Logger, o: RunOptions):
     }, o.shutdownTimeoutMs);
     timer.unref();
     service.close().then(
-        () => {
-          const left = safeLeftover(o.leftover);
-          clearTimeout(timer);
-          if (left && Object.keys(left).length > 0) {
-            logger.error({ left }, 'stopped with work left');
-            process.exit(1);
-          }
-          o.onClosed?.();
-          logger.info({ ms: Date.now() - t0 }, 'stopped');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ err, left: safeLeftover(o.leftover) }, 'error while stopping');
+      () => {
+        const left = safeLeftover(o.leftover);
+        clearTimeout(timer);
+        if (left && Object.keys(left).length > 0) {
+          logger.error({ left }, 'stopped with work left');
           process.exit(1);
-        },
-      );
+        }
+        o.onClosed?.();
+        logger.info({ ms: Date.now() - t0 }, 'stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err, left: safeLeftover(o.leftover) }, 'error while stopping');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -94,32 +94,65 @@ export const DEMO_PROVINCE: DemoProvince = {
       gateway: 'gw-qt-pt-01',
       org: 'so-tnmt',
       site: 'Trạm quan trắc không khí tự động, TP Phan Thiết',
-      instruments: [{
-        id: 'AQ-PT-01', name: 'Trạm quan trắc không khí Phan Thiết', profile: 'air-station-tcp', kind: 'env_station', serial: 'AQMS-0042',
-        station: { medium: 'air', latitude: 10.9289, longitude: 108.1021, intervalMs: 60_000, toleranceMs: 120_000, gases: [{ channel: 'so2', span: 800, spanU: 16 }, { channel: 'no2', span: 400, spanU: 8 }] },
-      }],
+      instruments: [
+        {
+          id: 'AQ-PT-01',
+          name: 'Trạm quan trắc không khí Phan Thiết',
+          profile: 'air-station-tcp',
+          kind: 'env_station',
+          serial: 'AQMS-0042',
+          station: {
+            medium: 'air',
+            latitude: 10.9289,
+            longitude: 108.1021,
+            intervalMs: 60_000,
+            toleranceMs: 120_000,
+            gases: [
+              { channel: 'so2', span: 800, spanU: 16 },
+              { channel: 'no2', span: 400, spanU: 8 },
+            ],
+          },
+        },
+      ],
     },
     {
       gateway: 'gw-qt-lg-01',
       org: 'so-tnmt',
       site: 'Trạm quan trắc không khí tự động, TX La Gi',
-      instruments: [{
-        id: 'AQ-LG-01', name: 'Trạm quan trắc không khí La Gi', profile: 'air-station-tcp', kind: 'env_station', serial: 'AQMS-0057',
-        // An episode at start: dust and SO₂ from a burning field upwind since this morning.
-        station: {
-          medium: 'air', latitude: 10.6597, longitude: 107.7711, intervalMs: 60_000, toleranceMs: 120_000, gases: [{ channel: 'so2', span: 800, spanU: 16 }],
-          episode: { hours: 10, levels: { pm25: 160, pm10: 240, so2: 420 } },
+      instruments: [
+        {
+          id: 'AQ-LG-01',
+          name: 'Trạm quan trắc không khí La Gi',
+          profile: 'air-station-tcp',
+          kind: 'env_station',
+          serial: 'AQMS-0057',
+          // An episode at start: dust and SO₂ from a burning field upwind since this morning.
+          station: {
+            medium: 'air',
+            latitude: 10.6597,
+            longitude: 107.7711,
+            intervalMs: 60_000,
+            toleranceMs: 120_000,
+            gases: [{ channel: 'so2', span: 800, spanU: 16 }],
+            episode: { hours: 10, levels: { pm25: 160, pm10: 240, so2: 420 } },
+          },
         },
-      }],
+      ],
     },
     {
       gateway: 'gw-qt-kcn-01',
       org: 'so-tnmt',
       site: 'Trạm quan trắc nước thải tự động, KCN Phan Thiết',
-      instruments: [{
-        id: 'WQ-PT-01', name: 'Trạm quan trắc nước thải KCN Phan Thiết', profile: 'water-station-tcp', kind: 'env_station', serial: 'WQMS-0013',
-        station: { medium: 'water', latitude: 10.9608, longitude: 108.0407, intervalMs: 60_000, toleranceMs: 120_000 },
-      }],
+      instruments: [
+        {
+          id: 'WQ-PT-01',
+          name: 'Trạm quan trắc nước thải KCN Phan Thiết',
+          profile: 'water-station-tcp',
+          kind: 'env_station',
+          serial: 'WQMS-0013',
+          station: { medium: 'water', latitude: 10.9608, longitude: 108.0407, intervalMs: 60_000, toleranceMs: 120_000 },
+        },
+      ],
     },
   ],
 };
@@ -165,12 +198,78 @@ export interface DemoHistory {
 export const DEMO_LAB = 'ttkt-tdc';
 
 export const DEMO_STANDARDS: DemoStandard[] = [
-  { id: 'REF-F1-SET', quantity: 'mass', unit: 'kg', nominal: 20, value: 20.00002, U: 0.0001, class: 'OIML F1', calibratedDaysAgo: 200, validDays: 730, parent: null },
-  { id: 'REF-M1-20KG', quantity: 'mass', unit: 'kg', nominal: 20, value: 20.0003, U: 0.001, class: 'OIML M1', calibratedDaysAgo: 220, validDays: 365, parent: 'REF-F1-SET' },
-  { id: 'REF-M1-20KG-B', quantity: 'mass', unit: 'kg', nominal: 20, value: 19.9998, U: 0.001, class: 'OIML M1', calibratedDaysAgo: 400, validDays: 365, parent: 'REF-F1-SET' },
-  { id: 'REF-M1-1000KG', quantity: 'mass', unit: 'kg', nominal: 1000, value: 1000.02, U: 0.05, class: 'OIML M1', calibratedDaysAgo: 150, validDays: 365, parent: null },
-  { id: 'REF-TM-20L', quantity: 'volume', unit: 'L', nominal: 20, value: 20.004, U: 0.004, class: 'bình chuẩn hạng II', calibratedDaysAgo: 120, validDays: 365, parent: null },
-  { id: 'REF-GAS-SO2', quantity: 'SO2 concentration', unit: 'ug/m3', nominal: 800, value: 802, U: 16, class: 'khí chuẩn', calibratedDaysAgo: 60, validDays: 365, parent: null },
+  {
+    id: 'REF-F1-SET',
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 20,
+    value: 20.00002,
+    U: 0.0001,
+    class: 'OIML F1',
+    calibratedDaysAgo: 200,
+    validDays: 730,
+    parent: null,
+  },
+  {
+    id: 'REF-M1-20KG',
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 20,
+    value: 20.0003,
+    U: 0.001,
+    class: 'OIML M1',
+    calibratedDaysAgo: 220,
+    validDays: 365,
+    parent: 'REF-F1-SET',
+  },
+  {
+    id: 'REF-M1-20KG-B',
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 20,
+    value: 19.9998,
+    U: 0.001,
+    class: 'OIML M1',
+    calibratedDaysAgo: 400,
+    validDays: 365,
+    parent: 'REF-F1-SET',
+  },
+  {
+    id: 'REF-M1-1000KG',
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 1000,
+    value: 1000.02,
+    U: 0.05,
+    class: 'OIML M1',
+    calibratedDaysAgo: 150,
+    validDays: 365,
+    parent: null,
+  },
+  {
+    id: 'REF-TM-20L',
+    quantity: 'volume',
+    unit: 'L',
+    nominal: 20,
+    value: 20.004,
+    U: 0.004,
+    class: 'bình chuẩn hạng II',
+    calibratedDaysAgo: 120,
+    validDays: 365,
+    parent: null,
+  },
+  {
+    id: 'REF-GAS-SO2',
+    quantity: 'SO2 concentration',
+    unit: 'ug/m3',
+    nominal: 800,
+    value: 802,
+    U: 16,
+    class: 'khí chuẩn',
+    calibratedDaysAgo: 60,
+    validDays: 365,
+    parent: null,
+  },
 ];
 
 const scale = (instrument: string, scenario: DemoScenario, more: Partial<DemoHistory> = {}): DemoHistory => ({
@@ -192,7 +291,12 @@ export const DEMO_HISTORY: DemoHistory[] = [
   scale('SC-0003', 'drifting', { verifiedDaysAgo: 200, driftPerDay: 0.00006 }),
   scale('SC-0004', 'in_tolerance', { verifiedDaysAgo: 60 }),
   scale('SC-0005', 'expired_standard', { reference: 'REF-M1-20KG-B', verifiedDaysAgo: 100 }),
-  scale('SC-0101', 'out_of_tolerance', { tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 1 }, repeatability: 0.2, reference: 'REF-M1-1000KG', finalError: 2.6 }),
+  scale('SC-0101', 'out_of_tolerance', {
+    tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 1 },
+    repeatability: 0.2,
+    reference: 'REF-M1-1000KG',
+    finalError: 2.6,
+  }),
   ...['FD-0001', 'FD-0002', 'FD-0003', 'FD-0004'].map(
     (id, k): DemoHistory => ({
       instrument: id,

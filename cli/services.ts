@@ -37,11 +37,19 @@ class Closers {
     this.lastList.push(async () => c());
   }
   async closeAll(): Promise<void> {
-    for (const c of [...this.list.splice(0).reverse(), ...this.lastList.splice(0)]) await c().catch((err: unknown) => this.logger.error({ err }, 'error while stopping'));
+    for (const c of [...this.list.splice(0).reverse(), ...this.lastList.splice(0)])
+      await c().catch((err: unknown) => this.logger.error({ err }, 'error while stopping'));
   }
 }
 
-async function withOps(closers: Closers, logger: Logger, service: string, listener: OpsListener | undefined, registries: import('prom-client').Registry[], ready: () => Checks | Promise<Checks>): Promise<OpsServer | undefined> {
+async function withOps(
+  closers: Closers,
+  logger: Logger,
+  service: string,
+  listener: OpsListener | undefined,
+  registries: import('prom-client').Registry[],
+  ready: () => Checks | Promise<Checks>,
+): Promise<OpsServer | undefined> {
   if (!listener) return undefined;
   const ops = await startOps({ service, listener, registries, ready, logger });
   closers.last(() => ops.close());
@@ -61,7 +69,14 @@ export function auditCheckpointsOf(config: MetronetConfig): { file: string; ever
 
 const storeChecks = async (registry: Registry, readings?: ReadingsStore): Promise<Checks> => ({
   registry: probe(() => registry.listOrgs()),
-  ...(readings ? { readings: await readings.count('__health__').then(() => ({ ok: true }), (err: Error) => ({ ok: false, detail: err.message })) } : {}),
+  ...(readings
+    ? {
+        readings: await readings.count('__health__').then(
+          () => ({ ok: true }),
+          (err: Error) => ({ ok: false, detail: err.message }),
+        ),
+      }
+    : {}),
 });
 
 /** Starts `body` with a closer list; on a failure, closes what was started and rethrows. */
@@ -102,7 +117,14 @@ export async function startIngestOnly(config: MetronetConfig, logger: Logger, op
     closers.add(() => readings.close());
     // The worker gives up on uncommitted batches (left unacknowledged: the broker delivers them
     // again) a little before the process's own deadline, so that it can say what it left.
-    const handle = await ingest.start({ mqtt: config.mqtt, ingest: config.ingest, registry, readings, logger, closeTimeoutMs: Math.max(100, config.shutdownTimeoutMs - Math.max(1000, config.shutdownTimeoutMs * 0.2)) });
+    const handle = await ingest.start({
+      mqtt: config.mqtt,
+      ingest: config.ingest,
+      registry,
+      readings,
+      logger,
+      closeTimeoutMs: Math.max(100, config.shutdownTimeoutMs - Math.max(1000, config.shutdownTimeoutMs * 0.2)),
+    });
     closers.add(() => handle.close());
     const listener = config.ingest.ops ?? (opts.metricsPort !== undefined ? { host: '127.0.0.1', port: opts.metricsPort } : undefined);
     const ops = await withOps(closers, logger, 'ingest', listener, [handle.metricsRegistry], async () => ({
@@ -139,7 +161,15 @@ export async function startAnalyticsOnly(config: MetronetConfig, logger: Logger)
     closers.add(() => registry.close());
     const readings = await openReadings(config.readings, resolve(config.dataDir), { log: logger });
     closers.add(() => readings.close());
-    const handle = await analytics.start({ mqtt: config.mqtt, analytics: config.analytics, registry, readings, logger, sharedRegistry: true, auditCheckpoints: auditCheckpointsOf(config) });
+    const handle = await analytics.start({
+      mqtt: config.mqtt,
+      analytics: config.analytics,
+      registry,
+      readings,
+      logger,
+      sharedRegistry: true,
+      auditCheckpoints: auditCheckpointsOf(config),
+    });
     closers.add(() => handle.close());
     const ops = await withOps(closers, logger, 'analytics', config.analytics.ops, [handle.metrics], async () => ({
       broker: handle.connected() ? { ok: true } : { ok: false, detail: `not connected to ${config.mqtt.url}` },
@@ -202,7 +232,10 @@ export interface GatewayProcess extends ServiceProcess {
 }
 
 /** One edge gateway with its ops listener (`ops` in the gateway's config). */
-export async function startGatewayOnly(config: GatewayConfig, o: { profiles: Map<string, Profile>; stateDir: string; logger: Logger }): Promise<GatewayProcess> {
+export async function startGatewayOnly(
+  config: GatewayConfig,
+  o: { profiles: Map<string, Profile>; stateDir: string; logger: Logger },
+): Promise<GatewayProcess> {
   return starting(o.logger, async (closers) => {
     const handle = await gateway.start({ ...config, profiles: o.profiles, stateDir: config.stateDir ?? o.stateDir, logger: o.logger });
     closers.add(() => handle.close());

@@ -68,7 +68,14 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     started.push(ingestHandle);
 
     const gatewayStats = gatewayMetrics();
-    const analyticsHandle = await analytics.start({ mqtt: await serviceLogin('analytics'), analytics: config.analytics, registry, readings, logger, auditCheckpoints: auditCheckpointsOf(config) });
+    const analyticsHandle = await analytics.start({
+      mqtt: await serviceLogin('analytics'),
+      analytics: config.analytics,
+      registry,
+      readings,
+      logger,
+      auditCheckpoints: auditCheckpointsOf(config),
+    });
     started.push(analyticsHandle);
 
     const web = await dashboard.start({
@@ -108,7 +115,16 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       started.push(handle);
     }
 
-    return { registry, readings, brokerUrl: mqttBroker.url, dashboardUrl: web.url, ingest: ingestHandle, analytics: analyticsHandle, gateways, close: closeAll };
+    return {
+      registry,
+      readings,
+      brokerUrl: mqttBroker.url,
+      dashboardUrl: web.url,
+      ingest: ingestHandle,
+      analytics: analyticsHandle,
+      gateways,
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;

@@ -55,8 +55,14 @@ export const Alert = Type.Object(
     ackedAt: Nullable(Type.Integer()),
     ackedBy: Nullable(Type.String()),
     clearedAt: Nullable(Type.Integer()),
-    code: Type.Optional(Type.String({ description: 'stable text code (alert.<kind>[.<variant>]) for a reader to write the alert in its language (analytics/message.ts)' })),
-    params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()]), { description: 'parameters of the text: numbers raw, times in epoch ms' })),
+    code: Type.Optional(
+      Type.String({ description: 'stable text code (alert.<kind>[.<variant>]) for a reader to write the alert in its language (analytics/message.ts)' }),
+    ),
+    params: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()]), {
+        description: 'parameters of the text: numbers raw, times in epoch ms',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -47,14 +47,22 @@ export function decode(registers: ArrayLike<number>, type: NumericType, order: W
     be[perm[i]!] = byte;
   }
   switch (type) {
-    case 'int16': return be.readInt16BE(0);
-    case 'uint16': return be.readUInt16BE(0);
-    case 'int32': return be.readInt32BE(0);
-    case 'uint32': return be.readUInt32BE(0);
-    case 'float32': return be.readFloatBE(0);
-    case 'int64': return Number(be.readBigInt64BE(0));
-    case 'uint64': return Number(be.readBigUInt64BE(0));
-    case 'float64': return be.readDoubleBE(0);
+    case 'int16':
+      return be.readInt16BE(0);
+    case 'uint16':
+      return be.readUInt16BE(0);
+    case 'int32':
+      return be.readInt32BE(0);
+    case 'uint32':
+      return be.readUInt32BE(0);
+    case 'float32':
+      return be.readFloatBE(0);
+    case 'int64':
+      return Number(be.readBigInt64BE(0));
+    case 'uint64':
+      return Number(be.readBigUInt64BE(0));
+    case 'float64':
+      return be.readDoubleBE(0);
   }
 }
 
@@ -63,14 +71,30 @@ export function encode(value: number, type: NumericType, order: WordOrder = 'ABC
   const width = WIDTH[type];
   const be = Buffer.alloc(width);
   switch (type) {
-    case 'int16': be.writeInt16BE(clamp(value, -0x8000, 0x7fff), 0); break;
-    case 'uint16': be.writeUInt16BE(clamp(value, 0, 0xffff), 0); break;
-    case 'int32': be.writeInt32BE(clamp(value, -0x80000000, 0x7fffffff), 0); break;
-    case 'uint32': be.writeUInt32BE(clamp(value, 0, 0xffffffff), 0); break;
-    case 'float32': be.writeFloatBE(value, 0); break;
-    case 'int64': be.writeBigInt64BE(BigInt(Math.round(value)), 0); break;
-    case 'uint64': be.writeBigUInt64BE(BigInt(Math.max(0, Math.round(value))), 0); break;
-    case 'float64': be.writeDoubleBE(value, 0); break;
+    case 'int16':
+      be.writeInt16BE(clamp(value, -0x8000, 0x7fff), 0);
+      break;
+    case 'uint16':
+      be.writeUInt16BE(clamp(value, 0, 0xffff), 0);
+      break;
+    case 'int32':
+      be.writeInt32BE(clamp(value, -0x80000000, 0x7fffffff), 0);
+      break;
+    case 'uint32':
+      be.writeUInt32BE(clamp(value, 0, 0xffffffff), 0);
+      break;
+    case 'float32':
+      be.writeFloatBE(value, 0);
+      break;
+    case 'int64':
+      be.writeBigInt64BE(BigInt(Math.round(value)), 0);
+      break;
+    case 'uint64':
+      be.writeBigUInt64BE(BigInt(Math.max(0, Math.round(value))), 0);
+      break;
+    case 'float64':
+      be.writeDoubleBE(value, 0);
+      break;
   }
   const perm = bytePermutation(order, width);
   const regs: number[] = [];

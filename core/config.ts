@@ -19,9 +19,11 @@ export const MqttConnection = Type.Object(
     url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'broker URL: mqtt://, mqtts://, ws://' }),
     username: Type.Optional(Type.String({ description: 'login at the broker (a registry MQTT login: metronet admin mqtt add, gateway add)' })),
     password: Type.Optional(Type.String({ description: 'secret; never logged' })),
-    clientId: Type.Optional(Type.String({ description: 'MQTT client id; a gateway defaults to its id, ingest and analytics use ingest.clientId and analytics.clientId' })),
+    clientId: Type.Optional(
+      Type.String({ description: 'MQTT client id; a gateway defaults to its id, ingest and analytics use ingest.clientId and analytics.clientId' }),
+    ),
     ca: Type.Optional(Type.String({ description: 'PEM file of the CA that signed the broker certificate (mqtts://)' })),
-    cert: Type.Optional(Type.String({ description: 'PEM file of this client\'s TLS certificate (client-certificate authentication)' })),
+    cert: Type.Optional(Type.String({ description: "PEM file of this client's TLS certificate (client-certificate authentication)" })),
     key: Type.Optional(Type.String({ description: 'PEM file of the key of cert; secret, never logged' })),
     rejectUnauthorized: Type.Optional(Type.Boolean({ description: 'verify the broker certificate; default true' })),
   },
@@ -55,7 +57,12 @@ export const OpsListener = Type.Object(
 export type OpsListener = Static<typeof OpsListener>;
 
 /** Longest a service process drains in-flight work after SIGTERM before it gives up and exits non-zero. */
-const ShutdownTimeoutMs = Type.Integer({ minimum: 100, maximum: 600_000, default: 20_000, description: 'after SIGTERM: longest wait for in-flight work to drain (batches committed, spool flushed) before exiting non-zero' });
+const ShutdownTimeoutMs = Type.Integer({
+  minimum: 100,
+  maximum: 600_000,
+  default: 20_000,
+  description: 'after SIGTERM: longest wait for in-flight work to drain (batches committed, spool flushed) before exiting non-zero',
+});
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS: number = ShutdownTimeoutMs.default;
 
 export const BrokerConfig = Type.Object(
@@ -71,7 +78,10 @@ export type BrokerConfig = Static<typeof BrokerConfig>;
 
 export const ReadingsConfig = Type.Union(
   [
-    Type.Object({ kind: Type.Literal('sqlite'), file: Type.Optional(Type.String({ description: 'default {dataDir}/readings.db' })) }, { additionalProperties: false }),
+    Type.Object(
+      { kind: Type.Literal('sqlite'), file: Type.Optional(Type.String({ description: 'default {dataDir}/readings.db' })) },
+      { additionalProperties: false },
+    ),
     Type.Object(
       {
         kind: Type.Literal('influx'),
@@ -92,10 +102,20 @@ export const IngestConfig = Type.Object(
     batchSize: Type.Integer({ minimum: 1, maximum: 50_000, default: 1000, description: 'readings per store write' }),
     flushMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 200, description: 'longest wait before a partial batch is written' }),
     maxFutureMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 300_000, description: 'how far ahead of the server clock a ts may be' }),
-    maxClockSkewMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000, description: "a gateway whose live status is dated further from the server clock than this is recorded as an E_CLOCK_SKEW reject (its readings' times are off by as much)" })),
+    maxClockSkewMs: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 86_400_000,
+        default: 60_000,
+        description:
+          "a gateway whose live status is dated further from the server clock than this is recorded as an E_CLOCK_SKEW reject (its readings' times are off by as much)",
+      }),
+    ),
     clientId: Type.String({ default: 'metronet-ingest-1', description: 'fixed MQTT client id of this worker' }),
     shareGroup: Type.Optional(
-      Id('when set, workers subscribe through the shared subscription $share/{shareGroup}/metronet/v1/+/+/readings and split the stream (Mosquitto, EMQX, HiveMQ; not the embedded broker); e.g. metronet-ingest'),
+      Id(
+        'when set, workers subscribe through the shared subscription $share/{shareGroup}/metronet/v1/+/+/readings and split the stream (Mosquitto, EMQX, HiveMQ; not the embedded broker); e.g. metronet-ingest',
+      ),
     ),
     ops: Type.Optional(OpsListener),
   },
@@ -111,11 +131,27 @@ export const DashboardConfig = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'listen address; loopback by default' }),
     port: Port(8080, 'HTTP port (0 picks a free port)'),
     tls: Type.Optional(TlsFiles),
-    offlineAfterMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000, default: 600_000, description: 'the dashboard shows an instrument offline when it has sent no reading for this long (states, overview, reports, live events)' })),
+    offlineAfterMs: Type.Optional(
+      Type.Integer({
+        minimum: 1000,
+        maximum: 30 * 86_400_000,
+        default: 600_000,
+        description: 'the dashboard shows an instrument offline when it has sent no reading for this long (states, overview, reports, live events)',
+      }),
+    ),
     offlineAfterMsByKind: Type.Optional(
       Type.Object(
-        Object.fromEntries(INSTRUMENT_KINDS.map((k) => [kindKey(k), Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000, description: `offlineAfterMs for instruments of kind ${k}` }))])),
-        { additionalProperties: false, description: 'offlineAfterMs per instrument kind (keys in camelCase: scale, fuelDispenser, envStation, …), overriding it; e.g. envStation: 1800000 for stations that send every 15 minutes' },
+        Object.fromEntries(
+          INSTRUMENT_KINDS.map((k) => [
+            kindKey(k),
+            Type.Optional(Type.Integer({ minimum: 1000, maximum: 30 * 86_400_000, description: `offlineAfterMs for instruments of kind ${k}` })),
+          ]),
+        ),
+        {
+          additionalProperties: false,
+          description:
+            'offlineAfterMs per instrument kind (keys in camelCase: scale, fuelDispenser, envStation, …), overriding it; e.g. envStation: 1800000 for stations that send every 15 minutes',
+        },
       ),
     ),
   },
@@ -126,10 +162,20 @@ export type DashboardConfig = Static<typeof DashboardConfig>;
 export const AnalyticsConfig = Type.Object(
   {
     clientId: Type.String({ default: 'metronet-analytics-1', description: 'fixed MQTT client id (persistent session for checks)' }),
-    evaluateEveryMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 60_000, description: 'period of the time-based evaluation (due dates, expiry, offline)' }),
+    evaluateEveryMs: Type.Integer({
+      minimum: 1000,
+      maximum: 86_400_000,
+      default: 60_000,
+      description: 'period of the time-based evaluation (due dates, expiry, offline)',
+    }),
     offlineAfterMs: Type.Integer({ minimum: 1000, default: 3_600_000, description: 'an instrument not heard from for this long is offline' }),
     decisionRule: StringEnum(['simple', 'guarded'] as const, { default: 'simple', description: 'ILAC-G8:2019 decision rule for conformity' }),
-    nearLimitFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8, description: 'a near_limit alert opens when an error exceeds this fraction of the MPE' }),
+    nearLimitFraction: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.8,
+      description: 'a near_limit alert opens when an error exceeds this fraction of the MPE',
+    }),
     dueSoonDays: Type.Integer({ minimum: 0, maximum: 365, default: 30, description: 'recall lead time when an organisation sets none' }),
     webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8, description: 'deliveries tried per alert and webhook before it is given up' }),
     webhookBackoffMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'first retry delay; doubles each attempt' }),
@@ -190,10 +236,10 @@ export const SerialAsciiTransport = Type.Object(
   {
     kind: Type.Literal('serial-ascii'),
     path: SerialLine.path,
-    baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: 'line speed; default the profile\'s' })),
-    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'default the profile\'s' })),
-    parity: Type.Optional(StringEnum(['none', 'even', 'odd'] as const, { description: 'default the profile\'s' })),
-    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'default the profile\'s' })),
+    baudRate: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: "line speed; default the profile's" })),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: "default the profile's" })),
+    parity: Type.Optional(StringEnum(['none', 'even', 'odd'] as const, { description: "default the profile's" })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: "default the profile's" })),
     timeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'longest silence before a frame counts as lost' }),
   },
   { additionalProperties: false },
@@ -210,8 +256,18 @@ export const FileImportTransport = Type.Object(
     kind: Type.Literal('file-import'),
     dir: Type.String({ minLength: 1, description: 'folder the datalogger writes its files to' }),
     pattern: Type.String({ default: '\\.txt$', description: 'regular expression a file name must match' }),
-    settleMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 2000, description: 'a file is read only once unchanged this long (still being written otherwise)' }),
-    template: Type.Optional(Type.Partial(StationFileTemplate, { additionalProperties: false, description: 'file layout; defaults in core/station-file.ts (not confirmed against the official annex)' })),
+    settleMs: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 2000,
+      description: 'a file is read only once unchanged this long (still being written otherwise)',
+    }),
+    template: Type.Optional(
+      Type.Partial(StationFileTemplate, {
+        additionalProperties: false,
+        description: 'file layout; defaults in core/station-file.ts (not confirmed against the official annex)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -224,16 +280,26 @@ export type FileImportTransport = Static<typeof FileImportTransport>;
 const Tagged = <T extends TSchema[]>(schemas: [...T], description: string) =>
   Type.Unsafe<Static<TUnion<T>>>({ type: 'object', required: ['kind'], discriminator: { propertyName: 'kind' }, oneOf: schemas, description });
 
-export const Transport = Tagged([ModbusTcpTransport, ModbusRtuTransport, ModbusRtuTcpTransport, SerialAsciiTransport, FileImportTransport], 'how the device is reached');
+export const Transport = Tagged(
+  [ModbusTcpTransport, ModbusRtuTransport, ModbusRtuTcpTransport, SerialAsciiTransport, FileImportTransport],
+  'how the device is reached',
+);
 export type Transport = Static<typeof Transport>;
 
 const ReportRule = {
-  mode: Type.Optional(StringEnum(['poll', 'change', 'both'] as const, { description: 'poll: every poll; change: when it moves more than deadband; both: on change and at least every periodMs' })),
+  mode: Type.Optional(
+    StringEnum(['poll', 'change', 'both'] as const, {
+      description: 'poll: every poll; change: when it moves more than deadband; both: on change and at least every periodMs',
+    }),
+  ),
   deadband: Type.Optional(Type.Number({ minimum: 0, description: 'change needed to report, in the channel unit; default 0 (any change)' })),
   periodMs: Type.Optional(Type.Integer({ minimum: 50, description: 'mode both: longest silence; default 60 000' })),
 };
 export const ReportConfig = Type.Object(
-  { ...ReportRule, channels: Type.Optional(Type.Record(Type.String(), Type.Object(ReportRule, { additionalProperties: false }), { description: 'per-channel overrides' })) },
+  {
+    ...ReportRule,
+    channels: Type.Optional(Type.Record(Type.String(), Type.Object(ReportRule, { additionalProperties: false }), { description: 'per-channel overrides' })),
+  },
   { additionalProperties: false },
 );
 export type ReportConfig = Static<typeof ReportConfig>;
@@ -246,8 +312,10 @@ export const GatewayDevice = Type.Object(
     transport: Transport,
     pollMs: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 1000, description: 'poll period' }),
     connectPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'wait after connecting before the first request (slow devices)' })),
-    requestPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'silence between two requests; default the profile\'s' })),
-    busyRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, description: 'retries of a request answered 5 ACKNOWLEDGE or 6 SLAVE DEVICE BUSY; default 3' })),
+    requestPauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: "silence between two requests; default the profile's" })),
+    busyRetries: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 20, description: 'retries of a request answered 5 ACKNOWLEDGE or 6 SLAVE DEVICE BUSY; default 3' }),
+    ),
     maxHole: Type.Optional(Type.Integer({ minimum: 0, maximum: 124, description: 'unused registers read to join two points in one request; default 8' })),
     maxRegisters: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, description: 'registers per request; lower it for devices with small buffers' })),
     onePerPoint: Type.Optional(Type.Boolean({ description: 'one request per point, for devices that refuse block reads' })),
@@ -262,12 +330,37 @@ export type GatewayDevice = Static<typeof GatewayDevice>;
 export const GatewaySpool = Type.Object(
   {
     maxReadings: Type.Integer({ minimum: 100, default: 5_000_000, description: 'readings held on disk at most (about 150 bytes each)' }),
-    whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, { default: 'drop-oldest', description: 'what gives way when the spool is full; counted and logged' }),
-    flushMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'readings are written and fsynced to disk in one transaction at least this often' }),
+    whenFull: StringEnum(['drop-oldest', 'drop-newest'] as const, {
+      default: 'drop-oldest',
+      description: 'what gives way when the spool is full; counted and logged',
+    }),
+    flushMs: Type.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      default: 100,
+      description: 'readings are written and fsynced to disk in one transaction at least this often',
+    }),
     drainPerSecond: Type.Integer({ minimum: 1, default: 20_000, description: 'readings per second sent at most while a backlog drains' }),
-    replayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000, default: 120_000, description: 'acknowledged readings are kept this long and sent again after each reconnect, in case the broker crashed before ingest stored them (0: off); ingest stores each reading once' })),
-    replayReadings: Type.Optional(Type.Integer({ minimum: 0, default: 100_000, description: 'acknowledged readings kept for a replay at most (the oldest leave first)' })),
-    replayDelayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, default: 5000, description: 'wait after a reconnect before the replay, so that ingest has subscribed again to a restarted broker' })),
+    replayMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86_400_000,
+        default: 120_000,
+        description:
+          'acknowledged readings are kept this long and sent again after each reconnect, in case the broker crashed before ingest stored them (0: off); ingest stores each reading once',
+      }),
+    ),
+    replayReadings: Type.Optional(
+      Type.Integer({ minimum: 0, default: 100_000, description: 'acknowledged readings kept for a replay at most (the oldest leave first)' }),
+    ),
+    replayDelayMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 600_000,
+        default: 5000,
+        description: 'wait after a reconnect before the replay, so that ingest has subscribed again to a restarted broker',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -283,7 +376,13 @@ export const GatewayConfig = Type.Object(
     stateDir: Type.Optional(Type.String({ description: 'where the batch counter and the spool survive restarts; default {dataDir}/gateways' })),
     spool: Type.Optional(GatewaySpool),
     ops: Type.Optional(OpsListener),
-    shutdownTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'after SIGTERM: longest wait for the pollers to stop and the spool publisher to flush before exiting non-zero; default 20 000' })),
+    shutdownTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 600_000,
+        description: 'after SIGTERM: longest wait for the pollers to stop and the spool publisher to flush before exiting non-zero; default 20 000',
+      }),
+    ),
     devices: Type.Array(GatewayDevice),
   },
   { additionalProperties: false },
@@ -298,10 +397,30 @@ export type GatewayConfig = Static<typeof GatewayConfig>;
  */
 export const AuditConfig = Type.Object(
   {
-    keyFile: Type.Optional(Type.String({ description: 'file of the audit key (hex); created with 32 random bytes, mode 0600, on first use; default {dataDir}/audit.key. Keep it off the registry volume in production' })),
-    key: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{64,}$', description: 'the audit key itself, hex (at least 32 bytes), e.g. from a secret store; wins over keyFile; secret, never logged' })),
-    checkpointFile: Type.Optional(Type.String({ description: 'signed head checkpoints are appended here (JSON lines) by the analytics service; default {dataDir}/audit-checkpoints.jsonl' })),
-    checkpointEveryMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 300_000, description: 'the analytics service writes and publishes (retained, metronet/v1/audit/checkpoint) a signed head checkpoint this often when the chain moved, and at shutdown' }),
+    keyFile: Type.Optional(
+      Type.String({
+        description:
+          'file of the audit key (hex); created with 32 random bytes, mode 0600, on first use; default {dataDir}/audit.key. Keep it off the registry volume in production',
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-fA-F]{64,}$',
+        description: 'the audit key itself, hex (at least 32 bytes), e.g. from a secret store; wins over keyFile; secret, never logged',
+      }),
+    ),
+    checkpointFile: Type.Optional(
+      Type.String({
+        description: 'signed head checkpoints are appended here (JSON lines) by the analytics service; default {dataDir}/audit-checkpoints.jsonl',
+      }),
+    ),
+    checkpointEveryMs: Type.Integer({
+      minimum: 1000,
+      maximum: 86_400_000,
+      default: 300_000,
+      description:
+        'the analytics service writes and publishes (retained, metronet/v1/audit/checkpoint) a signed head checkpoint this often when the chain moved, and at shutdown',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -310,14 +429,25 @@ export type AuditConfig = Static<typeof AuditConfig>;
 export const MetronetConfig = Type.Object(
   {
     dataDir: Type.String({ default: 'data', description: 'folder of the registry (registry.db) and of the embedded readings store' }),
-    log: Type.Object({ level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino level; logs are JSON lines on stdout' }) }, { additionalProperties: false, default: {} }),
+    log: Type.Object(
+      {
+        level: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+          default: 'info',
+          description: 'pino level; logs are JSON lines on stdout',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     broker: BrokerConfig,
     mqtt: MqttConnection,
     readings: ReadingsConfig,
     ingest: IngestConfig,
     dashboard: DashboardConfig,
     analytics: AnalyticsConfig,
-    gateways: Type.Array(GatewayConfig, { default: [], description: 'gateways run in this process by metronet run; each entry is a gateway configuration (table below)' }),
+    gateways: Type.Array(GatewayConfig, {
+      default: [],
+      description: 'gateways run in this process by metronet run; each entry is a gateway configuration (table below)',
+    }),
     audit: AuditConfig,
     shutdownTimeoutMs: ShutdownTimeoutMs,
   },
@@ -398,7 +528,10 @@ export function loadConfig<S extends TSchema>(schema: S, opts: LoadOptions = {})
 }
 
 function withOrigin(issue: Issue, source: string, origins: Map<string, string>): Issue {
-  const path = `/${(issue.field ?? '').replace(/\[(\d+)\]/g, '.$1').split('.').join('/')}`;
+  const path = `/${(issue.field ?? '')
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .join('/')}`;
   const origin = [...origins].find(([p]) => path === p || path.startsWith(`${p}/`))?.[1] ?? source;
   const shown = issue.value === undefined ? '' : `, got ${JSON.stringify(issue.value)}`;
   return { ...issue, message: `${origin}: ${path} ${issue.message.slice((issue.field ?? '').length + 1)} (${issue.rule})${shown}` };

@@ -37,22 +37,46 @@ export function openEnvelope<T extends { gateway: string }>(payload: Buffer | st
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   const maxBytes = o.maxBytes ?? LIMITS.maxMessageBytes;
   if (size > maxBytes) {
-    return refuse({ code: 'E_PAYLOAD_TOO_LARGE', field: '(payload)', rule: 'maxBytes', value: size, message: `${what} is ${size} bytes; the limit is ${maxBytes}` });
+    return refuse({
+      code: 'E_PAYLOAD_TOO_LARGE',
+      field: '(payload)',
+      rule: 'maxBytes',
+      value: size,
+      message: `${what} is ${size} bytes; the limit is ${maxBytes}`,
+    });
   }
   const text = payload.toString();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return refuse({ code: 'E_MALFORMED_JSON', field: '(payload)', rule: 'json', value: preview(text, 40), message: `${what} is not valid JSON: ${(err as Error).message}` });
+    return refuse({
+      code: 'E_MALFORMED_JSON',
+      field: '(payload)',
+      rule: 'json',
+      value: preview(text, 40),
+      message: `${what} is not valid JSON: ${(err as Error).message}`,
+    });
   }
   if (json !== null && typeof json === 'object' && 'v' in json && json.v !== 1) {
     const v = preview(json.v);
-    return refuse({ code: 'E_UNSUPPORTED_VERSION', field: 'v', rule: 'const', value: v, message: `${what}: v must be 1; version ${String(v)} is not supported` });
+    return refuse({
+      code: 'E_UNSUPPORTED_VERSION',
+      field: 'v',
+      rule: 'const',
+      value: v,
+      message: `${what}: v must be 1; version ${String(v)} is not supported`,
+    });
   }
   if (!o.schema(json)) return { ok: false, issues: o.schema.issues(json) };
   if (o.gateway !== undefined && json.gateway !== o.gateway) {
-    return refuse({ code: 'E_GATEWAY_MISMATCH', field: 'gateway', rule: 'topic', value: json.gateway, message: `${what}: gateway "${json.gateway}" differs from the topic gateway "${o.gateway}"` });
+    return refuse({
+      code: 'E_GATEWAY_MISMATCH',
+      field: 'gateway',
+      rule: 'topic',
+      value: json.gateway,
+      message: `${what}: gateway "${json.gateway}" differs from the topic gateway "${o.gateway}"`,
+    });
   }
   return { ok: true, value: json };
 }

@@ -87,20 +87,35 @@ export class MetronetError extends Error {
  */
 
 export const unknownInstrument = (id: string, field = 'id'): Issue => ({
-  code: 'E_UNKNOWN_INSTRUMENT', field, rule: 'registered', value: id, message: `instrument "${id}" is not known`,
+  code: 'E_UNKNOWN_INSTRUMENT',
+  field,
+  rule: 'registered',
+  value: id,
+  message: `instrument "${id}" is not known`,
 });
 
 export const unknownReference = (id: string, field = 'id'): Issue => ({
-  code: 'E_UNKNOWN_REFERENCE', field, rule: 'registered', value: id, message: `reference standard "${id}" is not known`,
+  code: 'E_UNKNOWN_REFERENCE',
+  field,
+  rule: 'registered',
+  value: id,
+  message: `reference standard "${id}" is not known`,
 });
 
 export const unknownStation = (id: string, field = 'id'): Issue => ({
-  code: 'E_UNKNOWN_STATION', field, rule: 'registered', value: id, message: `station "${id}" is not known`,
+  code: 'E_UNKNOWN_STATION',
+  field,
+  rule: 'registered',
+  value: id,
+  message: `station "${id}" is not known`,
 });
 
 /** A channel the instrument does not have; `known` (its channels) is listed when given. */
 export const unknownChannel = (instrument: string, channel: string, o: { field?: string; known?: readonly string[] } = {}): Issue => ({
-  code: 'E_UNKNOWN_CHANNEL', field: o.field ?? 'channel', rule: 'registered', value: channel,
+  code: 'E_UNKNOWN_CHANNEL',
+  field: o.field ?? 'channel',
+  rule: 'registered',
+  value: channel,
   message: `instrument ${instrument} has no channel "${channel}"${o.known ? `; it has ${o.known.join(', ') || 'none yet'}` : ''}`,
 });
 

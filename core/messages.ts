@@ -71,7 +71,13 @@ export function parseReadingsMessage(payload: Buffer | string, opts: ParseOption
   const json = env.value;
   const maxReadings = opts.maxReadings ?? LIMITS.maxReadingsPerBatch;
   if (json.readings.length > maxReadings) {
-    const issue: Issue = { code: 'E_TOO_MANY_READINGS', field: 'readings', rule: 'maxItems', value: json.readings.length, message: `readings payload has ${json.readings.length} readings; the limit is ${maxReadings}` };
+    const issue: Issue = {
+      code: 'E_TOO_MANY_READINGS',
+      field: 'readings',
+      rule: 'maxItems',
+      value: json.readings.length,
+      message: `readings payload has ${json.readings.length} readings; the limit is ${maxReadings}`,
+    };
     return { accepted: [], rejects: [issue] };
   }
   const batch = { gateway: json.gateway, seq: json.seq, count: json.readings.length };
@@ -94,11 +100,24 @@ export function parseReadingsMessage(payload: Buffer | string, opts: ParseOption
     const ok = r as Reading;
     if (!isUnit(ok.unit)) {
       const base = `readings[${i}]`;
-      rejects.push({ code: 'E_UNKNOWN_UNIT', field: `${base}.unit`, rule: 'ucum', value: ok.unit, index: i, instrument: ok.instrument, message: `${base}.unit "${ok.unit}" is not a known unit code` });
+      rejects.push({
+        code: 'E_UNKNOWN_UNIT',
+        field: `${base}.unit`,
+        rule: 'ucum',
+        value: ok.unit,
+        index: i,
+        instrument: ok.instrument,
+        message: `${base}.unit "${ok.unit}" is not a known unit code`,
+      });
     } else if (ok.ts > latest) {
       const base = `readings[${i}]`;
       rejects.push({
-        code: 'E_TS_IN_FUTURE', field: `${base}.ts`, rule: 'maxFuture', value: ok.ts, index: i, instrument: ok.instrument,
+        code: 'E_TS_IN_FUTURE',
+        field: `${base}.ts`,
+        rule: 'maxFuture',
+        value: ok.ts,
+        index: i,
+        instrument: ok.instrument,
         message: `${base}.ts is ${Math.round((ok.ts - opts.now) / 1000)} s ahead of the server clock; at most ${Math.round((latest - opts.now) / 1000)} s is allowed`,
       });
     } else {
@@ -163,12 +182,20 @@ function isPlainReading(r: unknown): boolean {
   if (keys !== 6) return false;
   const { instrument, channel, ts, value, unit, status } = o;
   return (
-    typeof ts === 'number' && Number.isInteger(ts) && ts >= 0 && ts <= MAX_EPOCH_MS &&
-    typeof value === 'number' && Number.isFinite(value) &&
-    typeof unit === 'string' && unit.length >= 1 && unit.length <= 16 &&
+    typeof ts === 'number' &&
+    Number.isInteger(ts) &&
+    ts >= 0 &&
+    ts <= MAX_EPOCH_MS &&
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    typeof unit === 'string' &&
+    unit.length >= 1 &&
+    unit.length <= 16 &&
     STATUSES.has(status) &&
-    typeof instrument === 'string' && ID_RE.test(instrument) &&
-    typeof channel === 'string' && ID_RE.test(channel)
+    typeof instrument === 'string' &&
+    ID_RE.test(instrument) &&
+    typeof channel === 'string' &&
+    ID_RE.test(channel)
   );
 }
 

@@ -54,7 +54,9 @@ export const ProfilePoint = Type.Object(
     description: Type.Optional(Type.String()),
     table: Type.Optional(Literals(MODBUS_TABLES, 'Modbus table; default holding. coil (FC1) and discrete (FC2) hold bits')),
     address: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Modbus profiles: register or bit address (see addressBase)' })),
-    type: Type.Optional(Literals(POINT_TYPES, 'Modbus profiles: bool for coils and discrete inputs; bit for one bit of a register; string for ASCII in registers')),
+    type: Type.Optional(
+      Literals(POINT_TYPES, 'Modbus profiles: bool for coils and discrete inputs; bit for one bit of a register; string for ASCII in registers'),
+    ),
     bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 15, description: 'type bit: bit number in the register, 0 = least significant' })),
     length: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, description: 'type string: registers, two ASCII characters each' })),
     field: Type.Optional(Literals(SERIAL_FIELDS, 'serial profiles: which field of a parsed frame; default weight')),
@@ -63,7 +65,10 @@ export const ProfilePoint = Type.Object(
     offset: Type.Optional(Type.Number({ description: 'default 0' })),
     unit: Type.String(),
     role: Type.Optional(
-      Literals(['value', 'parameter', 'status', 'info'] as const, 'value: published each poll; parameter: published when it changes; status: feeds status rules only; info: logged when it changes (strings, e.g. firmware)'),
+      Literals(
+        ['value', 'parameter', 'status', 'info'] as const,
+        'value: published each poll; parameter: published when it changes; status: feeds status rules only; info: logged when it changes (strings, e.g. firmware)',
+      ),
     ),
     sim: Type.Optional(SimHint),
   },
@@ -119,14 +124,16 @@ export function validateProfile(data: unknown, source: string): Profile {
     issues.push({ code: 'E_PROFILE_INVALID', field, rule, value, message: `${field} ${message}` });
   const names = new Map<string, ProfilePoint>();
   const used = new Map<string, string>();
-  if ((data.modbus === undefined) === (data.serial === undefined)) add('modbus', 'one-of', undefined, 'or serial: a profile describes exactly one of a Modbus register map or a serial frame format');
+  if ((data.modbus === undefined) === (data.serial === undefined))
+    add('modbus', 'one-of', undefined, 'or serial: a profile describes exactly one of a Modbus register map or a serial frame format');
   data.points.forEach((p, i) => {
     if (names.has(p.name)) add(`points[${i}].name`, 'unique', p.name, `"${p.name}" is used by another point`);
     names.set(p.name, p);
     if (!isUnit(p.unit)) add(`points[${i}].unit`, 'ucum', p.unit, `"${p.unit}" is not a known unit code`);
     if (p.scale === 0) add(`points[${i}].scale`, 'nonzero', 0, 'must not be 0');
     if (data.modbus) checkModbusPoint(p, `points[${i}]`, add, used);
-    else if (p.address !== undefined || p.type !== undefined) add(`points[${i}].address`, 'serial', p.address ?? p.type, 'and type are only for Modbus profiles; a serial point names its field');
+    else if (p.address !== undefined || p.type !== undefined)
+      add(`points[${i}].address`, 'serial', p.address ?? p.type, 'and type are only for Modbus profiles; a serial point names its field');
   });
   const channels = new Set(data.points.filter((p) => (p.role ?? 'value') !== 'status').map((p) => p.channel ?? p.name));
   data.statusRules?.forEach((rule, i) => {
@@ -159,15 +166,17 @@ function checkModbusPoint(p: ProfilePoint, at: string, add: Add, used: Map<strin
   if (p.type === undefined) return add(`${at}.type`, 'required', undefined, 'is required in a Modbus profile');
   const table = p.table ?? 'holding';
   const bitTable = table === 'coil' || table === 'discrete';
-  if (bitTable !== (p.type === 'bool')) add(`${at}.type`, 'table', p.type, bitTable ? `must be bool in the ${table} table` : `bool is only for the coil and discrete tables, not ${table}`);
+  if (bitTable !== (p.type === 'bool'))
+    add(`${at}.type`, 'table', p.type, bitTable ? `must be bool in the ${table} table` : `bool is only for the coil and discrete tables, not ${table}`);
   if ((p.type === 'bit') !== (p.bit !== undefined)) add(`${at}.bit`, 'type', p.bit, p.type === 'bit' ? 'is required for type bit' : 'is only for type bit');
-  if ((p.type === 'string') !== (p.length !== undefined)) add(`${at}.length`, 'type', p.length, p.type === 'string' ? 'is required for type string' : 'is only for type string');
+  if ((p.type === 'string') !== (p.length !== undefined))
+    add(`${at}.length`, 'type', p.length, p.type === 'string' ? 'is required for type string' : 'is only for type string');
   if (p.type === 'string' && p.role !== 'info') add(`${at}.role`, 'string', p.role, 'must be info for a string point (readings carry numbers)');
   for (let r = 0; r < pointWidth(p); r++) {
     // Bit points may share a register, one bit each.
     const key = `${table}:${p.address + r}${p.type === 'bit' ? `:${p.bit}` : ''}`;
     const whole = `${table}:${p.address + r}`;
-    const other = used.get(key) ?? (p.type === 'bit' ? used.get(whole) : [...used].find(([k]) => k.startsWith(`${whole}:`))?.[1] ?? used.get(whole));
+    const other = used.get(key) ?? (p.type === 'bit' ? used.get(whole) : ([...used].find(([k]) => k.startsWith(`${whole}:`))?.[1] ?? used.get(whole)));
     if (other) add(`${at}.address`, 'overlap', p.address, `overlaps point "${other}" at ${table} register ${p.address + r}`);
     used.set(key, p.name);
   }
@@ -197,7 +206,9 @@ export function loadProfileFile(file: string): Profile {
   const profile = validateProfile(data, file);
   const stem = basename(file, extname(file));
   if (profile.id !== stem) {
-    throw profileError(file, [{ code: 'E_PROFILE_INVALID', field: 'id', rule: 'filename', value: profile.id, message: `id "${profile.id}" must equal the file name "${stem}"` }]);
+    throw profileError(file, [
+      { code: 'E_PROFILE_INVALID', field: 'id', rule: 'filename', value: profile.id, message: `id "${profile.id}" must equal the file name "${stem}"` },
+    ]);
   }
   return profile;
 }
@@ -206,7 +217,9 @@ export function loadProfileFile(file: string): Profile {
 export function loadProfiles(dirs: string[] = [defaultProfilesDir()]): Map<string, Profile> {
   const out = new Map<string, Profile>();
   for (const dir of dirs) {
-    for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const file = join(dir, name);
       const p = loadProfileFile(file);
       if (out.has(p.id)) throw new MetronetError('E_PROFILE_INVALID', `profile "${p.id}" is defined twice (${file})`);

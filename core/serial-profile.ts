@@ -11,10 +11,7 @@ export const SERIAL_PARSERS = ['ad', 'mt-sics', 'toledo', 'yaohua-a12', 'yaohua-
 export type SerialParserName = (typeof SERIAL_PARSERS)[number];
 
 export const SerialFraming = Type.Union([
-  Type.Object(
-    { kind: Type.Literal('terminator'), terminator: Type.String({ minLength: 1, description: 'e.g. "\\r\\n"' }) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ kind: Type.Literal('terminator'), terminator: Type.String({ minLength: 1, description: 'e.g. "\\r\\n"' }) }, { additionalProperties: false }),
   Type.Object(
     {
       kind: Type.Literal('stx-etx'),
@@ -52,12 +49,10 @@ export const SerialSpec = Type.Object(
     command: Type.Optional(Type.String({ minLength: 1, description: 'polled mode: bytes sent each poll, e.g. "SI\\r\\n" (MT-SICS)' })),
     framing: SerialFraming,
     parser: StringEnum(SERIAL_PARSERS),
-    pattern: Type.Optional(
-      Type.String({ description: 'parser pattern: a regular expression with named groups value (required), unit, sign, state' }),
-    ),
+    pattern: Type.Optional(Type.String({ description: 'parser pattern: a regular expression with named groups value (required), unit, sign, state' })),
     stableStates: Type.Optional(Type.Array(Type.String(), { description: 'parser pattern: values of group state meaning stable' })),
     overloadStates: Type.Optional(Type.Array(Type.String(), { description: 'parser pattern: values of group state meaning overload' })),
-    checksum: Type.Optional(Type.Boolean({ description: 'toledo: frames carry the two\'s-complement checksum byte' })),
+    checksum: Type.Optional(Type.Boolean({ description: "toledo: frames carry the two's-complement checksum byte" })),
     stableOnly: Type.Optional(Type.Boolean({ description: 'publish only stable weights (default false: motion is published as status unstable)' })),
     line: Type.Optional(SerialLineDefaults),
   },

@@ -32,7 +32,10 @@ export const StationFileTemplate = Type.Object(
       description: 'device status code → metronet status; export uses the first code of each status',
     }),
     fileName: Type.String({ default: '{province}_{facility}_{station}_{time}.txt', description: 'placeholders {province} {facility} {station} {time}' }),
-    parameters: Type.Record(Type.String(), Type.String(), { default: {}, description: 'file parameter name → channel, when they differ (e.g. "PM-2-5": pm25)' }),
+    parameters: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: 'file parameter name → channel, when they differ (e.g. "PM-2-5": pm25)',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -78,28 +81,41 @@ export function parseFileTime(text: string, offsetMinutes: number): number | nul
  * One file per measurement time, lines in channel order. Statuses without a code in the template
  * (e.g. maintenance) are written with the code of `fault`, the nearest a datalogger can say.
  */
-export function formatStationFiles(records: readonly StationRecord[], names: { province: string; facility: string; station: string }, template: Partial<StationFileTemplate> = {}): Array<{ name: string; text: string }> {
+export function formatStationFiles(
+  records: readonly StationRecord[],
+  names: { province: string; facility: string; station: string },
+  template: Partial<StationFileTemplate> = {},
+): Array<{ name: string; text: string }> {
   const t = withTemplateDefaults(template);
   const codeOf = new Map<string, string>();
   for (const [code, status] of Object.entries(t.statusCodes)) if (!codeOf.has(status)) codeOf.set(status, code);
   const paramOf = new Map(Object.entries(t.parameters).map(([file, channel]) => [channel, file]));
   const byTs = new Map<number, StationRecord[]>();
   for (const r of records) (byTs.get(r.ts) ?? byTs.set(r.ts, []).get(r.ts)!).push(r);
-  return [...byTs.keys()].sort((a, b) => a - b).map((ts) => {
-    const time = formatFileTime(ts, t.utcOffsetMinutes);
-    const lines = byTs.get(ts)!.sort((a, b) => a.channel.localeCompare(b.channel)).map((r) => {
-      const cells: Record<FileColumn, string> = {
-        parameter: paramOf.get(r.channel) ?? r.channel,
-        value: String(r.value),
-        unit: r.unit,
-        time,
-        status: codeOf.get(r.status) ?? codeOf.get('fault') ?? r.status,
-      };
-      return t.columns.map((c) => cells[c]).join(t.separator);
+  return [...byTs.keys()]
+    .sort((a, b) => a - b)
+    .map((ts) => {
+      const time = formatFileTime(ts, t.utcOffsetMinutes);
+      const lines = byTs
+        .get(ts)!
+        .sort((a, b) => a.channel.localeCompare(b.channel))
+        .map((r) => {
+          const cells: Record<FileColumn, string> = {
+            parameter: paramOf.get(r.channel) ?? r.channel,
+            value: String(r.value),
+            unit: r.unit,
+            time,
+            status: codeOf.get(r.status) ?? codeOf.get('fault') ?? r.status,
+          };
+          return t.columns.map((c) => cells[c]).join(t.separator);
+        });
+      const name = t.fileName
+        .replace('{province}', names.province)
+        .replace('{facility}', names.facility)
+        .replace('{station}', names.station)
+        .replace('{time}', time);
+      return { name, text: `${lines.join('\r\n')}\r\n` };
     });
-    const name = t.fileName.replace('{province}', names.province).replace('{facility}', names.facility).replace('{station}', names.station).replace('{time}', time);
-    return { name, text: `${lines.join('\r\n')}\r\n` };
-  });
 }
 
 /** Parses one file; lines that break the template are returned as issues naming file and line, the rest are kept. */
@@ -108,24 +124,33 @@ export function parseStationFile(text: string, fileName: string, template: Parti
   const records: StationRecord[] = [];
   const issues: Issue[] = [];
   const col = (name: FileColumn) => t.columns.indexOf(name);
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '') return;
-    const cells = line.split(t.separator).map((c) => c.trim());
-    const where = `${fileName}:${i + 1}`;
-    const bad = (field: FileColumn, value: unknown, message: string) => issues.push({ code: 'E_EXCHANGE_FORMAT', field: `${where} ${field}`, value, message: `${where}: ${message}` });
-    if (cells.length < t.columns.length) return void bad('parameter', line.slice(0, 80), `expected ${t.columns.length} columns separated by ${JSON.stringify(t.separator)}, got ${cells.length}`);
-    const param = cells[col('parameter')]!;
-    const value = Number(cells[col('value')]!.replace(',', '.'));
-    const unit = cells[col('unit')]!;
-    const ts = parseFileTime(cells[col('time')]!, t.utcOffsetMinutes);
-    const status = t.statusCodes[cells[col('status')]!];
-    if (!Number.isFinite(value) || cells[col('value')] === '') return void bad('value', cells[col('value')], 'value is not a number');
-    if (!isUnit(unit)) return void bad('unit', unit, `unit "${unit}" is not a known code`);
-    if (ts === null) return void bad('time', cells[col('time')], 'time is not YYYYMMDDhhmmss');
-    if (status === undefined) return void bad('status', cells[col('status')], `status code not in the template (${Object.keys(t.statusCodes).join(', ')})`);
-    records.push({ channel: t.parameters[param] ?? param, value, unit, ts, status });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (line === '') return;
+      const cells = line.split(t.separator).map((c) => c.trim());
+      const where = `${fileName}:${i + 1}`;
+      const bad = (field: FileColumn, value: unknown, message: string) =>
+        issues.push({ code: 'E_EXCHANGE_FORMAT', field: `${where} ${field}`, value, message: `${where}: ${message}` });
+      if (cells.length < t.columns.length)
+        return void bad(
+          'parameter',
+          line.slice(0, 80),
+          `expected ${t.columns.length} columns separated by ${JSON.stringify(t.separator)}, got ${cells.length}`,
+        );
+      const param = cells[col('parameter')]!;
+      const value = Number(cells[col('value')]!.replace(',', '.'));
+      const unit = cells[col('unit')]!;
+      const ts = parseFileTime(cells[col('time')]!, t.utcOffsetMinutes);
+      const status = t.statusCodes[cells[col('status')]!];
+      if (!Number.isFinite(value) || cells[col('value')] === '') return void bad('value', cells[col('value')], 'value is not a number');
+      if (!isUnit(unit)) return void bad('unit', unit, `unit "${unit}" is not a known code`);
+      if (ts === null) return void bad('time', cells[col('time')], 'time is not YYYYMMDDhhmmss');
+      if (status === undefined) return void bad('status', cells[col('status')], `status code not in the template (${Object.keys(t.statusCodes).join(', ')})`);
+      records.push({ channel: t.parameters[param] ?? param, value, unit, ts, status });
+    });
   return { records, issues };
 }
 

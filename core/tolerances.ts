@@ -17,10 +17,26 @@ export type R76Class = (typeof R76_CLASSES)[number];
  * Each row: [largest load (in e) of the step, MPE in e]. The last step runs to Max.
  */
 export const R76_MPE_TABLE: Record<R76Class, ReadonlyArray<readonly [number, number]>> = {
-  I: [[50_000, 0.5], [200_000, 1.0], [Infinity, 1.5]],
-  II: [[5_000, 0.5], [20_000, 1.0], [Infinity, 1.5]],
-  III: [[500, 0.5], [2_000, 1.0], [Infinity, 1.5]],
-  IIII: [[50, 0.5], [200, 1.0], [Infinity, 1.5]],
+  I: [
+    [50_000, 0.5],
+    [200_000, 1.0],
+    [Infinity, 1.5],
+  ],
+  II: [
+    [5_000, 0.5],
+    [20_000, 1.0],
+    [Infinity, 1.5],
+  ],
+  III: [
+    [500, 0.5],
+    [2_000, 1.0],
+    [Infinity, 1.5],
+  ],
+  IIII: [
+    [50, 0.5],
+    [200, 1.0],
+    [Infinity, 1.5],
+  ],
 };
 /** OIML R76-1, 3.5.2: MPE in service is twice the MPE on verification. */
 export const R76_IN_SERVICE_FACTOR = 2;

@@ -28,10 +28,7 @@ export const subscriptions = {
   sharedReadings: (group = 'metronet-ingest') => `$share/${group}/${ROOT}/+/+/readings`,
 } as const;
 
-export type ParsedTopic =
-  | { kind: GatewayTopicKind; org: string; gateway: string }
-  | { kind: 'orgAlerts'; org: string }
-  | { kind: 'labAlerts'; lab: string };
+export type ParsedTopic = { kind: GatewayTopicKind; org: string; gateway: string } | { kind: 'orgAlerts'; org: string } | { kind: 'labAlerts'; lab: string };
 
 /** Parses a concrete (wildcard-free) topic; null when it is not a metronet topic. */
 export function parseTopic(topic: string): ParsedTopic | null {

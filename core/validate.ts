@@ -59,7 +59,9 @@ function toIssues(errors: ErrorObject[], root: unknown, code: ErrorCode, base: s
       // Name the tag and the values it may take, not "value of tag must be in oneOf" and the whole object.
       const tag = (e.params as { tag: string }).tag;
       path += `/${tag}`;
-      const kinds = ((e.parentSchema?.oneOf ?? []) as Array<{ properties?: Record<string, { const?: unknown }> }>).map((b) => b.properties?.[tag]?.const).filter((k) => k !== undefined);
+      const kinds = ((e.parentSchema?.oneOf ?? []) as Array<{ properties?: Record<string, { const?: unknown }> }>)
+        .map((b) => b.properties?.[tag]?.const)
+        .filter((k) => k !== undefined);
       detail = kinds.length > 0 ? `must be one of ${kinds.map(String).join(', ')}` : `must name a known ${tag}`;
     }
     if (e.keyword === 'enum') detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ')}`;

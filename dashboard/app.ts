@@ -61,6 +61,7 @@ export interface DashboardDeps {
   offlineAfterMsByKind?: Partial<Record<string, number>>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the server, request and reply types differ between HTTP and HTTPS; routes need neither
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
 const WEB_ROOT = fileURLToPath(new URL('./web/', import.meta.url));
@@ -98,7 +99,11 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
     }
     if (err.validation) {
-      const details = err.validation.map((v) => ({ field: `${err.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, rule: v.keyword, message: v.message }));
+      const details = err.validation.map((v) => ({
+        field: `${err.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`,
+        rule: v.keyword,
+        message: v.message,
+      }));
       return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: err.message, details } });
     }
     if (err.statusCode && err.statusCode < 500) {

@@ -6,7 +6,10 @@ import { MQTT_KINDS, ROLES } from '../store/index.js';
 const Id = (description?: string) => Type.String({ pattern: ID_PATTERN, description });
 const Password = Type.String({ minLength: 10, maxLength: 200, description: 'at least 10 characters; secret, never logged' });
 
-export const LoginIn = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+export const LoginIn = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
 
 export const UserView = Type.Object({
   id: Type.String(),
@@ -18,11 +21,23 @@ export const UserView = Type.Object({
 });
 export const UserList = Type.Object({ items: Type.Array(UserView) });
 export const UserCreate = Type.Object(
-  { id: Id('login name'), name: Type.Optional(Type.String({ maxLength: 200 })), role: StringEnum(ROLES), org: Type.Optional(Id('organisation of a lab or enterprise user')), password: Password },
+  {
+    id: Id('login name'),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    role: StringEnum(ROLES),
+    org: Type.Optional(Id('organisation of a lab or enterprise user')),
+    password: Password,
+  },
   { additionalProperties: false },
 );
 export const UserPatch = Type.Object(
-  { name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))), role: Type.Optional(StringEnum(ROLES)), org: Type.Optional(Nullable(Id())), disabled: Type.Optional(Type.Boolean()), password: Type.Optional(Password) },
+  {
+    name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    role: Type.Optional(StringEnum(ROLES)),
+    org: Type.Optional(Nullable(Id())),
+    disabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Password),
+  },
   { additionalProperties: false },
 );
 export const SessionView = Type.Object({ user: UserView, expiresAt: Type.Integer({ description: 'epoch ms when the session ends' }) });
@@ -38,14 +53,33 @@ export const TokenView = Type.Object({
 });
 export const TokenList = Type.Object({ items: Type.Array(TokenView) });
 export const TokenCreate = Type.Object(
-  { name: Type.Optional(Type.String({ maxLength: 100 })), ttlDays: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'days until it expires' }), user: Type.Optional(Id('admin only: issue for this user')) },
+  {
+    name: Type.Optional(Type.String({ maxLength: 100 })),
+    ttlDays: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'days until it expires' }),
+    user: Type.Optional(Id('admin only: issue for this user')),
+  },
   { additionalProperties: false },
 );
-export const TokenCreated = Type.Composite([TokenView, Type.Object({ secret: Type.String({ description: 'the token; shown this once, stored only as a hash' }) })]);
+export const TokenCreated = Type.Composite([
+  TokenView,
+  Type.Object({ secret: Type.String({ description: 'the token; shown this once, stored only as a hash' }) }),
+]);
 
-export const OrgView = Type.Object({ id: Type.String(), name: Type.String(), kind: StringEnum(['enterprise', 'lab', 'authority'] as const), district: Nullable(Type.String()) });
+export const OrgView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: StringEnum(['enterprise', 'lab', 'authority'] as const),
+  district: Nullable(Type.String()),
+});
 export const OrgList = Type.Object({ items: Type.Array(OrgView) });
-export const OrgIn = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), kind: StringEnum(['enterprise', 'lab', 'authority'] as const), district: Type.Optional(Nullable(Type.String({ maxLength: 100 }))) }, { additionalProperties: false });
+export const OrgIn = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    kind: StringEnum(['enterprise', 'lab', 'authority'] as const),
+    district: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  },
+  { additionalProperties: false },
+);
 export const OrgCreate = Type.Composite([Type.Object({ id: Id() }), OrgIn], { additionalProperties: false });
 
 export const GatewayView = Type.Object({
@@ -59,13 +93,29 @@ export const GatewayView = Type.Object({
   rotatedAt: Nullable(Type.Integer({ description: 'when its secret was last set' })),
 });
 export const GatewayList = Type.Object({ items: Type.Array(GatewayView) });
-export const GatewayCreate = Type.Object({ id: Id('gateway id, also its MQTT user name'), org: Id(), name: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const GatewayCreate = Type.Object(
+  { id: Id('gateway id, also its MQTT user name'), org: Id(), name: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
 export const GatewayCreated = Type.Composite([
   GatewayView,
-  Type.Object({ mqtt: Type.Object({ username: Type.String(), password: Type.String({ description: 'shown this once; stored only as a PBKDF2 hash' }), publishUnder: Type.String() }) }),
+  Type.Object({
+    mqtt: Type.Object({
+      username: Type.String(),
+      password: Type.String({ description: 'shown this once; stored only as a PBKDF2 hash' }),
+      publishUnder: Type.String(),
+    }),
+  }),
 ]);
 
-export const MqttCredentialView = Type.Object({ username: Type.String(), kind: StringEnum(MQTT_KINDS), subject: Type.String(), org: Nullable(Type.String()), createdAt: Type.Integer(), rotatedAt: Type.Integer() });
+export const MqttCredentialView = Type.Object({
+  username: Type.String(),
+  kind: StringEnum(MQTT_KINDS),
+  subject: Type.String(),
+  org: Nullable(Type.String()),
+  createdAt: Type.Integer(),
+  rotatedAt: Type.Integer(),
+});
 export const MqttCredentialList = Type.Object({ items: Type.Array(MqttCredentialView) });
 export const MqttCredentialCreate = Type.Object(
   { username: Id(), kind: StringEnum(['lab', 'org', 'service'] as const), subject: Id('lab or organisation id, or the service name') },
@@ -85,9 +135,19 @@ export const AuditView = Type.Object({
 });
 export const AuditList = Type.Object({ items: Type.Array(AuditView) });
 export const AuditQuery = Type.Object(
-  { subject: Type.Optional(Type.String({ maxLength: 200, description: 'e.g. instrument:SC-0001' })), after: Type.Integer({ minimum: 0, default: 0, description: 'entries after this id' }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+  {
+    subject: Type.Optional(Type.String({ maxLength: 200, description: 'e.g. instrument:SC-0001' })),
+    after: Type.Integer({ minimum: 0, default: 0, description: 'entries after this id' }),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
   { additionalProperties: false },
 );
-export const AuditVerdictView = Type.Object({ ok: Type.Boolean(), entries: Type.Integer(), head: Type.Optional(Type.String()), brokenAt: Type.Optional(Type.Integer()), reason: Type.Optional(Type.String()) });
+export const AuditVerdictView = Type.Object({
+  ok: Type.Boolean(),
+  entries: Type.Integer(),
+  head: Type.Optional(Type.String()),
+  brokenAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+});
 
 export type UserCreate = Static<typeof UserCreate>;

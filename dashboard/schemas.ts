@@ -49,7 +49,9 @@ export const InstrumentListQuery = Type.Object({
   kind: Type.Optional(StringEnum(INSTRUMENT_KINDS)),
   registration: Type.Optional(StringEnum(['registered', 'unregistered'] as const)),
   q: Type.Optional(Type.String({ maxLength: 100 })),
-  ids: Type.Optional(Type.String({ maxLength: 40_000, description: 'only these instruments: ids separated by commas, at most 500 (the rows of a page the client filtered)' })),
+  ids: Type.Optional(
+    Type.String({ maxLength: 40_000, description: 'only these instruments: ids separated by commas, at most 500 (the rows of a page the client filtered)' }),
+  ),
   limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
 });
@@ -161,7 +163,9 @@ export const DriftChannelView = Type.Object({
   mpe: Nullable(Type.Number()),
   U: Nullable(Type.Number({ description: 'expanded uncertainty (k=2) of the current error' })),
   sigma: Nullable(Type.Number()),
-  conformity: Nullable(Type.Object({ decision: Type.String(), zone: Type.String(), rule: Type.String(), acceptanceLimit: Type.Number(), statement: Type.String() })),
+  conformity: Nullable(
+    Type.Object({ decision: Type.String(), zone: Type.String(), rule: Type.String(), acceptanceLimit: Type.Number(), statement: Type.String() }),
+  ),
   trend: Nullable(
     Type.Object({
       slopePerDay: Type.Number(),
@@ -172,14 +176,19 @@ export const DriftChannelView = Type.Object({
       pointTs: Nullable(Type.Integer()),
       predictedTs: Nullable(Type.Integer({ description: 'date the one-sided 95 % prediction bound reaches ±MPE' })),
       side: Nullable(Type.Integer()),
-      fit: Type.Optional(Type.Object({
-        originTs: Type.Number({ description: 'epoch ms of day 0 of the fit' }),
-        intercept: Type.Number(),
-        tMean: Type.Number({ description: 'mean check time, days since originTs' }),
-        sxx: Type.Number(),
-        n: Type.Integer(),
-        q: Type.Number({ description: 't-quantile (prediction level, n−2) × s: the band is ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx)' }),
-      }, { description: 'the fitted line and its prediction band, for charts' })),
+      fit: Type.Optional(
+        Type.Object(
+          {
+            originTs: Type.Number({ description: 'epoch ms of day 0 of the fit' }),
+            intercept: Type.Number(),
+            tMean: Type.Number({ description: 'mean check time, days since originTs' }),
+            sxx: Type.Number(),
+            n: Type.Integer(),
+            q: Type.Number({ description: 't-quantile (prediction level, n−2) × s: the band is ŷ ± q·√(1 + 1/n + (d − tMean)²/sxx)' }),
+          },
+          { description: 'the fitted line and its prediction band, for charts' },
+        ),
+      ),
       series: Type.Optional(Type.String({ description: 'analysers: the series fitted, zero or span checks (the one that warns first)' })),
     }),
   ),
@@ -190,8 +199,21 @@ export const DriftChannelView = Type.Object({
     recentSignal: Nullable(Type.Object({ ts: Type.Integer(), direction: Type.String() })),
     series: Type.Optional(Type.String({ description: 'analysers: the series of these statistics, zero or span checks' })),
   }),
-  byLevel: Type.Optional(Type.Object({ zero: Type.Unknown(), span: Type.Unknown() }, { description: 'analysers: n, sigma, trend and cusum of the zero and of the span checks apart' })),
-  analyser: Nullable(Type.Object({ outOfControl: Type.Boolean(), reason: Nullable(Type.String()), suspectSince: Nullable(Type.Integer()), consecutiveOver2x: Type.Integer(), series: Type.Optional(Nullable(Type.String({ description: 'the series out of control: zero, span or both (zero and span checks are judged apart)' }))) })),
+  byLevel: Type.Optional(
+    Type.Object(
+      { zero: Type.Unknown(), span: Type.Unknown() },
+      { description: 'analysers: n, sigma, trend and cusum of the zero and of the span checks apart' },
+    ),
+  ),
+  analyser: Nullable(
+    Type.Object({
+      outOfControl: Type.Boolean(),
+      reason: Nullable(Type.String()),
+      suspectSince: Nullable(Type.Integer()),
+      consecutiveOver2x: Type.Integer(),
+      series: Type.Optional(Nullable(Type.String({ description: 'the series out of control: zero, span or both (zero and span checks are judged apart)' }))),
+    }),
+  ),
   traceability: Type.Object({ lastCheckTraceable: Nullable(Type.Boolean()), reason: Nullable(Type.String()) }),
 });
 
@@ -323,7 +345,12 @@ export const ReferenceView = Type.Object({
   due: Nullable(Type.Integer()),
   parent: Nullable(Type.String()),
   outOfTolerance: Type.Boolean(),
-  traceability: Type.Object({ traceable: Type.Boolean(), brokenLink: Nullable(Type.String()), reason: Nullable(Type.String()), chain: Type.Array(Type.String()) }),
+  traceability: Type.Object({
+    traceable: Type.Boolean(),
+    brokenLink: Nullable(Type.String()),
+    reason: Nullable(Type.String()),
+    chain: Type.Array(Type.String()),
+  }),
   impact: Type.Optional(Type.Array(AlertRef)),
 });
 
@@ -348,7 +375,9 @@ export const AlertView = Type.Object({
   ackedBy: Nullable(Type.String()),
   clearedAt: Nullable(Type.Integer()),
   code: Type.String({ description: 'stable text code (alert.<kind>[.<variant>]) for a client to write the alert in its language; see analytics/message.ts' }),
-  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()]), { description: 'parameters of the text: numbers raw, times in epoch ms' }),
+  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()]), {
+    description: 'parameters of the text: numbers raw, times in epoch ms',
+  }),
 });
 
 export const AlertsQuery = Type.Object({
@@ -369,16 +398,34 @@ export const AckBody = Type.Object({ by: Type.Optional(Type.String({ maxLength: 
 export const NumericIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
 export const WebhookIn = Type.Object(
-  { org: Type.String({ pattern: ID_PATTERN }), url: Type.String({ pattern: '^https?://', maxLength: 500 }), secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })) },
+  {
+    org: Type.String({ pattern: ID_PATTERN }),
+    url: Type.String({ pattern: '^https?://', maxLength: 500 }),
+    secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
+  },
   { additionalProperties: false },
 );
-export const WebhookView = Type.Object({ id: Type.Integer(), org: Type.String(), url: Type.String(), createdAt: Type.Integer(), secret: Type.Optional(Type.String({ description: 'returned once, on creation' })) });
+export const WebhookView = Type.Object({
+  id: Type.Integer(),
+  org: Type.String(),
+  url: Type.String(),
+  createdAt: Type.Integer(),
+  secret: Type.Optional(Type.String({ description: 'returned once, on creation' })),
+});
 export const WebhookList = Type.Object({ items: Type.Array(WebhookView) });
 export const DeliveryList = Type.Object({
   items: Type.Array(
     Type.Object({
-      id: Type.Integer(), alert: Type.Integer(), event: Type.String(), state: Type.String(), attempts: Type.Integer(), nextAt: Type.Integer(),
-      lastError: Nullable(Type.String()), lastStatus: Nullable(Type.Integer()), deliveredAt: Nullable(Type.Integer()), createdAt: Type.Integer(),
+      id: Type.Integer(),
+      alert: Type.Integer(),
+      event: Type.String(),
+      state: Type.String(),
+      attempts: Type.Integer(),
+      nextAt: Type.Integer(),
+      lastError: Nullable(Type.String()),
+      lastStatus: Nullable(Type.Integer()),
+      deliveredAt: Nullable(Type.Integer()),
+      createdAt: Type.Integer(),
     }),
   ),
 });

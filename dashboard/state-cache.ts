@@ -132,6 +132,11 @@ export class StateCache {
   }
 }
 
-function entry(inst: Instrument, live: AlertRecord[], due: DueBasis | undefined, service: { lab: string | null; intervalDays: number | null } | undefined): Entry {
+function entry(
+  inst: Instrument,
+  live: AlertRecord[],
+  due: DueBasis | undefined,
+  service: { lab: string | null; intervalDays: number | null } | undefined,
+): Entry {
   return { inst, live, due, lab: service?.lab ?? null, intervalDays: intervalDaysOf(inst.kind, service?.intervalDays) };
 }

@@ -20,10 +20,12 @@ export const offlineAfter = (rule: OfflineRule, kind: string | null | undefined)
 /** The rule from the dashboard's configuration (kinds keyed in camelCase there), as the composing process passes it in deps. */
 export const offlineRuleOf = (deps: { offlineAfterMs?: number; offlineAfterMsByKind?: Partial<Record<string, number>> }): OfflineRule => ({
   afterMs: deps.offlineAfterMs ?? DEFAULT_OFFLINE.afterMs,
-  byKind: Object.fromEntries(INSTRUMENT_KINDS.flatMap((k) => {
-    const v = deps.offlineAfterMsByKind?.[kindKey(k)] ?? deps.offlineAfterMsByKind?.[k];
-    return v === undefined ? [] : [[k, v]];
-  })),
+  byKind: Object.fromEntries(
+    INSTRUMENT_KINDS.flatMap((k) => {
+      const v = deps.offlineAfterMsByKind?.[kindKey(k)] ?? deps.offlineAfterMsByKind?.[k];
+      return v === undefined ? [] : [[k, v]];
+    }),
+  ),
 });
 
 export interface InstrumentStateRow {
@@ -87,7 +89,13 @@ export function instrumentStates(registry: Registry, p: Principal, now: number, 
  * with queries per instrument rather than over the fleet. The caller checks visibility; the
  * alerts counted are those the principal sees, as in instrumentStates.
  */
-export function statesOf(registry: Registry, p: Principal, instruments: Instrument[], now: number, offline: OfflineRule = DEFAULT_OFFLINE): InstrumentStateRow[] {
+export function statesOf(
+  registry: Registry,
+  p: Principal,
+  instruments: Instrument[],
+  now: number,
+  offline: OfflineRule = DEFAULT_OFFLINE,
+): InstrumentStateRow[] {
   if (instruments.length === 0) return [];
   const due = registry.analytics.lastCalibrationDatesOf(instruments.map((i) => i.id));
   const scope = alertFilter(p);
@@ -99,7 +107,15 @@ export function statesOf(registry: Registry, p: Principal, instruments: Instrume
 }
 
 /** One instrument's row from its live alerts (those the principal sees), last calibration, serving lab and interval, at `now`. */
-export function stateRow(i: Instrument, live: AlertRecord[], last: DueBasis | undefined, lab: string | null, intervalDays: number | null, now: number, offline: OfflineRule): InstrumentStateRow {
+export function stateRow(
+  i: Instrument,
+  live: AlertRecord[],
+  last: DueBasis | undefined,
+  lab: string | null,
+  intervalDays: number | null,
+  now: number,
+  offline: OfflineRule,
+): InstrumentStateRow {
   const nextDue = dueDate(last, intervalDays);
   return {
     id: i.id,
@@ -109,7 +125,10 @@ export function stateRow(i: Instrument, live: AlertRecord[], last: DueBasis | un
     serial: i.serial ?? null,
     lab,
     site: i.site ?? null,
-    state: instrumentState(i, live.map((a) => a.kind)),
+    state: instrumentState(
+      i,
+      live.map((a) => a.kind),
+    ),
     online: isOnline(i, now, offline),
     lastCalibration: last?.date ?? null,
     nextDue,
@@ -118,4 +137,5 @@ export function stateRow(i: Instrument, live: AlertRecord[], last: DueBasis | un
   };
 }
 
-export const isOnline = (i: Pick<Instrument, 'lastSeen' | 'kind'>, now: number, offline: OfflineRule): boolean => !!i.lastSeen && now - i.lastSeen < offlineAfter(offline, i.kind);
+export const isOnline = (i: Pick<Instrument, 'lastSeen' | 'kind'>, now: number, offline: OfflineRule): boolean =>
+  !!i.lastSeen && now - i.lastSeen < offlineAfter(offline, i.kind);

@@ -8,5 +8,7 @@ import { webTexts } from '../analytics/alert-catalogue.js';
  */
 export const webTextRoutes: FastifyPluginAsync = async (app) => {
   const body = `// Generated from analytics/alert-catalogue.ts.\nexport default ${JSON.stringify(webTexts())};\n`;
-  app.get('/alert-texts.js', { schema: { hide: true } }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body));
+  app.get('/alert-texts.js', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(body),
+  );
 };

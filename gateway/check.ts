@@ -46,7 +46,10 @@ export function checkGateway(raw: unknown, profiles: Map<string, Profile>): Gate
       const line = lines.get(key);
       if (!line) lines.set(key, { i, settings, units: new Set([unit]) });
       else {
-        if (ascii || line.settings !== settings) fail(`devices[${i}].transport: ${key} is also used by devices[${line.i}] with ${ascii ? 'a serial-ascii scale (one port, one scale)' : 'other line settings'}`);
+        if (ascii || line.settings !== settings)
+          fail(
+            `devices[${i}].transport: ${key} is also used by devices[${line.i}] with ${ascii ? 'a serial-ascii scale (one port, one scale)' : 'other line settings'}`,
+          );
         if (line.units.has(unit)) fail(`devices[${i}].transport.unitId ${unit} is already used on ${key}`);
         line.units.add(unit);
       }

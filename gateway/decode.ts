@@ -1,11 +1,24 @@
-import { channelOf, decode, type NumericType, type Profile, type ProfilePoint, type Reading, type ReadingStatus, type StatusRule, type WordOrder } from '../core/index.js';
+import {
+  channelOf,
+  decode,
+  type NumericType,
+  type Profile,
+  type ProfilePoint,
+  type Reading,
+  type ReadingStatus,
+  type StatusRule,
+  type WordOrder,
+} from '../core/index.js';
 import type { ReadRequest } from './plan.js';
 
 /** Turns the registers of one response, from position `at`, into a number. */
 export type RegisterDecoder = (registers: ArrayLike<number>, at: number) => number;
 
 /** The raw number as the device encodes it. */
-export const numeric = (type: NumericType, order: WordOrder): RegisterDecoder => (regs, at) => decode(regs, type, order, at);
+export const numeric =
+  (type: NumericType, order: WordOrder): RegisterDecoder =>
+  (regs, at) =>
+    decode(regs, type, order, at);
 
 /**
  * A float32 widened to a double shows digits the device never meant: 20.004f reads back as
@@ -47,7 +60,10 @@ function decimals(x: number): number {
 }
 
 /** One bit of a register, 0 = least significant (bit-in-register status words). */
-export const bit = (n: number): RegisterDecoder => (regs, at) => ((regs[at] ?? 0) >> n) & 1;
+export const bit =
+  (n: number): RegisterDecoder =>
+  (regs, at) =>
+    ((regs[at] ?? 0) >> n) & 1;
 
 /** Coils and discrete inputs arrive as 0/1 already. */
 export const bool: RegisterDecoder = (regs, at) => (regs[at] ? 1 : 0);
@@ -56,7 +72,9 @@ export const bool: RegisterDecoder = (regs, at) => (regs[at] ? 1 : 0);
 export function text(regs: ArrayLike<number>, at: number, length: number): string {
   const bytes: number[] = [];
   for (let i = 0; i < length; i++) bytes.push(((regs[at + i] ?? 0) >> 8) & 0xff, (regs[at + i] ?? 0) & 0xff);
-  return Buffer.from(bytes).toString('latin1').replace(/[\0\s]+$/, '');
+  return Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\0\s]+$/, '');
 }
 
 /**
@@ -127,7 +145,16 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
         const role = point.role ?? 'value';
         const channel = channelOf(point);
         const applicable = role === 'status' ? [] : rules.filter((rule) => (rule.channels ? rule.channels.includes(channel) : role === 'value'));
-        return { name: point.name, channel, unit: point.unit, role, length: point.length ?? 1, at: address - r.start, decode: decoderFor(profile, point, defaultOrder), rules: applicable };
+        return {
+          name: point.name,
+          channel,
+          unit: point.unit,
+          role,
+          length: point.length ?? 1,
+          at: address - r.start,
+          decode: decoderFor(profile, point, defaultOrder),
+          rules: applicable,
+        };
       }),
     ]),
   );

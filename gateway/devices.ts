@@ -6,11 +6,17 @@ export function planDevices(config: GatewayConfig, profiles: Map<string, Profile
   return config.devices.map((device) => {
     const profile = getProfile(profiles, device.profile);
     if (device.transport.kind === 'file-import') {
-      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, files: { dir: device.transport.dir, pattern: device.transport.pattern } }, 'device file-import plan');
+      log.info(
+        { device: device.name, instrument: device.instrument, profile: profile.id, files: { dir: device.transport.dir, pattern: device.transport.pattern } },
+        'device file-import plan',
+      );
       return { device, profile, requests: [] };
     }
     if (device.transport.kind === 'serial-ascii') {
-      log.info({ device: device.name, instrument: device.instrument, profile: profile.id, serial: { mode: profile.serial!.mode, parser: profile.serial!.parser } }, 'device serial plan');
+      log.info(
+        { device: device.name, instrument: device.instrument, profile: profile.id, serial: { mode: profile.serial!.mode, parser: profile.serial!.parser } },
+        'device serial plan',
+      );
       return { device, profile, requests: [] };
     }
     const requests = planRequests(profile, {

@@ -1,6 +1,14 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEVICE_DEFAULTS, FILE_IMPORT_DEFAULTS, parseStationFile, type FileImportTransport, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
+import {
+  DEVICE_DEFAULTS,
+  FILE_IMPORT_DEFAULTS,
+  parseStationFile,
+  type FileImportTransport,
+  type GatewayDevice,
+  type Logger,
+  type Reading,
+} from '../core/index.js';
 import type { DeviceStats } from './poller.js';
 
 /**
@@ -55,7 +63,9 @@ export class FileImporter {
     this.st.polls++;
     let names: string[];
     try {
-      names = readdirSync(t.dir).filter((n) => this.pattern.test(n)).sort();
+      names = readdirSync(t.dir)
+        .filter((n) => this.pattern.test(n))
+        .sort();
     } catch (err) {
       this.fail(`cannot list ${t.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       return 0;
@@ -71,7 +81,9 @@ export class FileImporter {
         for (const i of issues) this.o.logger.warn({ device: this.o.device.name, file: name, field: i.field, value: i.value }, i.message);
         this.st.rejectedLines += issues.length;
         if (records.length) {
-          this.o.onReadings(records.map((r) => ({ instrument: this.o.device.instrument, channel: r.channel, ts: r.ts, value: r.value, unit: r.unit, status: r.status })));
+          this.o.onReadings(
+            records.map((r) => ({ instrument: this.o.device.instrument, channel: r.channel, ts: r.ts, value: r.value, unit: r.unit, status: r.status })),
+          );
           n += records.length;
           this.st.files++;
         } else this.st.rejectedFiles++;

@@ -30,7 +30,7 @@ export function fittingCount(bodies: string[]): number {
  */
 export function readingsPayloadFromJson(gateway: string, seq: number, bodies: string[]): string {
   const head = JSON.stringify({ v: 1, gateway, seq, readings: [] }).slice(0, -2); // ends in `"readings":[`
-  return `${head}${bodies.join(",")}]}`;
+  return `${head}${bodies.join(',')}]}`;
 }
 
 export interface StatusExtra {
@@ -41,6 +41,12 @@ export interface StatusExtra {
 
 export function statusPayload(gateway: string, state: 'online' | 'offline', extra: StatusExtra): string {
   const status = { v: 1 as const, gateway, state, ts: Date.now(), ...(state === 'online' ? extra : {}) };
-  if (!validateStatus(status)) throw new Error(`gateway status breaks its schema: ${validateStatus.issues(status).map((i) => i.message).join('; ')}`);
+  if (!validateStatus(status))
+    throw new Error(
+      `gateway status breaks its schema: ${validateStatus
+        .issues(status)
+        .map((i) => i.message)
+        .join('; ')}`,
+    );
   return JSON.stringify(status);
 }

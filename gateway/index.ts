@@ -109,7 +109,13 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
       return new FileImporter({ device: { ...device, transport: device.transport }, onReadings, logger: log });
     }
     if (device.transport.kind === 'serial-ascii') {
-      return new ScalePoller({ device: { ...device, transport: device.transport }, profile, onReadings, logger: log, backoff: { ...DEFAULT_BACKOFF, ...backoff } });
+      return new ScalePoller({
+        device: { ...device, transport: device.transport },
+        profile,
+        onReadings,
+        logger: log,
+        backoff: { ...DEFAULT_BACKOFF, ...backoff },
+      });
     }
     return new DevicePoller({
       device,

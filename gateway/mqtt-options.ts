@@ -26,4 +26,3 @@ export function safeUrl(url: string): string {
     return '(unparseable URL)';
   }
 }
-

@@ -141,7 +141,10 @@ export class Publisher {
     if (valid.length < readings.length) {
       const bad = readings.find((r) => !validateReading(r));
       this.invalid += readings.length - valid.length;
-      this.log.error({ dropped: readings.length - valid.length, issues: validateReading.issues(bad).slice(0, 5) }, 'BUG: readings break the payload schema; dropped');
+      this.log.error(
+        { dropped: readings.length - valid.length, issues: validateReading.issues(bad).slice(0, 5) },
+        'BUG: readings break the payload schema; dropped',
+      );
     }
     this.spool.append(valid.map(readingJson));
     if (this.spool.size >= this.opts.maxBatch) this.kick(false);
@@ -177,7 +180,10 @@ export class Publisher {
     if (this.spool.size > 0) this.log.info({ spooled: this.spool.size }, 'readings stay in the spool until the next start');
     // A graceful end waits for in-flight acknowledgements, which never come on a dead connection.
     const graceful = this.client.connected && Object.keys(this.client.outgoing).length === 0;
-    const ended = await withTimeout(this.client.endAsync(!graceful), limit).then(() => true, () => false);
+    const ended = await withTimeout(this.client.endAsync(!graceful), limit).then(
+      () => true,
+      () => false,
+    );
     if (!ended) this.client.stream?.destroy();
     this.log.info(this.stats(), 'publisher closed');
   }

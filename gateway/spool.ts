@@ -149,7 +149,11 @@ export class Spool {
     this.replayCount = (this.db.prepare('SELECT COUNT(*) AS n FROM replay').get() as { n: number }).n;
     const pending = this.getMeta.get('pending') as { value: string } | undefined;
     this.pendingBatches = pending ? (JSON.parse(pending.value) as PendingBatch[]) : [];
-    if (this.count > 0) opts.logger.info({ file: opts.file, readings: this.count, pending: this.pendingBatches.map((b) => b.seq) }, 'spool holds readings from before the restart; sending them first');
+    if (this.count > 0)
+      opts.logger.info(
+        { file: opts.file, readings: this.count, pending: this.pendingBatches.map((b) => b.seq) },
+        'spool holds readings from before the restart; sending them first',
+      );
   }
 
   /** Readings on disk or staged, not yet acknowledged. */
@@ -199,7 +203,9 @@ export class Spool {
           // Never the rows of the batch in flight: its seq must be resent with the same content.
           const keepFrom = this.pendingBatches.at(-1)?.lastId ?? 0;
           const excess = this.count + batch.length - max;
-          removed = this.db.prepare('DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE id > ? ORDER BY id LIMIT ?)').run(keepFrom, excess).changes;
+          removed = this.db
+            .prepare('DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE id > ? ORDER BY id LIMIT ?)')
+            .run(keepFrom, excess).changes;
         }
       })();
     } catch (err) {
@@ -250,7 +256,11 @@ export class Spool {
     this.full = lost > 0 || this.count >= this.opts.maxReadings || this.failing === 'SQLITE_FULL';
     if (lost === 0) return;
     this.dropped += lost;
-    if (!wasFull) this.opts.logger.warn({ maxReadings: this.opts.maxReadings, policy: this.opts.whenFull, file: this.opts.file }, `spool full: ${this.opts.whenFull === 'drop-oldest' ? 'oldest readings are dropped' : 'new readings are refused'} until the broker is back`);
+    if (!wasFull)
+      this.opts.logger.warn(
+        { maxReadings: this.opts.maxReadings, policy: this.opts.whenFull, file: this.opts.file },
+        `spool full: ${this.opts.whenFull === 'drop-oldest' ? 'oldest readings are dropped' : 'new readings are refused'} until the broker is back`,
+      );
   }
 
   /**
@@ -259,7 +269,10 @@ export class Spool {
    */
   next(n: number, afterId = 0): (SpooledBatch & { seq?: number }) | undefined {
     const pending = this.pendingBatches.find((b) => b.lastId > afterId);
-    const rows = (pending ? this.upTo.all(Math.max(pending.firstId, afterId + 1), pending.lastId) : this.after.all(afterId, n)) as Array<{ id: number; body: string }>;
+    const rows = (pending ? this.upTo.all(Math.max(pending.firstId, afterId + 1), pending.lastId) : this.after.all(afterId, n)) as Array<{
+      id: number;
+      body: string;
+    }>;
     if (rows.length === 0) return undefined;
     const bodies = rows.map((r) => r.body);
     return {

@@ -43,9 +43,16 @@ export function judge(ctx: HandlerContext, topic: string, payload: Buffer): Verd
   const parsed = parseTopic(topic);
   const handler = parsed && 'gateway' in parsed ? HANDLERS[parsed.kind] : undefined;
   if (!parsed || !('gateway' in parsed) || !handler) {
-    const message = parsed && 'gateway' in parsed ? `ingest does not take "${parsed.kind}" messages (topic ${topic})` : `topic "${topic}" does not follow metronet/v1/{org}/{gateway}/{readings|status}`;
+    const message =
+      parsed && 'gateway' in parsed
+        ? `ingest does not take "${parsed.kind}" messages (topic ${topic})`
+        : `topic "${topic}" does not follow metronet/v1/{org}/{gateway}/{readings|status}`;
     const org = parsed && 'org' in parsed ? parsed.org : null;
-    return { readings: [], readingsIn: 0, rejects: [{ ts: ctx.now, org, gateway: null, code: 'E_TOPIC_INVALID', field: '(topic)', rule: 'topic', value: topic.slice(0, 200), message }] };
+    return {
+      readings: [],
+      readingsIn: 0,
+      rejects: [{ ts: ctx.now, org, gateway: null, code: 'E_TOPIC_INVALID', field: '(topic)', rule: 'topic', value: topic.slice(0, 200), message }],
+    };
   }
   return handler(ctx, parsed, payload);
 }

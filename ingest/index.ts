@@ -1,5 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { INGEST_DEFAULTS, parseTopic, preview, silentLogger, subscriptions, topics, type IngestConfig, type Logger, type MqttConnection, type RejectsNotice, type Service } from '../core/index.js';
+import {
+  INGEST_DEFAULTS,
+  parseTopic,
+  preview,
+  silentLogger,
+  subscriptions,
+  topics,
+  type IngestConfig,
+  type Logger,
+  type MqttConnection,
+  type RejectsNotice,
+  type Service,
+} from '../core/index.js';
 import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { judge, type Verdict } from './handlers.js';
 import { Lookups, type LookupOptions } from './lookups.js';
@@ -113,12 +125,19 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     for (let attempt = 0; ; attempt++) {
       const now = clock();
       try {
-        return judge({ registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? INGEST_DEFAULTS.maxClockSkewMs, retained }, topic, payload);
+        return judge(
+          { registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? INGEST_DEFAULTS.maxClockSkewMs, retained },
+          topic,
+          payload,
+        );
       } catch (err) {
         if (!isTransientStoreError(err)) return internalError(err as Error, topic, now);
         counters.storeErrors++;
         const delay = Math.min(retry.maxMs, retry.minMs * 2 ** attempt);
-        log.error({ err: (err as Error).message, topic, attempt: attempt + 1, retryInMs: delay }, 'registry unavailable while judging a message; not acknowledged, retrying');
+        log.error(
+          { err: (err as Error).message, topic, attempt: attempt + 1, retryInMs: delay },
+          'registry unavailable while judging a message; not acknowledged, retrying',
+        );
         await sleep(delay, undefined, { signal: stopIntake.signal }); // rejects at close: the message stays unacknowledged
       }
     }
@@ -153,7 +172,10 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
       const t = parseTopic(topic);
       const source = t && t.kind === 'readings' ? { org: t.org, gateway: t.gateway, seq: verdict.seq } : undefined;
       const committed = writer.submit(verdict.readings, verdict.rejects, source);
-      committed.then(() => metrics.observeCommit(receivedAt, newestTs(verdict.readings)), () => abandoned++);
+      committed.then(
+        () => metrics.observeCommit(receivedAt, newestTs(verdict.readings)),
+        () => abandoned++,
+      );
       if (source) {
         committed.then(
           (rejects) => rejects.length > 0 && notify(source.org, source.gateway, source.seq, rejects),
@@ -169,7 +191,8 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
         return undefined;
       }
       counters.paused++;
-      if (!pausedLogged) log.warn({ pending: writer.pending, bound: MAX_PENDING_BATCHES * cfg.batchSize }, 'store is behind; intake paused, the broker holds further messages');
+      if (!pausedLogged)
+        log.warn({ pending: writer.pending, bound: MAX_PENDING_BATCHES * cfg.batchSize }, 'store is behind; intake paused, the broker holds further messages');
       pausedLogged = true;
       return room;
     },
@@ -178,7 +201,9 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
   // With a share group, the broker hands each readings message to one worker of the group
   // [MQTT-4.8.2]; statuses are shared too (each is about one gateway, any worker may record it).
   const group = cfg.shareGroup;
-  const subscribed = group ? [subscriptions.sharedReadings(group), `$share/${group}/${subscriptions.allStatus}`] : [subscriptions.allReadings, subscriptions.allStatus];
+  const subscribed = group
+    ? [subscriptions.sharedReadings(group), `$share/${group}/${subscriptions.allStatus}`]
+    : [subscriptions.allReadings, subscriptions.allStatus];
   subscriber = await subscribe({
     mqtt: opts.mqtt,
     clientId: cfg.clientId,
@@ -201,7 +226,11 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
         subscriber?.stop();
         stopIntake.abort();
         const abandoned = await writer.close(opts.closeTimeoutMs ?? 10_000);
-        if (abandoned > 0) log.warn({ messages: abandoned }, 'closed before these messages were stored; left unacknowledged, the broker delivers them again to the next session');
+        if (abandoned > 0)
+          log.warn(
+            { messages: abandoned },
+            'closed before these messages were stored; left unacknowledged, the broker delivers them again to the next session',
+          );
         await new Promise((resolve) => setImmediate(resolve)); // the last PUBACKs leave before DISCONNECT
         await subscriber?.end();
         log.info(counters.snapshot(writer.pending), 'ingest closed');

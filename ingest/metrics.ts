@@ -58,11 +58,20 @@ export function ingestMetrics(stats: () => IngestStats, labels: { worker: string
       this.set(stats().pending);
     },
   });
-  const writes = new Histogram({ name: 'metronet_store_write_seconds', help: 'duration of successful readings-store writes', buckets: WRITE_BUCKETS, registers: [registry] });
+  const writes = new Histogram({
+    name: 'metronet_store_write_seconds',
+    help: 'duration of successful readings-store writes',
+    buckets: WRITE_BUCKETS,
+    registers: [registry],
+  });
   // Lag: how far behind the devices the store is. Gateways stamp each reading when the device was
   // read, so `now - ts` of the newest reading of the last committed batch is the whole path
   // (poll → spool → MQTT → ingest → store); an alert on lag > 5 min catches a backlog at once.
-  const lag = new Gauge({ name: 'metronet_ingest_lag_seconds', help: 'now minus the ts of the newest reading of the last committed batch (device read to store)', registers: [registry] });
+  const lag = new Gauge({
+    name: 'metronet_ingest_lag_seconds',
+    help: 'now minus the ts of the newest reading of the last committed batch (device read to store)',
+    registers: [registry],
+  });
   const commits = new Histogram({
     name: 'metronet_ingest_commit_latency_seconds',
     help: 'from a message reaching ingest (delivered by the broker) to its commit in the store, i.e. until it may be acknowledged',

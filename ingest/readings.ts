@@ -30,7 +30,10 @@ export function handleReadings(ctx: HandlerContext, topic: GatewayTopic, payload
     if (owner.org !== org) {
       const at = `readings[${acceptedIndex?.[k] ?? k}]`;
       refuse(rejects, base, r, {
-        code: 'E_FOREIGN_INSTRUMENT', field: `${at}.instrument`, rule: 'tenant', value: r.instrument,
+        code: 'E_FOREIGN_INSTRUMENT',
+        field: `${at}.instrument`,
+        rule: 'tenant',
+        value: r.instrument,
         message: `${at}.instrument "${r.instrument}" belongs to another organisation; gateway "${gateway}" of "${org}" may write only its own organisation's instruments`,
       });
       continue;
@@ -39,7 +42,10 @@ export function handleReadings(ctx: HandlerContext, topic: GatewayTopic, payload
     if (unit !== r.unit) {
       const at = `readings[${acceptedIndex?.[k] ?? k}]`;
       refuse(rejects, base, r, {
-        code: 'E_UNIT_MISMATCH', field: `${at}.unit`, rule: 'channelUnit', value: r.unit,
+        code: 'E_UNIT_MISMATCH',
+        field: `${at}.unit`,
+        rule: 'channelUnit',
+        value: r.unit,
         message: `${at}.unit of ${r.instrument}/${r.channel}: expected "${unit}" (the channel's unit), got "${r.unit}"`,
       });
       continue;

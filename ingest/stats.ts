@@ -41,12 +41,18 @@ export class Counters {
     rejects.forEach((r, i) => {
       this.rejected[r.code]++;
       if (i < LOGGED_PER_MESSAGE) {
-        this.log.warn({ code: r.code, org: r.org, gateway: r.gateway, seq, instrument: r.instrument ?? undefined, field: r.field, value: r.value }, `rejected: ${r.message}`);
+        this.log.warn(
+          { code: r.code, org: r.org, gateway: r.gateway, seq, instrument: r.instrument ?? undefined, field: r.field, value: r.value },
+          `rejected: ${r.message}`,
+        );
       }
       this.recent.push(r);
     });
     if (rejects.length > LOGGED_PER_MESSAGE) {
-      this.log.warn({ gateway: rejects[0]?.gateway, seq, more: rejects.length - LOGGED_PER_MESSAGE }, 'more rejects in the same message, not logged one by one');
+      this.log.warn(
+        { gateway: rejects[0]?.gateway, seq, more: rejects.length - LOGGED_PER_MESSAGE },
+        'more rejects in the same message, not logged one by one',
+      );
     }
     if (this.recent.length > RECENT) this.recent.splice(0, this.recent.length - RECENT);
   }

@@ -18,7 +18,10 @@ function clockSkew(ctx: HandlerContext, status: GatewayStatus): Issue | undefine
   if (Math.abs(skew) <= ctx.maxClockSkewMs) return undefined;
   const s = Math.round(Math.abs(skew) / 1000);
   return {
-    code: 'E_CLOCK_SKEW', field: 'ts', rule: 'maxClockSkew', value: status.ts,
+    code: 'E_CLOCK_SKEW',
+    field: 'ts',
+    rule: 'maxClockSkew',
+    value: status.ts,
     message: `gateway "${status.gateway}" clock is ${s} s ${skew > 0 ? 'ahead of' : 'behind'} the server clock (allowed ${ctx.maxClockSkewMs / 1000} s): its readings' times are off by as much${skew > 0 ? '' : ' (or this status waited in the broker)'}; fix the gateway's time source (NTP)`,
   };
 }
@@ -44,7 +47,15 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
   if (!status) return verdict(rejects);
   const known = registry.getGateway(topic.gateway);
   if (known && known.org !== topic.org) {
-    return verdict([{ code: 'E_FORBIDDEN', field: 'gateway', rule: 'tenant', value: topic.gateway, message: `gateway "${topic.gateway}" belongs to organisation "${known.org}", not "${topic.org}"` }]);
+    return verdict([
+      {
+        code: 'E_FORBIDDEN',
+        field: 'gateway',
+        rule: 'tenant',
+        value: topic.gateway,
+        message: `gateway "${topic.gateway}" belongs to organisation "${known.org}", not "${topic.org}"`,
+      },
+    ]);
   }
   if (!known) registry.upsertGateway({ id: topic.gateway, org: topic.org });
   // A gateway clock running ahead must not put lastSeen in the future.
@@ -57,7 +68,12 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
     const owner = ctx.lookups.instrument(topic.org, instrument, topic.gateway, now, profile);
     if (owner.org !== topic.org) {
       out.rejects.push({
-        ...base, instrument, code: 'E_FOREIGN_INSTRUMENT', field: `instruments[${i}].instrument`, rule: 'tenant', value: instrument,
+        ...base,
+        instrument,
+        code: 'E_FOREIGN_INSTRUMENT',
+        field: `instruments[${i}].instrument`,
+        rule: 'tenant',
+        value: instrument,
         message: `instruments[${i}].instrument "${instrument}" belongs to another organisation; gateway "${topic.gateway}" of "${topic.org}" cannot announce it`,
       });
     }

@@ -94,7 +94,10 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
     o.intake.accept(packet.topic, payload, packet.retain).then(
       ({ committed }) => {
         if (packet.qos === 1 && sendPacket) {
-          committed.then(() => puback(gen, packet.messageId as number), () => undefined);
+          committed.then(
+            () => puback(gen, packet.messageId as number),
+            () => undefined,
+          );
           const room = o.intake.room();
           if (room) void room.then(() => callback(PUBACK_DEFERRED));
           else callback(PUBACK_DEFERRED);
@@ -145,7 +148,9 @@ export async function subscribe(o: SubscriberOptions): Promise<Subscriber> {
       client.off('error', onError);
       client.end(true);
       const denied = [4, 5, 134, 135].includes(err.code);
-      reject(new MetronetError(denied ? 'E_UNAUTHORIZED' : 'E_CONFIG_INVALID', `MQTT broker ${o.mqtt.url} refused ingest client "${o.clientId}": ${err.message}`));
+      reject(
+        new MetronetError(denied ? 'E_UNAUTHORIZED' : 'E_CONFIG_INVALID', `MQTT broker ${o.mqtt.url} refused ingest client "${o.clientId}": ${err.message}`),
+      );
     };
     client.once('connect', onConnect);
     client.on('error', onError);

@@ -47,10 +47,15 @@ function typeOf(n: Node): string {
   if (n.enum) return n.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   const alts = n.anyOf ?? n.oneOf;
   if (alts?.every((a) => a.const !== undefined)) return alts.map((a) => JSON.stringify(a.const)).join(' \\| ');
-  if (n.type === 'array') return `list of ${n.items?.properties ? 'objects' : typeOf(n.items ?? {} as Node)}`;
+  if (n.type === 'array') return `list of ${n.items?.properties ? 'objects' : typeOf(n.items ?? ({} as Node))}`;
   if (n.patternProperties) return 'map';
-  const t = Array.isArray(n.type) ? n.type.join(' \\| ') : n.type ?? 'object';
-  const range = [n.minimum !== undefined ? `≥ ${n.minimum}` : n.exclusiveMinimum !== undefined ? `> ${n.exclusiveMinimum}` : '', n.maximum !== undefined ? `≤ ${n.maximum}` : ''].filter(Boolean).join(', ');
+  const t = Array.isArray(n.type) ? n.type.join(' \\| ') : (n.type ?? 'object');
+  const range = [
+    n.minimum !== undefined ? `≥ ${n.minimum}` : n.exclusiveMinimum !== undefined ? `> ${n.exclusiveMinimum}` : '',
+    n.maximum !== undefined ? `≤ ${n.maximum}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   return range ? `${t} (${range})` : n.pattern === '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' ? 'id' : t;
 }
 
@@ -70,16 +75,24 @@ export function rows(schema: TSchema, prefix: string, opts: { summarise?: string
     const variants = n.oneOf ?? (n.anyOf?.some((a) => a.properties) ? n.anyOf : undefined);
     if (variants?.every((v) => v.properties?.kind?.const !== undefined)) {
       const kindDefault = (n.default as { kind?: string } | undefined)?.kind;
-      out.push({ key: `${label}.kind`, type: variants.map((v) => JSON.stringify(v.properties!.kind!.const)).join(' \\| '), default: shown(kindDefault), env: env ? `${env}__KIND` : '', description: cell([n.description ?? '', 'the fields below apply to the kind named beside them'].filter(Boolean).join('; ')) });
+      out.push({
+        key: `${label}.kind`,
+        type: variants.map((v) => JSON.stringify(v.properties!.kind!.const)).join(' \\| '),
+        default: shown(kindDefault),
+        env: env ? `${env}__KIND` : '',
+        description: cell([n.description ?? '', 'the fields below apply to the kind named beside them'].filter(Boolean).join('; ')),
+      });
       for (const v of variants) {
         const kind = String(v.properties!.kind!.const);
-        for (const [k, child] of Object.entries(v.properties!)) if (k !== 'kind') walk(child, [...key, k], env && `${env}__${snake(k)}`, ` (kind ${kind})`, v.required?.includes(k) ?? false);
+        for (const [k, child] of Object.entries(v.properties!))
+          if (k !== 'kind') walk(child, [...key, k], env && `${env}__${snake(k)}`, ` (kind ${kind})`, v.required?.includes(k) ?? false);
       }
       return;
     }
     if (n.properties) {
       if (key.length > 0 && n.description) out.push({ key: label, type: 'object', default: '', env: '', description: cell(n.description) });
-      for (const [k, child] of Object.entries(n.properties)) walk(child, [...key, k], env === null ? null : env ? `${env}__${snake(k)}` : `${prefix}${snake(k)}`, branch, n.required?.includes(k) ?? false);
+      for (const [k, child] of Object.entries(n.properties))
+        walk(child, [...key, k], env === null ? null : env ? `${env}__${snake(k)}` : `${prefix}${snake(k)}`, branch, n.required?.includes(k) ?? false);
       return;
     }
     const desc = [n.description ?? '', required && n.default === undefined ? '**required**' : ''].filter(Boolean).join('; ');
@@ -89,7 +102,13 @@ export function rows(schema: TSchema, prefix: string, opts: { summarise?: string
       return;
     }
     const valueSchema = n.patternProperties ? Object.values(n.patternProperties)[0] : undefined;
-    out.push({ key: label, type: typeOf(n), default: shown(n.default), env: env ? (n.patternProperties ? `${env} (JSON)` : env) : '', description: cell(desc) });
+    out.push({
+      key: label,
+      type: typeOf(n),
+      default: shown(n.default),
+      env: env ? (n.patternProperties ? `${env} (JSON)` : env) : '',
+      description: cell(desc),
+    });
     if (valueSchema?.properties) walk(valueSchema, [...key, '{name}'], null, branch, false);
   };
   walk(schema as Node, [], '', '', false);
@@ -97,7 +116,14 @@ export function rows(schema: TSchema, prefix: string, opts: { summarise?: string
 }
 
 function table(r: Row[]): string {
-  return ['| key | type | default | environment | description |', '| --- | --- | --- | --- | --- |', ...r.map((x) => `| \`${x.key}\` | ${x.type} | ${x.default} | ${x.env ? `\`${x.env.replace(' (JSON)', '`&nbsp;(JSON)')}${x.env.endsWith('(JSON)') ? '' : '`'}` : ''} | ${x.description} |`)].join('\n');
+  return [
+    '| key | type | default | environment | description |',
+    '| --- | --- | --- | --- | --- |',
+    ...r.map(
+      (x) =>
+        `| \`${x.key}\` | ${x.type} | ${x.default} | ${x.env ? `\`${x.env.replace(' (JSON)', '`&nbsp;(JSON)')}${x.env.endsWith('(JSON)') ? '' : '`'}` : ''} | ${x.description} |`,
+    ),
+  ].join('\n');
 }
 
 export function renderConfigDoc(): string {

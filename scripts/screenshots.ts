@@ -30,11 +30,19 @@ async function main() {
     await new Promise((r) => setTimeout(r, 3000));
     for (const p of PAGES) {
       const login = stack.logins.find((l) => l.role === p.role)!;
-      const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+      const context = await browser.newContext({
+        viewport: { width: 1360, height: 900 },
+        deviceScaleFactor: 1,
+        locale: 'vi-VN',
+        timezoneId: 'Asia/Ho_Chi_Minh',
+      });
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error(`${p.file}: ${e.message}`));
       await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
-      await page.addInitScript((lang) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('metronet.lang', lang), p.lang ?? 'vi');
+      await page.addInitScript(
+        (lang) => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('metronet.lang', lang),
+        p.lang ?? 'vi',
+      );
       await page.goto(new URL(`/${p.hash}`, stack.dashboardUrl).href);
       await page.locator(p.ready).first().waitFor({ timeout: 20_000 });
       await page.waitForTimeout(1200);

@@ -30,7 +30,9 @@ export async function startPtyPair(): Promise<PtyPair> {
   const plug = async () => {
     const p = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${host}`], { stdio: 'ignore' });
     proc = p;
-    const failed = new Promise<never>((_, reject) => p.once('error', (err) => reject(new MetronetError('E_INTERNAL', `socat not available (Debian package socat): ${err.message}`))));
+    const failed = new Promise<never>((_, reject) =>
+      p.once('error', (err) => reject(new MetronetError('E_INTERNAL', `socat not available (Debian package socat): ${err.message}`))),
+    );
     const deadline = Date.now() + 3000;
     while (!(existsSync(device) && existsSync(host))) {
       if (Date.now() > deadline) throw new MetronetError('E_INTERNAL', 'socat did not create the pty pair within 3 s');

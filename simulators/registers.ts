@@ -60,13 +60,16 @@ export function mapRegisters(profile: Profile): RegisterMap {
  * with only its bit set; readRegisters ORs bit points that share a register. */
 function encodePoint(point: ProfilePoint, raw: number, order: WordOrder): number[] {
   switch (point.type) {
-    case 'bool': return [raw ? 1 : 0];
-    case 'bit': return [raw ? 1 << (point.bit ?? 0) : 0];
+    case 'bool':
+      return [raw ? 1 : 0];
+    case 'bit':
+      return [raw ? 1 << (point.bit ?? 0) : 0];
     case 'string': {
       const text = String(point.sim?.text ?? '').padEnd(2 * (point.length ?? 1), '\0');
       return Array.from({ length: point.length ?? 1 }, (_, i) => (text.charCodeAt(2 * i) << 8) | text.charCodeAt(2 * i + 1));
     }
-    default: return encode(raw, (point.type ?? 'uint16') as NumericType, order);
+    default:
+      return encode(raw, (point.type ?? 'uint16') as NumericType, order);
   }
 }
 

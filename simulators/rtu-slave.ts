@@ -57,7 +57,10 @@ export async function startRtuBus(opts: {
     opts.slaves.map((s) => {
       const seed = s.seed ?? 1;
       const ctx: ValueContext = { t0: Date.now(), normal: gaussian(mulberry32(seed)) };
-      return [s.unitId, { spec: s, map: mapRegisters(s.profile), ctx, pinned: new Map<string, number>(), faults: {} as RtuFaults, garbage: mulberry32(seed ^ 0x9e3779b9) }];
+      return [
+        s.unitId,
+        { spec: s, map: mapRegisters(s.profile), ctx, pinned: new Map<string, number>(), faults: {} as RtuFaults, garbage: mulberry32(seed ^ 0x9e3779b9) },
+      ];
     }),
   );
   const requests = new Map<number, number>();

@@ -9,7 +9,10 @@ export interface ScaleState {
   overload?: boolean;
 }
 
-const pad = (n: number, width: number) => String(Math.round(Math.abs(n))).padStart(width, '0').slice(-width);
+const pad = (n: number, width: number) =>
+  String(Math.round(Math.abs(n)))
+    .padStart(width, '0')
+    .slice(-width);
 
 /**
  * Frames as the indicators send them; the gateway's parsers (gateway/serial/parsers.ts) read them
@@ -45,7 +48,9 @@ export function formatFrame(format: SerialParserName, s: ScaleState, decimals: n
     }
     case 'yaohua-reversed': {
       // The display "0003.000" sent reversed after "=": "=000.3000".
-      const shown = `${s.weight < 0 ? '-' : ''}${Math.abs(s.weight).toFixed(decimals).padStart(8 - (s.weight < 0 ? 1 : 0), '0')}`;
+      const shown = `${s.weight < 0 ? '-' : ''}${Math.abs(s.weight)
+        .toFixed(decimals)
+        .padStart(8 - (s.weight < 0 ? 1 : 0), '0')}`;
       return Buffer.from(`=${[...shown].reverse().join('')}`, 'latin1');
     }
     case 'pattern':

@@ -115,7 +115,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     getInputRegister: (addr: number, _unit: number, cb: (err: Error | null, value: number) => void) =>
       serve('input', addr, 1, (err, regs) => cb(err, regs[0] ?? 0)),
     getCoil: (addr: number, _unit: number, cb: (err: Error | null, value: boolean) => void) => serve('coil', addr, 1, (err, regs) => cb(err, Boolean(regs[0]))),
-    getDiscreteInput: (addr: number, _unit: number, cb: (err: Error | null, value: boolean) => void) => serve('discrete', addr, 1, (err, regs) => cb(err, Boolean(regs[0]))),
+    getDiscreteInput: (addr: number, _unit: number, cb: (err: Error | null, value: boolean) => void) =>
+      serve('discrete', addr, 1, (err, regs) => cb(err, Boolean(regs[0]))),
     getMultipleHoldingRegisters: (addr: number, length: number, _unit: number, cb: RegistersCallback) => serve('holding', addr, length, cb),
     getMultipleInputRegisters: (addr: number, length: number, _unit: number, cb: RegistersCallback) => serve('input', addr, length, cb),
   };
@@ -130,7 +131,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
     server.once('serverError', (err) => {
       closed = true;
       server.close(() => undefined);
-      reject(new MetronetError('E_DEVICE_UNREACHABLE', `simulator for ${profile.id} cannot listen on ${host}:${opts.port ?? 0}: ${err?.message ?? 'unknown error'}`));
+      reject(
+        new MetronetError('E_DEVICE_UNREACHABLE', `simulator for ${profile.id} cannot listen on ${host}:${opts.port ?? 0}: ${err?.message ?? 'unknown error'}`),
+      );
     });
   });
   const port = (net.address() as AddressInfo).port;

@@ -90,8 +90,22 @@ export function startStationCycle(o: StationCycleOptions): StationCycle {
       pending = [];
       for (const g of cal.gases) {
         levels[g.channel] = spanPhase ? g.span * (1 + (g.spanError ?? 0)) : g.zero;
-        pending.push({ instrument: o.instrument, channel: g.channel, ts: calStart + cal.durationMs / 2 - 1000, referenceValue: g.zero, referenceU: g.spanU, indicated: g.zero });
-        pending.push({ instrument: o.instrument, channel: g.channel, ts: calEnd - 1000, referenceValue: g.span, referenceU: g.spanU, indicated: Math.round(g.span * (1 + (g.spanError ?? 0)) * 1000) / 1000 });
+        pending.push({
+          instrument: o.instrument,
+          channel: g.channel,
+          ts: calStart + cal.durationMs / 2 - 1000,
+          referenceValue: g.zero,
+          referenceU: g.spanU,
+          indicated: g.zero,
+        });
+        pending.push({
+          instrument: o.instrument,
+          channel: g.channel,
+          ts: calEnd - 1000,
+          referenceValue: g.span,
+          referenceU: g.spanU,
+          indicated: Math.round(g.span * (1 + (g.spanError ?? 0)) * 1000) / 1000,
+        });
       }
       pin(levels);
     } else {

@@ -1,9 +1,7 @@
 import { channelOf, type ProfilePoint } from '../core/index.js';
 
 /** A slow change of the true value, the thing the drift monitoring downstream must detect. */
-export type DriftConfig =
-  | { kind: 'linear'; perDay: number; channels?: string[] }
-  | { kind: 'step'; at: number; size: number; channels?: string[] };
+export type DriftConfig = { kind: 'linear'; perDay: number; channels?: string[] } | { kind: 'step'; at: number; size: number; channels?: string[] };
 
 const DAY_MS = 86_400_000;
 

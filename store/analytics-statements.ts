@@ -36,7 +36,9 @@ export function prepare(db: Db) {
     ),
     getChannelMetrology: db.prepare('SELECT * FROM channel_metrology WHERE instrument = ? AND channel = ?'),
     listChannelMetrology: db.prepare('SELECT * FROM channel_metrology WHERE instrument = ? ORDER BY channel'),
-    setOrgSettings: db.prepare('INSERT INTO org_settings (org, recall_lead_days) VALUES (?, ?) ON CONFLICT (org) DO UPDATE SET recall_lead_days = excluded.recall_lead_days'),
+    setOrgSettings: db.prepare(
+      'INSERT INTO org_settings (org, recall_lead_days) VALUES (?, ?) ON CONFLICT (org) DO UPDATE SET recall_lead_days = excluded.recall_lead_days',
+    ),
     getOrgSettings: db.prepare('SELECT * FROM org_settings WHERE org = ?'),
     insertCheck: db.prepare(
       `INSERT INTO checks (instrument, channel, ts, reference, reference_value, reference_u, indicated, error, source, by, traceable, trace_reason, received_at)
@@ -77,7 +79,9 @@ export function prepare(db: Db) {
       `INSERT INTO alerts (subject, channel, kind, severity, state, instrument, reference, org, lab, message, details, opened_at, updated_at)
        VALUES (@subject, @channel, @kind, @severity, 'open', @instrument, @reference, @org, @lab, @message, @details, @now, @now)`,
     ),
-    refreshAlert: db.prepare('UPDATE alerts SET severity = @severity, message = @message, details = @details, updated_at = @now, clear_streak = 0 WHERE id = @id'),
+    refreshAlert: db.prepare(
+      'UPDATE alerts SET severity = @severity, message = @message, details = @details, updated_at = @now, clear_streak = 0 WHERE id = @id',
+    ),
     bumpStreak: db.prepare('UPDATE alerts SET clear_streak = clear_streak + 1 WHERE id = ? RETURNING clear_streak'),
     clearAlert: db.prepare("UPDATE alerts SET state = 'cleared', cleared_at = @now, updated_at = @now WHERE id = @id"),
     ackAlert: db.prepare("UPDATE alerts SET state = 'acknowledged', acked_at = @now, acked_by = @by, updated_at = @now WHERE id = @id"),
@@ -95,7 +99,9 @@ export function prepare(db: Db) {
     listWebhooksOf: db.prepare('SELECT * FROM webhooks WHERE org = ? ORDER BY id'),
     deleteWebhook: db.prepare('DELETE FROM webhooks WHERE id = ?'),
     webhooksOfOrgs: db.prepare('SELECT id FROM webhooks WHERE org IN (SELECT value FROM json_each(?))'),
-    insertDelivery: db.prepare("INSERT INTO webhook_deliveries (webhook, alert, event, payload, state, next_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)"),
+    insertDelivery: db.prepare(
+      "INSERT INTO webhook_deliveries (webhook, alert, event, payload, state, next_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+    ),
     dueDeliveries: db.prepare(
       `SELECT d.*, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook
        WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY d.next_at LIMIT ?`,
@@ -112,51 +118,113 @@ export function prepare(db: Db) {
 
 export function toReference(r: Row): ReferenceStandard {
   return {
-    id: r.id as string, lab: r.lab as string, quantity: r.quantity as string, unit: r.unit as string, nominal: r.nominal as number, value: r.value as number,
-    U: r.u as number, k: r.k as number, class: r.class as string | null, certificate: r.certificate as string | null, calibratedOn: r.calibrated_on as number | null,
-    due: r.due as number | null, parent: r.parent as string | null, outOfTolerance: r.out_of_tolerance === 1, createdAt: r.created_at as number, updatedAt: r.updated_at as number,
+    id: r.id as string,
+    lab: r.lab as string,
+    quantity: r.quantity as string,
+    unit: r.unit as string,
+    nominal: r.nominal as number,
+    value: r.value as number,
+    U: r.u as number,
+    k: r.k as number,
+    class: r.class as string | null,
+    certificate: r.certificate as string | null,
+    calibratedOn: r.calibrated_on as number | null,
+    due: r.due as number | null,
+    parent: r.parent as string | null,
+    outOfTolerance: r.out_of_tolerance === 1,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
   };
 }
 
 export function toChannelMetrology(r: Row): ChannelMetrology {
   return {
-    instrument: r.instrument as string, channel: r.channel as string, tolerance: r.tolerance ? (JSON.parse(r.tolerance as string) as ToleranceSpec) : null,
-    repeatability: r.repeatability as number | null, analyser: r.analyser === 1,
+    instrument: r.instrument as string,
+    channel: r.channel as string,
+    tolerance: r.tolerance ? (JSON.parse(r.tolerance as string) as ToleranceSpec) : null,
+    repeatability: r.repeatability as number | null,
+    analyser: r.analyser === 1,
   };
 }
 
 export function toCheck(r: Row): CheckRecord {
   return {
-    id: r.id as number, instrument: r.instrument as string, channel: r.channel as string, ts: r.ts as number, reference: r.reference as string | null,
-    referenceValue: r.reference_value as number, referenceU: r.reference_u as number | null, indicated: r.indicated as number, error: r.error as number,
-    source: r.source as string, by: r.by as string | null, traceable: r.traceable === 1, traceReason: r.trace_reason as string | null, review: r.review as string | null,
+    id: r.id as number,
+    instrument: r.instrument as string,
+    channel: r.channel as string,
+    ts: r.ts as number,
+    reference: r.reference as string | null,
+    referenceValue: r.reference_value as number,
+    referenceU: r.reference_u as number | null,
+    indicated: r.indicated as number,
+    error: r.error as number,
+    source: r.source as string,
+    by: r.by as string | null,
+    traceable: r.traceable === 1,
+    traceReason: r.trace_reason as string | null,
+    review: r.review as string | null,
     receivedAt: r.received_at as number,
   };
 }
 
 export function toCalibration(r: Row): CalibrationRecord {
   return {
-    id: r.id as number, instrument: r.instrument as string, type: r.type as CalibrationRecord['type'], date: r.date as number, lab: r.lab as string,
-    certificate: r.certificate as string, procedure: r.procedure as string | null, conditions: r.conditions ? (JSON.parse(r.conditions as string) as Record<string, unknown>) : null,
-    results: JSON.parse(r.results as string) as TestPoint[], references: JSON.parse(r.references_used as string) as string[], result: r.result as CalibrationRecord['result'],
-    decisionRule: r.decision_rule as CalibrationRecord['decisionRule'], statement: r.statement as string | null, authorisedBy: r.authorised_by as string,
-    intervalDays: r.interval_days as number | null, nextDue: r.next_due as number | null, review: r.review as string | null, createdAt: r.created_at as number,
+    id: r.id as number,
+    instrument: r.instrument as string,
+    type: r.type as CalibrationRecord['type'],
+    date: r.date as number,
+    lab: r.lab as string,
+    certificate: r.certificate as string,
+    procedure: r.procedure as string | null,
+    conditions: r.conditions ? (JSON.parse(r.conditions as string) as Record<string, unknown>) : null,
+    results: JSON.parse(r.results as string) as TestPoint[],
+    references: JSON.parse(r.references_used as string) as string[],
+    result: r.result as CalibrationRecord['result'],
+    decisionRule: r.decision_rule as CalibrationRecord['decisionRule'],
+    statement: r.statement as string | null,
+    authorisedBy: r.authorised_by as string,
+    intervalDays: r.interval_days as number | null,
+    nextDue: r.next_due as number | null,
+    review: r.review as string | null,
+    createdAt: r.created_at as number,
   };
 }
 
 export function toAlert(r: Row): AlertRecord {
   return {
-    id: r.id as number, kind: r.kind as AlertKind, severity: r.severity as AlertSeverity, state: r.state as AlertState, subject: r.subject as string,
-    instrument: r.instrument as string | null, channel: (r.channel as string) === '' ? null : (r.channel as string), reference: r.reference as string | null,
-    org: r.org as string | null, lab: r.lab as string | null, message: r.message as string, details: JSON.parse(r.details as string) as Record<string, unknown>,
-    openedAt: r.opened_at as number, updatedAt: r.updated_at as number, ackedAt: r.acked_at as number | null, ackedBy: r.acked_by as string | null, clearedAt: r.cleared_at as number | null,
+    id: r.id as number,
+    kind: r.kind as AlertKind,
+    severity: r.severity as AlertSeverity,
+    state: r.state as AlertState,
+    subject: r.subject as string,
+    instrument: r.instrument as string | null,
+    channel: (r.channel as string) === '' ? null : (r.channel as string),
+    reference: r.reference as string | null,
+    org: r.org as string | null,
+    lab: r.lab as string | null,
+    message: r.message as string,
+    details: JSON.parse(r.details as string) as Record<string, unknown>,
+    openedAt: r.opened_at as number,
+    updatedAt: r.updated_at as number,
+    ackedAt: r.acked_at as number | null,
+    ackedBy: r.acked_by as string | null,
+    clearedAt: r.cleared_at as number | null,
   };
 }
 
 export function toDelivery(r: Row): Delivery {
   return {
-    id: r.id as number, webhook: r.webhook as number, alert: r.alert as number, event: r.event as string, payload: r.payload as string, state: r.state as Delivery['state'],
-    attempts: r.attempts as number, nextAt: r.next_at as number, lastError: r.last_error as string | null, lastStatus: r.last_status as number | null,
-    deliveredAt: r.delivered_at as number | null, createdAt: r.created_at as number,
+    id: r.id as number,
+    webhook: r.webhook as number,
+    alert: r.alert as number,
+    event: r.event as string,
+    payload: r.payload as string,
+    state: r.state as Delivery['state'],
+    attempts: r.attempts as number,
+    nextAt: r.next_at as number,
+    lastError: r.last_error as string | null,
+    lastStatus: r.last_status as number | null,
+    deliveredAt: r.delivered_at as number | null,
+    createdAt: r.created_at as number,
   };
 }

@@ -8,7 +8,20 @@ import type { AuditLog } from './audit.js';
  * registry's SQLite connection; each method is one statement or one transaction.
  */
 import type {
-  AlertChange, AlertFilter, AlertInput, AlertRecord, CalibrationRecord, ChannelMetrology, CheckRecord, Delivery, InstrumentService, NewCalibration, NewCheck, ReferenceStandard, SweepRow, Webhook,
+  AlertChange,
+  AlertFilter,
+  AlertInput,
+  AlertRecord,
+  CalibrationRecord,
+  ChannelMetrology,
+  CheckRecord,
+  Delivery,
+  InstrumentService,
+  NewCalibration,
+  NewCheck,
+  ReferenceStandard,
+  SweepRow,
+  Webhook,
 } from './analytics-types.js';
 import { prepare, toAlert, toCalibration, toChannelMetrology, toCheck, toDelivery, toReference, type Row } from './analytics-statements.js';
 
@@ -38,9 +51,21 @@ export class AnalyticsStore {
     return this.transaction(() => {
       const before = this.getReference(r.id);
       this.s.upsertReference.run({
-        id: r.id, lab: r.lab, quantity: r.quantity, unit: r.unit, nominal: r.nominal, value: r.value, u: r.U, k: r.k,
-        class: r.class ?? null, certificate: r.certificate ?? null, calibratedOn: r.calibratedOn ?? null, due: r.due ?? null,
-        parent: r.parent ?? null, oot: r.outOfTolerance ? 1 : 0, now,
+        id: r.id,
+        lab: r.lab,
+        quantity: r.quantity,
+        unit: r.unit,
+        nominal: r.nominal,
+        value: r.value,
+        u: r.U,
+        k: r.k,
+        class: r.class ?? null,
+        certificate: r.certificate ?? null,
+        calibratedOn: r.calibratedOn ?? null,
+        due: r.due ?? null,
+        parent: r.parent ?? null,
+        oot: r.outOfTolerance ? 1 : 0,
+        now,
       });
       const after = this.getReference(r.id)!;
       this.audit?.append(before ? 'reference.update' : 'reference.create', `reference:${r.id}`, before ? facts(before) : null, facts(after), now);
@@ -97,7 +122,11 @@ export class AnalyticsStore {
   }
 
   listServices(): InstrumentService[] {
-    return (this.s.listServices.all() as Row[]).map((r) => ({ instrument: r.instrument as string, lab: r.lab as string | null, intervalDays: r.interval_days as number | null }));
+    return (this.s.listServices.all() as Row[]).map((r) => ({
+      instrument: r.instrument as string,
+      lab: r.lab as string | null,
+      intervalDays: r.interval_days as number | null,
+    }));
   }
 
   setChannelMetrology(m: ChannelMetrology): void {
@@ -129,8 +158,19 @@ export class AnalyticsStore {
       const out: CheckRecord[] = [];
       for (const c of checks) {
         const r = this.s.insertCheck.run({
-          instrument: c.instrument, channel: c.channel, ts: c.ts, reference: c.reference, referenceValue: c.referenceValue, referenceU: c.referenceU,
-          indicated: c.indicated, error: c.error, source: c.source, by: c.by, traceable: c.traceable ? 1 : 0, traceReason: c.traceReason, receivedAt: c.receivedAt,
+          instrument: c.instrument,
+          channel: c.channel,
+          ts: c.ts,
+          reference: c.reference,
+          referenceValue: c.referenceValue,
+          referenceU: c.referenceU,
+          indicated: c.indicated,
+          error: c.error,
+          source: c.source,
+          by: c.by,
+          traceable: c.traceable ? 1 : 0,
+          traceReason: c.traceReason,
+          receivedAt: c.receivedAt,
         });
         if (r.changes > 0) out.push({ ...c, id: Number(r.lastInsertRowid), review: null });
       }
@@ -141,7 +181,11 @@ export class AnalyticsStore {
 
   listChecks(filter: { instrument: string; channel?: string; from?: number; to?: number; limit?: number }): CheckRecord[] {
     const rows = this.s.listChecks.all({
-      instrument: filter.instrument, channel: filter.channel ?? null, from: filter.from ?? -1, to: filter.to ?? Number.MAX_SAFE_INTEGER, limit: filter.limit ?? 10_000,
+      instrument: filter.instrument,
+      channel: filter.channel ?? null,
+      from: filter.from ?? -1,
+      to: filter.to ?? Number.MAX_SAFE_INTEGER,
+      limit: filter.limit ?? 10_000,
     }) as Row[];
     return rows.map(toCheck);
   }
@@ -164,14 +208,27 @@ export class AnalyticsStore {
 
   insertCalibration(c: NewCalibration, now = Date.now()): CalibrationRecord {
     return this.transaction(() => {
-    const r = this.s.insertCalibration.run({
-      instrument: c.instrument, type: c.type, date: c.date, lab: c.lab, certificate: c.certificate, procedure: c.procedure,
-      conditions: c.conditions ? JSON.stringify(c.conditions) : null, results: JSON.stringify(c.results), references: JSON.stringify(c.references),
-      result: c.result, decisionRule: c.decisionRule, statement: c.statement, authorisedBy: c.authorisedBy, intervalDays: c.intervalDays, nextDue: c.nextDue, now,
-    });
-    const saved = this.getCalibration(Number(r.lastInsertRowid))!;
-    this.audit?.append('calibration.create', `instrument:${c.instrument}`, null, saved, now);
-    return saved;
+      const r = this.s.insertCalibration.run({
+        instrument: c.instrument,
+        type: c.type,
+        date: c.date,
+        lab: c.lab,
+        certificate: c.certificate,
+        procedure: c.procedure,
+        conditions: c.conditions ? JSON.stringify(c.conditions) : null,
+        results: JSON.stringify(c.results),
+        references: JSON.stringify(c.references),
+        result: c.result,
+        decisionRule: c.decisionRule,
+        statement: c.statement,
+        authorisedBy: c.authorisedBy,
+        intervalDays: c.intervalDays,
+        nextDue: c.nextDue,
+        now,
+      });
+      const saved = this.getCalibration(Number(r.lastInsertRowid))!;
+      this.audit?.append('calibration.create', `instrument:${c.instrument}`, null, saved, now);
+      return saved;
     });
   }
 
@@ -198,7 +255,8 @@ export class AnalyticsStore {
   /** The latest calibration date of every instrument that has one (for the periodic sweep). */
   lastCalibrationDates(): Map<string, { date: number; nextDue: number | null; intervalDays: number | null }> {
     const out = new Map<string, { date: number; nextDue: number | null; intervalDays: number | null }>();
-    for (const r of this.s.lastCalibrationDates.all() as Row[]) out.set(r.instrument as string, { date: r.date as number, nextDue: r.next_due as number | null, intervalDays: r.interval_days as number | null });
+    for (const r of this.s.lastCalibrationDates.all() as Row[])
+      out.set(r.instrument as string, { date: r.date as number, nextDue: r.next_due as number | null, intervalDays: r.interval_days as number | null });
     return out;
   }
 
@@ -207,7 +265,8 @@ export class AnalyticsStore {
     const out = new Map<string, { date: number; nextDue: number | null; intervalDays: number | null }>();
     if (instruments.length === 0) return out;
     this.changeStmts ??= this.prepareChangeStatements();
-    for (const r of this.changeStmts.lastDatesOf.all(JSON.stringify(instruments)) as Row[]) out.set(r.instrument as string, { date: r.date as number, nextDue: r.next_due as number | null, intervalDays: r.interval_days as number | null });
+    for (const r of this.changeStmts.lastDatesOf.all(JSON.stringify(instruments)) as Row[])
+      out.set(r.instrument as string, { date: r.date as number, nextDue: r.next_due as number | null, intervalDays: r.interval_days as number | null });
     return out;
   }
 
@@ -230,7 +289,9 @@ export class AnalyticsStore {
   private changeStmts?: ReturnType<AnalyticsStore['prepareChangeStatements']>;
   private prepareChangeStatements() {
     return {
-      lastDatesOf: this.db.prepare('SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations WHERE instrument IN (SELECT value FROM json_each(?)) GROUP BY instrument'),
+      lastDatesOf: this.db.prepare(
+        'SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations WHERE instrument IN (SELECT value FROM json_each(?)) GROUP BY instrument',
+      ),
       changedAlerts: this.db.prepare('SELECT * FROM alerts WHERE rev > ? ORDER BY rev LIMIT ?'),
       counter: this.db.prepare('SELECT value FROM change_counters WHERE name = ?'),
     };
@@ -270,7 +331,11 @@ export class AnalyticsStore {
   }
 
   driftStates(instrument: string): Array<{ channel: string; state: unknown; updatedAt: number }> {
-    return (this.s.driftStates.all(instrument) as Row[]).map((r) => ({ channel: r.channel as string, state: JSON.parse(r.state as string) as unknown, updatedAt: r.updated_at as number }));
+    return (this.s.driftStates.all(instrument) as Row[]).map((r) => ({
+      channel: r.channel as string,
+      state: JSON.parse(r.state as string) as unknown,
+      updatedAt: r.updated_at as number,
+    }));
   }
 
   // alerts
@@ -298,8 +363,17 @@ export class AnalyticsStore {
         return changed ? { alert: this.getAlert(live.id)!, event: 'updated' as const } : null;
       }
       const r = this.s.insertAlert.run({
-        subject: a.subject, channel: a.channel ?? '', kind: a.kind, severity: a.severity, instrument: a.instrument ?? null, reference: a.reference ?? null,
-        org: a.org ?? null, lab: a.lab ?? null, message: a.message, details: JSON.stringify(a.details ?? {}), now,
+        subject: a.subject,
+        channel: a.channel ?? '',
+        kind: a.kind,
+        severity: a.severity,
+        instrument: a.instrument ?? null,
+        reference: a.reference ?? null,
+        org: a.org ?? null,
+        lab: a.lab ?? null,
+        message: a.message,
+        details: JSON.stringify(a.details ?? {}),
+        now,
       });
       return { alert: this.getAlert(Number(r.lastInsertRowid))!, event: 'opened' as const };
     });
@@ -324,7 +398,13 @@ export class AnalyticsStore {
       if (a.state !== 'open') return 'not-open' as const;
       this.s.ackAlert.run({ now, by, id });
       const after = this.getAlert(id)!;
-      this.audit?.append('alert.ack', `alert:${id}`, { state: a.state, ackedBy: a.ackedBy, ackedAt: a.ackedAt }, { state: after.state, ackedBy: after.ackedBy, ackedAt: after.ackedAt }, now);
+      this.audit?.append(
+        'alert.ack',
+        `alert:${id}`,
+        { state: a.state, ackedBy: a.ackedBy, ackedAt: a.ackedAt },
+        { state: after.state, ackedBy: after.ackedBy, ackedAt: after.ackedAt },
+        now,
+      );
       return { alert: after, event: 'acknowledged' as const };
     });
   }
@@ -333,7 +413,7 @@ export class AnalyticsStore {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     if (filter.state === 'live') where.push("state <> 'cleared'");
-    else if (filter.state !== undefined) (where.push('state = @state'), (params.state = filter.state));
+    else if (filter.state !== undefined) where.push('state = @state'), (params.state = filter.state);
     for (const k of ['kind', 'org', 'lab', 'instrument', 'severity'] as const) {
       if (filter[k] !== undefined) {
         where.push(`${k} = @${k}`);
@@ -372,7 +452,11 @@ export class AnalyticsStore {
 
   listWebhooks(org?: string): Webhook[] {
     return ((org === undefined ? this.s.listWebhooks.all() : this.s.listWebhooksOf.all(org)) as Row[]).map((r) => ({
-      id: r.id as number, org: r.org as string, url: r.url as string, secret: r.secret as string, createdAt: r.created_at as number,
+      id: r.id as number,
+      org: r.org as string,
+      url: r.url as string,
+      secret: r.secret as string,
+      createdAt: r.created_at as number,
     }));
   }
 
@@ -402,8 +486,12 @@ export class AnalyticsStore {
 
   recordDelivery(id: number, outcome: { ok: boolean; status: number | null; error: string | null; nextAt: number | null; now: number }): void {
     this.s.recordDelivery.run({
-      id, state: outcome.ok ? 'delivered' : outcome.nextAt === null ? 'failed' : 'pending', status: outcome.status, error: outcome.error,
-      nextAt: outcome.nextAt ?? outcome.now, delivered: outcome.ok ? outcome.now : null,
+      id,
+      state: outcome.ok ? 'delivered' : outcome.nextAt === null ? 'failed' : 'pending',
+      status: outcome.status,
+      error: outcome.error,
+      nextAt: outcome.nextAt ?? outcome.now,
+      delivered: outcome.ok ? outcome.now : null,
     });
   }
 

@@ -84,7 +84,9 @@ export function checkRegistryFile(file: string, opts: { audit?: AuditKeyOptions 
     const migration = inspect(db, file);
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new MetronetError('E_BAD_REQUEST', `${file} fails SQLite quick_check: ${String(check)}`);
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]
+    ).map((t) => t.name);
     const rows = Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM "${t.replace(/"/g, '""')}"`).get() as { n: number }).n]));
     return { migration, rows, audit: verifyAudit(file, AuditKey.forRegistry(file, opts.audit)) };
   } finally {
@@ -100,8 +102,16 @@ function inspect(db: Database.Database, file: string): number {
   const known = new Map(REGISTRY_MIGRATIONS.map((m) => [m.id, m.name]));
   const newest = REGISTRY_MIGRATIONS.at(-1)?.id ?? 0;
   for (const r of recorded) {
-    if (r.id > newest) throw new MetronetError('E_BAD_REQUEST', `${file} has registry migration ${r.id} (${r.name}), newer than this metronet knows (up to ${newest}): restore it with the newer version`);
-    if (known.get(r.id) !== r.name) throw new MetronetError('E_BAD_REQUEST', `${file} records migration ${r.id} as "${r.name}", not a metronet registry migration ("${known.get(r.id) ?? '(none)'}")`);
+    if (r.id > newest)
+      throw new MetronetError(
+        'E_BAD_REQUEST',
+        `${file} has registry migration ${r.id} (${r.name}), newer than this metronet knows (up to ${newest}): restore it with the newer version`,
+      );
+    if (known.get(r.id) !== r.name)
+      throw new MetronetError(
+        'E_BAD_REQUEST',
+        `${file} records migration ${r.id} as "${r.name}", not a metronet registry migration ("${known.get(r.id) ?? '(none)'}")`,
+      );
   }
   if (recorded.length === 0 || recorded[0]!.id !== 1) throw new MetronetError('E_BAD_REQUEST', `${file} is not a metronet registry (migration 1 missing)`);
   return recorded.at(-1)!.id;
@@ -150,7 +160,10 @@ export function restoreRegistry(from: string, target: string, opts: RestoreOptio
   const auditKey = opts.audit ?? { keyFile: join(dirname(dst), 'audit.key') };
   const info = checkRegistryFile(src, { audit: auditKey });
   if (!info.audit.ok && info.audit.keyMissing) {
-    throw new MetronetError('E_BAD_REQUEST', `${src}: the audit chain cannot be checked (${info.audit.reason}): put the registry's audit key at ${auditKey.keyFile ?? 'audit.keyFile'} (or set audit.key) and restore again; not restored`);
+    throw new MetronetError(
+      'E_BAD_REQUEST',
+      `${src}: the audit chain cannot be checked (${info.audit.reason}): put the registry's audit key at ${auditKey.keyFile ?? 'audit.keyFile'} (or set audit.key) and restore again; not restored`,
+    );
   }
   if (!info.audit.ok) {
     throw new MetronetError('E_BAD_REQUEST', `${src}: audit chain broken at entry ${info.audit.brokenAt} (${info.audit.reason}); not restored`);
@@ -184,7 +197,10 @@ export function restoreRegistry(from: string, target: string, opts: RestoreOptio
   singleFile(staging);
   if (!audit.ok) {
     rmSync(staging, { force: true });
-    throw new MetronetError('E_BAD_REQUEST', `after migration the audit chain of ${src} does not verify (entry ${audit.brokenAt}: ${audit.reason}); not restored`);
+    throw new MetronetError(
+      'E_BAD_REQUEST',
+      `after migration the audit chain of ${src} does not verify (entry ${audit.brokenAt}: ${audit.reason}); not restored`,
+    );
   }
   let keptAside: string | undefined;
   if (existsSync(dst)) {

@@ -64,12 +64,14 @@ export class IdentityStore {
       getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
       listUsers: db.prepare('SELECT * FROM users WHERE (@org IS NULL OR org = @org) ORDER BY id'),
       deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
-      insertToken: db.prepare('INSERT INTO tokens (id, kind, user, name, hash, created_at, expires_at) VALUES (@id, @kind, @user, @name, @hash, @now, @expiresAt)'),
+      insertToken: db.prepare(
+        'INSERT INTO tokens (id, kind, user, name, hash, created_at, expires_at) VALUES (@id, @kind, @user, @name, @hash, @now, @expiresAt)',
+      ),
       tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       getToken: db.prepare('SELECT * FROM tokens WHERE id = ?'),
       listTokens: db.prepare("SELECT * FROM tokens WHERE kind = 'api' AND (@user IS NULL OR user = @user) ORDER BY created_at, id"),
       revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-      revokeUserSessions: db.prepare("UPDATE tokens SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL"),
+      revokeUserSessions: db.prepare('UPDATE tokens SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL'),
       touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
       pruneTokens: db.prepare('DELETE FROM tokens WHERE expires_at < ?'),
       upsertCred: db.prepare(
@@ -86,12 +88,14 @@ export class IdentityStore {
 
   async createUser(u: { id: string; name?: string | null; role: Role; org?: string | null; password: string }, now = Date.now()): Promise<User> {
     const password = await hashPassword(u.password);
-    return this.db.transaction(() => {
-      this.s.insertUser.run({ id: u.id, name: u.name ?? null, role: u.role, org: u.org ?? null, password, now });
-      const user = this.getUser(u.id)!;
-      this.audit?.append('user.create', `user:${u.id}`, null, userFacts(user), now);
-      return user;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        this.s.insertUser.run({ id: u.id, name: u.name ?? null, role: u.role, org: u.org ?? null, password, now });
+        const user = this.getUser(u.id)!;
+        this.audit?.append('user.create', `user:${u.id}`, null, userFacts(user), now);
+        return user;
+      })
+      .immediate();
   }
 
   getUser(id: string): User | undefined {
@@ -104,35 +108,47 @@ export class IdentityStore {
   }
 
   updateUser(id: string, patch: { name?: string | null; role?: Role; org?: string | null; disabled?: boolean }): User | undefined {
-    return this.db.transaction(() => {
-      const cur = this.getUser(id);
-      if (!cur) return undefined;
-      this.s.updateUser.run({ id, name: patch.name === undefined ? cur.name : patch.name, role: patch.role ?? cur.role, org: patch.org === undefined ? cur.org : patch.org, disabled: (patch.disabled ?? cur.disabled) ? 1 : 0 });
-      const revoked = patch.disabled ? this.s.revokeUserSessions.run(Date.now(), id).changes : 0;
-      const after = this.getUser(id)!;
-      if (JSON.stringify(userFacts(cur)) !== JSON.stringify(userFacts(after)) || revoked > 0) {
-        this.audit?.append('user.update', `user:${id}`, userFacts(cur), { ...userFacts(after), ...(revoked > 0 ? { tokensRevoked: revoked } : {}) });
-      }
-      return after;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getUser(id);
+        if (!cur) return undefined;
+        this.s.updateUser.run({
+          id,
+          name: patch.name === undefined ? cur.name : patch.name,
+          role: patch.role ?? cur.role,
+          org: patch.org === undefined ? cur.org : patch.org,
+          disabled: (patch.disabled ?? cur.disabled) ? 1 : 0,
+        });
+        const revoked = patch.disabled ? this.s.revokeUserSessions.run(Date.now(), id).changes : 0;
+        const after = this.getUser(id)!;
+        if (JSON.stringify(userFacts(cur)) !== JSON.stringify(userFacts(after)) || revoked > 0) {
+          this.audit?.append('user.update', `user:${id}`, userFacts(cur), { ...userFacts(after), ...(revoked > 0 ? { tokensRevoked: revoked } : {}) });
+        }
+        return after;
+      })
+      .immediate();
   }
 
   async setPassword(id: string, password: string): Promise<void> {
     const hash = await hashPassword(password);
-    this.db.transaction(() => {
-      if (this.s.setPassword.run(hash, id).changes === 0) return;
-      const revoked = this.s.revokeUserSessions.run(Date.now(), id).changes; // a new password ends every session and token
-      this.audit?.append('user.password', `user:${id}`, null, { passwordChanged: true, tokensRevoked: revoked });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        if (this.s.setPassword.run(hash, id).changes === 0) return;
+        const revoked = this.s.revokeUserSessions.run(Date.now(), id).changes; // a new password ends every session and token
+        this.audit?.append('user.password', `user:${id}`, null, { passwordChanged: true, tokensRevoked: revoked });
+      })
+      .immediate();
   }
 
   deleteUser(id: string): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getUser(id);
-      if (!cur || this.s.deleteUser.run(id).changes === 0) return false;
-      this.audit?.append('user.delete', `user:${id}`, userFacts(cur), null); // its tokens go with it (cascade)
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getUser(id);
+        if (!cur || this.s.deleteUser.run(id).changes === 0) return false;
+        this.audit?.append('user.delete', `user:${id}`, userFacts(cur), null); // its tokens go with it (cascade)
+        return true;
+      })
+      .immediate();
   }
 
   /** The user when the password is right and the account enabled. Always hashes, so timing does not tell which. */
@@ -148,12 +164,14 @@ export class IdentityStore {
   issueToken(t: { kind: 'api' | 'session'; user: string; name?: string | null; ttlMs: number }, now = Date.now()): { token: TokenRecord; secret: string } {
     const id = randomBytes(6).toString('hex');
     const secret = newSecret(t.kind === 'api' ? TOKEN_PREFIX : '');
-    return this.db.transaction(() => {
-      this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
-      const token = this.getToken(id)!;
-      this.audit?.append('token.issue', `token:${id}`, null, tokenFacts(token), now);
-      return { token, secret };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
+        const token = this.getToken(id)!;
+        this.audit?.append('token.issue', `token:${id}`, null, tokenFacts(token), now);
+        return { token, secret };
+      })
+      .immediate();
   }
 
   getToken(id: string): TokenRecord | undefined {
@@ -166,12 +184,14 @@ export class IdentityStore {
   }
 
   revokeToken(id: string, now = Date.now()): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getToken(id);
-      if (!cur || this.s.revokeToken.run(now, id).changes === 0) return false;
-      this.audit?.append('token.revoke', `token:${id}`, tokenFacts(cur), tokenFacts(this.getToken(id)!), now);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getToken(id);
+        if (!cur || this.s.revokeToken.run(now, id).changes === 0) return false;
+        this.audit?.append('token.revoke', `token:${id}`, tokenFacts(cur), tokenFacts(this.getToken(id)!), now);
+        return true;
+      })
+      .immediate();
   }
 
   /** The token and its user when the secret is live (not expired, not revoked, user enabled). */
@@ -191,17 +211,22 @@ export class IdentityStore {
   // MQTT credentials
 
   /** Creates or rotates an MQTT login; the secret (generated unless given) is in the result only. */
-  async setMqttCredential(c: { username: string; kind: MqttKind; subject: string; org?: string | null; secret?: string }, now = Date.now()): Promise<{ credential: MqttCredential; secret: string }> {
+  async setMqttCredential(
+    c: { username: string; kind: MqttKind; subject: string; org?: string | null; secret?: string },
+    now = Date.now(),
+  ): Promise<{ credential: MqttCredential; secret: string }> {
     const secret = c.secret ?? newSecret();
     const hash = await hashMqttSecret(secret);
-    return this.db.transaction(() => {
-      const cur = this.getMqttCredential(c.username);
-      this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash, now });
-      const credential = this.getMqttCredential(c.username)!;
-      // A new secret is a rotation even when nothing else changed; the secret and its hash stay out.
-      this.audit?.append(cur ? 'mqtt.rotate' : 'mqtt.create', loginSubject(credential), cur ? credFacts(cur) : null, credFacts(credential), now);
-      return { credential, secret };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getMqttCredential(c.username);
+        this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash, now });
+        const credential = this.getMqttCredential(c.username)!;
+        // A new secret is a rotation even when nothing else changed; the secret and its hash stay out.
+        this.audit?.append(cur ? 'mqtt.rotate' : 'mqtt.create', loginSubject(credential), cur ? credFacts(cur) : null, credFacts(credential), now);
+        return { credential, secret };
+      })
+      .immediate();
   }
 
   getMqttCredential(username: string): MqttCredential | undefined {
@@ -214,12 +239,14 @@ export class IdentityStore {
   }
 
   deleteMqttCredential(username: string): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getMqttCredential(username);
-      if (!cur || this.s.deleteCred.run(username).changes === 0) return false;
-      this.audit?.append('mqtt.delete', loginSubject(cur), credFacts(cur), null);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getMqttCredential(username);
+        if (!cur || this.s.deleteCred.run(username).changes === 0) return false;
+        this.audit?.append('mqtt.delete', loginSubject(cur), credFacts(cur), null);
+        return true;
+      })
+      .immediate();
   }
 
   async checkMqttSecret(username: string, secret: string): Promise<MqttCredential | undefined> {
@@ -233,12 +260,47 @@ export class IdentityStore {
 const DUMMY_HASH = `scrypt$${2 ** 17}$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
 const DUMMY_MQTT = `$7$10000$${randomBytes(12).toString('base64')}$${randomBytes(64).toString('base64')}`;
 
-interface UserRow { id: string; name: string | null; role: string; org: string | null; password: string; disabled: number; created_at: number }
-interface TokenRow { id: string; kind: string; user: string; name: string | null; hash: string; created_at: number; expires_at: number; last_used: number | null; revoked_at: number | null }
-interface CredRow { username: string; kind: string; subject: string; org: string | null; hash: string; created_at: number; rotated_at: number }
+interface UserRow {
+  id: string;
+  name: string | null;
+  role: string;
+  org: string | null;
+  password: string;
+  disabled: number;
+  created_at: number;
+}
+interface TokenRow {
+  id: string;
+  kind: string;
+  user: string;
+  name: string | null;
+  hash: string;
+  created_at: number;
+  expires_at: number;
+  last_used: number | null;
+  revoked_at: number | null;
+}
+interface CredRow {
+  username: string;
+  kind: string;
+  subject: string;
+  org: string | null;
+  hash: string;
+  created_at: number;
+  rotated_at: number;
+}
 
 const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role as Role, org: r.org, disabled: r.disabled === 1, createdAt: r.created_at });
-const toToken = (r: TokenRow): TokenRecord => ({ id: r.id, kind: r.kind as TokenRecord['kind'], user: r.user, name: r.name, createdAt: r.created_at, expiresAt: r.expires_at, lastUsed: r.last_used, revokedAt: r.revoked_at });
+const toToken = (r: TokenRow): TokenRecord => ({
+  id: r.id,
+  kind: r.kind as TokenRecord['kind'],
+  user: r.user,
+  name: r.name,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsed: r.last_used,
+  revokedAt: r.revoked_at,
+});
 // What changes are audited by: facts, never a password, secret or hash.
 const userFacts = (u: User) => ({ id: u.id, name: u.name, role: u.role, org: u.org, disabled: u.disabled });
 const tokenFacts = (t: TokenRecord) => ({ id: t.id, kind: t.kind, user: t.user, name: t.name, expiresAt: t.expiresAt, revokedAt: t.revokedAt });
@@ -246,4 +308,12 @@ const credFacts = (c: MqttCredential) => ({ username: c.username, kind: c.kind, 
 /** A gateway's login is audited under the gateway, with its creation and deletion; other logins under their username. */
 const loginSubject = (c: MqttCredential) => (c.kind === 'gateway' ? `gateway:${c.subject}` : `mqtt:${c.username}`);
 
-const toCred = (r: CredRow): MqttCredential => ({ username: r.username, kind: r.kind as MqttKind, subject: r.subject, org: r.org, hash: r.hash, createdAt: r.created_at, rotatedAt: r.rotated_at });
+const toCred = (r: CredRow): MqttCredential => ({
+  username: r.username,
+  kind: r.kind as MqttKind,
+  subject: r.subject,
+  org: r.org,
+  hash: r.hash,
+  createdAt: r.created_at,
+  rotatedAt: r.rotated_at,
+});

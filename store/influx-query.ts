@@ -134,7 +134,13 @@ export function toSeries(series: InfluxSeries[], aggregated: boolean): Series[] 
     const col = (name: string) => s.columns.indexOf(name);
     const [t, v] = [col('time'), aggregated ? col('mean') : col('value')];
     const points: ReadingPoint[] = aggregated
-      ? s.values.map((row) => ({ ts: row[t] as number, value: row[v] as number, min: row[col('min')] as number, max: row[col('max')] as number, count: row[col('count')] as number }))
+      ? s.values.map((row) => ({
+          ts: row[t] as number,
+          value: row[v] as number,
+          min: row[col('min')] as number,
+          max: row[col('max')] as number,
+          count: row[col('count')] as number,
+        }))
       : s.values.map((row) => ({ ts: row[t] as number, value: row[v] as number, status: row[col('status')] as ReadingStatus }));
     if (points.length > 0) out.push({ channel: s.tags?.channel ?? '', points });
   }

@@ -98,7 +98,10 @@ async function checkBucket(ql: InfluxQL, at: { url: string; bucket: string }, lo
     await ql.run('SHOW RETENTION POLICIES'); // answers "database not found" for a wrong bucket
   } catch (err) {
     if (/database not found/i.test((err as Error).message)) {
-      throw new MetronetError('E_CONFIG_INVALID', `readings.bucket "${at.bucket}" does not exist on ${at.url} (create it, or map it with a DBRP on InfluxDB 2.x)`);
+      throw new MetronetError(
+        'E_CONFIG_INVALID',
+        `readings.bucket "${at.bucket}" does not exist on ${at.url} (create it, or map it with a DBRP on InfluxDB 2.x)`,
+      );
     }
     log.warn({ url: at.url, err: (err as Error).message }, 'InfluxDB not reachable at start; writes wait for it');
   }

@@ -317,7 +317,15 @@ function threadWriter(file: string, opts: SqliteOptions): { write(readings: Stor
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
       execArgv: [],
-      workerData: { driver: DRIVER, file, synchronous: opts.synchronous ?? 'NORMAL', busyTimeoutMs: opts.busyTimeoutMs ?? 5000, rowsPerInsert: ROWS_PER_INSERT, columns: COLUMNS, maxRows: GROUP_COMMIT_ROWS },
+      workerData: {
+        driver: DRIVER,
+        file,
+        synchronous: opts.synchronous ?? 'NORMAL',
+        busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+        rowsPerInsert: ROWS_PER_INSERT,
+        columns: COLUMNS,
+        maxRows: GROUP_COMMIT_ROWS,
+      },
     });
     w.on('message', (m: { id: number; error?: { message: string; code?: string; sqlite?: boolean } }) => {
       const pending = waiting.get(m.id);

@@ -196,9 +196,16 @@ export function toOrg(r: OrgRow): Org {
 }
 
 export function toGateway(r: GatewayRow): GatewayRecord {
-  return { id: r.id, org: r.org, name: r.name, state: r.state as GatewayState, lastSeen: r.last_seen, version: r.version,
+  return {
+    id: r.id,
+    org: r.org,
+    name: r.name,
+    state: r.state as GatewayState,
+    lastSeen: r.last_seen,
+    version: r.version,
     // Present only once the gateway has reported it (issue 7).
-    ...(r.spool_depth == null ? {} : { spool: { depth: r.spool_depth, full: r.spool_full === 1, dropped: r.spool_dropped ?? 0 } }) };
+    ...(r.spool_depth == null ? {} : { spool: { depth: r.spool_depth, full: r.spool_full === 1, dropped: r.spool_dropped ?? 0 } }),
+  };
 }
 
 export function toInstrument(r: InstrumentRow): Instrument {
@@ -218,7 +225,14 @@ export function toInstrument(r: InstrumentRow): Instrument {
 }
 
 export function toChannel(r: ChannelRow): Channel {
-  return { instrument: r.instrument, channel: r.channel, unit: r.unit, lastTs: r.last_ts, lastValue: r.last_value, lastStatus: r.last_status as ReadingStatus | null };
+  return {
+    instrument: r.instrument,
+    channel: r.channel,
+    unit: r.unit,
+    lastTs: r.last_ts,
+    lastValue: r.last_value,
+    lastStatus: r.last_status as ReadingStatus | null,
+  };
 }
 
 export function toReject(r: RejectRow): RejectRecord {

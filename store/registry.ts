@@ -1,7 +1,19 @@
 import type Database from 'better-sqlite3';
 import { MetronetError, preview, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
-import { REGISTRY_MIGRATIONS, toChannel, toGateway, toInstrument, toOrg, toReject, type ChannelRow, type GatewayRow, type InstrumentRow, type OrgRow, type RejectRow } from './registry-schema.js';
+import {
+  REGISTRY_MIGRATIONS,
+  toChannel,
+  toGateway,
+  toInstrument,
+  toOrg,
+  toReject,
+  type ChannelRow,
+  type GatewayRow,
+  type InstrumentRow,
+  type OrgRow,
+  type RejectRow,
+} from './registry-schema.js';
 import { AnalyticsStore } from './analytics.js';
 import { AuditLog } from './audit.js';
 import { AuditKey, type AuditKeyOptions } from './audit-key.js';
@@ -30,7 +42,9 @@ export function openRegistry(file: string, opts: RegistryOptions = {}): Registry
   const auditKey = AuditKey.forRegistry(file, opts.audit);
   // Migration 7 seals the entries written before it with a keyed entry, in its own transaction:
   // without the key the migration does not happen, and a later open tries again.
-  const migrations = REGISTRY_MIGRATIONS.map((m) => (m.id === AUDIT_KEY_MIGRATION.id ? { ...m, after: (db: Db) => new AuditLog(db, auditKey).sealLegacy() } : m));
+  const migrations = REGISTRY_MIGRATIONS.map((m) =>
+    m.id === AUDIT_KEY_MIGRATION.id ? { ...m, after: (db: Db) => new AuditLog(db, auditKey).sealLegacy() } : m,
+  );
   const db = openSqlite(file, migrations, opts);
   return new SqliteRegistry(db, opts.maxRejects ?? 10_000, auditKey);
 }
@@ -112,12 +126,14 @@ class SqliteRegistry implements Registry {
   }
 
   upsertOrg(org: Org): void {
-    this.db.transaction(() => {
-      const cur = this.getOrg(org.id);
-      this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
-      const after = this.getOrg(org.id) as Org;
-      if (JSON.stringify(cur) !== JSON.stringify(after)) this.audit.append(cur ? 'org.update' : 'org.create', `org:${org.id}`, cur ?? null, after);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const cur = this.getOrg(org.id);
+        this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
+        const after = this.getOrg(org.id) as Org;
+        if (JSON.stringify(cur) !== JSON.stringify(after)) this.audit.append(cur ? 'org.update' : 'org.create', `org:${org.id}`, cur ?? null, after);
+      })
+      .immediate();
   }
 
   getOrg(id: string): Org | undefined {
@@ -130,21 +146,23 @@ class SqliteRegistry implements Registry {
   }
 
   upsertGateway(gw: Omit<GatewayRecord, 'state'> & { state?: GatewayState }): void {
-    this.db.transaction(() => {
-      const cur = this.getGateway(gw.id);
-      this.s.upsertGateway.run({
-        id: gw.id,
-        org: gw.org,
-        name: keep(gw.name, cur?.name),
-        state: gw.state ?? cur?.state ?? 'unknown',
-        lastSeen: keep(gw.lastSeen, cur?.lastSeen),
-        version: keep(gw.version, cur?.version),
-      });
-      // Its registered facts; state, last seen and version are what it reports, not changes to audit.
-      const before = cur ? gatewayFacts(cur) : null;
-      const after = gatewayFacts(this.getGateway(gw.id) as GatewayRecord);
-      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'gateway.update' : 'gateway.create', `gateway:${gw.id}`, before, after);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const cur = this.getGateway(gw.id);
+        this.s.upsertGateway.run({
+          id: gw.id,
+          org: gw.org,
+          name: keep(gw.name, cur?.name),
+          state: gw.state ?? cur?.state ?? 'unknown',
+          lastSeen: keep(gw.lastSeen, cur?.lastSeen),
+          version: keep(gw.version, cur?.version),
+        });
+        // Its registered facts; state, last seen and version are what it reports, not changes to audit.
+        const before = cur ? gatewayFacts(cur) : null;
+        const after = gatewayFacts(this.getGateway(gw.id) as GatewayRecord);
+        if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'gateway.update' : 'gateway.create', `gateway:${gw.id}`, before, after);
+      })
+      .immediate();
   }
 
   getGateway(id: string): GatewayRecord | undefined {
@@ -158,30 +176,41 @@ class SqliteRegistry implements Registry {
   }
 
   setGatewayState(id: string, state: GatewayState, ts: number, version?: string, spool?: GatewaySpool): void {
-    this.s.setGatewayState.run({ id, state, ts, version: version ?? null, depth: spool?.depth ?? null, full: spool ? (spool.full ? 1 : 0) : null, dropped: spool?.dropped ?? null });
+    this.s.setGatewayState.run({
+      id,
+      state,
+      ts,
+      version: version ?? null,
+      depth: spool?.depth ?? null,
+      full: spool ? (spool.full ? 1 : 0) : null,
+      dropped: spool?.dropped ?? null,
+    });
   }
 
   upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument {
-    return this.db.transaction(() => {
-      const cur = this.getInstrument(inst.id);
-      this.s.upsertInstrument.run({
-        id: inst.id,
-        org: inst.org,
-        registration: inst.registration,
-        kind: keep(inst.kind, cur?.kind),
-        name: keep(inst.name, cur?.name),
-        serial: keep(inst.serial, cur?.serial),
-        gateway: keep(inst.gateway, cur?.gateway),
-        profile: keep(inst.profile, cur?.profile),
-        site: keep(inst.site, cur?.site),
-        createdAt: inst.createdAt ?? Date.now(),
-      });
-      const saved = this.getInstrument(inst.id) as Instrument;
-      const after = registeredFacts(saved);
-      const before = cur ? registeredFacts(cur) : null;
-      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit.append(cur ? 'instrument.update' : 'instrument.create', `instrument:${inst.id}`, before, after);
-      return saved;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getInstrument(inst.id);
+        this.s.upsertInstrument.run({
+          id: inst.id,
+          org: inst.org,
+          registration: inst.registration,
+          kind: keep(inst.kind, cur?.kind),
+          name: keep(inst.name, cur?.name),
+          serial: keep(inst.serial, cur?.serial),
+          gateway: keep(inst.gateway, cur?.gateway),
+          profile: keep(inst.profile, cur?.profile),
+          site: keep(inst.site, cur?.site),
+          createdAt: inst.createdAt ?? Date.now(),
+        });
+        const saved = this.getInstrument(inst.id) as Instrument;
+        const after = registeredFacts(saved);
+        const before = cur ? registeredFacts(cur) : null;
+        if (JSON.stringify(before) !== JSON.stringify(after))
+          this.audit.append(cur ? 'instrument.update' : 'instrument.create', `instrument:${inst.id}`, before, after);
+        return saved;
+      })
+      .immediate();
   }
 
   getInstrument(id: string): Instrument | undefined {
@@ -225,11 +254,13 @@ class SqliteRegistry implements Registry {
 
   ensureInstrument(org: string, id: string, gateway: string | null, now: number, profile?: string | null): Instrument {
     // A creation is audited (issue 6) with whoever the context names: ingest names the gateway.
-    const created = this.db.transaction(() => {
-      if (this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes === 0) return false;
-      this.audit.append('instrument.create', `instrument:${id}`, null, registeredFacts(this.getInstrument(id) as Instrument), now);
-      return true;
-    }).immediate();
+    const created = this.db
+      .transaction(() => {
+        if (this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes === 0) return false;
+        this.audit.append('instrument.create', `instrument:${id}`, null, registeredFacts(this.getInstrument(id) as Instrument), now);
+        return true;
+      })
+      .immediate();
     let inst = this.getInstrument(id) as Instrument;
     // An instrument of another organisation is returned untouched: the caller decides (ingest
     // rejects it). Within the organisation, the gateway and profile that report it are news.
@@ -246,43 +277,54 @@ class SqliteRegistry implements Registry {
   }
 
   deleteOrg(id: string): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getOrg(id);
-      if (!cur) return false;
-      const usage = this.orgUsage(id);
-      if (Object.values(usage).some((n) => n > 0)) throw new MetronetError('E_CONFLICT', `organisation ${id} still has ${describeUsage(usage)}; move or delete them first`, { field: 'id', value: id, usage });
-      // Its own MQTT logins (lab or organisation alert subscriptions) mean nothing without it.
-      const logins = (this.s.orgLogins.all({ id }) as { username: string }[]).map((r) => r.username);
-      for (const u of logins) this.s.deleteLogin.run(u);
-      this.s.deleteOrg.run(id);
-      this.audit.append('org.delete', `org:${id}`, { ...cur, mqttLogins: logins }, null);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getOrg(id);
+        if (!cur) return false;
+        const usage = this.orgUsage(id);
+        if (Object.values(usage).some((n) => n > 0))
+          throw new MetronetError('E_CONFLICT', `organisation ${id} still has ${describeUsage(usage)}; move or delete them first`, {
+            field: 'id',
+            value: id,
+            usage,
+          });
+        // Its own MQTT logins (lab or organisation alert subscriptions) mean nothing without it.
+        const logins = (this.s.orgLogins.all({ id }) as { username: string }[]).map((r) => r.username);
+        for (const u of logins) this.s.deleteLogin.run(u);
+        this.s.deleteOrg.run(id);
+        this.audit.append('org.delete', `org:${id}`, { ...cur, mqttLogins: logins }, null);
+        return true;
+      })
+      .immediate();
   }
 
   deleteGateway(id: string): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getGateway(id);
-      if (!cur) return false;
-      const login = this.s.gatewayLogin.get({ id }) as { username: string } | undefined;
-      if (login) this.s.deleteLogin.run(login.username);
-      this.s.deleteGateway.run(id);
-      this.audit.append('gateway.delete', `gateway:${id}`, { id: cur.id, org: cur.org, name: cur.name ?? null, mqttLogin: !!login }, null);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getGateway(id);
+        if (!cur) return false;
+        const login = this.s.gatewayLogin.get({ id }) as { username: string } | undefined;
+        if (login) this.s.deleteLogin.run(login.username);
+        this.s.deleteGateway.run(id);
+        this.audit.append('gateway.delete', `gateway:${id}`, { id: cur.id, org: cur.org, name: cur.name ?? null, mqttLogin: !!login }, null);
+        return true;
+      })
+      .immediate();
   }
 
   deleteInstrument(id: string): boolean {
-    return this.db.transaction(() => {
-      const cur = this.getInstrument(id);
-      if (!cur) return false;
-      // Channels, serving lab and station facts cascade; checks, calibrations, alerts and the
-      // readings store are history and stay (docs/security.md).
-      const channels = this.listChannels(id).map((c) => ({ channel: c.channel, unit: c.unit }));
-      this.s.deleteInstrument.run(id);
-      this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels }, null);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const cur = this.getInstrument(id);
+        if (!cur) return false;
+        // Channels, serving lab and station facts cascade; checks, calibrations, alerts and the
+        // readings store are history and stay (docs/security.md).
+        const channels = this.listChannels(id).map((c) => ({ channel: c.channel, unit: c.unit }));
+        this.s.deleteInstrument.run(id);
+        this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels }, null);
+        return true;
+      })
+      .immediate();
   }
 
   listChannels(instrument: string): Channel[] {
@@ -437,10 +479,19 @@ export interface OrgUsage {
   references: number;
 }
 
-const USAGE_WORDS: Record<keyof OrgUsage, string> = { instruments: 'instrument(s)', users: 'user(s)', gateways: 'gateway(s)', served: 'served instrument(s)', references: 'reference standard(s)' };
+const USAGE_WORDS: Record<keyof OrgUsage, string> = {
+  instruments: 'instrument(s)',
+  users: 'user(s)',
+  gateways: 'gateway(s)',
+  served: 'served instrument(s)',
+  references: 'reference standard(s)',
+};
 
 function describeUsage(u: OrgUsage): string {
-  return (Object.keys(USAGE_WORDS) as (keyof OrgUsage)[]).filter((k) => u[k] > 0).map((k) => `${u[k]} ${USAGE_WORDS[k]}`).join(', ');
+  return (Object.keys(USAGE_WORDS) as (keyof OrgUsage)[])
+    .filter((k) => u[k] > 0)
+    .map((k) => `${u[k]} ${USAGE_WORDS[k]}`)
+    .join(', ');
 }
 
 /** What an instrument change is audited by: its registered facts, not its last-seen time. */

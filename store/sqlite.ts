@@ -87,7 +87,10 @@ export function migrate(db: Db, migrations: readonly Migration[], label = 'datab
       );
     }
     if (known.get(row.id)?.name !== row.name) {
-      throw new MetronetError('E_STORE_UNAVAILABLE', `${label} records migration ${row.id} as "${row.name}" but this metronet knows it as "${known.get(row.id)?.name ?? '(none)'}"; the schemas have diverged`);
+      throw new MetronetError(
+        'E_STORE_UNAVAILABLE',
+        `${label} records migration ${row.id} as "${row.name}" but this metronet knows it as "${known.get(row.id)?.name ?? '(none)'}"; the schemas have diverged`,
+      );
     }
   }
   const done = new Set(recorded.map((r) => r.id));

@@ -83,25 +83,29 @@ export class StationStore {
 
   /** Changes a station's facts (API, issue 8), audited as `station.update` with before and after. */
   updateStation(s: StationRow): StationRow {
-    return this.db.transaction(() => {
-      const before = this.getStation(s.instrument);
-      this.upsertStation(s);
-      const after = this.getStation(s.instrument)!;
-      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.update', `instrument:${s.instrument}`, before ?? null, after);
-      return after;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const before = this.getStation(s.instrument);
+        this.upsertStation(s);
+        const after = this.getStation(s.instrument)!;
+        if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.update', `instrument:${s.instrument}`, before ?? null, after);
+        return after;
+      })
+      .immediate();
   }
 
   /** Replaces every per-station limit override (API, issue 8), audited as `station.limits`. */
   replaceLimits(instrument: string, limits: readonly StationLimit[]): StationLimit[] {
-    return this.db.transaction(() => {
-      const before = this.limitOverrides(instrument);
-      this.s.clearLimits.run(instrument);
-      for (const l of limits) this.setLimit(instrument, l);
-      const after = this.limitOverrides(instrument);
-      if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.limits', `instrument:${instrument}`, before, after);
-      return after;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const before = this.limitOverrides(instrument);
+        this.s.clearLimits.run(instrument);
+        for (const l of limits) this.setLimit(instrument, l);
+        const after = this.limitOverrides(instrument);
+        if (JSON.stringify(before) !== JSON.stringify(after)) this.audit?.append('station.limits', `instrument:${instrument}`, before, after);
+        return after;
+      })
+      .immediate();
   }
 
   getStation(instrument: string): StationRow | undefined {
@@ -120,7 +124,13 @@ export class StationStore {
   /** Per-station overrides of the station's limit set. */
   limitOverrides(instrument: string): StationLimit[] {
     return (this.s.limits.all(instrument) as Row[]).map((r) => {
-      const l: StationLimit = { parameter: r.parameter as string, period: r.period as StationLimit['period'], max: r.max as number, unit: r.unit as string, source: r.source as string };
+      const l: StationLimit = {
+        parameter: r.parameter as string,
+        period: r.period as StationLimit['period'],
+        max: r.max as number,
+        unit: r.unit as string,
+        source: r.source as string,
+      };
       if (r.min !== null) l.min = r.min as number;
       return l;
     });

@@ -44,7 +44,11 @@ export function canSeeInstrument(registry: Registry, p: Principal, inst: Pick<In
  * an instrument now. `alertFilter` is the same rule as a store query; the access-matrix test
  * holds both to it for every role.
  */
-export function seesAlert(p: Principal, a: Pick<AlertRecord, 'org' | 'lab' | 'instrument'>, servingLab: (instrument: string) => string | null | undefined): boolean {
+export function seesAlert(
+  p: Principal,
+  a: Pick<AlertRecord, 'org' | 'lab' | 'instrument'>,
+  servingLab: (instrument: string) => string | null | undefined,
+): boolean {
   if (seesAll(p)) return true;
   if (!p.org) return false;
   if (p.role === 'enterprise') return a.org === p.org;

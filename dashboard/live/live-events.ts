@@ -113,7 +113,17 @@ export class LiveEvents {
     const channels = this.o.registry.listChannelsOf(moved.map((i) => i.id));
     const payload = moved.map((i) => ({
       inst: i,
-      data: { id: i.id, lastSeen: i.lastSeen ?? null, channels: (channels.get(i.id) ?? []).map((c) => ({ channel: c.channel, unit: c.unit, value: c.lastValue ?? null, ts: c.lastTs ?? null, status: c.lastStatus ?? null })) },
+      data: {
+        id: i.id,
+        lastSeen: i.lastSeen ?? null,
+        channels: (channels.get(i.id) ?? []).map((c) => ({
+          channel: c.channel,
+          unit: c.unit,
+          value: c.lastValue ?? null,
+          ts: c.lastTs ?? null,
+          status: c.lastStatus ?? null,
+        })),
+      },
     }));
     for (const c of this.hub) {
       const mine = payload.filter((x) => this.filter.seesInstrument(c.p, x.inst)).map((x) => x.data);

@@ -40,7 +40,12 @@ export class StreamHub<C extends StreamClient> {
 
   /** Starts the event stream on a response (the reply is hijacked: fastify no longer writes it). */
   open(res: ServerResponse): EventStream {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 3000\n\n');
     return {
       send: (event, data) => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),

@@ -7,8 +7,16 @@ import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../
  * tenant-scoped instrument states the overview shows; files.ts writes them as CSV or XLSX.
  */
 export type Cell = string | number | boolean | null;
-export interface Column { key: string; vi: string; en: string }
-export interface Table { name: string; columns: Column[]; rows: Cell[][] }
+export interface Column {
+  key: string;
+  vi: string;
+  en: string;
+}
+export interface Table {
+  name: string;
+  columns: Column[];
+  rows: Cell[][];
+}
 
 export const REPORTS = ['inventory', 'assurance', 'annual'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -18,7 +26,13 @@ const col = (key: string, vi: string, en: string): Column => ({ key, vi, en });
 const isoDate = (ts: number | null) => (ts === null ? null : new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10)); // dates as in Vietnam (UTC+7)
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1000) / 10);
 
-interface Ctx { registry: Registry; p: Principal; now: number; year: number; offline?: OfflineRule }
+interface Ctx {
+  registry: Registry;
+  p: Principal;
+  now: number;
+  year: number;
+  offline?: OfflineRule;
+}
 
 export function buildReport(name: ReportName, ctx: Ctx): Table {
   const states = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline);
@@ -33,16 +47,44 @@ function inventory({ registry }: Ctx, states: InstrumentStateRow[]): Table {
   const rows = states.map((s) => {
     const i = registry.getInstrument(s.id)!;
     const o = orgs.get(s.org);
-    return [o?.district ?? null, s.org, o?.name ?? null, s.id, i.name ?? null, s.kind, i.serial ?? null, s.site, i.registration, s.lab, s.state, s.online, isoDate(s.lastCalibration), isoDate(s.nextDue)] as Cell[];
+    return [
+      o?.district ?? null,
+      s.org,
+      o?.name ?? null,
+      s.id,
+      i.name ?? null,
+      s.kind,
+      i.serial ?? null,
+      s.site,
+      i.registration,
+      s.lab,
+      s.state,
+      s.online,
+      isoDate(s.lastCalibration),
+      isoDate(s.nextDue),
+    ] as Cell[];
   });
-  rows.sort((a, b) => String(a[0] ?? '').localeCompare(String(b[0] ?? ''), 'vi') || String(a[1]).localeCompare(String(b[1])) || String(a[3]).localeCompare(String(b[3])));
+  rows.sort(
+    (a, b) =>
+      String(a[0] ?? '').localeCompare(String(b[0] ?? ''), 'vi') || String(a[1]).localeCompare(String(b[1])) || String(a[3]).localeCompare(String(b[3])),
+  );
   return {
     name: 'inventory',
     columns: [
-      col('district', 'Quận/huyện', 'District'), col('org', 'Mã tổ chức', 'Organisation id'), col('orgName', 'Tổ chức', 'Organisation'),
-      col('instrument', 'Mã phương tiện đo', 'Instrument id'), col('name', 'Tên', 'Name'), col('kind', 'Loại', 'Kind'), col('serial', 'Số sản xuất', 'Serial'),
-      col('site', 'Địa điểm', 'Site'), col('registration', 'Đăng ký', 'Registration'), col('lab', 'Tổ chức kiểm định', 'Lab'), col('state', 'Trạng thái', 'State'),
-      col('online', 'Đang gửi dữ liệu', 'Online'), col('lastVerification', 'Kiểm định/hiệu chuẩn gần nhất', 'Last verification'), col('nextDue', 'Hạn kiểm định', 'Next due'),
+      col('district', 'Quận/huyện', 'District'),
+      col('org', 'Mã tổ chức', 'Organisation id'),
+      col('orgName', 'Tổ chức', 'Organisation'),
+      col('instrument', 'Mã phương tiện đo', 'Instrument id'),
+      col('name', 'Tên', 'Name'),
+      col('kind', 'Loại', 'Kind'),
+      col('serial', 'Số sản xuất', 'Serial'),
+      col('site', 'Địa điểm', 'Site'),
+      col('registration', 'Đăng ký', 'Registration'),
+      col('lab', 'Tổ chức kiểm định', 'Lab'),
+      col('state', 'Trạng thái', 'State'),
+      col('online', 'Đang gửi dữ liệu', 'Online'),
+      col('lastVerification', 'Kiểm định/hiệu chuẩn gần nhất', 'Last verification'),
+      col('nextDue', 'Hạn kiểm định', 'Next due'),
     ],
     rows,
   };
@@ -63,18 +105,38 @@ function assurance({ registry, now }: Ctx, states: InstrumentStateRow[]): Table 
     const onTime = registered.filter((s) => s.nextDue !== null && s.state !== 'overdue').length;
     const checks = list.reduce((n, s) => n + registry.analytics.listChecks({ instrument: s.id, from: since, limit: 100_000 }).length, 0);
     const withChecks = list.filter((s) => registry.analytics.listChecks({ instrument: s.id, from: since, limit: 1 }).length > 0).length;
-    rows.push([org, o?.name ?? null, o?.district ?? null, list.length, registered.length, inTol, pct(inTol, registered.length), onTime, pct(onTime, registered.length),
-      registered.filter((s) => s.state === 'overdue').length, registered.filter((s) => s.state === 'out_of_tolerance').length, checks, withChecks]);
+    rows.push([
+      org,
+      o?.name ?? null,
+      o?.district ?? null,
+      list.length,
+      registered.length,
+      inTol,
+      pct(inTol, registered.length),
+      onTime,
+      pct(onTime, registered.length),
+      registered.filter((s) => s.state === 'overdue').length,
+      registered.filter((s) => s.state === 'out_of_tolerance').length,
+      checks,
+      withChecks,
+    ]);
   }
   return {
     name: 'assurance',
     columns: [
-      col('org', 'Mã doanh nghiệp', 'Enterprise id'), col('orgName', 'Doanh nghiệp', 'Enterprise'), col('district', 'Quận/huyện', 'District'),
-      col('instruments', 'Số phương tiện đo', 'Instruments'), col('registered', 'Đã đăng ký', 'Registered'),
-      col('inTolerance', 'Trong giới hạn sai số', 'In tolerance'), col('inTolerancePct', 'Tỷ lệ trong giới hạn (%)', 'In tolerance (%)'),
-      col('verifiedOnTime', 'Kiểm định đúng hạn', 'Verified on time'), col('verifiedOnTimePct', 'Tỷ lệ kiểm định đúng hạn (%)', 'Verified on time (%)'),
-      col('overdue', 'Quá hạn kiểm định', 'Overdue'), col('outOfTolerance', 'Vượt sai số cho phép', 'Out of tolerance'),
-      col('checks365d', 'Số lần kiểm tra (365 ngày)', 'Checks (365 days)'), col('instrumentsChecked', 'Phương tiện được kiểm tra', 'Instruments checked'),
+      col('org', 'Mã doanh nghiệp', 'Enterprise id'),
+      col('orgName', 'Doanh nghiệp', 'Enterprise'),
+      col('district', 'Quận/huyện', 'District'),
+      col('instruments', 'Số phương tiện đo', 'Instruments'),
+      col('registered', 'Đã đăng ký', 'Registered'),
+      col('inTolerance', 'Trong giới hạn sai số', 'In tolerance'),
+      col('inTolerancePct', 'Tỷ lệ trong giới hạn (%)', 'In tolerance (%)'),
+      col('verifiedOnTime', 'Kiểm định đúng hạn', 'Verified on time'),
+      col('verifiedOnTimePct', 'Tỷ lệ kiểm định đúng hạn (%)', 'Verified on time (%)'),
+      col('overdue', 'Quá hạn kiểm định', 'Overdue'),
+      col('outOfTolerance', 'Vượt sai số cho phép', 'Out of tolerance'),
+      col('checks365d', 'Số lần kiểm tra (365 ngày)', 'Checks (365 days)'),
+      col('instrumentsChecked', 'Phương tiện được kiểm tra', 'Instruments checked'),
     ],
     rows,
   };
@@ -100,13 +162,22 @@ function annual({ registry, year }: Ctx, states: InstrumentStateRow[]): Table {
     g[9] = (g[9] as number) + (s.state === 'unregistered' ? 1 : 0);
     groups.set(key, g);
   }
-  const rows = [...groups.values()].sort((a, b) => String(a[1] ?? '').localeCompare(String(b[1] ?? ''), 'vi') || String(a[2] ?? '').localeCompare(String(b[2] ?? '')));
+  const rows = [...groups.values()].sort(
+    (a, b) => String(a[1] ?? '').localeCompare(String(b[1] ?? ''), 'vi') || String(a[2] ?? '').localeCompare(String(b[2] ?? '')),
+  );
   return {
     name: 'annual',
     columns: [
-      col('year', 'Năm', 'Year'), col('district', 'Quận/huyện', 'District'), col('kind', 'Loại phương tiện đo', 'Kind'), col('instruments', 'Số phương tiện đo', 'Instruments'),
-      col('verifications', 'Lượt kiểm định/hiệu chuẩn trong năm', 'Verifications in year'), col('passed', 'Đạt', 'Passed'), col('failed', 'Không đạt', 'Failed'),
-      col('overdue', 'Đang quá hạn', 'Overdue now'), col('outOfTolerance', 'Đang vượt sai số', 'Out of tolerance now'), col('unregistered', 'Chưa đăng ký', 'Unregistered'),
+      col('year', 'Năm', 'Year'),
+      col('district', 'Quận/huyện', 'District'),
+      col('kind', 'Loại phương tiện đo', 'Kind'),
+      col('instruments', 'Số phương tiện đo', 'Instruments'),
+      col('verifications', 'Lượt kiểm định/hiệu chuẩn trong năm', 'Verifications in year'),
+      col('passed', 'Đạt', 'Passed'),
+      col('failed', 'Không đạt', 'Failed'),
+      col('overdue', 'Đang quá hạn', 'Overdue now'),
+      col('outOfTolerance', 'Đang vượt sai số', 'Out of tolerance now'),
+      col('unregistered', 'Chưa đăng ký', 'Unregistered'),
     ],
     rows,
   };

@@ -18,7 +18,14 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
 
   app.get(
     '/alerts',
-    { schema: { tags: ['alerts'], summary: 'Alerts, newest first, filtered by state, kind, severity, org, lab, instrument', querystring: AlertsQuery, response: { 200: AlertList, 400: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alerts, newest first, filtered by state, kind, severity, org, lab, instrument',
+        querystring: AlertsQuery,
+        response: { 200: AlertList, 400: { $ref: 'Error#' } },
+      },
+    },
     async (req) => {
       const { limit, offset, kind, ...rest } = req.query;
       if (kind !== undefined && !(ALERT_KINDS as readonly string[]).includes(kind)) {
@@ -59,14 +66,25 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       // The acknowledging user is the authenticated one (issue 6); `by` in the body is ignored.
       const r = engine.ackAlert(req.params.id, req.principal!.user);
       if (r === 'not-found') throw new MetronetError('E_NOT_FOUND', `alert ${req.params.id} does not exist`, { field: 'id', value: req.params.id });
-      if (r === 'not-open') throw new MetronetError('E_ALERT_STATE', `alert ${req.params.id} is ${store.getAlert(req.params.id)!.state}; only an open alert can be acknowledged`, { field: 'id', value: req.params.id });
+      if (r === 'not-open')
+        throw new MetronetError('E_ALERT_STATE', `alert ${req.params.id} is ${store.getAlert(req.params.id)!.state}; only an open alert can be acknowledged`, {
+          field: 'id',
+          value: req.params.id,
+        });
       return alertView(deps.registry, r.alert);
     },
   );
 
   app.post(
     '/webhooks',
-    { schema: { tags: ['alerts'], summary: 'Subscribe a URL to the alerts of an organisation; the HMAC secret is returned once', body: WebhookIn, response: { 201: WebhookView, 400: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Subscribe a URL to the alerts of an organisation; the HMAC secret is returned once',
+        body: WebhookIn,
+        response: { 201: WebhookView, 400: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
       const secret = req.body.secret ?? randomBytes(24).toString('base64url');
       const w = store.addWebhook(req.body.org, req.body.url, secret);
@@ -76,7 +94,14 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
 
   app.get(
     '/webhooks',
-    { schema: { tags: ['alerts'], summary: 'Webhook subscriptions (secrets are not shown)', querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: WebhookList } } },
+    {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Webhook subscriptions (secrets are not shown)',
+        querystring: Type.Object({ org: Type.Optional(Type.String({ pattern: ID_PATTERN })) }),
+        response: { 200: WebhookList },
+      },
+    },
     async (req) => ({ items: store.listWebhooks(ownerScope(req.principal!) ?? req.query.org).map(({ secret: _s, ...w }) => w) }),
   );
 
@@ -96,7 +121,9 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
 
   app.delete(
     '/webhooks/:id',
-    { schema: { tags: ['alerts'], summary: 'Remove a webhook subscription', params: NumericIdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    {
+      schema: { tags: ['alerts'], summary: 'Remove a webhook subscription', params: NumericIdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } },
+    },
     async (req, reply) => {
       if (!store.deleteWebhook(req.params.id)) throw new MetronetError('E_NOT_FOUND', `webhook ${req.params.id} does not exist`);
       return reply.status(204).send(null);

@@ -23,7 +23,14 @@ export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, dep
 
   app.post(
     '/auth/login',
-    { schema: { tags: ['auth'], summary: 'Sign in with user name and password; sets the session cookie', body: LoginIn, response: { 200: SessionView, 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 429: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in with user name and password; sets the session cookie',
+        body: LoginIn,
+        response: { 200: SessionView, 400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 429: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
       const { username, password } = req.body;
       const wait = Math.max(byUser.retryAfter(username), byAddress.retryAfter(req.ip));
@@ -55,12 +62,8 @@ export const authRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, dep
     },
   );
 
-  app.get(
-    '/auth/me',
-    { schema: { tags: ['auth'], summary: 'Who is signed in', response: { 200: SessionView } } },
-    async (req) => {
-      const p = req.principal!;
-      return { user: ids.getUser(p.user)!, expiresAt: ids.getToken(p.tokenId)!.expiresAt };
-    },
-  );
+  app.get('/auth/me', { schema: { tags: ['auth'], summary: 'Who is signed in', response: { 200: SessionView } } }, async (req) => {
+    const p = req.principal!;
+    return { user: ids.getUser(p.user)!, expiresAt: ids.getToken(p.tokenId)!.expiresAt };
+  });
 };

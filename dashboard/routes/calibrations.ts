@@ -26,14 +26,21 @@ export const calibrationRoutes: FastifyPluginAsync<DashboardDeps> = async (fasti
       const inst = mustFindInstrument(deps.registry, req.params.id);
       const b = req.body;
       if (store.getCalibrationByCertificate(b.certificate)) {
-        throw new MetronetError('E_CONFLICT', `certificate "${b.certificate}" is already recorded; certificate numbers are unique`, { field: 'certificate', value: b.certificate });
+        throw new MetronetError('E_CONFLICT', `certificate "${b.certificate}" is already recorded; certificate numbers are unique`, {
+          field: 'certificate',
+          value: b.certificate,
+        });
       }
       for (const r of b.references) {
         if (!store.getReference(r)) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard "${r}" is not known`, { field: 'references', value: r });
       }
       const channels = new Set(deps.registry.listChannels(inst.id).map((c) => c.channel));
       const unknown = b.results.find((p) => !channels.has(p.channel));
-      if (unknown) throw new MetronetError('E_UNKNOWN_CHANNEL', `instrument ${inst.id} has no channel "${unknown.channel}"`, { field: 'results.channel', value: unknown.channel });
+      if (unknown)
+        throw new MetronetError('E_UNKNOWN_CHANNEL', `instrument ${inst.id} has no channel "${unknown.channel}"`, {
+          field: 'results.channel',
+          value: unknown.channel,
+        });
       const rec = engine.recordCalibration(inst.id, { ...b, conditions: b.conditions ?? null, procedure: b.procedure ?? null });
       return reply.status(201).send(rec);
     },
@@ -41,7 +48,14 @@ export const calibrationRoutes: FastifyPluginAsync<DashboardDeps> = async (fasti
 
   app.get(
     '/instruments/:id/calibrations',
-    { schema: { tags: ['analytics'], summary: 'Calibrations and verifications of an instrument, oldest first', params: IdParams, response: { 200: CalibrationList, 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Calibrations and verifications of an instrument, oldest first',
+        params: IdParams,
+        response: { 200: CalibrationList, 404: { $ref: 'Error#' } },
+      },
+    },
     async (req) => {
       const inst = mustFindInstrument(deps.registry, req.params.id);
       return { instrument: inst.id, items: store.listCalibrations(inst.id) };

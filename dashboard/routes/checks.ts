@@ -26,10 +26,18 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     },
     async (req) => {
       const inst = mustFindInstrument(deps.registry, req.params.id);
-      const r = engine.submitChecks({ checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })), source: 'api', by: req.body.by ?? req.principal!.user });
+      const r = engine.submitChecks({
+        checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })),
+        source: 'api',
+        by: req.body.by ?? req.principal!.user,
+      });
       if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0) {
         const first = r.rejects[0]!;
-        throw new MetronetError(first.code, first.message, r.rejects.map((x) => ({ index: x.index, code: x.code, field: `checks[${x.index}].${x.field ?? ''}`, message: x.message })));
+        throw new MetronetError(
+          first.code,
+          first.message,
+          r.rejects.map((x) => ({ index: x.index, code: x.code, field: `checks[${x.index}].${x.field ?? ''}`, message: x.message })),
+        );
       }
       return {
         stored: r.stored.length,
@@ -57,7 +65,10 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
       const t = now();
       const from = parseTime(req.query.from, 0, t, 'from');
       const to = parseTime(req.query.to, Number.MAX_SAFE_INTEGER, t, 'to');
-      return { instrument: inst.id, items: deps.registry.analytics.listChecks({ instrument: inst.id, channel: req.query.channel, from, to, limit: req.query.limit }) };
+      return {
+        instrument: inst.id,
+        items: deps.registry.analytics.listChecks({ instrument: inst.id, channel: req.query.channel, from, to, limit: req.query.limit }),
+      };
     },
   );
 };

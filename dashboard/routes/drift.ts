@@ -14,7 +14,8 @@ export const driftRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     {
       schema: {
         tags: ['analytics'],
-        summary: 'Per channel since the last calibration: n, current error, MPE, slope with CI, predicted out-of-tolerance date, CUSUM, conformity, traceability',
+        summary:
+          'Per channel since the last calibration: n, current error, MPE, slope with CI, predicted out-of-tolerance date, CUSUM, conformity, traceability',
         params: IdParams,
         response: { 200: DriftView, 404: { $ref: 'Error#' } },
       },

@@ -47,10 +47,14 @@ export const healthRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       checks,
     });
   });
-  app.get('/ready', { schema: { tags: ['operations'], summary: 'Readiness: stores answer and the process is not shutting down', response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
-    const checks = await storeChecks(deps);
-    checks.draining = deps.draining?.() ? { ok: false, detail: 'shutting down: finishing in-flight requests, taking no new work' } : { ok: true };
-    const ok = Object.values(checks).every((c) => c.ok);
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
-  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['operations'], summary: 'Readiness: stores answer and the process is not shutting down', response: { 200: Ready, 503: Ready } } },
+    async (_req, reply) => {
+      const checks = await storeChecks(deps);
+      checks.draining = deps.draining?.() ? { ok: false, detail: 'shutting down: finishing in-flight requests, taking no new work' } : { ok: true };
+      const ok = Object.values(checks).every((c) => c.ok);
+      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    },
+  );
 };

@@ -34,8 +34,15 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     },
     async (req) => {
       const { limit, offset, ids: idList, ...filter } = req.query;
-      const ids = idList === undefined ? undefined : idList.split(',').map((x) => x.trim()).filter(Boolean);
-      if (ids && ids.length > MAX_IDS) throw new MetronetError('E_BAD_REQUEST', `ids lists ${ids.length} instruments; at most ${MAX_IDS} per request`, { field: 'ids', value: ids.length });
+      const ids =
+        idList === undefined
+          ? undefined
+          : idList
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean);
+      if (ids && ids.length > MAX_IDS)
+        throw new MetronetError('E_BAD_REQUEST', `ids lists ${ids.length} instruments; at most ${MAX_IDS} per request`, { field: 'ids', value: ids.length });
       // Scoped query: the tenant filter is applied by the store, so total and paging hold too.
       const { items, total } = registry.listInstruments({ ...filter, ...(ids ? { ids } : {}), ...instrumentScope(req.principal!), limit, offset });
       const channels = registry.listChannelsOf(items.map((i) => i.id));
@@ -80,11 +87,18 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       if (from >= to) throw new MetronetError('E_BAD_REQUEST', `from (${from}) must be before to (${to})`, { field: 'from', value: q.from });
       const every = q.every === undefined ? undefined : parseDuration(q.every, 'every');
       if (every !== undefined && (to - from) / every > MAX_BUCKETS) {
-        throw new MetronetError('E_BAD_REQUEST', `every=${q.every} gives more than ${MAX_BUCKETS} buckets over this range; use a wider bucket`, { field: 'every', value: q.every });
+        throw new MetronetError('E_BAD_REQUEST', `every=${q.every} gives more than ${MAX_BUCKETS} buckets over this range; use a wider bucket`, {
+          field: 'every',
+          value: q.every,
+        });
       }
       const channels = registry.listChannels(inst.id);
       if (q.channel !== undefined && !channels.some((c) => c.channel === q.channel)) {
-        throw new MetronetError('E_UNKNOWN_CHANNEL', `instrument ${inst.id} has no channel "${q.channel}"; it has ${channels.map((c) => c.channel).join(', ') || 'none yet'}`, { field: 'channel', value: q.channel });
+        throw new MetronetError(
+          'E_UNKNOWN_CHANNEL',
+          `instrument ${inst.id} has no channel "${q.channel}"; it has ${channels.map((c) => c.channel).join(', ') || 'none yet'}`,
+          { field: 'channel', value: q.channel },
+        );
       }
       const units = new Map(channels.map((c) => [c.channel, c.unit]));
       const series = await readings.query({ instrument: inst.id, channel: q.channel, from, to, every, limit: q.limit });
@@ -101,10 +115,20 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
 
   app.post(
     '/instruments',
-    { schema: { tags: ['instruments'], summary: 'Register an instrument of your organisation', body: Type.Composite([Type.Object({ id: Type.String({ pattern: ID_PATTERN }), org: Type.String({ pattern: ID_PATTERN }) }), InstrumentIn], { additionalProperties: false }), response: { 201: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 409: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'Register an instrument of your organisation',
+        body: Type.Composite([Type.Object({ id: Type.String({ pattern: ID_PATTERN }), org: Type.String({ pattern: ID_PATTERN }) }), InstrumentIn], {
+          additionalProperties: false,
+        }),
+        response: { 201: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
       const { id, org, ...facts } = req.body;
-      if (registry.getInstrument(id)) throw new MetronetError('E_CONFLICT', `instrument ${id} exists; PUT /instruments/${id} completes or changes it`, { field: 'id', value: id });
+      if (registry.getInstrument(id))
+        throw new MetronetError('E_CONFLICT', `instrument ${id} exists; PUT /instruments/${id} completes or changes it`, { field: 'id', value: id });
       if (!registry.getOrg(org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} does not exist`, { field: 'org', value: org });
       return reply.status(201).send(save(id, org, facts));
     },
@@ -112,15 +136,31 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
 
   app.put(
     '/instruments/:id',
-    { schema: { tags: ['instruments'], summary: 'Complete an unregistered instrument (kind, name, serial, site, serving lab, interval) or change a registered one; it becomes registered', params: IdParams, body: InstrumentIn, response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'Complete an unregistered instrument (kind, name, serial, site, serving lab, interval) or change a registered one; it becomes registered',
+        params: IdParams,
+        body: InstrumentIn,
+        response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
     async (req) => save(req.params.id, mustFindInstrument(registry, req.params.id).org, req.body),
   );
 
   app.delete(
     '/instruments/:id',
-    { schema: { tags: ['instruments'], summary: 'Delete an instrument (admin; audited) with its channels and station facts; its readings, checks, calibrations and alerts stay', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'Delete an instrument (admin; audited) with its channels and station facts; its readings, checks, calibrations and alerts stay',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
-      if (!registry.deleteInstrument(req.params.id)) throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
+      if (!registry.deleteInstrument(req.params.id))
+        throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
       return reply.status(204).send(null);
     },
   );

@@ -11,7 +11,13 @@ export const ChannelParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN
 export const ChannelMetrologyIn = Type.Object(
   {
     tolerance: Nullable(ToleranceSpec),
-    repeatability: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'σ of the channel error, in the channel unit; null = estimated from the checks (moving range / 1.128)' })),
+    repeatability: Nullable(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: MAX_MAGNITUDE,
+        description: 'σ of the channel error, in the channel unit; null = estimated from the checks (moving range / 1.128)',
+      }),
+    ),
     analyser: Type.Optional(Type.Boolean({ description: 'gas analyser channel: zero and span drift judged by the EPA out-of-control rule; default false' })),
   },
   { additionalProperties: false, description: 'the explicit per-channel override of the kind default tolerance, and the repeatability' },
@@ -50,15 +56,27 @@ export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
     const kindDefault = inst.kind ? (DEFAULT_TOLERANCE_BY_KIND[inst.kind] ?? null) : null;
     const tolerance = m?.tolerance ?? null;
     return {
-      instrument: id, channel, tolerance, repeatability: m?.repeatability ?? null, analyser: m?.analyser ?? false,
-      effectiveTolerance: tolerance ?? kindDefault, toleranceSource: tolerance ? ('channel' as const) : kindDefault ? ('kind' as const) : ('none' as const),
+      instrument: id,
+      channel,
+      tolerance,
+      repeatability: m?.repeatability ?? null,
+      analyser: m?.analyser ?? false,
+      effectiveTolerance: tolerance ?? kindDefault,
+      toleranceSource: tolerance ? ('channel' as const) : kindDefault ? ('kind' as const) : ('none' as const),
     };
   };
   const responses = { 200: ChannelMetrologyView, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } };
 
   app.get(
     '/instruments/:id/channels/:channel/metrology',
-    { schema: { tags: ['analytics'], summary: "A channel's tolerance (override and effective), repeatability and analyser flag", params: ChannelParams, response: responses } },
+    {
+      schema: {
+        tags: ['analytics'],
+        summary: "A channel's tolerance (override and effective), repeatability and analyser flag",
+        params: ChannelParams,
+        response: responses,
+      },
+    },
     async (req) => view(target(req.params.id, req.params.channel).id, req.params.channel),
   );
 
@@ -77,7 +95,10 @@ export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       const inst = target(req.params.id, req.params.channel);
       const { tolerance, repeatability, analyser } = req.body;
       if (analyser && tolerance?.model !== 'analyser') {
-        throw new MetronetError('E_BAD_REQUEST', 'an analyser channel needs a tolerance of model "analyser" (its span)', { field: 'tolerance', value: tolerance });
+        throw new MetronetError('E_BAD_REQUEST', 'an analyser channel needs a tolerance of model "analyser" (its span)', {
+          field: 'tolerance',
+          value: tolerance,
+        });
       }
       engine.setChannelMetrology({ instrument: inst.id, channel: req.params.channel, tolerance, repeatability, analyser: analyser ?? false });
       return view(inst.id, req.params.channel);

@@ -27,7 +27,16 @@ const StateRow = Type.Object({
 const Overview = Type.Object({
   counts: Type.Record(Type.String(), Type.Integer(), { description: 'instruments per state, plus offline' }),
   total: Type.Integer(),
-  orgs: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), district: Nullable(Type.String()), instruments: Type.Integer(), sites: Type.Integer() })),
+  orgs: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      kind: Type.String(),
+      district: Nullable(Type.String()),
+      instruments: Type.Integer(),
+      sites: Type.Integer(),
+    }),
+  ),
   alerts: Type.Object({ open: Type.Integer(), critical: Type.Integer(), warning: Type.Integer() }),
   items: Type.Array(StateRow, { description: 'empty with ?items=false' }),
 });
@@ -48,7 +57,12 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       schema: {
         tags: ['overview'],
         summary: 'Instruments by state (in tolerance … overdue, unregistered, offline), organisations, open alerts, and the state of every instrument you see',
-        querystring: Type.Object({ items: Type.Boolean({ default: true, description: 'false: counts, organisations and alerts only (a first screen of thousands of instruments need not carry each one)' }) }),
+        querystring: Type.Object({
+          items: Type.Boolean({
+            default: true,
+            description: 'false: counts, organisations and alerts only (a first screen of thousands of instruments need not carry each one)',
+          }),
+        }),
         response: { 200: Overview },
       },
     },
@@ -67,8 +81,17 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
         if (i.site) o.sites.add(i.site.split(',')[0]!.trim());
         byOrg.set(i.org, o);
       }
-      const orgs = deps.registry.listOrgs().filter((o) => byOrg.has(o.id) || o.id === p.org)
-        .map((o) => ({ id: o.id, name: o.name, kind: o.kind, district: o.district ?? null, instruments: byOrg.get(o.id)?.n ?? 0, sites: byOrg.get(o.id)?.sites.size ?? 0 }));
+      const orgs = deps.registry
+        .listOrgs()
+        .filter((o) => byOrg.has(o.id) || o.id === p.org)
+        .map((o) => ({
+          id: o.id,
+          name: o.name,
+          kind: o.kind,
+          district: o.district ?? null,
+          instruments: byOrg.get(o.id)?.n ?? 0,
+          sites: byOrg.get(o.id)?.sites.size ?? 0,
+        }));
       const scope = alertFilter(p);
       const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
       const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
@@ -80,7 +103,14 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   // that the caller sees the instrument, as for every /instruments/:id route).
   app.get(
     '/instruments/:id/state',
-    { schema: { tags: ['instruments'], summary: 'The state of one instrument, as the overview gives it: state, online, lab, last calibration, next due, open alerts', params: IdParams, response: { 200: StateRow, 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['instruments'],
+        summary: 'The state of one instrument, as the overview gives it: state, online, lab, last calibration, next due, open alerts',
+        params: IdParams,
+        response: { 200: StateRow, 404: { $ref: 'Error#' } },
+      },
+    },
     async (req) => {
       const inst = mustFindInstrument(deps.registry, req.params.id);
       return states.stateOf(inst.id, req.principal!, now(), offline) ?? statesOf(deps.registry, req.principal!, [inst], now(), offline)[0]!;

@@ -23,22 +23,47 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
 
   app.get(
     '/references',
-    { schema: { tags: ['references'], summary: 'Reference standards, optionally of one lab', querystring: Type.Object({ lab: Type.Optional(Type.String({ pattern: ID_PATTERN })) }), response: { 200: ReferenceList } } },
+    {
+      schema: {
+        tags: ['references'],
+        summary: 'Reference standards, optionally of one lab',
+        querystring: Type.Object({ lab: Type.Optional(Type.String({ pattern: ID_PATTERN })) }),
+        response: { 200: ReferenceList },
+      },
+    },
     // Scoped query: a lab sees its own standards only.
     async (req) => ({ items: store.listReferences({ lab: req.principal!.role === 'lab' ? (req.principal!.org ?? '\u0000') : req.query.lab }).map(view) }),
   );
 
   app.get(
     '/references/:id',
-    { schema: { tags: ['references'], summary: 'One reference standard with its traceability now', params: IdParams, response: { 200: ReferenceView, 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['references'],
+        summary: 'One reference standard with its traceability now',
+        params: IdParams,
+        response: { 200: ReferenceView, 404: { $ref: 'Error#' } },
+      },
+    },
     async (req) => view(must(req.params.id)),
   );
 
   app.post(
     '/references',
-    { schema: { tags: ['references'], summary: 'Create a reference standard', body: ReferenceCreate, response: { 201: ReferenceView, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['references'],
+        summary: 'Create a reference standard',
+        body: ReferenceCreate,
+        response: { 201: ReferenceView, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
-      if (store.getReference(req.body.id)) throw new MetronetError('E_CONFLICT', `reference standard "${req.body.id}" exists; PUT /references/${req.body.id} replaces it`, { field: 'id', value: req.body.id });
+      if (store.getReference(req.body.id))
+        throw new MetronetError('E_CONFLICT', `reference standard "${req.body.id}" exists; PUT /references/${req.body.id} replaces it`, {
+          field: 'id',
+          value: req.body.id,
+        });
       const { saved } = engine.saveReference({ ...req.body, id: req.body.id });
       return reply.status(201).send(view(saved));
     },
@@ -49,7 +74,8 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
     {
       schema: {
         tags: ['references'],
-        summary: 'Create or replace a reference standard; outOfTolerance: true marks every check and calibration relying on it since its last good calibration "under review"',
+        summary:
+          'Create or replace a reference standard; outOfTolerance: true marks every check and calibration relying on it since its last good calibration "under review"',
         params: IdParams,
         body: ReferenceIn,
         response: { 200: ReferenceView, 400: { $ref: 'Error#' } },
@@ -63,7 +89,14 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
 
   app.delete(
     '/references/:id',
-    { schema: { tags: ['references'], summary: 'Delete a reference standard (its checks keep their values)', params: IdParams, response: { 204: Type.Null(), 404: { $ref: 'Error#' } } } },
+    {
+      schema: {
+        tags: ['references'],
+        summary: 'Delete a reference standard (its checks keep their values)',
+        params: IdParams,
+        response: { 204: Type.Null(), 404: { $ref: 'Error#' } },
+      },
+    },
     async (req, reply) => {
       must(req.params.id);
       store.deleteReference(req.params.id);
@@ -74,7 +107,20 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
 
 function withTrace(engine: Engine, r: ReferenceStandard, now: number) {
   return {
-    id: r.id, lab: r.lab, quantity: r.quantity, unit: r.unit, nominal: r.nominal, value: r.value, U: r.U, k: r.k, class: r.class ?? null, certificate: r.certificate ?? null,
-    calibratedOn: r.calibratedOn ?? null, due: r.due ?? null, parent: r.parent ?? null, outOfTolerance: r.outOfTolerance ?? false, traceability: engine.traceability(r.id, now),
+    id: r.id,
+    lab: r.lab,
+    quantity: r.quantity,
+    unit: r.unit,
+    nominal: r.nominal,
+    value: r.value,
+    U: r.U,
+    k: r.k,
+    class: r.class ?? null,
+    certificate: r.certificate ?? null,
+    calibratedOn: r.calibratedOn ?? null,
+    due: r.due ?? null,
+    parent: r.parent ?? null,
+    outOfTolerance: r.outOfTolerance ?? false,
+    traceability: engine.traceability(r.id, now),
   };
 }

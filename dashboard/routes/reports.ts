@@ -35,7 +35,8 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
     },
     async (req, reply) => {
       const name = req.params.name as ReportName;
-      if (!REPORTS.includes(name)) throw new MetronetError('E_NOT_FOUND', `no report "${req.params.name}"; reports: ${REPORTS.join(', ')}`, { field: 'name', value: req.params.name });
+      if (!REPORTS.includes(name))
+        throw new MetronetError('E_NOT_FOUND', `no report "${req.params.name}"; reports: ${REPORTS.join(', ')}`, { field: 'name', value: req.params.name });
       const { format, lang } = req.query;
       const t = now();
       const year = req.query.year ?? new Date(t).getUTCFullYear();

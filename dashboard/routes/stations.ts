@@ -1,7 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { AVERAGING_PERIODS, ID_PATTERN, LIMIT_SETS, MetronetError, Nullable, READING_STATUSES, STATION_MEDIA, StationSettings, StringEnum, effectiveLimits, formatStationFiles, type StationLimit, type StationRecord } from '../../core/index.js';
+import {
+  AVERAGING_PERIODS,
+  ID_PATTERN,
+  LIMIT_SETS,
+  MetronetError,
+  Nullable,
+  READING_STATUSES,
+  STATION_MEDIA,
+  StationSettings,
+  StringEnum,
+  effectiveLimits,
+  formatStationFiles,
+  type StationLimit,
+  type StationRecord,
+} from '../../core/index.js';
 import type { StationSummary } from '../../analytics/station-monitor.js';
 import type { StationRow } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
@@ -23,7 +37,14 @@ const CompletenessView = Type.Object({
   ratio: Nullable(Type.Number({ description: 'received ÷ expected, at most 1' })),
 });
 
-const AverageView = Type.Object({ period: StringEnum(AVERAGING_PERIODS), from: Type.Integer(), to: Type.Integer(), n: Type.Integer(), expected: Type.Integer(), mean: Nullable(Type.Number()) });
+const AverageView = Type.Object({
+  period: StringEnum(AVERAGING_PERIODS),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  n: Type.Integer(),
+  expected: Type.Integer(),
+  mean: Nullable(Type.Number()),
+});
 
 const ExceedanceView = Type.Object({
   parameter: Type.String(),
@@ -70,7 +91,14 @@ const StationView = Type.Object({
 });
 type StationView = Static<typeof StationView>;
 
-const LimitView = Type.Object({ parameter: Type.String(), period: StringEnum(AVERAGING_PERIODS), max: Type.Number(), min: Type.Optional(Type.Number()), unit: Type.String(), source: Type.String() });
+const LimitView = Type.Object({
+  parameter: Type.String(),
+  period: StringEnum(AVERAGING_PERIODS),
+  max: Type.Number(),
+  min: Type.Optional(Type.Number()),
+  unit: Type.String(),
+  source: Type.String(),
+});
 
 const StationDetail = Type.Intersect([
   StationView,
@@ -97,7 +125,15 @@ const ExportView = Type.Object({
 
 /** A station's facts as the owner edits them: absent fields keep their value (PUT /stations/{id}). */
 const StationPut = Type.Partial(StationSettings, { additionalProperties: false, minProperties: 1 });
-const StationFacts = Type.Object({ id: Type.String(), medium: StringEnum(STATION_MEDIA), latitude: Type.Number(), longitude: Type.Number(), intervalMs: Type.Integer(), toleranceMs: Type.Integer(), limitSet: Type.String() });
+const StationFacts = Type.Object({
+  id: Type.String(),
+  medium: StringEnum(STATION_MEDIA),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  intervalMs: Type.Integer(),
+  toleranceMs: Type.Integer(),
+  limitSet: Type.String(),
+});
 
 const LimitIn = Type.Object(
   {
@@ -110,8 +146,15 @@ const LimitIn = Type.Object(
   },
   { additionalProperties: false },
 );
-const LimitsPut = Type.Object({ limits: Type.Array(LimitIn, { maxItems: 200, description: 'the complete set of overrides; [] removes them all' }) }, { additionalProperties: false });
-const LimitsView = Type.Object({ station: Type.String(), overrides: Type.Array(LimitView), limits: Type.Array(LimitView, { description: 'the limits in force: the limit set with the overrides applied' }) });
+const LimitsPut = Type.Object(
+  { limits: Type.Array(LimitIn, { maxItems: 200, description: 'the complete set of overrides; [] removes them all' }) },
+  { additionalProperties: false },
+);
+const LimitsView = Type.Object({
+  station: Type.String(),
+  overrides: Type.Array(LimitView),
+  limits: Type.Array(LimitView, { description: 'the limits in force: the limit set with the overrides applied' }),
+});
 
 const HOUR = 3_600_000;
 const MAX_EXPORT_MS = 31 * 24 * HOUR;
@@ -163,7 +206,11 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       const m = fastify.stations;
       const sum = await m.summary(s);
       if (!sum) throw new MetronetError('E_UNKNOWN_STATION', `station "${s.instrument}" has no instrument`);
-      return { ...view(sum), limits: effectiveLimits(s.limitSet, deps.registry.stations.limitOverrides(s.instrument)), daily: await m.dailyCompleteness(s, req.query.days) };
+      return {
+        ...view(sum),
+        limits: effectiveLimits(s.limitSet, deps.registry.stations.limitOverrides(s.instrument)),
+        daily: await m.dailyCompleteness(s, req.query.days),
+      };
     },
   );
 
@@ -172,7 +219,7 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     {
       schema: {
         tags: ['stations'],
-        summary: 'Change a station\'s facts: position, medium, expected record interval, gap tolerance, limit set (owner or admin; audited)',
+        summary: "Change a station's facts: position, medium, expected record interval, gap tolerance, limit set (owner or admin; audited)",
         params: IdParams,
         body: StationPut,
         response: { 200: StationFacts, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
@@ -182,7 +229,10 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       const cur = mustFind(req.params.id);
       const b = req.body;
       if (b.limitSet !== undefined && !(b.limitSet in LIMIT_SETS)) {
-        throw new MetronetError('E_BAD_REQUEST', `limit set "${b.limitSet}" is not known; known: ${Object.keys(LIMIT_SETS).join(', ')}`, { field: 'limitSet', value: b.limitSet });
+        throw new MetronetError('E_BAD_REQUEST', `limit set "${b.limitSet}" is not known; known: ${Object.keys(LIMIT_SETS).join(', ')}`, {
+          field: 'limitSet',
+          value: b.limitSet,
+        });
       }
       const { instrument, ...saved } = deps.registry.stations.updateStation({ ...cur, ...b, instrument: cur.instrument });
       return { id: instrument, ...saved };
@@ -194,7 +244,7 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     {
       schema: {
         tags: ['stations'],
-        summary: 'Replace the station\'s limit overrides, per parameter and averaging period (owner or admin; audited)',
+        summary: "Replace the station's limit overrides, per parameter and averaging period (owner or admin; audited)",
         params: IdParams,
         body: LimitsPut,
         response: { 200: LimitsView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
@@ -205,9 +255,11 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       const seen = new Set<string>();
       req.body.limits.forEach((l, i) => {
         const key = `${l.parameter}|${l.period}`;
-        if (seen.has(key)) throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: ${l.parameter} over ${l.period} is given twice`, { field: `limits[${i}]`, value: key });
+        if (seen.has(key))
+          throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: ${l.parameter} over ${l.period} is given twice`, { field: `limits[${i}]`, value: key });
         seen.add(key);
-        if (l.min !== undefined && l.min > l.max) throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: min ${l.min} is above max ${l.max}`, { field: `limits[${i}].min`, value: l.min });
+        if (l.min !== undefined && l.min > l.max)
+          throw new MetronetError('E_BAD_REQUEST', `limits[${i}]: min ${l.min} is above max ${l.max}`, { field: `limits[${i}].min`, value: l.min });
       });
       const overrides = deps.registry.stations.replaceLimits(s.instrument, req.body.limits as StationLimit[]);
       return { station: s.instrument, overrides, limits: effectiveLimits(s.limitSet, overrides) };
@@ -230,14 +282,24 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
       const t = now();
       const to = parseTime(req.query.to, t, t, 'to');
       const from = parseTime(req.query.from, to - HOUR, t, 'from');
-      if (from >= to || to - from > MAX_EXPORT_MS) throw new MetronetError('E_BAD_REQUEST', `from must be before to, at most 31 days apart`, { field: 'from', value: req.query.from });
+      if (from >= to || to - from > MAX_EXPORT_MS)
+        throw new MetronetError('E_BAD_REQUEST', `from must be before to, at most 31 days apart`, { field: 'from', value: req.query.from });
       const inst = deps.registry.getInstrument(s.instrument)!;
       const units = new Map(deps.registry.listChannels(s.instrument).map((c) => [c.channel, c.unit]));
       const series = await deps.readings.query({ instrument: s.instrument, from, to });
-      const records: StationRecord[] = series.flatMap((x) => x.points.map((p) => ({ channel: x.channel, value: p.value, unit: units.get(x.channel) ?? '1', ts: p.ts, status: p.status ?? 'ok' })));
+      const records: StationRecord[] = series.flatMap((x) =>
+        x.points.map((p) => ({ channel: x.channel, value: p.value, unit: units.get(x.channel) ?? '1', ts: p.ts, status: p.status ?? 'ok' })),
+      );
       const code = (x: string) => x.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
       const files = formatStationFiles(records, { province: req.query.province, facility: code(req.query.facility ?? inst.org), station: code(s.instrument) });
-      return { station: s.instrument, from, to, layout: 'default template of core/station-file.ts (tab-separated parameter, value, unit, time YYYYMMDDhhmmss UTC+7, status 00/01/02); not confirmed against the official annex', files };
+      return {
+        station: s.instrument,
+        from,
+        to,
+        layout:
+          'default template of core/station-file.ts (tab-separated parameter, value, unit, time YYYYMMDDhhmmss UTC+7, status 00/01/02); not confirmed against the official annex',
+        files,
+      };
     },
   );
 };

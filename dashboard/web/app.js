@@ -36,7 +36,9 @@ async function route() {
   const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
   const r = ROUTES.find((x) => x.re.test(path || '/')) ?? ROUTES[0];
   const params = (path || '/').match(r.re).slice(1).map(decodeURIComponent);
-  document.querySelectorAll('[data-nav]').forEach((a) => (a.dataset.nav === r.nav ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
+  document
+    .querySelectorAll('[data-nav]')
+    .forEach((a) => (a.dataset.nav === r.nav ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
   if (cleanup) cleanup();
   cleanup = null;
   const root = $('main');
@@ -50,7 +52,7 @@ async function route() {
   }
   // Keyboard and screen-reader users land on the new page's heading.
   const h1 = view.querySelector('h1');
-  if (h1 && document.activeElement?.closest('nav.menu')) (h1.setAttribute('tabindex', '-1'), h1.focus());
+  if (h1 && document.activeElement?.closest('nav.menu')) h1.setAttribute('tabindex', '-1'), h1.focus();
 }
 
 /** One EventSource per page; its events are re-dispatched on `live` for the views. */
@@ -93,7 +95,9 @@ async function refreshAlertCount() {
   try {
     const r = await api('/alerts?state=open&limit=1');
     $('nav-alerts-count').textContent = r.total ? String(r.total) : '';
-  } catch { /* the count is a hint; the inbox shows errors */ }
+  } catch {
+    /* the count is a hint; the inbox shows errors */
+  }
 }
 live.addEventListener('alert', refreshAlertCount);
 
@@ -132,7 +136,7 @@ $('logout').addEventListener('click', async () => {
   showLogin(true);
 });
 window.addEventListener('metronet:signed-out', () => {
-  if (state.me) (state.me = null, events?.close(), showLogin(true));
+  if (state.me) (state.me = null), events?.close(), showLogin(true);
 });
 document.querySelectorAll('[data-lang]').forEach((b) =>
   b.addEventListener('click', () => {
@@ -140,6 +144,7 @@ document.querySelectorAll('[data-lang]').forEach((b) =>
     localStorage.setItem('metronet.lang', state.lang);
     translateStatic();
     route();
-  }));
+  }),
+);
 window.addEventListener('hashchange', route);
 start();

@@ -24,16 +24,30 @@ export function fmtNum(v, digits) {
 }
 export const fmtInt = (v) => (v === null || v === undefined ? '–' : new Intl.NumberFormat(locale()).format(v));
 export const fmtDate = (ts) => (ts ? new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' }).format(ts) : '–');
-export const fmtDateTime = (ts) => (ts ? new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(ts) : '–');
+export const fmtDateTime = (ts) =>
+  ts
+    ? new Intl.DateTimeFormat(locale(), { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).format(ts)
+    : '–';
 export const fmtTime = (ts) => new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ts);
 export const fmtMonth = (ts) => new Intl.DateTimeFormat(locale(), { timeZone: TZ, month: 'long', year: 'numeric' }).format(ts);
 /** yyyy-mm-dd of a timestamp in Vietnam time (for <input type=date> and grouping). */
 export const isoDay = (ts) => new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10);
 export const daysUntil = (ts, now = Date.now()) => Math.floor((ts - now) / DAY);
 
-const UNIT_LABELS = { Cel: '°C', 'ug/m3': 'µg/m³', 'mg/m3': 'mg/m³', 'mg/Nm3': 'mg/Nm³', m3: 'm³', 'm3/h': 'm³/h', 1: '', 'VND/L': 'đ/L', VND: 'đ', 'VND/kg': 'đ/kg' };
+const UNIT_LABELS = {
+  Cel: '°C',
+  'ug/m3': 'µg/m³',
+  'mg/m3': 'mg/m³',
+  'mg/Nm3': 'mg/Nm³',
+  m3: 'm³',
+  'm3/h': 'm³/h',
+  1: '',
+  'VND/L': 'đ/L',
+  VND: 'đ',
+  'VND/kg': 'đ/kg',
+};
 const PARAM_LABELS = { pm25: 'PM2.5', pm10: 'PM10', so2: 'SO₂', no2: 'NO₂', co: 'CO', o3: 'O₃', ph: 'pH', cod: 'COD', tss: 'TSS', nh4: 'NH₄⁺' };
-export const unitLabel = (u) => (u in UNIT_LABELS ? UNIT_LABELS[u] : u ?? '');
+export const unitLabel = (u) => (u in UNIT_LABELS ? UNIT_LABELS[u] : (u ?? ''));
 
 export function channelLabel(ch) {
   if (PARAM_LABELS[ch]) return PARAM_LABELS[ch];
@@ -52,7 +66,25 @@ export function formatValue(value, unit, channel) {
 }
 
 /** Reading order of channels: what a person looks at first comes first. */
-const ORDER = ['gross', 'net', 'totaliser', 'last_delivery', 'unit_price', 'amount', 'state', 'pm25', 'pm10', 'so2', 'no2', 'co', 'o3', 'temperature', 'humidity', 'division', 'capacity'];
+const ORDER = [
+  'gross',
+  'net',
+  'totaliser',
+  'last_delivery',
+  'unit_price',
+  'amount',
+  'state',
+  'pm25',
+  'pm10',
+  'so2',
+  'no2',
+  'co',
+  'o3',
+  'temperature',
+  'humidity',
+  'division',
+  'capacity',
+];
 export function channelRank(ch) {
   const nozzle = /^n(\d+)_(.+)$/.exec(ch);
   const r = ORDER.indexOf(nozzle ? nozzle[2] : ch);
@@ -168,15 +200,24 @@ export function alertMessage(a) {
     const v = p[name];
     if (v === null || v === undefined) return '–';
     switch (fmt) {
-      case 'qty': return `${fmtNum(v)}${u ? ` ${u}` : ''}`;
-      case 'num': return fmtNum(v);
-      case 'int': return fmtInt(v);
-      case 'date': return fmtDate(v);
-      case 'datetime': return fmtDateTime(v);
-      case 'days': return fmtInt(Math.abs(daysUntil(v)));
-      case 'word': return has(`${name}.${v}`) ? t(`${name}.${v}`) : String(v);
-      case 'reason': return reasonText(v);
-      default: return String(v);
+      case 'qty':
+        return `${fmtNum(v)}${u ? ` ${u}` : ''}`;
+      case 'num':
+        return fmtNum(v);
+      case 'int':
+        return fmtInt(v);
+      case 'date':
+        return fmtDate(v);
+      case 'datetime':
+        return fmtDateTime(v);
+      case 'days':
+        return fmtInt(Math.abs(daysUntil(v)));
+      case 'word':
+        return has(`${name}.${v}`) ? t(`${name}.${v}`) : String(v);
+      case 'reason':
+        return reasonText(v);
+      default:
+        return String(v);
     }
   };
   const ch = p.channel ? channelLabel(p.channel) : (p.instrument ?? p.subject ?? '');

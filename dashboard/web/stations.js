@@ -6,28 +6,66 @@
   const REFRESH_MS = 5000;
   const TEXT = {
     vi: {
-      title: 'Trạm quan trắc môi trường', 'nav.instruments': 'Phương tiện đo', signin: 'Vui lòng đăng nhập ở trang chính.',
+      title: 'Trạm quan trắc môi trường',
+      'nav.instruments': 'Phương tiện đo',
+      signin: 'Vui lòng đăng nhập ở trang chính.',
       'map.caption': 'Vị trí trạm trên đường ranh giới tỉnh vẽ giản lược (không phải số liệu đo đạc) và lưới kinh độ, vĩ độ; không dùng bản đồ trực tuyến',
       'map.outline': 'ranh giới vẽ giản lược, không phải số liệu đo đạc',
-      'legend.ok': 'Dưới 80 % giới hạn', 'legend.near': '80–100 % giới hạn', 'legend.over': 'Vượt giới hạn',
-      'legend.none': 'Không có giới hạn / chưa đủ dữ liệu', 'legend.suspect': 'Dữ liệu nghi ngờ (máy phân tích mất kiểm soát)',
-      updated: 'Cập nhật lúc', api: 'Tài liệu API', station: 'Trạm', state: 'Trạng thái', completeness: 'Đủ dữ liệu hôm nay',
-      'state.online': 'Đang đo', 'state.calibrating': 'Đang hiệu chuẩn', 'state.fault': 'Lỗi thiết bị', 'state.gap': 'Mất dữ liệu', 'state.no_data': 'Chưa có dữ liệu',
-      'medium.air': 'Không khí', 'medium.water': 'Nước thải', 'medium.emission': 'Khí thải',
-      exceed: '{p}: trung bình {period} {v} vượt giới hạn {l} {u}', suspect: 'nghi ngờ từ {t}', loadError: 'Không tải được dữ liệu. Đang thử lại…',
-      'ch.temperature': 'Nhiệt độ', 'ch.humidity': 'Độ ẩm', 'ch.flow': 'Lưu lượng',
+      'legend.ok': 'Dưới 80 % giới hạn',
+      'legend.near': '80–100 % giới hạn',
+      'legend.over': 'Vượt giới hạn',
+      'legend.none': 'Không có giới hạn / chưa đủ dữ liệu',
+      'legend.suspect': 'Dữ liệu nghi ngờ (máy phân tích mất kiểm soát)',
+      updated: 'Cập nhật lúc',
+      api: 'Tài liệu API',
+      station: 'Trạm',
+      state: 'Trạng thái',
+      completeness: 'Đủ dữ liệu hôm nay',
+      'state.online': 'Đang đo',
+      'state.calibrating': 'Đang hiệu chuẩn',
+      'state.fault': 'Lỗi thiết bị',
+      'state.gap': 'Mất dữ liệu',
+      'state.no_data': 'Chưa có dữ liệu',
+      'medium.air': 'Không khí',
+      'medium.water': 'Nước thải',
+      'medium.emission': 'Khí thải',
+      exceed: '{p}: trung bình {period} {v} vượt giới hạn {l} {u}',
+      suspect: 'nghi ngờ từ {t}',
+      loadError: 'Không tải được dữ liệu. Đang thử lại…',
+      'ch.temperature': 'Nhiệt độ',
+      'ch.humidity': 'Độ ẩm',
+      'ch.flow': 'Lưu lượng',
     },
     en: {
-      title: 'Environmental monitoring stations', 'nav.instruments': 'Instruments', signin: 'Please sign in on the main page.',
+      title: 'Environmental monitoring stations',
+      'nav.instruments': 'Instruments',
+      signin: 'Please sign in on the main page.',
       'map.caption': 'Station positions on a schematic province outline (not survey data) and a latitude/longitude grid; no online map',
       'map.outline': 'schematic outline, not survey data',
-      'legend.ok': 'Below 80 % of the limit', 'legend.near': '80–100 % of the limit', 'legend.over': 'Above the limit',
-      'legend.none': 'No limit / not enough data', 'legend.suspect': 'Suspect data (analyser out of control)',
-      updated: 'Updated at', api: 'API documentation', station: 'Station', state: 'State', completeness: 'Complete today',
-      'state.online': 'Measuring', 'state.calibrating': 'Calibrating', 'state.fault': 'Device error', 'state.gap': 'No data', 'state.no_data': 'No data yet',
-      'medium.air': 'Air', 'medium.water': 'Wastewater', 'medium.emission': 'Stack emission',
-      exceed: '{p}: {period} average {v} above the limit {l} {u}', suspect: 'suspect since {t}', loadError: 'Could not load data. Retrying…',
-      'ch.temperature': 'Temperature', 'ch.humidity': 'Humidity', 'ch.flow': 'Flow',
+      'legend.ok': 'Below 80 % of the limit',
+      'legend.near': '80–100 % of the limit',
+      'legend.over': 'Above the limit',
+      'legend.none': 'No limit / not enough data',
+      'legend.suspect': 'Suspect data (analyser out of control)',
+      updated: 'Updated at',
+      api: 'API documentation',
+      station: 'Station',
+      state: 'State',
+      completeness: 'Complete today',
+      'state.online': 'Measuring',
+      'state.calibrating': 'Calibrating',
+      'state.fault': 'Device error',
+      'state.gap': 'No data',
+      'state.no_data': 'No data yet',
+      'medium.air': 'Air',
+      'medium.water': 'Wastewater',
+      'medium.emission': 'Stack emission',
+      exceed: '{p}: {period} average {v} above the limit {l} {u}',
+      suspect: 'suspect since {t}',
+      loadError: 'Could not load data. Retrying…',
+      'ch.temperature': 'Temperature',
+      'ch.humidity': 'Humidity',
+      'ch.flow': 'Flow',
     },
   };
   const PARAM = { pm25: 'PM2.5', pm10: 'PM10', so2: 'SO₂', no2: 'NO₂', co: 'CO', o3: 'O₃', ph: 'pH', cod: 'COD', tss: 'TSS', nh4: 'NH₄⁺' };
@@ -41,7 +79,10 @@
     const s = TEXT[lang][k] ?? TEXT.vi[k] ?? k;
     return vars ? s.replace(/\{(\w+)\}/g, (_, x) => vars[x]) : s;
   };
-  const num = (v) => (v === null || v === undefined ? '–' : new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2 }).format(v));
+  const num = (v) =>
+    v === null || v === undefined
+      ? '–'
+      : new Intl.NumberFormat(lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2 }).format(v);
   const label = (ch) => PARAM[ch] ?? t('ch.' + ch);
   const level = (p) => (p.limitRatio === null ? 'none' : p.limitRatio >= 1 ? 'over' : p.limitRatio >= 0.8 ? 'near' : 'ok');
   const svg = (tag, attrs = {}, text) => {
@@ -61,18 +102,24 @@
     const map = $('map');
     map.replaceChildren();
     if (!items.length) return;
-    const W = 400, H = 300, pad = 30;
+    const W = 400,
+      H = 300,
+      pad = 30;
     // The province outline (stations-outline.js; schematic, not survey data) widens the bounds to the province.
     const outline = window.METRONET_PROVINCE_OUTLINE;
     const shape = outline ? outline.rings.flat() : [];
-    const lats = [...items.map((s) => s.latitude), ...shape.map((p) => p[0])], lons = [...items.map((s) => s.longitude), ...shape.map((p) => p[1])];
+    const lats = [...items.map((s) => s.latitude), ...shape.map((p) => p[0])],
+      lons = [...items.map((s) => s.longitude), ...shape.map((p) => p[1])];
     // Bounds on a 0.1° grid around the stations and the outline.
-    const lat0 = Math.floor(Math.min(...lats) * 10 - 1) / 10, lat1 = Math.ceil(Math.max(...lats) * 10 + 1) / 10;
-    const lon0 = Math.floor(Math.min(...lons) * 10 - 1) / 10, lon1 = Math.ceil(Math.max(...lons) * 10 + 1) / 10;
+    const lat0 = Math.floor(Math.min(...lats) * 10 - 1) / 10,
+      lat1 = Math.ceil(Math.max(...lats) * 10 + 1) / 10;
+    const lon0 = Math.floor(Math.min(...lons) * 10 - 1) / 10,
+      lon1 = Math.ceil(Math.max(...lons) * 10 + 1) / 10;
     // Equirectangular, x scaled by cos(latitude) so distances look right at this latitude.
-    const k = Math.cos(((lat0 + lat1) / 2) * Math.PI / 180);
+    const k = Math.cos((((lat0 + lat1) / 2) * Math.PI) / 180);
     const sc = Math.min((W - 2 * pad) / ((lon1 - lon0) * k), (H - 2 * pad) / (lat1 - lat0));
-    const x = (lon) => pad + (lon - lon0) * k * sc, y = (lat) => H - pad - (lat - lat0) * sc;
+    const x = (lon) => pad + (lon - lon0) * k * sc,
+      y = (lat) => H - pad - (lat - lat0) * sc;
     const grid = svg('g', { class: 'grid' });
     const step = lat1 - lat0 > 1 ? 0.5 : 0.1;
     for (let v = Math.ceil(lat0 / step) * step; v <= lat1 + 1e-9; v += step) {
@@ -99,29 +146,57 @@
   }
 
   function drawGrid(items) {
-    const params = [...new Set(items.flatMap((s) => s.parameters.map((p) => p.channel)))].sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+    const params = [...new Set(items.flatMap((s) => s.parameters.map((p) => p.channel)))].sort(
+      (a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99),
+    );
     const table = el('table', { class: 'params' });
-    table.append(el('thead', {}, el('tr', {}, el('th', {}, t('station')), el('th', {}, t('state')), el('th', {}, t('completeness')), ...params.map((p) => el('th', { scope: 'col' }, label(p))))));
+    table.append(
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, t('station')),
+          el('th', {}, t('state')),
+          el('th', {}, t('completeness')),
+          ...params.map((p) => el('th', { scope: 'col' }, label(p))),
+        ),
+      ),
+    );
     const body = el('tbody');
     for (const s of items) {
       const byCh = new Map(s.parameters.map((p) => [p.channel, p]));
-      const ex = s.exceedances.length ? el('ul', { class: 'exceed' }, ...s.exceedances.map((e) => el('li', {}, t('exceed', { p: label(e.parameter), period: e.period, v: num(e.value), l: num(e.limit), u: UNIT[e.unit] ?? e.unit })))) : null;
+      const ex = s.exceedances.length
+        ? el(
+            'ul',
+            { class: 'exceed' },
+            ...s.exceedances.map((e) =>
+              el('li', {}, t('exceed', { p: label(e.parameter), period: e.period, v: num(e.value), l: num(e.limit), u: UNIT[e.unit] ?? e.unit })),
+            ),
+          )
+        : null;
       const ratio = s.completeness.ratio;
-      body.append(el('tr', { 'data-station': s.id },
-        el('th', { scope: 'row' }, el('div', { class: 'id' }, s.id), el('div', { class: 'name' }, `${s.name ?? ''} · ${t('medium.' + s.medium)}`), ex),
-        el('td', {}, el('span', { class: `state state-${s.state}` }, t('state.' + s.state))),
-        el('td', { class: 'completeness' }, ratio === null ? '–' : `${Math.round(ratio * 100)} %`),
-        ...params.map((ch) => {
-          const p = byCh.get(ch);
-          if (!p) return el('td', { class: 'lvl-none' }, '');
-          const cls = [`lvl-${level(p)}`, p.status ? `status-${p.status}` : '', p.suspect ? 'suspect' : ''].join(' ').trim();
-          const td = el('td', { class: cls, 'data-param': ch, 'data-level': level(p) }, num(p.value), el('span', { class: 'unit' }, UNIT[p.unit] ?? p.unit));
-          if (p.suspect) {
-            td.append(el('span', { class: 'suspect-mark' }, '?'));
-            td.title = t('suspect', { t: new Date(p.suspectSince).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB') });
-          }
-          return td;
-        })));
+      body.append(
+        el(
+          'tr',
+          { 'data-station': s.id },
+          el('th', { scope: 'row' }, el('div', { class: 'id' }, s.id), el('div', { class: 'name' }, `${s.name ?? ''} · ${t('medium.' + s.medium)}`), ex),
+          el('td', {}, el('span', { class: `state state-${s.state}` }, t('state.' + s.state))),
+          el('td', { class: 'completeness' }, ratio === null ? '–' : `${Math.round(ratio * 100)} %`),
+          ...params.map((ch) => {
+            const p = byCh.get(ch);
+            if (!p) return el('td', { class: 'lvl-none' }, '');
+            const cls = [`lvl-${level(p)}`, p.status ? `status-${p.status}` : '', p.suspect ? 'suspect' : ''].join(' ').trim();
+            const td = el('td', { class: cls, 'data-param': ch, 'data-level': level(p) }, num(p.value), el('span', { class: 'unit' }, UNIT[p.unit] ?? p.unit));
+            if (p.suspect) {
+              td.append(el('span', { class: 'suspect-mark' }, '?'));
+              td.title = t('suspect', { t: new Date(p.suspectSince).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB') });
+            }
+            return td;
+          }),
+        ),
+      );
     }
     table.append(body);
     $('grid').replaceChildren(table);
@@ -155,11 +230,13 @@
     setTimeout(refresh, failures ? Math.min(30_000, REFRESH_MS * 2 ** failures) : REFRESH_MS);
   }
 
-  document.querySelectorAll('[data-lang]').forEach((b) => b.addEventListener('click', () => {
-    lang = b.dataset.lang;
-    localStorage.setItem('metronet.lang', lang);
-    render();
-  }));
+  document.querySelectorAll('[data-lang]').forEach((b) =>
+    b.addEventListener('click', () => {
+      lang = b.dataset.lang;
+      localStorage.setItem('metronet.lang', lang);
+      render();
+    }),
+  );
   render();
   refresh();
 })();

@@ -38,7 +38,10 @@ export function isBusy(err: MetronetError): boolean {
 
 export function exceptionError(where: string, code: number, fc: number, start: number, length: number): MetronetError {
   const name = exceptionName(code);
-  return new MetronetError('E_MODBUS_EXCEPTION', `${where} answered exception ${code} ${name} to FC${fc} start ${start} length ${length}`, { exception: code, name });
+  return new MetronetError('E_MODBUS_EXCEPTION', `${where} answered exception ${code} ${name} to FC${fc} start ${start} length ${length}`, {
+    exception: code,
+    name,
+  });
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

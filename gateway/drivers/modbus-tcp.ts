@@ -30,7 +30,10 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport, opts: { con
         c.connectTCP(transport.host, { port: transport.port }),
         new Promise((_, reject) => {
           // TCP connect has no timeout of its own (a black-holed address waits minutes).
-          timer = setTimeout(() => reject(new MetronetError('E_DEVICE_TIMEOUT', `connect to ${where} timed out after ${transport.timeoutMs} ms`)), transport.timeoutMs);
+          timer = setTimeout(
+            () => reject(new MetronetError('E_DEVICE_TIMEOUT', `connect to ${where} timed out after ${transport.timeoutMs} ms`)),
+            transport.timeoutMs,
+          );
         }),
       ]);
     } catch (err) {
@@ -93,10 +96,14 @@ export function createModbusTcpDriver(transport: ModbusTcpTransport, opts: { con
 
 function readTable(c: Client, table: Table, start: number, length: number): Promise<{ data: Array<number | boolean> }> {
   switch (table) {
-    case 'holding': return c.readHoldingRegisters(start, length);
-    case 'input': return c.readInputRegisters(start, length);
-    case 'coil': return c.readCoils(start, length);
-    case 'discrete': return c.readDiscreteInputs(start, length);
+    case 'holding':
+      return c.readHoldingRegisters(start, length);
+    case 'input':
+      return c.readInputRegisters(start, length);
+    case 'coil':
+      return c.readCoils(start, length);
+    case 'discrete':
+      return c.readDiscreteInputs(start, length);
   }
 }
 

@@ -1,7 +1,18 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
-import { MetronetError, READ_FC, isInstance, readRequest, responseLength, responseValues, scanResponse, type ModbusTable, type ModbusRtuTcpTransport, type ModbusRtuTransport } from '../../core/index.js';
+import {
+  MetronetError,
+  READ_FC,
+  isInstance,
+  readRequest,
+  responseLength,
+  responseValues,
+  scanResponse,
+  type ModbusTable,
+  type ModbusRtuTcpTransport,
+  type ModbusRtuTransport,
+} from '../../core/index.js';
 import { exceptionError, sleep } from './driver.js';
 
 /**
@@ -73,9 +84,19 @@ export class RtuLine {
           clearTimeout(crcTimer);
           // A complete frame with a wrong CRC: wait a little for a good one (garbage may have
           // matched the header), then fail this request instead of waiting out the timeout.
-          if (scan.kind === 'bad-crc') crcTimer = setTimeout(() => finish(new MetronetError('E_DEVICE_UNREACHABLE', `${where}: CRC error in the answer to FC${fc} start ${start} length ${length}`, { crc: true })), 30);
+          if (scan.kind === 'bad-crc')
+            crcTimer = setTimeout(
+              () =>
+                finish(
+                  new MetronetError('E_DEVICE_UNREACHABLE', `${where}: CRC error in the answer to FC${fc} start ${start} length ${length}`, { crc: true }),
+                ),
+              30,
+            );
         };
-        stream.write(readRequest(unit, table, start, length), (err) => err && finish(new MetronetError('E_DEVICE_UNREACHABLE', `${this.name}: write failed: ${err.message}`)));
+        stream.write(
+          readRequest(unit, table, start, length),
+          (err) => err && finish(new MetronetError('E_DEVICE_UNREACHABLE', `${this.name}: write failed: ${err.message}`)),
+        );
       });
       this.silentStreak = 0;
       return responseValues(table, frame, length);

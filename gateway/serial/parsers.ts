@@ -59,23 +59,25 @@ const TOLEDO_FACTOR = [100, 10, 1, 0.1, 0.01, 0.001, 0.0001, 0.00001];
  * bytes add to 0 modulo 128. SWA bits 0–2 decimal position; SWB bit 0 net, 1 negative, 2 out of
  * range, 3 motion, 4 kg (else lb).
  */
-export const toledo = (checksum: boolean): FrameParser => (frame) => {
-  if (frame.length !== (checksum ? 18 : 17) || frame[0] !== 2 || frame[16] !== 13) return undefined;
-  if (checksum) {
-    let sum = 0;
-    for (const b of frame) sum += b;
-    if ((sum & 0x7f) !== 0) return undefined;
-  }
-  const [swa, swb] = [frame[1]!, frame[2]!];
-  const digits = frame.subarray(4, 10).toString('latin1');
-  const tareDigits = frame.subarray(10, 16).toString('latin1');
-  if (!/^[\d ]{6}$/.test(digits) || !/^[\d ]{6}$/.test(tareDigits)) return undefined;
-  const factor = TOLEDO_FACTOR[swa & 7]!;
-  const round = (v: number) => Number(v.toFixed(5));
-  const weight = round(Number(digits.replace(/ /g, '0')) * factor * (swb & 2 ? -1 : 1));
-  const tare = round(Number(tareDigits.replace(/ /g, '0')) * factor);
-  return { weight, tare, unit: swb & 0x10 ? 'kg' : 'lb', stable: (swb & 8) === 0, overload: (swb & 4) !== 0 };
-};
+export const toledo =
+  (checksum: boolean): FrameParser =>
+  (frame) => {
+    if (frame.length !== (checksum ? 18 : 17) || frame[0] !== 2 || frame[16] !== 13) return undefined;
+    if (checksum) {
+      let sum = 0;
+      for (const b of frame) sum += b;
+      if ((sum & 0x7f) !== 0) return undefined;
+    }
+    const [swa, swb] = [frame[1]!, frame[2]!];
+    const digits = frame.subarray(4, 10).toString('latin1');
+    const tareDigits = frame.subarray(10, 16).toString('latin1');
+    if (!/^[\d ]{6}$/.test(digits) || !/^[\d ]{6}$/.test(tareDigits)) return undefined;
+    const factor = TOLEDO_FACTOR[swa & 7]!;
+    const round = (v: number) => Number(v.toFixed(5));
+    const weight = round(Number(digits.replace(/ /g, '0')) * factor * (swb & 2 ? -1 : 1));
+    const tare = round(Number(tareDigits.replace(/ /g, '0')) * factor);
+    return { weight, tare, unit: swb & 0x10 ? 'kg' : 'lb', stable: (swb & 8) === 0, overload: (swb & 4) !== 0 };
+  };
 
 /**
  * Yaohua XK3190-A12 continuous frame (12 bytes): STX, sign, 6 weight digits, decimal count,
@@ -90,7 +92,7 @@ export const yaohuaA12: FrameParser = (frame) => {
   const body = frame.subarray(1, 9).toString('latin1');
   const m = /^([+-])(\d{6})([0-4])$/.exec(body);
   if (!m) return undefined;
-  const weight = Number(((m[1] === '-' ? -1 : 1) * Number(m[2]) / 10 ** Number(m[3])).toFixed(Number(m[3])));
+  const weight = Number((((m[1] === '-' ? -1 : 1) * Number(m[2])) / 10 ** Number(m[3])).toFixed(Number(m[3])));
   return { weight, stable: true, overload: false };
 };
 
@@ -100,7 +102,7 @@ export const yaohuaA12: FrameParser = (frame) => {
  */
 export const yaohuaReversed: FrameParser = (frame) => {
   const text = frame.toString('latin1').replace(/^=/, '');
-  if (!/^[\d.\-]{7,9}$/.test(text)) return undefined;
+  if (!/^[\d.-]{7,9}$/.test(text)) return undefined;
   const v = Number([...text].reverse().join(''));
   return Number.isFinite(v) ? { weight: v, stable: true, overload: false } : undefined;
 };

@@ -100,7 +100,14 @@ export class ScalePoller {
         this.log.warn({ unit: frame.unit, channelUnit: p.unit }, 'scale unit cannot be converted to the channel unit; frame skipped');
         continue;
       }
-      readings.push({ instrument: this.opts.device.instrument, channel: channelOf(p), ts, value, unit: p.unit, status: frame.overload ? 'overload' : frame.stable ? 'ok' : 'unstable' });
+      readings.push({
+        instrument: this.opts.device.instrument,
+        channel: channelOf(p),
+        ts,
+        value,
+        unit: p.unit,
+        status: frame.overload ? 'overload' : frame.stable ? 'ok' : 'unstable',
+      });
     }
     return { frame, readings };
   }
@@ -174,7 +181,9 @@ export class ScalePoller {
         this.waiter?.(frame);
       }
     });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new MetronetError('E_DEVICE_UNREACHABLE', `cannot open ${t.path}: ${err.message}`)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((err) => (err ? reject(new MetronetError('E_DEVICE_UNREACHABLE', `cannot open ${t.path}: ${err.message}`)) : resolve())),
+    );
     this.port = port;
     return port;
   }

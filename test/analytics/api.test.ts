@@ -12,12 +12,16 @@ let base: string;
 let registry: Registry;
 let readings: ReadingsStore;
 let cleanup: () => void;
-let clock = T0 + 200 * DAY;
+const clock = T0 + 200 * DAY;
 /** The lab that serves SC-1 and SC-2 and keeps the standards: every call here is its work. */
 let auth: { authorization: string };
 
 const call = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${base}/api/v1/${path}`, { method, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}/api/v1/${path}`, {
+    method,
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 };
@@ -44,7 +48,14 @@ describe('checks, conformity and the alert lifecycle', () => {
     const r = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + DAY, 20.0031), check(T0 + 2 * DAY, 19.9991)], by: 'kiểm định viên A' });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ stored: 2, duplicates: 0, rejects: [], alerts: [] });
-    expect(r.body.checks[0]).toMatchObject({ instrument: 'SC-1', reference: 'REF-20', referenceValue: 20.0001, traceable: true, source: 'api', by: 'kiểm định viên A' });
+    expect(r.body.checks[0]).toMatchObject({
+      instrument: 'SC-1',
+      reference: 'REF-20',
+      referenceValue: 20.0001,
+      traceable: true,
+      source: 'api',
+      by: 'kiểm định viên A',
+    });
     expect(r.body.checks[0].error).toBeCloseTo(0.003, 9);
     const again = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + DAY, 20.0031)] });
     expect(again.body).toMatchObject({ stored: 0, duplicates: 1 });
@@ -55,7 +66,10 @@ describe('checks, conformity and the alert lifecycle', () => {
   it('an out-of-tolerance check opens one critical alert; ack; it clears only after two good checks (hysteresis)', async () => {
     const r = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + 3 * DAY, 20.0251)] });
     // A 12σ jump: out of tolerance, and the self-starting CUSUM (from the 2nd check on) flags the shift too.
-    expect(r.body.alerts).toEqual([expect.objectContaining({ kind: 'out_of_tolerance', event: 'opened', severity: 'critical' }), expect.objectContaining({ kind: 'shift_detected', event: 'opened' })]);
+    expect(r.body.alerts).toEqual([
+      expect.objectContaining({ kind: 'out_of_tolerance', event: 'opened', severity: 'critical' }),
+      expect.objectContaining({ kind: 'shift_detected', event: 'opened' }),
+    ]);
     const again = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + 4 * DAY, 20.0301)] });
     expect(again.body.alerts.filter((a: { kind: string }) => a.kind === 'out_of_tolerance')).toEqual([]); // still the same one alert
     const open = await call('GET', 'alerts?state=live&kind=out_of_tolerance&instrument=SC-1');
@@ -87,8 +101,13 @@ describe('checks, conformity and the alert lifecycle', () => {
   it('refuses with codes: unknown instrument, unknown standard, no reference value, bad body', async () => {
     expect((await call('POST', 'instruments/NOPE/checks', { checks: [check(T0, 20)] })).body.error.code).toBe('E_UNKNOWN_INSTRUMENT');
     const unknownRef = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + 8 * DAY, 20, 'REF-NONE')] });
-    expect(unknownRef).toMatchObject({ status: 404, body: { error: { code: 'E_UNKNOWN_REFERENCE', details: [expect.objectContaining({ field: 'checks[0].reference' })] } } });
-    expect((await call('POST', 'instruments/SC-1/checks', { checks: [{ channel: 'gross', ts: T0, indicated: 20 }] })).body.error.code).toBe('E_NO_REFERENCE_VALUE');
+    expect(unknownRef).toMatchObject({
+      status: 404,
+      body: { error: { code: 'E_UNKNOWN_REFERENCE', details: [expect.objectContaining({ field: 'checks[0].reference' })] } },
+    });
+    expect((await call('POST', 'instruments/SC-1/checks', { checks: [{ channel: 'gross', ts: T0, indicated: 20 }] })).body.error.code).toBe(
+      'E_NO_REFERENCE_VALUE',
+    );
     const bad = await call('POST', 'instruments/SC-1/checks', { checks: [{ channel: 'gross', ts: 'yesterday', indicated: 20 }] });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'E_BAD_REQUEST' } } });
     expect((await call('GET', 'alerts?kind=bogus')).body.error.code).toBe('E_BAD_REQUEST');
@@ -99,11 +118,23 @@ describe('trend, drift view and predicted out-of-tolerance date', () => {
   it('a steady drift towards the limit predicts a date before the due date and alerts once', async () => {
     // SC-2: verified at T0 (due T0 + 365 d); error grows 0.0001 kg/day from 0, noise-free apart from rounding.
     const cal = await call('POST', 'instruments/SC-2/calibrations', {
-      type: 'verification', date: T0, certificate: 'KĐ-2026-0001', procedure: 'ĐLVN 10:2017', conditions: { temperatureC: 27.5, humidityPct: 70 },
-      results: [{ channel: 'gross', unit: 'kg', nominal: 20, reference: 20.0001, asFound: 0.004, asLeft: 0, U: 0.0024 }], references: ['REF-20'], authorisedBy: 'Nguyễn Văn B',
+      type: 'verification',
+      date: T0,
+      certificate: 'KĐ-2026-0001',
+      procedure: 'ĐLVN 10:2017',
+      conditions: { temperatureC: 27.5, humidityPct: 70 },
+      results: [{ channel: 'gross', unit: 'kg', nominal: 20, reference: 20.0001, asFound: 0.004, asLeft: 0, U: 0.0024 }],
+      references: ['REF-20'],
+      authorisedBy: 'Nguyễn Văn B',
     });
     expect(cal.status).toBe(201);
-    expect(cal.body).toMatchObject({ lab: 'lab1', result: 'adjusted', decisionRule: 'simple', nextDue: T0 + 365 * DAY, results: [expect.objectContaining({ mpe: 0.01, conformity: 'pass' })] });
+    expect(cal.body).toMatchObject({
+      lab: 'lab1',
+      result: 'adjusted',
+      decisionRule: 'simple',
+      nextDue: T0 + 365 * DAY,
+      results: [expect.objectContaining({ mpe: 0.01, conformity: 'pass' })],
+    });
     expect(cal.body.statement).toMatch(/Conforms .* after adjustment; decision rule: simple acceptance/);
     const kinds: string[] = [];
     for (let d = 10; d <= 120; d += 10) {
@@ -129,14 +160,27 @@ describe('trend, drift view and predicted out-of-tolerance date', () => {
 
   it('calibrations: certificate numbers are unique, listed oldest first; a new one resets the baseline', async () => {
     const dup = await call('POST', 'instruments/SC-2/calibrations', {
-      type: 'calibration', date: T0 + 130 * DAY, certificate: 'KĐ-2026-0001', results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.013, U: 0.002 }], references: ['REF-20'], authorisedBy: 'X',
+      type: 'calibration',
+      date: T0 + 130 * DAY,
+      certificate: 'KĐ-2026-0001',
+      results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.013, U: 0.002 }],
+      references: ['REF-20'],
+      authorisedBy: 'X',
     });
     expect(dup).toMatchObject({ status: 409, body: { error: { code: 'E_CONFLICT' } } });
     const ok = await call('POST', 'instruments/SC-2/calibrations', {
-      type: 'calibration', date: T0 + 130 * DAY, certificate: 'HC-2026-0042', results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.013, asLeft: 0.0002, U: 0.002 }], references: ['REF-20'], authorisedBy: 'X',
+      type: 'calibration',
+      date: T0 + 130 * DAY,
+      certificate: 'HC-2026-0042',
+      results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.013, asLeft: 0.0002, U: 0.002 }],
+      references: ['REF-20'],
+      authorisedBy: 'X',
     });
     expect(ok.status).toBe(201);
-    expect((await call('GET', 'instruments/SC-2/calibrations')).body.items.map((c: { certificate: string }) => c.certificate)).toEqual(['KĐ-2026-0001', 'HC-2026-0042']);
+    expect((await call('GET', 'instruments/SC-2/calibrations')).body.items.map((c: { certificate: string }) => c.certificate)).toEqual([
+      'KĐ-2026-0001',
+      'HC-2026-0042',
+    ]);
     expect((await call('GET', 'instruments/SC-2/drift')).body.channels).toEqual([]);
     expect((await call('GET', 'alerts?instrument=SC-2&kind=predicted_out_of_tolerance')).body.items[0].state).toBe('cleared');
   });
@@ -144,10 +188,26 @@ describe('trend, drift view and predicted out-of-tolerance date', () => {
 
 describe('reference standards and reverse traceability', () => {
   it('CRUD with the traceability chain', async () => {
-    const created = await call('POST', 'references', { id: 'REF-5KG', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 5, value: 5.00002, U: 0.0008, k: 2, class: 'M1', certificate: 'VMI-1', calibratedOn: T0, due: T0 + 365 * DAY, parent: 'REF-F1' });
+    const created = await call('POST', 'references', {
+      id: 'REF-5KG',
+      lab: 'lab1',
+      quantity: 'mass',
+      unit: 'kg',
+      nominal: 5,
+      value: 5.00002,
+      U: 0.0008,
+      k: 2,
+      class: 'M1',
+      certificate: 'VMI-1',
+      calibratedOn: T0,
+      due: T0 + 365 * DAY,
+      parent: 'REF-F1',
+    });
     expect(created.status).toBe(201);
     expect(created.body.traceability).toEqual({ traceable: true, brokenLink: null, reason: null, chain: ['REF-5KG', 'REF-F1'] });
-    expect((await call('POST', 'references', { id: 'REF-5KG', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 5, value: 5, U: 0.001, k: 2 })).status).toBe(409);
+    expect((await call('POST', 'references', { id: 'REF-5KG', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 5, value: 5, U: 0.001, k: 2 })).status).toBe(
+      409,
+    );
     expect((await call('GET', 'references?lab=lab1')).body.items.map((r: { id: string }) => r.id)).toContain('REF-5KG');
     expect((await call('GET', 'references/REF-OLD')).body.traceability).toMatchObject({ traceable: false, brokenLink: 'REF-OLD' });
     expect((await call('DELETE', 'references/REF-5KG')).status).toBe(204);
@@ -162,7 +222,11 @@ describe('reference standards and reverse traceability', () => {
     expect(r.status).toBe(200);
     expect(r.body.impact.map((a: { kind: string }) => a.kind)).toEqual(['under_review', 'under_review']);
     const checks = (await call('GET', 'instruments/SC-1/checks')).body.items;
-    expect(checks.filter((c: { reference: string }) => c.reference === 'REF-20').every((c: { review: string }) => /REF-F1 was found out of tolerance/.test(c.review))).toBe(true);
+    expect(
+      checks
+        .filter((c: { reference: string }) => c.reference === 'REF-20')
+        .every((c: { review: string }) => /REF-F1 was found out of tolerance/.test(c.review)),
+    ).toBe(true);
     expect(checks.find((c: { reference: string }) => c.reference === 'REF-OLD').review).toBeNull();
     const cals = (await call('GET', 'instruments/SC-2/calibrations')).body.items;
     expect(cals.every((c: { review: string | null }) => c.review !== null)).toBe(true);
@@ -178,7 +242,13 @@ describe('PUT /instruments/{id}/channels/{channel}/metrology', () => {
     expect(got.body).toMatchObject({ toleranceSource: 'channel', repeatability: 0.002, analyser: false });
     const put = await call('PUT', 'instruments/SC-2/channels/gross/metrology', { tolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.003 });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ instrument: 'SC-2', channel: 'gross', tolerance: { model: 'absolute', mpe: 0.05 }, effectiveTolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.003 });
+    expect(put.body).toMatchObject({
+      instrument: 'SC-2',
+      channel: 'gross',
+      tolerance: { model: 'absolute', mpe: 0.05 },
+      effectiveTolerance: { model: 'absolute', mpe: 0.05 },
+      repeatability: 0.003,
+    });
     await call('POST', 'instruments/SC-2/checks', { checks: [{ channel: 'gross', ts: T0 + 150 * DAY, referenceValue: 20, indicated: 20.03 }] });
     const drift = await call('GET', 'instruments/SC-2/drift');
     expect(drift.body.channels[0]).toMatchObject({ mpe: 0.05, sigma: 0.003 });
@@ -191,7 +261,9 @@ describe('PUT /instruments/{id}/channels/{channel}/metrology', () => {
     const analyser = await call('PUT', 'instruments/SC-2/channels/gross/metrology', { tolerance: null, repeatability: null, analyser: true });
     expect(analyser.status).toBe(400);
     expect(analyser.body.error.code).toBe('E_BAD_REQUEST');
-    expect((await call('PUT', 'instruments/NOPE/channels/gross/metrology', { tolerance: null, repeatability: null })).body.error.code).toBe('E_UNKNOWN_INSTRUMENT');
+    expect((await call('PUT', 'instruments/NOPE/channels/gross/metrology', { tolerance: null, repeatability: null })).body.error.code).toBe(
+      'E_UNKNOWN_INSTRUMENT',
+    );
     expect((await call('GET', 'instruments/SC-2/channels/nope/metrology')).body.error).toMatchObject({ code: 'E_UNKNOWN_CHANNEL', details: expect.anything() });
   });
 });
@@ -201,7 +273,11 @@ describe('analyser zero and span checks through the API', () => {
     registry.upsertInstrument({ id: 'AN-1', org: 'cho', registration: 'registered', kind: 'env_station', name: 'SO2 analyser' });
     registry.ensureChannel('AN-1', 'so2', 'ppm');
     registry.analytics.setService({ instrument: 'AN-1', lab: 'lab1', intervalDays: null }); // the lab serving it sets its metrology
-    const put = await call('PUT', 'instruments/AN-1/channels/so2/metrology', { tolerance: { model: 'analyser', span: 500, gas: 'so2' }, repeatability: 1, analyser: true });
+    const put = await call('PUT', 'instruments/AN-1/channels/so2/metrology', {
+      tolerance: { model: 'analyser', span: 500, gas: 'so2' },
+      repeatability: 1,
+      analyser: true,
+    });
     expect(put.status).toBe(200);
     const checks = [];
     // Daily zero (0 ppm, drift 0.4 % of span) and span (450 ppm, drift 5.6 % > 2 × 2.5 %) checks.
@@ -218,7 +294,10 @@ describe('analyser zero and span checks through the API', () => {
     const drift = await call('GET', 'instruments/AN-1/drift');
     expect(drift.body.channels[0].analyser).toMatchObject({ outOfControl: true, reason: 'consecutive', series: 'span' });
     // Trend and shift statistics per series: a constant +2 ppm zero and +28 ppm span are no shift.
-    expect(drift.body.channels[0].byLevel).toMatchObject({ zero: { n: 5, cusum: { target: 2, recentSignal: null } }, span: { n: 5, cusum: { target: 28, recentSignal: null } } });
+    expect(drift.body.channels[0].byLevel).toMatchObject({
+      zero: { n: 5, cusum: { target: 2, recentSignal: null } },
+      span: { n: 5, cusum: { target: 28, recentSignal: null } },
+    });
     expect(drift.body.channels[0].cusum.series).toBe('span');
     expect(r.body.alerts.filter((a: { kind: string }) => a.kind === 'shift_detected')).toEqual([]);
   });

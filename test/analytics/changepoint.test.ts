@@ -119,8 +119,20 @@ describe('shift detection on a channel (seeded simulations)', () => {
     let known = 0;
     for (let r = 0; r < runs; r++) {
       const bias = 4 * (unif() - 0.5);
-      if (firstSignal(Array.from({ length: 100 }, () => bias + gauss()), stated) !== null) ours++;
-      if (firstSignal(Array.from({ length: 100 }, () => bias + gauss()), estimated) !== null) est++;
+      if (
+        firstSignal(
+          Array.from({ length: 100 }, () => bias + gauss()),
+          stated,
+        ) !== null
+      )
+        ours++;
+      if (
+        firstSignal(
+          Array.from({ length: 100 }, () => bias + gauss()),
+          estimated,
+        ) !== null
+      )
+        est++;
       if (cusumRun(Array.from({ length: 100 }, gauss)).signals.length) known++;
     }
     // ARL₀ 465 → ≈ 18 % within 100 checks; a difference of two such rates has sd ≈ 3.8 % at 200 runs.

@@ -18,8 +18,12 @@ function predictedAt(engineFor: (i: number) => Engine): number[] {
   env = seededRegistry();
   const calibrate = engineFor(-1);
   calibrate.recordCalibration('SC-2', {
-    type: 'verification', date: T0, certificate: 'KĐ-1', results: [{ channel: 'gross', unit: 'kg', nominal: 20, reference: 20.0001, asFound: 0.004, asLeft: 0, U: 0.0024 }],
-    references: ['REF-20'], authorisedBy: 'X',
+    type: 'verification',
+    date: T0,
+    certificate: 'KĐ-1',
+    results: [{ channel: 'gross', unit: 'kg', nominal: 20, reference: 20.0001, asFound: 0.004, asLeft: 0, U: 0.0024 }],
+    references: ['REF-20'],
+    authorisedBy: 'X',
   });
   const raised: number[] = [];
   drift.forEach((c, i) => {
@@ -83,11 +87,29 @@ describe('alert catalogue', () => {
   });
 
   it('renders code, params and the English message from the details analytics stores', () => {
-    const a = { kind: 'out_of_tolerance' as const, subject: 'SC-1', instrument: 'SC-1', channel: 'gross', reference: null, details: { error: 0.0312345, mpe: 0.02, ts: Date.UTC(2026, 4, 1, 8, 30), rule: 'guarded' } };
+    const a = {
+      kind: 'out_of_tolerance' as const,
+      subject: 'SC-1',
+      instrument: 'SC-1',
+      channel: 'gross',
+      reference: null,
+      details: { error: 0.0312345, mpe: 0.02, ts: Date.UTC(2026, 4, 1, 8, 30), rule: 'guarded' },
+    };
     const text = alertText(a, 'kg');
-    expect(text).toEqual({ code: 'alert.out_of_tolerance', params: { unit: 'kg', instrument: 'SC-1', channel: 'gross', subject: 'SC-1', error: 0.0312345, mpe: 0.02, ts: a.details.ts, rule: 'guarded' } });
-    expect(englishMessage(text, 0)).toBe('SC-1 gross: error 0.03123 kg outside the maximum permissible error (MPE) ±0.02 kg, guarded acceptance; check at 2026-05-01 08:30 UTC.');
-    const down = alertText({ kind: 'shift_detected', subject: 'SC-1', instrument: 'SC-1', channel: 'gross', details: { recentSignal: { ts: 5, direction: 'down' } } });
+    expect(text).toEqual({
+      code: 'alert.out_of_tolerance',
+      params: { unit: 'kg', instrument: 'SC-1', channel: 'gross', subject: 'SC-1', error: 0.0312345, mpe: 0.02, ts: a.details.ts, rule: 'guarded' },
+    });
+    expect(englishMessage(text, 0)).toBe(
+      'SC-1 gross: error 0.03123 kg outside the maximum permissible error (MPE) ±0.02 kg, guarded acceptance; check at 2026-05-01 08:30 UTC.',
+    );
+    const down = alertText({
+      kind: 'shift_detected',
+      subject: 'SC-1',
+      instrument: 'SC-1',
+      channel: 'gross',
+      details: { recentSignal: { ts: 5, direction: 'down' } },
+    });
     expect(down.code).toBe('alert.shift_detected.down');
     expect(templateOf(down.code, 'vi')).toMatch(/chiều âm/);
     const overdue = alertText({ kind: 'overdue', subject: 'SC-1', instrument: 'SC-1', channel: null, details: { due: Date.UTC(2026, 0, 1) } });

@@ -31,11 +31,18 @@ describe('demo seeding (npm start)', () => {
       const d = engine.drift(id);
       expect(d.dueState, id).toBe('ok');
       expect(d.channels[0]!.conformity!.zone, id).toBe('in');
-      expect(live.filter((a) => a.subject === id), id).toEqual([]);
+      expect(
+        live.filter((a) => a.subject === id),
+        id,
+      ).toEqual([]);
     }
     const drifting = engine.drift('SC-0003').channels[0]!;
     expect(drifting.trend!.predictedTs).toBeLessThan(engine.drift('SC-0003').nextDue!);
-    expect(registry.analytics.listCalibrations('FD-0001')[0]).toMatchObject({ procedure: 'ĐLVN 10:2017', result: 'adjusted', authorisedBy: expect.any(String) });
+    expect(registry.analytics.listCalibrations('FD-0001')[0]).toMatchObject({
+      procedure: 'ĐLVN 10:2017',
+      result: 'adjusted',
+      authorisedBy: expect.any(String),
+    });
     registry.close();
   });
 });

@@ -110,7 +110,15 @@ describe('EPA out-of-control rule for analysers', () => {
     const days = [1, 5.5, 6, 5.2, 5.1, 6.3].map((d, i) => ({ ts: i * DAY, driftPct: d }));
     expect(analyserStatus(days.slice(0, 5), 2.5).outOfControl).toBe(false);
     expect(analyserStatus(days, 2.5)).toMatchObject({ outOfControl: true, reason: 'consecutive', suspectSince: 0 });
-    expect(analyserStatus([{ ts: 0, driftPct: 1 }, { ts: DAY, driftPct: -10.5 }], 2.5)).toMatchObject({ outOfControl: true, reason: 'once' });
+    expect(
+      analyserStatus(
+        [
+          { ts: 0, driftPct: 1 },
+          { ts: DAY, driftPct: -10.5 },
+        ],
+        2.5,
+      ),
+    ).toMatchObject({ outOfControl: true, reason: 'once' });
     expect(analyserStatus([...days, { ts: 7 * DAY, driftPct: 0.5 }], 2.5).outOfControl).toBe(false);
   });
 });
@@ -139,7 +147,12 @@ describe('due dates and interval advice', () => {
     expect(staircase(365, 0.5).suggestedDays).toBe(456);
     expect(staircase(365, 1.2).suggestedDays).toBe(183);
     expect(staircase(365, 0.9).suggestedDays).toBe(365);
-    expect(intervalAdvice(365, Array.from({ length: 20 }, (_, i) => ({ asFoundFraction: i < 15 ? 0.5 : 1.5 }))).method).toBe('rp1-a3');
+    expect(
+      intervalAdvice(
+        365,
+        Array.from({ length: 20 }, (_, i) => ({ asFoundFraction: i < 15 ? 0.5 : 1.5 })),
+      ).method,
+    ).toBe('rp1-a3');
   });
 });
 

@@ -21,7 +21,7 @@ let cleanup: () => void;
 let watcher: MqttClient;
 let hooks: Server;
 let hookUrl: string;
-let clock = T0 + 10 * DAY;
+const clock = T0 + 10 * DAY;
 const received: Array<{ topic: string; alert: Alert }> = [];
 const posted: Array<{ signature: string; body: string }> = [];
 const SECRET = 'a-webhook-secret-of-some-length';
@@ -42,7 +42,9 @@ beforeAll(async () => {
   hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
   registry.analytics.addWebhook('tdc', `${hookUrl}/ok`, SECRET);
   registry.analytics.addWebhook('lab1', `${hookUrl}/fail`, 'another-secret-0123456789');
-  const config = loadConfig(MetronetConfig, { overrides: { 'analytics.webhookBackoffMs': 10, 'analytics.webhookMaxAttempts': 2, 'analytics.clientId': 'analytics-test' } });
+  const config = loadConfig(MetronetConfig, {
+    overrides: { 'analytics.webhookBackoffMs': 10, 'analytics.webhookMaxAttempts': 2, 'analytics.clientId': 'analytics-test' },
+  });
   svc = await analytics.start({ mqtt: { url: mq.url }, analytics: config.analytics, registry, now: () => clock });
   watcher = await mqtt.connectAsync(mq.url, { clientId: 'alert-watcher' });
   watcher.on('message', (topic, payload) => received.push({ topic, alert: JSON.parse(payload.toString()) as Alert }));
@@ -71,7 +73,11 @@ describe('analytics service', () => {
     expect(registry.analytics.listChecks({ instrument: 'SC-1' }).map((c) => c.ts)).toEqual([T0 + DAY, T0 + 2 * DAY]);
     const oot = () => received.filter((r) => r.alert.kind === 'out_of_tolerance');
     await waitFor(() => oot().length >= 2, 'the alert on both topics');
-    expect(oot().map((r) => r.topic).sort()).toEqual([topics.orgAlerts('cho'), topics.labAlerts('lab1')].sort());
+    expect(
+      oot()
+        .map((r) => r.topic)
+        .sort(),
+    ).toEqual([topics.orgAlerts('cho'), topics.labAlerts('lab1')].sort());
     for (const r of received) {
       expect(validateAlert(r.alert), JSON.stringify(validateAlert.issues(r.alert))).toBe(true);
     }
@@ -133,13 +139,21 @@ describe('analytics service', () => {
     await publishChecks(gw, 'gw-1', [{ instrument: 'SC-2', channel: 'gross', ts: T0 + 6 * DAY, reference: 'REF-20', indicated: 20.0002 }]);
     await gw.endAsync();
     expect(registry.analytics.listChecks({ instrument: 'SC-2' })).toHaveLength(0);
-    const config = loadConfig(MetronetConfig, { overrides: { 'analytics.webhookBackoffMs': 10, 'analytics.webhookMaxAttempts': 2, 'analytics.clientId': 'analytics-test' } });
+    const config = loadConfig(MetronetConfig, {
+      overrides: { 'analytics.webhookBackoffMs': 10, 'analytics.webhookMaxAttempts': 2, 'analytics.clientId': 'analytics-test' },
+    });
     svc = await analytics.start({ mqtt: { url: mq.url }, analytics: config.analytics, registry, now: () => clock });
     await waitFor(() => registry.analytics.listChecks({ instrument: 'SC-2' }).length === 1, 'the check queued at the broker');
   });
 
   it('periodic evaluation: overdue, due soon, expired standard with impact analysis; cleared by a calibration', async () => {
-    const cert = (n: number) => ({ type: 'verification' as const, certificate: `KĐ-${n}`, results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }], references: ['REF-20'], authorisedBy: 'A' });
+    const cert = (n: number) => ({
+      type: 'verification' as const,
+      certificate: `KĐ-${n}`,
+      results: [{ channel: 'gross', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }],
+      references: ['REF-20'],
+      authorisedBy: 'A',
+    });
     svc.engine.recordCalibration('SC-1', { ...cert(1), date: T0 - 400 * DAY });
     svc.engine.recordCalibration('SC-2', { ...cert(2), date: T0 - 350 * DAY });
     received.length = 0;

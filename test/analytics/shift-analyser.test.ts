@@ -36,7 +36,8 @@ describe('self-starting CUSUM (Hawkins 1987)', () => {
     const s = defaultSettings({ tolerance: { model: 'absolute', mpe: 100 }, repeatability: 1 });
     const acc = newAcc(0, null);
     const noise = [0.3, -0.5, 0.8, -0.2, 0.1, -0.9, 0.4, 0.6, -0.3, 0.2, -0.6];
-    for (let i = 0; i < 50 && !acc.lastSignal; i++) addCheck(acc, s, { ts: i * DAY, error: 1 + noise[i % 11]! + (i >= 40 ? 3 : 0), referenceValue: 50, referenceU: 0 });
+    for (let i = 0; i < 50 && !acc.lastSignal; i++)
+      addCheck(acc, s, { ts: i * DAY, error: 1 + noise[i % 11]! + (i >= 40 ? 3 : 0), referenceValue: 50, referenceU: 0 });
     expect(acc.lastSignal?.direction).toBe('up');
     expect(acc.lastSignal!.index).toBeGreaterThanOrEqual(40);
     expect(acc.lastSignal!.index).toBeLessThanOrEqual(43);
@@ -84,11 +85,21 @@ describe('analyser zero and span series (EPA 40 CFR 60 App. F)', () => {
     const st = feed(days);
     expect(st).toMatchObject({ outOfControl: true, reason: 'consecutive', series: 'span' });
     // The same checks as one series would have reset the run at every zero: never out of control.
-    expect(analyserStatus(days.map(([, pct], i) => ({ ts: i, driftPct: pct })), 2.5).outOfControl).toBe(false);
+    expect(
+      analyserStatus(
+        days.map(([, pct], i) => ({ ts: i, driftPct: pct })),
+        2.5,
+      ).outOfControl,
+    ).toBe(false);
   });
 
   it('a bad zero is not hidden by good spans; one > 4× excursion is enough', () => {
-    const st = feed([[0, 1], [450, 0.5], [0, 10.5], [450, 0.4]]);
+    const st = feed([
+      [0, 1],
+      [450, 0.5],
+      [0, 10.5],
+      [450, 0.4],
+    ]);
     expect(st).toMatchObject({ outOfControl: true, reason: 'once', series: 'zero', suspectSince: 0 });
   });
 

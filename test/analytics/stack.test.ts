@@ -21,7 +21,9 @@ describe('analytics in the demo stack', () => {
     expect(has('overdue', 'FD-0004')).toBe(true);
     expect(has('not_traceable', 'SC-0005')).toBe(true);
     expect(has('standard_expired', 'REF-M1-20KG-B')).toBe(true);
-    const drift = await api<{ dueState: string; channels: Array<{ channel: string; trend: { predictedTs: number } | null; conformity: { zone: string } }> }>('instruments/SC-0003/drift');
+    const drift = await api<{ dueState: string; channels: Array<{ channel: string; trend: { predictedTs: number } | null; conformity: { zone: string } }> }>(
+      'instruments/SC-0003/drift',
+    );
     expect(drift.channels[0]).toMatchObject({ channel: 'gross', conformity: { zone: 'in' } });
     expect(drift.channels[0]!.trend!.predictedTs).toBeGreaterThan(Date.now());
     const ok = await api<{ dueState: string; channels: Array<{ conformity: { zone: string } }> }>('instruments/SC-0001/drift');

@@ -36,7 +36,9 @@ describe('embedded broker', () => {
       canSubscribe: () => false,
     };
     broker = await start({ host: '127.0.0.1', port: 0, auth });
-    await expect(mqtt.connectAsync(broker.url, { username: 'gw-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password|Not authorized/i);
+    await expect(mqtt.connectAsync(broker.url, { username: 'gw-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password|Not authorized/i,
+    );
     expect(broker.stats.refusedConnects).toBe(1);
 
     const gw = await mqtt.connectAsync(broker.url, { username: 'gw-1', password: 'right', reconnectPeriod: 0 });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, MetronetConfig, MetronetError } from '../../core/index.js';
+import { loadConfig, MetronetConfig, type MetronetError } from '../../core/index.js';
 
 const CASES = join(import.meta.dirname, '..', 'cases');
 
@@ -36,7 +36,13 @@ describe('configuration golden cases (test/cases/config-*)', () => {
 describe('configuration loading', () => {
   it('fills every default with no file at all', () => {
     const c = loadConfig(MetronetConfig, {});
-    expect(c).toMatchObject({ dataDir: 'data', broker: { host: '127.0.0.1', port: 1883 }, dashboard: { port: 8080 }, readings: { kind: 'sqlite' }, gateways: [] });
+    expect(c).toMatchObject({
+      dataDir: 'data',
+      broker: { host: '127.0.0.1', port: 1883 },
+      dashboard: { port: 8080 },
+      readings: { kind: 'sqlite' },
+      gateways: [],
+    });
   });
 
   it('takes environment overrides with coercion, and names the variable on error', () => {
@@ -53,7 +59,9 @@ describe('configuration loading', () => {
   });
 
   it('reports an unreadable file and invalid YAML with the file name', () => {
-    expect(errorOf(() => loadConfig(MetronetConfig, { file: '/nonexistent/metronet.yaml' })).message).toMatch(/cannot read config file \/nonexistent\/metronet.yaml: ENOENT/);
+    expect(errorOf(() => loadConfig(MetronetConfig, { file: '/nonexistent/metronet.yaml' })).message).toMatch(
+      /cannot read config file \/nonexistent\/metronet.yaml: ENOENT/,
+    );
     const bad = join(CASES, 'config-port-out-of-range', 'expected-error.txt'); // not YAML mapping
     expect(errorOf(() => loadConfig(MetronetConfig, { file: bad })).message).toMatch(/top level must be a mapping|not valid YAML/);
   });

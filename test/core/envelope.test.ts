@@ -22,7 +22,14 @@ import {
 
 const NOW = 1_795_351_700_000;
 const GW = 'gw-bt-01';
-const check = (over: Record<string, unknown> = {}) => ({ instrument: 'SC-0001', channel: 'mass', ts: NOW - 1000, reference: 'REF-M1-20KG', indicated: 20.006, ...over });
+const check = (over: Record<string, unknown> = {}) => ({
+  instrument: 'SC-0001',
+  channel: 'mass',
+  ts: NOW - 1000,
+  reference: 'REF-M1-20KG',
+  indicated: 20.006,
+  ...over,
+});
 const bodies = {
   readings: (over: Record<string, unknown> = {}) => JSON.stringify({ v: 1, gateway: GW, seq: 1, readings: [], ...over }),
   checks: (over: Record<string, unknown> = {}) => JSON.stringify({ v: 1, gateway: GW, checks: [check()], ...over }),
@@ -59,7 +66,10 @@ describe('one envelope parser for readings, checks and status', () => {
 
 describe('checks message (ChecksBatch schema)', () => {
   it('accepts the valid checks of a batch and names each bad one checks[i].field, with its instrument', () => {
-    const out = parseChecksMessage(bodies.checks({ checks: [check({ indicated: 'x' }), check(), check({ instrument: 'SC-2', extra: 1 }), check({ ts: NOW })] }), { gateway: GW });
+    const out = parseChecksMessage(
+      bodies.checks({ checks: [check({ indicated: 'x' }), check(), check({ instrument: 'SC-2', extra: 1 }), check({ ts: NOW })] }),
+      { gateway: GW },
+    );
     expect(out.accepted.map((c) => c.ts)).toEqual([NOW - 1000, NOW]);
     expect(out.acceptedIndex).toEqual([1, 3]);
     expect(out.batch).toEqual({ gateway: GW, count: 4 });
@@ -70,7 +80,9 @@ describe('checks message (ChecksBatch schema)', () => {
   });
 
   it('refuses a broken envelope as a whole, and more than LIMITS.maxChecksPerBatch checks', () => {
-    expect(parseChecksMessage(JSON.stringify({ v: 1, gateway: GW }), {}).rejects).toEqual([expect.objectContaining({ code: 'E_SCHEMA', field: 'checks', rule: 'required' })]);
+    expect(parseChecksMessage(JSON.stringify({ v: 1, gateway: GW }), {}).rejects).toEqual([
+      expect.objectContaining({ code: 'E_SCHEMA', field: 'checks', rule: 'required' }),
+    ]);
     expect(parseChecksMessage(bodies.checks({ checks: {} })).rejects[0]).toMatchObject({ code: 'E_SCHEMA', field: 'checks', rule: 'type' });
     const many = Array.from({ length: LIMITS.maxChecksPerBatch + 1 }, () => ({}));
     const out = parseChecksMessage(bodies.checks({ checks: many }), { maxBytes: 1e6 });
@@ -85,19 +97,38 @@ describe('defaults come from the config schemas', () => {
     expect(loadConfig(IngestConfig)).toEqual(INGEST_DEFAULTS);
     expect(loadConfig(GatewaySpool)).toEqual(SPOOL_DEFAULTS);
     expect(ANALYTICS_DEFAULTS).toMatchObject({ decisionRule: 'simple', nearLimitFraction: 0.8, dueSoonDays: 30, offlineAfterMs: 3_600_000 });
-    expect(DRIFT_DEFAULTS).toMatchObject({ decisionRule: ANALYTICS_DEFAULTS.decisionRule, nearLimitFraction: ANALYTICS_DEFAULTS.nearLimitFraction, dueSoonDays: ANALYTICS_DEFAULTS.dueSoonDays });
+    expect(DRIFT_DEFAULTS).toMatchObject({
+      decisionRule: ANALYTICS_DEFAULTS.decisionRule,
+      nearLimitFraction: ANALYTICS_DEFAULTS.nearLimitFraction,
+      dueSoonDays: ANALYTICS_DEFAULTS.dueSoonDays,
+    });
     expect(Object.isFrozen(ANALYTICS_DEFAULTS)).toBe(true);
   });
 });
 
 describe('"is not known", one wording per code', () => {
   it('builds the issue, and the error thrown from it', () => {
-    expect(unknownInstrument('SC-1')).toEqual({ code: 'E_UNKNOWN_INSTRUMENT', field: 'id', rule: 'registered', value: 'SC-1', message: 'instrument "SC-1" is not known' });
-    expect(unknownReference('R-1', 'checks[0].reference')).toMatchObject({ code: 'E_UNKNOWN_REFERENCE', field: 'checks[0].reference', message: 'reference standard "R-1" is not known' });
+    expect(unknownInstrument('SC-1')).toEqual({
+      code: 'E_UNKNOWN_INSTRUMENT',
+      field: 'id',
+      rule: 'registered',
+      value: 'SC-1',
+      message: 'instrument "SC-1" is not known',
+    });
+    expect(unknownReference('R-1', 'checks[0].reference')).toMatchObject({
+      code: 'E_UNKNOWN_REFERENCE',
+      field: 'checks[0].reference',
+      message: 'reference standard "R-1" is not known',
+    });
     expect(unknownStation('ST-1')).toMatchObject({ code: 'E_UNKNOWN_STATION', message: 'station "ST-1" is not known' });
     expect(unknownChannel('SC-1', 'volume', { known: ['gross', 'net'] }).message).toBe('instrument SC-1 has no channel "volume"; it has gross, net');
     expect(unknownChannel('SC-1', 'volume', { known: [] }).message).toBe('instrument SC-1 has no channel "volume"; it has none yet');
     const err = MetronetError.fromIssue(unknownInstrument('SC-1'));
-    expect(err).toMatchObject({ code: 'E_UNKNOWN_INSTRUMENT', status: 404, message: 'instrument "SC-1" is not known', details: { field: 'id', value: 'SC-1' } });
+    expect(err).toMatchObject({
+      code: 'E_UNKNOWN_INSTRUMENT',
+      status: 404,
+      message: 'instrument "SC-1" is not known',
+      details: { field: 'id', value: 'SC-1' },
+    });
   });
 });

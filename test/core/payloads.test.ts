@@ -3,8 +3,17 @@ import { LIMITS, parseReadingsMessage, validateCheck, validateGatewayStatus, Che
 
 const NOW = 1_795_351_700_000;
 // The examples of the MQTT contract (ARCHITECTURE.md), verbatim.
-const ARCH_READINGS = { v: 1, gateway: 'gw-bt-01', seq: 18342, readings: [{ instrument: 'SC-0001', channel: 'mass', ts: 1795351601000, value: 20.004, unit: 'kg', status: 'ok' }] };
-const ARCH_CHECKS = { v: 1, gateway: 'gw-bt-01', checks: [{ instrument: 'SC-0001', channel: 'mass', ts: 1795351601000, reference: 'REF-M1-20KG', indicated: 20.006 }] };
+const ARCH_READINGS = {
+  v: 1,
+  gateway: 'gw-bt-01',
+  seq: 18342,
+  readings: [{ instrument: 'SC-0001', channel: 'mass', ts: 1795351601000, value: 20.004, unit: 'kg', status: 'ok' }],
+};
+const ARCH_CHECKS = {
+  v: 1,
+  gateway: 'gw-bt-01',
+  checks: [{ instrument: 'SC-0001', channel: 'mass', ts: 1795351601000, reference: 'REF-M1-20KG', indicated: 20.006 }],
+};
 const reading = (over: Record<string, unknown> = {}) => ({ ...ARCH_READINGS.readings[0], ...over });
 const batch = (readings: unknown[], over: Record<string, unknown> = {}) => JSON.stringify({ v: 1, gateway: 'gw-bt-01', seq: 1, readings, ...over });
 
@@ -25,7 +34,14 @@ describe('readings batch', () => {
 
   it('rejects a bad reading and keeps the valid rest', () => {
     const out = parseReadingsMessage(
-      batch([reading(), reading({ ts: NOW + 3_600_000 }), reading({ unit: 'kilo' }), reading({ value: 'heavy' }), reading({ status: 'happy' }), reading({ ts: NOW - 1000 })]),
+      batch([
+        reading(),
+        reading({ ts: NOW + 3_600_000 }),
+        reading({ unit: 'kilo' }),
+        reading({ value: 'heavy' }),
+        reading({ status: 'happy' }),
+        reading({ ts: NOW - 1000 }),
+      ]),
       { now: NOW },
     );
     expect(out.accepted.map((r) => r.ts)).toEqual([1795351601000, NOW - 1000]);
@@ -68,7 +84,10 @@ describe('readings batch', () => {
     const many = Array.from({ length: 11 }, (_, i) => reading({ ts: 1795351601000 + i }));
     expect(parseReadingsMessage(batch(many), { now: NOW, maxReadings: 10 }).rejects[0]).toMatchObject({ code: 'E_TOO_MANY_READINGS', value: 11 });
     expect(parseReadingsMessage(batch([reading()], { v: 2 }), { now: NOW }).rejects[0]).toMatchObject({ code: 'E_UNSUPPORTED_VERSION', value: 2 });
-    expect(parseReadingsMessage(batch([reading()]), { now: NOW, gateway: 'gw-other' }).rejects[0]).toMatchObject({ code: 'E_GATEWAY_MISMATCH', value: 'gw-bt-01' });
+    expect(parseReadingsMessage(batch([reading()]), { now: NOW, gateway: 'gw-other' }).rejects[0]).toMatchObject({
+      code: 'E_GATEWAY_MISMATCH',
+      value: 'gw-bt-01',
+    });
     expect(parseReadingsMessage(batch([reading()], { seq: -1 }), { now: NOW }).rejects[0]).toMatchObject({ code: 'E_SCHEMA', field: 'seq', rule: 'minimum' });
     expect(parseReadingsMessage('[1,2]', { now: NOW }).rejects[0]).toMatchObject({ code: 'E_SCHEMA', rule: 'type' });
     expect(parseReadingsMessage('null', { now: NOW }).rejects[0]).toMatchObject({ code: 'E_SCHEMA' });
@@ -80,7 +99,16 @@ describe('checks and status', () => {
     const validateBatch = compile(ChecksBatch);
     expect(validateBatch(ARCH_CHECKS)).toBe(true);
     expect(validateCheck({ instrument: 'AQ-1', channel: 'so2', ts: 1, referenceValue: 400, referenceU: 8, indicated: 404.1 })).toBe(true);
-    expect(validateGatewayStatus({ v: 1, gateway: 'gw-bt-01', state: 'online', ts: NOW, version: '0.1.0', instruments: [{ instrument: 'SC-0001', profile: 'weighing-indicator-tcp' }] })).toBe(true);
+    expect(
+      validateGatewayStatus({
+        v: 1,
+        gateway: 'gw-bt-01',
+        state: 'online',
+        ts: NOW,
+        version: '0.1.0',
+        instruments: [{ instrument: 'SC-0001', profile: 'weighing-indicator-tcp' }],
+      }),
+    ).toBe(true);
   });
 
   it('reject broken ones naming the field', () => {

@@ -13,7 +13,14 @@ describe('topics', () => {
   });
 
   it('refuses what is not a metronet topic', () => {
-    for (const t of ['metronet/v2/o/g/readings', 'metronet/v1/o/g/other', 'metronet/v1/o/g/readings/x', 'metronet/v1/labs/g/readings', 'metronet/v1/o/+/readings', 'metronet/v1//g/readings']) {
+    for (const t of [
+      'metronet/v2/o/g/readings',
+      'metronet/v1/o/g/other',
+      'metronet/v1/o/g/readings/x',
+      'metronet/v1/labs/g/readings',
+      'metronet/v1/o/+/readings',
+      'metronet/v1//g/readings',
+    ]) {
       expect(parseTopic(t), t).toBeNull();
     }
   });

@@ -20,7 +20,14 @@ beforeAll(async () => {
   f = await twoTenants();
   // Instrument B is an environmental station: its own, longer offline threshold.
   f.registry.upsertInstrument({ id: T.b.inst, org: T.b.ent, registration: 'registered', kind: 'env_station', name: 'station b', gateway: T.b.gw });
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, analytics: new Engine({ registry: f.registry, now: () => clock }), offlineAfterMs: 60_000, offlineAfterMsByKind: { envStation: 30 * 60_000 } });
+  app = await buildApp({
+    registry: f.registry,
+    readings: f.readings,
+    now: () => clock,
+    analytics: new Engine({ registry: f.registry, now: () => clock }),
+    offlineAfterMs: 60_000,
+    offlineAfterMsByKind: { envStation: 30 * 60_000 },
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -38,7 +45,7 @@ const listen = (auth: { authorization: string }) => listenEvents(app, auth);
 const ticks = (message: string) => ({ message, timeout: periods(3, EVENTS_TICK_MS) });
 
 describe('GET /api/v1/instruments/{id}/state', () => {
-  it('gives the state the overview gives, for an instrument the caller sees, and 403 for another tenant\'s', async () => {
+  it("gives the state the overview gives, for an instrument the caller sees, and 403 for another tenant's", async () => {
     const one = await get(`/api/v1/instruments/${T.a.inst}/state`, 'enterprise');
     expect(one.statusCode).toBe(200);
     const overview = (await get('/api/v1/overview', 'enterprise')).json();
@@ -93,7 +100,11 @@ describe('offline threshold from configuration', () => {
 describe('alert text codes', () => {
   it('gives every alert a stable code and params next to the English message', async () => {
     const list = (await get('/api/v1/alerts', 'enterprise')).json();
-    expect(list.items[0]).toMatchObject({ message: 'alert a', code: 'alert.out_of_tolerance', params: expect.objectContaining({ instrument: T.a.inst, channel: 'mass', unit: 'kg' }) });
+    expect(list.items[0]).toMatchObject({
+      message: 'alert a',
+      code: 'alert.out_of_tolerance',
+      params: expect.objectContaining({ instrument: T.a.inst, channel: 'mass', unit: 'kg' }),
+    });
     const one = (await get(`/api/v1/alerts/${f.alerts.a}`, 'enterprise')).json();
     expect(one.code).toBe('alert.out_of_tolerance');
   });
@@ -101,24 +112,40 @@ describe('alert text codes', () => {
   it('reads the params from what analytics stores with each kind', () => {
     const base = { instrument: 'SC-1', channel: 'gross', subject: 'SC-1', reference: null };
     const { reference: _r, ...who } = base;
-    expect(alertText({ ...base, kind: 'near_limit', details: { error: 0.009, mpe: 0.01, U: 0.001, ts: 5, percent: 80 } }, 'kg'))
-      .toEqual({ code: 'alert.near_limit', params: { ...who, error: 0.009, mpe: 0.01, unit: 'kg', percent: 80 } });
+    expect(alertText({ ...base, kind: 'near_limit', details: { error: 0.009, mpe: 0.01, U: 0.001, ts: 5, percent: 80 } }, 'kg')).toEqual({
+      code: 'alert.near_limit',
+      params: { ...who, error: 0.009, mpe: 0.01, unit: 'kg', percent: 80 },
+    });
     expect(alertText({ ...base, kind: 'shift_detected', details: { recentSignal: { ts: 7, direction: 'down' } } }).code).toBe('alert.shift_detected.down');
-    expect(alertText({ ...base, kind: 'limit_exceeded', details: { value: 5.2, limit: 6, unit: 'pH', period: '1h', source: 'QCVN' } }))
-      .toMatchObject({ code: 'alert.limit_exceeded.min', params: { value: 5.2, limit: 6, unit: 'pH', period: '1h' } });
+    expect(alertText({ ...base, kind: 'limit_exceeded', details: { value: 5.2, limit: 6, unit: 'pH', period: '1h', source: 'QCVN' } })).toMatchObject({
+      code: 'alert.limit_exceeded.min',
+      params: { value: 5.2, limit: 6, unit: 'pH', period: '1h' },
+    });
     expect(alertText({ ...base, kind: 'due_soon', details: { due: 99, leadDays: 30 } }).params).toMatchObject({ due: 99, leadDays: 30 });
   });
 });
 
 describe('POST /instruments/{id}/calibrations', () => {
   it('keeps an as-left error stated as null as null (not coerced to 0, which would read as adjusted)', async () => {
-    const body = { type: 'calibration', date: Date.now() - 86_400_000, certificate: 'GCN-NULL-1', results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.003, asLeft: null, U: 0.002 }], references: [], authorisedBy: 'Trần Thị B' };
+    const body = {
+      type: 'calibration',
+      date: Date.now() - 86_400_000,
+      certificate: 'GCN-NULL-1',
+      results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.003, asLeft: null, U: 0.002 }],
+      references: [],
+      authorisedBy: 'Trần Thị B',
+    };
     const res = await app.inject({ method: 'POST', url: `/api/v1/instruments/${T.a.inst}/calibrations`, headers: f.auth.lab, payload: body });
     expect(res.statusCode).toBe(201);
     expect(res.json().results[0].asLeft ?? null).toBeNull();
     expect(res.json().result).not.toBe('adjusted');
     // …and an as-left error of 0 stays 0 (adjusted to no error).
-    const zero = await app.inject({ method: 'POST', url: `/api/v1/instruments/${T.a.inst}/calibrations`, headers: f.auth.lab, payload: { ...body, certificate: 'GCN-ZERO-1', results: [{ ...body.results[0], asLeft: 0 }] } });
+    const zero = await app.inject({
+      method: 'POST',
+      url: `/api/v1/instruments/${T.a.inst}/calibrations`,
+      headers: f.auth.lab,
+      payload: { ...body, certificate: 'GCN-ZERO-1', results: [{ ...body.results[0], asLeft: 0 }] },
+    });
     expect(zero.statusCode).toBe(201);
     expect(zero.json().results[0].asLeft).toBe(0);
     expect(zero.json().result).toBe('adjusted');
@@ -138,7 +165,20 @@ describe('live events from change counters', () => {
     expect(a.text()).not.toContain('bbb');
     // A new alert: its event carries the code; INST-a's state changes with it once its
     // out-of-tolerance alert clears (the state follows the worst live alert).
-    f.registry.analytics.raiseAlert({ kind: 'due_soon', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: null, org: T.a.ent, lab: T.a.lab, message: 'due soon a', details: { due: clock + 10 * 86_400_000, leadDays: 30 } }, clock);
+    f.registry.analytics.raiseAlert(
+      {
+        kind: 'due_soon',
+        severity: 'warning',
+        subject: T.a.inst,
+        instrument: T.a.inst,
+        channel: null,
+        org: T.a.ent,
+        lab: T.a.lab,
+        message: 'due soon a',
+        details: { due: clock + 10 * 86_400_000, leadDays: 30 },
+      },
+      clock,
+    );
     await waitFor(() => /event: alert\ndata: .*"code":"alert.due_soon"/.test(a.text()), ticks('the new alert'));
     f.registry.analytics.relieveAlert(T.a.inst, 'mass', 'out_of_tolerance', 0, clock);
     await waitFor(() => /event: states\ndata: \[\{"id":"INST-a","state":"due_soon","online":true/.test(a.text()), ticks('the state change of INST-a'));

@@ -23,7 +23,13 @@ let frozen: StateCache;
 
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, analytics: new Engine({ registry: f.registry, now: () => clock }), ...deps });
+  app = await buildApp({
+    registry: f.registry,
+    readings: f.readings,
+    now: () => clock,
+    analytics: new Engine({ registry: f.registry, now: () => clock }),
+    ...deps,
+  });
   frozen = new StateCache(f.registry, () => 0);
 });
 afterAll(async () => {
@@ -34,7 +40,8 @@ afterAll(async () => {
 const ROLES = Object.keys(USERS) as Role[];
 const principal = (role: Role): Principal => ({ user: USERS[role].id, role, org: USERS[role].org, via: 'token', tokenId: 'test' });
 const fresh = (role: Role) => instrumentStates(f.registry, principal(role), clock, offline);
-const overview = async (role: Role) => (await app.inject({ method: 'GET', url: '/api/v1/overview', headers: f.auth[role] })).json().items as InstrumentStateRow[];
+const overview = async (role: Role) =>
+  (await app.inject({ method: 'GET', url: '/api/v1/overview', headers: f.auth[role] })).json().items as InstrumentStateRow[];
 const row = (rows: InstrumentStateRow[], id: string) => rows.find((r) => r.id === id);
 
 /** The cached answers (the app's, and the frozen cache's) equal a fresh computation for every role. */
@@ -62,7 +69,12 @@ describe('the state cache', () => {
     f.registry.analytics.relieveAlert(T.a.inst, 'mass', 'out_of_tolerance', 0, clock);
     now = await expectFresh();
     expect(row(now.enterprise, T.a.inst)).toMatchObject({ state: 'in_tolerance', openAlerts: 0 });
-    const check = await app.inject({ method: 'POST', url: `/api/v1/instruments/${T.a.inst}/checks`, headers: f.auth.enterprise, payload: { checks: [{ channel: 'mass', ts: clock - 1000, referenceValue: 20, referenceU: 0.001, indicated: 21 }] } });
+    const check = await app.inject({
+      method: 'POST',
+      url: `/api/v1/instruments/${T.a.inst}/checks`,
+      headers: f.auth.enterprise,
+      payload: { checks: [{ channel: 'mass', ts: clock - 1000, referenceValue: 20, referenceU: 0.001, indicated: 21 }] },
+    });
     expect(check.statusCode, check.body).toBe(200);
     now = await expectFresh();
     expect(row(now.enterprise, T.a.inst)).toMatchObject({ state: 'out_of_tolerance', openAlerts: 1 });
@@ -75,7 +87,19 @@ describe('the state cache', () => {
 
     // An alert on INST-a sent to tenant B's lab: the authority counts it, and so does lab A, which
     // serves INST-a now (seesAlert: a lab sees the alerts of the instruments it serves).
-    f.registry.analytics.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: 'mass', org: T.a.ent, lab: T.b.lab, message: 'near limit, sent elsewhere' }, clock);
+    f.registry.analytics.raiseAlert(
+      {
+        kind: 'near_limit',
+        severity: 'warning',
+        subject: T.a.inst,
+        instrument: T.a.inst,
+        channel: 'mass',
+        org: T.a.ent,
+        lab: T.b.lab,
+        message: 'near limit, sent elsewhere',
+      },
+      clock,
+    );
     now = await expectFresh();
     expect(row(now.authority, T.a.inst)!.openAlerts).toBe(2);
     expect(row(now.lab, T.a.inst)!.openAlerts).toBe(2);
@@ -103,7 +127,19 @@ describe('the state cache', () => {
     expect(one.json()).toEqual(row(fresh('enterprise'), T.a.inst));
     // A calibration (no change counter) shows on the instrument's page at once.
     const date = clock - 86_400_000;
-    const cal = await app.inject({ method: 'POST', url: `/api/v1/instruments/${T.a.inst}/calibrations`, headers: f.auth.lab, payload: { type: 'calibration', date, certificate: 'GCN-CACHE-1', results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.003, asLeft: 0, U: 0.002 }], references: [], authorisedBy: 'Trần Thị B' } });
+    const cal = await app.inject({
+      method: 'POST',
+      url: `/api/v1/instruments/${T.a.inst}/calibrations`,
+      headers: f.auth.lab,
+      payload: {
+        type: 'calibration',
+        date,
+        certificate: 'GCN-CACHE-1',
+        results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.003, asLeft: 0, U: 0.002 }],
+        references: [],
+        authorisedBy: 'Trần Thị B',
+      },
+    });
     expect(cal.statusCode, cal.body).toBe(201);
     const after = await app.inject({ method: 'GET', url: `/api/v1/instruments/${T.a.inst}/state`, headers: f.auth.lab });
     expect(after.json()).toEqual(row(fresh('lab'), T.a.inst));

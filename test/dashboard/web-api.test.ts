@@ -37,16 +37,22 @@ describe('GET /api/v1/overview', () => {
 });
 
 describe('GET /api/v1/reports/{name}', () => {
-  it('writes the inventory as UTF-8 CSV with Vietnamese headers, only the caller\'s rows', async () => {
+  it("writes the inventory as UTF-8 CSV with Vietnamese headers, only the caller's rows", async () => {
     const res = await get('/api/v1/reports/inventory?format=csv', 'enterprise');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="metronet-inventory-\d{4}-\d\d-\d\d\.csv"/);
-    const lines = res.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = res.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toMatch(/^Quận\/huyện,Mã tổ chức,Tổ chức,Mã phương tiện đo,/);
     expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual([T.a.inst]);
     const en = await get('/api/v1/reports/inventory?format=csv&lang=en', 'authority');
-    const rows = en.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const rows = en.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(rows[0]).toMatch(/^District,Organisation id,/);
     expect(rows).toHaveLength(3);
   });
@@ -69,7 +75,7 @@ describe('GET /api/v1/reports/{name}', () => {
 });
 
 describe('GET /api/v1/events (server-sent events)', () => {
-  it('opens with hello and the states of the caller\'s instruments only', async () => {
+  it("opens with hello and the states of the caller's instruments only", async () => {
     const res = await get('/api/v1/events?once=true', 'enterprise');
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(res.body).toMatch(/^retry: 3000\n\nevent: hello\ndata: \{"user":"ent-a-user","role":"enterprise"\}\n\nevent: states\ndata: /);
@@ -86,7 +92,10 @@ describe('GET /api/v1/events (server-sent events)', () => {
     await waitFor(() => ent.text().includes('event: states') && other.text().includes('event: states'), 'both streams open');
     const ack = await app.inject({ method: 'POST', url: `/api/v1/alerts/${f.alerts.a}/ack`, headers: f.auth.enterprise });
     expect(ack.statusCode).toBe(200);
-    await waitFor(() => /event: alert\ndata: .*"state":"acknowledged"/.test(ent.text()), { message: 'the acknowledgement on the stream', timeout: periods(3, EVENTS_TICK_MS) });
+    await waitFor(() => /event: alert\ndata: .*"state":"acknowledged"/.test(ent.text()), {
+      message: 'the acknowledgement on the stream',
+      timeout: periods(3, EVENTS_TICK_MS),
+    });
     expect(ent.text()).toMatch(new RegExp(`event: alert\\ndata: \\{"id":${f.alerts.a},.*"state":"acknowledged"`));
     expect(other.text()).not.toContain('event: alert');
     await ent.stop();

@@ -55,7 +55,12 @@ describe('ingest process: SIGTERM under load drains in-flight work (Mosquitto, S
     expect((await fetch(new URL('health', ops))).status).toBe(200);
     const ready = await fetch(new URL('ready', ops));
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks).toMatchObject({ broker: { ok: true }, registry: { ok: true }, readings: { ok: true }, draining: { ok: true } });
+    expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks).toMatchObject({
+      broker: { ok: true },
+      registry: { ok: true },
+      readings: { ok: true },
+      draining: { ok: true },
+    });
 
     const stored = () => {
       const d = new Database(join(dir, 'data', 'readings.db'), { readonly: true, fileMustExist: true });
@@ -70,14 +75,21 @@ describe('ingest process: SIGTERM under load drains in-flight work (Mosquitto, S
     await waitFor(() => stored() >= N / 3, { message: 'a third of the load stored', timeout: 60_000 });
 
     const metrics = await (await fetch(new URL('metrics', ops))).text();
-    for (const name of ['metronet_ingest_lag_seconds', 'metronet_ingest_commit_latency_seconds_count', 'metronet_store_write_seconds_count', 'metronet_ingest_readings_stored_total']) {
+    for (const name of [
+      'metronet_ingest_lag_seconds',
+      'metronet_ingest_commit_latency_seconds_count',
+      'metronet_store_write_seconds_count',
+      'metronet_ingest_readings_stored_total',
+    ]) {
       expect(sample(metrics, name), name).toBeGreaterThan(0);
     }
     expect(metrics).toContain('metronet_ingest_rejects_total');
     expect(typeLines(metrics).filter((l) => l.startsWith('# TYPE process_cpu_user_seconds_total'))).toHaveLength(1);
 
     expect(await first.stop()).toBe(0);
-    const closed = first.lines.find((l) => l.msg === 'ingest closed') as unknown as { received: number; acked: number; stored: number; pending: number } | undefined;
+    const closed = first.lines.find((l) => l.msg === 'ingest closed') as unknown as
+      | { received: number; acked: number; stored: number; pending: number }
+      | undefined;
     expect(closed, first.output()).toBeDefined();
     // Drained: every message the worker took was committed and then acknowledged; none abandoned.
     expect(closed!.pending).toBe(0);
@@ -95,7 +107,11 @@ describe('ingest process: SIGTERM under load drains in-flight work (Mosquitto, S
     expect(await second.stop()).toBe(0);
 
     const d = new Database(join(dir, 'data', 'readings.db'), { readonly: true });
-    const per = d.prepare('SELECT instrument, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM readings GROUP BY instrument').all() as { n: number; lo: number; hi: number }[];
+    const per = d.prepare('SELECT instrument, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM readings GROUP BY instrument').all() as {
+      n: number;
+      lo: number;
+      hi: number;
+    }[];
     const total = (d.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
     d.close();
     expect(total).toBe(N);
@@ -134,7 +150,10 @@ describe('ingest process: SIGTERM while the store is down', () => {
     const ops = new URL(String((await first.waitForLine((l) => l.msg === 'ingest running', 'ingest running')).ops));
     await influx.kill();
     expect((await publishLoad({ url: mosq.url, gateways, readings: N, batch: 500, t0: Date.now() - 3_600_000 })).acked).toBe(N);
-    await waitFor(async () => sample(await (await fetch(new URL('metrics', ops))).text(), 'metronet_ingest_messages_received_total')! > 0, { message: 'messages reaching ingest', timeout: SERVICES_MS });
+    await waitFor(async () => sample(await (await fetch(new URL('metrics', ops))).text(), 'metronet_ingest_messages_received_total')! > 0, {
+      message: 'messages reaching ingest',
+      timeout: SERVICES_MS,
+    });
     const ready = await fetch(new URL('ready', ops));
     expect(ready.status).toBe(503); // the readings store does not answer
     expect(await ready.json()).toMatchObject({ checks: { readings: { ok: false } } });
@@ -149,7 +168,9 @@ describe('ingest process: SIGTERM while the store is down', () => {
     const second = spawnMetronet('ingest-2', ['ingest'], { file });
     await second.waitForLine((l) => l.msg === 'ingest running', 'ingest running');
     const count = async () => {
-      const r = (await (await fetch(`${influx.v1Url}/query?db=stuck&q=${encodeURIComponent('SELECT count("value") FROM "reading"')}`)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
+      const r = (await (await fetch(`${influx.v1Url}/query?db=stuck&q=${encodeURIComponent('SELECT count("value") FROM "reading"')}`)).json()) as {
+        results: { series?: { values: [string, number][] }[] }[];
+      };
       return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
     };
     await waitFor(async () => (await count()) >= N, { message: 'every reading in InfluxDB', timeout: 60_000 });
@@ -168,7 +189,8 @@ describe('broker process', () => {
       expect(await (await fetch(new URL('ready', ops))).json()).toMatchObject({ status: 'ready', checks: { registry: { ok: true }, draining: { ok: true } } });
       const text = await (await fetch(new URL('metrics', ops))).text();
       expect(sample(text, 'metronet_mqtt_clients_connected')).toBe(0);
-      for (const name of ['metronet_mqtt_messages_in_total', 'metronet_mqtt_refusals_total', 'process_cpu_user_seconds_total']) expect(text).toMatch(new RegExp(`^${name}[ {]`, 'm'));
+      for (const name of ['metronet_mqtt_messages_in_total', 'metronet_mqtt_refusals_total', 'process_cpu_user_seconds_total'])
+        expect(text).toMatch(new RegExp(`^${name}[ {]`, 'm'));
       expect(await broker.stop()).toBe(0);
       expect(broker.lines.some((l) => l.msg === 'stopped')).toBe(true);
     } finally {
@@ -229,15 +251,29 @@ describe('in-process stack: one /metrics for every service', () => {
   afterAll(async () => stack?.close());
 
   it('exposes ingest, broker, analytics and gateway metrics without a name twice, and readiness', async () => {
-    await waitFor(async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl))).text(), 'metronet_gateway_readings_published_total')! > 0, { message: 'gateways publishing', timeout: SERVICES_MS });
+    await waitFor(async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl))).text(), 'metronet_gateway_readings_published_total')! > 0, {
+      message: 'gateways publishing',
+      timeout: SERVICES_MS,
+    });
     const text = await (await fetch(new URL('/metrics', stack.dashboardUrl))).text();
     const types = typeLines(text).map((l) => l.split(' ')[2]);
     expect(new Set(types).size).toBe(types.length);
     for (const name of [
-      'metronet_ingest_readings_stored_total', 'metronet_ingest_lag_seconds', 'metronet_store_write_seconds', 'metronet_mqtt_clients_connected', 'metronet_mqtt_messages_in_total',
-      'metronet_mqtt_refusals_total', 'metronet_analytics_checks_evaluated_total', 'metronet_alert_deliveries_total', 'metronet_webhook_queue_depth',
-      'metronet_gateway_spool_readings', 'metronet_gateway_spool_oldest_age_seconds', 'metronet_gateway_poll_errors_total', 'process_cpu_user_seconds_total',
-    ]) expect(types, name).toContain(name);
+      'metronet_ingest_readings_stored_total',
+      'metronet_ingest_lag_seconds',
+      'metronet_store_write_seconds',
+      'metronet_mqtt_clients_connected',
+      'metronet_mqtt_messages_in_total',
+      'metronet_mqtt_refusals_total',
+      'metronet_analytics_checks_evaluated_total',
+      'metronet_alert_deliveries_total',
+      'metronet_webhook_queue_depth',
+      'metronet_gateway_spool_readings',
+      'metronet_gateway_spool_oldest_age_seconds',
+      'metronet_gateway_poll_errors_total',
+      'process_cpu_user_seconds_total',
+    ])
+      expect(types, name).toContain(name);
     expect(sample(text, 'metronet_mqtt_clients_connected')).toBeGreaterThan(2);
     const ready = await fetch(new URL('/api/v1/ready', stack.dashboardUrl));
     expect(ready.status).toBe(200);
@@ -263,7 +299,11 @@ describe('dashboard logs: request ids, no secrets', () => {
       await registry.identity.createUser({ id: 'op', role: 'authority', password: 'pw-very-secret-1' });
       const token = registry.identity.issueToken({ kind: 'api', user: 'op', ttlMs: 60_000 }).secret;
 
-      const kept = await app.inject({ method: 'GET', url: '/api/v1/orgs', headers: { 'x-request-id': 'edge-7f3a.2', authorization: `Bearer ${token}`, cookie: 'metronet_session=cookie-secret-42' } });
+      const kept = await app.inject({
+        method: 'GET',
+        url: '/api/v1/orgs',
+        headers: { 'x-request-id': 'edge-7f3a.2', authorization: `Bearer ${token}`, cookie: 'metronet_session=cookie-secret-42' },
+      });
       expect(kept.statusCode).toBe(200);
       expect(kept.headers['x-request-id']).toBe('edge-7f3a.2');
       const ofKept = lines.filter((l) => l.reqId === 'edge-7f3a.2');
@@ -284,11 +324,15 @@ describe('dashboard logs: request ids, no secrets', () => {
       await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: session } });
 
       // The redaction itself: fields that carry secrets, wherever a caller logs them.
-      logger.info({ req: { headers: { authorization: `Bearer ${token}`, cookie: session } }, mqtt: { password: 'mqtt-secret-5' }, password: 'pw-very-secret-1' }, 'probe');
+      logger.info(
+        { req: { headers: { authorization: `Bearer ${token}`, cookie: session } }, mqtt: { password: 'mqtt-secret-5' }, password: 'pw-very-secret-1' },
+        'probe',
+      );
       const text = lines.map((l) => JSON.stringify(l)).join('\n');
       expect(text).toContain('"probe"');
       expect(text).toContain('[redacted]');
-      for (const secret of [token, 'cookie-secret-42', session.split('=')[1]!, 'pw-very-secret-1', 'wrong-password-99', 'mqtt-secret-5']) expect(text).not.toContain(secret);
+      for (const secret of [token, 'cookie-secret-42', session.split('=')[1]!, 'pw-very-secret-1', 'wrong-password-99', 'mqtt-secret-5'])
+        expect(text).not.toContain(secret);
     } finally {
       await app.close();
       await readings.close();

@@ -37,7 +37,11 @@ export interface MetronetProcess {
 }
 
 /** Writes `config` (if any) as YAML to `file` and runs `metronet <args> [-c file]`. */
-export function spawnMetronet(name: string, args: string[], o: { config?: Record<string, unknown>; file?: string; env?: Record<string, string> } = {}): MetronetProcess {
+export function spawnMetronet(
+  name: string,
+  args: string[],
+  o: { config?: Record<string, unknown>; file?: string; env?: Record<string, string> } = {},
+): MetronetProcess {
   if (o.config && o.file) writeFileSync(o.file, stringify(o.config), { mode: 0o600 });
   const argv = [BIN, ...args, ...(o.file ? ['-c', o.file] : [])];
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, METRONET_LOG__LEVEL: 'info', ...o.env } });

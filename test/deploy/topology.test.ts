@@ -50,7 +50,9 @@ const json = async <T>(url: string | URL, init?: RequestInit): Promise<T> => {
   return (await res.json()) as T;
 };
 const influxCount = async (): Promise<number> => {
-  const r = await json<{ results: { series?: { values: [string, number][] }[] }[] }>(`${influx.v1Url}/query?db=${BUCKET}&q=${encodeURIComponent('SELECT count("value") FROM "reading"')}`);
+  const r = await json<{ results: { series?: { values: [string, number][] }[] }[] }>(
+    `${influx.v1Url}/query?db=${BUCKET}&q=${encodeURIComponent('SELECT count("value") FROM "reading"')}`,
+  );
   return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 };
 const opsOf = (p: MetronetProcess, msg: string) => p.waitForLine((l) => l.msg === msg, msg).then((l) => new URL(String(l.ops)));
@@ -75,7 +77,19 @@ describe('compose topology as processes', () => {
     }
     await seed.identity.setMqttCredential({ username: 'svc-ingest', kind: 'service', subject: 'ingest', secret: SVC.ingest });
     await seed.identity.setMqttCredential({ username: 'svc-analytics', kind: 'service', subject: 'analytics', secret: SVC.analytics });
-    seed.analytics.upsertReference({ id: 'REF-20KG', lab: 'lab-a', quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.001, k: 2, calibratedOn: Date.now() - 30 * 86_400_000, due: Date.now() + 300 * 86_400_000, parent: null });
+    seed.analytics.upsertReference({
+      id: 'REF-20KG',
+      lab: 'lab-a',
+      quantity: 'mass',
+      unit: 'kg',
+      nominal: 20,
+      value: 20,
+      U: 0.001,
+      k: 2,
+      calibratedOn: Date.now() - 30 * 86_400_000,
+      due: Date.now() + 300 * 86_400_000,
+      parent: null,
+    });
     await seed.identity.createUser({ id: 'chicuc', role: 'authority', password: 'chicuc-password-1' });
     await seed.identity.createUser({ id: 'ent-a-user', role: 'enterprise', org: ORG, password: 'ent-a-password-1' });
     const entToken = seed.identity.issueToken({ kind: 'api', user: 'ent-a-user', ttlMs: 3_600_000 }).secret;
@@ -84,7 +98,10 @@ describe('compose topology as processes', () => {
     // One after the other, as an operator types them (each opens the registry and may write to it).
     const token = (JSON.parse((await admin('admin', 'token', 'create', 'chicuc')).split('\n(')[0]!) as { secret: string }).secret;
     await admin('broker', 'export-mosquitto', '--out', join(dir, 'mosquitto'));
-    mosq = await startMosquittoWithFiles({ passwd: readFileSync(join(dir, 'mosquitto', 'passwd'), 'utf8'), acl: readFileSync(join(dir, 'mosquitto', 'acl'), 'utf8') });
+    mosq = await startMosquittoWithFiles({
+      passwd: readFileSync(join(dir, 'mosquitto', 'passwd'), 'utf8'),
+      acl: readFileSync(join(dir, 'mosquitto', 'acl'), 'utf8'),
+    });
 
     // The devices: two simulated weighing indicators speaking Modbus TCP.
     const sims = GATEWAYS.map((g, i) => {
@@ -101,7 +118,12 @@ describe('compose topology as processes', () => {
       return p;
     };
     const workers = [1, 2].map((i) =>
-      spawnSvc(`ingest-${i}`, 'ingest', { ingest: { shareGroup: 'metronet-ingest', flushMs: 50 } }, { ...common('svc-ingest', SVC.ingest), METRONET_INGEST__CLIENT_ID: `metronet-ingest-${i}`, METRONET_INGEST__OPS__PORT: '0' }),
+      spawnSvc(
+        `ingest-${i}`,
+        'ingest',
+        { ingest: { shareGroup: 'metronet-ingest', flushMs: 50 } },
+        { ...common('svc-ingest', SVC.ingest), METRONET_INGEST__CLIENT_ID: `metronet-ingest-${i}`, METRONET_INGEST__OPS__PORT: '0' },
+      ),
     );
     const analytics = spawnSvc('analytics', 'analytics', {}, { ...common('svc-analytics', SVC.analytics), METRONET_ANALYTICS__OPS__PORT: '0' });
     const dashboard = spawnSvc('dashboard', 'dashboard', { dashboard: { port: 0 } }, {});
@@ -118,7 +140,15 @@ describe('compose topology as processes', () => {
         publishMs: 200,
         stateDir: join(dir, 'gateways'),
         ops: { port: 0 },
-        devices: [{ name: 'scale', instrument: g.instrument, profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: simPorts[i] }, pollMs: 200 }],
+        devices: [
+          {
+            name: 'scale',
+            instrument: g.instrument,
+            profile: 'weighing-indicator-tcp',
+            transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: simPorts[i] },
+            pollMs: 200,
+          },
+        ],
       };
       const p = spawnMetronet(g.id, ['gateway'], { config, file: join(dir, `${g.id}.yaml`), env: { METRONET_GATEWAY_MQTT__PASSWORD: g.password } });
       procs.push(p);
@@ -135,18 +165,28 @@ describe('compose topology as processes', () => {
     // Readings flow, and the shared subscription splits them between the two workers.
     await waitFor(async () => (await influxCount()) >= 200, { message: 'readings in InfluxDB', timeout: 60_000 });
     const stored = async (u: URL) => sample(await (await fetch(new URL('metrics', u))).text(), 'metronet_ingest_readings_stored_total') ?? 0;
-    await waitFor(async () => (await stored(ingestOps[0]!)) > 0 && (await stored(ingestOps[1]!)) > 0, { message: 'both ingest workers storing', timeout: SERVICES_MS });
+    await waitFor(async () => (await stored(ingestOps[0]!)) > 0 && (await stored(ingestOps[1]!)) > 0, {
+      message: 'both ingest workers storing',
+      timeout: SERVICES_MS,
+    });
 
     // A check on the checks topic (as the gateway sends it) is decided by analytics and served by the dashboard.
     const gw = await connectAsync(mosq.url, { clientId: 'check-sender', username: GATEWAYS[0]!.id, password: GATEWAYS[0]!.password });
     const sendCheck = (ts: number, indicated: number) =>
-      gw.publishAsync(topics.checks(ORG, GATEWAYS[0]!.id), JSON.stringify({ v: 1, gateway: GATEWAYS[0]!.id, checks: [{ instrument: 'SC-A1', channel: 'gross', ts, reference: 'REF-20KG', indicated }] }), { qos: 1 });
+      gw.publishAsync(
+        topics.checks(ORG, GATEWAYS[0]!.id),
+        JSON.stringify({ v: 1, gateway: GATEWAYS[0]!.id, checks: [{ instrument: 'SC-A1', channel: 'gross', ts, reference: 'REF-20KG', indicated }] }),
+        { qos: 1 },
+      );
     const t = Date.now() - 60_000;
     await sendCheck(t, 20.004);
-    const drift = await waitFor(async () => {
-      const d = await api<{ channels: { channel: string; n: number; currentError: number | null }[] }>('instruments/SC-A1/drift');
-      return d.channels.find((c) => c.channel === 'gross' && c.n >= 1);
-    }, { message: 'drift of SC-A1 from the check', timeout: SERVICES_MS });
+    const drift = await waitFor(
+      async () => {
+        const d = await api<{ channels: { channel: string; n: number; currentError: number | null }[] }>('instruments/SC-A1/drift');
+        return d.channels.find((c) => c.channel === 'gross' && c.n >= 1);
+      },
+      { message: 'drift of SC-A1 from the check', timeout: SERVICES_MS },
+    );
     expect(drift.currentError).toBeCloseTo(0.004, 6);
 
     // Split deployment: a check posted through the API is decided by the dashboard process, and
@@ -162,10 +202,13 @@ describe('compose topology as processes', () => {
     await gw.endAsync();
     const reader = openRegistry(join(dataDir, 'registry.db'));
     try {
-      const saved = await waitFor(() => {
-        const st = reader.analytics.driftStates('SC-A1').find((d) => d.channel === 'gross')?.state as { n: number; lastTs: number } | undefined;
-        return st && st.lastTs === t + 20_000 ? st : undefined;
-      }, { message: 'the analytics process deciding on the third check', timeout: SERVICES_MS });
+      const saved = await waitFor(
+        () => {
+          const st = reader.analytics.driftStates('SC-A1').find((d) => d.channel === 'gross')?.state as { n: number; lastTs: number } | undefined;
+          return st && st.lastTs === t + 20_000 ? st : undefined;
+        },
+        { message: 'the analytics process deciding on the third check', timeout: SERVICES_MS },
+      );
       expect(saved.n).toBe(3);
     } finally {
       reader.close();
@@ -184,11 +227,24 @@ describe('compose topology as processes', () => {
     expect((await fetch(new URL('api/v1/ready', web))).status).toBe(200);
     const text = async (u: URL, path = 'metrics') => (await fetch(new URL(path, u))).text();
     const has = (t: string, names: string[]) => names.forEach((n) => expect(t, n).toMatch(new RegExp(`^${n}[ {]`, 'm')));
-    for (const u of ingestOps) has(await text(u), ['metronet_ingest_lag_seconds', 'metronet_ingest_commit_latency_seconds_count', 'metronet_store_write_seconds_count', 'metronet_ingest_rejects_total', 'process_cpu_user_seconds_total']);
+    for (const u of ingestOps)
+      has(await text(u), [
+        'metronet_ingest_lag_seconds',
+        'metronet_ingest_commit_latency_seconds_count',
+        'metronet_store_write_seconds_count',
+        'metronet_ingest_rejects_total',
+        'process_cpu_user_seconds_total',
+      ]);
     const am = await text(analyticsOps);
     has(am, ['metronet_analytics_checks_evaluated_total', 'metronet_alert_deliveries_total', 'metronet_webhook_queue_depth', 'process_cpu_user_seconds_total']);
     expect(sample(am, 'metronet_analytics_checks_evaluated_total')).toBe(2); // the two from MQTT; the API one was the dashboard's
-    for (const u of gatewayOps) has(await text(u), ['metronet_gateway_spool_readings', 'metronet_gateway_spool_oldest_age_seconds', 'metronet_gateway_poll_errors_total', 'metronet_gateway_readings_published_total']);
+    for (const u of gatewayOps)
+      has(await text(u), [
+        'metronet_gateway_spool_readings',
+        'metronet_gateway_spool_oldest_age_seconds',
+        'metronet_gateway_poll_errors_total',
+        'metronet_gateway_readings_published_total',
+      ]);
     has(await text(web, '/metrics'), ['process_cpu_user_seconds_total']);
 
     // SIGTERM: gateways first (they stop polling and flush their spools), then the rest; all exit 0.
@@ -199,9 +255,13 @@ describe('compose topology as processes', () => {
     const published = closed.reduce((n, c) => n + (c ? c.published - (c.replayed ?? 0) : NaN), 0);
     expect(published).toBeGreaterThan(0);
     // Every acknowledged reading is in InfluxDB, once (a reading's identity is a point's: a duplicate could not add to the count).
-    await waitFor(async () => (await influxCount()) >= published, { message: 'every published reading in InfluxDB', timeout: 30_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${await influxCount()} in InfluxDB, gateways ${JSON.stringify(closed)}, ingest ${JSON.stringify(workers.map((w) => w.lines.find((l) => l.msg === 'ingest closed') ?? null))}`);
-    });
+    await waitFor(async () => (await influxCount()) >= published, { message: 'every published reading in InfluxDB', timeout: 30_000 }).catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}: ${await influxCount()} in InfluxDB, gateways ${JSON.stringify(closed)}, ingest ${JSON.stringify(workers.map((w) => w.lines.find((l) => l.msg === 'ingest closed') ?? null))}`,
+        );
+      },
+    );
     expect(await influxCount()).toBe(published);
     const codes = await Promise.all([...workers, analytics, dashboard, ...sims].map((p) => p.stop()));
     expect(codes).toEqual(codes.map(() => 0));

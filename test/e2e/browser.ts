@@ -18,7 +18,15 @@ export function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // The closed network here refuses Chromium's background connections; do not make them.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

@@ -5,7 +5,11 @@ import { startDemoStack } from './stack.js';
 /** Handle kinds that would keep a process alive after close(). */
 const LIVE = new Set(['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FSReqCallback', 'PipeWrap']);
 const live = () => process.getActiveResourcesInfo().filter((r) => LIVE.has(r));
-const tally = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {});
+const tally = (xs: string[]) => {
+  const m: Record<string, number> = {};
+  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+  return m;
+};
 
 describe('close()', () => {
   it('stops the whole demo stack and leaves no sockets, servers or timers behind', async () => {

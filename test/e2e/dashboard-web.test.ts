@@ -30,7 +30,12 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
   useDemoWithBrowser((s, b) => ([stack, browser] = [s, b]));
 
   it('shows each role only its tenant: the authority all, the lab what it serves, an enterprise its own', async () => {
-    const served = new Set(stack.registry.analytics.listServices().filter((s) => s.lab === 'ttkt-tdc').map((s) => s.instrument));
+    const served = new Set(
+      stack.registry.analytics
+        .listServices()
+        .filter((s) => s.lab === 'ttkt-tdc')
+        .map((s) => s.instrument),
+    );
     const expected = {
       authority: DEMO_INSTRUMENTS.map((i) => i.id),
       lab: DEMO_INSTRUMENTS.filter((i) => served.has(i.id)).map((i) => i.id),
@@ -44,7 +49,14 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
       await expect.poll(() => ids(page, 'tr[data-instrument]', 'data-instrument')).toEqual(expected[role].sort());
       // The overview counts the same instruments.
       await page.click('a[data-nav="overview"]');
-      await expect.poll(() => page.locator('.tiles li[data-state] .n').allTextContents().then((n) => n.slice(0, 7).reduce((s, x) => s + Number(x), 0))).toBe(expected[role].length);
+      await expect
+        .poll(() =>
+          page
+            .locator('.tiles li[data-state] .n')
+            .allTextContents()
+            .then((n) => n.slice(0, 7).reduce((s, x) => s + Number(x), 0)),
+        )
+        .toBe(expected[role].length);
       // Menus follow the role: an enterprise has no reference standards, a lab no gateways.
       expect(await page.locator('a[data-nav="references"]').isVisible()).toBe(role !== 'enterprise');
       expect(await page.locator('a[data-nav="gateways"]').isVisible()).toBe(role !== 'lab');
@@ -53,7 +65,9 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
   });
 
   it('opens the drifting instrument and finds its predicted out-of-tolerance date on the error chart', async () => {
-    const drift = (await (await stack.api('/api/v1/instruments/SC-0003/drift')).json()) as { channels: Array<{ channel: string; trend: { predictedTs: number } }> };
+    const drift = (await (await stack.api('/api/v1/instruments/SC-0003/drift')).json()) as {
+      channels: Array<{ channel: string; trend: { predictedTs: number } }>;
+    };
     const predicted = drift.channels.find((c) => c.channel === 'gross')!.trend.predictedTs;
     expect(predicted).toBeGreaterThan(Date.now());
     const { context, page } = await signedIn('lab');
@@ -116,15 +130,20 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     await context.close();
   });
 
-  it('downloads reports as CSV and XLSX holding only the tenant\'s rows', async () => {
+  it("downloads reports as CSV and XLSX holding only the tenant's rows", async () => {
     const { context, page } = await signedIn('enterprise');
     await go(page, '#/reports');
-    const mine = DEMO_INSTRUMENTS.filter((i) => i.org === 'cho-phan-thiet').map((i) => i.id).sort();
+    const mine = DEMO_INSTRUMENTS.filter((i) => i.org === 'cho-phan-thiet')
+      .map((i) => i.id)
+      .sort();
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('a[data-report="inventory"][data-format="csv"]')]);
     expect(csv.suggestedFilename()).toMatch(/^metronet-inventory-\d{4}-\d\d-\d\d\.csv$/);
     const text = readFileSync((await csv.path())!, 'utf8').replace(/^\uFEFF/, '');
-    const [header, ...rows] = text.trim().split(/\r\n/).map((l) => l.split(','));
+    const [header, ...rows] = text
+      .trim()
+      .split(/\r\n/)
+      .map((l) => l.split(','));
     expect(header!.slice(0, 4)).toEqual(['Quận/huyện', 'Mã tổ chức', 'Tổ chức', 'Mã phương tiện đo']);
     expect(rows.map((r) => r[3]).sort()).toEqual(mine);
     expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(['cho-phan-thiet']));

@@ -38,17 +38,42 @@ beforeAll(async () => {
     beforeGateways: async ({ registry }) => {
       registry.upsertOrg({ id: 'kcn-pt', name: 'KCN Phan Thiết', kind: 'enterprise' });
       registry.upsertGateway({ id: 'gw-files', org: 'kcn-pt', name: 'datalogger PC' });
-      registry.upsertInstrument({ id: 'AQ-F1', org: 'kcn-pt', registration: 'registered', kind: 'env_station', name: 'Trạm không khí KCN', gateway: 'gw-files' });
-      registry.stations.upsertStation({ instrument: 'AQ-F1', medium: 'air', latitude: 10.95, longitude: 108.06, intervalMs: 5 * MIN, toleranceMs: 5 * MIN, limitSet: 'qcvn-05-2023' });
+      registry.upsertInstrument({
+        id: 'AQ-F1',
+        org: 'kcn-pt',
+        registration: 'registered',
+        kind: 'env_station',
+        name: 'Trạm không khí KCN',
+        gateway: 'gw-files',
+      });
+      registry.stations.upsertStation({
+        instrument: 'AQ-F1',
+        medium: 'air',
+        latitude: 10.95,
+        longitude: 108.06,
+        intervalMs: 5 * MIN,
+        toleranceMs: 5 * MIN,
+        limitSet: 'qcvn-05-2023',
+      });
       const { secret } = await registry.identity.setMqttCredential({ username: 'gw-files', kind: 'gateway', subject: 'gw-files', org: 'kcn-pt' });
       await registry.identity.createUser({ id: 'tnmt', role: 'authority', password: 'correct horse battery staple' });
       token = registry.identity.issueToken({ kind: 'api', user: 'tnmt', ttlMs: 3_600_000 }).secret;
       // What a `metronet gateway -c gateway.yaml` would load, checked by the same function.
       const gw = checkGateway(
         {
-          id: 'gw-files', org: 'kcn-pt', stateDir: join(dir, 'gateway-state'),
+          id: 'gw-files',
+          org: 'kcn-pt',
+          stateDir: join(dir, 'gateway-state'),
           mqtt: { url: 'mqtt://127.0.0.1:1', username: 'gw-files', password: secret },
-          devices: [{ name: 'datalogger', instrument: 'AQ-F1', profile: 'air-station-tcp', pollMs: POLL_MS, transport: { kind: 'file-import', dir: inbox, settleMs: 0 } }],
+          devices: [
+            {
+              name: 'datalogger',
+              instrument: 'AQ-F1',
+              profile: 'air-station-tcp',
+              pollMs: POLL_MS,
+              transport: { kind: 'file-import', dir: inbox, settleMs: 0 },
+            },
+          ],
         },
         profiles,
       );
@@ -87,10 +112,13 @@ describe('file-import, end to end', () => {
     for (const f of formatStationFiles(records, { province: 'BT', facility: 'KCNPT', station: 'AQF1' })) writeFileSync(join(inbox, f.name), f.text);
 
     await waitFor(async () => (await stack.readings.count('AQ-F1')) === 4, { message: 'the 4 records stored', timeout: periods(3, CYCLE_MS) });
-    const s = await waitFor(async () => {
-      const d = await api<StationDetail>('/api/v1/stations/AQ-F1');
-      return d.lastTs === t && d;
-    }, { message: 'the station API to show the newest record', timeout: periods(3, CYCLE_MS) });
+    const s = await waitFor(
+      async () => {
+        const d = await api<StationDetail>('/api/v1/stations/AQ-F1');
+        return d.lastTs === t && d;
+      },
+      { message: 'the station API to show the newest record', timeout: periods(3, CYCLE_MS) },
+    );
     const latest = Object.fromEntries(s.parameters.map((p) => [p.channel, p]));
     expect(latest.so2).toMatchObject({ value: 43, ts: t, status: 'ok' });
     expect(latest.pm25).toMatchObject({ value: 19.5, ts: t, status: 'check' });
@@ -101,7 +129,7 @@ describe('file-import, end to end', () => {
     expect(stack.registry.listRejects({ gateway: 'gw-files' })).toEqual([]);
   });
 
-  it('MQTT refusals are counted on the dashboard\'s /metrics (issue 6)', async () => {
+  it("MQTT refusals are counted on the dashboard's /metrics (issue 6)", async () => {
     const before = await refusals();
     const bad = mqtt.connect(stack.brokerUrl, { username: 'gw-files', password: 'wrong', reconnectPeriod: 0, connectTimeout: 3000 });
     await new Promise<void>((resolve) => {

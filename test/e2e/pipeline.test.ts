@@ -11,8 +11,20 @@ import { DEMO_INSTRUMENTS, startDemoStack, type DemoStack } from './stack.js';
 let stack: DemoStack;
 const profiles = loadProfiles();
 
-interface ChannelView { channel: string; unit: string; value: number | null; ts: number | null; status: string | null }
-interface InstrumentView { id: string; org: string; registration: string; lastSeen: number | null; channels: ChannelView[] }
+interface ChannelView {
+  channel: string;
+  unit: string;
+  value: number | null;
+  ts: number | null;
+  status: string | null;
+}
+interface InstrumentView {
+  id: string;
+  org: string;
+  registration: string;
+  lastSeen: number | null;
+  channels: ChannelView[];
+}
 
 const api = async <T>(path: string): Promise<{ status: number; body: T }> => {
   const res = await stack.api(`api/v1/${path}`);
@@ -38,10 +50,13 @@ describe('simulated province end to end', () => {
     for (const inst of DEMO_INSTRUMENTS) {
       const profile = profiles.get(inst.profile)!;
       const expected = profile.points.filter((p) => (p.role ?? 'value') !== 'status');
-      const view = await waitFor(async () => {
-        const v = await instrument(inst.id);
-        return v.channels.filter((c) => c.value !== null).length === expected.length && v;
-      }, cycles(3, `all channels of ${inst.id}`));
+      const view = await waitFor(
+        async () => {
+          const v = await instrument(inst.id);
+          return v.channels.filter((c) => c.value !== null).length === expected.length && v;
+        },
+        cycles(3, `all channels of ${inst.id}`),
+      );
       expect(view.org).toBe(inst.org);
       expect(view.registration).toBe('registered');
       for (const p of expected) {
@@ -60,10 +75,15 @@ describe('simulated province end to end', () => {
   });
 
   it('serves stored readings over a time range, raw and in buckets', async () => {
-    const raw = await waitFor(async () => {
-      const r = await api<{ series: Array<{ channel: string; unit: string; points: Array<{ ts: number; value: number }> }> }>('instruments/SC-0001/readings?channel=gross&from=-5m');
-      return r.body.series[0] && r.body.series[0].points.length >= 3 && r.body;
-    }, cycles(5, 'three stored readings'));
+    const raw = await waitFor(
+      async () => {
+        const r = await api<{ series: Array<{ channel: string; unit: string; points: Array<{ ts: number; value: number }> }> }>(
+          'instruments/SC-0001/readings?channel=gross&from=-5m',
+        );
+        return r.body.series[0] && r.body.series[0].points.length >= 3 && r.body;
+      },
+      cycles(5, 'three stored readings'),
+    );
     expect(raw.series).toHaveLength(1);
     expect(raw.series[0]!.unit).toBe('kg');
     const ts = raw.series[0]!.points.map((p) => p.ts);
@@ -112,10 +132,13 @@ describe('simulated province end to end', () => {
     );
     await client.endAsync();
 
-    const rejects = await waitFor(() => {
-      const r = stack.registry.listRejects({ gateway: 'gw-e2e' });
-      return r.length >= 3 && r;
-    }, cycles(2, 'three rejects'));
+    const rejects = await waitFor(
+      () => {
+        const r = stack.registry.listRejects({ gateway: 'gw-e2e' });
+        return r.length >= 3 && r;
+      },
+      cycles(2, 'three rejects'),
+    );
     const byCode = new Map(rejects.map((r) => [r.code, r]));
     expect(byCode.get('E_MALFORMED_JSON')).toMatchObject({ org: 'cho-phan-thiet' });
     expect(byCode.get('E_UNIT_MISMATCH')).toMatchObject({ field: 'readings[1].unit', value: 'g' });
@@ -123,10 +146,15 @@ describe('simulated province end to end', () => {
     expect(byCode.get('E_TS_IN_FUTURE')).toMatchObject({ field: 'readings[2].ts' });
     expect(stack.ingest.stats().rejected).toMatchObject({ E_MALFORMED_JSON: 1, E_UNIT_MISMATCH: 1, E_TS_IN_FUTURE: 1 });
 
-    const stored = await waitFor(async () => {
-      const r = await api<{ series: Array<{ points: Array<{ ts: number; value: number }> }> }>(`instruments/SC-0001/readings?channel=gross&from=${validTs}&to=${validTs + 2}`);
-      return r.body.series[0]?.points.length && r.body.series[0].points;
-    }, cycles(2, 'the valid reading of the bad batch'));
+    const stored = await waitFor(
+      async () => {
+        const r = await api<{ series: Array<{ points: Array<{ ts: number; value: number }> }> }>(
+          `instruments/SC-0001/readings?channel=gross&from=${validTs}&to=${validTs + 2}`,
+        );
+        return r.body.series[0]?.points.length && r.body.series[0].points;
+      },
+      cycles(2, 'the valid reading of the bad batch'),
+    );
     expect(stored).toEqual([expect.objectContaining({ ts: validTs, value: 20.125 })]);
 
     // Still running: fresh readings keep arriving after the bad input.
@@ -165,10 +193,13 @@ describe('simulated province end to end', () => {
     // The demo runs AQ-PT-01's datalogger cycle, which writes the status register every second
     // (released while it measures): the pin is set again on every probe until a poll has seen it.
     const t1 = Date.now();
-    await waitFor(async () => {
-      station.setStatus('status', 1);
-      return (await storedStatuses('AQ-PT-01', 'so2', t1)).includes('check');
-    }, cycles(3, 'a calibrating (check) status stored'));
+    await waitFor(
+      async () => {
+        station.setStatus('status', 1);
+        return (await storedStatuses('AQ-PT-01', 'so2', t1)).includes('check');
+      },
+      cycles(3, 'a calibrating (check) status stored'),
+    );
     station.setStatus('status', null);
     const t2 = Date.now();
     scale.setStatus('stable', 0);

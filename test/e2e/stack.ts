@@ -41,7 +41,10 @@ export async function startDemoStack(opts: { pollMs?: number; publishMs?: number
       seedRegistry(registry, DEMO_PROVINCE, profiles);
       await seedStationHistory(registry, readings, DEMO_PROVINCE, profiles);
       logins = await seedDemoUsers(registry);
-      const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, { pollMs: opts.pollMs ?? DEMO_POLL_MS, publishMs: opts.publishMs ?? DEMO_PUBLISH_MS });
+      const devices = await startProvinceDevices(DEMO_PROVINCE, profiles, {
+        pollMs: opts.pollMs ?? DEMO_POLL_MS,
+        publishMs: opts.publishMs ?? DEMO_PUBLISH_MS,
+      });
       await credentialGateways(registry, devices.gateways);
       simulators = devices.simulators;
       return devices;
@@ -55,7 +58,11 @@ export async function startDemoStack(opts: { pollMs?: number; publishMs?: number
     logins,
     token,
     cycleMs: (opts.pollMs ?? DEMO_POLL_MS) + (opts.publishMs ?? DEMO_PUBLISH_MS) + DEMO_FLUSH_MS,
-    api: (path, init = {}) => fetch(new URL(path, stack.dashboardUrl), { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) } }),
+    api: (path, init = {}) =>
+      fetch(new URL(path, stack.dashboardUrl), {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
+      }),
     close: async () => {
       await stack.close();
       rmSync(dataDir, { recursive: true, force: true });

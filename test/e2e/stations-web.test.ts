@@ -12,13 +12,16 @@ describe.runIf(browserAvailable)('the stations page in headless Chromium', () =>
   it('shows the demo stations on the map and their parameters coloured by limit, in Vietnamese then English', async () => {
     const page = await browser.newPage();
     const authority = stack.logins.find((l) => l.role === 'authority')!;
-    const login = await page.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: authority.user, password: authority.password } });
+    const login = await page.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, {
+      data: { username: authority.user, password: authority.password },
+    });
     expect(login.ok()).toBe(true);
     await page.goto(new URL('/', stack.dashboardUrl).href);
     await page.click('a[href="/stations.html"]');
     expect(await page.getAttribute('html', 'lang')).toBe('vi');
     expect(await page.locator('h1').textContent()).toBe('Trạm quan trắc môi trường');
-    await expect.poll(() => page.locator('tr[data-station]').evaluateAll((els) => els.map((e) => e.getAttribute('data-station')).sort()))
+    await expect
+      .poll(() => page.locator('tr[data-station]').evaluateAll((els) => els.map((e) => e.getAttribute('data-station')).sort()))
       .toEqual(['AQ-LG-01', 'AQ-PT-01', 'WQ-PT-01']);
     // Map: one marker per station on the coordinate grid, no tiles.
     expect(await page.locator('#map g.st circle').count()).toBe(3);
@@ -31,7 +34,11 @@ describe.runIf(browserAvailable)('the stations page in headless Chromium', () =>
     await expect.poll(() => cell('AQ-LG-01', 'pm25').getAttribute('data-level')).toBe('over');
     expect(await cell('AQ-LG-01', 'so2').getAttribute('data-level')).toBe('over');
     expect(await cell('AQ-PT-01', 'pm25').getAttribute('data-level')).toBe('ok');
-    expect(await cell('AQ-LG-01', 'pm25').evaluate((e) => (globalThis as unknown as { getComputedStyle(n: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor)).toBe('rgb(249, 210, 207)');
+    expect(
+      await cell('AQ-LG-01', 'pm25').evaluate(
+        (e) => (globalThis as unknown as { getComputedStyle(n: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor,
+      ),
+    ).toBe('rgb(249, 210, 207)');
     expect(await page.locator('tr[data-station="AQ-LG-01"] .exceed li').first().textContent()).toMatch(/vượt giới hạn/);
     expect(await page.locator('tr[data-station="AQ-LG-01"] .completeness').textContent()).toMatch(/^\d+ %$/);
     expect(await page.locator('#map g[data-station="AQ-LG-01"] circle').getAttribute('class')).toBe('lvl-over');

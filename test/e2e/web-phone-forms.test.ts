@@ -12,7 +12,12 @@ import type { DemoStack } from './stack.js';
 let stack: DemoStack;
 let browser: Browser;
 
-async function signedIn(role: string, lang: 'vi' | 'en', viewport: { width: number; height: number }, mobile = false): Promise<{ context: BrowserContext; page: Page }> {
+async function signedIn(
+  role: string,
+  lang: 'vi' | 'en',
+  viewport: { width: number; height: number },
+  mobile = false,
+): Promise<{ context: BrowserContext; page: Page }> {
   const login = stack.logins.find((l) => l.role === role)!;
   const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, timezoneId: 'Asia/Ho_Chi_Minh' });
   const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
@@ -25,7 +30,12 @@ async function signedIn(role: string, lang: 'vi' | 'en', viewport: { width: numb
 }
 const go = (page: Page, hash: string) => page.goto(new URL(`/${hash}`, stack.dashboardUrl).href);
 /** Widest content against the viewport: a page that needs sideways scrolling has scrollWidth > innerWidth. */
-const widths = (page: Page) => page.evaluate('({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth })') as Promise<{ scroll: number; body: number; viewport: number }>;
+const widths = (page: Page) =>
+  page.evaluate('({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth })') as Promise<{
+    scroll: number;
+    body: number;
+    viewport: number;
+  }>;
 
 describe.runIf(browserAvailable)('the web UI on a phone and the calibration form (issue 7), headless Chromium', { timeout: 120_000 }, () => {
   useDemoWithBrowser((s, b) => ([stack, browser] = [s, b]));
@@ -71,13 +81,18 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     w = await widths(page);
     expect(w.scroll, 'instrument page scrollWidth').toBeLessThanOrEqual(w.viewport);
     // Nothing on the page is wider than the screen (tables included).
-    const wide = await page.evaluate("[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(e).display !== 'none').map((e) => e.tagName.toLowerCase() + '.' + e.className).slice(0, 5)");
+    const wide = await page.evaluate(
+      "[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(e).display !== 'none').map((e) => e.tagName.toLowerCase() + '.' + e.className).slice(0, 5)",
+    );
     expect(wide).toEqual([]);
     await context.close();
   });
 
-  it('records a calibration with two test points through the form, after a validation error in the form\'s language', async () => {
-    const served = stack.registry.analytics.listServices().filter((s) => s.lab === 'ttkt-tdc').map((s) => s.instrument);
+  it("records a calibration with two test points through the form, after a validation error in the form's language", async () => {
+    const served = stack.registry.analytics
+      .listServices()
+      .filter((s) => s.lab === 'ttkt-tdc')
+      .map((s) => s.instrument);
     const id = served.find((i) => stack.registry.getInstrument(i)?.kind === 'scale' && stack.registry.listChannels(i).some((c) => c.channel === 'gross'))!;
     expect(id).toBeTruthy();
     const count = async () => ((await (await stack.api(`/api/v1/instruments/${id}/calibrations`)).json()) as { items: unknown[] }).items.length;
@@ -111,10 +126,21 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     await form.locator('input[name="asFound-1"]').fill('-0,003');
     await form.locator('button[type=submit]').click();
     await expect.poll(() => msg.textContent()).toBe('Đã lưu giấy chứng nhận GCN-E2E-0042.');
-    const cals = (await (await stack.api(`/api/v1/instruments/${id}/calibrations`)).json()) as { items: Array<Record<string, unknown> & { results: Array<Record<string, unknown>> }> };
+    const cals = (await (await stack.api(`/api/v1/instruments/${id}/calibrations`)).json()) as {
+      items: Array<Record<string, unknown> & { results: Array<Record<string, unknown>> }>;
+    };
     const saved = cals.items.find((c) => c.certificate === 'GCN-E2E-0042')!;
-    expect(saved).toMatchObject({ type: 'calibration', procedure: 'ĐLVN 10:2017', authorisedBy: 'Nguyễn Văn An', references: ['REF-M1-20KG', 'REF-F1-SET'], lab: 'ttkt-tdc' });
-    expect(saved.results.map((r) => [r.channel, r.nominal, r.asFound, r.asLeft ?? null, r.U])).toEqual([['gross', 20, 0.004, 0.001, 0.002], ['gross', 10, -0.003, null, 0.002]]);
+    expect(saved).toMatchObject({
+      type: 'calibration',
+      procedure: 'ĐLVN 10:2017',
+      authorisedBy: 'Nguyễn Văn An',
+      references: ['REF-M1-20KG', 'REF-F1-SET'],
+      lab: 'ttkt-tdc',
+    });
+    expect(saved.results.map((r) => [r.channel, r.nominal, r.asFound, r.asLeft ?? null, r.U])).toEqual([
+      ['gross', 20, 0.004, 0.001, 0.002],
+      ['gross', 10, -0.003, null, 0.002],
+    ]);
     // The page reloads and lists the certificate.
     await page.locator('tr[data-certificate="GCN-E2E-0042"]').waitFor();
 

@@ -29,8 +29,7 @@ describe.runIf(browserAvailable)('the instruments page in headless Chromium', { 
     await expect.poll(() => page.locator('h1').textContent()).toBe('Tổng quan');
     await page.click('a[data-nav="instruments"]');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Phương tiện đo');
-    await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length))
-      .toBeGreaterThan(40);
+    await expect.poll(() => page.locator('tr[data-instrument] .val').evaluateAll((els) => els.filter((e) => e.textContent !== '–').length)).toBeGreaterThan(40);
     const rows = await page.locator('tr[data-instrument]').evaluateAll((els) => els.map((e) => e.getAttribute('data-instrument')));
     expect(rows.sort()).toEqual(DEMO_INSTRUMENTS.map((i) => i.id).sort());
     expect(await page.locator('caption').allTextContents()).toContain('Ban quản lý chợ Phan Thiết');

@@ -63,7 +63,16 @@ describe('kill -9 of analytics under a stream of checks', () => {
     }
     registry.close();
     const configFile = join(dir, 'analytics.yaml');
-    writeFileSync(configFile, stringify({ dataDir, log: { level: 'info' }, mqtt: { url: broker.url }, readings: { kind: 'sqlite' }, analytics: { clientId: 'metronet-analytics-faults' } }));
+    writeFileSync(
+      configFile,
+      stringify({
+        dataDir,
+        log: { level: 'info' },
+        mqtt: { url: broker.url },
+        readings: { kind: 'sqlite' },
+        analytics: { clientId: 'metronet-analytics-faults' },
+      }),
+    );
     let analytics = await spawnAnalytics(configFile);
 
     const pub = await connectAsync(broker.url, { clientId: 'checks-sender', reconnectPeriod: 500 });
@@ -75,7 +84,14 @@ describe('kill -9 of analytics under a stream of checks', () => {
       // A steady stream that outlasts the kills (however slowly the machine restarts analytics).
       for (let m = 0; m < MESSAGES || killing; m++) {
         sent++;
-        const checks = Array.from({ length: PER_MESSAGE }, (_, k) => ({ instrument: `SC-F${(m * PER_MESSAGE + k) % INSTRUMENTS}`, channel: 'mass', ts: t0 + (m * PER_MESSAGE + k) * 1000, referenceValue: 20, referenceU: 0.002, indicated: 20 + ((m + k) % 7) / 1000 }));
+        const checks = Array.from({ length: PER_MESSAGE }, (_, k) => ({
+          instrument: `SC-F${(m * PER_MESSAGE + k) % INSTRUMENTS}`,
+          channel: 'mass',
+          ts: t0 + (m * PER_MESSAGE + k) * 1000,
+          referenceValue: 20,
+          referenceU: 0.002,
+          indicated: 20 + ((m + k) % 7) / 1000,
+        }));
         await pub.publishAsync(topics.checks('org-faults', 'gw-faults'), JSON.stringify({ v: 1, gateway: 'gw-faults', checks }), { qos: 1 });
         acked += checks.length;
         await sleep(40); // the stream's pace (25 messages a second): time is the point here
@@ -103,7 +119,9 @@ describe('kill -9 of analytics under a stream of checks', () => {
       const ready = Date.now();
       await waitFor(() => count() > at, { message: 'checks stored again', timeout: 120_000, interval: 100 });
       const recovery = Date.now() - ready;
-      kills.push(`killed with ${at} stored, down ${down} ms, storing again ${Date.now() - restarted} ms after the restart (process start included; ${recovery} ms after ready)`);
+      kills.push(
+        `killed with ${at} stored, down ${down} ms, storing again ${Date.now() - restarted} ms after the restart (process start included; ${recovery} ms after ready)`,
+      );
     }
     killing = false;
     await sending;
@@ -111,9 +129,14 @@ describe('kill -9 of analytics under a stream of checks', () => {
     await analytics.stop();
     await pub.endAsync();
     const reg = db();
-    const { n, d: distinct } = reg.prepare('SELECT count(*) AS n, count(DISTINCT instrument || \'|\' || channel || \'|\' || ts) AS d FROM checks').get() as { n: number; d: number };
+    const { n, d: distinct } = reg.prepare("SELECT count(*) AS n, count(DISTINCT instrument || '|' || channel || '|' || ts) AS d FROM checks").get() as {
+      n: number;
+      d: number;
+    };
     reg.close();
-    console.log(`[faults] analytics kill -9 (seed ${seed}): acknowledged ${acked} checks, stored ${n}, lost ${acked - distinct}, duplicates ${n - distinct}, ${KILLS} kills: ${kills.join('; ')}`);
+    console.log(
+      `[faults] analytics kill -9 (seed ${seed}): acknowledged ${acked} checks, stored ${n}, lost ${acked - distinct}, duplicates ${n - distinct}, ${KILLS} kills: ${kills.join('; ')}`,
+    );
     expect(acked).toBe(sent * PER_MESSAGE);
     expect(distinct).toBe(acked);
     expect(n).toBe(distinct);

@@ -33,7 +33,10 @@ describe('broker outage', () => {
     const back = Date.now();
     await stack.startBroker();
     const up = Date.now();
-    await waitFor(() => stack!.ingest.stats().stored > storedAt && stack!.gateway.stats().connected, { message: 'storing again', timeout: periods(5, RECONNECT_MS + CYCLE_MS) });
+    await waitFor(() => stack!.ingest.stats().stored > storedAt && stack!.gateway.stats().connected, {
+      message: 'storing again',
+      timeout: periods(5, RECONNECT_MS + CYCLE_MS),
+    });
     const recovery = Date.now() - up;
     // The backlog: DOWN_MS of readings, drained in batches of 500 every publish period and more.
     await waitFor(() => stack!.gateway.stats().buffered < 100, { message: 'spool drained', timeout: periods(Math.ceil(spooled / 500) + 10, CYCLE_MS) });

@@ -6,7 +6,19 @@ import { startSimulator, type SimulatorHandle } from '../../simulators/index.js'
 import { spawnIngest, type WorkerProcess } from '../ingest/load.js';
 import { freePort } from '../support/net.js';
 import { periods, sleep, waitFor } from '../support/wait.js';
-import { acknowledged, aedesProcess, mosquittoProcess, prepareSpool, queued, seeded, spawnGateway, stored, storedCount, type BrokerProcess, type Proc } from './support.js';
+import {
+  acknowledged,
+  aedesProcess,
+  mosquittoProcess,
+  prepareSpool,
+  queued,
+  seeded,
+  spawnGateway,
+  stored,
+  storedCount,
+  type BrokerProcess,
+  type Proc,
+} from './support.js';
 
 /**
  * The whole reading path as separate processes — simulators (Modbus TCP) → gateway → broker →
@@ -87,9 +99,20 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
     const spoolFile = join(stateDir, 'gw-faults.spool.db');
     prepareSpool(spoolFile, o.spool?.replayMs === 0);
     const gatewayOptions = {
-      id: 'gw-faults', org: 'org-faults', mqtt: { url: broker.url }, publishMs: PUBLISH_MS, maxBatch: 500, stateDir,
+      id: 'gw-faults',
+      org: 'org-faults',
+      mqtt: { url: broker.url },
+      publishMs: PUBLISH_MS,
+      maxBatch: 500,
+      stateDir,
       spool: { flushMs: 50, replayDelayMs: 2000, ...o.spool },
-      devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-F${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 1000 }, pollMs: o.pollMs })),
+      devices: sims.map((s, i) => ({
+        name: `ws${i}`,
+        instrument: `WS-F${i}`,
+        profile: 'water-station-tcp',
+        transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 1000 },
+        pollMs: o.pollMs,
+      })),
     };
     const startGateway = async () => {
       gateway = await spawnGateway(gatewayOptions);
@@ -127,7 +150,11 @@ export async function runChain(o: ChainOptions): Promise<ChainResult> {
       else if (target === 'ingest') await startIngest();
       else await broker.start();
       if (target === 'broker-behind') ingest!.child.kill('SIGCONT');
-      await waitFor(() => storedCount(readingsDb) > before, { message: `readings stored again after the ${target} restart`, timeout: periods(5, RESTART_MS + cycle), interval: 100 });
+      await waitFor(() => storedCount(readingsDb) > before, {
+        message: `readings stored again after the ${target} restart`,
+        timeout: periods(5, RESTART_MS + cycle),
+        interval: 100,
+      });
       kills.push({ target, atMs, downMs, recoveryMs: Date.now() - restarted });
     }
 

@@ -30,14 +30,20 @@ describe('gateway clock 10 minutes off', () => {
     // A refused reading is accounted for by its reject: instrument and ts (value), for each of its channels.
     const rejects = () => stack!.registry.listRejects({ gateway: 'gw-faults', limit: 100_000 });
     const refusedKeys = () => {
-      const refused = new Set(rejects().filter((x) => x.code === 'E_TS_IN_FUTURE').map((x) => `${x.instrument}|${String(x.value)}`));
+      const refused = new Set(
+        rejects()
+          .filter((x) => x.code === 'E_TS_IN_FUTURE')
+          .map((x) => `${x.instrument}|${String(x.value)}`),
+      );
       return new Set([...acknowledged(stack!.spoolFile)].filter((k) => refused.has(`${k.split('|')[0]}|${k.split('|')[2]}`)));
     };
     const r = await stack.settle(30_000, refusedKeys);
     const untraced = r.lost;
     const refused = refusedKeys();
     const skew = rejects().filter((x) => x.code === 'E_CLOCK_SKEW');
-    console.log(`[faults] clock 10 min ahead: acknowledged ${r.acknowledged}, stored ${r.stored}, refused with E_TS_IN_FUTURE ${refused.size}, untraced ${untraced.length}, E_CLOCK_SKEW ${skew.length}`);
+    console.log(
+      `[faults] clock 10 min ahead: acknowledged ${r.acknowledged}, stored ${r.stored}, refused with E_TS_IN_FUTURE ${refused.size}, untraced ${untraced.length}, E_CLOCK_SKEW ${skew.length}`,
+    );
     expect(r.stored).toBe(0);
     expect(untraced).toEqual([]);
     expect(skew.length).toBeGreaterThan(0);
@@ -49,7 +55,9 @@ describe('gateway clock 10 minutes off', () => {
     await waitFor(() => stack!.ingest.stats().stored > 100, { message: 'readings stored', timeout: periods(10, CYCLE_MS) });
     const r = await stack.settle();
     const skew = stack.registry.listRejects({ gateway: 'gw-faults' }).filter((x) => x.code === 'E_CLOCK_SKEW');
-    console.log(`[faults] clock 10 min behind: acknowledged ${r.acknowledged}, stored ${r.stored} (rows ${r.rows}), lost ${r.lost.length}, E_CLOCK_SKEW ${skew.length}: ${skew[0]?.message}`);
+    console.log(
+      `[faults] clock 10 min behind: acknowledged ${r.acknowledged}, stored ${r.stored} (rows ${r.rows}), lost ${r.lost.length}, E_CLOCK_SKEW ${skew.length}: ${skew[0]?.message}`,
+    );
     expect(r.lost).toEqual([]);
     expect(r.rows).toBe(r.stored);
     expect(skew.length).toBeGreaterThan(0);

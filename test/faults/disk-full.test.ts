@@ -72,14 +72,20 @@ describe('gateway spool on a full disk', () => {
     // 6 devices fill the in-memory bound of 1000 readings within a few dozen polls.
     await waitFor(() => gw.stats().dropped > 0, { message: 'readings dropped beyond the in-memory bound', timeout: periods(50, CYCLE_MS) });
     // The status with spool.full and dropped reaches the registry through the broker and ingest.
-    await waitFor(() => (stack!.registry.getGateway('gw-faults')?.spool?.dropped ?? 0) > 0, { message: 'status with the loss recorded', timeout: periods(5, CYCLE_MS) });
+    await waitFor(() => (stack!.registry.getGateway('gw-faults')?.spool?.dropped ?? 0) > 0, {
+      message: 'status with the loss recorded',
+      timeout: periods(5, CYCLE_MS),
+    });
     expect(stack.registry.getGateway('gw-faults')?.spool).toMatchObject({ full: true });
     // Logged once per episode, by whichever write met the full disk first (a flush or an acknowledgement).
     expect(stack.gwLog.lines.some((l) => l.level === 50 && l.code === 'SQLITE_FULL' && l.msg.startsWith('spool'))).toBe(true);
 
     rmSync(filler); // space returns
     const freedAt = Date.now();
-    await waitFor(() => stack!.gwLog.lines.some((l) => l.msg === 'spool writes succeed again'), { message: 'spool writes again', timeout: periods(5, FLUSH_MS) });
+    await waitFor(() => stack!.gwLog.lines.some((l) => l.msg === 'spool writes succeed again'), {
+      message: 'spool writes again',
+      timeout: periods(5, FLUSH_MS),
+    });
     const recovery = Date.now() - freedAt;
     await waitFor(() => !gw.stats().spoolFull, { message: 'spool no longer full', timeout: periods(5, PUBLISH_MS) });
     await waitFor(() => stack!.registry.getGateway('gw-faults')?.spool?.full === false, { message: 'status: spool not full', timeout: periods(5, CYCLE_MS) });

@@ -30,8 +30,10 @@ async function expectNothingLost(o: ChainOptions, label: string) {
 
 describe('kill -9 under load: gateway, ingest and broker processes', () => {
   it('embedded broker (aedes), random kills of each process', { timeout }, () =>
-    expectNothingLost({ broker: 'aedes', kills: { gateway: N, ingest: N, broker: N, 'broker-behind': N }, devices: 6, pollMs: 100 }, 'kill -9, aedes'));
+    expectNothingLost({ broker: 'aedes', kills: { gateway: N, ingest: N, broker: N, 'broker-behind': N }, devices: 6, pollMs: 100 }, 'kill -9, aedes'),
+  );
 
   it('Mosquitto with persistence, broker killed while ingest is behind and while it keeps up', { timeout }, () =>
-    expectNothingLost({ broker: 'mosquitto', kills: { broker: N, 'broker-behind': N }, devices: 6, pollMs: 100 }, 'kill -9, mosquitto'));
+    expectNothingLost({ broker: 'mosquitto', kills: { broker: N, 'broker-behind': N }, devices: 6, pollMs: 100 }, 'kill -9, mosquitto'),
+  );
 });

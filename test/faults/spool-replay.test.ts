@@ -12,7 +12,17 @@ describe('spool replay window', () => {
   let dir: string;
   let now = 1_000_000;
   const open = (extra: Partial<ConstructorParameters<typeof Spool>[0]> = {}) =>
-    new Spool({ file: join(dir, 'gw.spool.db'), maxReadings: 1000, whenFull: 'drop-oldest', flushMs: 0, logger: silentLogger, replayMs: 60_000, replayReadings: 5, now: () => now, ...extra });
+    new Spool({
+      file: join(dir, 'gw.spool.db'),
+      maxReadings: 1000,
+      whenFull: 'drop-oldest',
+      flushMs: 0,
+      logger: silentLogger,
+      replayMs: 60_000,
+      replayReadings: 5,
+      now: () => now,
+      ...extra,
+    });
   const sendAll = (s: Spool, seq: number) => {
     const b = s.next(100)!;
     s.markPending(seq, b.ids[0]!, b.lastId);

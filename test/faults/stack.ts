@@ -75,24 +75,63 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     // Ingest waits for a broker that is down at its start.
     if (!broker) {
       const early = await startBroker({ host: '127.0.0.1', port });
-      const h = await ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
+      const h = await ingest.start({
+        mqtt: { url },
+        ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' },
+        registry,
+        readings,
+        logger: ingestLog.logger,
+        retry: { minMs: 100, maxMs: 1000 },
+        ...(o.ingestNow ? { now: o.ingestNow } : {}),
+      });
       await early.close();
       return h;
     }
-    return ingest.start({ mqtt: { url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' }, registry, readings, logger: ingestLog.logger, retry: { minMs: 100, maxMs: 1000 }, ...(o.ingestNow ? { now: o.ingestNow } : {}) });
+    return ingest.start({
+      mqtt: { url },
+      ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-faults' },
+      registry,
+      readings,
+      logger: ingestLog.logger,
+      retry: { minMs: 100, maxMs: 1000 },
+      ...(o.ingestNow ? { now: o.ingestNow } : {}),
+    });
   })();
   const stateDir = o.stateDir ?? join(dir, 'gateway');
   const spoolFile = join(stateDir, 'gw-faults.spool.db');
   prepareSpool(spoolFile);
   const gwLog = memoryLogger();
   const gateway = await startGateway({
-    id: 'gw-faults', org: 'org-faults', mqtt: { url }, publishMs: PUBLISH_MS, maxBatch: 500, stateDir, profiles, logger: o.gatewayLogger ?? gwLog.logger,
+    id: 'gw-faults',
+    org: 'org-faults',
+    mqtt: { url },
+    publishMs: PUBLISH_MS,
+    maxBatch: 500,
+    stateDir,
+    profiles,
+    logger: o.gatewayLogger ?? gwLog.logger,
     spool: { maxReadings: 5_000_000, whenFull: 'drop-oldest', flushMs: 50, drainPerSecond: 20_000, replayDelayMs: 1000 },
-    devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-F${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 1000 }, pollMs: o.pollMs ?? POLL_MS })),
+    devices: sims.map((s, i) => ({
+      name: `ws${i}`,
+      instrument: `WS-F${i}`,
+      profile: 'water-station-tcp',
+      transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 1000 },
+      pollMs: o.pollMs ?? POLL_MS,
+    })),
     ...o.gateway,
   });
   const stack: Stack = {
-    dir, stateDir, spoolFile, readingsDb, registryDb, registry, broker, gateway, ingest: ingestHandle, gwLog, ingestLog,
+    dir,
+    stateDir,
+    spoolFile,
+    readingsDb,
+    registryDb,
+    registry,
+    broker,
+    gateway,
+    ingest: ingestHandle,
+    gwLog,
+    ingestLog,
     async startBroker() {
       stack.broker = await startBroker({ host: '127.0.0.1', port });
     },

@@ -56,7 +56,10 @@ export function spawnScript(script: string, args: string[], ready = 'started'): 
   });
 }
 
-export function procOf(child: ChildProcess, exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', () => r())))): Proc {
+export function procOf(
+  child: ChildProcess,
+  exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode ? r() : child.once('exit', () => r()))),
+): Proc {
   const alive = () => child.exitCode === null && child.signalCode === null;
   return {
     child,
@@ -179,7 +182,11 @@ function readOnly<T>(file: string, read: (db: Database.Database) => T, empty: T)
 
 /** Readings the broker acknowledged to the gateway (each once, by identity). */
 export function acknowledged(spoolFile: string): Set<string> {
-  return readOnly(spoolFile, (db) => new Set((db.prepare('SELECT body FROM acked_log').all() as { body: string }[]).map((r) => key(JSON.parse(r.body)))), new Set());
+  return readOnly(
+    spoolFile,
+    (db) => new Set((db.prepare('SELECT body FROM acked_log').all() as { body: string }[]).map((r) => key(JSON.parse(r.body)))),
+    new Set(),
+  );
 }
 
 /** Readings still queued in the spool (not yet acknowledged). */

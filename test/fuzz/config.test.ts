@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayConfig, MetronetConfig, NUMERIC_TYPES, isMetronetError, loadConfig, loadProfileFile, loadProfiles, registerCount, type Issue } from '../../core/index.js';
+import {
+  GatewayConfig,
+  MetronetConfig,
+  NUMERIC_TYPES,
+  isMetronetError,
+  loadConfig,
+  loadProfileFile,
+  loadProfiles,
+  registerCount,
+  type Issue,
+} from '../../core/index.js';
 import { checkGateway } from '../../gateway/check.js';
 import { anyJson, count, fuzzParams, invalidId, report, unit, validId } from './support.js';
 
@@ -53,8 +63,20 @@ function refusal(fn: () => unknown, codes: string[]): { message: string; issues:
 // ── gateway configs ───────────────────────────────────────────────────────────
 
 const transport = fc.oneof(
-  fc.record({ kind: fc.constant('modbus-tcp'), host: fc.domain(), port: fc.integer({ min: 1, max: 65535 }), unitId: fc.integer({ min: 0, max: 255 }), timeoutMs: fc.integer({ min: 50, max: 60_000 }) }, { requiredKeys: ['kind', 'host'] }),
-  fc.record({ kind: fc.constant('modbus-rtu-tcp'), host: fc.ipV4(), port: fc.integer({ min: 1, max: 65535 }), unitId: fc.integer({ min: 1, max: 247 }) }, { requiredKeys: ['kind', 'host'] }),
+  fc.record(
+    {
+      kind: fc.constant('modbus-tcp'),
+      host: fc.domain(),
+      port: fc.integer({ min: 1, max: 65535 }),
+      unitId: fc.integer({ min: 0, max: 255 }),
+      timeoutMs: fc.integer({ min: 50, max: 60_000 }),
+    },
+    { requiredKeys: ['kind', 'host'] },
+  ),
+  fc.record(
+    { kind: fc.constant('modbus-rtu-tcp'), host: fc.ipV4(), port: fc.integer({ min: 1, max: 65535 }), unitId: fc.integer({ min: 1, max: 247 }) },
+    { requiredKeys: ['kind', 'host'] },
+  ),
 );
 const device = fc.record(
   {
@@ -73,11 +95,27 @@ const gatewayConfig = fc.record(
   {
     id: validId,
     org: validId,
-    mqtt: fc.record({ url: fc.constantFrom('mqtt://127.0.0.1:1883', 'mqtts://broker.example:8883', 'ws://10.0.0.1:9001'), username: validId, clientId: validId }, { requiredKeys: [] }),
+    mqtt: fc.record(
+      { url: fc.constantFrom('mqtt://127.0.0.1:1883', 'mqtts://broker.example:8883', 'ws://10.0.0.1:9001'), username: validId, clientId: validId },
+      { requiredKeys: [] },
+    ),
     publishMs: fc.integer({ min: 10, max: 600_000 }),
     maxBatch: fc.integer({ min: 1, max: 5000 }),
-    spool: fc.record({ maxReadings: fc.integer({ min: 100, max: 1e9 }), whenFull: fc.constantFrom('drop-oldest', 'drop-newest'), flushMs: fc.integer({ min: 0, max: 10_000 }) }, { requiredKeys: [] }),
-    devices: fc.uniqueArray(device, { maxLength: 5, selector: (d) => d.name }).map((ds) => ds.map((d, i) => ({ ...d, instrument: `${d.instrument.slice(0, 50)}-${i}`, transport: d.transport.kind === 'modbus-rtu-tcp' ? { ...d.transport, unitId: i + 1 } : d.transport }))),
+    spool: fc.record(
+      {
+        maxReadings: fc.integer({ min: 100, max: 1e9 }),
+        whenFull: fc.constantFrom('drop-oldest', 'drop-newest'),
+        flushMs: fc.integer({ min: 0, max: 10_000 }),
+      },
+      { requiredKeys: [] },
+    ),
+    devices: fc.uniqueArray(device, { maxLength: 5, selector: (d) => d.name }).map((ds) =>
+      ds.map((d, i) => ({
+        ...d,
+        instrument: `${d.instrument.slice(0, 50)}-${i}`,
+        transport: d.transport.kind === 'modbus-rtu-tcp' ? { ...d.transport, unitId: i + 1 } : d.transport,
+      })),
+    ),
   },
   { requiredKeys: ['id', 'org', 'mqtt', 'devices'] },
 );
@@ -114,41 +152,59 @@ describe('gateway config files (loadConfig + checkGateway)', () => {
 
   it('one broken field is refused with E_CONFIG_INVALID naming the file and the path', () => {
     fc.assert(
-      fc.property(gatewayConfig, fc.nat(BREAKS.length - 1), invalidId.filter((s) => s.trim() !== '' && !/^\d+$/.test(s)), (c, k, bad) => {
-        const [path, brk] = BREAKS[k]!;
-        const broken = structuredClone(c) as Record<string, any>;
-        fc.pre(brk(broken, bad));
-        count('config file: gateway');
-        const f = file(stringify(broken));
-        const r = refusal(() => loadConfig(GatewayConfig, { file: f }), ['E_CONFIG_INVALID']);
-        expect(r, `${path} broken must be refused`).toBeDefined();
-        expect(r!.message).toContain(f);
-        expect(r!.message).toContain(path);
-        expect(r!.issues.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        gatewayConfig,
+        fc.nat(BREAKS.length - 1),
+        invalidId.filter((s) => s.trim() !== '' && !/^\d+$/.test(s)),
+        (c, k, bad) => {
+          const [path, brk] = BREAKS[k]!;
+          const broken = structuredClone(c) as Record<string, any>;
+          fc.pre(brk(broken, bad));
+          count('config file: gateway');
+          const f = file(stringify(broken));
+          const r = refusal(() => loadConfig(GatewayConfig, { file: f }), ['E_CONFIG_INVALID']);
+          expect(r, `${path} broken must be refused`).toBeDefined();
+          expect(r!.message).toContain(f);
+          expect(r!.message).toContain(path);
+          expect(r!.issues.length).toBeGreaterThan(0);
+        },
+      ),
       fuzzParams(200, [
         // Found by this property: an unknown transport kind was reported at /devices/0/transport as
         // "value of tag kind must be in oneOf" with the whole object as the value (fixed in
         // core/validate.ts: the path names kind, the message lists the kinds).
-        [{ id: 'A', org: 'A', mqtt: {}, devices: [{ name: 'A', instrument: 'A-0', profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-rtu-tcp', host: '0.0.0.0', unitId: 1 } }] }, 7, 'A x'],
+        [
+          {
+            id: 'A',
+            org: 'A',
+            mqtt: {},
+            devices: [{ name: 'A', instrument: 'A-0', profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-rtu-tcp', host: '0.0.0.0', unitId: 1 } }],
+          },
+          7,
+          'A x',
+        ],
       ]),
     );
   });
 
   it('a device with an unknown or unfitting profile, or a duplicate name, is refused naming devices[i]', () => {
     fc.assert(
-      fc.property(gatewayConfig.filter((c) => c.devices.length > 0), fc.constantFrom('unknown', 'serial', 'duplicate'), (c, how) => {
-        count('config file: gateway');
-        const broken = structuredClone(c) as Record<string, any>;
-        const i = broken.devices.length - 1;
-        if (how === 'unknown') broken.devices[i].profile = 'no-such-profile';
-        if (how === 'serial') broken.devices[i].profile = 'scale-ad-serial';
-        if (how === 'duplicate') broken.devices.push({ ...broken.devices[0], instrument: 'ANOTHER-1' });
-        const f = file(stringify(broken));
-        const r = refusal(() => checkGateway(loadConfig(GatewayConfig, { file: f }), profiles), ['E_CONFIG_INVALID', 'E_PROFILE_UNKNOWN']);
-        expect(r).toBeDefined();
-        expect(r!.message).toMatch(/devices\[\d+\]/);
-      }),
+      fc.property(
+        gatewayConfig.filter((c) => c.devices.length > 0),
+        fc.constantFrom('unknown', 'serial', 'duplicate'),
+        (c, how) => {
+          count('config file: gateway');
+          const broken = structuredClone(c) as Record<string, any>;
+          const i = broken.devices.length - 1;
+          if (how === 'unknown') broken.devices[i].profile = 'no-such-profile';
+          if (how === 'serial') broken.devices[i].profile = 'scale-ad-serial';
+          if (how === 'duplicate') broken.devices.push({ ...broken.devices[0], instrument: 'ANOTHER-1' });
+          const f = file(stringify(broken));
+          const r = refusal(() => checkGateway(loadConfig(GatewayConfig, { file: f }), profiles), ['E_CONFIG_INVALID', 'E_PROFILE_UNKNOWN']);
+          expect(r).toBeDefined();
+          expect(r!.message).toMatch(/devices\[\d+\]/);
+        },
+      ),
       fuzzParams(100),
     );
   });
@@ -157,7 +213,11 @@ describe('gateway config files (loadConfig + checkGateway)', () => {
     const text = fc.oneof(
       fc.string({ maxLength: 200 }),
       anyJson.map((j) => stringify(j)),
-      gatewayConfig.chain((c) => fc.tuple(fc.constant(c), fc.array(fc.tuple(fc.constantFrom('id', 'org', 'mqtt', 'devices', 'publishMs', 'spool', 'ops'), anyJson), { maxLength: 3 }))).map(([c, over]) => stringify({ ...c, ...Object.fromEntries(over) })),
+      gatewayConfig
+        .chain((c) =>
+          fc.tuple(fc.constant(c), fc.array(fc.tuple(fc.constantFrom('id', 'org', 'mqtt', 'devices', 'publishMs', 'spool', 'ops'), anyJson), { maxLength: 3 })),
+        )
+        .map(([c, over]) => stringify({ ...c, ...Object.fromEntries(over) })),
       fc.constantFrom('{', ': :', '- - -', '&a [*a]', '!!binary x', 'a: &x 1\nb: *y', '\t\t', '%YAML 9.9\n---\n', 'id: gw\n  org: x'),
     );
     fc.assert(
@@ -190,7 +250,16 @@ const modbusProfile = fc
     name: fc.string({ minLength: 1, maxLength: 40 }),
     kind: fc.constantFrom('scale', 'fuel_dispenser', 'env_station', 'taximeter', 'water_meter', 'other'),
     wordOrder: fc.constantFrom('ABCD', 'CDAB', 'BADC', 'DCBA'),
-    points: fc.uniqueArray(fc.record({ name: validId, type: fc.constantFrom(...NUMERIC_TYPES), unit, scale: fc.double({ min: 0.001, max: 1000, noNaN: true }), role: fc.constantFrom('value', 'parameter') }), { minLength: 1, maxLength: 8, selector: (p) => p.name }),
+    points: fc.uniqueArray(
+      fc.record({
+        name: validId,
+        type: fc.constantFrom(...NUMERIC_TYPES),
+        unit,
+        scale: fc.double({ min: 0.001, max: 1000, noNaN: true }),
+        role: fc.constantFrom('value', 'parameter'),
+      }),
+      { minLength: 1, maxLength: 8, selector: (p) => p.name },
+    ),
   })
   .map((p) => {
     let address = 0;
@@ -248,7 +317,14 @@ describe('device profile files (loadProfileFile)', () => {
     const text = fc.oneof(
       fc.string({ maxLength: 200 }),
       anyJson.map((j) => stringify(j)),
-      modbusProfile.chain((p) => fc.tuple(fc.constant(p), fc.dictionary(fc.constantFrom('points', 'modbus', 'serial', 'kind', 'statusRules', 'tolerance', 'name'), anyJson, { maxKeys: 2 }))).map(([p, over]) => stringify({ id: 'x', ...p, ...over })),
+      modbusProfile
+        .chain((p) =>
+          fc.tuple(
+            fc.constant(p),
+            fc.dictionary(fc.constantFrom('points', 'modbus', 'serial', 'kind', 'statusRules', 'tolerance', 'name'), anyJson, { maxKeys: 2 }),
+          ),
+        )
+        .map(([p, over]) => stringify({ id: 'x', ...p, ...over })),
     );
     fc.assert(
       fc.property(text, (t) => {

@@ -23,7 +23,11 @@ afterAll(report);
 type Answer =
   | { kind: 'good'; values: number[] }
   | { kind: 'exception'; code: number }
-  | { kind: 'wrong-tid' | 'wrong-unit' | 'wrong-fc' | 'short-count' | 'long-count' | 'truncated' | 'silence' | 'close' | 'garbage'; values: number[]; bytes: number[] };
+  | {
+      kind: 'wrong-tid' | 'wrong-unit' | 'wrong-fc' | 'short-count' | 'long-count' | 'truncated' | 'silence' | 'close' | 'garbage';
+      values: number[];
+      bytes: number[];
+    };
 
 const answer = (length: number): fc.Arbitrary<Answer> => {
   const values = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: length, maxLength: length });
@@ -33,7 +37,17 @@ const answer = (length: number): fc.Arbitrary<Answer> => {
     {
       weight: 6,
       arbitrary: fc.record({
-        kind: fc.constantFrom('wrong-tid', 'wrong-unit', 'wrong-fc', 'short-count', 'long-count', 'truncated', 'silence', 'close', 'garbage') as fc.Arbitrary<'garbage'>,
+        kind: fc.constantFrom(
+          'wrong-tid',
+          'wrong-unit',
+          'wrong-fc',
+          'short-count',
+          'long-count',
+          'truncated',
+          'silence',
+          'close',
+          'garbage',
+        ) as fc.Arbitrary<'garbage'>,
         values,
         bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }),
       }),
@@ -97,20 +111,32 @@ describe('Modbus TCP driver against a hostile device', () => {
           return b;
         };
         switch (a.kind) {
-          case 'good': return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])));
-          case 'exception': return void socket.write(mbap(tid, unit, Buffer.from([fc | 0x80, a.code])));
-          case 'wrong-tid': return void socket.write(mbap((tid + 1 + a.bytes[0]!) & 0xffff, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])));
-          case 'wrong-unit': return void socket.write(mbap(tid, (unit + 1 + (a.bytes[0]! % 255)) % 256, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])));
-          case 'wrong-fc': return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc === 3 ? 4 : 3, a.values.length * 2]), data(a.values)])));
-          case 'short-count': return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, Math.max(0, a.values.length * 2 - 2)]), data(a.values.slice(1))])));
-          case 'long-count': return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2 + 2]), data([...a.values, 7])])));
+          case 'good':
+            return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])));
+          case 'exception':
+            return void socket.write(mbap(tid, unit, Buffer.from([fc | 0x80, a.code])));
+          case 'wrong-tid':
+            return void socket.write(mbap((tid + 1 + a.bytes[0]!) & 0xffff, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])));
+          case 'wrong-unit':
+            return void socket.write(
+              mbap(tid, (unit + 1 + (a.bytes[0]! % 255)) % 256, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)])),
+            );
+          case 'wrong-fc':
+            return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc === 3 ? 4 : 3, a.values.length * 2]), data(a.values)])));
+          case 'short-count':
+            return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, Math.max(0, a.values.length * 2 - 2)]), data(a.values.slice(1))])));
+          case 'long-count':
+            return void socket.write(mbap(tid, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2 + 2]), data([...a.values, 7])])));
           case 'truncated': {
             const full = mbap(tid, unit, Buffer.concat([Buffer.from([fc, a.values.length * 2]), data(a.values)]));
             return void socket.write(full.subarray(0, Math.max(1, full.length - 1 - (a.bytes[0]! % (full.length - 1)))));
           }
-          case 'garbage': return void socket.write(Buffer.from(a.bytes));
-          case 'close': return void socket.destroy();
-          case 'silence': return;
+          case 'garbage':
+            return void socket.write(Buffer.from(a.bytes));
+          case 'close':
+            return void socket.destroy();
+          case 'silence':
+            return;
         }
       });
     });
@@ -123,43 +149,57 @@ describe('Modbus TCP driver against a hostile device', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('reads only well-formed answers; refuses the rest with a device error; recovers', async () => {
-    const driver = createModbusTcpDriver({ kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: TIMEOUT_MS });
-    try {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 1, max: 10 }).chain((length) => fc.tuple(fc.constant(length), fc.integer({ min: 0, max: 1000 }), fc.constantFrom<ModbusTable>('holding', 'input'), answer(length))),
-          async ([length, start, table, a]) => {
-            count('modbus tcp answers');
-            next = a;
-            await expectVerdict(driver.read(table, start, length), a, `${a.kind} to ${table} ${start}+${length}`);
-            // The link heals: the next good answer is read whatever came before.
-            const values = Array.from({ length }, (_, i) => (start + i) & 0xffff);
-            next = { kind: 'good', values };
-            expect(await driver.read(table, start, length)).toEqual(values);
-          },
-        ),
-        fuzzParams(60),
-      );
-    } finally {
-      await driver.close();
-    }
-  }, timeout(60_000));
+  it(
+    'reads only well-formed answers; refuses the rest with a device error; recovers',
+    async () => {
+      const driver = createModbusTcpDriver({ kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: TIMEOUT_MS });
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc
+              .integer({ min: 1, max: 10 })
+              .chain((length) =>
+                fc.tuple(fc.constant(length), fc.integer({ min: 0, max: 1000 }), fc.constantFrom<ModbusTable>('holding', 'input'), answer(length)),
+              ),
+            async ([length, start, table, a]) => {
+              count('modbus tcp answers');
+              next = a;
+              await expectVerdict(driver.read(table, start, length), a, `${a.kind} to ${table} ${start}+${length}`);
+              // The link heals: the next good answer is read whatever came before.
+              const values = Array.from({ length }, (_, i) => (start + i) & 0xffff);
+              next = { kind: 'good', values };
+              expect(await driver.read(table, start, length)).toEqual(values);
+            },
+          ),
+          fuzzParams(60),
+        );
+      } finally {
+        await driver.close();
+      }
+    },
+    timeout(60_000),
+  );
 });
 
 describe('Modbus RTU frames', () => {
   it('scanResponse: any bytes; a data or exception verdict is a CRC-checked frame of that unit and function', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 1, max: 247 }), fc.constantFrom(1, 2, 3, 4), fc.integer({ min: 5, max: 40 }), (bytes, unit, fcode, length) => {
-        count('modbus rtu frames (scanResponse)');
-        const buf = Buffer.from(bytes);
-        const s = scanResponse(buf, unit, fcode, length);
-        if (s.kind === 'data') {
-          expect(crcOk(s.frame)).toBe(true);
-          expect([s.frame[0], s.frame[1], s.frame.length]).toEqual([unit, fcode, length]);
-        }
-        if (s.kind === 'exception') expect(buf.includes(Buffer.from([unit, fcode | 0x80]))).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.integer({ min: 1, max: 247 }),
+        fc.constantFrom(1, 2, 3, 4),
+        fc.integer({ min: 5, max: 40 }),
+        (bytes, unit, fcode, length) => {
+          count('modbus rtu frames (scanResponse)');
+          const buf = Buffer.from(bytes);
+          const s = scanResponse(buf, unit, fcode, length);
+          if (s.kind === 'data') {
+            expect(crcOk(s.frame)).toBe(true);
+            expect([s.frame[0], s.frame[1], s.frame.length]).toEqual([unit, fcode, length]);
+          }
+          if (s.kind === 'exception') expect(buf.includes(Buffer.from([unit, fcode | 0x80]))).toBe(true);
+        },
+      ),
       fuzzParams(1000),
     );
   });
@@ -216,64 +256,95 @@ describe('RTU line over a serial server against a hostile device', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('reads only CRC-checked answers of the right unit; refuses the rest with a device error; recovers', async () => {
-    const UNIT = 7;
-    const line = new RtuLine('fuzz-line', { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port, unitId: UNIT, timeoutMs: TIMEOUT_MS }, { connectPauseMs: 0, requestPauseMs: 0 });
-    type Rtu = { kind: 'good'; values: number[] } | { kind: 'exception'; code: number } | { kind: 'crc' | 'other-unit' | 'truncated' | 'noise-then-good' | 'garbage' | 'silence' | 'close'; values: number[]; bytes: number[] };
-    const rtuAnswer = (length: number): fc.Arbitrary<Rtu> => {
-      const values = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: length, maxLength: length });
-      return fc.oneof(
-        { weight: 3, arbitrary: values.map((v) => ({ kind: 'good' as const, values: v })) },
-        { weight: 2, arbitrary: fc.integer({ min: 1, max: 255 }).map((code) => ({ kind: 'exception' as const, code })) },
-        { weight: 7, arbitrary: fc.record({ kind: fc.constantFrom('crc', 'other-unit', 'truncated', 'noise-then-good', 'garbage', 'silence', 'close') as fc.Arbitrary<'crc'>, values, bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 30 }) }) },
+  it(
+    'reads only CRC-checked answers of the right unit; refuses the rest with a device error; recovers',
+    async () => {
+      const UNIT = 7;
+      const line = new RtuLine(
+        'fuzz-line',
+        { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port, unitId: UNIT, timeoutMs: TIMEOUT_MS },
+        { connectPauseMs: 0, requestPauseMs: 0 },
       );
-    };
-    try {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 1, max: 10 }).chain((length) => fc.tuple(fc.constant(length), fc.integer({ min: 0, max: 1000 }), rtuAnswer(length))),
-          async ([length, start, a]) => {
-            count('modbus rtu answers (rtu line)');
-            reply = () => {
-              const good = encodeResponse(UNIT, 'holding', a.kind === 'exception' ? [] : a.values);
-              switch (a.kind) {
-                case 'good': return good;
-                case 'exception': return encodeException(UNIT, 3, a.code);
-                case 'crc': {
-                  const b = Buffer.from(good);
-                  b[b.length - 1 - (a.bytes[0]! % 2)]! ^= 0x5a;
-                  return b;
-                }
-                case 'other-unit': return encodeResponse(UNIT + 1, 'holding', a.values);
-                case 'truncated': return good.subarray(0, Math.max(1, good.length - 1 - (a.bytes[0]! % (good.length - 1))));
-                case 'noise-then-good': return Buffer.concat([Buffer.from(a.bytes), good]);
-                case 'garbage': return Buffer.from(a.bytes);
-                case 'close': return 'close';
-                case 'silence': return null;
-              }
-            };
-            const read = line.read(UNIT, 'holding', start, length, TIMEOUT_MS);
-            if (a.kind === 'noise-then-good') {
-              // Noise before the frame is skipped (resynchronisation), unless the noise itself
-              // holds a valid frame of this unit and function, which a master cannot tell apart.
-              const noise = Buffer.from(a.bytes);
-              const fromNoise = scanResponse(noise, UNIT, 3, 5 + 2 * length);
-              if (fromNoise.kind === 'incomplete') expect(await read).toEqual(a.values);
-              else await read.catch(() => undefined);
-            } else {
-              await expectVerdict(read, a.kind === 'good' || a.kind === 'exception' ? a : { kind: 'garbage', values: [], bytes: [] }, `${a.kind} on the RTU line`, 'fuzz-line');
-            }
-            const values = Array.from({ length }, (_, i) => (start * 3 + i) & 0xffff);
-            reply = () => encodeResponse(UNIT, 'holding', values);
-            expect(await line.read(UNIT, 'holding', start, length, TIMEOUT_MS)).toEqual(values);
+      type Rtu =
+        | { kind: 'good'; values: number[] }
+        | { kind: 'exception'; code: number }
+        | { kind: 'crc' | 'other-unit' | 'truncated' | 'noise-then-good' | 'garbage' | 'silence' | 'close'; values: number[]; bytes: number[] };
+      const rtuAnswer = (length: number): fc.Arbitrary<Rtu> => {
+        const values = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: length, maxLength: length });
+        return fc.oneof(
+          { weight: 3, arbitrary: values.map((v) => ({ kind: 'good' as const, values: v })) },
+          { weight: 2, arbitrary: fc.integer({ min: 1, max: 255 }).map((code) => ({ kind: 'exception' as const, code })) },
+          {
+            weight: 7,
+            arbitrary: fc.record({
+              kind: fc.constantFrom('crc', 'other-unit', 'truncated', 'noise-then-good', 'garbage', 'silence', 'close') as fc.Arbitrary<'crc'>,
+              values,
+              bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 30 }),
+            }),
           },
-        ),
-        fuzzParams(60),
-      );
-    } finally {
-      await line.close();
-    }
-  }, timeout(60_000));
+        );
+      };
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 1, max: 10 }).chain((length) => fc.tuple(fc.constant(length), fc.integer({ min: 0, max: 1000 }), rtuAnswer(length))),
+            async ([length, start, a]) => {
+              count('modbus rtu answers (rtu line)');
+              reply = () => {
+                const good = encodeResponse(UNIT, 'holding', a.kind === 'exception' ? [] : a.values);
+                switch (a.kind) {
+                  case 'good':
+                    return good;
+                  case 'exception':
+                    return encodeException(UNIT, 3, a.code);
+                  case 'crc': {
+                    const b = Buffer.from(good);
+                    b[b.length - 1 - (a.bytes[0]! % 2)]! ^= 0x5a;
+                    return b;
+                  }
+                  case 'other-unit':
+                    return encodeResponse(UNIT + 1, 'holding', a.values);
+                  case 'truncated':
+                    return good.subarray(0, Math.max(1, good.length - 1 - (a.bytes[0]! % (good.length - 1))));
+                  case 'noise-then-good':
+                    return Buffer.concat([Buffer.from(a.bytes), good]);
+                  case 'garbage':
+                    return Buffer.from(a.bytes);
+                  case 'close':
+                    return 'close';
+                  case 'silence':
+                    return null;
+                }
+              };
+              const read = line.read(UNIT, 'holding', start, length, TIMEOUT_MS);
+              if (a.kind === 'noise-then-good') {
+                // Noise before the frame is skipped (resynchronisation), unless the noise itself
+                // holds a valid frame of this unit and function, which a master cannot tell apart.
+                const noise = Buffer.from(a.bytes);
+                const fromNoise = scanResponse(noise, UNIT, 3, 5 + 2 * length);
+                if (fromNoise.kind === 'incomplete') expect(await read).toEqual(a.values);
+                else await read.catch(() => undefined);
+              } else {
+                await expectVerdict(
+                  read,
+                  a.kind === 'good' || a.kind === 'exception' ? a : { kind: 'garbage', values: [], bytes: [] },
+                  `${a.kind} on the RTU line`,
+                  'fuzz-line',
+                );
+              }
+              const values = Array.from({ length }, (_, i) => (start * 3 + i) & 0xffff);
+              reply = () => encodeResponse(UNIT, 'holding', values);
+              expect(await line.read(UNIT, 'holding', start, length, TIMEOUT_MS)).toEqual(values);
+            },
+          ),
+          fuzzParams(60),
+        );
+      } finally {
+        await line.close();
+      }
+    },
+    timeout(60_000),
+  );
 
   it('the fixture encoder and the master decoder agree', () => {
     // Sanity of the fixture's encoder against the master's decoder (a wrong fixture would make the property vacuous).

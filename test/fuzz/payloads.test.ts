@@ -7,7 +7,7 @@ import { LIMITS, parseReadingsMessage, parseTopic, topics, validateCheck, valida
 import { judge } from '../../ingest/handlers.js';
 import { Lookups } from '../../ingest/lookups.js';
 import { openRegistry, type Registry } from '../../store/index.js';
-import { anyJson, count, expectReason, fuzzParams, invalidId, report, status, unit, validId, validReading } from './support.js';
+import { anyJson, count, expectReason, fuzzParams, invalidId, report, validId, validReading } from './support.js';
 
 /**
  * MQTT payloads and topics through the core parsers (and ingest's judge, which adds the registry
@@ -110,12 +110,16 @@ describe('readings message (parseReadingsMessage)', () => {
 
   it('a gateway other than the topic gateway refuses the batch with E_GATEWAY_MISMATCH', () => {
     fc.assert(
-      fc.property(validId.filter((g) => g !== GW), fc.array(validReading(NOW), { maxLength: 5 }), (gateway, readings) => {
-        count('mqtt payload: readings (core parser)');
-        const out = parseReadingsMessage(JSON.stringify({ v: 1, gateway, seq: 0, readings }), { now: NOW, gateway: GW });
-        expect(out.accepted).toEqual([]);
-        expect(out.rejects.map((r) => r.code)).toEqual(['E_GATEWAY_MISMATCH']);
-      }),
+      fc.property(
+        validId.filter((g) => g !== GW),
+        fc.array(validReading(NOW), { maxLength: 5 }),
+        (gateway, readings) => {
+          count('mqtt payload: readings (core parser)');
+          const out = parseReadingsMessage(JSON.stringify({ v: 1, gateway, seq: 0, readings }), { now: NOW, gateway: GW });
+          expect(out.accepted).toEqual([]);
+          expect(out.rejects.map((r) => r.code)).toEqual(['E_GATEWAY_MISMATCH']);
+        },
+      ),
       fuzzParams(100),
     );
   });
@@ -142,10 +146,15 @@ describe('topics (parseTopic)', () => {
 
   it('every gateway topic built from valid ids parses back', () => {
     fc.assert(
-      fc.property(validId.filter((o) => o !== 'labs'), validId, fc.constantFrom('readings', 'checks', 'status') as fc.Arbitrary<'readings' | 'checks' | 'status'>, (org, gateway, kind) => {
-        count('mqtt topic (parseTopic)');
-        expect(parseTopic(topics[kind](org, gateway))).toEqual({ kind, org, gateway });
-      }),
+      fc.property(
+        validId.filter((o) => o !== 'labs'),
+        validId,
+        fc.constantFrom('readings', 'checks', 'status') as fc.Arbitrary<'readings' | 'checks' | 'status'>,
+        (org, gateway, kind) => {
+          count('mqtt topic (parseTopic)');
+          expect(parseTopic(topics[kind](org, gateway))).toEqual({ kind, org, gateway });
+        },
+      ),
       fuzzParams(200),
     );
   });
@@ -230,23 +239,44 @@ describe('status and readings through ingest judge (with a registry)', () => {
       fc.record({ v: anyJson, gateway: anyJson, state: anyJson, ts: anyJson, instruments: anyJson }, { requiredKeys: [] }).map((j) => JSON.stringify(j)),
     );
     fc.assert(
-      fc.property(fc.oneof(validStatus.map((s) => ({ s: JSON.stringify(s), valid: true })), anyStatus.map((s) => ({ s, valid: false }))), ({ s, valid }) => {
-        count('mqtt payload: status (ingest judge)');
-        const buf = Buffer.isBuffer(s) ? s : Buffer.from(s);
-        const v = judge(ctx(), topics.status(ORG, GW), buf);
-        for (const r of v.rejects) expectReason(r);
-        if (valid) expect(v.rejects).toEqual([]);
-        else if (buf.length > 0 && v.rejects.length === 0) expect(JSON.parse(buf.toString()).gateway).toBe(GW); // it was a valid status after all
-      }),
+      fc.property(
+        fc.oneof(
+          validStatus.map((s) => ({ s: JSON.stringify(s), valid: true })),
+          anyStatus.map((s) => ({ s, valid: false })),
+        ),
+        ({ s, valid }) => {
+          count('mqtt payload: status (ingest judge)');
+          const buf = Buffer.isBuffer(s) ? s : Buffer.from(s);
+          const v = judge(ctx(), topics.status(ORG, GW), buf);
+          for (const r of v.rejects) expectReason(r);
+          if (valid) expect(v.rejects).toEqual([]);
+          else if (buf.length > 0 && v.rejects.length === 0) expect(JSON.parse(buf.toString()).gateway).toBe(GW); // it was a valid status after all
+        },
+      ),
       fuzzParams(300),
     );
   });
 
   it('readings: a foreign instrument or a unit change is refused with a reason; the rest stored', () => {
     const item = fc.oneof(
-      { weight: 4, arbitrary: validReading(NOW).map((r) => ({ r: { ...r, instrument: `I-${r.instrument}`.slice(0, 60), channel: 'c', unit: 'kg' } as Reading, code: null as string | null })) },
-      { weight: 1, arbitrary: validReading(NOW).map((r) => ({ r: { ...r, instrument: 'FOREIGN-1' } as Reading, code: 'E_FOREIGN_INSTRUMENT' as string | null })) },
-      { weight: 1, arbitrary: validReading(NOW).map((r) => ({ r: { ...r, instrument: `I-${r.instrument}`.slice(0, 60), channel: 'c', unit: 'g' } as Reading, code: 'E_UNIT_MISMATCH' as string | null })) },
+      {
+        weight: 4,
+        arbitrary: validReading(NOW).map((r) => ({
+          r: { ...r, instrument: `I-${r.instrument}`.slice(0, 60), channel: 'c', unit: 'kg' } as Reading,
+          code: null as string | null,
+        })),
+      },
+      {
+        weight: 1,
+        arbitrary: validReading(NOW).map((r) => ({ r: { ...r, instrument: 'FOREIGN-1' } as Reading, code: 'E_FOREIGN_INSTRUMENT' as string | null })),
+      },
+      {
+        weight: 1,
+        arbitrary: validReading(NOW).map((r) => ({
+          r: { ...r, instrument: `I-${r.instrument}`.slice(0, 60), channel: 'c', unit: 'g' } as Reading,
+          code: 'E_UNIT_MISMATCH' as string | null,
+        })),
+      },
     );
     fc.assert(
       fc.property(fc.array(item, { minLength: 1, maxLength: 20 }), (items) => {

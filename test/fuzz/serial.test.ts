@@ -50,15 +50,23 @@ describe('serial frames (framer + parsers of every serial profile)', () => {
 
   it('a long stream of garbage keeps the pending buffer bounded', () => {
     fc.assert(
-      fc.property(fc.constantFrom<SerialFraming>({ kind: 'terminator', terminator: '\r\n' }, { kind: 'stx-etx', stx: 2, etx: 13, trailer: 1 }, { kind: 'fixed', length: 12, start: 2 }), fc.uint8Array({ minLength: 1, maxLength: 64 }), (framing, unit) => {
-        count('serial frames (any bytes)');
-        const framer = new Framer(framing);
-        // 20 000 bytes without a frame end (no CR, LF, ETX) and with STX only at the start.
-        const filler = Buffer.from(unit.map((b) => (b === 10 || b === 13 || b === 3 || b === 2 ? 0x41 : b)));
-        framer.push(Buffer.from([2]));
-        for (let i = 0; i < 20_000 / filler.length; i++) framer.push(filler);
-        expect((framer as unknown as { pending: Buffer }).pending.length).toBeLessThanOrEqual(4096);
-      }),
+      fc.property(
+        fc.constantFrom<SerialFraming>(
+          { kind: 'terminator', terminator: '\r\n' },
+          { kind: 'stx-etx', stx: 2, etx: 13, trailer: 1 },
+          { kind: 'fixed', length: 12, start: 2 },
+        ),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        (framing, unit) => {
+          count('serial frames (any bytes)');
+          const framer = new Framer(framing);
+          // 20 000 bytes without a frame end (no CR, LF, ETX) and with STX only at the start.
+          const filler = Buffer.from(unit.map((b) => (b === 10 || b === 13 || b === 3 || b === 2 ? 0x41 : b)));
+          framer.push(Buffer.from([2]));
+          for (let i = 0; i < 20_000 / filler.length; i++) framer.push(filler);
+          expect((framer as unknown as { pending: Buffer }).pending.length).toBeLessThanOrEqual(4096);
+        },
+      ),
       fuzzParams(15),
     );
   });
@@ -78,20 +86,28 @@ describe('serial frames (framer + parsers of every serial profile)', () => {
 
   it('frames the indicators send are read back with their weight, however the stream is cut', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...FORMATS), fc.array(state, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 6 }), ({ parser, profile: id }, states, cuts) => {
-        count('serial frames (valid)');
-        const profile = profiles.find((p) => p.id === id)!;
-        const framer = new Framer(profile.serial!.framing);
-        const parse = parserFor(profile.serial!);
-        const sent = states.map((s) => ({ ...s, weight: ((s.negative && parser !== 'toledo' ? -1 : 1) * s.digits) / 10 ** s.decimals + 0 })); // + 0: no −0
-        const stream = Buffer.concat(sent.map((s) => formatFrame(parser, { weight: s.weight, unit: 'kg', stable: s.stable }, s.decimals, { checksum: profile.serial!.checksum })));
-        const read: number[] = [];
-        for (const chunk of chunked(stream, cuts)) for (const f of framer.push(chunk)) {
-          const r = parse(f);
-          if (r?.weight !== undefined) read.push(r.weight + 0);
-        }
-        expect(read).toEqual(sent.map((s) => s.weight));
-      }),
+      fc.property(
+        fc.constantFrom(...FORMATS),
+        fc.array(state, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        ({ parser, profile: id }, states, cuts) => {
+          count('serial frames (valid)');
+          const profile = profiles.find((p) => p.id === id)!;
+          const framer = new Framer(profile.serial!.framing);
+          const parse = parserFor(profile.serial!);
+          const sent = states.map((s) => ({ ...s, weight: ((s.negative && parser !== 'toledo' ? -1 : 1) * s.digits) / 10 ** s.decimals + 0 })); // + 0: no −0
+          const stream = Buffer.concat(
+            sent.map((s) => formatFrame(parser, { weight: s.weight, unit: 'kg', stable: s.stable }, s.decimals, { checksum: profile.serial!.checksum })),
+          );
+          const read: number[] = [];
+          for (const chunk of chunked(stream, cuts))
+            for (const f of framer.push(chunk)) {
+              const r = parse(f);
+              if (r?.weight !== undefined) read.push(r.weight + 0);
+            }
+          expect(read).toEqual(sent.map((s) => s.weight));
+        },
+      ),
       fuzzParams(400),
     );
   });

@@ -59,9 +59,7 @@ const ID_FIRST = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const ID_REST = [...ID_FIRST, '.', '_', '-'];
 
 /** An id matching core/ids.ts ID_PATTERN. */
-export const validId = fc
-  .tuple(fc.constantFrom(...ID_FIRST), fc.array(fc.constantFrom(...ID_REST), { maxLength: 20 }))
-  .map(([a, rest]) => a + rest.join(''));
+export const validId = fc.tuple(fc.constantFrom(...ID_FIRST), fc.array(fc.constantFrom(...ID_REST), { maxLength: 20 })).map(([a, rest]) => a + rest.join(''));
 
 /** A string that is not a valid id (empty, bad first character, a slash, a space, too long, non-ASCII). */
 export const invalidId = fc.oneof(

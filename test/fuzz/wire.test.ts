@@ -41,7 +41,19 @@ beforeAll(async () => {
   registry.upsertGateway({ id: GW, org: ORG });
   registry.upsertInstrument({ id: 'CHK-1', org: ORG, registration: 'registered', kind: 'scale' });
   registry.ensureChannel('CHK-1', 'mass', 'kg');
-  registry.analytics.upsertReference({ id: 'REF-W', lab: ORG, quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.001, k: 2, calibratedOn: Date.now() - 86_400_000, due: Date.now() + 300 * 86_400_000, parent: null });
+  registry.analytics.upsertReference({
+    id: 'REF-W',
+    lab: ORG,
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 20,
+    value: 20,
+    U: 0.001,
+    k: 2,
+    calibratedOn: Date.now() - 86_400_000,
+    due: Date.now() + 300 * 86_400_000,
+    parent: null,
+  });
   const cfg = loadConfig(MetronetConfig, {});
   ing = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { ...cfg.ingest, clientId: 'fuzz-ingest', flushMs: FLUSH_MS }, registry, readings });
   ana = await analytics.start({ mqtt: { url: mqtt.url }, analytics: { ...cfg.analytics, clientId: 'fuzz-analytics' }, registry });
@@ -64,15 +76,36 @@ afterAll(async () => {
 const BASE = Date.now() - 30 * 86_400_000;
 const recentTs = fc.integer({ min: 0, max: 29 * 86_400_000 }).map((d) => BASE + d);
 /** A reading valid against the contract and the registry: one unit per channel. */
-const goodReading = fc.record({ i: fc.integer({ min: 1, max: 5 }), u: fc.integer({ min: 0, max: UNITS.length - 1 }), value: fc.double({ min: -1e9, max: 1e9, noNaN: true }), ts: recentTs }).map(({ i, u, value, ts }) => ({
-  instrument: `W-${i}`, channel: `ch-${UNITS[u]}`, ts, value, unit: UNITS[u], status: 'ok',
-}));
+const goodReading = fc
+  .record({
+    i: fc.integer({ min: 1, max: 5 }),
+    u: fc.integer({ min: 0, max: UNITS.length - 1 }),
+    value: fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+    ts: recentTs,
+  })
+  .map(({ i, u, value, ts }) => ({
+    instrument: `W-${i}`,
+    channel: `ch-${UNITS[u]}`,
+    ts,
+    value,
+    unit: UNITS[u],
+    status: 'ok',
+  }));
 const badReading = fc.tuple(goodReading, fc.integer({ min: 0, max: 5 }), invalidId).map(([r, how, bad]) => {
   const o: Record<string, unknown> = { ...r };
-  [() => (o.instrument = bad), () => (o.ts = -1), () => (o.value = 'x'), () => (o.unit = 'furlong'), () => (o.status = 'happy'), () => (o.ts = Date.now() + 3_600_000)][how]!();
+  [
+    () => (o.instrument = bad),
+    () => (o.ts = -1),
+    () => (o.value = 'x'),
+    () => (o.unit = 'furlong'),
+    () => (o.status = 'happy'),
+    () => (o.ts = Date.now() + 3_600_000),
+  ][how]!();
   return o;
 });
-const goodCheck = fc.tuple(fc.double({ min: 19, max: 21, noNaN: true }), recentTs).map(([indicated, ts]) => ({ instrument: 'CHK-1', channel: 'mass', ts, reference: 'REF-W', indicated }));
+const goodCheck = fc
+  .tuple(fc.double({ min: 19, max: 21, noNaN: true }), recentTs)
+  .map(([indicated, ts]) => ({ instrument: 'CHK-1', channel: 'mass', ts, reference: 'REF-W', indicated }));
 const badCheck = fc.tuple(goodCheck, fc.integer({ min: 0, max: 3 }), invalidId).map(([c, how, bad]) => {
   const o: Record<string, unknown> = { ...c };
   [() => (o.instrument = bad), () => (o.indicated = 'x'), () => (o.referenceU = -1), () => (o.extra = 1)][how]!();
@@ -83,14 +116,44 @@ type Msg = { topic: string; payload: string | Buffer; to: 'ingest' | 'analytics'
 /** A valid live status, dated when it is sent (a status dated far from the clock is an E_CLOCK_SKEW reject). */
 const STATUS_NOW = 'status dated now';
 const dated = (m: Msg): Msg => (m.payload === STATUS_NOW ? { ...m, payload: JSON.stringify({ v: 1, gateway: GW, state: 'online', ts: Date.now() }) } : m);
-const garbage = fc.oneof(fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)), anyJson.map((j) => JSON.stringify(j)));
+const garbage = fc.oneof(
+  fc.uint8Array({ maxLength: 80 }).map((b) => Buffer.from(b)),
+  anyJson.map((j) => JSON.stringify(j)),
+);
 const message: fc.Arbitrary<Msg> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.array(goodReading, { maxLength: 10 }), fc.array(badReading, { maxLength: 3 }), fc.nat()).map(([g, b, seq]) => ({ topic: topics.readings(ORG, GW), payload: JSON.stringify({ v: 1, gateway: GW, seq, readings: [...g, ...b] }), to: 'ingest' as const })) },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(fc.array(goodReading, { maxLength: 10 }), fc.array(badReading, { maxLength: 3 }), fc.nat()).map(([g, b, seq]) => ({
+      topic: topics.readings(ORG, GW),
+      payload: JSON.stringify({ v: 1, gateway: GW, seq, readings: [...g, ...b] }),
+      to: 'ingest' as const,
+    })),
+  },
   { weight: 1, arbitrary: garbage.map((payload) => ({ topic: topics.readings(ORG, GW), payload, to: 'ingest' as const })) },
-  { weight: 1, arbitrary: fc.tuple(validId, fc.array(goodReading, { maxLength: 2 })).map(([gw, rs]) => ({ topic: topics.readings(ORG, GW), payload: JSON.stringify({ v: 1, gateway: `${gw}-other`.slice(0, 60), seq: 1, readings: rs }), to: 'ingest' as const })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(validId, fc.array(goodReading, { maxLength: 2 })).map(([gw, rs]) => ({
+      topic: topics.readings(ORG, GW),
+      payload: JSON.stringify({ v: 1, gateway: `${gw}-other`.slice(0, 60), seq: 1, readings: rs }),
+      to: 'ingest' as const,
+    })),
+  },
   { weight: 1, arbitrary: garbage.map((payload) => ({ topic: `metronet/v1/${ORG}/bad gw!/readings`, payload, to: 'ingest' as const })) },
-  { weight: 1, arbitrary: fc.oneof(fc.constant(STATUS_NOW), garbage.filter((g) => g.length > 0)).map((payload) => ({ topic: topics.status(ORG, GW), payload, to: 'ingest' as const })) },
-  { weight: 3, arbitrary: fc.tuple(fc.array(goodCheck, { maxLength: 4 }), fc.array(badCheck, { maxLength: 2 })).map(([g, b]) => ({ topic: topics.checks(ORG, GW), payload: JSON.stringify({ v: 1, gateway: GW, checks: [...g, ...b] }), to: 'analytics' as const })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(
+        fc.constant(STATUS_NOW),
+        garbage.filter((g) => g.length > 0),
+      )
+      .map((payload) => ({ topic: topics.status(ORG, GW), payload, to: 'ingest' as const })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.array(goodCheck, { maxLength: 4 }), fc.array(badCheck, { maxLength: 2 }))
+      .map(([g, b]) => ({ topic: topics.checks(ORG, GW), payload: JSON.stringify({ v: 1, gateway: GW, checks: [...g, ...b] }), to: 'analytics' as const })),
+  },
   { weight: 1, arbitrary: garbage.map((payload) => ({ topic: topics.checks(ORG, GW), payload, to: 'analytics' as const })) },
 );
 
@@ -133,40 +196,62 @@ async function newIdentities(want: Expected[]): Promise<{ readings: number; chec
 const rejectedByIngest = () => Object.values(ing.stats().rejected).reduce((a, b) => a + b, 0);
 
 describe('MQTT over the wire into running ingest and analytics', () => {
-  it('counts every refusal, stores every valid reading and check, stays alive', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 12 }), async (generated) => {
-        const msgs = generated.map(dated);
-        count('mqtt over the wire (messages)', msgs.length);
-        const before = { ing: ing.stats(), rejects: rejectedByIngest(), ana: ana.stats(), stored: await readings.count() };
-        const each: Expected[] = msgs.map(expected);
-        const fresh = await newIdentities(each);
-        const want = { rejects: each.reduce((n, e) => n + e.rejects, 0), readings: fresh.readings, checks: fresh.checks };
-        const toIngest = msgs.filter((m) => m.to === 'ingest').length;
-        const toAnalytics = msgs.length - toIngest;
-        const wantIngestRejects = msgs.filter((m) => m.to === 'ingest').map(expected).reduce((a, b) => a + b.rejects, 0);
-        for (const m of msgs) await pub.publishAsync(m.topic, m.payload, { qos: 1 });
-        await waitFor(() => ing.stats().acked - before.ing.acked >= toIngest && ana.stats().checksReceived - before.ana.checksReceived >= toAnalytics, { message: 'every message handled', timeout: periods(10, FLUSH_MS) });
-        await waitFor(async () => (await readings.count()) - before.stored >= want.readings, { message: 'valid readings stored', timeout: periods(10, FLUSH_MS) });
-        expect(ing.stats().rejected.E_INTERNAL - before.ing.rejected.E_INTERNAL, 'no message made ingest fail').toBe(0);
-        expect(rejectedByIngest() - before.rejects, 'ingest rejects').toBe(wantIngestRejects);
-        expect(ana.stats().checksRejected - before.ana.checksRejected, 'analytics rejects').toBe(want.rejects - wantIngestRejects);
-        expect(ana.stats().checksStored - before.ana.checksStored, 'checks stored').toBe(want.checks);
-        expect((await readings.count()) - before.stored, 'readings stored').toBe(want.readings);
-      }),
-      fuzzParams(15, [
-        // Found by this property (the oracle, not the service, was wrong): a status "{}" gives one
-        // reason per missing field, not one.
-        [[{ topic: topics.status(ORG, GW), payload: '{}', to: 'ingest' }, { topic: `metronet/v1/${ORG}/bad gw!/readings`, payload: '[]', to: 'ingest' }]],
-      ]),
-    );
-    // Still alive: a last valid message goes through both services.
-    const last = { instrument: 'W-1', channel: 'ch-kg', ts: Date.now() - 1, value: 1, unit: 'kg', status: 'ok' };
-    const stored = await readings.count();
-    await pub.publishAsync(topics.readings(ORG, GW), JSON.stringify({ v: 1, gateway: GW, seq: 999, readings: [last] }), { qos: 1 });
-    await waitFor(async () => (await readings.count()) === stored + 1, { message: 'the last reading stored', timeout: periods(3, FLUSH_MS) });
-    const checks = ana.stats().checksStored;
-    await pub.publishAsync(topics.checks(ORG, GW), JSON.stringify({ v: 1, gateway: GW, checks: [{ instrument: 'CHK-1', channel: 'mass', ts: Date.now() - 1, reference: 'REF-W', indicated: 20 }] }), { qos: 1 });
-    await waitFor(() => ana.stats().checksStored === checks + 1, { message: 'the last check stored', timeout: periods(3, FLUSH_MS) });
-  }, timeout(90_000));
+  it(
+    'counts every refusal, stores every valid reading and check, stays alive',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 12 }), async (generated) => {
+          const msgs = generated.map(dated);
+          count('mqtt over the wire (messages)', msgs.length);
+          const before = { ing: ing.stats(), rejects: rejectedByIngest(), ana: ana.stats(), stored: await readings.count() };
+          const each: Expected[] = msgs.map(expected);
+          const fresh = await newIdentities(each);
+          const want = { rejects: each.reduce((n, e) => n + e.rejects, 0), readings: fresh.readings, checks: fresh.checks };
+          const toIngest = msgs.filter((m) => m.to === 'ingest').length;
+          const toAnalytics = msgs.length - toIngest;
+          const wantIngestRejects = msgs
+            .filter((m) => m.to === 'ingest')
+            .map(expected)
+            .reduce((a, b) => a + b.rejects, 0);
+          for (const m of msgs) await pub.publishAsync(m.topic, m.payload, { qos: 1 });
+          await waitFor(() => ing.stats().acked - before.ing.acked >= toIngest && ana.stats().checksReceived - before.ana.checksReceived >= toAnalytics, {
+            message: 'every message handled',
+            timeout: periods(10, FLUSH_MS),
+          });
+          await waitFor(async () => (await readings.count()) - before.stored >= want.readings, {
+            message: 'valid readings stored',
+            timeout: periods(10, FLUSH_MS),
+          });
+          expect(ing.stats().rejected.E_INTERNAL - before.ing.rejected.E_INTERNAL, 'no message made ingest fail').toBe(0);
+          expect(rejectedByIngest() - before.rejects, 'ingest rejects').toBe(wantIngestRejects);
+          expect(ana.stats().checksRejected - before.ana.checksRejected, 'analytics rejects').toBe(want.rejects - wantIngestRejects);
+          expect(ana.stats().checksStored - before.ana.checksStored, 'checks stored').toBe(want.checks);
+          expect((await readings.count()) - before.stored, 'readings stored').toBe(want.readings);
+        }),
+        fuzzParams(15, [
+          // Found by this property (the oracle, not the service, was wrong): a status "{}" gives one
+          // reason per missing field, not one.
+          [
+            [
+              { topic: topics.status(ORG, GW), payload: '{}', to: 'ingest' },
+              { topic: `metronet/v1/${ORG}/bad gw!/readings`, payload: '[]', to: 'ingest' },
+            ],
+          ],
+        ]),
+      );
+      // Still alive: a last valid message goes through both services.
+      const last = { instrument: 'W-1', channel: 'ch-kg', ts: Date.now() - 1, value: 1, unit: 'kg', status: 'ok' };
+      const stored = await readings.count();
+      await pub.publishAsync(topics.readings(ORG, GW), JSON.stringify({ v: 1, gateway: GW, seq: 999, readings: [last] }), { qos: 1 });
+      await waitFor(async () => (await readings.count()) === stored + 1, { message: 'the last reading stored', timeout: periods(3, FLUSH_MS) });
+      const checks = ana.stats().checksStored;
+      await pub.publishAsync(
+        topics.checks(ORG, GW),
+        JSON.stringify({ v: 1, gateway: GW, checks: [{ instrument: 'CHK-1', channel: 'mass', ts: Date.now() - 1, reference: 'REF-W', indicated: 20 }] }),
+        { qos: 1 },
+      );
+      await waitFor(() => ana.stats().checksStored === checks + 1, { message: 'the last check stored', timeout: periods(3, FLUSH_MS) });
+    },
+    timeout(90_000),
+  );
 });

@@ -38,7 +38,10 @@ describe('point decoders', () => {
   it('applies the point word order over the device default', () => {
     const p = validateProfile(
       {
-        id: 'orders', name: 'orders', kind: 'other', modbus: { wordOrder: 'CDAB' },
+        id: 'orders',
+        name: 'orders',
+        kind: 'other',
+        modbus: { wordOrder: 'CDAB' },
         points: [
           { name: 'dev', address: 0, type: 'float32', unit: 'kg' },
           { name: 'abcd', address: 2, type: 'float32', wordOrder: 'ABCD', unit: 'kg' },
@@ -59,7 +62,10 @@ describe('point decoders', () => {
   it('scales integer registers and rounds to the decimals of scale and offset', () => {
     const p = validateProfile(
       {
-        id: 'scaled', name: 'scaled', kind: 'other', modbus: {},
+        id: 'scaled',
+        name: 'scaled',
+        kind: 'other',
+        modbus: {},
         points: [
           { name: 'litres', address: 0, type: 'uint32', scale: 0.01, unit: 'L' },
           { name: 'kelvin', address: 2, type: 'int16', scale: 0.1, offset: 273.15, unit: 'K' },
@@ -123,7 +129,10 @@ describe('device decoder', () => {
   it('applies a rule to the channels it lists, including parameters, and uses channel names', () => {
     const p = validateProfile(
       {
-        id: 'rules', name: 'rules', kind: 'other', modbus: {},
+        id: 'rules',
+        name: 'rules',
+        kind: 'other',
+        modbus: {},
         points: [
           { name: 'a', address: 0, type: 'uint16', unit: '1' },
           { name: 'b_raw', channel: 'b', address: 1, type: 'uint16', unit: '1' },
@@ -135,13 +144,20 @@ describe('device decoder', () => {
       'test',
     );
     const { readings } = deviceDecoder(p).decode({ st: 3 });
-    expect(readings.map((r) => [r.channel, r.status])).toEqual([['a', 'ok'], ['b', 'maintenance'], ['limit', 'maintenance']]);
+    expect(readings.map((r) => [r.channel, r.status])).toEqual([
+      ['a', 'ok'],
+      ['b', 'maintenance'],
+      ['limit', 'maintenance'],
+    ]);
   });
 
   it('loses only the points of a failed request; their rules fall back to ok', () => {
     const p = validateProfile(
       {
-        id: 'split', name: 'split', kind: 'other', modbus: {},
+        id: 'split',
+        name: 'split',
+        kind: 'other',
+        modbus: {},
         points: [
           { name: 'v1', address: 0, type: 'float32', unit: 'kg' },
           { name: 'v2', address: 100, type: 'float32', unit: 'kg' },
@@ -157,7 +173,10 @@ describe('device decoder', () => {
     const all = answers(p, requests, { v1: 1, v2: 2, st: 1 });
     all[0]!.ts = 5;
     all[1]!.ts = 6;
-    expect(decoder.decode(all).readings.map((r) => [r.channel, r.ts, r.status])).toEqual([['v1', 5, 'fault'], ['v2', 6, 'fault']]);
+    expect(decoder.decode(all).readings.map((r) => [r.channel, r.ts, r.status])).toEqual([
+      ['v1', 5, 'fault'],
+      ['v2', 6, 'fault'],
+    ]);
     expect(decoder.decode([all[1]!]).readings.map((r) => [r.channel, r.status])).toEqual([['v2', 'ok']]);
   });
 

@@ -22,7 +22,13 @@ afterEach(() => {
 
 const importer = (dir: string, out: Reading[], template = {}) =>
   new FileImporter({
-    device: { name: 'datalogger', instrument: 'AQ-1', profile: 'air-station-tcp', pollMs: 1000, transport: { kind: 'file-import', dir, pattern: '\\.txt$', settleMs: 0, template } },
+    device: {
+      name: 'datalogger',
+      instrument: 'AQ-1',
+      profile: 'air-station-tcp',
+      pollMs: 1000,
+      transport: { kind: 'file-import', dir, pattern: '\\.txt$', settleMs: 0, template },
+    },
     onReadings: (r) => out.push(...r),
     logger: silentLogger,
   });
@@ -35,7 +41,8 @@ const records: StationRecord[] = [
   { channel: 'pm25', value: 0, unit: 'ug/m3', ts: T + 60_000, status: 'fault' },
 ];
 const sortKey = (r: { channel: string; ts: number }) => `${r.ts}|${r.channel}`;
-const norm = (rs: Array<StationRecord | Reading>) => rs.map((r) => ({ channel: r.channel, value: r.value, unit: r.unit, ts: r.ts, status: r.status })).sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+const norm = (rs: Array<StationRecord | Reading>) =>
+  rs.map((r) => ({ channel: r.channel, value: r.value, unit: r.unit, ts: r.ts, status: r.status })).sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
 
 describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template)', () => {
   it('writes one file per time with one line per parameter', () => {
@@ -61,7 +68,12 @@ describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template
   });
 
   it('follows a configured template: separator, column order, status codes, parameter names', () => {
-    const template = { separator: ';', columns: ['time', 'parameter', 'value', 'unit', 'status'] as const, statusCodes: { '0': 'ok' as const, '1': 'check' as const, '2': 'fault' as const }, parameters: { 'PM-2-5': 'pm25', SO2: 'so2' } };
+    const template = {
+      separator: ';',
+      columns: ['time', 'parameter', 'value', 'unit', 'status'] as const,
+      statusCodes: { '0': 'ok' as const, '1': 'check' as const, '2': 'fault' as const },
+      parameters: { 'PM-2-5': 'pm25', SO2: 'so2' },
+    };
     const files = formatStationFiles(records, { province: 'BT', facility: 'X', station: 'Y' }, { ...template, columns: [...template.columns] });
     expect(files[0]!.text.split('\r\n')[0]).toBe('20260105080000;PM-2-5;32.25;ug/m3;0');
     const dir = tmp();
@@ -72,7 +84,10 @@ describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template
   });
 
   it('skips lines that break the template, naming file and line; a file with nothing readable is rejected', () => {
-    const { records: ok, issues } = parseStationFile('so2\t41.5\tug/m3\t20260105080000\t00\nso2\tabc\tug/m3\t20260105080000\t00\nno2\t1\tfurlong\t20260105080000\t00\nco\t1\tug/m3\t20261305080000\t00\nco\t1\tug/m3\t20260105080000\t07\n', 'f.txt');
+    const { records: ok, issues } = parseStationFile(
+      'so2\t41.5\tug/m3\t20260105080000\t00\nso2\tabc\tug/m3\t20260105080000\t00\nno2\t1\tfurlong\t20260105080000\t00\nco\t1\tug/m3\t20261305080000\t00\nco\t1\tug/m3\t20260105080000\t07\n',
+      'f.txt',
+    );
     expect(ok).toHaveLength(1);
     expect(issues.map((i) => i.field)).toEqual(['f.txt:2 value', 'f.txt:3 unit', 'f.txt:4 time', 'f.txt:5 status']);
     const dir = tmp();
@@ -85,10 +100,17 @@ describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template
 
   it('the gateway config takes a file-import device; the template is checked', () => {
     const profiles = loadProfiles();
-    const base = { id: 'gw-files', org: 'so-tnmt', mqtt: { url: 'mqtt://127.0.0.1:1883' }, devices: [{ name: 'dl', instrument: 'AQ-1', profile: 'air-station-tcp', transport: { kind: 'file-import', dir: '/var/lib/datalogger' } }] };
+    const base = {
+      id: 'gw-files',
+      org: 'so-tnmt',
+      mqtt: { url: 'mqtt://127.0.0.1:1883' },
+      devices: [{ name: 'dl', instrument: 'AQ-1', profile: 'air-station-tcp', transport: { kind: 'file-import', dir: '/var/lib/datalogger' } }],
+    };
     const cfg = checkGateway(base, profiles);
     expect(cfg.devices[0]!.transport).toMatchObject({ kind: 'file-import', pattern: '\\.txt$', settleMs: 2000 });
-    expect(() => checkGateway({ ...base, devices: [{ ...base.devices[0], transport: { kind: 'file-import', dir: '/x', template: { columns: ['value'] } } }] }, profiles)).toThrow(/columns/);
+    expect(() =>
+      checkGateway({ ...base, devices: [{ ...base.devices[0], transport: { kind: 'file-import', dir: '/x', template: { columns: ['value'] } } }] }, profiles),
+    ).toThrow(/columns/);
   });
 
   it('a station exported by the API and re-imported gives the stored records', async () => {
@@ -105,7 +127,9 @@ describe('station exchange files (Circular 10/2021/TT-BTNMT layout as a template
       const app = await buildApp({ registry: s.registry, readings: s.readings, analytics: new Engine({ registry: s.registry }) });
       await app.listen({ host: '127.0.0.1', port: 0 });
       try {
-        const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/stations/AQ-1/export?from=-1h&province=BT`, { headers: await authorityAuth(s.registry) });
+        const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1/stations/AQ-1/export?from=-1h&province=BT`, {
+          headers: await authorityAuth(s.registry),
+        });
         expect(res.status).toBe(200);
         const body = (await res.json()) as { files: Array<{ name: string; text: string }>; layout: string };
         expect(body.files).toHaveLength(2);

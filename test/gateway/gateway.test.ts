@@ -152,7 +152,10 @@ describe('gateway against simulators and the embedded broker', () => {
     const sub = await subscriber();
     const log = memoryLogger();
     const gw = await gateway({ logger: log.logger });
-    await waitFor(() => ['SC-0001', 'FD-0001', 'AQ-0001'].every((i) => sub.readings(i).length > 0), { message: 'readings from all devices', timeout: periods(3, CYCLE_MS) });
+    await waitFor(() => ['SC-0001', 'FD-0001', 'AQ-0001'].every((i) => sub.readings(i).length > 0), {
+      message: 'readings from all devices',
+      timeout: periods(3, CYCLE_MS),
+    });
 
     const channels = (i: string) => [...new Set(sub.readings(i).map((r) => r.channel))].sort();
     expect(channels('SC-0001')).toEqual(['capacity', 'division', 'gross', 'net']);
@@ -168,13 +171,18 @@ describe('gateway against simulators and the embedded broker', () => {
     // A status register turns into the reading status of the value channels.
     scale.setStatus('overload', 1);
     air.setStatus('status', 1);
-    await waitFor(() => sub.readings('SC-0001').some((r) => r.channel === 'gross' && r.status === 'overload'), { message: 'overload status', timeout: periods(3, CYCLE_MS) });
-    await waitFor(() => sub.readings('AQ-0001').some((r) => r.channel === 'pm25' && r.status === 'check'), { message: 'check status', timeout: periods(3, CYCLE_MS) });
+    await waitFor(() => sub.readings('SC-0001').some((r) => r.channel === 'gross' && r.status === 'overload'), {
+      message: 'overload status',
+      timeout: periods(3, CYCLE_MS),
+    });
+    await waitFor(() => sub.readings('AQ-0001').some((r) => r.channel === 'pm25' && r.status === 'check'), {
+      message: 'check status',
+      timeout: periods(3, CYCLE_MS),
+    });
     scale.setStatus('overload', null);
     air.setStatus('status', null);
     // Parameters were published once, at the first poll, and not again while unchanged.
     expect(sub.readings('SC-0001').filter((r) => r.channel === 'capacity')).toHaveLength(1);
-
 
     const online = await retainedStatus(broker.url);
     expect(online).toMatchObject({ v: 1, gateway: GW, state: 'online' });
@@ -205,7 +213,9 @@ describe('gateway against simulators and the embedded broker', () => {
 
     // The plan is logged at start; the password never reaches the log.
     const plan = log.lines.find((l) => l.msg === 'device request plan' && l.device === 'station-1');
-    expect(plan?.requests).toEqual([{ table: 'input', fc: 4, start: 0, length: 17, points: ['pm25', 'pm10', 'so2', 'no2', 'co', 'o3', 'temperature', 'humidity', 'status'] }]);
+    expect(plan?.requests).toEqual([
+      { table: 'input', fc: 4, start: 0, length: 17, points: ['pm25', 'pm10', 'so2', 'no2', 'co', 'o3', 'temperature', 'humidity', 'status'] },
+    ]);
     expect(log.raw.join('')).not.toContain('hunter2-secret');
   });
 
@@ -234,13 +244,21 @@ describe('gateway against simulators and the embedded broker', () => {
     // while the other two keep their cadence — awaited as 20 readings of each since then.
     const lastOk = gw.stats().devices[0]!.lastOk!;
     const since = (i: string) => sub.readings(i).filter((r) => r.ts > lastOk);
-    await waitFor(() => since('FD-0001').length > 20 && since('AQ-0001').length > 20, { message: 'the other devices to keep reporting', timeout: periods(8, CYCLE_MS) });
+    await waitFor(() => since('FD-0001').length > 20 && since('AQ-0001').length > 20, {
+      message: 'the other devices to keep reporting',
+      timeout: periods(8, CYCLE_MS),
+    });
     expect(gw.stats().devices[0]!.lastOk).toBe(lastOk);
     expect(since('SC-0001')).toEqual([]);
     const scaleStats = gw.stats().devices[0]!;
     expect(scaleStats).toMatchObject({ name: 'scale-1', state: 'backoff' });
     expect(scaleStats.lastError).toMatch(/did not answer within 300 ms/);
-    expect(gw.stats().devices.slice(1).map((d) => d.state)).toEqual(['ok', 'ok']);
+    expect(
+      gw
+        .stats()
+        .devices.slice(1)
+        .map((d) => d.state),
+    ).toEqual(['ok', 'ok']);
     const warn = log.lines.find((l) => l.level === 40 && l.device === 'scale-1');
     expect(warn).toMatchObject({ instrument: 'SC-0001', code: 'E_DEVICE_TIMEOUT' });
     expect(String(warn?.reason)).toMatch(/127\.0\.0\.1:\d+ unit 1 did not answer/);
@@ -300,7 +318,10 @@ describe('gateway against simulators and the embedded broker', () => {
       code: 'E_CONFIG_INVALID',
       message: expect.stringContaining('mqtt.password is set but mqtt.username is not'),
     });
-    await expect(startGateway({ ...config(), publishMs: 1 })).rejects.toMatchObject({ code: 'E_CONFIG_INVALID', message: expect.stringContaining('publishMs') });
+    await expect(startGateway({ ...config(), publishMs: 1 })).rejects.toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      message: expect.stringContaining('publishMs'),
+    });
   });
 });
 

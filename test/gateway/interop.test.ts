@@ -23,7 +23,8 @@ describe('gateway reads a pymodbus server', () => {
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       server = spawn('/usr/bin/python3', [join(FIXTURES, 'pymodbus_server.py'), String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
-      const exited = () => (server.exitCode !== null ? `pymodbus server exited with ${server.exitCode}; is python3-pymodbus installed (scripts/install-test-deps.sh)?` : undefined);
+      const exited = () =>
+        server.exitCode !== null ? `pymodbus server exited with ${server.exitCode}; is python3-pymodbus installed (scripts/install-test-deps.sh)?` : undefined;
       try {
         // "ready" is printed just before it listens: wait for the port itself.
         await waitFor(() => canConnect(port), { message: `the pymodbus server on port ${port}`, interval: 50, abortIf: exited });
@@ -40,16 +41,41 @@ describe('gateway reads a pymodbus server', () => {
 
   it('decodes every type and word order, bits, strings, coils and discrete inputs, with address base 1', async () => {
     const [row] = await dryRun(
-      { id: 'gw-interop', org: 'org-t', mqtt: {}, devices: [{ name: 'py', instrument: 'PY-1', profile: 'interop-all-types', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port } }] },
+      {
+        id: 'gw-interop',
+        org: 'org-t',
+        mqtt: {},
+        devices: [{ name: 'py', instrument: 'PY-1', profile: 'interop-all-types', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port } }],
+      },
       profiles,
     );
     expect(row!.errors).toEqual([]);
     expect(row!.values).toEqual({
-      i16: -1234, u16: 54321, i32: -123456789, u32_cdab: 3000000000,
-      f32_abcd: 20.004, f32_cdab: 20.004, f32_badc: 20.004, f32_dcba: 20.004,
-      i64: -1234567890123, u64_cdab: 9007199254740991, f64: 3.141592653589793, f64_dcba: -2.5e-7,
-      bit1: 1, bit2: 0, bit3: 1, label: 'PYMB-01', scaled: 123.45, u16_ba: 0x3412,
-      in_f32: 7.25, coil0: 1, coil1: 0, coil2: 1, di0: 0, di1: 1,
+      i16: -1234,
+      u16: 54321,
+      i32: -123456789,
+      u32_cdab: 3000000000,
+      f32_abcd: 20.004,
+      f32_cdab: 20.004,
+      f32_badc: 20.004,
+      f32_dcba: 20.004,
+      i64: -1234567890123,
+      u64_cdab: 9007199254740991,
+      // biome-ignore lint/suspicious/noApproximativeNumericConstant: the exact double the device encodes, not π
+      f64: 3.141592653589793,
+      f64_dcba: -2.5e-7,
+      bit1: 1,
+      bit2: 0,
+      bit3: 1,
+      label: 'PYMB-01',
+      scaled: 123.45,
+      u16_ba: 0x3412,
+      in_f32: 7.25,
+      coil0: 1,
+      coil1: 0,
+      coil2: 1,
+      di0: 0,
+      di1: 1,
     });
   });
 });

@@ -54,11 +54,22 @@ describe('kill -9 of the gateway process', () => {
   it('loses nothing that was spooled, across repeated kills with the broker down and up', async () => {
     const port = await freePort();
     const options = {
-      id: 'gw-k9', org: 'org-t', mqtt: { url: `mqtt://127.0.0.1:${port}` }, publishMs: PUBLISH_MS, maxBatch: MAX_BATCH, stateDir,
+      id: 'gw-k9',
+      org: 'org-t',
+      mqtt: { url: `mqtt://127.0.0.1:${port}` },
+      publishMs: PUBLISH_MS,
+      maxBatch: MAX_BATCH,
+      stateDir,
       // The spool's own durability across kills; the replay window (sent again after each
       // connect) would only add copies here and is tested with broker crashes in test/faults.
       spool: { flushMs: 50, replayMs: 0 },
-      devices: sims.map((s, i) => ({ name: `ws${i}`, instrument: `WS-${i}`, profile: 'water-station-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 500 }, pollMs: POLL_MS })),
+      devices: sims.map((s, i) => ({
+        name: `ws${i}`,
+        instrument: `WS-${i}`,
+        profile: 'water-station-tcp',
+        transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: s.port, timeoutMs: 500 },
+        pollMs: POLL_MS,
+      })),
     };
     const file = join(stateDir, 'gw-k9.spool.db');
     const mustArrive = new Map<string, Reading>();
@@ -68,7 +79,11 @@ describe('kill -9 of the gateway process', () => {
     // run is killed once 60 more readings are on disk (a few polls of the three stations).
     for (let i = 0; i < 2; i++) {
       const child = await spawnGateway(options);
-      await waitFor(() => spooled(file).length >= 60 * (i + 1), { message: `60 more readings spooled by run ${i + 1}`, timeout: periods(10, POLL_MS), interval: 50 });
+      await waitFor(() => spooled(file).length >= 60 * (i + 1), {
+        message: `60 more readings spooled by run ${i + 1}`,
+        timeout: periods(10, POLL_MS),
+        interval: 50,
+      });
       child.kill('SIGKILL');
       await killed(child);
       snapshot();
@@ -88,7 +103,11 @@ describe('kill -9 of the gateway process', () => {
       snapshot();
     }
     const last = await spawnGateway(options);
-    await waitFor(() => spooled(file).length === 0 && sub.readings().length >= mustArrive.size, { message: 'spool drained', timeout: periods(Math.ceil(mustArrive.size / MAX_BATCH) + 10, PUBLISH_MS), interval: 50 });
+    await waitFor(() => spooled(file).length === 0 && sub.readings().length >= mustArrive.size, {
+      message: 'spool drained',
+      timeout: periods(Math.ceil(mustArrive.size / MAX_BATCH) + 10, PUBLISH_MS),
+      interval: 50,
+    });
     last.kill('SIGTERM');
     await killed(last);
 

@@ -38,8 +38,20 @@ describe(`20 devices at 1 Hz, broker down for ${OUTAGE_S} s`, () => {
     let mqtt = await broker(port);
     const subs: Collector[] = [await collect(mqtt.url)];
     const gw = await startGateway({
-      id: 'gw-fleet', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 1000, profiles, stateDir,
-      devices: sims.map((s, i) => ({ name: `d${i}`, instrument: `SC-${i}`, profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 500 }, pollMs: POLL_MS })),
+      id: 'gw-fleet',
+      org: 'org-t',
+      mqtt: { url: mqtt.url },
+      publishMs: PUBLISH_MS,
+      maxBatch: 1000,
+      profiles,
+      stateDir,
+      devices: sims.map((s, i) => ({
+        name: `d${i}`,
+        instrument: `SC-${i}`,
+        profile: 'weighing-indicator-tcp',
+        transport: { kind: 'modbus-tcp' as const, host: '127.0.0.1', port: s.port, unitId: 1, timeoutMs: 500 },
+        pollMs: POLL_MS,
+      })),
     });
     await waitFor(() => subs[0]!.readings().length >= DEVICES * 4, { message: 'live readings', timeout: periods(3, POLL_MS + PUBLISH_MS) });
     await subs[0]!.client.endAsync(true);
@@ -50,7 +62,10 @@ describe(`20 devices at 1 Hz, broker down for ${OUTAGE_S} s`, () => {
     mqtt = await broker(port);
     subs.push(await collect(mqtt.url));
     const upAt = Date.now();
-    await waitFor(() => gw.stats().connected && gw.stats().buffered === 0 && subs[1]!.readings().some((r) => r.ts > upAt + 1000), { message: 'backlog drained', timeout: periods(3, RECONNECT_MS + POLL_MS + PUBLISH_MS) });
+    await waitFor(() => gw.stats().connected && gw.stats().buffered === 0 && subs[1]!.readings().some((r) => r.ts > upAt + 1000), {
+      message: 'backlog drained',
+      timeout: periods(3, RECONNECT_MS + POLL_MS + PUBLISH_MS),
+    });
     await gw.close();
 
     // Batches seen twice (the one in flight when the broker vanished) carry the same seq and content.

@@ -5,7 +5,7 @@ import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { start as startBroker } from '../../broker/index.js';
-import { ReadingsBatch, loadProfiles, topics, validateGatewayStatus, type GatewayStatus } from '../../core/index.js';
+import { type ReadingsBatch, loadProfiles, topics, validateGatewayStatus, type GatewayStatus } from '../../core/index.js';
 import { start as startGateway, type GatewayOptions } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
 import { freePort } from '../support/net.js';
@@ -85,11 +85,17 @@ describe('gateway while the broker is away (spool bound and drain)', () => {
       if (validateGatewayStatus(s)) statuses.push(s);
     });
     await sub.subscribeAsync(topics.status('org-test', 'gw-outage'), { qos: 1 });
-    await waitFor(() => statuses.some((s) => s.state === 'online' && s.spool !== undefined && s.spool.dropped > 0), { message: 'a status reporting the loss', timeout: periods(3, PUBLISH_MS) });
+    await waitFor(() => statuses.some((s) => s.state === 'online' && s.spool !== undefined && s.spool.dropped > 0), {
+      message: 'a status reporting the loss',
+      timeout: periods(3, PUBLISH_MS),
+    });
     const reported = statuses.find((s) => s.spool && s.spool.dropped > 0)!;
     expect(reported.spool!.dropped).toBeLessThanOrEqual(gw.stats().dropped);
     // Once drained, the flag clears and a fresh status says so; the loss count stays.
-    await waitFor(() => statuses.some((s) => s.spool?.full === false && s.spool.dropped > 0), { message: 'a status with the flag cleared', timeout: periods(10, PUBLISH_MS) });
+    await waitFor(() => statuses.some((s) => s.spool?.full === false && s.spool.dropped > 0), {
+      message: 'a status with the flag cleared',
+      timeout: periods(10, PUBLISH_MS),
+    });
     await gw.close();
     await sub.endAsync();
     await broker.close();
@@ -108,7 +114,10 @@ describe('gateway while the broker is away (spool bound and drain)', () => {
     sub.on('message', (_t, payload) => batches.push(JSON.parse(payload.toString()) as ReadingsBatch));
     await sub.subscribeAsync(topics.readings('org-test', 'gw-outage'), { qos: 1 });
     // mqtt.js retries every second; then the backlog goes out in order.
-    await waitFor(() => batches.some((b) => b.readings.some((r) => r.ts > brokerUp + 100)), { message: 'live readings after the outage', timeout: periods(2, RECONNECT_MS + PUBLISH_MS) });
+    await waitFor(() => batches.some((b) => b.readings.some((r) => r.ts > brokerUp + 100)), {
+      message: 'live readings after the outage',
+      timeout: periods(2, RECONNECT_MS + PUBLISH_MS),
+    });
     const readings = batches.flatMap((b) => b.readings);
     expect(readings.filter((r) => r.ts < brokerUp).length).toBeGreaterThanOrEqual(16);
     expect(readings.map((r) => r.ts)).toEqual([...readings.map((r) => r.ts)].sort((a, b) => a - b));

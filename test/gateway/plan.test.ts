@@ -23,7 +23,11 @@ describe('request plan', () => {
     const [req, ...rest] = planRequests(p);
     expect(rest).toEqual([]);
     expect(req).toMatchObject({ table: 'holding', fc: 3, start: 0, length: 5 });
-    expect(req!.points.map((q) => [q.point.name, q.address, q.count])).toEqual([['a', 0, 2], ['b', 2, 2], ['c', 4, 1]]);
+    expect(req!.points.map((q) => [q.point.name, q.address, q.count])).toEqual([
+      ['a', 0, 2],
+      ['b', 2, 2],
+      ['c', 4, 1],
+    ]);
   });
 
   it('sorts points by address, whatever their order in the profile', () => {
@@ -44,7 +48,10 @@ describe('request plan', () => {
       { name: 'a', address: 0, type: 'uint16' },
       { name: 'b', address: 10, type: 'uint16' }, // hole of 9
     ]);
-    expect(spans(over)).toEqual([['holding', 0, 1], ['holding', 10, 1]]);
+    expect(spans(over)).toEqual([
+      ['holding', 0, 1],
+      ['holding', 10, 1],
+    ]);
   });
 
   it('takes the hole limit from the options', () => {
@@ -53,18 +60,33 @@ describe('request plan', () => {
       { name: 'b', address: 2, type: 'uint16' },
       { name: 'c', address: 30, type: 'uint16' },
     ]);
-    expect(spans(p, { maxHole: 0 })).toEqual([['holding', 0, 1], ['holding', 2, 1], ['holding', 30, 1]]);
+    expect(spans(p, { maxHole: 0 })).toEqual([
+      ['holding', 0, 1],
+      ['holding', 2, 1],
+      ['holding', 30, 1],
+    ]);
     expect(spans(p, { maxHole: 40 })).toEqual([['holding', 0, 31]]);
   });
 
   it('never reads more than 125 registers in one request, nor splits a point', () => {
     const points = Array.from({ length: 70 }, (_, i): PointSpec => ({ name: `f${i}`, address: 2 * i, type: 'float32' }));
     const plan = planRequests(profile(points));
-    expect(plan.map((r) => [r.start, r.length])).toEqual([[0, 124], [124, 16]]); // 63 floats would need 126
+    expect(plan.map((r) => [r.start, r.length])).toEqual([
+      [0, 124],
+      [124, 16],
+    ]); // 63 floats would need 126
     expect(plan.every((r) => r.length <= MAX_READ_REGISTERS)).toBe(true);
     expect(plan.flatMap((r) => r.points).length).toBe(70);
-    expect(spans(profile(points), { maxRegisters: 500 })).toEqual([['holding', 0, 124], ['holding', 124, 16]]);
-    expect(spans(profile(points), { maxRegisters: 40 })).toEqual([['holding', 0, 40], ['holding', 40, 40], ['holding', 80, 40], ['holding', 120, 20]]);
+    expect(spans(profile(points), { maxRegisters: 500 })).toEqual([
+      ['holding', 0, 124],
+      ['holding', 124, 16],
+    ]);
+    expect(spans(profile(points), { maxRegisters: 40 })).toEqual([
+      ['holding', 0, 40],
+      ['holding', 40, 40],
+      ['holding', 80, 40],
+      ['holding', 120, 20],
+    ]);
   });
 
   it('counts a hole against the 125 limit too', () => {
@@ -73,7 +95,10 @@ describe('request plan', () => {
       { name: 'b', address: 121, type: 'float64' }, // would end at 125: exactly the limit
       { name: 'c', address: 130, type: 'uint16' },
     ]);
-    expect(spans(p, { maxHole: 200 })).toEqual([['holding', 0, 125], ['holding', 130, 1]]);
+    expect(spans(p, { maxHole: 200 })).toEqual([
+      ['holding', 0, 125],
+      ['holding', 130, 1],
+    ]);
   });
 
   it('plans holding (FC3) and input (FC4) registers separately', () => {
@@ -81,11 +106,20 @@ describe('request plan', () => {
       { name: 'h', address: 0, type: 'float32' },
       { name: 'i', address: 2, type: 'float32', table: 'input' },
     ]);
-    expect(planRequests(p).map((r) => [r.table, r.fc, r.start, r.length])).toEqual([['holding', 3, 0, 2], ['input', 4, 2, 2]]);
+    expect(planRequests(p).map((r) => [r.table, r.fc, r.start, r.length])).toEqual([
+      ['holding', 3, 0, 2],
+      ['input', 4, 2, 2],
+    ]);
   });
 
   it('converts 1-based manual addresses to wire addresses', () => {
-    const p = profile([{ name: 'a', address: 1, type: 'float32' }, { name: 'b', address: 3, type: 'uint16' }], 1);
+    const p = profile(
+      [
+        { name: 'a', address: 1, type: 'float32' },
+        { name: 'b', address: 3, type: 'uint16' },
+      ],
+      1,
+    );
     expect(spans(p)).toEqual([['holding', 0, 3]]);
     const bad = profile([{ name: 'zero', address: 0, type: 'uint16' }], 1);
     expect(() => planRequests(bad)).toThrow(/point "zero" has address 0, below the profile's addressBase 1/);
@@ -93,7 +127,9 @@ describe('request plan', () => {
 
   it('reads each shipped Modbus profile in one request per table (two for the RTU indicator, whose firmware text is far away)', () => {
     const modbus = [...loadProfiles()].filter(([, p]) => p.modbus);
-    const plans = Object.fromEntries(modbus.map(([id, p]) => [id, describePlan(planRequests(p)).map(({ table, fc, start, length }) => ({ table, fc, start, length }))]));
+    const plans = Object.fromEntries(
+      modbus.map(([id, p]) => [id, describePlan(planRequests(p)).map(({ table, fc, start, length }) => ({ table, fc, start, length }))]),
+    );
     expect(plans).toEqual({
       'air-station-tcp': [{ table: 'input', fc: 4, start: 0, length: 17 }],
       'fuel-dispenser-2n-tcp': [{ table: 'holding', fc: 3, start: 0, length: 19 }],
@@ -119,12 +155,22 @@ describe('request plan', () => {
       { name: 'b', address: 2, type: 'float32' },
     ]);
     expect(describePlan(planRequests(p)).map((r) => [r.start, r.length])).toEqual([[0, 4]]);
-    expect(describePlan(planRequests(p, { onePerPoint: true })).map((r) => [r.start, r.length])).toEqual([[0, 1], [1, 1], [2, 2]]);
-    expect(describePlan(planRequests(p, { maxRegisters: 2 })).map((r) => [r.start, r.length])).toEqual([[0, 2], [2, 2]]);
+    expect(describePlan(planRequests(p, { onePerPoint: true })).map((r) => [r.start, r.length])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(describePlan(planRequests(p, { maxRegisters: 2 })).map((r) => [r.start, r.length])).toEqual([
+      [0, 2],
+      [2, 2],
+    ]);
   });
 
   it('describes the plan for the start-up log', () => {
-    const p = profile([{ name: 'a', address: 0, type: 'uint16' }, { name: 'b', address: 1, type: 'uint16' }]);
+    const p = profile([
+      { name: 'a', address: 0, type: 'uint16' },
+      { name: 'b', address: 1, type: 'uint16' },
+    ]);
     expect(describePlan(planRequests(p))).toEqual([{ table: 'holding', fc: 3, start: 0, length: 2, points: ['a', 'b'] }]);
   });
 });

@@ -48,8 +48,23 @@ describe('Modbus RTU over TCP (serial server)', () => {
     const sub = await collect(mqtt.url);
     const stateDir = await tempDir();
     gw = await startGateway({
-      id: 'gw-rtutcp', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 100, profiles, stateDir, backoff: { initialMs: 200, maxMs: BACKOFF_MAX_MS },
-      devices: [{ name: 'ind', instrument: 'SC-RT', profile: 'weighing-indicator-rtu', transport: { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port: srv.port, unitId: 3, timeoutMs: 300 }, pollMs: POLL_MS }],
+      id: 'gw-rtutcp',
+      org: 'org-t',
+      mqtt: { url: mqtt.url },
+      publishMs: PUBLISH_MS,
+      maxBatch: 100,
+      profiles,
+      stateDir,
+      backoff: { initialMs: 200, maxMs: BACKOFF_MAX_MS },
+      devices: [
+        {
+          name: 'ind',
+          instrument: 'SC-RT',
+          profile: 'weighing-indicator-rtu',
+          transport: { kind: 'modbus-rtu-tcp', host: '127.0.0.1', port: srv.port, unitId: 3, timeoutMs: 300 },
+          pollMs: POLL_MS,
+        },
+      ],
     });
     const gross = () => sub.readings('SC-RT').filter((r) => r.channel === 'gross');
     await waitFor(() => gross().length >= 3, { message: 'readings through the serial server', timeout: periods(4, POLL_MS + PUBLISH_MS) });

@@ -45,8 +45,17 @@ describe.each([
     sub = await collect(mqtt.url);
     stateDir = await tempDir();
     gw = await startGateway({
-      id: 'gw-scale', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 500, profiles, stateDir, backoff: { initialMs: 200, maxMs: 400 },
-      devices: [{ name: 'scale', instrument: 'SC-S1', profile: profileId, transport: { kind: 'serial-ascii', path: pty.host, timeoutMs: 500 }, pollMs: POLL_MS }],
+      id: 'gw-scale',
+      org: 'org-t',
+      mqtt: { url: mqtt.url },
+      publishMs: PUBLISH_MS,
+      maxBatch: 500,
+      profiles,
+      stateDir,
+      backoff: { initialMs: 200, maxMs: 400 },
+      devices: [
+        { name: 'scale', instrument: 'SC-S1', profile: profileId, transport: { kind: 'serial-ascii', path: pty.host, timeoutMs: 500 }, pollMs: POLL_MS },
+      ],
     });
     const mass = () => sub.readings('SC-S1').filter((r) => r.channel === 'mass');
     await waitFor(() => mass().length >= 3, { message: 'first weights', timeout: periods(4, CYCLE_MS) });

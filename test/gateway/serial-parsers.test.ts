@@ -5,7 +5,7 @@ import { formatFrame } from '../../simulators/index.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
-describe('serial scale parsers, on the manuals\' examples', () => {
+describe("serial scale parsers, on the manuals' examples", () => {
   it('A&D: ST/US/OL headers, GS/NT, sign and unit', () => {
     expect(ad(b('ST,GS,+00123.0kg'))).toEqual({ weight: 123, unit: 'kg', stable: true, overload: false });
     expect(ad(b('US,NT,-00001.5kg'))).toEqual({ weight: -1.5, unit: 'kg', stable: false, overload: false });
@@ -46,7 +46,13 @@ describe('serial scale parsers, on the manuals\' examples', () => {
   });
 
   it('pattern: named groups value, unit, state', () => {
-    const p = pattern({ mode: 'continuous', framing: { kind: 'terminator', terminator: '\n' }, parser: 'pattern', pattern: '^(?<state>ST|US) (?<value>[-\\d.]+) (?<unit>\\w+)', stableStates: ['ST'] });
+    const p = pattern({
+      mode: 'continuous',
+      framing: { kind: 'terminator', terminator: '\n' },
+      parser: 'pattern',
+      pattern: '^(?<state>ST|US) (?<value>[-\\d.]+) (?<unit>\\w+)',
+      stableStates: ['ST'],
+    });
     expect(p(b('US 5.25 kg'))).toEqual({ weight: 5.25, unit: 'kg', stable: false, overload: false });
   });
 

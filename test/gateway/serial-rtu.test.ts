@@ -63,7 +63,18 @@ describe('Modbus RTU over a socat pty pair', () => {
   });
 
   const run = (devices: GatewayDevice[], logger = memoryLogger().logger) =>
-    startGateway({ id: 'gw-rtu', org: 'org-t', mqtt: { url: mqtt.url }, publishMs: PUBLISH_MS, maxBatch: 500, devices, profiles, stateDir, logger, backoff: { initialMs: 300, maxMs: BACKOFF_MAX_MS } });
+    startGateway({
+      id: 'gw-rtu',
+      org: 'org-t',
+      mqtt: { url: mqtt.url },
+      publishMs: PUBLISH_MS,
+      maxBatch: 500,
+      devices,
+      profiles,
+      stateDir,
+      logger,
+      backoff: { initialMs: 300, maxMs: BACKOFF_MAX_MS },
+    });
 
   it('reads every type of both RTU profiles, one transaction at a time on the bus, and skips a dead slave without slowing the others', async () => {
     gw = await run([
@@ -71,7 +82,10 @@ describe('Modbus RTU over a socat pty pair', () => {
       device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2),
       device('ghost', 'SC-R9', 'weighing-indicator-rtu', 9), // nobody answers at address 9
     ]);
-    await waitFor(() => sub.readings('SC-R1').length >= 10 && sub.readings('FD-R1').length >= 40, { message: 'readings of both live slaves', timeout: periods(10, CYCLE_MS) });
+    await waitFor(() => sub.readings('SC-R1').length >= 10 && sub.readings('FD-R1').length >= 40, {
+      message: 'readings of both live slaves',
+      timeout: periods(10, CYCLE_MS),
+    });
     const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
     expect(gross.every((r) => r.value === 20.004 && r.unit === 'kg' && r.status === 'ok')).toBe(true);
     const fd = new Map(sub.readings('FD-R1').map((r) => [r.channel, r.value]));

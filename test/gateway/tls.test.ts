@@ -21,10 +21,29 @@ const PUBLISH_MS = 50;
 async function makePki(dir: string): Promise<void> {
   const ssl = (...args: string[]) => run('openssl', args, { cwd: dir });
   await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=metronet test CA');
-  for (const [name, subj, ext] of [['server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1'], ['client', '/CN=gw-tls', 'extendedKeyUsage=clientAuth']] as const) {
+  for (const [name, subj, ext] of [
+    ['server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1'],
+    ['client', '/CN=gw-tls', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
     await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj);
     await run('sh', ['-c', `printf '%s' '${ext}' > ${name}.ext`], { cwd: dir });
-    await ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+    await ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
 }
 
@@ -51,17 +70,33 @@ describe('broker over TLS with a client certificate', () => {
     });
     const file = (f: string) => readFile(join(dir, f));
     // The broker refuses any client without a certificate signed by the CA.
-    const server = createServer({ key: await file('server.key'), cert: await file('server.pem'), ca: await file('ca.pem'), requestCert: true, rejectUnauthorized: true }, (socket: TLSSocket) => {
-      peers.push(String(socket.getPeerCertificate().subject?.CN));
-      aedes.handle(socket);
-    });
+    const server = createServer(
+      { key: await file('server.key'), cert: await file('server.pem'), ca: await file('ca.pem'), requestCert: true, rejectUnauthorized: true },
+      (socket: TLSSocket) => {
+        peers.push(String(socket.getPeerCertificate().subject?.CN));
+        aedes.handle(socket);
+      },
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const stateDir = await tempDir();
     const gw = await startGateway({
-      id: 'gw-tls', org: 'org-t', publishMs: PUBLISH_MS, maxBatch: 100, profiles, stateDir,
+      id: 'gw-tls',
+      org: 'org-t',
+      publishMs: PUBLISH_MS,
+      maxBatch: 100,
+      profiles,
+      stateDir,
       mqtt: { url: `mqtts://127.0.0.1:${port}`, ca: join(dir, 'ca.pem'), cert: join(dir, 'client.pem'), key: join(dir, 'client.key') },
-      devices: [{ name: 'ind', instrument: 'SC-T1', profile: 'weighing-indicator-tcp', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 500 }, pollMs: POLL_MS }],
+      devices: [
+        {
+          name: 'ind',
+          instrument: 'SC-T1',
+          profile: 'weighing-indicator-tcp',
+          transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 500 },
+          pollMs: POLL_MS,
+        },
+      ],
     });
     try {
       await waitFor(() => readings.length >= 2, { message: 'readings over TLS', timeout: periods(4, POLL_MS + PUBLISH_MS) });
@@ -78,7 +113,16 @@ describe('broker over TLS with a client certificate', () => {
   it('names the config field of an unreadable certificate file', async () => {
     const stateDir = await tempDir();
     await expect(
-      startGateway({ id: 'gw-tls', org: 'org-t', publishMs: 50, maxBatch: 100, profiles, stateDir, devices: [], mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'nope.pem') } }),
+      startGateway({
+        id: 'gw-tls',
+        org: 'org-t',
+        publishMs: 50,
+        maxBatch: 100,
+        profiles,
+        stateDir,
+        devices: [],
+        mqtt: { url: 'mqtts://127.0.0.1:1', ca: join(dir, 'nope.pem') },
+      }),
     ).rejects.toThrow(/mqtt\.ca: cannot read .*nope\.pem: ENOENT/);
     await removeDir(stateDir);
   });

@@ -32,16 +32,34 @@ beforeAll(async () => {
   mqtt = await broker.start({ host: '127.0.0.1', port: 0 });
   registry = openRegistry(join(dir, 'registry.db'));
   readings = openSqliteReadings(join(dir, 'readings.db'));
-  worker = await ingest.start({ mqtt: { url: mqtt.url }, ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-api' }, registry, readings });
-  app = await buildApp({ registry, readings, analytics: new Engine({ registry }), metrics: () => worker.metrics(), rejectCounts: () => worker.stats().rejected });
+  worker = await ingest.start({
+    mqtt: { url: mqtt.url },
+    ingest: { batchSize: 1000, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId: 'ingest-api' },
+    registry,
+    readings,
+  });
+  app = await buildApp({
+    registry,
+    readings,
+    analytics: new Engine({ registry }),
+    metrics: () => worker.metrics(),
+    rejectCounts: () => worker.stats().rejected,
+  });
   auth = await bearer(registry, { id: 'tdc', role: 'authority' });
   gw = await connectAsync(mqtt.url, { clientId: 'gw-api' });
   gw.on('message', (_t, p) => notices.push(JSON.parse(p.toString()) as RejectsNotice));
   await gw.subscribeAsync(topics.rejects('org-a', 'gw-a1'), { qos: 1 });
   const rd = (value: unknown, unit: string, dt: number) => ({ instrument: 'SC-1', channel: 'mass', ts: NOW - 60_000 + dt, value, unit, status: 'ok' });
-  await gw.publishAsync(topics.readings('org-a', 'gw-a1'), JSON.stringify({ v: 1, gateway: 'gw-a1', seq: 1, readings: [rd(1, 'kg', 0), rd(2, 'furlong', 1000), rd(3, 'kg', 2000)] }), { qos: 1 });
+  await gw.publishAsync(
+    topics.readings('org-a', 'gw-a1'),
+    JSON.stringify({ v: 1, gateway: 'gw-a1', seq: 1, readings: [rd(1, 'kg', 0), rd(2, 'furlong', 1000), rd(3, 'kg', 2000)] }),
+    { qos: 1 },
+  );
   await gw.publishAsync(topics.readings('org-b', 'gw-b1'), JSON.stringify({ v: 1, gateway: 'gw-b1', seq: 1, readings: [rd(4, 'kg', NOW)] }), { qos: 1 });
-  await waitFor(() => worker.stats().stored >= 2 && registry.listRejects().length >= 2 && notices.length > 0, { message: 'two readings stored, two rejects and a notice to the gateway', timeout: periods(5, FLUSH_MS) });
+  await waitFor(() => worker.stats().stored >= 2 && registry.listRejects().length >= 2 && notices.length > 0, {
+    message: 'two readings stored, two rejects and a notice to the gateway',
+    timeout: periods(5, FLUSH_MS),
+  });
 });
 afterAll(async () => {
   await gw?.endAsync();
@@ -57,7 +75,10 @@ describe('rejects and metrics through the dashboard', () => {
   it('lists recent rejects newest first, filtered by gateway, org and code, with counts by reason', async () => {
     const all = await app.inject({ method: 'GET', url: '/api/v1/rejects', headers: auth });
     expect(all.statusCode).toBe(200);
-    const body = all.json() as { items: { gateway: string | null; code: string; field: string | null; value: unknown; message: string }[]; counts: Record<string, number> };
+    const body = all.json() as {
+      items: { gateway: string | null; code: string; field: string | null; value: unknown; message: string }[];
+      counts: Record<string, number>;
+    };
     expect(body.items.map((i) => i.code).sort()).toEqual(['E_TS_IN_FUTURE', 'E_UNKNOWN_UNIT']);
     expect(body.counts).toEqual({ E_TS_IN_FUTURE: 1, E_UNKNOWN_UNIT: 1 });
     const unit = body.items.find((i) => i.code === 'E_UNKNOWN_UNIT');
@@ -66,7 +87,9 @@ describe('rejects and metrics through the dashboard', () => {
 
     const byGateway = (await app.inject({ method: 'GET', url: '/api/v1/rejects?gateway=gw-b1', headers: auth })).json() as { items: { code: string }[] };
     expect(byGateway.items.map((i) => i.code)).toEqual(['E_TS_IN_FUTURE']);
-    const byOrg = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNKNOWN_UNIT&limit=5', headers: auth })).json() as { items: { code: string }[] };
+    const byOrg = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNKNOWN_UNIT&limit=5', headers: auth })).json() as {
+      items: { code: string }[];
+    };
     expect(byOrg.items).toHaveLength(1);
     const none = (await app.inject({ method: 'GET', url: '/api/v1/rejects?org=org-a&code=E_UNIT_MISMATCH', headers: auth })).json() as { items: unknown[] };
     expect(none.items).toEqual([]);
@@ -77,7 +100,13 @@ describe('rejects and metrics through the dashboard', () => {
 
   it('tells the gateway on metronet/v1/{org}/{gateway}/rejects', () => {
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatchObject({ v: 1, gateway: 'gw-a1', seq: 1, rejected: 1, reasons: [{ code: 'E_UNKNOWN_UNIT', value: 'furlong', instrument: 'SC-1' }] });
+    expect(notices[0]).toMatchObject({
+      v: 1,
+      gateway: 'gw-a1',
+      seq: 1,
+      rejected: 1,
+      reasons: [{ code: 'E_UNKNOWN_UNIT', value: 'furlong', instrument: 'SC-1' }],
+    });
   });
 
   it('serves Prometheus metrics: readings in, stored, rejects by reason, queue depth, write latency', async () => {

@@ -88,7 +88,12 @@ describe('ingest killed with SIGKILL under load (Mosquitto, SQLite)', () => {
 
     const d = db();
     const total = (d.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
-    const perInstrument = d.prepare('SELECT instrument, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM readings GROUP BY instrument').all() as { instrument: string; n: number; lo: number; hi: number }[];
+    const perInstrument = d.prepare('SELECT instrument, count(*) AS n, min(ts) AS lo, max(ts) AS hi FROM readings GROUP BY instrument').all() as {
+      instrument: string;
+      n: number;
+      lo: number;
+      hi: number;
+    }[];
     d.close();
     expect(total).toBe(N);
     // Each instrument holds one reading per second from t0 with no gap and no extra: exactly once.

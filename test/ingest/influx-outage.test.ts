@@ -65,7 +65,15 @@ describe('InfluxDB unreachable under load', () => {
 
     // A steady load for the whole outage and beyond; InfluxDB goes away once a batch is stored.
     const perGateway = N / 100 / gateways.length;
-    const publishing = publishLoad({ url: mosq.url, gateways, readings: N, batch: 100, t0: Date.now() - 86_400_000, window: 1, pauseMs: Math.round((DOWN_MS + 3000) / perGateway) });
+    const publishing = publishLoad({
+      url: mosq.url,
+      gateways,
+      readings: N,
+      batch: 100,
+      t0: Date.now() - 86_400_000,
+      window: 1,
+      pauseMs: Math.round((DOWN_MS + 3000) / perGateway),
+    });
     await waitFor(() => w.stats().stored >= BATCH_SIZE, 'a batch stored before InfluxDB goes away');
     await influx.kill();
     down = true;
@@ -80,7 +88,9 @@ describe('InfluxDB unreachable under load', () => {
     expect(res.acked).toBe(N);
     expect(res.ms).toBeGreaterThan(DOWN_MS + 1000); // gateways were publishing throughout the outage
 
-    await waitFor(() => w.stats().stored >= N, { message: `all ${N} readings stored after the outage`, timeout: CATCH_UP_MS, interval: 100 }).catch(() => undefined); // asserted below
+    await waitFor(() => w.stats().stored >= N, { message: `all ${N} readings stored after the outage`, timeout: CATCH_UP_MS, interval: 100 }).catch(
+      () => undefined,
+    ); // asserted below
     clearInterval(sampler);
     const end = w.stats();
     await w.close();

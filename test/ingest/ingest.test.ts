@@ -113,7 +113,15 @@ beforeEach(async () => {
     },
     ackCount: (payload) => acks.get(payload) ?? 0,
     async start(over = {}) {
-      const h = await ingest.start({ mqtt: { url: mqtt.url }, ingest: cfg, registry, readings: store, now: () => NOW, retry: { minMs: 10, maxMs: 50 }, ...over });
+      const h = await ingest.start({
+        mqtt: { url: mqtt.url },
+        ingest: cfg,
+        registry,
+        readings: store,
+        now: () => NOW,
+        retry: { minMs: 10, maxMs: 50 },
+        ...over,
+      });
       handles.push(h);
       return h;
     },
@@ -132,12 +140,22 @@ afterEach(async () => {
 
 let seq = 0;
 const batch = (readings: object[], gateway = GW) => ({ v: 1, gateway, seq: seq++, readings });
-const rd = (instrument: string, channel: string, value: number, unit = 'kg', dt = 0, status = 'ok') => ({ instrument, channel, ts: NOW - 60_000 + dt, value, unit, status });
+const rd = (instrument: string, channel: string, value: number, unit = 'kg', dt = 0, status = 'ok') => ({
+  instrument,
+  channel,
+  ts: NOW - 60_000 + dt,
+  value,
+  unit,
+  status,
+});
 
 describe('ingest', () => {
   it('stores a valid batch and moves latest values forward', async () => {
     const h = await env.start();
-    await env.send(TOPIC, batch([rd('SC-1', 'mass', 20.001, 'kg', 0), rd('SC-1', 'mass', 20.004, 'kg', 1000, 'unstable'), rd('FD-1', 'volume', 12.5, 'L', 500)]));
+    await env.send(
+      TOPIC,
+      batch([rd('SC-1', 'mass', 20.001, 'kg', 0), rd('SC-1', 'mass', 20.004, 'kg', 1000, 'unstable'), rd('FD-1', 'volume', 12.5, 'L', 500)]),
+    );
     expect(await env.store.count()).toBe(3);
     const [mass] = await env.store.query({ instrument: 'SC-1', from: NOW - 120_000, to: NOW });
     expect(mass?.points.map((p) => p.value)).toEqual([20.001, 20.004]);
@@ -165,7 +183,14 @@ describe('ingest', () => {
     await env.send(TOPIC, batch([rd('SC-1', 'mass', 1)]));
     expect(await env.store.count()).toBe(1);
     expect(h.stats().rejected.E_MALFORMED_JSON).toBe(1);
-    expect(env.registry.listRejects()[0]).toMatchObject({ code: 'E_MALFORMED_JSON', field: '(payload)', value: '{"v":1,"gateway":', org: ORG, gateway: GW, ts: NOW });
+    expect(env.registry.listRejects()[0]).toMatchObject({
+      code: 'E_MALFORMED_JSON',
+      field: '(payload)',
+      value: '{"v":1,"gateway":',
+      org: ORG,
+      gateway: GW,
+      ts: NOW,
+    });
   });
 
   it('rejects a wrong unit, an unknown unit and a future ts, storing the valid rest of the batch', async () => {
@@ -189,7 +214,12 @@ describe('ingest', () => {
     expect(byCode.E_UNIT_MISMATCH?.message).toMatch(/expected "kg".*got "g"/);
     expect(byCode.E_UNKNOWN_UNIT).toMatchObject({ field: 'readings[2].unit', value: 'kgs', instrument: 'SC-2' });
     expect(byCode.E_TS_IN_FUTURE).toMatchObject({ field: 'readings[3].ts', value: NOW + 3_600_000, instrument: 'SC-3' });
-    expect(h.recentRejects().map((r) => r.code).sort()).toEqual(['E_TS_IN_FUTURE', 'E_UNIT_MISMATCH', 'E_UNKNOWN_UNIT']);
+    expect(
+      h
+        .recentRejects()
+        .map((r) => r.code)
+        .sort(),
+    ).toEqual(['E_TS_IN_FUTURE', 'E_UNIT_MISMATCH', 'E_UNKNOWN_UNIT']);
     // The unit stays fixed in later messages too.
     await env.send(TOPIC, batch([rd('SC-1', 'mass', 20010, 'g', 5000)]));
     expect(h.stats().rejected.E_UNIT_MISMATCH).toBe(2);
@@ -223,14 +253,29 @@ describe('ingest', () => {
     expect(env.registry.getInstrument('SC-B')).toMatchObject({ org: 'org-b', registration: 'registered' });
     expect(env.registry.listChannels('SC-B')).toEqual([]);
     expect(h.stats().rejected.E_FOREIGN_INSTRUMENT).toBe(1);
-    expect(env.registry.listRejects({ org: ORG })[0]).toMatchObject({ code: 'E_FOREIGN_INSTRUMENT', field: 'readings[0].instrument', value: 'SC-B', instrument: 'SC-B' });
+    expect(env.registry.listRejects({ org: ORG })[0]).toMatchObject({
+      code: 'E_FOREIGN_INSTRUMENT',
+      field: 'readings[0].instrument',
+      value: 'SC-B',
+      instrument: 'SC-B',
+    });
   });
 
   it('records gateway status: state, version, announced instruments; refuses a foreign gateway', async () => {
     env.registry.upsertInstrument({ id: 'SC-B', org: 'org-b', registration: 'registered' });
     env.registry.upsertGateway({ id: 'gw-b1', org: 'org-b' });
     const h = await env.start();
-    const status = { v: 1, gateway: GW, state: 'online', ts: NOW - 1000, version: '0.1.0', instruments: [{ instrument: 'SC-9', profile: 'scale-generic' }, { instrument: 'SC-B', profile: 'x' }] };
+    const status = {
+      v: 1,
+      gateway: GW,
+      state: 'online',
+      ts: NOW - 1000,
+      version: '0.1.0',
+      instruments: [
+        { instrument: 'SC-9', profile: 'scale-generic' },
+        { instrument: 'SC-B', profile: 'x' },
+      ],
+    };
     await env.send(topics.status(ORG, GW), status);
     expect(env.registry.getGateway(GW)).toMatchObject({ org: ORG, state: 'online', lastSeen: NOW - 1000, version: '0.1.0' });
     expect(env.registry.getInstrument('SC-9')).toMatchObject({ org: ORG, registration: 'unregistered', gateway: GW, profile: 'scale-generic' });

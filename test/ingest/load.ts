@@ -21,7 +21,12 @@ export interface LoadGateway {
 
 /** Gateways gw-0001… of org-load, with Mosquitto users and ACLs (publish own prefix, read own rejects). */
 export function loadGateways(m: number): { gateways: LoadGateway[]; users: MosquittoUser[] } {
-  const gateways = Array.from({ length: m }, (_, i) => ({ org: 'org-load', id: `gw-${String(i + 1).padStart(4, '0')}`, username: `gw-${String(i + 1).padStart(4, '0')}`, password: `pw-gw-${i + 1}-${Math.random().toString(36).slice(2)}` }));
+  const gateways = Array.from({ length: m }, (_, i) => ({
+    org: 'org-load',
+    id: `gw-${String(i + 1).padStart(4, '0')}`,
+    username: `gw-${String(i + 1).padStart(4, '0')}`,
+    password: `pw-gw-${i + 1}-${Math.random().toString(36).slice(2)}`,
+  }));
   const users: MosquittoUser[] = gateways.map((g) => ({
     username: g.username,
     password: g.password,
@@ -32,7 +37,11 @@ export function loadGateways(m: number): { gateways: LoadGateway[]; users: Mosqu
 
 /** A service user for ingest workers: reads every gateway topic (shared or not), writes rejects notices. */
 export function ingestUser(username: string): MosquittoUser {
-  return { username, password: `pw-${username}-${Math.random().toString(36).slice(2)}`, acl: ['topic read metronet/v1/#', 'topic write metronet/v1/+/+/rejects'] };
+  return {
+    username,
+    password: `pw-${username}-${Math.random().toString(36).slice(2)}`,
+    acl: ['topic read metronet/v1/#', 'topic write metronet/v1/+/+/rejects'],
+  };
 }
 
 export const INSTRUMENTS_PER_GATEWAY = 10;
@@ -129,7 +138,10 @@ function withoutTestSwitches(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** `metronet ingest -c <config>` in its own process; `config` is written as YAML to `file`. */
 export function spawnIngest(file: string, config: Record<string, unknown>, extraArgs: string[] = []): WorkerProcess {
   writeFileSync(file, stringify(config), { mode: 0o600 });
-  const child = spawn(process.execPath, [BIN, 'ingest', '-c', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...withoutTestSwitches(process.env), METRONET_LOG__LEVEL: 'info' } });
+  const child = spawn(process.execPath, [BIN, 'ingest', '-c', file, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...withoutTestSwitches(process.env), METRONET_LOG__LEVEL: 'info' },
+  });
   let out = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const ready = new Promise<void>((resolve, reject) => {

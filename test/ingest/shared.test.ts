@@ -45,14 +45,22 @@ async function store(): Promise<{ bucket: string; open: () => Promise<ReadingsSt
   return { bucket, open: () => openInfluxReadings({ url: influx.url, bucket }) };
 }
 
-const cfg = (clientId: string, shareGroup?: string): IngestConfig => ({ batchSize: BATCH_SIZE, flushMs: FLUSH_MS, maxFutureMs: 300_000, clientId, ...(shareGroup ? { shareGroup } : {}) });
+const cfg = (clientId: string, shareGroup?: string): IngestConfig => ({
+  batchSize: BATCH_SIZE,
+  flushMs: FLUSH_MS,
+  maxFutureMs: 300_000,
+  clientId,
+  ...(shareGroup ? { shareGroup } : {}),
+});
 const creds = (u: { username: string; password: string }) => ({ url: mosq.url, username: u.username, password: u.password });
 
 describe('ingest on Mosquitto and InfluxDB', () => {
   it('refuses to start with wrong credentials (Mosquitto refuses anonymous and unknown clients)', async () => {
     const s = await store();
     const readings = await s.open();
-    await expect(ingest.start({ mqtt: { url: mosq.url, username: 'ingest-a', password: 'wrong' }, ingest: cfg('ingest-x'), registry, readings })).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' });
+    await expect(
+      ingest.start({ mqtt: { url: mosq.url, username: 'ingest-a', password: 'wrong' }, ingest: cfg('ingest-x'), registry, readings }),
+    ).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' });
     await expect(ingest.start({ mqtt: { url: mosq.url }, ingest: cfg('ingest-y'), registry, readings })).rejects.toMatchObject({ code: 'E_UNAUTHORIZED' });
     await readings.close();
   });
@@ -66,7 +74,10 @@ describe('ingest on Mosquitto and InfluxDB', () => {
     const res = await publishLoad({ url: mosq.url, gateways, readings: N, batch: 200, t0: Date.now() - 86_400_000 });
     expect(res.acked).toBe(N);
     // Each worker writes a batch of BATCH_SIZE per flush at least; InfluxDB takes them one by one.
-    await waitFor(() => a.stats().stored + b.stats().stored >= N, { message: `${N} readings stored by the two workers`, timeout: periods(N / BATCH_SIZE, 1000) });
+    await waitFor(() => a.stats().stored + b.stats().stored >= N, {
+      message: `${N} readings stored by the two workers`,
+      timeout: periods(N / BATCH_SIZE, 1000),
+    });
     const [sa, sb] = [a.stats(), b.stats()];
     await Promise.all([a.close(), b.close()]);
     // Each message went to one worker: the two together stored N, each a real share.
@@ -90,7 +101,10 @@ describe('ingest on Mosquitto and InfluxDB', () => {
     await gw.subscribeAsync(topics.rejects(g.org, g.id), { qos: 1 });
     // `value` is made an integer field in this shard: InfluxDB will refuse the float reading at t.
     const t = Date.now() - 3_600_000;
-    const pre = await fetch(`${influx.v1Url}/write?db=${s.bucket}&precision=ms`, { method: 'POST', body: `reading,channel=x,instrument=OTHER,org=o,status=ok value=1i ${t}` });
+    const pre = await fetch(`${influx.v1Url}/write?db=${s.bucket}&precision=ms`, {
+      method: 'POST',
+      body: `reading,channel=x,instrument=OTHER,org=o,status=ok value=1i ${t}`,
+    });
     expect(pre.status).toBe(204);
     const later = Date.now() - 30 * 86_400_000; // another shard: stored
     const batch = {
@@ -108,7 +122,12 @@ describe('ingest on Mosquitto and InfluxDB', () => {
     expect(notices[0]).toMatchObject({ v: 1, gateway: g.id, seq: 7, rejected: 2 });
     expect(notices[0]?.reasons.map((r) => r.code).sort()).toEqual(['E_STORE_REFUSED', 'E_UNKNOWN_UNIT']);
     expect(await readings.count('SC-R1')).toBe(1);
-    expect(registry.listRejects({ gateway: g.id }).map((r) => r.code).sort()).toEqual(['E_STORE_REFUSED', 'E_UNKNOWN_UNIT']);
+    expect(
+      registry
+        .listRejects({ gateway: g.id })
+        .map((r) => r.code)
+        .sort(),
+    ).toEqual(['E_STORE_REFUSED', 'E_UNKNOWN_UNIT']);
     expect(w.stats().rejected.E_STORE_REFUSED).toBe(1);
     await gw.endAsync();
     await w.close();

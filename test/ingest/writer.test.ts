@@ -43,7 +43,16 @@ describe('BatchWriter, writes in flight', () => {
       count: (i) => real.count(i),
       close: () => real.close(),
     };
-    const writer = new BatchWriter({ readings: store, registry, batchSize: 100, flushMs: 1000, maxPending: 10_000, writesInFlight: 4, retry: { minMs: 10, maxMs: 10 }, log: silentLogger });
+    const writer = new BatchWriter({
+      readings: store,
+      registry,
+      batchSize: 100,
+      flushMs: 1000,
+      maxPending: 10_000,
+      writesInFlight: 4,
+      retry: { minMs: 10, maxMs: 10 },
+      log: silentLogger,
+    });
     const order: number[] = [];
     const tickets = Array.from({ length: 6 }, (_, k) => writer.submit(batch(k, 100), []).then(() => order.push(k)));
     await waitFor(() => laterEnded > 0, 'a later write to end while the first is held');

@@ -42,10 +42,18 @@ const kOf = (t: Tenant) => (t === T.a ? 'a' : 'b');
 const MATRIX: Record<string, Row> = {
   'GET /api/v1/health': { roles: ALL, public: true, call: () => ({ url: '/api/v1/health' }) },
   'GET /api/v1/ready': { roles: ALL, public: true, call: () => ({ url: '/api/v1/ready' }) },
-  'POST /api/v1/auth/login': { roles: ALL, public: true, call: () => ({ url: '/api/v1/auth/login', payload: { username: USERS.authority.id, password: `password-of-${USERS.authority.id}` } }) },
+  'POST /api/v1/auth/login': {
+    roles: ALL,
+    public: true,
+    call: () => ({ url: '/api/v1/auth/login', payload: { username: USERS.authority.id, password: `password-of-${USERS.authority.id}` } }),
+  },
   'POST /api/v1/auth/logout': {
-    roles: ALL, foreign: 'none',
-    call: (_t, role, f) => ({ url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${f.registry.identity.issueToken({ kind: 'api', user: USERS[role].id, ttlMs: DAY }).secret}` } }),
+    roles: ALL,
+    foreign: 'none',
+    call: (_t, role, f) => ({
+      url: '/api/v1/auth/logout',
+      headers: { authorization: `Bearer ${f.registry.identity.issueToken({ kind: 'api', user: USERS[role].id, ttlMs: DAY }).secret}` },
+    }),
   },
   'GET /api/v1/auth/me': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/auth/me' }) },
 
@@ -63,19 +71,33 @@ const MATRIX: Record<string, Row> = {
     },
   },
   'GET /api/v1/users': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/users' }) },
-  'POST /api/v1/users': { roles: ADMIN, foreign: 'none', call: (t) => ({ url: '/api/v1/users', payload: { id: `user-${u()}`, role: 'enterprise', org: t.ent, password: 'a-long-enough-password' } }) },
+  'POST /api/v1/users': {
+    roles: ADMIN,
+    foreign: 'none',
+    call: (t) => ({ url: '/api/v1/users', payload: { id: `user-${u()}`, role: 'enterprise', org: t.ent, password: 'a-long-enough-password' } }),
+  },
   'GET /api/v1/users/:id': { roles: ADMIN, foreign: 'none', call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}` }) },
-  'PATCH /api/v1/users/:id': { roles: ADMIN, foreign: 'none', call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}`, payload: { name: 'Người dùng A' } }) },
+  'PATCH /api/v1/users/:id': {
+    roles: ADMIN,
+    foreign: 'none',
+    call: () => ({ url: `/api/v1/users/${USERS.enterprise.id}`, payload: { name: 'Người dùng A' } }),
+  },
   'DELETE /api/v1/users/:id': {
-    roles: ADMIN, foreign: 'none',
-    call: async (t, _r, f) => ({ url: `/api/v1/users/${(await f.registry.identity.createUser({ id: `gone-${u()}`, role: 'enterprise', org: t.ent, password: 'x'.repeat(12) })).id}` }),
+    roles: ADMIN,
+    foreign: 'none',
+    call: async (t, _r, f) => ({
+      url: `/api/v1/users/${(await f.registry.identity.createUser({ id: `gone-${u()}`, role: 'enterprise', org: t.ent, password: 'x'.repeat(12) })).id}`,
+    }),
   },
   'GET /api/v1/tokens': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/tokens' }) },
   'POST /api/v1/tokens': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/tokens', payload: { name: 'ci', ttlDays: 1 } }) },
   'DELETE /api/v1/tokens/:id': {
     // Own: a token of the caller; other tenant: a token of someone else (only an admin may revoke it).
-    roles: ALL, foreign: [],
-    call: (t, role, f) => ({ url: `/api/v1/tokens/${f.registry.identity.issueToken({ kind: 'api', user: t === T.a ? USERS[role].id : USERS.admin.id, ttlMs: DAY }).token.id}` }),
+    roles: ALL,
+    foreign: [],
+    call: (t, role, f) => ({
+      url: `/api/v1/tokens/${f.registry.identity.issueToken({ kind: 'api', user: t === T.a ? USERS[role].id : USERS.admin.id, ttlMs: DAY }).token.id}`,
+    }),
   },
   'GET /api/v1/gateways': { roles: ['authority', 'enterprise'], list: true, call: () => ({ url: '/api/v1/gateways' }) },
   'GET /api/v1/gateways/:id': { roles: ['authority', 'enterprise'], call: (t) => ({ url: `/api/v1/gateways/${t.gw}` }) },
@@ -90,27 +112,43 @@ const MATRIX: Record<string, Row> = {
     },
   },
   'GET /api/v1/mqtt-credentials': { roles: ADMIN, foreign: 'none', call: () => ({ url: '/api/v1/mqtt-credentials' }) },
-  'POST /api/v1/mqtt-credentials': { roles: ADMIN, call: (t) => ({ url: '/api/v1/mqtt-credentials', payload: { username: `${t.lab}-${u()}`, kind: 'lab', subject: t.lab } }) },
+  'POST /api/v1/mqtt-credentials': {
+    roles: ADMIN,
+    call: (t) => ({ url: '/api/v1/mqtt-credentials', payload: { username: `${t.lab}-${u()}`, kind: 'lab', subject: t.lab } }),
+  },
   'DELETE /api/v1/mqtt-credentials/:id': {
     roles: ADMIN,
-    call: async (t, _r, f) => ({ url: `/api/v1/mqtt-credentials/${(await f.registry.identity.setMqttCredential({ username: `${t.ent}-${u()}`, kind: 'org', subject: t.ent })).credential.username}` }),
+    call: async (t, _r, f) => ({
+      url: `/api/v1/mqtt-credentials/${(await f.registry.identity.setMqttCredential({ username: `${t.ent}-${u()}`, kind: 'org', subject: t.ent })).credential.username}`,
+    }),
   },
   'GET /api/v1/audit': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit' }) },
   'GET /api/v1/audit/verify': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit/verify' }) },
 
   'GET /api/v1/instruments': { roles: ALL, list: true, call: () => ({ url: '/api/v1/instruments' }) },
-  'POST /api/v1/instruments': { roles: ['enterprise'], call: (t) => ({ url: '/api/v1/instruments', payload: { id: `NEW-${u()}`, org: t.ent, kind: 'scale', name: 'new scale' } }) },
+  'POST /api/v1/instruments': {
+    roles: ['enterprise'],
+    call: (t) => ({ url: '/api/v1/instruments', payload: { id: `NEW-${u()}`, org: t.ent, kind: 'scale', name: 'new scale' } }),
+  },
   'GET /api/v1/instruments/:id': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}` }) },
-  'PUT /api/v1/instruments/:id': { roles: ['enterprise'], call: (t) => ({ url: `/api/v1/instruments/${t.inst}`, payload: { kind: 'scale', name: `scale ${kOf(t)}`, lab: t.lab } }) },
+  'PUT /api/v1/instruments/:id': {
+    roles: ['enterprise'],
+    call: (t) => ({ url: `/api/v1/instruments/${t.inst}`, payload: { kind: 'scale', name: `scale ${kOf(t)}`, lab: t.lab } }),
+  },
   'DELETE /api/v1/instruments/:id': {
     roles: ADMIN,
-    call: (t, _r, f) => ({ url: `/api/v1/instruments/${f.registry.upsertInstrument({ id: `DEL-${kOf(t)}${u()}`, org: t.ent, registration: 'registered', kind: 'scale' }).id}` }),
+    call: (t, _r, f) => ({
+      url: `/api/v1/instruments/${f.registry.upsertInstrument({ id: `DEL-${kOf(t)}${u()}`, org: t.ent, registration: 'registered', kind: 'scale' }).id}`,
+    }),
   },
   'GET /api/v1/instruments/:id/readings': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
   'GET /api/v1/instruments/:id/checks': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
   'POST /api/v1/instruments/:id/checks': {
     roles: ['lab', 'enterprise'],
-    call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks`, payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, reference: t.ref, indicated: 20.001 }] } }),
+    call: (t) => ({
+      url: `/api/v1/instruments/${t.inst}/checks`,
+      payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, reference: t.ref, indicated: 20.001 }] },
+    }),
   },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/drift` }) },
   'GET /api/v1/instruments/:id/state': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/state` }) },
@@ -119,20 +157,39 @@ const MATRIX: Record<string, Row> = {
     roles: ['lab'],
     call: (t) => ({
       url: `/api/v1/instruments/${t.inst}/calibrations`,
-      payload: { type: 'calibration', date: Date.now() - DAY, lab: t.lab, certificate: `C-${u()}`, results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }], references: [t.ref], authorisedBy: 'Trưởng phòng' },
+      payload: {
+        type: 'calibration',
+        date: Date.now() - DAY,
+        lab: t.lab,
+        certificate: `C-${u()}`,
+        results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }],
+        references: [t.ref],
+        authorisedBy: 'Trưởng phòng',
+      },
     }),
   },
   'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/channels/mass/metrology` }) },
   'PUT /api/v1/instruments/:id/channels/:channel/metrology': {
     roles: ['lab'],
-    call: (t) => ({ url: `/api/v1/instruments/${t.inst}/channels/mass/metrology`, payload: { tolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.002 } }),
+    call: (t) => ({
+      url: `/api/v1/instruments/${t.inst}/channels/mass/metrology`,
+      payload: { tolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.002 },
+    }),
   },
   'GET /api/v1/stations': { roles: ALL, list: true, call: () => ({ url: '/api/v1/stations' }) },
   // The fixture's instruments are scales, not stations: the station routes answer 404 once access is granted.
   'GET /api/v1/stations/:id': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}` }) },
   'GET /api/v1/stations/:id/export': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/export` }) },
-  'PUT /api/v1/stations/:id': { roles: ['enterprise'], passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}`, payload: { toleranceMs: 60_000 } }) },
-  'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/limits`, payload: { limits: [] } }) },
+  'PUT /api/v1/stations/:id': {
+    roles: ['enterprise'],
+    passed: through,
+    call: (t) => ({ url: `/api/v1/stations/${t.inst}`, payload: { toleranceMs: 60_000 } }),
+  },
+  'PUT /api/v1/stations/:id/limits': {
+    roles: ['enterprise'],
+    passed: through,
+    call: (t) => ({ url: `/api/v1/stations/${t.inst}/limits`, payload: { limits: [] } }),
+  },
 
   'GET /api/v1/references': { roles: ['authority', 'lab'], list: true, call: () => ({ url: '/api/v1/references' }) },
   'GET /api/v1/references/:id': { roles: ['authority', 'lab'], call: (t) => ({ url: `/api/v1/references/${t.ref}` }) },
@@ -148,14 +205,28 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/alerts/:id/ack': {
     roles: ALL,
     call: (t, _r, f) => {
-      const a = f.registry.analytics.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: `${t.inst}-${u()}`, instrument: t.inst, org: t.ent, lab: t.lab, message: 'near' }, Date.now())!;
+      const a = f.registry.analytics.raiseAlert(
+        { kind: 'near_limit', severity: 'warning', subject: `${t.inst}-${u()}`, instrument: t.inst, org: t.ent, lab: t.lab, message: 'near' },
+        Date.now(),
+      )!;
       return { url: `/api/v1/alerts/${a.alert.id}/ack` };
     },
   },
-  'POST /api/v1/webhooks': { roles: ['lab', 'enterprise'], call: (t, role) => ({ url: '/api/v1/webhooks', payload: { org: owner(role, t), url: 'http://127.0.0.1:9/hook' } }) },
+  'POST /api/v1/webhooks': {
+    roles: ['lab', 'enterprise'],
+    call: (t, role) => ({ url: '/api/v1/webhooks', payload: { org: owner(role, t), url: 'http://127.0.0.1:9/hook' } }),
+  },
   'GET /api/v1/webhooks': { roles: ['lab', 'enterprise'], list: true, call: () => ({ url: '/api/v1/webhooks' }) },
-  'GET /api/v1/webhooks/:id/deliveries': { roles: ['lab', 'enterprise'], call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/x', 'whsec-0123456789abcdef').id}/deliveries` }) },
-  'DELETE /api/v1/webhooks/:id': { roles: ['lab', 'enterprise'], call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/y', 'whsec-0123456789abcdef').id}` }) },
+  'GET /api/v1/webhooks/:id/deliveries': {
+    roles: ['lab', 'enterprise'],
+    call: (t, role, f) => ({
+      url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/x', 'whsec-0123456789abcdef').id}/deliveries`,
+    }),
+  },
+  'DELETE /api/v1/webhooks/:id': {
+    roles: ['lab', 'enterprise'],
+    call: (t, role, f) => ({ url: `/api/v1/webhooks/${f.registry.analytics.addWebhook(owner(role, t), 'http://127.0.0.1:9/y', 'whsec-0123456789abcdef').id}` }),
+  },
 
   'GET /api/v1/rejects': { roles: ['authority', 'enterprise'], list: true, call: () => ({ url: '/api/v1/rejects' }) },
 
@@ -221,13 +292,16 @@ describe('REST access matrix', () => {
         if (!allowed && own.statusCode !== 403) failures.push(`${route} own: expected 403, got ${own.statusCode}`);
         if (row.public || row.foreign === 'none') continue;
         if (row.list) {
-          if (allowed && (role === 'lab' || role === 'enterprise') && own.body.includes(LEAK)) failures.push(`${route}: list leaks tenant B to ${role}: ${own.body.slice(0, 200)}`);
+          if (allowed && (role === 'lab' || role === 'enterprise') && own.body.includes(LEAK))
+            failures.push(`${route}: list leaks tenant B to ${role}: ${own.body.slice(0, 200)}`);
           continue;
         }
         const foreignAllowed = role === 'admin' || (row.foreign ?? row.roles.filter((r) => r === 'authority')).includes(role);
         const other = await send(route, await row.call(T.b, role, f), f.auth[role]);
-        if (foreignAllowed && !ok(other.statusCode)) failures.push(`${route} other tenant: expected success, got ${other.statusCode} ${other.body.slice(0, 160)}`);
-        if (!foreignAllowed && other.statusCode !== 403) failures.push(`${route} other tenant: expected 403, got ${other.statusCode} ${other.body.slice(0, 160)}`);
+        if (foreignAllowed && !ok(other.statusCode))
+          failures.push(`${route} other tenant: expected success, got ${other.statusCode} ${other.body.slice(0, 160)}`);
+        if (!foreignAllowed && other.statusCode !== 403)
+          failures.push(`${route} other tenant: expected 403, got ${other.statusCode} ${other.body.slice(0, 160)}`);
         if (!foreignAllowed && other.body.includes(LEAK) && other.statusCode === 403) {
           // A refusal may name the id asked for, nothing more.
           expect(other.json().error.details).toBeUndefined();

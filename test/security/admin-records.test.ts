@@ -44,7 +44,13 @@ describe('deleting records (admin)', () => {
     expect((await call('DELETE', '/api/v1/orgs/org-empty')).statusCode).toBe(204);
     expect(f.registry.getOrg('org-empty')).toBeUndefined();
     expect(f.registry.identity.getMqttCredential('org-empty-alerts')).toBeUndefined();
-    expect(lastAudit()).toMatchObject({ action: 'org.delete', subject: 'org:org-empty', actor: 'user:root', before: { name: 'Empty', mqttLogins: ['org-empty-alerts'] }, after: null });
+    expect(lastAudit()).toMatchObject({
+      action: 'org.delete',
+      subject: 'org:org-empty',
+      actor: 'user:root',
+      before: { name: 'Empty', mqttLogins: ['org-empty-alerts'] },
+      after: null,
+    });
     expect((await call('DELETE', '/api/v1/orgs/org-empty')).statusCode).toBe(404);
   });
 
@@ -65,14 +71,34 @@ describe('deleting records (admin)', () => {
     r.upsertInstrument({ id: 'SC-GONE', org: T.a.ent, registration: 'registered', kind: 'scale' });
     r.ensureChannel('SC-GONE', 'mass', 'kg');
     await f.readings.write([{ instrument: 'SC-GONE', org: T.a.ent, channel: 'mass', ts: Date.now() - 1000, value: 20.001, unit: 'kg', status: 'ok' }]);
-    r.analytics.insertCalibration({ instrument: 'SC-GONE', type: 'verification', date: Date.now() - DAY, lab: T.a.lab, certificate: 'GONE-1', procedure: null, conditions: null, results: [], references: [], result: 'pass', decisionRule: 'simple', statement: null, authorisedBy: 'x', intervalDays: 365, nextDue: null });
+    r.analytics.insertCalibration({
+      instrument: 'SC-GONE',
+      type: 'verification',
+      date: Date.now() - DAY,
+      lab: T.a.lab,
+      certificate: 'GONE-1',
+      procedure: null,
+      conditions: null,
+      results: [],
+      references: [],
+      result: 'pass',
+      decisionRule: 'simple',
+      statement: null,
+      authorisedBy: 'x',
+      intervalDays: 365,
+      nextDue: null,
+    });
     expect((await call('DELETE', '/api/v1/instruments/SC-GONE', undefined, 'enterprise')).statusCode).toBe(403);
     expect((await call('DELETE', '/api/v1/instruments/SC-GONE')).statusCode).toBe(204);
     expect(r.getInstrument('SC-GONE')).toBeUndefined();
     expect(r.listChannels('SC-GONE')).toEqual([]);
     expect(await f.readings.count('SC-GONE')).toBe(1);
     expect(r.analytics.listCalibrations('SC-GONE')).toHaveLength(1);
-    expect(lastAudit()).toMatchObject({ action: 'instrument.delete', subject: 'instrument:SC-GONE', before: { kind: 'scale', channels: [{ channel: 'mass', unit: 'kg' }] } });
+    expect(lastAudit()).toMatchObject({
+      action: 'instrument.delete',
+      subject: 'instrument:SC-GONE',
+      before: { kind: 'scale', channels: [{ channel: 'mass', unit: 'kg' }] },
+    });
     expect(r.audit.verify().ok).toBe(true);
     expect((await call('DELETE', '/api/v1/instruments/SC-GONE')).statusCode).toBe(404);
   });
@@ -82,7 +108,9 @@ describe('onboarding', () => {
   it('an instrument a gateway announces is created unregistered and audited with the gateway as actor', () => {
     new Lookups(f.registry).instrument(T.a.ent, 'SC-NEW-1', T.a.gw, Date.now(), 'scale-tcp');
     expect(f.registry.getInstrument('SC-NEW-1')).toMatchObject({ registration: 'unregistered', org: T.a.ent, gateway: T.a.gw });
-    expect(f.registry.audit.entries({ subject: 'instrument:SC-NEW-1' })).toMatchObject([{ action: 'instrument.create', actor: `gateway:${T.a.gw}`, before: null, after: { registration: 'unregistered', gateway: T.a.gw } }]);
+    expect(f.registry.audit.entries({ subject: 'instrument:SC-NEW-1' })).toMatchObject([
+      { action: 'instrument.create', actor: `gateway:${T.a.gw}`, before: null, after: { registration: 'unregistered', gateway: T.a.gw } },
+    ]);
     // Seen again: no second entry.
     new Lookups(f.registry).instrument(T.a.ent, 'SC-NEW-1', T.a.gw, Date.now(), 'scale-tcp');
     expect(f.registry.audit.entries({ subject: 'instrument:SC-NEW-1' })).toHaveLength(1);
@@ -90,15 +118,32 @@ describe('onboarding', () => {
 
   it('completing it with its last verification records a verification; the due date follows', async () => {
     const date = Date.UTC(2026, 2, 1);
-    const res = await call('PUT', '/api/v1/instruments/SC-NEW-1', { kind: 'scale', serial: 'S-77', lab: T.a.lab, intervalDays: 365, lastVerification: { date, certificate: 'KĐ-2026-0077', lab: T.a.lab } }, 'enterprise');
+    const res = await call(
+      'PUT',
+      '/api/v1/instruments/SC-NEW-1',
+      { kind: 'scale', serial: 'S-77', lab: T.a.lab, intervalDays: 365, lastVerification: { date, certificate: 'KĐ-2026-0077', lab: T.a.lab } },
+      'enterprise',
+    );
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ registration: 'registered', serial: 'S-77' });
     const cals = (await call('GET', '/api/v1/instruments/SC-NEW-1/calibrations', undefined, 'enterprise')).json().items;
-    expect(cals).toMatchObject([{ type: 'verification', date, certificate: 'KĐ-2026-0077', lab: T.a.lab, intervalDays: 365, nextDue: date + 365 * DAY, results: [] }]);
+    expect(cals).toMatchObject([
+      { type: 'verification', date, certificate: 'KĐ-2026-0077', lab: T.a.lab, intervalDays: 365, nextDue: date + 365 * DAY, results: [] },
+    ]);
     const actions = f.registry.audit.entries({ subject: 'instrument:SC-NEW-1' }).map((e) => [e.action, e.actor]);
-    expect(actions).toEqual([['instrument.create', `gateway:${T.a.gw}`], ['instrument.update', 'user:ent-a-user'], ['instrument.service', 'user:ent-a-user'], ['calibration.create', 'user:ent-a-user']]);
+    expect(actions).toEqual([
+      ['instrument.create', `gateway:${T.a.gw}`],
+      ['instrument.update', 'user:ent-a-user'],
+      ['instrument.service', 'user:ent-a-user'],
+      ['calibration.create', 'user:ent-a-user'],
+    ]);
     // The same certificate twice is a conflict, and nothing of the request is saved.
-    const again = await call('PUT', '/api/v1/instruments/SC-NEW-1', { kind: 'scale', serial: 'CHANGED', lastVerification: { date, certificate: 'KĐ-2026-0077', lab: T.a.lab } }, 'enterprise');
+    const again = await call(
+      'PUT',
+      '/api/v1/instruments/SC-NEW-1',
+      { kind: 'scale', serial: 'CHANGED', lastVerification: { date, certificate: 'KĐ-2026-0077', lab: T.a.lab } },
+      'enterprise',
+    );
     expect(again.statusCode).toBe(409);
     expect(f.registry.getInstrument('SC-NEW-1')!.serial).toBe('S-77');
   });
@@ -108,10 +153,38 @@ describe('metronet admin instrument | reference', () => {
   const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args, '--data-dir', f.dir], { encoding: 'utf8' });
 
   it('adds, completes, lists instruments and standards through the same engine operations as the API, audited with a CLI actor', () => {
-    let r = cli(['admin', 'instrument', 'add', 'SC-CLI-1', '--org', T.a.ent, '--kind', 'scale', '--name', 'cân CLI', '--lab', T.a.lab, '--interval-days', '180']);
+    let r = cli([
+      'admin',
+      'instrument',
+      'add',
+      'SC-CLI-1',
+      '--org',
+      T.a.ent,
+      '--kind',
+      'scale',
+      '--name',
+      'cân CLI',
+      '--lab',
+      T.a.lab,
+      '--interval-days',
+      '180',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 'SC-CLI-1', registration: 'registered', kind: 'scale' });
-    r = cli(['admin', 'instrument', 'update', 'SC-CLI-1', '--serial', 'SN-9', '--verified-on', '2026-03-01', '--certificate', 'CLI-CERT-1', '--verified-by', T.a.lab]);
+    r = cli([
+      'admin',
+      'instrument',
+      'update',
+      'SC-CLI-1',
+      '--serial',
+      'SN-9',
+      '--verified-on',
+      '2026-03-01',
+      '--certificate',
+      'CLI-CERT-1',
+      '--verified-by',
+      T.a.lab,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ serial: 'SN-9', kind: 'scale', name: 'cân CLI' });
     expect(f.registry.analytics.listCalibrations('SC-CLI-1')).toMatchObject([{ certificate: 'CLI-CERT-1', nextDue: Date.UTC(2026, 2, 1) + 180 * DAY }]);
@@ -120,16 +193,42 @@ describe('metronet admin instrument | reference', () => {
     r = cli(['admin', 'instrument', 'list', '--org', T.a.ent]);
     expect((JSON.parse(r.stdout) as { id: string }[]).map((i) => i.id)).toContain('SC-CLI-1');
 
-    r = cli(['admin', 'reference', 'add', 'REF-CLI', '--lab', T.a.lab, '--quantity', 'mass', '--unit', 'kg', '--nominal', '20', '--value', '20.0002', '-U', '0.001', '--due', '2027-01-01']);
+    r = cli([
+      'admin',
+      'reference',
+      'add',
+      'REF-CLI',
+      '--lab',
+      T.a.lab,
+      '--quantity',
+      'mass',
+      '--unit',
+      'kg',
+      '--nominal',
+      '20',
+      '--value',
+      '20.0002',
+      '-U',
+      '0.001',
+      '--due',
+      '2027-01-01',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 'REF-CLI', lab: T.a.lab, k: 2, due: Date.UTC(2027, 0, 1) });
     r = cli(['admin', 'reference', 'update', 'REF-CLI', '--value', '20.0003']);
     expect(r.status, r.stderr).toBe(0);
     expect(f.registry.analytics.getReference('REF-CLI')).toMatchObject({ value: 20.0003, unit: 'kg', due: Date.UTC(2027, 0, 1) });
-    expect(cli(['admin', 'reference', 'add', 'REF-BAD', '--lab', T.a.lab, '--quantity', 'mass', '--unit', 'kg', '--nominal', '20', '--value', '20']).stderr).toMatch(/reference: .*U/);
+    expect(
+      cli(['admin', 'reference', 'add', 'REF-BAD', '--lab', T.a.lab, '--quantity', 'mass', '--unit', 'kg', '--nominal', '20', '--value', '20']).stderr,
+    ).toMatch(/reference: .*U/);
     expect((JSON.parse(cli(['admin', 'reference', 'list', '--lab', T.a.lab]).stdout) as { id: string }[]).map((x) => x.id)).toContain('REF-CLI');
 
-    const actors = new Set(f.registry.audit.entries({ limit: 1000 }).filter((e) => e.subject === 'instrument:SC-CLI-1' || e.subject === 'reference:REF-CLI').map((e) => e.actor));
+    const actors = new Set(
+      f.registry.audit
+        .entries({ limit: 1000 })
+        .filter((e) => e.subject === 'instrument:SC-CLI-1' || e.subject === 'reference:REF-CLI')
+        .map((e) => e.actor),
+    );
     expect([...actors]).toHaveLength(1);
     expect([...actors][0]).toMatch(/^cli:/);
     expect(f.registry.audit.verify().ok).toBe(true);

@@ -38,12 +38,27 @@ beforeAll(async () => {
   const { registry } = f;
   // A lab that serves no instrument, with one standard of its own.
   registry.upsertOrg({ id: IDLE_LAB, name: 'Idle lab', kind: 'lab' });
-  registry.analytics.upsertReference({ id: REF_IDLE, lab: IDLE_LAB, quantity: 'mass', unit: 'kg', nominal: 1, value: 1, U: 0.0001, k: 2, calibratedOn: Date.now() - 400 * DAY, due: Date.now() - DAY, parent: null });
+  registry.analytics.upsertReference({
+    id: REF_IDLE,
+    lab: IDLE_LAB,
+    quantity: 'mass',
+    unit: 'kg',
+    nominal: 1,
+    value: 1,
+    U: 0.0001,
+    k: 2,
+    calibratedOn: Date.now() - 400 * DAY,
+    due: Date.now() - DAY,
+    parent: null,
+  });
   // Raised while lab A served it; then the instrument moved to lab B.
   registry.upsertInstrument({ id: MOVED, org: T.a.ent, registration: 'registered', kind: 'scale', name: 'moved scale', gateway: T.a.gw });
   registry.ensureChannel(MOVED, 'mass', 'kg');
   registry.analytics.setService({ instrument: MOVED, lab: T.a.lab, intervalDays: 365 });
-  moved = registry.analytics.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: MOVED, instrument: MOVED, channel: 'mass', org: T.a.ent, lab: T.a.lab, message: 'moved near limit' }, Date.now())!.alert.id;
+  moved = registry.analytics.raiseAlert(
+    { kind: 'near_limit', severity: 'warning', subject: MOVED, instrument: MOVED, channel: 'mass', org: T.a.ent, lab: T.a.lab, message: 'moved near limit' },
+    Date.now(),
+  )!.alert.id;
   registry.analytics.setService({ instrument: MOVED, lab: T.b.lab, intervalDays: 365 });
 
   const extra: Array<{ name: string; role: Role; id: string; org: string }> = [
@@ -96,13 +111,22 @@ async function inbox(c: Caller): Promise<number[]> {
 function raiseMore(): void {
   const store = f.registry.analytics;
   const now = Date.now();
-  store.raiseAlert({ kind: 'standard_expired', severity: 'warning', subject: REF_IDLE, reference: REF_IDLE, lab: IDLE_LAB, message: 'idle standard expired' }, now);
+  store.raiseAlert(
+    { kind: 'standard_expired', severity: 'warning', subject: REF_IDLE, reference: REF_IDLE, lab: IDLE_LAB, message: 'idle standard expired' },
+    now,
+  );
   store.raiseAlert({ kind: 'standard_expired', severity: 'critical', subject: T.b.ref, reference: T.b.ref, lab: T.b.lab, message: 'standard b expired' }, now);
   store.raiseAlert({ kind: 'due_soon', severity: 'info', subject: T.b.inst, instrument: T.b.inst, org: T.b.ent, lab: null, message: 'b due soon' }, now);
-  const acked = store.raiseAlert({ kind: 'near_limit', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: 'mass', org: T.a.ent, lab: T.a.lab, message: 'a near limit' }, now)!;
+  const acked = store.raiseAlert(
+    { kind: 'near_limit', severity: 'warning', subject: T.a.inst, instrument: T.a.inst, channel: 'mass', org: T.a.ent, lab: T.a.lab, message: 'a near limit' },
+    now,
+  )!;
   store.ackAlert(acked.alert.id, 'someone', now);
   store.raiseAlert({ kind: 'overdue', severity: 'critical', subject: T.b.inst, instrument: T.b.inst, org: T.b.ent, lab: T.b.lab, message: 'b overdue' }, now);
-  store.raiseAlert({ kind: 'instrument_offline', severity: 'warning', subject: MOVED, instrument: MOVED, org: T.a.ent, lab: T.b.lab, message: 'moved offline' }, now);
+  store.raiseAlert(
+    { kind: 'instrument_offline', severity: 'warning', subject: MOVED, instrument: MOVED, org: T.a.ent, lab: T.b.lab, message: 'moved offline' },
+    now,
+  );
   store.raiseAlert({ kind: 'overdue', severity: 'critical', subject: T.a.inst, instrument: T.a.inst, org: T.a.ent, lab: T.a.lab, message: 'a overdue' }, now);
   store.relieveAlert(T.a.inst, null, 'overdue', 0, now); // cleared
 }
@@ -115,9 +139,13 @@ describe('alert visibility: one rule, every way an alert reaches a caller', () =
       // Every alert changes after the streams opened: those already stored are acknowledged, the rest are new.
       for (const a of everyAlert()) if (a.state === 'open') f.registry.analytics.ackAlert(a.id, 'someone', Date.now());
       raiseMore();
-      const streamed = (text: string) => [...new Set([...text.matchAll(/event: alert\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]!) as AlertRecord).id))].sort((x, y) => x - y);
+      const streamed = (text: string) =>
+        [...new Set([...text.matchAll(/event: alert\ndata: (.*)\n/g)].map((m) => (JSON.parse(m[1]!) as AlertRecord).id))].sort((x, y) => x - y);
       for (const { c, s } of streams) {
-        await waitFor(() => (expect(streamed(s.text())).toEqual(ids(seenBy(c))), true), { message: `the alerts ${c.name} sees on its stream`, timeout: 20_000 });
+        await waitFor(() => (expect(streamed(s.text())).toEqual(ids(seenBy(c))), true), {
+          message: `the alerts ${c.name} sees on its stream`,
+          timeout: 20_000,
+        });
       }
       // One more look of the stream (ticks are 1 s apart): nothing else arrives.
       await sleep(1500); // the point is that nothing more comes
@@ -152,7 +180,10 @@ describe('alert visibility: one rule, every way an alert reaches a caller', () =
       const seen = seenBy(c);
       const open = seen.filter((a) => a.state === 'open');
       const body = (await get('/api/v1/overview', c)).json() as { alerts: Record<string, number>; items: Array<{ id: string; openAlerts: number }> };
-      expect([c.name, body.alerts]).toEqual([c.name, { open: open.length, critical: open.filter((a) => a.severity === 'critical').length, warning: open.filter((a) => a.severity === 'warning').length }]);
+      expect([c.name, body.alerts]).toEqual([
+        c.name,
+        { open: open.length, critical: open.filter((a) => a.severity === 'critical').length, warning: open.filter((a) => a.severity === 'warning').length },
+      ]);
       for (const row of body.items) expect([c.name, row.id, row.openAlerts]).toEqual([c.name, row.id, open.filter((a) => a.instrument === row.id).length]);
     }
   });

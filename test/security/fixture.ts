@@ -50,9 +50,30 @@ export async function twoTenants(): Promise<Fixture> {
     registry.upsertInstrument({ id: t.inst, org: t.ent, registration: 'registered', kind: 'scale', name: `scale ${k}`, gateway: t.gw });
     registry.ensureChannel(t.inst, 'mass', 'kg');
     registry.analytics.setService({ instrument: t.inst, lab: t.lab, intervalDays: 365 });
-    registry.analytics.setChannelMetrology({ instrument: t.inst, channel: 'mass', tolerance: { model: 'absolute', mpe: 0.05 }, repeatability: 0.002, analyser: false });
-    registry.analytics.upsertReference({ id: t.ref, lab: t.lab, quantity: 'mass', unit: 'kg', nominal: 20, value: 20, U: 0.001, k: 2, calibratedOn: Date.now() - 30 * DAY, due: Date.now() + 300 * DAY, parent: null });
-    alerts[k] = registry.analytics.raiseAlert({ kind: 'out_of_tolerance', severity: 'critical', subject: t.inst, instrument: t.inst, channel: 'mass', org: t.ent, lab: t.lab, message: `alert ${k}` }, Date.now())!.alert.id;
+    registry.analytics.setChannelMetrology({
+      instrument: t.inst,
+      channel: 'mass',
+      tolerance: { model: 'absolute', mpe: 0.05 },
+      repeatability: 0.002,
+      analyser: false,
+    });
+    registry.analytics.upsertReference({
+      id: t.ref,
+      lab: t.lab,
+      quantity: 'mass',
+      unit: 'kg',
+      nominal: 20,
+      value: 20,
+      U: 0.001,
+      k: 2,
+      calibratedOn: Date.now() - 30 * DAY,
+      due: Date.now() + 300 * DAY,
+      parent: null,
+    });
+    alerts[k] = registry.analytics.raiseAlert(
+      { kind: 'out_of_tolerance', severity: 'critical', subject: t.inst, instrument: t.inst, channel: 'mass', org: t.ent, lab: t.lab, message: `alert ${k}` },
+      Date.now(),
+    )!.alert.id;
     webhooks[k] = registry.analytics.addWebhook(t.ent, `http://127.0.0.1:9/${k}`, `whsec-${k}`).id;
     registry.recordRejects([{ ts: Date.now(), org: t.ent, gateway: t.gw, instrument: t.inst, code: 'E_UNKNOWN_UNIT', message: `bad unit ${k}` }]);
   }
@@ -65,7 +86,12 @@ export async function twoTenants(): Promise<Fixture> {
     }),
   );
   return {
-    registry, readings, dir, auth, alerts, webhooks,
+    registry,
+    readings,
+    dir,
+    auth,
+    alerts,
+    webhooks,
     cleanup: async () => {
       await readings.close();
       registry.close();

@@ -24,7 +24,13 @@ const logLines: string[] = [];
 beforeAll(async () => {
   f = await twoTenants();
   const logger = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (logLines.push(String(c)), cb()) }));
-  app = await buildApp({ registry: f.registry, readings: f.readings, now: () => clock, logger, analytics: new Engine({ registry: f.registry, now: () => clock }) });
+  app = await buildApp({
+    registry: f.registry,
+    readings: f.readings,
+    now: () => clock,
+    logger,
+    analytics: new Engine({ registry: f.registry, now: () => clock }),
+  });
   await app.ready();
 });
 afterAll(async () => {
@@ -32,7 +38,8 @@ afterAll(async () => {
   await f?.cleanup();
 });
 
-const login = (username: string, password: string, ip = '10.0.0.1') => app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: ip });
+const login = (username: string, password: string, ip = '10.0.0.1') =>
+  app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: ip });
 
 describe('sessions and login', () => {
   it('a right password sets an HttpOnly SameSite=Strict session cookie that authenticates; logout ends it', async () => {
@@ -106,7 +113,12 @@ describe('API tokens', () => {
 
 describe('gateway onboarding and credential rotation', () => {
   it('creating a gateway returns its MQTT secret once; rotation makes the old one fail', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/v1/gateways', headers: f.auth.enterprise, payload: { id: 'gw-new', org: T.a.ent, name: 'kho lạnh' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/gateways',
+      headers: f.auth.enterprise,
+      payload: { id: 'gw-new', org: T.a.ent, name: 'kho lạnh' },
+    });
     expect(created.statusCode).toBe(201);
     const first = created.json().mqtt as { username: string; password: string; publishUnder: string };
     expect(first.publishUnder).toBe('metronet/v1/ent-a/gw-new/#');
@@ -130,7 +142,12 @@ describe('gateway onboarding and credential rotation', () => {
     f.registry.ensureInstrument(T.a.ent, 'NEW-SC-9', 'gw-new', Date.now(), 'weighing-indicator-tcp');
     const list = await app.inject({ url: '/api/v1/instruments?registration=unregistered', headers: f.auth.enterprise });
     expect(list.json().items.map((i: { id: string }) => i.id)).toEqual(['NEW-SC-9']);
-    const done = await app.inject({ method: 'PUT', url: '/api/v1/instruments/NEW-SC-9', headers: f.auth.enterprise, payload: { kind: 'scale', serial: 'WI-1', lab: T.a.lab, intervalDays: 365 } });
+    const done = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/instruments/NEW-SC-9',
+      headers: f.auth.enterprise,
+      payload: { kind: 'scale', serial: 'WI-1', lab: T.a.lab, intervalDays: 365 },
+    });
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ registration: 'registered', kind: 'scale', serial: 'WI-1', gateway: 'gw-new' });
     // Now the serving lab sees it.
@@ -141,13 +158,20 @@ describe('gateway onboarding and credential rotation', () => {
 describe('audit trail', () => {
   it('records who changed what, before and after', async () => {
     await app.inject({ method: 'PUT', url: `/api/v1/instruments/${T.a.inst}`, headers: f.auth.enterprise, payload: { kind: 'scale', name: 'cân sạp 1' } });
-    const entries = (await app.inject({ url: `/api/v1/audit?subject=instrument:${T.a.inst}&limit=1000`, headers: f.auth.authority })).json().items as Array<{ actor: string; action: string; before: { name?: string } | null; after: { name?: string } }>;
+    const entries = (await app.inject({ url: `/api/v1/audit?subject=instrument:${T.a.inst}&limit=1000`, headers: f.auth.authority })).json().items as Array<{
+      actor: string;
+      action: string;
+      before: { name?: string } | null;
+      after: { name?: string };
+    }>;
     const last = entries.filter((e) => e.action === 'instrument.update').at(-1)!;
     expect(last).toMatchObject({ actor: `user:${USERS.enterprise.id}`, before: { name: 'scale a' }, after: { name: 'cân sạp 1' } });
     const ack = await app.inject({ method: 'POST', url: `/api/v1/alerts/${f.alerts.a}/ack`, headers: f.auth.lab });
     expect(ack.statusCode).toBe(200);
     const acks = (await app.inject({ url: `/api/v1/audit?subject=alert:${f.alerts.a}`, headers: f.auth.authority })).json().items;
-    expect(acks).toMatchObject([{ actor: `user:${USERS.lab.id}`, action: 'alert.ack', before: { state: 'open' }, after: { state: 'acknowledged', ackedBy: USERS.lab.id } }]);
+    expect(acks).toMatchObject([
+      { actor: `user:${USERS.lab.id}`, action: 'alert.ack', before: { state: 'open' }, after: { state: 'acknowledged', ackedBy: USERS.lab.id } },
+    ]);
   });
 
   it('`metronet audit verify` passes on a clean log and names the first broken entry after a hand edit', () => {
@@ -178,7 +202,9 @@ describe('audit trail', () => {
     const passwd = readFileSync(join(out, 'passwd'), 'utf8');
     expect(passwd).toMatch(/^gw-cli:\$7\$10000\$[^$]+\$[^$]+$/m);
     expect(passwd).not.toContain(password);
-    expect(readFileSync(join(out, 'acl'), 'utf8')).toContain('user gw-cli\ntopic write metronet/v1/ent-a/gw-cli/#\ntopic read metronet/v1/ent-a/gw-cli/rejects\n');
+    expect(readFileSync(join(out, 'acl'), 'utf8')).toContain(
+      'user gw-cli\ntopic write metronet/v1/ent-a/gw-cli/#\ntopic read metronet/v1/ent-a/gw-cli/rejects\n',
+    );
   });
 
   it('detects a deleted entry', () => {
@@ -207,9 +233,36 @@ describe('TLS by certificate paths', () => {
     const dir = mkdtempSync(join(tmpdir(), 'metronet-tls-'));
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const b = await broker.start({ host: '127.0.0.1', port: 0, tls: { cert, key }, auth: broker.registryAuth(f.registry) });
-    const web = await dashboard.start({ host: '127.0.0.1', port: 0, tls: { cert, key }, registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
+    const web = await dashboard.start({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert, key },
+      registry: f.registry,
+      readings: f.readings,
+      analytics: new Engine({ registry: f.registry }),
+    });
     try {
       expect(b.url).toMatch(/^mqtts:\/\//);
       const { secret } = await f.registry.identity.setMqttCredential({ username: 'gw-tls', kind: 'gateway', subject: 'gw-tls', org: T.a.ent });
@@ -240,4 +293,3 @@ describe('TLS by certificate paths', () => {
     }
   });
 });
-

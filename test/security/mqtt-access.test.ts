@@ -60,7 +60,10 @@ const SUBSCRIBE: Array<[string, Who[], string]> = [
  * grants it and delivers only metronet/v1/# (what a service reads anyway). No login can publish
  * outside metronet/v1 on either broker, so no message can tell the two apart.
  */
-const SUBSCRIBE_UNOBSERVABLE: Array<[string, Who[]]> = [['#', []], ['other/#', []]];
+const SUBSCRIBE_UNOBSERVABLE: Array<[string, Who[]]> = [
+  ['#', []],
+  ['other/#', []],
+];
 
 const expected = (rows: Array<[string, Who[], ...unknown[]]>) => rows.flatMap(([topic, who]) => who.map((w) => `${w} ${topic}`)).sort();
 
@@ -73,7 +76,12 @@ beforeAll(async () => {
   registry = openRegistry(join(dir, 'registry.db'));
   registry.upsertOrg({ id: 'ent-a', name: 'A', kind: 'enterprise' });
   registry.upsertGateway({ id: 'gw-a', org: 'ent-a' });
-  const kinds = { gateway: { kind: 'gateway', subject: 'gw-a', org: 'ent-a' }, lab: { kind: 'lab', subject: 'lab-a' }, org: { kind: 'org', subject: 'ent-a' }, service: { kind: 'service', subject: 'ingest' } } as const;
+  const kinds = {
+    gateway: { kind: 'gateway', subject: 'gw-a', org: 'ent-a' },
+    lab: { kind: 'lab', subject: 'lab-a' },
+    org: { kind: 'org', subject: 'ent-a' },
+    service: { kind: 'service', subject: 'ingest' },
+  } as const;
   for (const w of WHO) secrets[w] = (await registry.identity.setMqttCredential({ username: LOGIN[w], ...kinds[w] })).secret;
 });
 afterAll(() => {
@@ -82,11 +90,13 @@ afterAll(() => {
 });
 
 /** A request the broker may answer (PUBACK, SUBACK) or refuse by closing the connection, which leaves it unsettled in mqtt.js. */
-const settled = (c: mqtt.MqttClient, p: Promise<unknown>): Promise<unknown> => Promise.race([p.catch(() => undefined), new Promise<void>((r) => c.once('close', () => r()))]);
+const settled = (c: mqtt.MqttClient, p: Promise<unknown>): Promise<unknown> =>
+  Promise.race([p.catch(() => undefined), new Promise<void>((r) => c.once('close', () => r()))]);
 
 /** What a broker actually allowed, over real connections: one fresh client per attempt. */
 async function probe(url: string): Promise<{ published: string[]; subscribed: string[] }> {
-  const connect = (w: Who, id: string) => mqtt.connectAsync(url, { clientId: id, username: LOGIN[w], password: secrets[w], reconnectPeriod: 0, protocolVersion: 4 });
+  const connect = (w: Who, id: string) =>
+    mqtt.connectAsync(url, { clientId: id, username: LOGIN[w], password: secrets[w], reconnectPeriod: 0, protocolVersion: 4 });
   const observer = await connect('service', 'observer');
   const seen = new Set<string>();
   observer.on('message', (_t, p) => seen.add(p.toString()));
@@ -116,10 +126,18 @@ async function probe(url: string): Promise<{ published: string[]; subscribed: st
   for (const [k, [, , sample]] of SUBSCRIBE.entries()) await observer.publishAsync(sample, `sample ${k}`, { qos: 1 });
   // What the table allows has arrived (a refusal that failed would show up alongside it).
   await waitFor(() => expected(PUBLISH).every((m) => seen.has(m)), 'the permitted publishes at the observer').catch(() => undefined); // compared below
-  await waitFor(() => expected(SUBSCRIBE).every((key) => subs.find((s) => s.key === key)?.got()), 'the samples at the permitted subscribers').catch(() => undefined); // compared below
+  await waitFor(() => expected(SUBSCRIBE).every((key) => subs.find((s) => s.key === key)?.got()), 'the samples at the permitted subscribers').catch(
+    () => undefined,
+  ); // compared below
   await Promise.all(subs.map((s) => s.c.endAsync(true)));
   await observer.endAsync(true);
-  return { published: [...seen].filter((s) => !s.startsWith('sample')).sort(), subscribed: subs.filter((s) => s.got()).map((s) => s.key).sort() };
+  return {
+    published: [...seen].filter((s) => !s.startsWith('sample')).sort(),
+    subscribed: subs
+      .filter((s) => s.got())
+      .map((s) => s.key)
+      .sort(),
+  };
 }
 
 describe('MQTT access matrix', () => {

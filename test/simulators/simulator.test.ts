@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NUMERIC_TYPES, decode, loadProfiles, registerCount, toEngineering, validateProfile, type Profile, type NumericType, type ProfilePoint } from '../../core/index.js';
+import {
+  NUMERIC_TYPES,
+  decode,
+  loadProfiles,
+  registerCount,
+  toEngineering,
+  validateProfile,
+  type Profile,
+  type NumericType,
+  type ProfilePoint,
+} from '../../core/index.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../simulators/index.js';
 import { activeResources, expectNoLeaks } from '../support/resources.js';
 import { sleep } from '../support/wait.js';
@@ -68,7 +78,7 @@ describe.each([...[...profiles.values()].filter(numericOnly), orders].map((p) =>
     const pinned = new Map<string, number>();
     profile.points.forEach((p, i) => {
       // Values exact in float32, and whole multiples of the scale for integer registers.
-      const value = typeOf(p).startsWith('float') ? 20.004 + i : ((p.offset ?? 0) + (p.scale ?? 1) * (100 + i));
+      const value = typeOf(p).startsWith('float') ? 20.004 + i : (p.offset ?? 0) + (p.scale ?? 1) * (100 + i);
       s.setValue(p.name, value);
       pinned.set(p.name, value);
     });

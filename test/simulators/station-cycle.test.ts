@@ -24,7 +24,10 @@ describe('station datalogger cycle', () => {
     let now = ICT_MIDNIGHT + 29 * MIN;
     const reports: Check[][] = [];
     const c = startStationCycle({
-      sim: f.sim, instrument: 'AQ-1', clock: () => now, tickMs: 1e9,
+      sim: f.sim,
+      instrument: 'AQ-1',
+      clock: () => now,
+      tickMs: 1e9,
       calibration: { atMinute: 30, durationMs: 20 * MIN, gases: [{ channel: 'so2', zero: 0, span: 800, spanU: 16, spanError: 0.06 }] },
       onChecks: (x) => reports.push(x),
     });
@@ -40,7 +43,10 @@ describe('station datalogger cycle', () => {
     c.tick();
     expect([c.state(), f.status.at(-1), f.values.get('so2')]).toEqual(['measuring', null, null]);
     expect(reports).toHaveLength(1);
-    expect(reports[0]!.map((k) => [k.channel, k.referenceValue, k.indicated])).toEqual([['so2', 0, 0], ['so2', 800, 848]]);
+    expect(reports[0]!.map((k) => [k.channel, k.referenceValue, k.indicated])).toEqual([
+      ['so2', 0, 0],
+      ['so2', 800, 848],
+    ]);
     c.stop();
   });
 
@@ -48,7 +54,10 @@ describe('station datalogger cycle', () => {
     const f = fakeSim();
     let now = ICT_MIDNIGHT + 8 * 60 * MIN;
     const c = startStationCycle({
-      sim: f.sim, instrument: 'AQ-1', clock: () => now, tickMs: 1e9,
+      sim: f.sim,
+      instrument: 'AQ-1',
+      clock: () => now,
+      tickMs: 1e9,
       episodes: [{ from: now, to: now + 60 * MIN, levels: { pm25: 180 } }],
       faults: { chancePerTick: 0, durationMs: 5 * MIN },
     });
@@ -58,7 +67,14 @@ describe('station datalogger cycle', () => {
     expect(f.values.get('pm25')).toBeNull();
     c.stop();
     const g = fakeSim();
-    const d = startStationCycle({ sim: g.sim, instrument: 'AQ-1', clock: () => now, tickMs: 1e9, gaps: { chancePerTick: 1, durationMs: 5 * MIN }, faults: { chancePerTick: 1, durationMs: 5 * MIN } });
+    const d = startStationCycle({
+      sim: g.sim,
+      instrument: 'AQ-1',
+      clock: () => now,
+      tickMs: 1e9,
+      gaps: { chancePerTick: 1, durationMs: 5 * MIN },
+      faults: { chancePerTick: 1, durationMs: 5 * MIN },
+    });
     expect(d.state()).toBe('gap');
     expect(g.silent()).toBe(true);
     expect(g.status.at(-1)).toBe(2);

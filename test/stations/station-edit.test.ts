@@ -15,8 +15,20 @@ beforeAll(async () => {
   r.upsertOrg({ id: 'other', name: 'Other', kind: 'enterprise' });
   r.upsertInstrument({ id: 'WQ-1', org: 'kcn', registration: 'registered', kind: 'env_station', name: 'Trạm nước thải' });
   r.ensureChannel('WQ-1', 'cod', 'mg/L');
-  r.stations.upsertStation({ instrument: 'WQ-1', medium: 'water', latitude: 10.9, longitude: 108.1, intervalMs: 5 * MIN, toleranceMs: 5 * MIN, limitSet: 'qcvn-40-2011-b' });
-  for (const [id, role, org] of [['owner', 'enterprise', 'kcn'], ['stranger', 'enterprise', 'other'], ['root', 'admin', null]] as const) {
+  r.stations.upsertStation({
+    instrument: 'WQ-1',
+    medium: 'water',
+    latitude: 10.9,
+    longitude: 108.1,
+    intervalMs: 5 * MIN,
+    toleranceMs: 5 * MIN,
+    limitSet: 'qcvn-40-2011-b',
+  });
+  for (const [id, role, org] of [
+    ['owner', 'enterprise', 'kcn'],
+    ['stranger', 'enterprise', 'other'],
+    ['root', 'admin', null],
+  ] as const) {
     await r.identity.createUser({ id, role, org, password: 'correct horse battery staple' });
     auth[id] = { authorization: `Bearer ${r.identity.issueToken({ kind: 'api', user: id, ttlMs: 3_600_000 }).secret}` };
   }
@@ -35,7 +47,15 @@ describe('editing stations', () => {
   it('the owner changes position, interval and tolerance; others are refused; audited with before and after', async () => {
     const res = await put('owner', '/api/v1/stations/WQ-1', { latitude: 10.95, longitude: 108.05, intervalMs: 10 * MIN, toleranceMs: 2 * MIN });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ id: 'WQ-1', medium: 'water', latitude: 10.95, longitude: 108.05, intervalMs: 10 * MIN, toleranceMs: 2 * MIN, limitSet: 'qcvn-40-2011-b' });
+    expect(res.json()).toEqual({
+      id: 'WQ-1',
+      medium: 'water',
+      latitude: 10.95,
+      longitude: 108.05,
+      intervalMs: 10 * MIN,
+      toleranceMs: 2 * MIN,
+      limitSet: 'qcvn-40-2011-b',
+    });
     expect(s.registry.stations.getStation('WQ-1')).toMatchObject({ latitude: 10.95, intervalMs: 10 * MIN });
     const [entry] = s.registry.audit.entries({ subject: 'instrument:WQ-1' }).filter((e) => e.action === 'station.update');
     expect(entry).toMatchObject({ actor: 'user:owner', before: { latitude: 10.9, intervalMs: 5 * MIN }, after: { latitude: 10.95, intervalMs: 10 * MIN } });
@@ -46,12 +66,18 @@ describe('editing stations', () => {
   });
 
   it('validates: unknown limit set, bad latitude, empty body, unknown station', async () => {
-    expect((await put('owner', '/api/v1/stations/WQ-1', { limitSet: 'no-such-set' })).json().error).toMatchObject({ code: 'E_BAD_REQUEST', details: { field: 'limitSet' } });
+    expect((await put('owner', '/api/v1/stations/WQ-1', { limitSet: 'no-such-set' })).json().error).toMatchObject({
+      code: 'E_BAD_REQUEST',
+      details: { field: 'limitSet' },
+    });
     expect((await put('owner', '/api/v1/stations/WQ-1', { latitude: 91 })).statusCode).toBe(400);
     expect((await put('owner', '/api/v1/stations/WQ-1', {})).statusCode).toBe(400);
     expect((await put('owner', '/api/v1/stations/WQ-1', { colour: 'red' })).statusCode).toBe(400);
     expect((await put('root', '/api/v1/stations/NOPE', { toleranceMs: 0 })).statusCode).toBe(404);
-    expect((await put('owner', '/api/v1/stations/WQ-1', { limitSet: 'emission', medium: 'emission' })).json()).toMatchObject({ limitSet: 'emission', medium: 'emission' });
+    expect((await put('owner', '/api/v1/stations/WQ-1', { limitSet: 'emission', medium: 'emission' })).json()).toMatchObject({
+      limitSet: 'emission',
+      medium: 'emission',
+    });
   });
 
   it('limit overrides are replaced as a set, take effect in GET /stations/{id}, and are audited', async () => {
@@ -69,7 +95,10 @@ describe('editing stations', () => {
     expect((await put('authority', '/api/v1/stations/WQ-1/limits', { limits: [] })).statusCode).toBe(403);
     expect((await put('owner', '/api/v1/stations/WQ-1/limits', { limits: [] })).json().overrides).toEqual([]);
     const audits = s.registry.audit.entries({ subject: 'instrument:WQ-1' }).filter((e) => e.action === 'station.limits');
-    expect(audits.map((e) => [(e.before as unknown[]).length, (e.after as unknown[]).length])).toEqual([[0, 2], [2, 0]]);
+    expect(audits.map((e) => [(e.before as unknown[]).length, (e.after as unknown[]).length])).toEqual([
+      [0, 2],
+      [2, 0],
+    ]);
     expect(s.registry.audit.verify().ok).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ const D0 = vnDayStart(Date.UTC(2026, 0, 5, 3));
 const at = (h: number, m = 0) => D0 + h * HOUR + m * MIN;
 const pt = (ts: number, value: number, status: ReadingStatus = 'ok') => ({ ts, value, status });
 
-let cleanups: Array<() => Promise<void>> = [];
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
@@ -23,7 +23,9 @@ describe('completeness and rolling averages (hand-computed fixtures)', () => {
     expect(D0).toBe(Date.UTC(2026, 0, 4, 17));
     // Hourly station: 24 expected. 18 ok, 2 check, 1 fault, 3 hours missing.
     const status = (h: number): ReadingStatus | null => (h < 18 ? 'ok' : h < 20 ? 'check' : h === 20 ? 'fault' : null);
-    const points = Array.from({ length: 24 }, (_, h) => h).filter((h) => status(h)).map((h) => pt(at(h), 10, status(h)!));
+    const points = Array.from({ length: 24 }, (_, h) => h)
+      .filter((h) => status(h))
+      .map((h) => pt(at(h), 10, status(h)!));
     points.push(pt(at(24, 30), 10)); // next day: not counted
     expect(completeness(points, D0, D0 + DAY, HOUR)).toEqual({ expected: 24, received: 18, check: 2, fault: 1, other: 0, ratio: 0.75 });
   });
@@ -44,11 +46,21 @@ describe('completeness and rolling averages (hand-computed fixtures)', () => {
   it('names value, limit and period of each exceedance (QCVN 05:2023 defaults)', () => {
     const so2 = [pt(at(10, 15), 300), pt(at(10, 30), 400), pt(at(10, 45), 900, 'check'), pt(at(11), 410)];
     const pm25 = [pt(at(10, 15), 20), pt(at(10, 30), 30), pt(at(10, 45), 25), pt(at(11), 25)];
-    const { exceeded, averages } = exceedances(new Map([['so2', so2], ['pm25', pm25]]), [
-      { parameter: 'so2', period: '1h', max: 350, unit: 'ug/m3', source: 'QCVN 05:2023/BTNMT' },
-      { parameter: 'pm25', period: '1h', max: 50, unit: 'ug/m3', source: 'test' },
-    ], at(11), 15 * MIN);
-    expect(exceeded).toEqual([{ parameter: 'so2', period: '1h', value: 370, limit: 350, bound: 'max', unit: 'ug/m3', source: 'QCVN 05:2023/BTNMT', from: at(10), to: at(11) }]);
+    const { exceeded, averages } = exceedances(
+      new Map([
+        ['so2', so2],
+        ['pm25', pm25],
+      ]),
+      [
+        { parameter: 'so2', period: '1h', max: 350, unit: 'ug/m3', source: 'QCVN 05:2023/BTNMT' },
+        { parameter: 'pm25', period: '1h', max: 50, unit: 'ug/m3', source: 'test' },
+      ],
+      at(11),
+      15 * MIN,
+    );
+    expect(exceeded).toEqual([
+      { parameter: 'so2', period: '1h', value: 370, limit: 350, bound: 'max', unit: 'ug/m3', source: 'QCVN 05:2023/BTNMT', from: at(10), to: at(11) },
+    ]);
     expect(averages.get('pm25')![0]!.mean).toBe(25);
   });
 });
@@ -64,7 +76,13 @@ describe('the station monitor on real stores', () => {
     const s = stationStores();
     cleanups.push(s.cleanup);
     let now = at(11);
-    await seed(s, [['so2', at(10, 15), 300, 'ok'], ['so2', at(10, 30), 400, 'ok'], ['so2', at(10, 45), 900, 'check'], ['so2', at(11), 410, 'ok'], ['pm25', at(11), 20, 'ok']]);
+    await seed(s, [
+      ['so2', at(10, 15), 300, 'ok'],
+      ['so2', at(10, 30), 400, 'ok'],
+      ['so2', at(10, 45), 900, 'check'],
+      ['so2', at(11), 410, 'ok'],
+      ['pm25', at(11), 20, 'ok'],
+    ]);
     const m = new StationMonitor({ registry: s.registry, readings: s.readings, now: () => now });
     const sum = (await m.summary(s.station))!;
     expect(sum.state).toBe('online');
@@ -82,7 +100,13 @@ describe('the station monitor on real stores', () => {
     expect(r.nextDeadline).toBe(at(11) + 20 * MIN + 1);
 
     // The hour moves on: the average falls below the limit; cleared on the second clean evaluation.
-    await seed(s, [['so2', at(11, 15), 100, 'ok'], ['so2', at(11, 30), 100, 'ok'], ['so2', at(11, 45), 100, 'ok'], ['so2', at(12), 100, 'ok'], ['pm25', at(12), 20, 'ok']]);
+    await seed(s, [
+      ['so2', at(11, 15), 100, 'ok'],
+      ['so2', at(11, 30), 100, 'ok'],
+      ['so2', at(11, 45), 100, 'ok'],
+      ['so2', at(12), 100, 'ok'],
+      ['pm25', at(12), 20, 'ok'],
+    ]);
     now = at(12);
     expect((await m.evaluate()).changes).toEqual([]);
     expect((await m.evaluate()).changes.map((c) => [c.alert.kind, c.event])).toEqual([['limit_exceeded', 'cleared']]);
@@ -91,7 +115,10 @@ describe('the station monitor on real stores', () => {
   it('raises a gap alert once the station is quiet longer than interval plus tolerance', async () => {
     const s = stationStores();
     cleanups.push(s.cleanup);
-    await seed(s, [['so2', at(11), 50, 'ok'], ['pm25', at(11), 20, 'ok']]);
+    await seed(s, [
+      ['so2', at(11), 50, 'ok'],
+      ['pm25', at(11), 20, 'ok'],
+    ]);
     let now = at(11, 20); // exactly interval (15 min) + tolerance (5 min): not yet
     const m = new StationMonitor({ registry: s.registry, readings: s.readings, now: () => now });
     expect((await m.evaluate()).changes).toEqual([]);
@@ -105,17 +132,30 @@ describe('the station monitor on real stores', () => {
     const s = stationStores({ intervalMs: 400, toleranceMs: 300 });
     cleanups.push(s.cleanup);
     const t0 = Date.now();
-    await seed(s, [['so2', t0, 50, 'ok'], ['pm25', t0, 20, 'ok']]);
+    await seed(s, [
+      ['so2', t0, 50, 'ok'],
+      ['pm25', t0, 20, 'ok'],
+    ]);
     const EVERY_MS = 60_000;
-    const svc = await analytics.start({ mqtt: { url: 'mqtt://127.0.0.1:1' }, analytics: { evaluateEveryMs: EVERY_MS } as never, registry: s.registry, readings: s.readings, subscribe: false, stationsEveryMs: EVERY_MS });
+    const svc = await analytics.start({
+      mqtt: { url: 'mqtt://127.0.0.1:1' },
+      analytics: { evaluateEveryMs: EVERY_MS } as never,
+      registry: s.registry,
+      readings: s.readings,
+      subscribe: false,
+      stationsEveryMs: EVERY_MS,
+    });
     cleanups.unshift(() => svc.close());
     const deadline = t0 + 700;
     // Raised by the deadline timer at interval + tolerance, not by the 60 s period: awaited for
     // far less than a period, and opened no sooner than the deadline.
-    const [alert] = await waitFor(() => {
-      const live = s.registry.analytics.listAlerts({ kind: 'station_gap', state: 'open' }).items;
-      return live.length > 0 && live;
-    }, { message: 'the station_gap alert', timeout: EVERY_MS / 4 });
+    const [alert] = await waitFor(
+      () => {
+        const live = s.registry.analytics.listAlerts({ kind: 'station_gap', state: 'open' }).items;
+        return live.length > 0 && live;
+      },
+      { message: 'the station_gap alert', timeout: EVERY_MS / 4 },
+    );
     expect(s.registry.analytics.listAlerts({ kind: 'station_gap', state: 'open' }).total).toBe(1);
     expect(alert!.openedAt).toBeGreaterThan(deadline - 1);
     expect(alert!.openedAt - deadline).toBeLessThan(EVERY_MS / 10); // the timer, however late a busy machine runs it
@@ -128,9 +168,16 @@ describe('analyser quality', () => {
     cleanups.push(s.cleanup);
     const now = Date.now();
     const d0 = now - 6 * DAY;
-    s.registry.analytics.setChannelMetrology({ instrument: 'AQ-1', channel: 'so2', tolerance: { model: 'analyser', span: 1000, gas: 'so2' }, repeatability: 4, analyser: true });
+    s.registry.analytics.setChannelMetrology({
+      instrument: 'AQ-1',
+      channel: 'so2',
+      tolerance: { model: 'analyser', span: 1000, gas: 'so2' },
+      repeatability: 4,
+      analyser: true,
+    });
     const engine = new Engine({ registry: s.registry });
-    const span = (ts: number, indicated: number) => engine.submitChecks({ checks: [{ instrument: 'AQ-1', channel: 'so2', ts, referenceValue: 800, referenceU: 16, indicated }], source: 'api' });
+    const span = (ts: number, indicated: number) =>
+      engine.submitChecks({ checks: [{ instrument: 'AQ-1', channel: 'so2', ts, referenceValue: 800, referenceU: 16, indicated }], source: 'api' });
     span(d0, 805); // +0.5 % of span: within the 2.5 % limit
     // Limit 2.5 % of span (EPA 40 CFR 60 App. B PS-2) → > 5 % on 5 consecutive days is out of control.
     for (let d = 1; d <= 4; d++) expect(span(d0 + d * DAY, 860).alerts.some((a) => a.alert.kind === 'analyser_out_of_control')).toBe(false);
@@ -138,7 +185,11 @@ describe('analyser quality', () => {
     expect(fifth.alerts.map((a) => [a.alert.kind, a.event])).toContainEqual(['analyser_out_of_control', 'opened']);
 
     // Records after the last good check are suspect: marked, and left out of averages.
-    await seed(s, [['so2', now - 30 * MIN, 380, 'ok'], ['so2', now - 15 * MIN, 390, 'ok'], ['so2', now, 400, 'ok']]);
+    await seed(s, [
+      ['so2', now - 30 * MIN, 380, 'ok'],
+      ['so2', now - 15 * MIN, 390, 'ok'],
+      ['so2', now, 400, 'ok'],
+    ]);
     const m = new StationMonitor({ registry: s.registry, readings: s.readings });
     expect(m.suspect('AQ-1')).toEqual(new Map([['so2', d0]]));
 
@@ -157,7 +208,24 @@ describe('analyser quality', () => {
 
     const list = (await (await fetch(`${base}/stations`, { headers })).json()) as any;
     expect(list.items.map((i: any) => [i.id, i.medium, i.latitude])).toEqual([['AQ-1', 'air', 10.93]]);
-    expect(Object.keys(list.items[0]).sort()).toEqual(['completeness', 'day', 'exceedances', 'id', 'intervalMs', 'lastTs', 'latitude', 'limitSet', 'longitude', 'medium', 'name', 'org', 'parameters', 'site', 'state', 'toleranceMs']);
+    expect(Object.keys(list.items[0]).sort()).toEqual([
+      'completeness',
+      'day',
+      'exceedances',
+      'id',
+      'intervalMs',
+      'lastTs',
+      'latitude',
+      'limitSet',
+      'longitude',
+      'medium',
+      'name',
+      'org',
+      'parameters',
+      'site',
+      'state',
+      'toleranceMs',
+    ]);
     expect((await fetch(`${base}/stations/NOPE`, { headers })).status).toBe(404);
     expect((await fetch(`${base}/stations`)).status).toBe(401);
   });

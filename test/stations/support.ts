@@ -8,14 +8,41 @@ export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
 /** An authority, an environment agency and one air station AQ-1 (SO₂, PM2.5) on real SQLite stores. */
-export function stationStores(station: Partial<StationRow> = {}): { registry: Registry; readings: ReadingsStore; dir: string; station: StationRow; cleanup: () => Promise<void> } {
+export function stationStores(station: Partial<StationRow> = {}): {
+  registry: Registry;
+  readings: ReadingsStore;
+  dir: string;
+  station: StationRow;
+  cleanup: () => Promise<void>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'metronet-stations-'));
   const registry = openRegistry(join(dir, 'registry.db'));
   const readings = openSqliteReadings(join(dir, 'readings.db'));
   registry.upsertOrg({ id: 'so-tnmt', name: 'Sở TN&MT', kind: 'authority' });
-  registry.upsertInstrument({ id: 'AQ-1', org: 'so-tnmt', registration: 'registered', kind: 'env_station', name: 'Trạm 1', gateway: 'gw-aq', site: 'Phan Thiết' });
-  for (const [ch, unit] of [['so2', 'ug/m3'], ['pm25', 'ug/m3']] as const) registry.ensureChannel('AQ-1', ch, unit);
-  const row: StationRow = { instrument: 'AQ-1', medium: 'air', latitude: 10.93, longitude: 108.1, intervalMs: 15 * MIN, toleranceMs: 5 * MIN, limitSet: 'qcvn-05-2023', ...station };
+  registry.upsertInstrument({
+    id: 'AQ-1',
+    org: 'so-tnmt',
+    registration: 'registered',
+    kind: 'env_station',
+    name: 'Trạm 1',
+    gateway: 'gw-aq',
+    site: 'Phan Thiết',
+  });
+  for (const [ch, unit] of [
+    ['so2', 'ug/m3'],
+    ['pm25', 'ug/m3'],
+  ] as const)
+    registry.ensureChannel('AQ-1', ch, unit);
+  const row: StationRow = {
+    instrument: 'AQ-1',
+    medium: 'air',
+    latitude: 10.93,
+    longitude: 108.1,
+    intervalMs: 15 * MIN,
+    toleranceMs: 5 * MIN,
+    limitSet: 'qcvn-05-2023',
+    ...station,
+  };
   registry.stations.upsertStation(row);
   return {
     registry,

@@ -89,7 +89,9 @@ describe('registry backup and restore', () => {
     // A snapshot: instruments BK-1 … BK-n with no gap, n between what was written before and
     // after the backup, and exactly one audit entry per instrument (same transaction), after the
     // writer's org.create.
-    const ids = (rows(backupFile, "SELECT id FROM instruments WHERE org = 'org-bk'") as { id: string }[]).map((r) => Number(r.id.slice(3))).sort((a, b) => a - b);
+    const ids = (rows(backupFile, "SELECT id FROM instruments WHERE org = 'org-bk'") as { id: string }[])
+      .map((r) => Number(r.id.slice(3)))
+      .sort((a, b) => a - b);
     const n = ids.length;
     expect(n).toBeGreaterThanOrEqual(before);
     expect(n).toBeLessThanOrEqual(after + 5);
@@ -156,7 +158,17 @@ describe('registry backup and restore', () => {
     const t = new Database(broken);
     t.prepare("INSERT INTO orgs (id, name, kind) VALUES ('org-x', 'X', 'lab')").run();
     const inst = openRegistry(broken);
-    inst.upsertInstrument({ id: 'I-1', org: 'org-x', registration: 'registered', kind: 'scale', name: 'i', serial: null, gateway: null, profile: null, site: null });
+    inst.upsertInstrument({
+      id: 'I-1',
+      org: 'org-x',
+      registration: 'registered',
+      kind: 'scale',
+      name: 'i',
+      serial: null,
+      gateway: null,
+      profile: null,
+      site: null,
+    });
     inst.close();
     t.exec('DROP TRIGGER audit_log_no_update'); // a hand edit: the trigger refuses it otherwise
     t.prepare("UPDATE audit_log SET actor = 'someone else' WHERE id = 1").run();

@@ -109,7 +109,10 @@ export function readingsContract(name: string, open: () => Promise<ReadingsStore
     it('writes many readings in one call', async () => {
       const statuses: ReadingStatus[] = ['ok', 'check', 'fault', 'unstable', 'overload', 'maintenance'];
       const many = Array.from({ length: 20_000 }, (_, i) =>
-        r(`ch${i % 4}`, T0 + Math.floor(i / 4) * 1000, i / 10, { instrument: `SC-${String(i % 5).padStart(4, '0')}`, status: statuses[i % statuses.length] as ReadingStatus }),
+        r(`ch${i % 4}`, T0 + Math.floor(i / 4) * 1000, i / 10, {
+          instrument: `SC-${String(i % 5).padStart(4, '0')}`,
+          status: statuses[i % statuses.length] as ReadingStatus,
+        }),
       );
       await store.write(many);
       expect(await store.count()).toBe(20_000);
@@ -120,8 +123,14 @@ export function readingsContract(name: string, open: () => Promise<ReadingsStore
     });
 
     it('refuses malformed queries with E_BAD_REQUEST naming the field', async () => {
-      await expect(store.query({ instrument: 'SC-0001', from: T0, to: T0 + MIN, every: 0 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', details: { field: 'every' } });
-      await expect(store.query({ instrument: 'SC-0001', from: Number.NaN, to: T0 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', details: { field: 'from' } });
+      await expect(store.query({ instrument: 'SC-0001', from: T0, to: T0 + MIN, every: 0 })).rejects.toMatchObject({
+        code: 'E_BAD_REQUEST',
+        details: { field: 'every' },
+      });
+      await expect(store.query({ instrument: 'SC-0001', from: Number.NaN, to: T0 })).rejects.toMatchObject({
+        code: 'E_BAD_REQUEST',
+        details: { field: 'from' },
+      });
     });
 
     it('closes, and close twice is harmless', async () => {

@@ -93,7 +93,10 @@ describe('InfluxDB store: protocol details', () => {
     const store = await fresh();
     const db = `contract_${n - 1}`;
     // `value` becomes an integer field in the shard of T0's week: every float there now conflicts.
-    const pre = await fetch(`${influx.v1Url}/write?db=${db}&precision=ms`, { method: 'POST', body: `reading,channel=x,instrument=OTHER,org=o,status=ok value=1i ${T0}` });
+    const pre = await fetch(`${influx.v1Url}/write?db=${db}&precision=ms`, {
+      method: 'POST',
+      body: `reading,channel=x,instrument=OTHER,org=o,status=ok value=1i ${T0}`,
+    });
     expect(pre.status).toBe(204);
     const later = T0 + 30 * 86_400_000; // another shard (7-day shard groups)
     const result = await store.write([r(T0 + 1000, 1), r(later, 2), r(T0 + 2000, 3), r(later + 1000, 4)]);

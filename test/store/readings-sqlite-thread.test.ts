@@ -13,7 +13,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 readingsContract('sqlite, inline writes', async () => openSqliteReadings(join(dir, `inline-${n++}.db`), { thread: false }));
 
-const r = (ts: number, value: number, extra: Partial<StoredReading> = {}): StoredReading => ({ instrument: 'SC-1', channel: 'mass', ts, value, unit: 'kg', status: 'ok', org: 'o', ...extra });
+const r = (ts: number, value: number, extra: Partial<StoredReading> = {}): StoredReading => ({
+  instrument: 'SC-1',
+  channel: 'mass',
+  ts,
+  value,
+  unit: 'kg',
+  status: 'ok',
+  org: 'o',
+  ...extra,
+});
 
 describe('sqlite readings writer thread', () => {
   it('applies concurrent writes in call order: the first copy of an identity stays', async () => {

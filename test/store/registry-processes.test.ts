@@ -24,7 +24,9 @@ function child(file: string, prefix: string): Promise<{ failed: number; stderr: 
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) =>
-    proc.once('exit', (code) => (code === 0 ? resolve({ ...(JSON.parse(out) as { failed: number }), stderr }) : reject(new Error(`child exited ${code}: ${stderr}`)))),
+    proc.once('exit', (code) =>
+      code === 0 ? resolve({ ...(JSON.parse(out) as { failed: number }), stderr }) : reject(new Error(`child exited ${code}: ${stderr}`)),
+    ),
   );
 }
 

@@ -53,7 +53,9 @@ describe('SQLite opening and migrations', () => {
     const raw = new Database(file);
     raw.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (999, ?, 0)').run('from the future');
     raw.close();
-    expect(() => openRegistry(file)).toThrow(expect.objectContaining({ code: 'E_STORE_UNAVAILABLE', message: expect.stringContaining('newer than this metronet knows') }));
+    expect(() => openRegistry(file)).toThrow(
+      expect.objectContaining({ code: 'E_STORE_UNAVAILABLE', message: expect.stringContaining('newer than this metronet knows') }),
+    );
 
     const other = join(dir, 'diverged.db');
     const db = openSqlite(other, [{ id: 1, name: 'something else', sql: 'CREATE TABLE x (a)' }]);
@@ -181,12 +183,32 @@ describe('registry', () => {
 
   it('records rejects newest first, filters them, and keeps only the newest 10 000', () => {
     reg.recordRejects([
-      { ts: 1, org: 'org-a', gateway: 'gw-1', instrument: 'SC-1', code: 'E_UNIT_MISMATCH', field: 'readings[0].unit', value: 'g', rule: 'unit', message: 'expected kg, got g' },
+      {
+        ts: 1,
+        org: 'org-a',
+        gateway: 'gw-1',
+        instrument: 'SC-1',
+        code: 'E_UNIT_MISMATCH',
+        field: 'readings[0].unit',
+        value: 'g',
+        rule: 'unit',
+        message: 'expected kg, got g',
+      },
       { ts: 2, org: 'org-b', gateway: 'gw-2', code: 'E_MALFORMED_JSON', field: '(payload)', value: '{oops', message: 'not JSON' },
     ]);
     const all = reg.listRejects();
     expect(all.map((r) => r.code)).toEqual(['E_MALFORMED_JSON', 'E_UNIT_MISMATCH']);
-    expect(all[1]).toEqual({ ts: 1, org: 'org-a', gateway: 'gw-1', instrument: 'SC-1', code: 'E_UNIT_MISMATCH', field: 'readings[0].unit', value: 'g', rule: 'unit', message: 'expected kg, got g' });
+    expect(all[1]).toEqual({
+      ts: 1,
+      org: 'org-a',
+      gateway: 'gw-1',
+      instrument: 'SC-1',
+      code: 'E_UNIT_MISMATCH',
+      field: 'readings[0].unit',
+      value: 'g',
+      rule: 'unit',
+      message: 'expected kg, got g',
+    });
     expect(reg.listRejects({ org: 'org-b' }).map((r) => r.code)).toEqual(['E_MALFORMED_JSON']);
     expect(reg.listRejects({ gateway: 'gw-1', org: 'org-a' })).toHaveLength(1);
     expect(reg.listRejects({ limit: 1 })).toHaveLength(1);
@@ -204,6 +226,6 @@ describe('registry', () => {
     reg.recordRejects([{ ts: 1, code: 'E_SCHEMA', message: 'x', value: { deep: 'y'.repeat(1000) } }]);
     const [r] = reg.listRejects();
     expect(typeof r?.value).toBe('string');
-    expect((r?.value as string).length).toBeLessThanOrEqual(201);
+    expect(String(r?.value).length).toBeLessThanOrEqual(201);
   });
 });

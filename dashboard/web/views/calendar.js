@@ -15,9 +15,30 @@ export async function render(root) {
   const link = (i) => el('a', { href: `#/instruments/${encodeURIComponent(i.id)}`, 'data-instrument': i.id }, i.id);
   const noDate = data.items.filter((i) => i.nextDue === null && i.state !== 'unregistered');
 
-  root.append(el('section', { 'aria-labelledby': 'cal-over', class: 'card' }, el('h2', { id: 'cal-over' }, t('cal.overdue', { n: fmtInt(overdue.length) })),
-    overdue.length ? el('ul', { class: 'due-list', 'data-list': 'overdue' }, ...overdue.map((i) => el('li', {}, link(i), ' — ', t('cal.dueWas', { d: fmtDate(i.nextDue), n: fmtInt(Math.floor((now - i.nextDue) / DAY)) }), ' ', stateBadge(i.state))))
-      : el('p', { class: 'muted' }, t('cal.noneOverdue'))));
+  root.append(
+    el(
+      'section',
+      { 'aria-labelledby': 'cal-over', class: 'card' },
+      el('h2', { id: 'cal-over' }, t('cal.overdue', { n: fmtInt(overdue.length) })),
+      overdue.length
+        ? el(
+            'ul',
+            { class: 'due-list', 'data-list': 'overdue' },
+            ...overdue.map((i) =>
+              el(
+                'li',
+                {},
+                link(i),
+                ' — ',
+                t('cal.dueWas', { d: fmtDate(i.nextDue), n: fmtInt(Math.floor((now - i.nextDue) / DAY)) }),
+                ' ',
+                stateBadge(i.state),
+              ),
+            ),
+          )
+        : el('p', { class: 'muted' }, t('cal.noneOverdue')),
+    ),
+  );
 
   // Month grids, Monday first as Vietnamese calendars are.
   const today = isoDay(now);
@@ -36,18 +57,38 @@ export async function render(root) {
     const cells = [...Array(lead).fill(null), ...Array.from({ length: days }, (_, d) => d + 1)];
     while (cells.length % 7) cells.push(null);
     const weeks = Array.from({ length: cells.length / 7 }, (_, w) => cells.slice(w * 7, w * 7 + 7));
-    const grid = el('table', { class: 'month', 'data-month': key },
+    const grid = el(
+      'table',
+      { class: 'month', 'data-month': key },
       el('caption', {}, cap(fmtMonth(Date.UTC(y, m - 1, 15))), inMonth.length ? ` · ${t('cal.count', { n: fmtInt(inMonth.length) })}` : ''),
       el('thead', {}, el('tr', {}, ...[1, 2, 3, 4, 5, 6, 0].map((d) => el('th', { scope: 'col', abbr: t(`dow.${d}`) }, t(`dow.short.${d}`))))),
-      el('tbody', {}, ...weeks.map((w) => el('tr', {}, ...w.map((d) => {
-        if (!d) return el('td', { class: 'pad' });
-        const iso = `${key}-${String(d).padStart(2, '0')}`;
-        const due = byDay.get(iso) ?? [];
-        return el('td', { class: `${iso === today ? 'today' : ''} ${due.length ? 'has-due' : ''}`, 'data-day': iso },
-          el('span', { class: 'd' }, String(d)), ...due.map((i) => el('div', {}, link(i))));
-      })))));
+      el(
+        'tbody',
+        {},
+        ...weeks.map((w) =>
+          el(
+            'tr',
+            {},
+            ...w.map((d) => {
+              if (!d) return el('td', { class: 'pad' });
+              const iso = `${key}-${String(d).padStart(2, '0')}`;
+              const due = byDay.get(iso) ?? [];
+              return el(
+                'td',
+                { class: `${iso === today ? 'today' : ''} ${due.length ? 'has-due' : ''}`, 'data-day': iso },
+                el('span', { class: 'd' }, String(d)),
+                ...due.map((i) => el('div', {}, link(i))),
+              );
+            }),
+          ),
+        ),
+      ),
+    );
     root.append(el('section', { class: 'month-wrap' }, grid));
   }
-  if (noDate.length) root.append(el('section', { class: 'card' }, el('h2', {}, t('cal.noDate', { n: fmtInt(noDate.length) })), el('p', {}, ...noDate.flatMap((i) => [link(i), ' ']))));
+  if (noDate.length)
+    root.append(
+      el('section', { class: 'card' }, el('h2', {}, t('cal.noDate', { n: fmtInt(noDate.length) })), el('p', {}, ...noDate.flatMap((i) => [link(i), ' ']))),
+    );
   return onLive('alert', (a) => (a.kind === 'overdue' || a.kind === 'due_soon') && window.dispatchEvent(new HashChangeEvent('hashchange')));
 }

@@ -7,14 +7,26 @@ import { api, el, t, fmtNum, fmtDate, fmtDateTime, unitLabel, channelLabel, chan
 const DAY = 86_400_000;
 /** Points per chart width: enough for the eye, few enough for a modest laptop. */
 const TARGET_POINTS = 800;
-const RANGES = [['1h', 3_600_000], ['24h', DAY], ['7d', 7 * DAY], ['30d', 30 * DAY], ['90d', 90 * DAY], ['365d', 365 * DAY]];
+const RANGES = [
+  ['1h', 3_600_000],
+  ['24h', DAY],
+  ['7d', 7 * DAY],
+  ['30d', 30 * DAY],
+  ['90d', 90 * DAY],
+  ['365d', 365 * DAY],
+];
 
 const tzDate = (s) => uPlot.tzDate(new Date(s * 1000), TZ);
 function timeAxis() {
   return {
     values: (u, splits) => {
       const span = (u.scales.x.max - u.scales.x.min) * 1000;
-      const fmt = span > 400 * DAY ? { month: '2-digit', year: 'numeric' } : span > 2 * DAY ? { day: '2-digit', month: '2-digit' } : { hour: '2-digit', minute: '2-digit' };
+      const fmt =
+        span > 400 * DAY
+          ? { month: '2-digit', year: 'numeric' }
+          : span > 2 * DAY
+            ? { day: '2-digit', month: '2-digit' }
+            : { hour: '2-digit', minute: '2-digit' };
       const f = new Intl.DateTimeFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: TZ, ...fmt });
       return splits.map((s) => f.format(s * 1000));
     },
@@ -31,18 +43,28 @@ export function readingsChart(instrument) {
   let to = Date.now();
   let from = to - 3_600_000;
   let plot = null;
-  const chSelect = el('select', { name: 'chart-channel', 'aria-label': t('chart.channel'), onchange: (e) => ((channel = e.target.value), load()) },
-    ...chs.map((c) => el('option', { value: c.channel }, channelLabel(c.channel))));
-  const rangeButtons = RANGES.map(([key, ms]) => el('button', { type: 'button', 'data-range': key, onclick: () => ((to = Date.now()), (from = to - ms), load()) }, t('range.' + key)));
+  const chSelect = el(
+    'select',
+    { name: 'chart-channel', 'aria-label': t('chart.channel'), onchange: (e) => ((channel = e.target.value), load()) },
+    ...chs.map((c) => el('option', { value: c.channel }, channelLabel(c.channel))),
+  );
+  const rangeButtons = RANGES.map(([key, ms]) =>
+    el('button', { type: 'button', 'data-range': key, onclick: () => ((to = Date.now()), (from = to - ms), load()) }, t('range.' + key)),
+  );
   const zoom = (factor) => {
     const mid = (from + to) / 2;
     const half = Math.max(60_000, ((to - from) * factor) / 2);
     (from = Math.round(mid - half)), (to = Math.min(Date.now(), Math.round(mid + half)));
     load();
   };
-  const controls = el('div', { class: 'chart-controls' }, chSelect, ...rangeButtons,
+  const controls = el(
+    'div',
+    { class: 'chart-controls' },
+    chSelect,
+    ...rangeButtons,
     el('button', { type: 'button', 'data-zoom': 'in', onclick: () => zoom(0.5), 'aria-label': t('chart.zoomIn') }, '+'),
-    el('button', { type: 'button', 'data-zoom': 'out', onclick: () => zoom(2), 'aria-label': t('chart.zoomOut') }, '−'));
+    el('button', { type: 'button', 'data-zoom': 'out', onclick: () => zoom(2), 'aria-label': t('chart.zoomOut') }, '−'),
+  );
 
   async function load() {
     if (!channel) return;
@@ -56,27 +78,35 @@ export function readingsChart(instrument) {
     host.dataset.points = String(pts.length);
     host.dataset.every = String(every);
     plot?.destroy();
-    plot = new uPlot({
-      ...sizeOf(host),
-      tzDate,
-      cursor: { drag: { x: true, y: false, setScale: false } },
-      scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
-      axes: [timeAxis(), { label: unit, size: 70, values: (_u, s) => s.map((v) => fmtNum(v)) }],
-      series: [
-        { value: (_u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
-        { label: `${channelLabel(channel)} (${t('chart.mean')})`, stroke: '#0b5cad', width: 1.5, value: (_u, v) => fmtNum(v) },
-        { label: t('chart.min'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
-        { label: t('chart.max'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
-      ],
-      // Drag over a stretch: fetch that stretch again in finer buckets (server-side downsampling).
-      hooks: { setSelect: [(u) => {
-        if (u.select.width < 5) return;
-        const a = u.posToVal(u.select.left, 'x') * 1000;
-        const b = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
-        u.setSelect({ width: 0, height: 0 }, false);
-        if (b - a > 10_000) ((from = Math.round(a)), (to = Math.round(b)), load());
-      }] },
-    }, data, host);
+    plot = new uPlot(
+      {
+        ...sizeOf(host),
+        tzDate,
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
+        axes: [timeAxis(), { label: unit, size: 70, values: (_u, s) => s.map((v) => fmtNum(v)) }],
+        series: [
+          { value: (_u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
+          { label: `${channelLabel(channel)} (${t('chart.mean')})`, stroke: '#0b5cad', width: 1.5, value: (_u, v) => fmtNum(v) },
+          { label: t('chart.min'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
+          { label: t('chart.max'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
+        ],
+        // Drag over a stretch: fetch that stretch again in finer buckets (server-side downsampling).
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 5) return;
+              const a = u.posToVal(u.select.left, 'x') * 1000;
+              const b = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+              u.setSelect({ width: 0, height: 0 }, false);
+              if (b - a > 10_000) (from = Math.round(a)), (to = Math.round(b)), load();
+            },
+          ],
+        },
+      },
+      data,
+      host,
+    );
   }
   const wrap = el('div', {}, controls, host, status);
   return { node: wrap, load: () => load().catch((err) => (status.textContent = `${t('loadError')} (${err.message})`)) };
@@ -107,9 +137,13 @@ export function errorChart(dc, checks, drift, rawUnit) {
   const data = [
     xs.map((x) => x / 1000),
     c((x) => errAt.get(x) ?? null),
-    c(() => mpe), c(() => (mpe === null ? null : -mpe)),
-    c(() => guard), c(() => (guard === null ? null : -guard)),
-    c((x) => yhat(x)), c((x) => (fit ? yhat(x) + half(x) : null)), c((x) => (fit ? yhat(x) - half(x) : null)),
+    c(() => mpe),
+    c(() => (mpe === null ? null : -mpe)),
+    c(() => guard),
+    c(() => (guard === null ? null : -guard)),
+    c((x) => yhat(x)),
+    c((x) => (fit ? yhat(x) + half(x) : null)),
+    c((x) => (fit ? yhat(x) - half(x) : null)),
   ];
   const v = (_u, y) => (y === null || y === undefined ? '–' : fmtNum(y));
   const marker = (u, ts, color, label, dash) => {
@@ -129,34 +163,51 @@ export function errorChart(dc, checks, drift, rawUnit) {
     ctx.fillText(label, x + (ctx.textAlign === 'left' ? 4 : -4) * devicePixelRatio, u.bbox.top + 14 * devicePixelRatio);
     ctx.restore();
   };
-  const caption = el('figcaption', {},
-    el('span', {}, t('err.mpe', { mpe: mpe === null ? '–' : `±${fmtNum(mpe)} ${unit}` })), ' · ',
-    el('span', {}, t('err.current', { e: `${fmtNum(dc.currentError)} ${unit}` })), ' · ',
-    dc.trend ? el('span', {}, t('err.slope', { s: `${fmtNum(dc.trend.slopePerDay * 30)} ${unit}` })) : null, dc.trend ? ' · ' : null,
-    predicted ? el('span', { class: 'predicted' }, t('err.predicted'), ' ', el('strong', { 'data-predicted': String(predicted) }, fmtDate(predicted))) : el('span', {}, t('err.noPrediction')),
-    due ? el('span', {}, ' · ', t('err.due', { d: fmtDate(due) })) : null);
+  const caption = el(
+    'figcaption',
+    {},
+    el('span', {}, t('err.mpe', { mpe: mpe === null ? '–' : `±${fmtNum(mpe)} ${unit}` })),
+    ' · ',
+    el('span', {}, t('err.current', { e: `${fmtNum(dc.currentError)} ${unit}` })),
+    ' · ',
+    dc.trend ? el('span', {}, t('err.slope', { s: `${fmtNum(dc.trend.slopePerDay * 30)} ${unit}` })) : null,
+    dc.trend ? ' · ' : null,
+    predicted
+      ? el('span', { class: 'predicted' }, t('err.predicted'), ' ', el('strong', { 'data-predicted': String(predicted) }, fmtDate(predicted)))
+      : el('span', {}, t('err.noPrediction')),
+    due ? el('span', {}, ' · ', t('err.due', { d: fmtDate(due) })) : null,
+  );
   const fig = el('figure', { class: 'error-chart', 'aria-label': t('err.title', { ch: channelLabel(dc.channel) }) }, host, caption);
-  const draw = () => new uPlot({
-    ...sizeOf(host),
-    tzDate,
-    scales: { x: { time: true } },
-    axes: [timeAxis(), { label: t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
-    series: [
-      { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
-      { label: t('err.checks'), stroke: '#1b2430', width: 0, points: { show: true, size: 6, fill: '#1b2430' }, value: v },
-      { label: t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
-      { label: t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },
-      { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v },
-      { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v, show: guard !== null },
-      { label: t('err.trend'), stroke: '#0b5cad', width: 2, value: v },
-      { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
-      { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
-    ],
-    bands: fit ? [{ series: [7, 8], fill: 'rgba(11, 92, 173, 0.12)' }] : [],
-    hooks: { draw: [(u) => {
-      if (due) marker(u, due, '#5b6776', t('err.dueShort', { d: fmtDate(due) }), [4, 4]);
-      if (predicted) marker(u, predicted, '#b3261e', t('err.predictedShort', { d: fmtDate(predicted) }), []);
-    }] },
-  }, data, host);
+  const draw = () =>
+    new uPlot(
+      {
+        ...sizeOf(host),
+        tzDate,
+        scales: { x: { time: true } },
+        axes: [timeAxis(), { label: t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
+        series: [
+          { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
+          { label: t('err.checks'), stroke: '#1b2430', width: 0, points: { show: true, size: 6, fill: '#1b2430' }, value: v },
+          { label: t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
+          { label: t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },
+          { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v },
+          { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v, show: guard !== null },
+          { label: t('err.trend'), stroke: '#0b5cad', width: 2, value: v },
+          { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
+          { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
+        ],
+        bands: fit ? [{ series: [7, 8], fill: 'rgba(11, 92, 173, 0.12)' }] : [],
+        hooks: {
+          draw: [
+            (u) => {
+              if (due) marker(u, due, '#5b6776', t('err.dueShort', { d: fmtDate(due) }), [4, 4]);
+              if (predicted) marker(u, predicted, '#b3261e', t('err.predictedShort', { d: fmtDate(predicted) }), []);
+            },
+          ],
+        },
+      },
+      data,
+      host,
+    );
   return { node: fig, draw };
 }

@@ -10,22 +10,67 @@ export async function render(root) {
   const details = el('div', { id: 'gateway-rejects' });
   const showRejects = async (g) => {
     const r = await api(`/rejects?gateway=${encodeURIComponent(g.id)}&limit=20`);
-    details.replaceChildren(el('h2', {}, t('gw.rejectsOf', { id: g.id })), r.items.length
-      ? el('table', { class: 'grid' }, el('thead', {}, el('tr', {}, ...['col.time', 'col.instrument', 'col.code', 'col.reason'].map((k) => el('th', { scope: 'col' }, t(k))))),
-        el('tbody', {}, ...r.items.map((x) => el('tr', {}, el('td', {}, fmtDateTime(x.ts)), el('td', {}, x.instrument ?? '–'), el('td', {}, el('code', {}, x.code)), el('td', {}, x.message)))))
-      : el('p', { class: 'muted' }, t('gw.noRejects')));
+    details.replaceChildren(
+      el('h2', {}, t('gw.rejectsOf', { id: g.id })),
+      r.items.length
+        ? el(
+            'table',
+            { class: 'grid' },
+            el('thead', {}, el('tr', {}, ...['col.time', 'col.instrument', 'col.code', 'col.reason'].map((k) => el('th', { scope: 'col' }, t(k))))),
+            el(
+              'tbody',
+              {},
+              ...r.items.map((x) =>
+                el('tr', {}, el('td', {}, fmtDateTime(x.ts)), el('td', {}, x.instrument ?? '–'), el('td', {}, el('code', {}, x.code)), el('td', {}, x.message)),
+              ),
+            ),
+          )
+        : el('p', { class: 'muted' }, t('gw.noRejects')),
+    );
     details.querySelector('h2').setAttribute('tabindex', '-1');
     details.querySelector('h2').focus();
   };
-  const spool = (s) => (s ? el('span', {}, fmtInt(s.depth), s.full ? el('span', { class: 'badge st-out_of_tolerance' }, t('gw.full')) : null, s.dropped ? el('div', { class: 'small error-text' }, t('gw.dropped', { n: fmtInt(s.dropped) })) : null) : '–');
-  root.append(el('table', { class: 'grid', id: 'gateways' },
-    el('thead', {}, el('tr', {}, ...['col.gateway', 'col.org', 'col.signal', 'col.seen', 'col.version', 'gw.spool', 'gw.rejects'].map((k) => el('th', { scope: 'col' }, t(k))))),
-    el('tbody', {}, ...gws.map((g) => el('tr', { 'data-gateway': g.id, 'data-state': g.state },
-      el('th', { scope: 'row' }, el('strong', {}, g.id), g.name ? el('div', { class: 'muted small' }, g.name) : null),
-      el('td', {}, g.org),
-      el('td', {}, el('span', { class: `badge ${g.state === 'online' ? 'st-in_tolerance' : 'st-out_of_tolerance'}` }, t('gw.' + g.state))),
-      el('td', { title: fmtDateTime(g.lastSeen) }, ago(g.lastSeen)),
-      el('td', {}, g.version ?? '–'),
-      el('td', { class: 'num', 'data-spool': g.spool ? String(g.spool.depth) : '' }, spool(g.spool)),
-      el('td', { class: 'num' }, g.rejects ? el('button', { type: 'button', class: 'link', onclick: () => showRejects(g) }, fmtInt(g.rejects)) : '0'))))), details);
+  const spool = (s) =>
+    s
+      ? el(
+          'span',
+          {},
+          fmtInt(s.depth),
+          s.full ? el('span', { class: 'badge st-out_of_tolerance' }, t('gw.full')) : null,
+          s.dropped ? el('div', { class: 'small error-text' }, t('gw.dropped', { n: fmtInt(s.dropped) })) : null,
+        )
+      : '–';
+  root.append(
+    el(
+      'table',
+      { class: 'grid', id: 'gateways' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['col.gateway', 'col.org', 'col.signal', 'col.seen', 'col.version', 'gw.spool', 'gw.rejects'].map((k) => el('th', { scope: 'col' }, t(k))),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...gws.map((g) =>
+          el(
+            'tr',
+            { 'data-gateway': g.id, 'data-state': g.state },
+            el('th', { scope: 'row' }, el('strong', {}, g.id), g.name ? el('div', { class: 'muted small' }, g.name) : null),
+            el('td', {}, g.org),
+            el('td', {}, el('span', { class: `badge ${g.state === 'online' ? 'st-in_tolerance' : 'st-out_of_tolerance'}` }, t('gw.' + g.state))),
+            el('td', { title: fmtDateTime(g.lastSeen) }, ago(g.lastSeen)),
+            el('td', {}, g.version ?? '–'),
+            el('td', { class: 'num', 'data-spool': g.spool ? String(g.spool.depth) : '' }, spool(g.spool)),
+            el('td', { class: 'num' }, g.rejects ? el('button', { type: 'button', class: 'link', onclick: () => showRejects(g) }, fmtInt(g.rejects)) : '0'),
+          ),
+        ),
+      ),
+    ),
+    details,
+  );
 }

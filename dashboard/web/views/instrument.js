@@ -1,6 +1,24 @@
 // One instrument (issue 7): facts and state, live values, readings chart, error-versus-time chart
 // per channel, alerts, check and calibration history with certificates, and the forms.
-import { api, el, t, can, state, fmtNum, fmtDate, fmtDateTime, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, errorBox, unitLabel, reasonText } from '../lib.js';
+import {
+  api,
+  el,
+  t,
+  can,
+  state,
+  fmtNum,
+  fmtDate,
+  fmtDateTime,
+  formatValue,
+  channelLabel,
+  channelRank,
+  ago,
+  stateBadge,
+  onLive,
+  errorBox,
+  unitLabel,
+  reasonText,
+} from '../lib.js';
 import { readingsChart, errorChart } from './charts.js';
 import { alertTable } from './alerts.js';
 import { checkForm, calibrationForm, completeForm } from './forms.js';
@@ -10,7 +28,10 @@ export async function render(root, [id]) {
   let inst, drift, cals, st;
   try {
     [inst, drift, cals, st] = await Promise.all([
-      api(`/instruments/${enc}`), api(`/instruments/${enc}/drift`), api(`/instruments/${enc}/calibrations`), api(`/instruments/${enc}/state`),
+      api(`/instruments/${enc}`),
+      api(`/instruments/${enc}/drift`),
+      api(`/instruments/${enc}/calibrations`),
+      api(`/instruments/${enc}/state`),
     ]);
   } catch (err) {
     root.append(el('h1', {}, id), errorBox(err));
@@ -20,23 +41,49 @@ export async function render(root, [id]) {
   const reload = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
 
   const badge = el('span', { id: 'inst-state' }, st ? stateBadge(st.state) : null);
-  root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/instruments' }, t('instruments')), ' › ', id),
-    el('h1', {}, `${id}${inst.name ? ` — ${inst.name}` : ''} `, badge));
+  root.append(
+    el('p', { class: 'crumbs' }, el('a', { href: '#/instruments' }, t('instruments')), ' › ', id),
+    el('h1', {}, `${id}${inst.name ? ` — ${inst.name}` : ''} `, badge),
+  );
   const fact = (k, v) => [el('dt', {}, t(k)), el('dd', {}, v ?? '–')];
-  root.append(el('dl', { class: 'facts' },
-    fact('col.org', inst.orgName ?? inst.org), fact('col.kind', t('kind.' + (inst.kind ?? 'null'))), fact('col.site', inst.site), fact('col.serial', inst.serial),
-    fact('col.registration', t('registration.' + inst.registration)), fact('col.lab', drift.lab), fact('col.gateway', inst.gateway),
-    fact('col.lastVerification', fmtDate(drift.lastCalibration)), fact('col.nextDue', el('span', { 'data-due-state': drift.dueState }, fmtDate(drift.nextDue), ' ', t('due.state.' + drift.dueState))),
-    can('lab', 'authority') ? fact('col.intervalAdvice', t('advice', { cur: fmtNum(drift.intervalAdvice.currentDays, 0), sug: fmtNum(drift.intervalAdvice.suggestedDays, 0) })) : []));
+  root.append(
+    el(
+      'dl',
+      { class: 'facts' },
+      fact('col.org', inst.orgName ?? inst.org),
+      fact('col.kind', t('kind.' + (inst.kind ?? 'null'))),
+      fact('col.site', inst.site),
+      fact('col.serial', inst.serial),
+      fact('col.registration', t('registration.' + inst.registration)),
+      fact('col.lab', drift.lab),
+      fact('col.gateway', inst.gateway),
+      fact('col.lastVerification', fmtDate(drift.lastCalibration)),
+      fact('col.nextDue', el('span', { 'data-due-state': drift.dueState }, fmtDate(drift.nextDue), ' ', t('due.state.' + drift.dueState))),
+      can('lab', 'authority')
+        ? fact('col.intervalAdvice', t('advice', { cur: fmtNum(drift.intervalAdvice.currentDays, 0), sug: fmtNum(drift.intervalAdvice.suggestedDays, 0) }))
+        : [],
+    ),
+  );
   if (inst.registration === 'unregistered' && can('enterprise')) root.append(completeForm(inst, reload));
 
   // Live values.
   const values = el('ul', { class: 'values big', 'aria-live': 'off' });
   const seen = el('p', { class: 'muted small' });
   const drawValues = () => {
-    values.replaceChildren(...[...inst.channels].sort((a, b) => channelRank(a.channel) - channelRank(b.channel)).map((c) => el('li', { 'data-channel': c.channel },
-      el('span', { class: 'ch' }, channelLabel(c.channel)), ' ', el('span', { class: 'val' }, formatValue(c.value, c.unit, c.channel)),
-      c.status && c.status !== 'ok' ? el('span', { class: `badge status-${c.status}` }, t('status.' + c.status)) : null)));
+    values.replaceChildren(
+      ...[...inst.channels]
+        .sort((a, b) => channelRank(a.channel) - channelRank(b.channel))
+        .map((c) =>
+          el(
+            'li',
+            { 'data-channel': c.channel },
+            el('span', { class: 'ch' }, channelLabel(c.channel)),
+            ' ',
+            el('span', { class: 'val' }, formatValue(c.value, c.unit, c.channel)),
+            c.status && c.status !== 'ok' ? el('span', { class: `badge status-${c.status}` }, t('status.' + c.status)) : null,
+          ),
+        ),
+    );
     seen.textContent = `${t('col.seen')}: ${ago(inst.lastSeen)}`;
   };
   drawValues();
@@ -44,7 +91,15 @@ export async function render(root, [id]) {
 
   // Readings chart.
   const rc = readingsChart(inst);
-  root.append(el('section', { 'aria-labelledby': 'sec-readings' }, el('h2', { id: 'sec-readings' }, t('inst.readings')), el('p', { class: 'muted small' }, t('chart.help')), rc.node));
+  root.append(
+    el(
+      'section',
+      { 'aria-labelledby': 'sec-readings' },
+      el('h2', { id: 'sec-readings' }, t('inst.readings')),
+      el('p', { class: 'muted small' }, t('chart.help')),
+      rc.node,
+    ),
+  );
 
   // Error versus time, per channel with checks.
   const errSection = el('section', { 'aria-labelledby': 'sec-error' }, el('h2', { id: 'sec-error' }, t('inst.error')));
@@ -57,7 +112,18 @@ export async function render(root, [id]) {
     const decision = r.items.filter((c) => c.traceable && !c.review);
     checksByCh.set(dc.channel, r.items);
     const ch = errorChart(dc, decision, drift, units.get(dc.channel));
-    errSection.append(el('h3', {}, channelLabel(dc.channel)), dc.conformity ? el('p', { class: 'muted small' }, t('conf.' + dc.conformity.zone, { rule: t('rule.' + dc.conformity.rule) }), state.lang === 'en' ? ` ${dc.conformity.statement}` : '') : null, ch.node);
+    errSection.append(
+      el('h3', {}, channelLabel(dc.channel)),
+      dc.conformity
+        ? el(
+            'p',
+            { class: 'muted small' },
+            t('conf.' + dc.conformity.zone, { rule: t('rule.' + dc.conformity.rule) }),
+            state.lang === 'en' ? ` ${dc.conformity.statement}` : '',
+          )
+        : null,
+      ch.node,
+    );
     charts.push(ch);
   }
   if (!drift.channels.length) errSection.append(el('p', { class: 'muted' }, t('inst.noChecks')));
@@ -69,25 +135,115 @@ export async function render(root, [id]) {
   await drawAlerts();
 
   // Checks history (newest first).
-  const allChecks = [...checksByCh.values()].flat().sort((a, b) => b.ts - a.ts).slice(0, 30);
-  root.append(el('section', { 'aria-labelledby': 'sec-checks' }, el('h2', { id: 'sec-checks' }, t('inst.checks')),
-    allChecks.length ? el('table', { class: 'grid', 'data-table': 'checks' },
-      el('thead', {}, el('tr', {}, ...['col.time', 'col.channel', 'col.reference', 'col.refValue', 'col.indicated', 'col.error', 'col.traceable'].map((k) => el('th', { scope: 'col' }, t(k))))),
-      el('tbody', {}, ...allChecks.map((c) => el('tr', {},
-        el('td', {}, fmtDateTime(c.ts)), el('td', {}, channelLabel(c.channel)), el('td', {}, c.reference ?? '–'),
-        el('td', { class: 'num' }, fmtNum(c.referenceValue)), el('td', { class: 'num' }, fmtNum(c.indicated)),
-        el('td', { class: 'num' }, `${fmtNum(c.error)} ${unitLabel(units.get(c.channel))}`),
-        el('td', {}, c.traceable && !c.review ? t('yes') : [el('span', { class: 'badge st-near_limit' }, t('no')), el('div', { class: 'small muted trace-reason' }, reasonText(c.traceReason ?? c.review))]))))) : el('p', { class: 'muted' }, t('inst.noChecks'))));
+  const allChecks = [...checksByCh.values()]
+    .flat()
+    .sort((a, b) => b.ts - a.ts)
+    .slice(0, 30);
+  root.append(
+    el(
+      'section',
+      { 'aria-labelledby': 'sec-checks' },
+      el('h2', { id: 'sec-checks' }, t('inst.checks')),
+      allChecks.length
+        ? el(
+            'table',
+            { class: 'grid', 'data-table': 'checks' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ...['col.time', 'col.channel', 'col.reference', 'col.refValue', 'col.indicated', 'col.error', 'col.traceable'].map((k) =>
+                  el('th', { scope: 'col' }, t(k)),
+                ),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              ...allChecks.map((c) =>
+                el(
+                  'tr',
+                  {},
+                  el('td', {}, fmtDateTime(c.ts)),
+                  el('td', {}, channelLabel(c.channel)),
+                  el('td', {}, c.reference ?? '–'),
+                  el('td', { class: 'num' }, fmtNum(c.referenceValue)),
+                  el('td', { class: 'num' }, fmtNum(c.indicated)),
+                  el('td', { class: 'num' }, `${fmtNum(c.error)} ${unitLabel(units.get(c.channel))}`),
+                  el(
+                    'td',
+                    {},
+                    c.traceable && !c.review
+                      ? t('yes')
+                      : [
+                          el('span', { class: 'badge st-near_limit' }, t('no')),
+                          el('div', { class: 'small muted trace-reason' }, reasonText(c.traceReason ?? c.review)),
+                        ],
+                  ),
+                ),
+              ),
+            ),
+          )
+        : el('p', { class: 'muted' }, t('inst.noChecks')),
+    ),
+  );
 
   // Calibrations and verifications, with certificates.
-  root.append(el('section', { 'aria-labelledby': 'sec-cals' }, el('h2', { id: 'sec-cals' }, t('inst.calibrations')),
-    cals.items.length ? el('table', { class: 'grid', 'data-table': 'calibrations' },
-      el('thead', {}, el('tr', {}, ...['col.date', 'col.type', 'col.certificate', 'col.lab', 'col.result', 'col.points', 'col.nextDue', 'col.authorisedBy'].map((k) => el('th', { scope: 'col' }, t(k))))),
-      el('tbody', {}, ...[...cals.items].sort((a, b) => b.date - a.date).map((c) => el('tr', { 'data-certificate': c.certificate },
-        el('td', {}, fmtDate(c.date)), el('td', {}, t('caltype.' + c.type)), el('td', {}, el('strong', {}, c.certificate), c.procedure ? el('div', { class: 'muted small' }, c.procedure) : null),
-        el('td', {}, c.lab), el('td', {}, t('result.' + c.result)),
-        el('td', {}, c.results.map((p) => `${fmtNum(p.nominal)} ${unitLabel(p.unit)}: ${fmtNum(p.asFound)}${p.asLeft !== null && p.asLeft !== undefined ? ` → ${fmtNum(p.asLeft)}` : ''}`).join('; ')),
-        el('td', {}, fmtDate(c.nextDue)), el('td', {}, c.authorisedBy))))) : el('p', { class: 'muted' }, t('inst.noCalibrations'))));
+  root.append(
+    el(
+      'section',
+      { 'aria-labelledby': 'sec-cals' },
+      el('h2', { id: 'sec-cals' }, t('inst.calibrations')),
+      cals.items.length
+        ? el(
+            'table',
+            { class: 'grid', 'data-table': 'calibrations' },
+            el(
+              'thead',
+              {},
+              el(
+                'tr',
+                {},
+                ...['col.date', 'col.type', 'col.certificate', 'col.lab', 'col.result', 'col.points', 'col.nextDue', 'col.authorisedBy'].map((k) =>
+                  el('th', { scope: 'col' }, t(k)),
+                ),
+              ),
+            ),
+            el(
+              'tbody',
+              {},
+              ...[...cals.items]
+                .sort((a, b) => b.date - a.date)
+                .map((c) =>
+                  el(
+                    'tr',
+                    { 'data-certificate': c.certificate },
+                    el('td', {}, fmtDate(c.date)),
+                    el('td', {}, t('caltype.' + c.type)),
+                    el('td', {}, el('strong', {}, c.certificate), c.procedure ? el('div', { class: 'muted small' }, c.procedure) : null),
+                    el('td', {}, c.lab),
+                    el('td', {}, t('result.' + c.result)),
+                    el(
+                      'td',
+                      {},
+                      c.results
+                        .map(
+                          (p) =>
+                            `${fmtNum(p.nominal)} ${unitLabel(p.unit)}: ${fmtNum(p.asFound)}${p.asLeft !== null && p.asLeft !== undefined ? ` → ${fmtNum(p.asLeft)}` : ''}`,
+                        )
+                        .join('; '),
+                    ),
+                    el('td', {}, fmtDate(c.nextDue)),
+                    el('td', {}, c.authorisedBy),
+                  ),
+                ),
+            ),
+          )
+        : el('p', { class: 'muted' }, t('inst.noCalibrations')),
+    ),
+  );
 
   // Forms by role (the API checks again).
   if (inst.registration === 'registered') {
@@ -101,7 +257,7 @@ export async function render(root, [id]) {
 
   const offValues = onLive('values', (updates) => {
     const u = updates.find((x) => x.id === id);
-    if (u) ((inst.lastSeen = u.lastSeen), (inst.channels = u.channels), drawValues());
+    if (u) (inst.lastSeen = u.lastSeen), (inst.channels = u.channels), drawValues();
   });
   const offStates = onLive('states', (changes) => {
     const c = changes.find((x) => x.id === id);

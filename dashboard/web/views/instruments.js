@@ -25,27 +25,74 @@ export async function render(root, _params, query) {
   const kinds = [...new Set(items.map((i) => i.kind ?? 'null'))].sort();
   const orgsWithInstruments = [...new Set(items.map((i) => i.org))].map((id) => [id, orgNames.get(id) ?? id]);
 
-  const f = { q: query.get('q') ?? '', org: query.get('org') ?? '', kind: query.get('kind') ?? '', state: query.get('state') ?? '', due: query.get('due') ?? 'any', lab: query.get('lab') ?? '', online: query.get('online') ?? '' };
+  const f = {
+    q: query.get('q') ?? '',
+    org: query.get('org') ?? '',
+    kind: query.get('kind') ?? '',
+    state: query.get('state') ?? '',
+    due: query.get('due') ?? 'any',
+    lab: query.get('lab') ?? '',
+    online: query.get('online') ?? '',
+  };
   let typing;
-  const select = (name, label, options) => el('label', {}, el('span', {}, label),
-    el('select', { id: `f-${name}`, name, onchange: (e) => ((f[name] = e.target.value), draw()) },
-      ...options.map(([v, text]) => { const o = el('option', { value: v }, text); if (f[name] === v) o.selected = true; return o; })));
+  const select = (name, label, options) =>
+    el(
+      'label',
+      {},
+      el('span', {}, label),
+      el(
+        'select',
+        { id: `f-${name}`, name, onchange: (e) => ((f[name] = e.target.value), draw()) },
+        ...options.map(([v, text]) => {
+          const o = el('option', { value: v }, text);
+          if (f[name] === v) o.selected = true;
+          return o;
+        }),
+      ),
+    );
   const all = ['', t('filter.all')];
   const summary = el('p', { class: 'muted', 'aria-live': 'polite', id: 'list-summary' });
-  root.append(el('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
-    el('label', { class: 'search' }, el('span', {}, t('search')),
-      el('input', { id: 'q', type: 'search', autocomplete: 'off', placeholder: t('search.placeholder'), value: f.q, oninput: (e) => {
-        // Typing fast over thousands of instruments: filter once the keys pause.
-        f.q = e.target.value;
-        clearTimeout(typing);
-        typing = setTimeout(draw, 120);
-      } })),
-    select('org', t('col.org'), [all, ...orgsWithInstruments.sort((a, b) => a[1].localeCompare(b[1], 'vi'))]),
-    select('kind', t('col.kind'), [all, ...kinds.map((k) => [k, t('kind.' + k)])]),
-    select('state', t('col.state'), [all, ...['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered'].map((s) => [s, t('state.' + s)])]),
-    select('due', t('col.due'), Object.keys(DUE).map((k) => [k, t('due.' + k)])),
-    select('lab', t('col.lab'), [all, ...labs.map((l) => [l, l])]),
-    select('online', t('col.signal'), [all, ['yes', t('signal.yes')], ['no', t('signal.no')]])), summary);
+  root.append(
+    el(
+      'form',
+      { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
+      el(
+        'label',
+        { class: 'search' },
+        el('span', {}, t('search')),
+        el('input', {
+          id: 'q',
+          type: 'search',
+          autocomplete: 'off',
+          placeholder: t('search.placeholder'),
+          value: f.q,
+          oninput: (e) => {
+            // Typing fast over thousands of instruments: filter once the keys pause.
+            f.q = e.target.value;
+            clearTimeout(typing);
+            typing = setTimeout(draw, 120);
+          },
+        }),
+      ),
+      select('org', t('col.org'), [all, ...orgsWithInstruments.sort((a, b) => a[1].localeCompare(b[1], 'vi'))]),
+      select('kind', t('col.kind'), [all, ...kinds.map((k) => [k, t('kind.' + k)])]),
+      select('state', t('col.state'), [
+        all,
+        ...['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered'].map((s) => [
+          s,
+          t('state.' + s),
+        ]),
+      ]),
+      select(
+        'due',
+        t('col.due'),
+        Object.keys(DUE).map((k) => [k, t('due.' + k)]),
+      ),
+      select('lab', t('col.lab'), [all, ...labs.map((l) => [l, l])]),
+      select('online', t('col.signal'), [all, ['yes', t('signal.yes')], ['no', t('signal.no')]]),
+    ),
+    summary,
+  );
   const host = el('div', { id: 'orgs' });
   let shownCount = PAGE;
   let shown = [];
@@ -82,17 +129,38 @@ export async function render(root, _params, query) {
     // Offline as the server judges it (states.ts), so the badge, the filter and the overview agree.
     const offline = !s.online;
     const stale = !i.lastSeen || now - i.lastSeen > STALE_MS;
-    const values = el('ul', { class: 'values' }, ...[...i.channels].sort((a, b) => channelRank(a.channel) - channelRank(b.channel)).map((c) => el('li', { 'data-channel': c.channel },
-      el('span', { class: 'ch' }, channelLabel(c.channel)), ' ', el('span', { class: 'val' }, formatValue(c.value, c.unit, c.channel)),
-      c.status && c.status !== 'ok' ? el('span', { class: `badge status-${c.status}` }, t('status.' + c.status)) : null)));
-    return el('tr', { 'data-instrument': s.id, class: stale ? 'stale' : '' },
-      el('th', { scope: 'row' }, el('a', { class: 'id', href: `#/instruments/${encodeURIComponent(s.id)}` }, s.id),
-        s.name ? el('div', { class: 'name' }, s.name) : null, s.site ? el('div', { class: 'site' }, s.site) : null,
-        offline ? el('span', { class: 'badge offline' }, t('offline')) : null),
+    const values = el(
+      'ul',
+      { class: 'values' },
+      ...[...i.channels]
+        .sort((a, b) => channelRank(a.channel) - channelRank(b.channel))
+        .map((c) =>
+          el(
+            'li',
+            { 'data-channel': c.channel },
+            el('span', { class: 'ch' }, channelLabel(c.channel)),
+            ' ',
+            el('span', { class: 'val' }, formatValue(c.value, c.unit, c.channel)),
+            c.status && c.status !== 'ok' ? el('span', { class: `badge status-${c.status}` }, t('status.' + c.status)) : null,
+          ),
+        ),
+    );
+    return el(
+      'tr',
+      { 'data-instrument': s.id, class: stale ? 'stale' : '' },
+      el(
+        'th',
+        { scope: 'row' },
+        el('a', { class: 'id', href: `#/instruments/${encodeURIComponent(s.id)}` }, s.id),
+        s.name ? el('div', { class: 'name' }, s.name) : null,
+        s.site ? el('div', { class: 'site' }, s.site) : null,
+        offline ? el('span', { class: 'badge offline' }, t('offline')) : null,
+      ),
       el('td', {}, t('kind.' + (s.kind ?? 'null'))),
       el('td', { class: 'state' }, stateBadge(s.state), s.nextDue ? el('div', { class: 'muted small' }, t('dueOn', { d: fmtDate(s.nextDue) })) : null),
       el('td', {}, values),
-      el('td', { class: 'seen' }, ago(i.lastSeen, now)));
+      el('td', { class: 'seen' }, ago(i.lastSeen, now)),
+    );
   }
 
   /** Filters and draws; `keepPage` keeps the rows already opened (live state changes). */
@@ -119,10 +187,26 @@ export async function render(root, _params, query) {
     const left = shown.length - page.length;
     more.hidden = left === 0;
     more.textContent = t('list.more', { n: fmtInt(Math.min(PAGE, left)), left: fmtInt(left) });
-    host.replaceChildren(...(shown.length ? [] : [el('p', { class: 'empty' }, t('empty'))]), ...[...byOrg].map(([org, list]) => el('section', { class: 'org', 'data-org': org },
-      el('table', { class: 'instruments' }, el('caption', {}, orgNames.get(org) ?? org),
-        el('thead', {}, el('tr', {}, ...['col.instrument', 'col.kind', 'col.state', 'col.values', 'col.seen'].map((k) => el('th', { scope: 'col' }, t(k))))),
-        el('tbody', {}, ...list.map((s) => row(s, now)))))));
+    host.replaceChildren(
+      ...(shown.length ? [] : [el('p', { class: 'empty' }, t('empty'))]),
+      ...[...byOrg].map(([org, list]) =>
+        el(
+          'section',
+          { class: 'org', 'data-org': org },
+          el(
+            'table',
+            { class: 'instruments' },
+            el('caption', {}, orgNames.get(org) ?? org),
+            el(
+              'thead',
+              {},
+              el('tr', {}, ...['col.instrument', 'col.kind', 'col.state', 'col.values', 'col.seen'].map((k) => el('th', { scope: 'col' }, t(k)))),
+            ),
+            el('tbody', {}, ...list.map((s) => row(s, now))),
+          ),
+        ),
+      ),
+    );
   }
   await draw();
 
@@ -146,9 +230,13 @@ export async function render(root, _params, query) {
     draw(true);
   });
   // "seconds ago" keeps moving between events.
-  const timer = setInterval(() => host.querySelectorAll('tr[data-instrument]').forEach((tr) => {
-    const i = details.get(tr.dataset.instrument);
-    if (i) tr.querySelector('.seen').textContent = ago(i.lastSeen);
-  }), 5000);
+  const timer = setInterval(
+    () =>
+      host.querySelectorAll('tr[data-instrument]').forEach((tr) => {
+        const i = details.get(tr.dataset.instrument);
+        if (i) tr.querySelector('.seen').textContent = ago(i.lastSeen);
+      }),
+    5000,
+  );
   return () => (offValues(), offStates(), clearInterval(timer), clearTimeout(typing));
 }

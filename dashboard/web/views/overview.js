@@ -13,46 +13,109 @@ export async function render(root) {
   const c = Object.fromEntries(STATES.map((s) => [s, data.counts[s] ?? 0]));
   const tiles = el('ul', { class: 'tiles', 'aria-label': t('overview.byState') });
   const drawTiles = () => {
-    tiles.replaceChildren(...STATES.map((s) => el('li', { class: `tile st-${s}`, 'data-state': s },
-      el('a', { href: s === 'offline' ? '#/instruments?online=no' : `#/instruments?state=${s}` },
-        el('span', { class: 'n' }, fmtInt(c[s])), el('span', { class: 'label' }, t('state.' + s))))));
+    tiles.replaceChildren(
+      ...STATES.map((s) =>
+        el(
+          'li',
+          { class: `tile st-${s}`, 'data-state': s },
+          el(
+            'a',
+            { href: s === 'offline' ? '#/instruments?online=no' : `#/instruments?state=${s}` },
+            el('span', { class: 'n' }, fmtInt(c[s])),
+            el('span', { class: 'label' }, t('state.' + s)),
+          ),
+        ),
+      ),
+    );
   };
   drawTiles();
   const total = el('p', { class: 'muted' }, t('overview.total', { n: fmtInt(data.total), pct: fmtPct(c.in_tolerance, data.total) }));
   root.append(el('section', { 'aria-labelledby': 'ov-states' }, el('h2', { id: 'ov-states' }, t('overview.byState')), tiles, total));
 
   const a = data.alerts;
-  root.append(el('section', { class: 'card alerts-glance', 'aria-labelledby': 'ov-alerts' },
-    el('h2', { id: 'ov-alerts' }, t('overview.alerts')),
-    el('p', {}, el('strong', { class: 'big', 'data-open-alerts': '' }, fmtInt(a.open)), ' ', t('overview.alertsOpen', { c: fmtInt(a.critical), w: fmtInt(a.warning) })),
-    el('a', { href: '#/alerts' }, t('overview.toInbox'))));
+  root.append(
+    el(
+      'section',
+      { class: 'card alerts-glance', 'aria-labelledby': 'ov-alerts' },
+      el('h2', { id: 'ov-alerts' }, t('overview.alerts')),
+      el(
+        'p',
+        {},
+        el('strong', { class: 'big', 'data-open-alerts': '' }, fmtInt(a.open)),
+        ' ',
+        t('overview.alertsOpen', { c: fmtInt(a.critical), w: fmtInt(a.warning) }),
+      ),
+      el('a', { href: '#/alerts' }, t('overview.toInbox')),
+    ),
+  );
 
   const orgs = data.orgs.filter((o) => o.instruments > 0 || o.id === state.me.org);
-  root.append(el('section', { 'aria-labelledby': 'ov-orgs' }, el('h2', { id: 'ov-orgs' }, t('overview.orgs')),
-    el('table', { class: 'grid' },
-      el('thead', {}, el('tr', {}, ...['col.org', 'col.district', 'col.kindOrg', 'col.instruments', 'col.sites'].map((k) => el('th', { scope: 'col' }, t(k))))),
-      el('tbody', {}, ...orgs.map((o) => el('tr', { 'data-org': o.id },
-        el('th', { scope: 'row' }, el('a', { href: `#/instruments?org=${o.id}` }, o.name)),
-        el('td', {}, o.district ?? '–'), el('td', {}, t('orgkind.' + o.kind)),
-        el('td', { class: 'num' }, fmtInt(o.instruments)), el('td', { class: 'num' }, fmtInt(o.sites))))))));
+  root.append(
+    el(
+      'section',
+      { 'aria-labelledby': 'ov-orgs' },
+      el('h2', { id: 'ov-orgs' }, t('overview.orgs')),
+      el(
+        'table',
+        { class: 'grid' },
+        el(
+          'thead',
+          {},
+          el('tr', {}, ...['col.org', 'col.district', 'col.kindOrg', 'col.instruments', 'col.sites'].map((k) => el('th', { scope: 'col' }, t(k)))),
+        ),
+        el(
+          'tbody',
+          {},
+          ...orgs.map((o) =>
+            el(
+              'tr',
+              { 'data-org': o.id },
+              el('th', { scope: 'row' }, el('a', { href: `#/instruments?org=${o.id}` }, o.name)),
+              el('td', {}, o.district ?? '–'),
+              el('td', {}, t('orgkind.' + o.kind)),
+              el('td', { class: 'num' }, fmtInt(o.instruments)),
+              el('td', { class: 'num' }, fmtInt(o.sites)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 
   const stations = el('section', { 'aria-labelledby': 'ov-st', hidden: true }, el('h2', { id: 'ov-st' }, t('overview.stations')));
   root.append(stations);
-  api('/stations').then((s) => {
-    if (!s.items?.length) return;
-    stations.hidden = false;
-    stations.append(el('ul', { class: 'stations' }, ...s.items.map((x) => el('li', { 'data-station': x.id, class: `lvl-${x.exceedances.length ? 'over' : 'ok'}` },
-      el('strong', {}, x.name ?? x.id), ' · ', t('station.' + x.state), ' · ', t('overview.complete', { pct: fmtInt(Math.round((x.completeness?.ratio ?? 0) * 100)) }),
-      x.exceedances.length ? el('span', { class: 'badge st-out_of_tolerance' }, t('overview.exceed', { n: x.exceedances.length })) : null))),
-    el('a', { href: '/stations.html' }, t('overview.toStations')));
-  }).catch(() => {});
+  api('/stations')
+    .then((s) => {
+      if (!s.items?.length) return;
+      stations.hidden = false;
+      stations.append(
+        el(
+          'ul',
+          { class: 'stations' },
+          ...s.items.map((x) =>
+            el(
+              'li',
+              { 'data-station': x.id, class: `lvl-${x.exceedances.length ? 'over' : 'ok'}` },
+              el('strong', {}, x.name ?? x.id),
+              ' · ',
+              t('station.' + x.state),
+              ' · ',
+              t('overview.complete', { pct: fmtInt(Math.round((x.completeness?.ratio ?? 0) * 100)) }),
+              x.exceedances.length ? el('span', { class: 'badge st-out_of_tolerance' }, t('overview.exceed', { n: x.exceedances.length })) : null,
+            ),
+          ),
+        ),
+        el('a', { href: '/stations.html' }, t('overview.toStations')),
+      );
+    })
+    .catch(() => {});
 
   return onLive('states', (changes) => {
     let moved = false;
     for (const x of changes) {
       if (!x.prev) continue; // the opening states: what the counts already hold
-      if (x.prev.state !== x.state) (c[x.prev.state]--, c[x.state]++, (moved = true));
-      if (x.prev.online !== x.online) ((c.offline += x.online ? -1 : 1), (moved = true));
+      if (x.prev.state !== x.state) c[x.prev.state]--, c[x.state]++, (moved = true);
+      if (x.prev.online !== x.online) (c.offline += x.online ? -1 : 1), (moved = true);
     }
     if (moved) drawTiles();
   });

@@ -11,21 +11,68 @@ export async function render(root) {
     if (!r.due) return el('span', { class: 'muted' }, '–');
     const d = daysUntil(r.due);
     const cls = d < 0 ? 'st-out_of_tolerance' : d <= 30 ? 'st-due_soon' : 'st-in_tolerance';
-    return el('span', {}, fmtDate(r.due), ' ', el('span', { class: `badge ${cls}`, 'data-expiry': d < 0 ? 'expired' : d <= 30 ? 'soon' : 'ok' },
-      d < 0 ? t('ref.expired', { n: fmtInt(-d) }) : d <= 30 ? t('ref.soon', { n: fmtInt(d) }) : t('ref.valid')));
+    return el(
+      'span',
+      {},
+      fmtDate(r.due),
+      ' ',
+      el(
+        'span',
+        { class: `badge ${cls}`, 'data-expiry': d < 0 ? 'expired' : d <= 30 ? 'soon' : 'ok' },
+        d < 0 ? t('ref.expired', { n: fmtInt(-d) }) : d <= 30 ? t('ref.soon', { n: fmtInt(d) }) : t('ref.valid'),
+      ),
+    );
   };
   const chain = (r) => {
     const c = r.traceability?.chain ?? [r.id];
     const broken = r.traceability?.brokenLink;
-    return el('ol', { class: 'chain', 'aria-label': t('ref.chain') }, ...c.map((id) => el('li', { class: id === broken ? 'broken' : '' }, id)),
-      r.traceability && !r.traceability.traceable ? el('li', { class: 'broken-note', title: r.traceability.reason ?? '' }, t('ref.notTraceable')) : el('li', { class: 'top' }, t('ref.top')));
+    return el(
+      'ol',
+      { class: 'chain', 'aria-label': t('ref.chain') },
+      ...c.map((id) => el('li', { class: id === broken ? 'broken' : '' }, id)),
+      r.traceability && !r.traceability.traceable
+        ? el('li', { class: 'broken-note', title: r.traceability.reason ?? '' }, t('ref.notTraceable'))
+        : el('li', { class: 'top' }, t('ref.top')),
+    );
   };
-  root.append(el('p', { class: 'muted' }, t('ref.help')),
-    el('table', { class: 'grid', id: 'references' },
-      el('thead', {}, el('tr', {}, ...['col.reference', 'col.class', 'col.refValue', 'col.certificate', 'col.calibratedOn', 'col.expiry', 'ref.chain'].map((k) => el('th', { scope: 'col' }, t(k))))),
-      el('tbody', {}, ...refs.map((r) => el('tr', { 'data-reference': r.id },
-        el('th', { scope: 'row' }, el('strong', {}, r.id), el('div', { class: 'muted small' }, `${r.quantity} · ${r.lab}`)),
-        el('td', {}, r.class ?? '–'),
-        el('td', { class: 'num' }, `${fmtNum(r.value)} ${unitLabel(r.unit)}`, el('div', { class: 'muted small' }, `U = ${fmtNum(r.U)} ${unitLabel(r.unit)} (k = ${fmtNum(r.k)})`)),
-        el('td', {}, r.certificate ?? '–'), el('td', {}, fmtDate(r.calibratedOn)), el('td', {}, expiry(r)), el('td', {}, chain(r)))))));
+  root.append(
+    el('p', { class: 'muted' }, t('ref.help')),
+    el(
+      'table',
+      { class: 'grid', id: 'references' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...['col.reference', 'col.class', 'col.refValue', 'col.certificate', 'col.calibratedOn', 'col.expiry', 'ref.chain'].map((k) =>
+            el('th', { scope: 'col' }, t(k)),
+          ),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...refs.map((r) =>
+          el(
+            'tr',
+            { 'data-reference': r.id },
+            el('th', { scope: 'row' }, el('strong', {}, r.id), el('div', { class: 'muted small' }, `${r.quantity} · ${r.lab}`)),
+            el('td', {}, r.class ?? '–'),
+            el(
+              'td',
+              { class: 'num' },
+              `${fmtNum(r.value)} ${unitLabel(r.unit)}`,
+              el('div', { class: 'muted small' }, `U = ${fmtNum(r.U)} ${unitLabel(r.unit)} (k = ${fmtNum(r.k)})`),
+            ),
+            el('td', {}, r.certificate ?? '–'),
+            el('td', {}, fmtDate(r.calibratedOn)),
+            el('td', {}, expiry(r)),
+            el('td', {}, chain(r)),
+          ),
+        ),
+      ),
+    ),
+  );
 }
