@@ -134,6 +134,26 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
       en: 'Verification overdue since {due|date} ({due|days} days); not to be used until verified again.',
     },
   },
+  verification_failed: {
+    severity: 'critical',
+    decidedOn: 'time',
+    title: { vi: 'Kiểm định không đạt', en: 'Verification failed' },
+    params: (d) => ({ date: num(d.date), certificate: str(d.certificate), lab: str(d.lab) }),
+    text: {
+      vi: 'Kiểm định ngày {date|date} không đạt (biên bản {certificate}, {lab}); phương tiện đo không được sử dụng cho đến khi kiểm định lại đạt yêu cầu.',
+      en: 'Verification of {date|date} failed (record {certificate}, {lab}); the instrument may not be used until it passes a verification.',
+    },
+  },
+  seal_broken: {
+    severity: 'critical',
+    decidedOn: 'time',
+    title: { vi: 'Niêm phong bị phá, chưa kiểm định lại', en: 'Seal broken, not re-verified' },
+    params: (d) => ({ at: num(d.at), limitDays: num(d.limitDays), reason: str(d.reason) }),
+    text: {
+      vi: 'Niêm phong, kẹp chì bị phá ngày {at|date} ({reason}) và chưa được kiểm định lại sau {limitDays|int} ngày; phương tiện đo cần được kiểm định lại trước khi sử dụng.',
+      en: 'Seal broken on {at|date} ({reason}) and not verified again within {limitDays|int} days; the instrument needs a verification before use.',
+    },
+  },
   instrument_offline: {
     severity: 'warning',
     decidedOn: 'time',

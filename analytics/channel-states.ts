@@ -1,5 +1,6 @@
 import { DEFAULT_TOLERANCE_BY_KIND, DRIFT_DEFAULTS, type AnalyticsConfig } from '../core/index.js';
 import type { AnalyticsStore, CheckRecord, Instrument } from '../store/index.js';
+import { isDecisionCheck } from './entry-rules.js';
 import { addCheck, calibrationPriors, defaultSettings, evaluate, newAcc, type ChannelAcc, type ChannelEvaluation, type ChannelSettings } from './channel.js';
 
 /**
@@ -84,9 +85,7 @@ export class ChannelStates {
   build(inst: Instrument, channel: string, upTo = Number.MAX_SAFE_INTEGER - 1): ChannelState {
     const settings = this.settings(inst, channel);
     const cal = this.store.lastCalibration(inst.id);
-    const checks = this.store
-      .listChecks({ instrument: inst.id, channel, from: cal?.date ?? 0, to: upTo + 1, limit: 1_000_000 })
-      .filter((c) => c.traceable && c.review === null);
+    const checks = this.store.listChecks({ instrument: inst.id, channel, from: cal?.date ?? 0, to: upTo + 1, limit: 1_000_000 }).filter(isDecisionCheck);
     // The as-left error is the shift detector's prior in-control mean, worth (σ/u)² checks (changepoint.ts).
     const priors = calibrationPriors(cal?.results ?? [], channel, settings);
     const acc = newAcc(cal?.date ?? checks[0]?.ts ?? 0, priors.prior, priors.levels);

@@ -36,7 +36,9 @@ export function decideChannel(
   const c = ev.conformity;
   const e = ev.currentError;
   const details = { error: e, mpe: ev.mpe, U: ev.U, ts: ev.lastTs };
-  batch.set('out_of_tolerance', c ? c.decision === 'fail' : null, target, () => ({ ...details, rule: c!.rule, statement: c!.statement }), clearAfter);
+  // No decision (guarded acceptance with U ≥ MPE) neither raises nor relieves.
+  const out = c && c.decision !== 'undecided' ? c.decision === 'fail' : null;
+  batch.set('out_of_tolerance', out, target, () => ({ ...details, rule: c!.rule, statement: c!.statement }), clearAfter);
   // Hysteresis band: raised above 0.8·MPE, relieved only below 0.7·MPE.
   const nearOn =
     c && ev.mpe !== null && e !== null
@@ -49,25 +51,28 @@ export function decideChannel(
   batch.set('near_limit', nearOn, target, () => ({ ...details, percent: Math.round(nearLimitFraction * 100) }), clearAfter);
   const t = ev.trend;
   const predictedOn = t && ev.mpe !== null ? (state.streak > 0 ? (state.streak >= DRIFT_DEFAULTS.alertConsecutive ? true : null) : false) : null;
-  batch.set(
-    'predicted_out_of_tolerance',
-    predictedOn,
-    target,
-    () => {
-      const due = schedule.effectiveDue(inst, ev.lastTs ?? batch.now);
-      const recommended = Math.max(ev.lastTs ?? batch.now, t!.predictedTs! - schedule.leadDays(inst.org) * DAY);
-      return {
-        predictedTs: t!.predictedTs,
-        pointTs: t!.pointTs,
-        slopePerDay: t!.slopePerDay,
-        slopeCi95: t!.slopeCi95,
-        due,
-        recommendedTs: recommended,
-        ...(t!.series ? { series: t!.series } : {}),
-      };
-    },
-    clearAfter,
-  );
+  // Once out of tolerance, "predicted to go out" says nothing more: relieved at once.
+  if (out === true) batch.relieve('predicted_out_of_tolerance', target.subject, target.channel, 0);
+  else
+    batch.set(
+      'predicted_out_of_tolerance',
+      predictedOn,
+      target,
+      () => {
+        const due = schedule.effectiveDue(inst, ev.lastTs ?? batch.now);
+        const recommended = Math.max(ev.lastTs ?? batch.now, t!.predictedTs! - schedule.leadDays(inst.org) * DAY);
+        return {
+          predictedTs: t!.predictedTs,
+          pointTs: t!.pointTs,
+          slopePerDay: t!.slopePerDay,
+          slopeCi95: t!.slopeCi95,
+          due,
+          recommendedTs: recommended,
+          ...(t!.series ? { series: t!.series } : {}),
+        };
+      },
+      clearAfter,
+    );
   batch.set('shift_detected', ev.n > 0 ? ev.cusum.recentSignal !== null : null, target, () => ({ ...ev.cusum }), clearAfter);
   batch.set('analyser_out_of_control', ev.analyser ? ev.analyser.outOfControl : null, target, () => ({ ...ev.analyser }), clearAfter);
 }

@@ -1,6 +1,6 @@
 import type { DriftChannel, DriftView, EngineParts } from './engine-types.js';
-import { dueState } from './due.js';
-import { intervalAdvice } from './interval.js';
+import { dueState, intervalLengthDays } from './due.js';
+import { intervalAdvice, withholdLengthening } from './interval.js';
 
 /** GET …/drift: every channel with checks since the last calibration, evaluated from the store. */
 export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' | 'schedule' | 'now'>, instrumentId: string): DriftView {
@@ -17,20 +17,31 @@ export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' |
       ...state.evaluation,
       untraceable: all.filter((c) => !c.traceable).length,
       underReview: all.filter((c) => c.review !== null).length,
-      traceability: { lastCheckTraceable: last.traceable, reason: last.traceReason ?? last.review },
+      unfit: all.filter((c) => c.fitness !== null).length,
+      traceability: { lastCheckTraceable: last.traceable, reason: last.traceReason ?? last.review, fitness: last.fitness },
     });
   }
   const due = e.schedule.nextDue(inst);
-  const history = e.store.listCalibrations(inst.id).map((c) => ({
+  const records = e.store.listCalibrations(inst.id);
+  const history = records.map((c) => ({
     asFoundFraction: Math.max(0, ...c.results.filter((r) => r.mpe).map((r) => Math.abs(r.asFound) / r.mpe!)),
   }));
+  const dueNow = dueState(due, e.now(), e.schedule.leadDays(inst.org));
+  const holds = [
+    channels.some((c) => c.conformity?.decision === 'fail') ? 'out of tolerance' : null,
+    channels.some((c) => c.trend?.predictedTs != null && c.trend.significantForAlert && (due === null || c.trend.predictedTs < due))
+      ? 'predicted out of tolerance before the due date'
+      : null,
+    dueNow === 'overdue' ? 'overdue' : null,
+    records.at(-1)?.result === 'fail' ? 'the last record failed' : null,
+  ].filter((h): h is string => h !== null);
   return {
     instrument: inst.id,
     lab: e.store.getService(inst.id)?.lab ?? null,
     lastCalibration: cal?.date ?? null,
     nextDue: due,
-    dueState: dueState(due, e.now(), e.schedule.leadDays(inst.org)),
-    intervalAdvice: intervalAdvice(e.schedule.intervalDays(inst) ?? 365, history),
+    dueState: dueNow,
+    intervalAdvice: withholdLengthening(intervalAdvice(intervalLengthDays(e.schedule.interval(inst) ?? { months: 12 }), history), holds),
     channels,
   };
 }

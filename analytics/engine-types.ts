@@ -5,6 +5,7 @@ import type { ChannelEvaluation } from './channel.js';
 import type { ChannelStates } from './channel-states.js';
 import type { Schedule } from './schedule.js';
 import type { Traceability } from './traceability.js';
+import type { StandardUser } from './entry-rules.js';
 import type { DecisionRule } from './conformity.js';
 import type { DueState } from './due.js';
 import type { IntervalAdvice } from './interval.js';
@@ -14,7 +15,7 @@ import type { IntervalAdvice } from './interval.js';
  * decides alerts, and runs the periodic time-based evaluation. It owns no I/O beyond the
  * registry; alert changes go to `onAlert` (the service publishes them on MQTT and webhooks).
  */
-export type EngineConfig = Pick<AnalyticsConfig, 'decisionRule' | 'nearLimitFraction' | 'dueSoonDays' | 'offlineAfterMs'>;
+export type EngineConfig = Pick<AnalyticsConfig, 'decisionRule' | 'nearLimitFraction' | 'dueSoonDays' | 'offlineAfterMs' | 'maxFutureMinutes'>;
 
 export interface EngineOptions {
   registry: Registry;
@@ -30,6 +31,8 @@ export interface EngineOptions {
    * country), so a rebuild per check costs little.
    */
   sharedRegistry?: boolean;
+  /** Days a broken seal may wait for a verification before it is an alert (default core/legal/records.ts SEAL_BREAK_VERIFY_WITHIN_DAYS). */
+  sealBreakDays?: number;
 }
 
 export interface CheckSubmission {
@@ -37,12 +40,21 @@ export interface CheckSubmission {
   source: 'mqtt' | 'api';
   /** Organisation the sender speaks for (from the MQTT topic); instruments of others are refused. */
   org?: string;
-  /** Gateway id, or the person posting through the API. */
+  /** Gateway id, or the person posting through the API: the checks' author (never a body field). */
   by?: string | null;
+  /**
+   * Who names the standards (entry-rules.ts standardUseIssue): a check naming a standard it may
+   * not use is refused. Absent for the engine's own callers (the demo seed), which may use any.
+   */
+  caller?: StandardUser;
+  /** Idempotency key of the submission (Idempotency-Key header, `idempotencyKey` of a checks message), with `by` as its scope. */
+  idempotencyKey?: string;
 }
 
 export interface CheckResult {
   stored: CheckRecord[];
+  /** The whole submission repeats an earlier one under the same idempotency key: nothing was stored again, the first answer is given. */
+  duplicate?: boolean;
   duplicates: number;
   rejects: Array<Issue & { index: number }>;
   alerts: AlertChange[];
@@ -61,13 +73,17 @@ export interface CalibrationInput {
   statement?: string | null;
   authorisedBy: string;
   intervalDays?: number | null;
+  /** The certificate's printed "valid until" (epoch ms), when it states one. */
+  validUntil?: number | null;
 }
 
 export interface DriftChannel extends ChannelEvaluation {
   channel: string;
   untraceable: number;
   underReview: number;
-  traceability: { lastCheckTraceable: boolean | null; reason: string | null };
+  /** Checks whose standard was not fit (expired, U > MPE/3: entry-rules.ts standardFitness). */
+  unfit: number;
+  traceability: { lastCheckTraceable: boolean | null; reason: string | null; fitness: string | null };
 }
 
 export interface DriftView {

@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import {
   ANALYTICS_DEFAULTS,
   DRIFT_DEFAULTS,
-  LIMITS,
   MAX_MAGNITUDE,
   unknownChannel,
   unknownInstrument,
@@ -29,8 +29,13 @@ import type { CalibrationInput, CheckResult, CheckSubmission, DriftView, EngineC
 import { impact } from './impact.js';
 import { registerInstrument, type InstrumentFacts } from './instruments.js';
 import { evaluatePeriodic } from './periodic.js';
+import { SEAL_BREAK_VERIFY_WITHIN_DAYS } from '../core/legal/records.js';
+import { evaluateSeals, recordAs, recordSeal, supersedeRecord, voidRecord, type RecordRequest, type RecordView } from './records.js';
+import type { Writer } from './authority.js';
 import { Schedule } from './schedule.js';
+import type { Interval } from './due.js';
 import { traceabilityAt, type Traceability } from './traceability.js';
+import { futureDateIssue, isDecisionCheck, NO_STANDARD_REASON, standardFitness, standardUseIssue } from './entry-rules.js';
 
 export * from './engine-types.js';
 
@@ -51,6 +56,8 @@ export class Engine implements EngineParts {
   readonly states: ChannelStates;
   readonly alerts: AlertSink;
   readonly schedule: Schedule;
+  /** Days a broken seal may wait for a verification before it is an alert (core/legal/records.ts: not a legal value). */
+  readonly sealBreakDays: number;
 
   constructor(o: EngineOptions) {
     this.registry = o.registry;
@@ -62,8 +69,10 @@ export class Engine implements EngineParts {
       nearLimitFraction: c.nearLimitFraction ?? ANALYTICS_DEFAULTS.nearLimitFraction,
       dueSoonDays: c.dueSoonDays ?? ANALYTICS_DEFAULTS.dueSoonDays,
       offlineAfterMs: c.offlineAfterMs ?? ANALYTICS_DEFAULTS.offlineAfterMs,
+      maxFutureMinutes: c.maxFutureMinutes ?? ANALYTICS_DEFAULTS.maxFutureMinutes,
     };
     this.now = o.now ?? Date.now;
+    this.sealBreakDays = o.sealBreakDays ?? SEAL_BREAK_VERIFY_WITHIN_DAYS;
     this.schedule = new Schedule(this.store, this.cfg.dueSoonDays);
     this.alerts = new AlertSink(this.store, this.now, o.onAlert);
     this.states = new ChannelStates(this.store, this.cfg, (inst, ev) => predictedBeforeDue(this.schedule, inst, ev), o.sharedRegistry);
@@ -76,7 +85,44 @@ export class Engine implements EngineParts {
 
   // ── checks ────────────────────────────────────────────────────────────────
 
-  submitChecks(sub: CheckSubmission): CheckResult {
+  /**
+   * Judges and stores checks, then decides on them. With an idempotency key, a repeat of an
+   * earlier submission (same key, same submitter, same checks) changes nothing and is answered
+   * with the first answer and `duplicate: true`; the same key with other checks is refused
+   * (`conflict`, E_IDEMPOTENCY_MISMATCH) — a client reusing keys must not lose a measurement.
+   */
+  submitChecks(sub: CheckSubmission): CheckResult & { conflict?: Issue } {
+    const key = sub.idempotencyKey;
+    if (key === undefined) return this.submitOnce(sub);
+    const scope = `${sub.source}:${sub.org ?? ''}:${sub.by ?? ''}`;
+    const digest = createHash('sha256').update(JSON.stringify(sub.checks)).digest('hex');
+    const prior = this.store.checkSubmission(scope, key);
+    if (prior) {
+      if (prior.digest !== digest) {
+        return {
+          stored: [],
+          duplicates: 0,
+          rejects: [],
+          alerts: [],
+          conflict: {
+            code: 'E_IDEMPOTENCY_MISMATCH',
+            field: 'idempotencyKey',
+            rule: 'same-key-same-submission',
+            value: key,
+            message: `idempotency key "${key}" was used before for other checks; use a new key for a new submission`,
+            messageVi: `Khóa chống gửi trùng "${key}" đã được dùng cho một lần gửi khác; hãy dùng khóa mới cho lần gửi mới.`,
+          },
+        };
+      }
+      const first = JSON.parse(prior.result) as Pick<CheckResult, 'stored' | 'duplicates' | 'rejects'>;
+      return { ...first, alerts: [], duplicate: true };
+    }
+    const r = this.submitOnce(sub);
+    this.store.saveCheckSubmission(scope, key, digest, JSON.stringify({ stored: r.stored, duplicates: r.duplicates, rejects: r.rejects }), this.now());
+    return { ...r, duplicate: false };
+  }
+
+  private submitOnce(sub: CheckSubmission): CheckResult {
     const now = this.now();
     const rejects: CheckResult['rejects'] = [];
     const rows: NewCheck[] = [];
@@ -102,15 +148,27 @@ export class Engine implements EngineParts {
         value: c.instrument,
         message: `instrument "${c.instrument}" belongs to another organisation`,
       };
-    if (!this.registry.getChannel(c.instrument, c.channel)) return unknownChannel(c.instrument, c.channel, { field: 'channel' });
-    if (c.ts > now + LIMITS.maxFutureMs)
-      return { code: 'E_TS_IN_FUTURE', field: 'ts', value: c.ts, message: `check ts is ${Math.round((c.ts - now) / 1000)} s ahead of the server clock` };
+    const channel = this.registry.getChannel(c.instrument, c.channel);
+    if (!channel) return unknownChannel(c.instrument, c.channel, { field: 'channel' });
+    const future = futureDateIssue(c.ts, now, this.cfg);
+    if (future) return future;
     let referenceValue = c.referenceValue;
     let referenceU = c.referenceU ?? null;
     let trace: Traceability | null = null;
+    let fitness: string | null = null;
     if (c.reference !== undefined) {
       const ref = this.store.getReference(c.reference);
       if (!ref) return unknownReference(c.reference, 'reference');
+      // Before anything of the standard is used or answered: a caller names only its own standards.
+      const denied = sub.caller ? standardUseIssue(ref, sub.caller, this.store.getService(inst.id)?.lab ?? null) : null;
+      if (denied) return denied;
+      // A check is judged against the in-service MPE, and so is its standard (entry-rules.ts).
+      const issues = standardFitness(ref, channel, this.states.settings(inst, c.channel).tolerance, c.referenceValue ?? ref.value, c.ts, {
+        stage: 'in-service',
+      });
+      const wrongQuantity = issues.find((i) => i.code === 'E_STANDARD_QUANTITY');
+      if (wrongQuantity) return wrongQuantity;
+      fitness = issues.length > 0 ? issues.map((i) => i.message).join('; ') : null;
       referenceValue ??= ref.value;
       referenceU ??= (ref.U * 2) / ref.k; // normalised to k = 2
       trace = this.traceability(ref.id, c.ts);
@@ -140,9 +198,12 @@ export class Engine implements EngineParts {
       error: c.indicated - referenceValue,
       source: sub.source,
       by: sub.by ?? null,
-      traceable: trace?.traceable ?? true,
-      traceReason: trace?.reason ?? null,
+      // No registered standard: not traceable (ARCHITECTURE.md), never by default.
+      traceable: trace?.traceable ?? false,
+      traceReason: trace ? trace.reason : NO_STANDARD_REASON,
       receivedAt: now,
+      clientId: c.id ?? null,
+      fitness,
     };
   }
 
@@ -156,11 +217,11 @@ export class Engine implements EngineParts {
   private onCheck(batch: ReturnType<AlertSink['batch']>, c: CheckRecord): void {
     const inst = this.registry.getInstrument(c.instrument)!;
     const target = { subject: inst.id, instrument: inst.id, channel: c.channel, org: inst.org, lab: this.store.getService(inst.id)?.lab ?? null };
-    if (!c.traceable) {
+    if (!isDecisionCheck(c)) {
       batch.raise('not_traceable', target, { check: c.id, ts: c.ts, reference: c.reference, reason: c.traceReason });
       return;
     }
-    batch.relieve('not_traceable', inst.id, c.channel, DRIFT_DEFAULTS.clearAfterChecks);
+    if (c.traceable) batch.relieve('not_traceable', inst.id, c.channel, DRIFT_DEFAULTS.clearAfterChecks);
     const state = this.states.apply(inst, c);
     this.store.saveDriftState(inst.id, c.channel, state.evaluation, batch.now);
     decideChannel(batch, this.schedule, this.cfg.nearLimitFraction, inst, target, state);
@@ -168,8 +229,8 @@ export class Engine implements EngineParts {
 
   // ── due dates ─────────────────────────────────────────────────────────────
 
-  intervalDays(inst: Instrument): number | null {
-    return this.schedule.intervalDays(inst);
+  interval(inst: Instrument): Interval | null {
+    return this.schedule.interval(inst);
   }
 
   nextDue(inst: Instrument): number | null {
@@ -177,6 +238,28 @@ export class Engine implements EngineParts {
   }
 
   // ── calibrations, alerts, references, instruments ────────────────────────
+
+  // ── records written by people (records.ts; who may write: authority.ts) ──
+
+  /** Records a verification or calibration as the signed-in writer: refused unless the rule allows it. */
+  recordAs(instrumentId: string, writer: Writer, req: RecordRequest): RecordView {
+    return recordAs(this, instrumentId, writer, req);
+  }
+
+  /** Voids a record (ISO/IEC 17025 7.8.8); due date, states and alerts follow the valid records. */
+  voidRecord(id: number, writer: Writer, reason: string): RecordView {
+    return voidRecord(this, id, writer, reason);
+  }
+
+  /** Supersedes a record with a new one (ISO/IEC 17025 7.8.8.2); due date, states and alerts follow. */
+  supersedeRecord(id: number, writer: Writer, req: RecordRequest, reason: string): { superseded: RecordView; record: RecordView } {
+    return supersedeRecord(this, id, writer, req, reason);
+  }
+
+  /** A seal break or a new seal in the instrument's seal register. */
+  recordSeal(instrumentId: string, writer: Writer, ev: Parameters<typeof recordSeal>[3]) {
+    return recordSeal(this, instrumentId, writer, ev);
+  }
 
   recordCalibration(instrumentId: string, input: CalibrationInput): CalibrationRecord {
     return recordCalibration(this, instrumentId, input);
@@ -225,7 +308,9 @@ export class Engine implements EngineParts {
   }
 
   evaluatePeriodic(): { changes: AlertChange[]; instruments: number } {
-    return evaluatePeriodic(this);
+    const r = evaluatePeriodic(this);
+    // The seal register (records.ts): a break not followed by a verification in time.
+    return { ...r, changes: [...r.changes, ...evaluateSeals(this, this.sealBreakDays)] };
   }
 
   /** Reverse traceability (impact.ts): the under-review alerts raised, delivered. */

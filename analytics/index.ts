@@ -235,7 +235,18 @@ function checksHandler(o: { registry: Registry; engine: Engine; now: () => numbe
     parsed.rejects.forEach(reject);
     if (parsed.accepted.length === 0) return;
     // The gateway is the actor of the checks it sends (audit trail, issue 6).
-    const result = withActor(`gateway:${t.gateway}`, () => o.engine.submitChecks({ checks: parsed.accepted, source: 'mqtt', org: t.org, by: t.gateway }));
+    // A gateway names only its organisation's standards (entry-rules.ts standardUseIssue); a repeated message under its idempotencyKey changes nothing.
+    const result = withActor(`gateway:${t.gateway}`, () =>
+      o.engine.submitChecks({
+        checks: parsed.accepted,
+        source: 'mqtt',
+        org: t.org,
+        by: t.gateway,
+        caller: { role: 'gateway', org: t.org },
+        ...(parsed.batch?.idempotencyKey !== undefined ? { idempotencyKey: parsed.batch.idempotencyKey } : {}),
+      }),
+    );
+    if (result.conflict) return reject({ ...result.conflict, index: 0 });
     o.stats.checksStored += result.stored.length;
     for (const r of result.rejects) {
       const at = `checks[${parsed.acceptedIndex[r.index] ?? r.index}]`;

@@ -101,6 +101,17 @@ export function intervalAdvice(currentDays: number, results: ReadonlyArray<{ asF
   return staircase(currentDays, results[results.length - 1]!.asFoundFraction, o);
 }
 
+/**
+ * Advice never lengthens the interval of an instrument that is out of tolerance, predicted to go
+ * out before its next due date, overdue, or whose last record failed: the evidence for a longer
+ * interval (ILAC-G24 / RP-1: results in tolerance at the end of the interval) does not hold for
+ * it now. `holds` names what holds it back; the advice then keeps the current interval.
+ */
+export function withholdLengthening(advice: IntervalAdvice, holds: readonly string[]): IntervalAdvice {
+  if (holds.length === 0 || advice.suggestedDays <= advice.currentDays) return advice;
+  return { ...advice, suggestedDays: advice.currentDays, reason: `${advice.reason}; not lengthened: ${holds.join(', ')}` };
+}
+
 function pct(x: number): string {
   return `${Math.round(x * 1000) / 10} %`;
 }

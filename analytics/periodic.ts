@@ -1,7 +1,7 @@
 import type { AlertKind, InstrumentKind } from '../core/index.js';
 import type { AlertChange } from '../store/index.js';
 import type { AlertTarget } from './alert-sink.js';
-import { dueDate, dueState, intervalDaysOf } from './due.js';
+import { dueDate, dueState, intervalOf } from './due.js';
 import type { EngineParts } from './engine-types.js';
 import { iso } from './engine-types.js';
 import { impact } from './impact.js';
@@ -17,7 +17,7 @@ export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cf
 } {
   const batch = e.alerts.batch();
   const now = batch.now;
-  const live = e.store.liveAlertKeys(['due_soon', 'overdue', 'instrument_offline', 'standard_expired']);
+  const live = e.store.liveAlertKeys(['due_soon', 'overdue', 'instrument_offline', 'standard_expired', 'verification_failed']);
   const leads = new Map<string, number>();
   const rows = e.store.sweepRows();
   // Only changes are written: raised when on and not live, relieved at once when off and live.
@@ -29,11 +29,12 @@ export function evaluatePeriodic(e: Pick<EngineParts, 'registry' | 'store' | 'cf
   for (const [id, org, kind, gateway, lastSeen, lab, svcDays, calDate, calDue, calDays] of rows) {
     const due = dueDate(
       calDate === null ? null : { date: calDate, nextDue: calDue, intervalDays: calDays },
-      intervalDaysOf(kind as InstrumentKind | null, svcDays),
+      intervalOf(kind as InstrumentKind | null, svcDays),
     );
     let lead = leads.get(org);
     if (lead === undefined) leads.set(org, (lead = e.schedule.leadDays(org)));
-    const state = dueState(due, now, lead);
+    // A failed verification already says "not permitted in use": no due-date alert beside it.
+    const state = live.has(`${id}\u0000verification_failed`) ? 'ok' : dueState(due, now, lead);
     const offline = gateway !== null && lastSeen !== null && now - lastSeen > e.cfg.offlineAfterMs;
     if (state === 'ok' && !offline && live.size === 0) continue;
     const target = { subject: id, instrument: id, channel: null, org, lab };

@@ -1,5 +1,5 @@
 import type { AnalyticsStore, Instrument } from '../store/index.js';
-import { addInterval, dueDate, intervalDaysOf } from './due.js';
+import { addInterval, dueDate, intervalOf, type Interval } from './due.js';
 
 /**
  * Due dates of registered instruments, read from the registry and computed by the one rule in
@@ -13,17 +13,17 @@ export class Schedule {
     private readonly dueSoonDays: number,
   ) {}
 
-  intervalDays(inst: Pick<Instrument, 'id' | 'kind'>): number | null {
-    return intervalDaysOf(inst.kind, this.store.getService(inst.id)?.intervalDays);
+  interval(inst: Pick<Instrument, 'id' | 'kind'>): Interval | null {
+    return intervalOf(inst.kind, this.store.getService(inst.id)?.intervalDays);
   }
 
   nextDue(inst: Pick<Instrument, 'id' | 'kind'>): number | null {
-    return dueDate(this.store.lastCalibration(inst.id), this.intervalDays(inst));
+    return dueDate(this.store.lastCalibration(inst.id), this.interval(inst));
   }
 
   /** The due date a prediction is judged against; without one, one interval (a year when none is known) from `at`. */
   effectiveDue(inst: Pick<Instrument, 'id' | 'kind'>, at: number): number {
-    return this.nextDue(inst) ?? addInterval(at, this.intervalDays(inst) ?? 365);
+    return this.nextDue(inst) ?? addInterval(at, this.interval(inst) ?? { months: 12 });
   }
 
   leadDays(org: string): number {

@@ -8,6 +8,7 @@ import type { Instrument } from '../store/index.js';
  * still be in tolerance.
  */
 export const INSTRUMENT_STATES = [
+  'verification_failed',
   'out_of_tolerance',
   'overdue',
   'predicted_out_of_tolerance',
@@ -20,6 +21,8 @@ export type InstrumentState = (typeof INSTRUMENT_STATES)[number];
 
 /** Alert kinds that set the state, worst first (an instrument with several shows the worst). */
 const BY_ALERT: ReadonlyArray<[AlertKind, InstrumentState]> = [
+  // Not permitted in use until a passing verification (analytics/calibrate.ts).
+  ['verification_failed', 'verification_failed'],
   ['out_of_tolerance', 'out_of_tolerance'],
   ['overdue', 'overdue'],
   ['predicted_out_of_tolerance', 'predicted_out_of_tolerance'],

@@ -334,8 +334,24 @@ function instrumentCommands(admin: Command): void {
       out(engine.registerInstrument(id, cur.org, instrumentBody(o, cur.kind)));
     }),
   );
-  common(inst.command('remove <id>').description('delete an instrument; its readings, checks and calibrations stay (audited)')).action(
-    (id: string, o: Common) => withRegistry(o, (r) => out(r.deleteInstrument(id) ? 'removed' : `no instrument ${id}`)),
+  common(
+    inst
+      .command('remove <id>')
+      .description(
+        'delete an instrument, leaving a tombstone: its readings, checks and calibrations stay as history; registering the id again starts empty (audited)',
+      ),
+  ).action((id: string, o: Common) => withRegistry(o, (r) => out(r.deleteInstrument(id) ? 'removed' : `no instrument ${id}`)));
+  common(
+    inst
+      .command('reassign <id>')
+      .description("hand an instrument id to another enterprise (the authority's decision): it starts again unregistered, with empty history (audited)")
+      .requiredOption('--org <org>'),
+  ).action((id: string, o: Common & { org: string }) =>
+    withRegistry(o, (r) => {
+      if (!r.getInstrument(id)) throw MetronetError.fromIssue(unknownInstrument(id));
+      if (r.getOrg(o.org)?.kind !== 'enterprise') throw new MetronetError('E_BAD_REQUEST', `organisation ${o.org} is not a registered enterprise`);
+      out(r.reassignInstrument(id, o.org));
+    }),
   );
 }
 

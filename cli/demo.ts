@@ -5,6 +5,7 @@ import { startSimulator, startStationCycle, type SimulatorHandle } from '../simu
 import type { ReadingsStore, Registry, StoredReading } from '../store/types.js';
 import { DEMO_HISTORY, DEMO_LAB, DEMO_STANDARDS, type DemoProvince, type DemoStation } from './province.js';
 import { Engine } from '../analytics/engine.js';
+import type { Writer } from '../analytics/authority.js';
 
 /**
  * Registers the province's organisations, gateways, instruments and channels, then its
@@ -279,5 +280,87 @@ export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = D
       checks.push(last);
     }
     engine.submitChecks({ checks: checks.map((c) => ({ ...c, indicated: Math.round(c.indicated * 1e6) / 1e6 })), source: 'api', by: 'demo-seed' });
+  }
+  seedRecordHistory(registry, engine, now);
+}
+
+/**
+ * The legal records a province sees in its first session (docs/legal-records.md): the lab's
+ * designation, a multi-load check, a certificate corrected by a superseding one, a failed
+ * verification and a broken seal waiting for its verification.
+ */
+function seedRecordHistory(registry: Registry, engine: Engine, now: number): void {
+  const day = 86_400_000;
+  const lab: Writer = { role: 'lab', org: DEMO_LAB, user: 'kiemdinh' };
+  registry.records.createDesignation(
+    {
+      lab: DEMO_LAB,
+      decision: '45/QĐ-TĐC',
+      kinds: ['scale', 'fuel_dispenser', 'env_station'],
+      ranges: 'cân đến 1 500 kg; cột đo xăng dầu; trạm quan trắc không khí',
+      validFrom: now - 700 * day,
+      validUntil: now + 1000 * day,
+    },
+    'chi-cuc-tdc',
+    now - 700 * day,
+  );
+  // A multi-load check of a market scale: three loads at one instant, each its own check.
+  if (registry.getInstrument('SC-0004')) {
+    const ts = now - 2 * day;
+    const loads = [
+      ['REF-M1-5KG', 5.0001],
+      ['REF-M1-10KG', 10.0002],
+      ['REF-M1-20KG', 20.0005],
+    ] as const;
+    engine.submitChecks({
+      checks: loads.map(([reference, indicated]) => ({ instrument: 'SC-0004', channel: 'gross', ts, reference, indicated })),
+      source: 'api',
+      by: 'demo-seed',
+    });
+  }
+  // A certificate entered with the wrong date, corrected by the lab with a superseding one.
+  if (registry.getInstrument('SC-0002')) {
+    const verified = now - 90 * day;
+    const wrong = registry.analytics.getCalibrationByCertificate(`KĐ-${new Date(verified).getUTCFullYear()}-SC-0002`);
+    if (wrong) {
+      const point = { channel: 'gross', unit: 'kg', nominal: 20, reference: 20.0003, asFound: 0.002, asLeft: 0, U: 0.004 };
+      engine.supersedeRecord(
+        wrong.id,
+        lab,
+        {
+          input: { type: 'verification', date: verified + day, certificate: `${wrong.certificate}-R1`, results: [point], references: ['REF-M1-20KG'] },
+          content: { stamp: 'TEM-2026-004512', seals: ['KC-118204'] },
+        },
+        'ngày kiểm định ghi sai trên giấy chứng nhận (the verification date was entered wrongly)',
+      );
+    }
+  }
+  // A fuel dispenser that failed its re-verification last week: not permitted in use.
+  if (registry.getInstrument('FD-0002')) {
+    engine.recordCalibration('FD-0002', {
+      type: 'verification',
+      date: now - 6 * day,
+      certificate: 'BB-KĐ-FD-0002-KĐ',
+      procedure: 'ĐLVN 10:2017',
+      results: [{ channel: 'n1_last_delivery', unit: 'L', nominal: 20, reference: 20, asFound: 0.31, U: 0.01 }],
+      references: ['REF-TM-20L'],
+      authorisedBy: 'Trần Thị Lan (trưởng phòng kiểm định)',
+    });
+  }
+  // A broken seal on another dispenser (nozzle repair), not yet followed by a verification.
+  if (registry.getInstrument('FD-0003')) {
+    registry.records.addSealEvent(
+      {
+        instrument: 'FD-0003',
+        event: 'break',
+        at: now - 9 * day,
+        seals: ['KC-097731'],
+        reason: 'thay bộ đếm cơ khí (counter replaced)',
+        by: 'chopt',
+        byOrg: registry.getInstrument('FD-0003')!.org,
+        calibration: null,
+      },
+      now - 9 * day,
+    );
   }
 }

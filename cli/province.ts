@@ -234,6 +234,21 @@ export const DEMO_STANDARDS: DemoStandard[] = [
     validDays: 365,
     parent: 'REF-F1-SET',
   },
+  // Smaller weights of the same set, for multi-load checks of the market scales.
+  ...([5, 10] as const).map(
+    (kg): DemoStandard => ({
+      id: `REF-M1-${kg}KG`,
+      quantity: 'mass',
+      unit: 'kg',
+      nominal: kg,
+      value: kg + 0.0001,
+      U: kg * 0.00005,
+      class: 'OIML M1',
+      calibratedDaysAgo: 120,
+      validDays: 365,
+      parent: 'REF-F1-SET',
+    }),
+  ),
   {
     id: 'REF-M1-1000KG',
     quantity: 'mass',

@@ -22,6 +22,10 @@ export const ALERT_KINDS = [
   // environmental stations (issue 8)
   'station_gap',
   'limit_exceeded',
+  // legal records (verification failed: not permitted in use)
+  'verification_failed',
+  // seal register: a broken seal not followed by a verification in time
+  'seal_broken',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -111,6 +111,32 @@ export const IngestConfig = Type.Object(
           "a gateway whose live status is dated further from the server clock than this is recorded as an E_CLOCK_SKEW reject (its readings' times are off by as much)",
       }),
     ),
+    // Issue 15, section 7: one status message once created fifty unregistered instruments under
+    // ids another organisation was to use. Beyond these an unknown id is refused, E_UNREGISTERED_LIMIT.
+    maxUnregisteredPerMessage: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 5000,
+        default: 20,
+        description: 'most unknown instruments one readings or status message may create as unregistered (the rest are refused, E_UNREGISTERED_LIMIT)',
+      }),
+    ),
+    maxUnregisteredPerGatewayPerHour: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100_000,
+        default: 50,
+        description: 'most unregistered instruments one gateway may create in an hour',
+      }),
+    ),
+    maxUnregisteredPerGateway: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000,
+        default: 200,
+        description: 'most unregistered instruments one gateway may hold at once; its organisation registers them to make room',
+      }),
+    ),
     clientId: Type.String({ default: 'metronet-ingest-1', description: 'fixed MQTT client id of this worker' }),
     shareGroup: Type.Optional(
       Id(
@@ -177,6 +203,13 @@ export const AnalyticsConfig = Type.Object(
       description: 'a near_limit alert opens when an error exceeds this fraction of the MPE',
     }),
     dueSoonDays: Type.Integer({ minimum: 0, maximum: 365, default: 30, description: 'recall lead time when an organisation sets none' }),
+    maxFutureMinutes: Type.Integer({
+      minimum: 0,
+      maximum: 60,
+      default: 5,
+      description:
+        'clock tolerance for records (checks, calibrations, verifications): a record dated more than this many minutes after the server clock is refused (issue 15)',
+    }),
     webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8, description: 'deliveries tried per alert and webhook before it is given up' }),
     webhookBackoffMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'first retry delay; doubles each attempt' }),
     webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'timeout of one webhook request' }),

@@ -18,6 +18,11 @@ export const ERRORS = {
   E_UNKNOWN_UNIT: { status: 400, text: 'unit is not a known UCUM-style code' },
   E_UNIT_MISMATCH: { status: 400, text: 'unit differs from the unit registered for the channel' },
   E_FOREIGN_INSTRUMENT: { status: 403, text: 'instrument belongs to another organisation' },
+  // instrument identity over time (issue 15, section 7)
+  E_INSTRUMENT_REMOVED: { status: 410, text: 'instrument was removed from the registry; its id takes nothing until it is registered again' },
+  E_UNREGISTERED_LIMIT: { status: 429, text: 'bound on unregistered instruments created from MQTT reached; register the instruments first' },
+  E_BEFORE_REGISTRATION: { status: 400, text: "reading is dated before the instrument's current registration began" },
+  E_INSTRUMENT_HELD: { status: 409, text: 'instrument id is held by another organisation; only the authority can reassign it' },
   // resources
   E_BAD_REQUEST: { status: 400, text: 'request is invalid' },
   E_UNAUTHORIZED: { status: 401, text: 'authentication required' },
@@ -30,7 +35,15 @@ export const ERRORS = {
   // analytics
   E_UNKNOWN_REFERENCE: { status: 404, text: 'reference standard is not known' },
   E_NO_REFERENCE_VALUE: { status: 400, text: 'check names no registry standard and carries no reference value' },
+  E_NO_DECISION: { status: 400, text: 'no conformity decision is possible: under guarded acceptance the uncertainty is not below the MPE' },
   E_ALERT_STATE: { status: 409, text: 'alert is not in a state that allows this' },
+  // what may be entered in a record (issue 15; docs/legal-records.md)
+  E_RECORD_IN_FUTURE: { status: 400, text: 'a record is dated in the future beyond the clock tolerance' },
+  E_STANDARD_QUANTITY: { status: 400, text: "the reference standard does not measure the channel's quantity" },
+  E_STANDARD_EXPIRED: { status: 400, text: 'the reference standard was past its calibration due date on the record date' },
+  E_STANDARD_UNCERTAINTY: { status: 400, text: "the reference standard's uncertainty exceeds one third of the MPE at the test load" },
+  E_STANDARD_NOT_ALLOWED: { status: 403, text: 'the reference standard is not one the caller may use' },
+  E_IDEMPOTENCY_MISMATCH: { status: 409, text: 'the idempotency key was used before for a different submission' },
   // environmental stations (issue 8)
   E_UNKNOWN_STATION: { status: 404, text: 'station is not known' },
   E_EXCHANGE_FORMAT: { status: 400, text: 'a station data file does not follow its template' },
@@ -59,24 +72,41 @@ export interface Issue {
   value?: unknown;
   /** The rule broken, e.g. `type`, `maximum`, `enum`. */
   rule?: string;
+  /** The message in Vietnamese, for people (the API answers in the language the caller asks for). */
+  messageVi?: string;
+}
+
+/** A message for people in both languages of the interface. */
+export interface Texts2 {
+  en: string;
+  vi: string;
 }
 
 export class MetronetError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details?: unknown;
+  /** The message in Vietnamese, when the thrower wrote one (users' refusals: record rules, permissions). */
+  readonly messageVi?: string;
 
-  constructor(code: ErrorCode, message?: string, details?: unknown) {
-    super(message ?? ERRORS[code].text);
+  constructor(code: ErrorCode, message?: string | Texts2, details?: unknown) {
+    super(typeof message === 'object' ? message.en : (message ?? ERRORS[code].text));
     this.name = 'MetronetError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.details = details;
+    if (typeof message === 'object') this.messageVi = message.vi;
   }
 
-  /** The issue as an error to throw: its code and message, its field and value as `details` (the API's error.details). */
+  /** The message in a language of the interface (English when no Vietnamese one was written). */
+  messageIn(lang: 'vi' | 'en'): string {
+    return lang === 'vi' ? (this.messageVi ?? this.message) : this.message;
+  }
+
+  /** The issue as an error to throw: its code and message, its field, rule and value as `details` (the API's error.details). */
   static fromIssue(issue: Issue): MetronetError {
-    return new MetronetError(issue.code, issue.message, { field: issue.field, value: issue.value });
+    const details = { field: issue.field, value: issue.value, ...(issue.rule ? { rule: issue.rule } : {}) };
+    return new MetronetError(issue.code, issue.messageVi ? { en: issue.message, vi: issue.messageVi } : issue.message, details);
   }
 }
 

@@ -130,7 +130,7 @@ export function parseReadingsMessage(payload: Buffer | string, opts: ParseOption
 
 export interface ParsedChecks {
   /** Envelope fields, present when the envelope itself was valid. */
-  batch?: { gateway: string; count: number };
+  batch?: { gateway: string; count: number; idempotencyKey?: string };
   accepted: Check[];
   /** Position in the batch of each accepted check (same order), so later rejects can name `checks[i]`. */
   acceptedIndex: number[];
@@ -145,8 +145,9 @@ export interface ParsedChecks {
 export function parseChecksMessage(payload: Buffer | string, opts: { gateway?: string; maxBytes?: number } = {}): ParsedChecks {
   const env = openEnvelope(payload, { kind: 'checks', schema: validateChecksEnvelope, maxBytes: opts.maxBytes, gateway: opts.gateway });
   if (!env.ok) return { accepted: [], acceptedIndex: [], rejects: env.issues };
-  const { gateway, checks } = env.value;
-  const out: ParsedChecks = { batch: { gateway, count: checks.length }, accepted: [], acceptedIndex: [], rejects: [] };
+  const { gateway, checks, idempotencyKey } = env.value;
+  const batch = { gateway, count: checks.length, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) };
+  const out: ParsedChecks = { batch, accepted: [], acceptedIndex: [], rejects: [] };
   checks.forEach((c, i) => {
     if (validateCheck(c)) {
       out.accepted.push(c);

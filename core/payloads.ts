@@ -51,16 +51,33 @@ export const Check = Type.Object(
     referenceValue: Type.Optional(Type.Number({ description: 'conventional value when no registry standard is named' })),
     referenceU: Type.Optional(Type.Number({ minimum: 0, description: 'expanded uncertainty (k=2) of referenceValue' })),
     indicated: Type.Number({ description: 'value the instrument indicated' }),
+    id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9._:-]+$',
+        description: "client-supplied check id: part of the check's identity with (instrument, channel, ts, reference, reference value)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type Check = Static<typeof Check>;
+
+/** An idempotency key: a repeated submission under the same key is answered as a duplicate (issue 15). */
+export const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9._:-]+$',
+  description: 'idempotency key of the submission: the same key again is recognised as a repeat and changes nothing',
+});
 
 export const ChecksBatch = Type.Object(
   {
     v: Type.Literal(1),
     gateway: Id('gateway id; must equal the topic gateway'),
     checks: Type.Array(Check, { maxItems: LIMITS.maxChecksPerBatch }),
+    idempotencyKey: Type.Optional(IdempotencyKey),
   },
   { additionalProperties: false },
 );

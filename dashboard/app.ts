@@ -11,12 +11,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import { isMetronetError, silentLogger, type Logger, type TlsFiles } from '../core/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
+import { languageOf } from './language.js';
 import { webTextRoutes } from './web-texts.js';
 import { healthRoutes } from './routes/health.js';
 import { instrumentRoutes } from './routes/instruments.js';
 import { checkRoutes } from './routes/checks.js';
 import { driftRoutes } from './routes/drift.js';
 import { calibrationRoutes } from './routes/calibrations.js';
+import { recordRoutes } from './routes/records.js';
 import { referenceRoutes } from './routes/references.js';
 import { alertRoutes } from './routes/alerts.js';
 import type { Engine } from '../analytics/engine.js';
@@ -74,6 +76,9 @@ export function requestId(req: { headers: Record<string, string | string[] | und
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+// In its own module so routes can use it without importing the app (an import cycle).
+export { languageOf };
+
 /** Builds the fastify app: error shape, OpenAPI, API routes under /api/v1, the web UI at /. */
 export async function buildApp(deps: DashboardDeps): Promise<App> {
   const app = Fastify({
@@ -96,7 +101,8 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isMetronetError(err)) {
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+      // People's refusals in their language (Accept-Language: the web UI sends its own); English for API clients that ask for nothing.
+      return reply.status(err.status).send({ error: { code: err.code, message: err.messageIn(languageOf(req)), details: err.details } });
     }
     if (err.validation) {
       const details = err.validation.map((v) => ({
@@ -139,6 +145,7 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       await api.register(checkRoutes, deps);
       await api.register(driftRoutes, deps);
       await api.register(calibrationRoutes, deps);
+      await api.register(recordRoutes, deps);
       await api.register(referenceRoutes, deps);
       await api.register(alertRoutes, deps);
       await api.register(rejectRoutes, deps);

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, INSTRUMENT_KINDS, Nullable, Opt, READING_STATUSES, StringEnum } from '../core/index.js';
+import { Check as CoreCheck, ID_PATTERN, IdempotencyKey, INSTRUMENT_KINDS, Nullable, Opt, READING_STATUSES, StringEnum } from '../core/index.js';
 
 /** Response and request schemas of the REST API: validation, serialisation (no field leaks) and OpenAPI. */
 export const ErrorBody = Type.Object(
@@ -105,6 +105,7 @@ export const CheckIn = Type.Object(
     referenceValue: Type.Optional(Type.Number({ description: 'conventional value when no registry standard is named' })),
     referenceU: Type.Optional(Type.Number({ minimum: 0, description: 'expanded uncertainty (k=2) of referenceValue' })),
     indicated: Type.Number(),
+    id: Type.Optional(CoreCheck.properties.id),
   },
   { additionalProperties: false },
 );
@@ -112,7 +113,8 @@ export const CheckIn = Type.Object(
 export const ChecksPost = Type.Object(
   {
     checks: Type.Array(CheckIn, { minItems: 1, maxItems: 5000 }),
-    by: Type.Optional(Type.String({ maxLength: 100, description: 'who took the checks' })),
+    by: Type.Optional(Type.String({ maxLength: 100, description: "ignored (issue 15): a check's author is the signed-in principal, never a body field" })),
+    idempotencyKey: Type.Optional(IdempotencyKey),
   },
   { additionalProperties: false },
 );
@@ -132,14 +134,25 @@ export const CheckView = Type.Object({
   traceable: Type.Boolean(),
   traceReason: Nullable(Type.String()),
   review: Nullable(Type.String({ description: 'why the check is under review (reverse traceability), or null' })),
+  clientId: Nullable(Type.String({ description: 'client-supplied check id (part of the identity), or null' })),
+  fitness: Nullable(Type.String({ description: 'why the standard was not fit for this check (expired, U > MPE/3), or null' })),
 });
 
 const AlertRef = Type.Object({ id: Type.Integer(), kind: Type.String(), event: Type.String(), severity: Type.String() });
 
 export const ChecksPostResult = Type.Object({
-  stored: Type.Integer(),
-  duplicates: Type.Integer(),
-  rejects: Type.Array(Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })),
+  stored: Type.Integer({ description: 'checks stored by this submission (a repeat under its idempotency key: by its first request)' }),
+  duplicate: Type.Boolean({ description: 'the request repeats an earlier one under the same idempotency key: nothing stored again, the first answer given' }),
+  duplicates: Type.Integer({ description: 'checks already stored (same identity)' }),
+  rejects: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      code: Type.String(),
+      message: Type.String({ description: 'in the language of Accept-Language (vi or en)' }),
+      field: Type.Optional(Type.String()),
+      rule: Type.Optional(Type.String()),
+    }),
+  ),
   alerts: Type.Array(AlertRef),
   checks: Type.Array(CheckView),
 });
@@ -214,7 +227,12 @@ export const DriftChannelView = Type.Object({
       series: Type.Optional(Nullable(Type.String({ description: 'the series out of control: zero, span or both (zero and span checks are judged apart)' }))),
     }),
   ),
-  traceability: Type.Object({ lastCheckTraceable: Nullable(Type.Boolean()), reason: Nullable(Type.String()) }),
+  unfit: Type.Integer({ description: 'checks whose standard was not fit: expired, or U > MPE/3 at the load (issue 15)' }),
+  traceability: Type.Object({
+    lastCheckTraceable: Nullable(Type.Boolean()),
+    reason: Nullable(Type.String()),
+    fitness: Nullable(Type.String({ description: "why the last check's standard was not fit, or null" })),
+  }),
 });
 
 export const DriftView = Type.Object({
@@ -256,6 +274,36 @@ export const TestPointIn = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What a verification or calibration record carries beyond its results ("Records a province can
+ * rely on", section 6; docs/legal-records.md): a verification's legal marks (Circular 24/2013/TT-BKHCN
+ * Art. 38–40) and a certificate's ISO/IEC 17025:2017 7.8.2/7.8.4 contents.
+ */
+export const RecordContentIn = Type.Object({
+  designation: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: "verification: the designation it is issued under (must be the caller's, valid at the date); default: the caller's valid one",
+    }),
+  ),
+  stamp: Type.Optional(Type.String({ minLength: 1, maxLength: 60, description: 'verification stamp (tem kiểm định) number' })),
+  seals: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 60 }), { maxItems: 50, description: 'seal (kẹp chì) numbers placed; written in the seal register' }),
+  ),
+  verifier: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'verifier (kiểm định viên) name' })),
+  verifierCard: Type.Optional(Type.String({ minLength: 1, maxLength: 60, description: "verifier's card (thẻ kiểm định viên) number" })),
+  issuedAt: Type.Optional(Type.Integer({ minimum: 0, description: 'date of issue, epoch ms' })),
+  place: Type.Optional(StringEnum(['on_site', 'lab'] as const, { description: 'where the work was done (ISO/IEC 17025 7.8.2.1 c)' })),
+  customer: Type.Optional(Type.String({ maxLength: 200 })),
+  manufacturer: Type.Optional(Type.String({ maxLength: 200 })),
+  model: Type.Optional(Type.String({ maxLength: 200 })),
+  patternApproval: Type.Optional(Type.String({ maxLength: 100, description: 'pattern approval (phê duyệt mẫu) number' })),
+  traceability: Type.Optional(Type.String({ maxLength: 500, description: 'metrological traceability statement (ISO/IEC 17025 7.8.4.1 c)' })),
+  coverageK: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+  coverageProbability: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'e.g. 0.95' })),
+  signatory: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the signatory as printed; the author stored is the signed-in user' })),
+});
+
 export const CalibrationPost = Type.Object(
   {
     type: StringEnum(['calibration', 'verification'] as const),
@@ -268,8 +316,15 @@ export const CalibrationPost = Type.Object(
     references: Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 50 }),
     decisionRule: Type.Optional(StringEnum(['simple', 'guarded'] as const)),
     statement: Type.Optional(Type.String({ maxLength: 1000 })),
-    authorisedBy: Type.String({ minLength: 1, maxLength: 100 }),
+    authorisedBy: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'deprecated: the author stored is the signed-in user; a name given here is kept as the printed signatory',
+      }),
+    ),
     intervalDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    ...RecordContentIn.properties,
   },
   { additionalProperties: false },
 );
@@ -306,6 +361,18 @@ export const CalibrationView = Type.Object({
   nextDue: Nullable(Type.Integer()),
   review: Nullable(Type.String()),
   createdAt: Type.Integer(),
+  status: StringEnum(['valid', 'superseded', 'voided'] as const, { description: 'ISO/IEC 17025:2017 7.8.8: corrected records stay, marked' }),
+  supersedes: Nullable(Type.Integer()),
+  supersededBy: Nullable(Type.Integer()),
+  statusReason: Nullable(Type.String()),
+  statusBy: Nullable(Type.String()),
+  statusAt: Nullable(Type.Integer()),
+  author: Nullable(Type.String({ description: 'the signed-in user who recorded it' })),
+  content: Nullable(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: 'legal marks and certificate contents (RecordContentIn), and the reason of a superseding record',
+    }),
+  ),
 });
 
 export const CalibrationList = Type.Object({ instrument: Type.String(), items: Type.Array(CalibrationView) });

@@ -1,5 +1,5 @@
 import type { AlertRecord, Instrument, Registry } from '../store/index.js';
-import { intervalDaysOf, type DueBasis } from '../analytics/due.js';
+import { intervalOf, type DueBasis, type Interval } from '../analytics/due.js';
 import { seesAlert, seesAll, type Principal } from './auth/tenant.js';
 import { stateRow, type InstrumentStateRow, type OfflineRule } from './states.js';
 
@@ -14,7 +14,7 @@ interface Entry {
   live: AlertRecord[];
   due: DueBasis | undefined;
   lab: string | null;
-  intervalDays: number | null;
+  interval: Interval | null;
 }
 
 /**
@@ -65,7 +65,7 @@ export class StateCache {
   private row(e: Entry, p: Principal, now: number, offline: OfflineRule): InstrumentStateRow {
     // The alerts the principal sees (the one rule, auth/tenant.ts); e.lab serves this instrument now.
     const live = e.live.filter((a) => seesAlert(p, a, () => e.lab));
-    return stateRow(e.inst, live, e.due, e.lab, e.intervalDays, now, offline);
+    return stateRow(e.inst, live, e.due, e.lab, e.interval, now, offline);
   }
 
   private visibleIds(p: Principal): string[] {
@@ -138,5 +138,5 @@ function entry(
   due: DueBasis | undefined,
   service: { lab: string | null; intervalDays: number | null } | undefined,
 ): Entry {
-  return { inst, live, due, lab: service?.lab ?? null, intervalDays: intervalDaysOf(inst.kind, service?.intervalDays) };
+  return { inst, live, due, lab: service?.lab ?? null, interval: intervalOf(inst.kind, service?.intervalDays) };
 }

@@ -1,6 +1,6 @@
 import { INSTRUMENT_KINDS, kindKey } from '../core/index.js';
 import type { AlertRecord } from '../store/index.js';
-import { daysUntil, dueDate, intervalDaysOf, type DueBasis } from '../analytics/due.js';
+import { daysUntil, dueDate, intervalOf, type DueBasis, type Interval } from '../analytics/due.js';
 import { instrumentState, type InstrumentState } from '../analytics/state.js';
 import type { Instrument, Registry } from '../store/types.js';
 import { alertFilter, instrumentScope, type Principal } from './auth/tenant.js';
@@ -80,7 +80,7 @@ export function instrumentStates(registry: Registry, p: Principal, now: number, 
   const services = new Map(serviceList.map((s) => [s.instrument, s]));
   return instruments.map((i) => {
     const service = services.get(i.id);
-    return stateRow(i, alerts.get(i.id) ?? [], due.get(i.id), service?.lab ?? null, intervalDaysOf(i.kind, service?.intervalDays), now, offline);
+    return stateRow(i, alerts.get(i.id) ?? [], due.get(i.id), service?.lab ?? null, intervalOf(i.kind, service?.intervalDays), now, offline);
   });
 }
 
@@ -102,7 +102,7 @@ export function statesOf(
   return instruments.map((i) => {
     const live = registry.analytics.listAlerts({ state: 'live', instrument: i.id, ...scope, limit: 1000 }).items;
     const service = registry.analytics.getService(i.id);
-    return stateRow(i, live, due.get(i.id), service?.lab ?? null, intervalDaysOf(i.kind, service?.intervalDays), now, offline);
+    return stateRow(i, live, due.get(i.id), service?.lab ?? null, intervalOf(i.kind, service?.intervalDays), now, offline);
   });
 }
 
@@ -112,11 +112,11 @@ export function stateRow(
   live: AlertRecord[],
   last: DueBasis | undefined,
   lab: string | null,
-  intervalDays: number | null,
+  interval: Interval | null,
   now: number,
   offline: OfflineRule,
 ): InstrumentStateRow {
-  const nextDue = dueDate(last, intervalDays);
+  const nextDue = dueDate(last, interval);
   return {
     id: i.id,
     org: i.org,

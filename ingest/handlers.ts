@@ -22,6 +22,8 @@ export interface HandlerContext {
   maxClockSkewMs?: number;
   /** The message is a retained one delivered at subscription, not sent just now [MQTT-3.3.1-8, -9]. */
   retained?: boolean;
+  /** Bounds on unregistered instruments created from MQTT (config ingest.maxUnregistered…, admission.ts); none when absent. */
+  unregistered?: { perMessage: number; perGateway: number; perGatewayPerHour: number };
 }
 
 export interface GatewayTopic {

@@ -14,6 +14,7 @@ import {
 } from '../core/index.js';
 import { isTransientStoreError, type ReadingsStore, type Registry, type RejectRecord } from '../store/index.js';
 import { judge, type Verdict } from './handlers.js';
+import { configuredBounds } from './admission.js';
 import { Lookups, type LookupOptions } from './lookups.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { ingestMetrics } from './metrics.js';
@@ -82,6 +83,7 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
   const retry = opts.retry ?? { minMs: 100, maxMs: 5000 };
   const counters = new Counters(log);
   const lookups = new Lookups(registry, opts.lookups);
+  const unregistered = configuredBounds(cfg);
   const writer = new BatchWriter({
     readings: opts.readings,
     registry,
@@ -125,8 +127,18 @@ export async function start(opts: IngestOptions): Promise<IngestHandle> {
     for (let attempt = 0; ; attempt++) {
       const now = clock();
       try {
+        // An instrument removed or reassigned since the last message is judged afresh (no cache window).
+        lookups.sync();
         return judge(
-          { registry, lookups, now, maxFutureMs: cfg.maxFutureMs, maxClockSkewMs: cfg.maxClockSkewMs ?? INGEST_DEFAULTS.maxClockSkewMs, retained },
+          {
+            registry,
+            lookups,
+            now,
+            maxFutureMs: cfg.maxFutureMs,
+            maxClockSkewMs: cfg.maxClockSkewMs ?? INGEST_DEFAULTS.maxClockSkewMs,
+            retained,
+            unregistered,
+          },
           topic,
           payload,
         );

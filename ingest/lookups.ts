@@ -1,5 +1,5 @@
 import { withActor } from '../core/actor.js';
-import type { Instrument, Registry } from '../store/index.js';
+import type { AdmissionRefusal, Instrument, Registry } from '../store/index.js';
 
 /**
  * In-memory answers to the registry questions ingest asks for every reading: who owns this
@@ -7,6 +7,11 @@ import type { Instrument, Registry } from '../store/index.js';
  * hot path. Entries expire after `ttlMs`, so a change made in the registry (an instrument handed
  * to another organisation, a channel's unit corrected at registration) reaches ingest within
  * that time; the maps are bounded, dropping the oldest entry first.
+ *
+ * A change of identity (an instrument removed, reassigned to another organisation, registered)
+ * must not wait for the TTL (issue 15, section 7: the old owner's readings once landed in the new
+ * instrument for a minute): `sync()`, called once per message, reads the registry's identity
+ * counter (one indexed row) and drops the instrument and channel maps when it moved.
  */
 export interface LookupOptions {
   maxEntries?: number;
@@ -30,6 +35,10 @@ class Bounded<V> {
     return hit.value;
   }
 
+  clear(): void {
+    this.map.clear();
+  }
+
   set(key: string, value: V, now: number): void {
     this.map.delete(key);
     this.map.set(key, { value, until: now + this.ttlMs });
@@ -37,12 +46,32 @@ class Bounded<V> {
   }
 }
 
-type Owner = Pick<Instrument, 'org' | 'gateway' | 'profile'>;
+type Owner = Pick<Instrument, 'org' | 'gateway' | 'profile' | 'historySince'>;
+
+/** What one message may still create: unregistered instruments are bounded per message, per gateway and per hour. */
+export interface MessageBudget {
+  /** Unknown ids this message may still create as unregistered instruments. */
+  left: number;
+  perGateway: number;
+  perGatewayPerHour: number;
+  /** Ids already refused in this message (a batch of one removed instrument asks the registry once). */
+  refused: Map<string, AdmissionRefusal>;
+}
+
+export type OwnerOrRefusal = Owner | { refused: AdmissionRefusal };
+
+const unbounded = (): MessageBudget => ({
+  left: Number.POSITIVE_INFINITY,
+  perGateway: Number.POSITIVE_INFINITY,
+  perGatewayPerHour: Number.POSITIVE_INFINITY,
+  refused: new Map(),
+});
 
 export class Lookups {
   private readonly instruments: Bounded<Owner>;
   private readonly units: Bounded<Map<string, string>>;
   private readonly gateways: Bounded<string>;
+  private identityRev: number | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -55,14 +84,39 @@ export class Lookups {
     this.gateways = new Bounded(Math.max(1, Math.floor(max / 10)), ttl);
   }
 
-  /** The owner of an instrument, creating it `unregistered` for `org` when unknown (registry.ensureInstrument). */
-  instrument(org: string, id: string, gateway: string, now: number, profile?: string): Owner {
+  /** Drops the cached owners and channels when an identity changed in the registry since the last call (once per message). */
+  sync(): void {
+    const rev = this.registry.identityRev();
+    if (rev !== this.identityRev) {
+      this.identityRev = rev;
+      this.instruments.clear();
+      this.units.clear();
+    }
+  }
+
+  /**
+   * The owner of an instrument, creating it `unregistered` for `org` when unknown and within the
+   * message's budget (registry.admitInstrument); or why it was not created (a removed id, a bound).
+   */
+  instrument(org: string, id: string, gateway: string, now: number, profile?: string, budget: MessageBudget = unbounded()): OwnerOrRefusal {
     const hit = this.instruments.get(id, now);
     // Same org but reported by another gateway or as another profile: let the registry record it.
     if (hit && (hit.org !== org || (hit.gateway === gateway && (profile === undefined || hit.profile === profile)))) return hit;
+    const known = budget.refused.get(id);
+    if (known) return { refused: known };
+    const admission = this.registry.instrumentAdmission(id, gateway, now, {
+      perGateway: budget.perGateway,
+      perGatewayPerHour: budget.perGatewayPerHour,
+      messageHasRoom: budget.left > 0,
+    });
+    if ('refused' in admission) {
+      budget.refused.set(id, admission.refused);
+      return admission;
+    }
+    if (!admission.known) budget.left--;
     // An instrument created here was announced (or first reported) by this gateway: it is the actor of the audit entry (issue 6).
     const inst = withActor(`gateway:${gateway}`, () => this.registry.ensureInstrument(org, id, gateway, now, profile));
-    const owner = { org: inst.org, gateway: inst.gateway ?? null, profile: inst.profile ?? null };
+    const owner = { org: inst.org, gateway: inst.gateway ?? null, profile: inst.profile ?? null, historySince: inst.historySince ?? 0 };
     this.instruments.set(id, owner, now);
     return owner;
   }

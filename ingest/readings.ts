@@ -1,6 +1,7 @@
 import { parseReadingsMessage, type Issue, type Reading } from '../core/index.js';
 import type { RejectRecord, StoredReading } from '../store/index.js';
 import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
+import { admissionIssue, messageBudget } from './admission.js';
 
 /**
  * `metronet/v1/{org}/{gateway}/readings`. Payload checks that need no registry (JSON, envelope,
@@ -10,6 +11,8 @@ import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
  * - Tenant isolation: a gateway writes only instruments of its own organisation (the topic's).
  *   An unknown instrument is created `unregistered` for that organisation; one owned by another
  *   organisation is refused, E_FOREIGN_INSTRUMENT, and never moved.
+ * - Unknown instruments are created within bounds (admission.ts), never over a removed id:
+ *   E_UNREGISTERED_LIMIT, E_INSTRUMENT_REMOVED.
  * - A channel's unit is fixed at its first sight or by registration; a reading in another unit
  *   is refused, E_UNIT_MISMATCH, rather than stored beside values it cannot be compared with.
  */
@@ -24,9 +27,14 @@ export function handleReadings(ctx: HandlerContext, topic: GatewayTopic, payload
   // The hot loop: one reading at a time, no closures, no strings built unless a reading is refused.
   const { accepted, acceptedIndex } = parsed;
   const { org, gateway } = topic;
+  const budget = messageBudget(ctx);
   for (let k = 0; k < accepted.length; k++) {
     const r = accepted[k] as Reading;
-    const owner = ctx.lookups.instrument(org, r.instrument, gateway, now);
+    const owner = ctx.lookups.instrument(org, r.instrument, gateway, now, undefined, budget);
+    if ('refused' in owner) {
+      refuse(rejects, base, r, admissionIssue(owner.refused, r.instrument, `readings[${acceptedIndex?.[k] ?? k}].instrument`, gateway, ctx));
+      continue;
+    }
     if (owner.org !== org) {
       const at = `readings[${acceptedIndex?.[k] ?? k}]`;
       refuse(rejects, base, r, {
@@ -35,6 +43,19 @@ export function handleReadings(ctx: HandlerContext, topic: GatewayTopic, payload
         rule: 'tenant',
         value: r.instrument,
         message: `${at}.instrument "${r.instrument}" belongs to another organisation; gateway "${gateway}" of "${org}" may write only its own organisation's instruments`,
+      });
+      continue;
+    }
+    if (r.ts < (owner.historySince ?? 0)) {
+      // An id registered again (or reassigned): what is dated before belongs to no registration of it.
+      const at = `readings[${acceptedIndex?.[k] ?? k}]`;
+      refuse(rejects, base, r, {
+        code: 'E_BEFORE_REGISTRATION',
+        field: `${at}.ts`,
+        rule: 'registration',
+        value: r.ts,
+        message: `${at}.ts ${new Date(r.ts).toISOString()} is before ${r.instrument}'s current registration began (${new Date(owner.historySince ?? 0).toISOString()}); it belongs to no registration of this id`,
+        messageVi: `${at}.ts ${new Date(r.ts).toISOString()} sớm hơn thời điểm bắt đầu lần đăng ký hiện tại của ${r.instrument} (${new Date(owner.historySince ?? 0).toISOString()}); số đo này không thuộc lần đăng ký nào của mã này`,
       });
       continue;
     }

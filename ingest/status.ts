@@ -1,6 +1,7 @@
 import { parseStatusMessage, type GatewayStatus, type Issue } from '../core/index.js';
 import type { RejectRecord } from '../store/index.js';
 import type { GatewayTopic, HandlerContext, Verdict } from './handlers.js';
+import { admissionIssue, messageBudget } from './admission.js';
 
 /**
  * The gateway's clock, read from a status it has just sent: `ts` is its clock at publication. A
@@ -53,7 +54,9 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
         field: 'gateway',
         rule: 'tenant',
         value: topic.gateway,
-        message: `gateway "${topic.gateway}" belongs to organisation "${known.org}", not "${topic.org}"`,
+        // Names nothing of the other tenant (issue 15, section 7).
+        message: `gateway "${topic.gateway}" belongs to another organisation, not "${topic.org}"`,
+        messageVi: `gateway "${topic.gateway}" thuộc một tổ chức khác, không phải "${topic.org}"`,
       },
     ]);
   }
@@ -64,8 +67,14 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
   const out = verdict([]);
   const skew = clockSkew(ctx, status);
   if (skew) out.rejects.push({ ...base, instrument: null, ...skew });
+  // Announced instruments unknown to the registry are created within the bounds (admission.ts).
+  const budget = messageBudget(ctx);
   status.instruments?.forEach(({ instrument, profile }, i) => {
-    const owner = ctx.lookups.instrument(topic.org, instrument, topic.gateway, now, profile);
+    const owner = ctx.lookups.instrument(topic.org, instrument, topic.gateway, now, profile, budget);
+    if ('refused' in owner) {
+      out.rejects.push({ ...base, instrument, ...admissionIssue(owner.refused, instrument, `instruments[${i}].instrument`, topic.gateway, ctx) });
+      return;
+    }
     if (owner.org !== topic.org) {
       out.rejects.push({
         ...base,
@@ -75,6 +84,7 @@ export function handleStatus(ctx: HandlerContext, topic: GatewayTopic, payload: 
         rule: 'tenant',
         value: instrument,
         message: `instruments[${i}].instrument "${instrument}" belongs to another organisation; gateway "${topic.gateway}" of "${topic.org}" cannot announce it`,
+        messageVi: `instruments[${i}].instrument "${instrument}" thuộc một tổ chức khác; gateway "${topic.gateway}" của "${topic.org}" không được khai báo phương tiện này`,
       });
     }
   });

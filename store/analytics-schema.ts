@@ -163,3 +163,55 @@ export const ANALYTICS_MIGRATION: Migration = {
     CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, id);
   `,
 };
+
+/**
+ * Registry migration 9: multi-load checks and idempotent submissions (issue 15, section 2).
+ *
+ * - A check's identity was (instrument, channel, ts): a lab's second load at the same instant was
+ *   counted a duplicate and lost. It is now (instrument, channel, ts, reference, reference value,
+ *   client check id): several loads at one instant are distinct checks, and a redelivered MQTT
+ *   message (same values) still stores nothing twice. SQLite cannot drop a table constraint, so
+ *   the table is rebuilt (https://www.sqlite.org/lang_altertable.html#otheralter) from its own
+ *   current definition, keeping every column (also those added by earlier migrations), index and
+ *   trigger; the copy keeps ids.
+ * - `checks.client_id`: the client-supplied check id; `checks.fitness`: why the standard was not
+ *   fit for the check (expired, U > MPE/3 — analytics/entry-rules.ts), or null.
+ * - `check_submissions`: one row per idempotency key and submitter (`scope`: the user or gateway),
+ *   with a digest of what was submitted and the answer given, so a repeat is answered the same.
+ */
+export const CHECKS_IDENTITY_MIGRATION: Migration = {
+  id: 9,
+  name: 'multi-load check identity, standard fitness flag, idempotent check submissions',
+  sql: `
+    CREATE TABLE check_submissions (
+      scope TEXT NOT NULL,
+      key TEXT NOT NULL,
+      digest TEXT NOT NULL,
+      result TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (scope, key)
+    ) STRICT, WITHOUT ROWID;
+  `,
+  after: (db) => {
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'checks'").get() as { sql: string };
+    const others = (
+      db.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'checks' AND type IN ('index', 'trigger') AND sql IS NOT NULL").all() as { sql: string }[]
+    ).map((r) => r.sql);
+    const columns = (db.prepare('PRAGMA table_info(checks)').all() as { name: string }[]).map((c) => `"${c.name}"`).join(', ');
+    const withoutUnique = table.sql.replace(/,\s*UNIQUE\s*\(\s*instrument\s*,\s*channel\s*,\s*ts\s*\)/i, '');
+    if (withoutUnique === table.sql) throw new Error('migration 9: the checks table has no UNIQUE (instrument, channel, ts) to replace');
+    const create = withoutUnique.replace(/^CREATE TABLE\s+"?checks"?/i, 'CREATE TABLE checks_rebuilt');
+    // Ids of checks may be referenced (alerts' details, corrections): foreign keys are checked at commit, when the new table carries the name.
+    db.pragma('defer_foreign_keys = ON');
+    db.exec(create);
+    db.exec(`INSERT INTO checks_rebuilt (${columns}) SELECT ${columns} FROM checks`);
+    db.exec('DROP TABLE checks');
+    db.exec('ALTER TABLE checks_rebuilt RENAME TO checks');
+    for (const sql of others) db.exec(sql);
+    db.exec(`
+      ALTER TABLE checks ADD COLUMN client_id TEXT;
+      ALTER TABLE checks ADD COLUMN fitness TEXT;
+      CREATE UNIQUE INDEX checks_identity ON checks (instrument, channel, ts, coalesce(reference, ''), reference_value, coalesce(client_id, ''));
+    `);
+  },
+};

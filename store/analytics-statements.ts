@@ -1,4 +1,5 @@
 import type { Db } from './sqlite.js';
+import { epochOf } from './instrument-history.js';
 import type { AlertKind, AlertSeverity, AlertState, ToleranceSpec } from '../core/index.js';
 import type { AlertRecord, CalibrationRecord, ChannelMetrology, CheckRecord, Delivery, ReferenceStandard, TestPoint } from './analytics-types.js';
 
@@ -41,13 +42,18 @@ export function prepare(db: Db) {
     ),
     getOrgSettings: db.prepare('SELECT * FROM org_settings WHERE org = ?'),
     insertCheck: db.prepare(
-      `INSERT INTO checks (instrument, channel, ts, reference, reference_value, reference_u, indicated, error, source, by, traceable, trace_reason, received_at)
-       VALUES (@instrument, @channel, @ts, @reference, @referenceValue, @referenceU, @indicated, @error, @source, @by, @traceable, @traceReason, @receivedAt)
-       ON CONFLICT (instrument, channel, ts) DO NOTHING`,
+      // Identity (migration 9): instrument, channel, ts, reference, reference value and client id — several loads at one instant are distinct checks.
+      `INSERT INTO checks (instrument, channel, ts, reference, reference_value, reference_u, indicated, error, source, by, traceable, trace_reason, received_at, client_id, fitness)
+       VALUES (@instrument, @channel, @ts, @reference, @referenceValue, @referenceU, @indicated, @error, @source, @by, @traceable, @traceReason, @receivedAt, @clientId, @fitness)
+       ON CONFLICT DO NOTHING`,
     ),
+    getSubmission: db.prepare('SELECT digest, result FROM check_submissions WHERE scope = ? AND key = ?'),
+    saveSubmission: db.prepare('INSERT INTO check_submissions (scope, key, digest, result, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     listChecks: db.prepare(
+      // Migration 10: the current registration's checks only (received at or after its epoch).
       `SELECT * FROM checks WHERE instrument = @instrument AND (@channel IS NULL OR channel = @channel) AND ts >= @from AND ts < @to
-       ORDER BY ts LIMIT @limit`,
+         AND received_at >= ${epochOf('@instrument')}
+       ORDER BY ts, id LIMIT @limit`,
     ),
     checksUsing: db.prepare('SELECT * FROM checks WHERE reference IN (SELECT value FROM json_each(?)) AND ts >= ? ORDER BY ts'),
     markCheckReview: db.prepare('UPDATE checks SET review = ? WHERE id = ?'),
@@ -57,12 +63,16 @@ export function prepare(db: Db) {
     ),
     getCalibration: db.prepare('SELECT * FROM calibrations WHERE id = ?'),
     getCalibrationByCertificate: db.prepare('SELECT * FROM calibrations WHERE certificate = ?'),
-    listCalibrations: db.prepare('SELECT * FROM calibrations WHERE instrument = ? ORDER BY date, id'),
-    lastCalibration: db.prepare('SELECT * FROM calibrations WHERE instrument = ? ORDER BY date DESC, id DESC LIMIT 1'),
+    // Migration 10: every read of an instrument's calibrations keeps the current registration's (recorded at or after its epoch).
+    listCalibrations: db.prepare(`SELECT * FROM calibrations WHERE instrument = ? AND created_at >= ${epochOf('calibrations.instrument')} ORDER BY date, id`),
+    // Voided and superseded records (migration 8, ISO/IEC 17025 7.8.8) never count as the last one.
+    lastCalibration: db.prepare(
+      `SELECT * FROM calibrations WHERE instrument = ? AND status = 'valid' AND created_at >= ${epochOf('calibrations.instrument')} ORDER BY date DESC, id DESC LIMIT 1`,
+    ),
     lastCalibrationDates: db.prepare(
       // SQLite fills bare columns from the row holding max() (https://www.sqlite.org/lang_select.html#bareagg):
       // one pass over the (instrument, date) index instead of a subquery per instrument.
-      'SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations GROUP BY instrument',
+      `SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations WHERE status = 'valid' AND created_at >= ${epochOf('calibrations.instrument')} GROUP BY instrument`,
     ),
     calibrationsUsing: db.prepare(
       `SELECT DISTINCT c.* FROM calibrations c, json_each(c.references_used) j WHERE j.value IN (SELECT value FROM json_each(?)) AND c.date >= ? ORDER BY c.date`,
@@ -89,7 +99,8 @@ export function prepare(db: Db) {
       `SELECT i.id, i.org, i.kind, i.gateway, i.last_seen, m.lab, m.interval_days, c.date, c.next_due, c.interval_days
        FROM instruments i
        LEFT JOIN instrument_metrology m ON m.instrument = i.id
-       LEFT JOIN (SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations GROUP BY instrument) c ON c.instrument = i.id
+       LEFT JOIN (SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations
+                  WHERE status = 'valid' AND created_at >= ${epochOf('calibrations.instrument')} GROUP BY instrument) c ON c.instrument = i.id
        WHERE i.registration = 'registered'`,
     ),
     liveKeys: db.prepare("SELECT subject, kind FROM alerts WHERE state <> 'cleared' AND kind IN (SELECT value FROM json_each(?))"),
@@ -164,6 +175,8 @@ export function toCheck(r: Row): CheckRecord {
     traceReason: r.trace_reason as string | null,
     review: r.review as string | null,
     receivedAt: r.received_at as number,
+    clientId: (r.client_id as string | null) ?? null,
+    fitness: (r.fitness as string | null) ?? null,
   };
 }
 
@@ -187,6 +200,7 @@ export function toCalibration(r: Row): CalibrationRecord {
     nextDue: r.next_due as number | null,
     review: r.review as string | null,
     createdAt: r.created_at as number,
+    status: (r.status as CalibrationRecord['status']) ?? 'valid',
   };
 }
 

@@ -54,8 +54,18 @@ export interface CheckRecord {
   traceReason: string | null;
   review: string | null;
   receivedAt: number;
+  /** Client-supplied check id, part of the check's identity (migration 9). */
+  clientId: string | null;
+  /** Why the standard was not fit for this check (expired, U > MPE/3: analytics/entry-rules.ts), or null. */
+  fitness: string | null;
 }
 export type NewCheck = Omit<CheckRecord, 'id' | 'review'>;
+
+/** The answer kept for an idempotency key (migration 9): what was submitted (digest) and what was answered. */
+export interface CheckSubmissionRecord {
+  digest: string;
+  result: string;
+}
 
 export interface TestPoint {
   channel: string;
@@ -92,6 +102,8 @@ export interface CalibrationRecord {
   nextDue: number | null;
   review: string | null;
   createdAt: number;
+  /** Correction state (migration 8, ISO/IEC 17025:2017 7.8.8): only valid records count for due dates and states. */
+  status?: 'valid' | 'superseded' | 'voided';
 }
 export type NewCalibration = Omit<CalibrationRecord, 'id' | 'review' | 'createdAt'>;
 

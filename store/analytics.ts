@@ -1,6 +1,7 @@
 import type { AlertKind } from '../core/index.js';
 import type { Db } from './sqlite.js';
 import type { AuditLog } from './audit.js';
+import { epochOf } from './instrument-history.js';
 
 /**
  * What analytics keeps in the registry (migration 2): reference standards, instrument service
@@ -15,6 +16,7 @@ import type {
   CalibrationRecord,
   ChannelMetrology,
   CheckRecord,
+  CheckSubmissionRecord,
   Delivery,
   InstrumentService,
   NewCalibration,
@@ -171,12 +173,24 @@ export class AnalyticsStore {
           traceable: c.traceable ? 1 : 0,
           traceReason: c.traceReason,
           receivedAt: c.receivedAt,
+          clientId: c.clientId,
+          fitness: c.fitness,
         });
         if (r.changes > 0) out.push({ ...c, id: Number(r.lastInsertRowid), review: null });
       }
       for (const c of out) this.audit?.append('check.create', `instrument:${c.instrument}`, null, c, c.receivedAt);
       return out;
     });
+  }
+
+  /** The answer kept for an idempotency key of a submitter, if any (migration 9). */
+  checkSubmission(scope: string, key: string): CheckSubmissionRecord | undefined {
+    return this.s.getSubmission.get(scope, key) as CheckSubmissionRecord | undefined;
+  }
+
+  /** Keeps the answer to a submission under its idempotency key; the first answer stays. */
+  saveCheckSubmission(scope: string, key: string, digest: string, result: string, now: number): void {
+    this.s.saveSubmission.run(scope, key, digest, result, now);
   }
 
   listChecks(filter: { instrument: string; channel?: string; from?: number; to?: number; limit?: number }): CheckRecord[] {
@@ -290,7 +304,8 @@ export class AnalyticsStore {
   private prepareChangeStatements() {
     return {
       lastDatesOf: this.db.prepare(
-        'SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations WHERE instrument IN (SELECT value FROM json_each(?)) GROUP BY instrument',
+        `SELECT instrument, max(date) AS date, next_due, interval_days FROM calibrations
+         WHERE status = 'valid' AND instrument IN (SELECT value FROM json_each(?)) AND created_at >= ${epochOf('calibrations.instrument')} GROUP BY instrument`,
       ),
       changedAlerts: this.db.prepare('SELECT * FROM alerts WHERE rev > ? ORDER BY rev LIMIT ?'),
       counter: this.db.prepare('SELECT value FROM change_counters WHERE name = ?'),
@@ -420,8 +435,12 @@ export class AnalyticsStore {
         params[k] = filter[k];
       }
     }
+    // Migration 10: an instrument's alerts, and those a lab sees through serving it, are the current registration's.
+    if (filter.instrument !== undefined) where.push(`opened_at >= ${epochOf('alerts.instrument')}`);
     if (filter.visibleToLab !== undefined) {
-      where.push('(lab = @visibleToLab OR instrument IN (SELECT instrument FROM instrument_metrology WHERE lab = @visibleToLab))');
+      where.push(
+        `(lab = @visibleToLab OR (instrument IN (SELECT instrument FROM instrument_metrology WHERE lab = @visibleToLab) AND opened_at >= ${epochOf('alerts.instrument')}))`,
+      );
       params.visibleToLab = filter.visibleToLab;
     }
     const shape = where.join(' AND ');

@@ -8,6 +8,7 @@ import type { ReadingsStore } from './types.js';
 export * from './types.js';
 export * from './analytics.js';
 export * from './identity.js';
+export * from './records.js';
 export { AuditLog, GENESIS, canonical, type AuditEntry, type AuditRule, type AuditVerdict, type CheckpointLine } from './audit.js';
 export { AuditKey, auditFiles, type AuditKeyOptions } from './audit-key.js';
 export { appendCheckpoint, lastCheckpoint, readCheckpoints } from './audit-checkpoints.js';
@@ -18,6 +19,7 @@ export { openSqliteReadings, READINGS_MIGRATIONS } from './readings-sqlite.js';
 export { openInfluxReadings, classifyWriteError, parseRetryAfter, type InfluxReadingsOptions } from './readings-influx.js';
 export { StationStore, STATIONS_MIGRATION, type StationRow } from './stations.js';
 export { REGISTRY_MIGRATIONS } from './registry-schema.js';
+export { INSTRUMENT_HISTORY_MIGRATION, type AdmissionRefusal, type Tombstone, type UnregisteredBounds } from './instrument-history.js';
 export { openSqlite, migrate, isTransientStoreError, SYNCHRONOUS, type Db, type Migration, type SqliteOptions, type Synchronous } from './sqlite.js';
 
 /**

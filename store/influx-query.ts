@@ -119,6 +119,7 @@ export async function existingIdentities(ql: InfluxQL, readings: StoredReading[]
 export function readingsStatement(q: ReadingsQuery): string {
   const where = [`instrument = ${lit(q.instrument)}`, `time >= ${q.from}ms`, `time < ${q.to}ms`];
   if (q.channel !== undefined) where.push(`channel = ${lit(q.channel)}`);
+  if (q.org !== undefined) where.push(`org = ${lit(q.org)}`);
   if (q.every !== undefined) {
     // Buckets start at from + k·every: InfluxDB aligns GROUP BY time() on the epoch, shifted by the offset.
     const offset = ((q.from % q.every) + q.every) % q.every;

@@ -83,7 +83,7 @@ export function openSqliteReadings(file: string, opts: SqliteReadingsOptions = {
   );
   const raw = db.prepare(
     `SELECT ts, value, status FROM readings
-     WHERE instrument = @instrument AND channel = @channel AND ts >= @from AND ts < @to ORDER BY ts LIMIT @limit`,
+     WHERE instrument = @instrument AND channel = @channel AND ts >= @from AND ts < @to AND (@org IS NULL OR org = @org) ORDER BY ts LIMIT @limit`,
   );
   // Integer division puts ts in bucket k = (ts - from) / every; the bucket's ts is its start.
   // better-sqlite3 binds every JS number as REAL, hence the casts: without them the division
@@ -91,7 +91,7 @@ export function openSqliteReadings(file: string, opts: SqliteReadingsOptions = {
   const buckets = db.prepare(
     `WITH p (f, e) AS (SELECT CAST(@from AS INTEGER), CAST(@every AS INTEGER))
      SELECT p.f + ((ts - p.f) / p.e) * p.e AS ts, avg(value) AS value, min(value) AS min, max(value) AS max, count(*) AS count
-     FROM readings, p WHERE instrument = @instrument AND channel = @channel AND ts >= @from AND ts < @to
+     FROM readings, p WHERE instrument = @instrument AND channel = @channel AND ts >= @from AND ts < @to AND (@org IS NULL OR org = @org)
      GROUP BY (ts - p.f) / p.e ORDER BY 1`,
   );
   const countAll = db.prepare('SELECT count(*) AS n FROM readings');
@@ -109,7 +109,7 @@ export function openSqliteReadings(file: string, opts: SqliteReadingsOptions = {
       const channels = q.channel !== undefined ? [q.channel] : (channelsOf.all({ instrument: q.instrument }) as { c: string }[]).map((r) => r.c);
       const out: Series[] = [];
       for (const channel of channels) {
-        const args = { instrument: q.instrument, channel, from: q.from, to: q.to };
+        const args = { instrument: q.instrument, channel, from: q.from, to: q.to, org: q.org ?? null };
         const points =
           q.every !== undefined
             ? (buckets.all({ ...args, every: q.every }) as ReadingPoint[])

@@ -1,8 +1,10 @@
 import type { ErrorCode, InstrumentKind, ReadingStatus } from '../core/index.js';
 import type { Migration } from './sqlite.js';
-import { ANALYTICS_MIGRATION } from './analytics-schema.js';
+import { ANALYTICS_MIGRATION, CHECKS_IDENTITY_MIGRATION } from './analytics-schema.js';
 import { AUDIT_KEY_MIGRATION, AUTH_MIGRATION } from './auth-schema.js';
 import { STATIONS_MIGRATION } from './stations.js';
+import { RECORDS_MIGRATION } from './records.js';
+import { INSTRUMENT_HISTORY_MIGRATION } from './instrument-history.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
 /**
@@ -132,6 +134,11 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     `,
   },
   AUDIT_KEY_MIGRATION,
+  RECORDS_MIGRATION,
+  // 9: multi-load check identity (issue 15, section 2); ids stay in order: 10 and 11 follow.
+  CHECKS_IDENTITY_MIGRATION,
+  // 10: instrument identity over time (issue 15, section 7); 11 goes below it.
+  INSTRUMENT_HISTORY_MIGRATION,
 ];
 
 export interface OrgRow {
@@ -165,6 +172,8 @@ export interface InstrumentRow {
   site: string | null;
   created_at: number;
   last_seen: number | null;
+  /** Migration 10: where this registration's history begins (0: the id was never removed). */
+  epoch?: number;
 }
 
 export interface ChannelRow {
@@ -221,6 +230,8 @@ export function toInstrument(r: InstrumentRow): Instrument {
     site: r.site,
     createdAt: r.created_at,
     lastSeen: r.last_seen,
+    // Only for an id registered again after a removal or reassigned (migration 10).
+    ...(r.epoch ? { historySince: r.epoch } : {}),
   };
 }
 

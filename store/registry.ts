@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MetronetError, preview, type Reading } from '../core/index.js';
+import { MetronetError, preview, unknownInstrument, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import {
   REGISTRY_MIGRATIONS,
@@ -20,7 +20,10 @@ import { AuditKey, type AuditKeyOptions } from './audit-key.js';
 import { AUDIT_KEY_MIGRATION } from './auth-schema.js';
 import { IdentityStore } from './identity.js';
 import { StationStore } from './stations.js';
+import { RecordsStore } from './records.js';
+import { InstrumentHistory, type AdmissionRefusal, type UnregisteredBounds } from './instrument-history.js';
 import type { Channel, GatewayRecord, GatewaySpool, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
+import type { Tombstone } from './instrument-history.js';
 
 export interface RegistryOptions extends SqliteOptions {
   /** Rejects kept; older ones are pruned as new ones arrive. Default 10 000. */
@@ -66,6 +69,10 @@ class SqliteRegistry implements Registry {
   readonly identity: IdentityStore;
   /** The keyed, hash-chained audit trail (migrations 4 and 7). */
   readonly audit: AuditLog;
+  /** Designations, corrections, seal register, traceability anchors (migration 8). */
+  readonly records: RecordsStore;
+  /** Tombstones, reassignment and the bounds on unregistered instruments (migration 10). */
+  private readonly history: InstrumentHistory;
 
   constructor(
     private readonly db: Db,
@@ -77,6 +84,8 @@ class SqliteRegistry implements Registry {
     this.identity = new IdentityStore(db, this.audit);
     this.analytics = new AnalyticsStore(db, this.audit);
     this.stations = new StationStore(db, this.audit);
+    this.records = new RecordsStore(db, this.audit);
+    this.history = new InstrumentHistory(db, this.audit);
 
     this.writeLatest = db.transaction((readings: Reading[]) => {
       // Reduce to the newest reading per channel and per instrument first: a batch of 5 000
@@ -318,13 +327,40 @@ class SqliteRegistry implements Registry {
         const cur = this.getInstrument(id);
         if (!cur) return false;
         // Channels, serving lab and station facts cascade; checks, calibrations, alerts and the
-        // readings store are history and stay (docs/security.md).
+        // readings store are history and stay (docs/security.md), behind a tombstone: a new
+        // registration of the id starts with empty history (migration 10).
         const channels = this.listChannels(id).map((c) => ({ channel: c.channel, unit: c.unit }));
+        const { alertsCleared } = this.history.retire(cur, 'removed', Date.now());
         this.s.deleteInstrument.run(id);
-        this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels }, null);
+        this.audit.append('instrument.delete', `instrument:${id}`, { ...registeredFacts(cur), channels, alertsCleared }, null);
         return true;
       })
       .immediate();
+  }
+
+  reassignInstrument(id: string, org: string, now = Date.now()): Instrument {
+    return this.db
+      .transaction(() => {
+        const cur = this.getInstrument(id);
+        if (!cur) throw MetronetError.fromIssue(unknownInstrument(id));
+        this.history.reassign(cur, org, now);
+        return this.getInstrument(id) as Instrument;
+      })
+      .immediate();
+  }
+
+  instrumentTombstones(id: string): Tombstone[] {
+    return this.history.tombstones(id);
+  }
+
+  identityRev(): number {
+    return this.history.identityRev();
+  }
+
+  instrumentAdmission(id: string, gateway: string, now: number, bounds: UnregisteredBounds): { known: boolean } | { refused: AdmissionRefusal } {
+    if (this.s.getInstrument.get(id)) return { known: true };
+    const refused = this.history.refusal(id, gateway, now, bounds);
+    return refused ? { refused } : { known: false };
   }
 
   listChannels(instrument: string): Channel[] {
@@ -402,6 +438,9 @@ function prepareChanges(db: Db) {
   };
 }
 
+/** A new row's history epoch (migration 10): just after the id's last removal, 0 for an id never removed. */
+const EPOCH_OF_NEW = 'coalesce((SELECT max(removed_at) + 1 FROM instrument_tombstones WHERE id = @id), 0)';
+
 function prepare(db: Db) {
   return {
     upsertOrg: db.prepare(
@@ -427,15 +466,15 @@ function prepare(db: Db) {
        WHERE id = @id`,
     ),
     upsertInstrument: db.prepare(
-      `INSERT INTO instruments (id, org, registration, kind, name, serial, gateway, profile, site, created_at)
-       VALUES (@id, @org, @registration, @kind, @name, @serial, @gateway, @profile, @site, @createdAt)
+      `INSERT INTO instruments (id, org, registration, kind, name, serial, gateway, profile, site, created_at, epoch)
+       VALUES (@id, @org, @registration, @kind, @name, @serial, @gateway, @profile, @site, @createdAt, ${EPOCH_OF_NEW})
        ON CONFLICT (id) DO UPDATE SET org = excluded.org, registration = excluded.registration, kind = excluded.kind,
          name = excluded.name, serial = excluded.serial, gateway = excluded.gateway, profile = excluded.profile, site = excluded.site`,
     ),
     getInstrument: db.prepare('SELECT * FROM instruments WHERE id = ?'),
     insertUnregistered: db.prepare(
-      `INSERT INTO instruments (id, org, registration, gateway, profile, created_at)
-       VALUES (@id, @org, 'unregistered', @gateway, @profile, @now) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO instruments (id, org, registration, gateway, profile, created_at, epoch)
+       VALUES (@id, @org, 'unregistered', @gateway, @profile, @now, ${EPOCH_OF_NEW}) ON CONFLICT (id) DO NOTHING`,
     ),
     updateWiring: db.prepare('UPDATE instruments SET gateway = coalesce(@gateway, gateway), profile = coalesce(@profile, profile) WHERE id = @id'),
     listChannels: db.prepare('SELECT * FROM channels WHERE instrument = ? ORDER BY channel'),

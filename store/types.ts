@@ -3,6 +3,8 @@ import type { AnalyticsStore } from './analytics.js';
 import type { AuditLog } from './audit.js';
 import type { IdentityStore } from './identity.js';
 import type { StationStore } from './stations.js';
+import type { AdmissionRefusal, Tombstone, UnregisteredBounds } from './instrument-history.js';
+import type { RecordsStore } from './records.js';
 
 /**
  * The store contracts. Registry: relational facts (organisations, gateways, instruments,
@@ -54,6 +56,12 @@ export interface Instrument {
   site?: string | null;
   createdAt: number;
   lastSeen?: number | null;
+  /**
+   * Set when the id was removed or reassigned before (registry migration 10): this registration's
+   * history begins here (epoch ms, server clock); records of the id from before belong to an
+   * earlier registration and are not this instrument's.
+   */
+  historySince?: number;
 }
 
 export interface Channel {
@@ -117,8 +125,30 @@ export interface Registry {
   deleteOrg(id: string): boolean;
   /** Deletes a gateway and its MQTT login, audited; its instruments stay. False when unknown. */
   deleteGateway(id: string): boolean;
-  /** Deletes an instrument with its channels and station facts, audited; checks, calibrations, alerts and readings stay. */
+  /**
+   * Deletes an instrument with its channels and station facts, audited, leaving a tombstone
+   * (migration 10): its live alerts are cleared, its drift state and channel settings dropped;
+   * checks, calibrations, alerts and readings stay as history of that registration. The id takes
+   * no readings until registered again, which starts a new registration with empty history.
+   */
   deleteInstrument(id: string): boolean;
+  /**
+   * The authority hands an id to another organisation: the current registration is retired
+   * (tombstone, audited `instrument.reassign`) and the id starts again for `org`, unregistered,
+   * without facts, channels or history. E_UNKNOWN_INSTRUMENT when unknown.
+   */
+  reassignInstrument(id: string, org: string, now?: number): Instrument;
+  /** Former registrations of an id (removed or reassigned), newest first. */
+  instrumentTombstones(id: string): Tombstone[];
+  /** Moves on every removal, reassignment and change of owner or registration (ingest drops its cache when it moved). */
+  identityRev(): number;
+  /**
+   * Whether a gateway may have `id` (ingest asks before ensureInstrument): known, or unknown and
+   * creatable (never removed, the gateway within its bounds on unregistered instruments), or the
+   * bound it breaks. Workers sharing a registry may each pass a bound at the same instant: it is
+   * exceeded by at most one message per worker.
+   */
+  instrumentAdmission(id: string, gateway: string, now: number, bounds: UnregisteredBounds): { known: boolean } | { refused: AdmissionRefusal };
 
   /** Channels of one instrument (several with `instrumentIds`), with their latest value. */
   listChannels(instrument: string): Channel[];
@@ -155,6 +185,8 @@ export interface Registry {
   readonly identity: IdentityStore;
   /** Append-only, hash-chained audit trail (issue 6). */
   readonly audit: AuditLog;
+  /** Designations, corrections, seal register, traceability anchors (migration 8). */
+  readonly records: RecordsStore;
 
   close(): void;
 }
@@ -184,6 +216,12 @@ export interface ReadingsQuery {
   every?: number;
   /** Most points per channel (raw queries); newest are dropped beyond it. No limit when unset. */
   limit?: number;
+  /**
+   * Only readings stored for this organisation (both stores tag each reading with its owner): the
+   * instrument's current owner, so that an id reassigned or registered again by another
+   * organisation never shows the earlier owner's readings (registry migration 10).
+   */
+  org?: string;
 }
 
 export interface ReadingPoint {

@@ -49,19 +49,26 @@ export function installAuth(api: FastifyInstance, registry: Registry): void {
     if (policy?.public) return;
     const p = req.principal!;
     if (p.role === 'admin') return;
-    if (!policy || !(policy.roles ?? []).includes(p.role)) throw forbidden(`role ${p.role} may not ${req.method} ${req.routeOptions.url}`);
+    if (!policy || !(policy.roles ?? []).includes(p.role))
+      throw forbidden(
+        `role ${p.role} may not ${req.method} ${req.routeOptions.url}`,
+        `Vai trò ${p.role} không được phép thực hiện thao tác này (${req.method} ${req.routeOptions.url}).`,
+      );
     const params = (req.params ?? {}) as Record<string, unknown>;
     // Ids arrive as strings or, where the params schema says integer (alerts, webhooks), numbers.
     if (policy.resource && (typeof params.id === 'string' || typeof params.id === 'number')) {
       const id = String(params.id);
-      if (ownsResource(registry, p, policy.resource, id) === false) throw forbidden(`${policy.resource} ${id} is outside your organisation`);
+      if (ownsResource(registry, p, policy.resource, id) === false)
+        throw forbidden(`${policy.resource} ${id} is outside your organisation`, `${id} không thuộc phạm vi tổ chức của bạn.`);
     }
     if (seesAll(p) && req.method === 'GET') return;
     for (const source of [req.query, req.body] as unknown[]) {
       if (!source || typeof source !== 'object') continue;
       const { org, lab } = source as { org?: unknown; lab?: unknown };
-      if (typeof org === 'string' && org !== p.org && p.role !== 'authority') throw forbidden(`organisation ${org} is not yours`);
-      if (p.role === 'lab' && typeof lab === 'string' && lab !== p.org) throw forbidden(`lab ${lab} is not yours`);
+      if (typeof org === 'string' && org !== p.org && p.role !== 'authority')
+        throw forbidden(`organisation ${org} is not yours`, `Tổ chức ${org} không phải tổ chức của bạn.`);
+      if (p.role === 'lab' && typeof lab === 'string' && lab !== p.org)
+        throw forbidden(`lab ${lab} is not yours`, `Tổ chức kiểm định ${lab} không phải tổ chức của bạn; bản ghi mang tên tổ chức của người đăng nhập.`);
     }
   });
 
@@ -135,6 +142,7 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-function forbidden(message: string): MetronetError {
-  return new MetronetError('E_FORBIDDEN', message);
+/** A refusal of access, in English and Vietnamese (the API answers in the caller's language). */
+function forbidden(message: string, vi?: string): MetronetError {
+  return new MetronetError('E_FORBIDDEN', vi ? { en: message, vi } : message);
 }

@@ -62,13 +62,23 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/instruments/:id': { roles: ALL, resource: 'instrument' },
   'PUT /api/v1/instruments/:id': { roles: ['enterprise'], resource: 'instrument' },
   'DELETE /api/v1/instruments/:id': { roles: NONE, resource: 'instrument' },
+  // Issue 15, section 7: only the authority hands an id to another organisation (a squatted id never blocks its owner).
+  'POST /api/v1/instruments/:id/reassign': { roles: ['authority'], resource: 'instrument' },
   'GET /api/v1/instruments/:id/readings': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/instruments/:id/checks': { roles: ALL, resource: 'instrument' },
   'POST /api/v1/instruments/:id/checks': { roles: OWNERS, resource: 'instrument' },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/instruments/:id/state': { roles: ALL, resource: 'instrument' },
   'GET /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
-  'POST /api/v1/instruments/:id/calibrations': { roles: ['lab'], resource: 'instrument' },
+  // Open to every role here so that the rule (analytics/authority.ts: a designated lab verifies,
+  // the serving lab calibrates, never the owner) answers with its own reason, in Vietnamese too.
+  'POST /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
+  // Corrections (ISO/IEC 17025 7.8.8): the issuing lab; the authority may void (authority.ts correctionRefusal).
+  'POST /api/v1/instruments/:id/calibrations/:record/supersede': { roles: ['lab'], resource: 'instrument' },
+  'POST /api/v1/instruments/:id/calibrations/:record/void': { roles: ['authority', 'lab'], resource: 'instrument' },
+  // The seal register: breaks by the owner or the serving lab, new seals by the serving lab (authority.ts sealRefusal).
+  'GET /api/v1/instruments/:id/seals': { roles: ALL, resource: 'instrument' },
+  'POST /api/v1/instruments/:id/seals': { roles: OWNERS, resource: 'instrument' },
   'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, resource: 'instrument' },
   'PUT /api/v1/instruments/:id/channels/:channel/metrology': { roles: ['lab'], resource: 'instrument' },
   'GET /api/v1/stations': { roles: ALL },
@@ -77,6 +87,12 @@ export const POLICY: Record<string, RoutePolicy> = {
   // Station facts and limit overrides: the owning organisation (and admin); the authority reads only.
   'PUT /api/v1/stations/:id': { roles: ['enterprise'], resource: 'instrument' },
   'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], resource: 'instrument' },
+
+  // Designations of verification bodies: kept by the authority; a lab reads its own, others all.
+  'GET /api/v1/designations': { roles: ALL },
+  'POST /api/v1/designations': { roles: ['authority'] },
+  'PUT /api/v1/designations/:id': { roles: ['authority'] },
+  'DELETE /api/v1/designations/:id': { roles: ['authority'] },
 
   'GET /api/v1/references': { roles: ['authority', 'lab'] },
   'GET /api/v1/references/:id': { roles: ['authority', 'lab'], resource: 'reference' },

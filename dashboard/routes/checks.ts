@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { MetronetError } from '../../core/index.js';
+import { IdempotencyKey, MetronetError, type Issue } from '../../core/index.js';
+import { Value } from '@sinclair/typebox/value';
 import { ChecksList, ChecksPost, ChecksPostResult, ChecksQuery, IdParams } from '../schemas.js';
 import { parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
 import { mustFindInstrument } from '../lookups.js';
 import { alertRef } from '../alert-view.js';
+import { languageOf } from '../language.js';
 
 /** Check measurements of an instrument: posted by people (same path as the checks topic), listed with traceability. */
 export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
@@ -26,23 +28,29 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     },
     async (req) => {
       const inst = mustFindInstrument(deps.registry, req.params.id);
+      const lang = languageOf(req);
+      const key = idempotencyKeyOf(req.headers['idempotency-key'], req.body.idempotencyKey);
+      const p = req.principal!;
+      // The author is the signed-in principal, never the body's `by` (issue 15).
       const r = engine.submitChecks({
         checks: req.body.checks.map((c) => ({ ...c, instrument: inst.id })),
         source: 'api',
-        by: req.body.by ?? req.principal!.user,
+        by: p.user,
+        caller: { role: p.role, org: p.org },
+        ...(key !== undefined ? { idempotencyKey: key } : {}),
       });
-      if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0) {
+      if (r.conflict) throw MetronetError.fromIssue(r.conflict);
+      const text = (x: Issue) => (lang === 'vi' ? (x.messageVi ?? x.message) : x.message);
+      const rejects = r.rejects.map((x) => ({ index: x.index, code: x.code, message: text(x), field: `checks[${x.index}].${x.field ?? ''}`, rule: x.rule }));
+      if (r.stored.length === 0 && r.rejects.length > 0 && r.duplicates === 0 && !r.duplicate) {
         const first = r.rejects[0]!;
-        throw new MetronetError(
-          first.code,
-          first.message,
-          r.rejects.map((x) => ({ index: x.index, code: x.code, field: `checks[${x.index}].${x.field ?? ''}`, message: x.message })),
-        );
+        throw new MetronetError(first.code, { en: first.message, vi: first.messageVi ?? first.message }, rejects);
       }
       return {
         stored: r.stored.length,
+        duplicate: r.duplicate ?? false,
         duplicates: r.duplicates,
-        rejects: r.rejects.map((x) => ({ index: x.index, code: x.code, message: x.message, field: x.field })),
+        rejects,
         alerts: r.alerts.map(alertRef),
         checks: r.stored,
       };
@@ -72,3 +80,24 @@ export const checkRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     },
   );
 };
+
+/**
+ * The idempotency key of a submission: the `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header),
+ * else the body's `idempotencyKey`; a header that breaks the key's pattern is refused.
+ */
+function idempotencyKeyOf(header: string | string[] | undefined, body: string | undefined): string | undefined {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (h === undefined) return body;
+  // The draft's example quotes the key as a structured-field string.
+  const key = h.trim().replace(/^"(.*)"$/, '$1');
+  if (!Value.Check(IdempotencyKey, key))
+    throw new MetronetError(
+      'E_BAD_REQUEST',
+      {
+        en: 'Idempotency-Key must be 1–128 characters of letters, digits and . _ : -',
+        vi: 'Khóa Idempotency-Key phải gồm 1–128 ký tự chữ, số và . _ : -',
+      },
+      { field: 'Idempotency-Key', rule: 'pattern', value: h.slice(0, 200) },
+    );
+  return key;
+}

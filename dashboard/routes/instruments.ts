@@ -2,10 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ID_PATTERN, MetronetError } from '../../core/index.js';
-import { instrumentScope } from '../auth/tenant.js';
+import { instrumentScope, type Principal } from '../auth/tenant.js';
 import type { Channel, Instrument } from '../../store/types.js';
 import { IdParams, InstrumentIn, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
 import { mustFindInstrument } from '../lookups.js';
+import { metrologyFactsRefusal } from '../../analytics/authority.js';
 import { parseDuration, parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
 
@@ -101,14 +102,21 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
         );
       }
       const units = new Map(channels.map((c) => [c.channel, c.unit]));
-      const series = await readings.query({ instrument: inst.id, channel: q.channel, from, to, every, limit: q.limit });
+      // This registration's readings only: its owner's, from its start (an id removed or
+      // reassigned before keeps the earlier holder's readings in the store, never shown here).
+      const since = Math.max(from, inst.historySince ?? Number.NEGATIVE_INFINITY);
+      const series =
+        since >= to ? [] : await readings.query({ instrument: inst.id, channel: q.channel, from: since, to, every, limit: q.limit, org: inst.org });
       return { instrument: inst.id, from, to, every: every ?? null, series: series.map((s) => ({ ...s, unit: units.get(s.channel) ?? null })) };
     },
   );
 
   // Onboarding (issue 6): an organisation registers an instrument, or completes one its gateway announced.
   // Through the engine: the serving lab, interval and a stated last verification are analytics state.
-  const save = (id: string, org: string, b: InstrumentIn) => {
+  const save = (id: string, org: string, b: InstrumentIn, p: Principal) => {
+    // Registration fields only: a verification or an interval is not the owner's to state (analytics/authority.ts).
+    const refused = metrologyFactsRefusal({ role: p.role, org: p.org, user: p.user }, b);
+    if (refused) throw MetronetError.fromIssue(refused);
     const inst = fastify.engine.registerInstrument(id, org, b);
     return view(inst, registry.listChannels(id), orgNames());
   };
@@ -127,10 +135,10 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     },
     async (req, reply) => {
       const { id, org, ...facts } = req.body;
-      if (registry.getInstrument(id))
-        throw new MetronetError('E_CONFLICT', `instrument ${id} exists; PUT /instruments/${id} completes or changes it`, { field: 'id', value: id });
+      const held = registry.getInstrument(id);
+      if (held) throw idTaken(id, held, org);
       if (!registry.getOrg(org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} does not exist`, { field: 'org', value: org });
-      return reply.status(201).send(save(id, org, facts));
+      return reply.status(201).send(save(id, org, facts, req.principal!));
     },
   );
 
@@ -145,7 +153,42 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
         response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
       },
     },
-    async (req) => save(req.params.id, mustFindInstrument(registry, req.params.id).org, req.body),
+    async (req) => save(req.params.id, mustFindInstrument(registry, req.params.id).org, req.body, req.principal!),
+  );
+
+  app.post(
+    '/instruments/:id/reassign',
+    {
+      schema: {
+        tags: ['instruments'],
+        summary:
+          'Hand an instrument id to another organisation (authority; audited): the current registration ends with a tombstone and the id starts again for `org`, unregistered, with empty history',
+        params: IdParams,
+        body: Type.Object({ org: Type.String({ pattern: ID_PATTERN }) }, { additionalProperties: false }),
+        response: { 200: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const inst = mustFindInstrument(registry, req.params.id);
+      const { org } = req.body;
+      if (registry.getOrg(org)?.kind !== 'enterprise') {
+        throw new MetronetError(
+          'E_BAD_REQUEST',
+          { en: `organisation "${org}" is not a registered enterprise`, vi: `tổ chức "${org}" không phải doanh nghiệp đã đăng ký` },
+          { field: 'org', rule: 'enterprise', value: org },
+        );
+      }
+      if (org === inst.org) {
+        throw new MetronetError(
+          'E_CONFLICT',
+          { en: `instrument ${inst.id} already belongs to "${org}"`, vi: `phương tiện ${inst.id} đã thuộc về "${org}"` },
+          { field: 'org', rule: 'differentOwner', value: org },
+        );
+      }
+      const after = registry.reassignInstrument(inst.id, org, now());
+      fastify.engine.states.forget(inst.id);
+      return view(after, [], orgNames());
+    },
   );
 
   app.delete(
@@ -161,10 +204,39 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
     async (req, reply) => {
       if (!registry.deleteInstrument(req.params.id))
         throw new MetronetError('E_UNKNOWN_INSTRUMENT', `instrument "${req.params.id}" is not known`, { field: 'id', value: req.params.id });
+      // The engine's running drift state described that registration.
+      fastify.engine.states.forget(req.params.id);
       return reply.status(204).send(null);
     },
   );
 };
+
+/**
+ * Why an id cannot be registered: it exists. Within the caller's organisation, PUT completes it;
+ * held by another organisation, the refusal names nothing of it (issue 15, section 7): an id a
+ * gateway announced unregistered is the authority's to reassign, a registered one likewise.
+ */
+function idTaken(id: string, held: Instrument, org: string): MetronetError {
+  const details = { field: 'id', value: id };
+  if (held.org === org) {
+    return new MetronetError(
+      'E_CONFLICT',
+      {
+        en: `instrument ${id} exists; PUT /instruments/${id} completes or changes it`,
+        vi: `phương tiện ${id} đã có; dùng PUT /instruments/${id} để hoàn thiện hoặc sửa thông tin`,
+      },
+      { ...details, rule: 'unique' },
+    );
+  }
+  return new MetronetError(
+    'E_INSTRUMENT_HELD',
+    {
+      en: `instrument id ${id} is already in use in the registry${held.registration === 'unregistered' ? ' (announced by a gateway, not registered)' : ''}; if the instrument is yours, ask the authority (Chi cục TĐC) to reassign the id to your organisation`,
+      vi: `mã phương tiện ${id} đã được sử dụng trong sổ đăng ký${held.registration === 'unregistered' ? ' (do một gateway khai báo, chưa đăng ký)' : ''}; nếu phương tiện thuộc về đơn vị của bạn, hãy đề nghị cơ quan quản lý (Chi cục TĐC) chuyển mã này cho đơn vị`,
+    },
+    { ...details, rule: 'heldByAnotherOrganisation' },
+  );
+}
 
 function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>): InstrumentView {
   return {

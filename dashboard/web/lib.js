@@ -126,7 +126,8 @@ export async function api(path, { method = 'GET', body } = {}) {
   const res = await fetch(`/api/v1${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    // Refusals come back in the interface's language.
+    headers: { accept: 'application/json', 'accept-language': state.lang, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = res.status === 204 ? null : await res.json().catch(() => null);
@@ -172,9 +173,19 @@ const REASONS = [
   [/^standard (\S+) expired on (\d{4}-\d{2}-\d{2}) \(in the chain of (\S+)\)$/, 'reason.expiredIn', ['ref', 'date', 'of']],
   [/^(?:reference )?standard (\S+) expired on (\d{4}-\d{2}-\d{2})$/, 'reason.expired', ['ref', 'date']],
   [/^reference standard (\S+) was found out of tolerance at its calibration$/, 'reason.outAtCalibration', ['ref']],
+  // Standard fitness and traceability of checks (analytics/entry-rules.ts, issue 15).
+  [/^no registered standard/, 'reason.noStandard', []],
+  [/^reference standard (\S+) expired on (\d{4}-\d{2}-\d{2}), before/, 'reason.expired', ['ref', 'date']],
+  [
+    /^reference standard (\S+) has U = (\S+) \(k = 2\), more than 1\/3 of the \S+ MPE (\S+) at the load (\S+)/,
+    'reason.uncertainty',
+    ['ref', 'U', 'mpe', 'load'],
+  ],
 ];
 export function reasonText(reason) {
   if (!reason) return '';
+  // Several reasons joined by "; " (a standard both expired and too uncertain): each in words.
+  if (reason.includes('; ')) return reason.split('; ').map(reasonText).join('; ');
   for (const [re, key, names] of REASONS) {
     const m = re.exec(reason);
     if (!m) continue;

@@ -33,6 +33,8 @@ beforeAll(async () => {
   cleanup = s.cleanup;
   readings = openSqliteReadings(`${s.dir}/readings.db`);
   auth = await bearer(registry, { id: 'lab1-user', role: 'lab', org: 'lab1' });
+  // lab1 is designated to verify scales (only a designated body records a verification: test/records).
+  registry.records.createDesignation({ lab: 'lab1', decision: '1/QĐ-TĐC', kinds: ['scale'], ranges: null, validFrom: 0, validUntil: null }, 'tdc');
   app = await buildApp({ registry, readings, now: () => clock, analytics: new Engine({ registry, now: () => clock }) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -54,7 +56,8 @@ describe('checks, conformity and the alert lifecycle', () => {
       referenceValue: 20.0001,
       traceable: true,
       source: 'api',
-      by: 'kiểm định viên A',
+      // The author is the signed-in principal, not the body's `by` (issue 15).
+      by: 'lab1-user',
     });
     expect(r.body.checks[0].error).toBeCloseTo(0.003, 9);
     const again = await call('POST', 'instruments/SC-1/checks', { checks: [check(T0 + DAY, 20.0031)] });

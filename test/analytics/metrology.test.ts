@@ -126,10 +126,10 @@ describe('EPA out-of-control rule for analysers', () => {
 describe('due dates and interval advice', () => {
   it('due soon within the lead time, overdue after', () => {
     const verified = Date.UTC(2026, 0, 15);
-    const due = dueDate({ date: verified, nextDue: null, intervalDays: null }, 365)!;
-    expect(dueDate({ date: verified, nextDue: Date.UTC(2026, 6, 1), intervalDays: 365 }, 365)).toBe(Date.UTC(2026, 6, 1));
-    expect(dueDate({ date: verified, nextDue: null, intervalDays: 30 }, 365)).toBe(verified + 30 * DAY);
-    expect(dueDate(undefined, 365)).toBeNull();
+    const due = dueDate({ date: verified, nextDue: null, intervalDays: null }, { days: 365 })!;
+    expect(dueDate({ date: verified, nextDue: Date.UTC(2026, 6, 1), intervalDays: 365 }, { days: 365 })).toBe(Date.UTC(2026, 6, 1));
+    expect(dueDate({ date: verified, nextDue: null, intervalDays: 30 }, { days: 365 })).toBe(verified + 30 * DAY);
+    expect(dueDate(undefined, { days: 365 })).toBeNull();
     expect(new Date(due).toISOString().slice(0, 10)).toBe('2027-01-15');
     expect(dueState(due, Date.UTC(2026, 11, 20), 30)).toBe('due_soon');
     expect(dueState(due, Date.UTC(2026, 10, 1), 30)).toBe('ok');

@@ -164,10 +164,11 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     const form = page.locator('#form-check');
     await form.waitFor();
     await form.locator('select[name=channel]').selectOption('gross');
-    await form.locator('input[name=reference]').fill('REF-M1-20KG');
+    // An enterprise names no lab standard (issue 15): its own reference value, recorded as not traceable.
+    await form.locator('input[name=referenceValue]').fill('20');
     await form.locator('input[name=indicated]').fill('20,004'); // a Vietnamese decimal comma
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => form.locator('.form-msg').textContent()).toMatch(/^Đã lưu\. Sai số/);
+    await expect.poll(() => form.locator('.form-msg').textContent()).toMatch(/^Đã lưu 1 kết quả\. Sai số .*không dùng chuẩn đã đăng ký/);
     const checks = (await (await stack.api('/api/v1/instruments/SC-0001/checks?channel=gross&from=-1d')).json()) as { items: Array<{ indicated: number }> };
     expect(checks.items.some((c) => c.indicated === 20.004)).toBe(true);
 

@@ -116,7 +116,7 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     await form.locator('input[name="asFound-1"]').fill('âm 3'); // not a number
     await form.locator('input[name="U-1"]').fill('0,002');
     await form.locator('input[name=references]').fill('REF-M1-20KG, REF-F1-SET');
-    await form.locator('input[name=authorisedBy]').fill('Nguyễn Văn An');
+    await form.locator('input[name=signatory]').fill('Nguyễn Văn An');
     await form.locator('button[type=submit]').click();
     const msg = form.locator('.form-msg');
     await expect.poll(() => msg.textContent()).toBe('Kiểm tra lại ô “Sai số trước hiệu chỉnh”: phải là số, ví dụ 20,004');
@@ -133,7 +133,8 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     expect(saved).toMatchObject({
       type: 'calibration',
       procedure: 'ĐLVN 10:2017',
-      authorisedBy: 'Nguyễn Văn An',
+      // The author is the signed-in user; the name typed is the printed signatory (issue 15).
+      content: expect.objectContaining({ signatory: 'Nguyễn Văn An' }),
       references: ['REF-M1-20KG', 'REF-F1-SET'],
       lab: 'ttkt-tdc',
     });

@@ -99,8 +99,9 @@ describe('InfluxDB unreachable under load', () => {
     // While InfluxDB was down: no acknowledgement beyond what a write already in progress had stored, store errors counted, intake paused.
     expect(ackedDuringOutage).toBeLessThanOrEqual(1 + BATCH_SIZE / 100);
     expect(duringOutage.stored - storedAtKill).toBeLessThanOrEqual(BATCH_SIZE);
-    expect(duringOutage.storeErrors).toBeGreaterThan(0);
-    expect(duringOutage.paused).toBeGreaterThan(0);
+    const seen = JSON.stringify({ atKill: { acked: ackedAtKill, stored: storedAtKill }, duringOutage });
+    expect(duringOutage.storeErrors, seen).toBeGreaterThan(0);
+    expect(duringOutage.paused, seen).toBeGreaterThan(0);
     // Bounded: at most 10 batches pending (ingest's bound) plus the message being taken.
     expect(maxPending).toBeLessThanOrEqual(10 * BATCH_SIZE + 100);
     expect(maxHeap - heapBefore).toBeLessThan(150 * 2 ** 20);

@@ -38,6 +38,26 @@ const owner = (role: Role, t: Tenant) => (role === 'lab' ? t.lab : t.ent);
 const through = (s: number) => s !== 401 && s !== 403;
 const refBody = (t: Tenant) => ({ lab: t.lab, quantity: 'mass', unit: 'kg', nominal: 20, value: 20.0001, U: 0.001, k: 2 });
 const kOf = (t: Tenant) => (t === T.a ? 'a' : 'b');
+const designationBody = (t: Tenant) => ({ lab: t.lab, decision: `QĐ-${u()}`, kinds: ['scale' as const], ranges: null, validFrom: 0, validUntil: null });
+/** A calibration record the tenant's lab issued (for the correction routes). */
+const issued = (f: Fixture, t: Tenant) =>
+  f.registry.analytics.insertCalibration({
+    instrument: t.inst,
+    type: 'calibration',
+    date: Date.now() - 2 * DAY,
+    lab: t.lab,
+    certificate: `ISSUED-${u()}`,
+    procedure: null,
+    conditions: null,
+    results: [],
+    references: [],
+    result: 'pass',
+    decisionRule: 'simple',
+    statement: null,
+    authorisedBy: 'lab user',
+    intervalDays: null,
+    nextDue: null,
+  }).certificate;
 
 const MATRIX: Record<string, Row> = {
   'GET /api/v1/health': { roles: ALL, public: true, call: () => ({ url: '/api/v1/health' }) },
@@ -141,13 +161,22 @@ const MATRIX: Record<string, Row> = {
       url: `/api/v1/instruments/${f.registry.upsertInstrument({ id: `DEL-${kOf(t)}${u()}`, org: t.ent, registration: 'registered', kind: 'scale' }).id}`,
     }),
   },
+  // Issue 15, section 7: the authority hands an id to another organisation (a fresh one each call).
+  'POST /api/v1/instruments/:id/reassign': {
+    roles: ['authority'],
+    call: (t, _r, f) => ({
+      url: `/api/v1/instruments/${f.registry.upsertInstrument({ id: `RA-${kOf(t)}${u()}`, org: t.ent, registration: 'unregistered' }).id}/reassign`,
+      payload: { org: t === T.a ? T.b.ent : T.a.ent },
+    }),
+  },
   'GET /api/v1/instruments/:id/readings': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
   'GET /api/v1/instruments/:id/checks': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
   'POST /api/v1/instruments/:id/checks': {
     roles: ['lab', 'enterprise'],
     call: (t) => ({
       url: `/api/v1/instruments/${t.inst}/checks`,
-      payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, reference: t.ref, indicated: 20.001 }] },
+      // A stated reference value: which standards a role may name is a record rule (test/records/entry-rules.test.ts), not access.
+      payload: { checks: [{ channel: 'mass', ts: Date.now() - 10 * DAY + Number(u()) * 1000, referenceValue: 20, indicated: 20.001 }] },
     }),
   },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/drift` }) },
@@ -167,6 +196,41 @@ const MATRIX: Record<string, Row> = {
         authorisedBy: 'Trưởng phòng',
       },
     }),
+  },
+  // Corrections (test/records): on a record the tenant's lab issued.
+  'POST /api/v1/instruments/:id/calibrations/:record/supersede': {
+    roles: ['lab'],
+    call: (t, _r, f) => ({
+      url: `/api/v1/instruments/${t.inst}/calibrations/${issued(f, t)}/supersede`,
+      payload: {
+        reason: 'wrong date',
+        type: 'calibration',
+        date: Date.now() - DAY,
+        certificate: `C-${u()}`,
+        results: [{ channel: 'mass', unit: 'kg', nominal: 20, asFound: 0.001, U: 0.002 }],
+        references: [t.ref],
+        ...(_r === 'admin' ? { lab: t.lab } : {}),
+      },
+    }),
+  },
+  'POST /api/v1/instruments/:id/calibrations/:record/void': {
+    roles: ['authority', 'lab'],
+    call: (t, _r, f) => ({ url: `/api/v1/instruments/${t.inst}/calibrations/${issued(f, t)}/void`, payload: { reason: 'issued in error' } }),
+  },
+  'GET /api/v1/instruments/:id/seals': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/seals` }) },
+  'POST /api/v1/instruments/:id/seals': {
+    roles: ['lab', 'enterprise'],
+    call: (t) => ({ url: `/api/v1/instruments/${t.inst}/seals`, payload: { event: 'break', at: Date.now(), seals: ['KC-1'], reason: 'repair' } }),
+  },
+  'GET /api/v1/designations': { roles: ALL, list: true, call: () => ({ url: '/api/v1/designations' }) },
+  'POST /api/v1/designations': { roles: ['authority'], call: (t) => ({ url: '/api/v1/designations', payload: designationBody(t) }) },
+  'PUT /api/v1/designations/:id': {
+    roles: ['authority'],
+    call: (t, _r, f) => ({ url: `/api/v1/designations/${f.registry.records.createDesignation(designationBody(t), 'tdc').id}`, payload: designationBody(t) }),
+  },
+  'DELETE /api/v1/designations/:id': {
+    roles: ['authority'],
+    call: (t, _r, f) => ({ url: `/api/v1/designations/${f.registry.records.createDesignation(designationBody(t), 'tdc').id}` }),
   },
   'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/channels/mass/metrology` }) },
   'PUT /api/v1/instruments/:id/channels/:channel/metrology': {

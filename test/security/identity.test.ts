@@ -146,7 +146,8 @@ describe('gateway onboarding and credential rotation', () => {
       method: 'PUT',
       url: '/api/v1/instruments/NEW-SC-9',
       headers: f.auth.enterprise,
-      payload: { kind: 'scale', serial: 'WI-1', lab: T.a.lab, intervalDays: 365 },
+      // Registration fields only: an interval is not the owner's to state (test/records).
+      payload: { kind: 'scale', serial: 'WI-1', lab: T.a.lab },
     });
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ registration: 'registered', kind: 'scale', serial: 'WI-1', gateway: 'gw-new' });

@@ -73,6 +73,16 @@ export function readingsContract(name: string, open: () => Promise<ReadingsStore
       expect(other).toEqual([{ channel: 'mass', points: [{ ts: T0, value: 3, status: 'ok' }] }]);
     });
 
+    it("filters by the owner's organisation: an id held by two organisations in turn shows each only its own (registry migration 10)", async () => {
+      await store.write([r('mass', T0, 1), r('mass', T0 + MIN, 2, { org: 'org-b' })]);
+      expect(await store.query({ instrument: 'SC-0001', from: T0, to: T0 + 2 * MIN, org: 'org-b' })).toEqual([
+        { channel: 'mass', points: [{ ts: T0 + MIN, value: 2, status: 'ok' }] },
+      ]);
+      const buckets = await store.query({ instrument: 'SC-0001', from: T0, to: T0 + 2 * MIN, every: 2 * MIN, org: 'org-a' });
+      expect(buckets).toEqual([{ channel: 'mass', points: [{ ts: T0, value: 1, min: 1, max: 1, count: 1 }] }]);
+      expect(await store.query({ instrument: 'SC-0001', from: T0, to: T0 + 2 * MIN })).toMatchObject([{ points: [{ value: 1 }, { value: 2 }] }]);
+    });
+
     it('limits raw points per channel, dropping the newest', async () => {
       await store.write([0, 1, 2, 3, 4].flatMap((i) => [r('mass', T0 + i * MIN, i), r('tare', T0 + i * MIN, 10 + i)]));
       const series = await store.query({ instrument: 'SC-0001', from: T0, to: T0 + 10 * MIN, limit: 2 });

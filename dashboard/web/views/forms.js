@@ -1,6 +1,6 @@
 // Forms (issue 7): record a check, record a calibration or verification, complete an
 // unregistered instrument. Each posts to the API and shows its answer or its error in words.
-import { api, el, t, channelLabel, channelRank, isoDay, state } from '../lib.js';
+import { api, el, t, channelLabel, channelRank, isoDay, reasonText, state } from '../lib.js';
 
 const field = (label, input, hint) => el('label', { class: 'field' }, el('span', {}, label), input, hint ? el('small', { class: 'muted' }, hint) : null);
 // Text with a decimal keyboard rather than type=number: people here write 20,004 (decimal comma).
@@ -90,22 +90,49 @@ function shell(title, id, fields, submit, onSubmit) {
   return form;
 }
 
-export function checkForm(inst, done) {
-  const refs = el('input', { name: 'reference', list: 'ref-list', autocomplete: 'off' });
-  const dl = el('datalist', { id: 'ref-list' });
-  if (state.me.role === 'lab')
+/**
+ * The standards a person may pick (issue 15): expired ones are marked and never preselected; the
+ * first choice is "no registered standard" (then a reference value is typed, not traceable).
+ */
+function standardPicklist() {
+  const select = el('select', { name: 'reference' }, el('option', { value: '' }, t('form.noStandard')));
+  if (state.me.role === 'lab' || state.me.role === 'authority' || state.me.role === 'admin')
     api('/references')
-      .then((r) => dl.append(...r.items.map((x) => el('option', { value: x.id }, `${x.id} · ${x.class ?? ''} ${x.nominal} ${x.unit}`))))
+      .then((r) => {
+        const now = Date.now();
+        for (const x of r.items) {
+          const expired = x.due !== null && x.due < now;
+          const label = `${x.id} · ${x.class ?? ''} ${x.nominal} ${x.unit}${expired ? ` — ${t('form.standardExpired', { date: isoDay(x.due) })}` : ''}`;
+          select.append(el('option', { value: x.id, ...(expired ? { 'data-expired': '', class: 'expired' } : {}) }, label));
+        }
+      })
       .catch(() => {});
+  return select;
+}
+
+/** The answer to a checks submission in words: stored, already stored, refused with reasons (never "saved" for what was not stored). */
+export function checksAnswer(r) {
+  if (r.duplicate) return t('form.checkRepeat', { n: r.stored });
+  const parts = [];
+  if (r.stored > 0) parts.push(t('form.checkStored', { n: r.stored, e: r.checks[0]?.error ?? '–', a: r.alerts.length }));
+  if (r.duplicates > 0) parts.push(t('form.checkDuplicates', { n: r.duplicates }));
+  if (r.rejects.length > 0) parts.push(t('form.checkRefused', { n: r.rejects.length, why: r.rejects.map((x) => x.message).join('; ') }));
+  const unfit = r.checks.filter((c) => c.fitness || !c.traceable);
+  if (unfit.length > 0) parts.push(t('form.checkNotTraceable', { why: unfit.map((c) => reasonText(c.fitness ?? c.traceReason)).join('; ') }));
+  return parts.join(' ');
+}
+
+export function checkForm(inst, done) {
   const now = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 16);
-  return shell(
+  // One key per filled form: a second click (or a retry after a lost answer) is recognised as the same submission.
+  let key = null;
+  const form = shell(
     t('form.check'),
     'form-check',
     [
       field(t('col.channel'), channelSelect(inst)),
       field(t('col.time'), el('input', { name: 'ts', type: 'datetime-local', value: now, required: true })),
-      field(t('form.reference'), refs, t('form.referenceHint')),
-      dl,
+      field(t('form.reference'), standardPicklist(), t('form.referenceHint')),
       field(t('form.referenceValue'), num('referenceValue', { required: false }), t('form.referenceValueHint')),
       field(t('col.indicated'), num('indicated')),
     ],
@@ -115,12 +142,19 @@ export function checkForm(inst, done) {
       const check = { channel: f.elements.channel.value, ts, indicated: val(f, 'indicated') };
       if (f.elements.reference.value) check.reference = f.elements.reference.value.trim();
       if (val(f, 'referenceValue') !== undefined) check.referenceValue = val(f, 'referenceValue');
-      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks: [check] } });
-      if (r.rejects.length) throw new Error(r.rejects.map((x) => x.message).join('; '));
-      setTimeout(done, 800);
-      return t('form.checkDone', { e: r.checks[0]?.error ?? '–', a: r.alerts.length });
+      key ??= `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks: [check], idempotencyKey: key } });
+      const text = checksAnswer(r);
+      if (r.stored === 0 && !r.duplicate && r.duplicates === 0) throw new Error(text);
+      if (r.stored > 0 && !r.duplicate) setTimeout(done, 800);
+      return text;
     },
   );
+  // A changed form is a new submission (another load at the same instant is another check).
+  form.addEventListener('input', () => {
+    key = null;
+  });
+  return form;
 }
 
 /** One test point of a certificate: nominal value, error as found, error as left, U. */
@@ -136,7 +170,30 @@ function testPoint(n) {
   );
 }
 
-export function calibrationForm(inst, drift, done) {
+/**
+ * The designations of the signed-in lab valid now (issue 15): a verification is issued under one;
+ * the server checks it again (analytics/authority.ts).
+ */
+function designationSelect() {
+  const select = el('select', { name: 'designation' }, el('option', { value: '' }, t('form.designationAuto')));
+  api('/designations')
+    .then((r) => {
+      const now = Date.now();
+      for (const d of r.items) {
+        const valid = d.withdrawnAt === null && d.validFrom <= now && (d.validUntil === null || now <= d.validUntil);
+        if (valid) select.append(el('option', { value: String(d.id) }, `${d.decision} · ${d.kinds.map((k) => t('kind.' + k)).join(', ')}`));
+      }
+    })
+    .catch(() => {});
+  return select;
+}
+
+/**
+ * Record a verification or calibration, or (with `supersedes`) the record that corrects one
+ * (ISO/IEC 17025 7.8.8: new number and reason). The lab is the signed-in organisation and the
+ * author the signed-in user (the server sets both); a refusal is shown in words, never "saved".
+ */
+export function calibrationForm(inst, _drift, done, supersedes = null) {
   const ch = channelSelect(inst);
   const points = el('div', { class: 'test-points' }, testPoint(0));
   const addPoint = el(
@@ -153,30 +210,69 @@ export function calibrationForm(inst, drift, done) {
     },
     t('form.addPoint'),
   );
-  return shell(
-    t('form.calibration'),
-    'form-cal',
-    [
-      field(
-        t('col.type'),
-        el(
-          'select',
-          { name: 'type' },
-          el('option', { value: 'verification' }, t('caltype.verification')),
-          el('option', { value: 'calibration' }, t('caltype.calibration')),
-        ),
+  const type = el(
+    'select',
+    { name: 'type' },
+    el('option', { value: 'verification' }, t('caltype.verification')),
+    el('option', { value: 'calibration' }, t('caltype.calibration')),
+  );
+  if (supersedes) type.value = supersedes.type;
+  const text = (name, attrs = {}) => el('input', { name, maxlength: 100, ...attrs });
+  // Section 6: a verification's legal marks; a certificate's ISO/IEC 17025 7.8 contents.
+  const marks = el(
+    'fieldset',
+    { class: 'marks', 'data-for': 'verification' },
+    el('legend', {}, t('form.marks')),
+    field(t('form.designation'), designationSelect()),
+    field(t('form.stamp'), text('stamp', { maxlength: 60 })),
+    field(t('form.seals'), text('seals', { maxlength: 400 }), t('form.sealsHint')),
+    field(t('form.verifier'), text('verifier')),
+    field(t('form.verifierCard'), text('verifierCard', { maxlength: 60 })),
+  );
+  const contents = el(
+    'fieldset',
+    { class: 'contents' },
+    el('legend', {}, t('form.contents')),
+    field(t('form.issuedAt'), el('input', { name: 'issuedAt', type: 'date' })),
+    field(
+      t('form.place'),
+      el(
+        'select',
+        { name: 'place' },
+        el('option', { value: '' }, '—'),
+        el('option', { value: 'on_site' }, t('place.on_site')),
+        el('option', { value: 'lab' }, t('place.lab')),
       ),
-      field(t('col.date'), el('input', { name: 'date', type: 'date', value: isoDay(Date.now()), required: true })),
+    ),
+    field(t('form.customer'), text('customer', { maxlength: 200 })),
+    field(t('form.manufacturer'), text('manufacturer', { maxlength: 200 })),
+    field(t('form.model'), text('model', { maxlength: 200 })),
+    field(t('form.patternApproval'), text('patternApproval')),
+    field(t('form.traceability'), text('traceability', { maxlength: 500 })),
+    field(t('form.coverageK'), num('coverageK', { required: false, pattern: '[0-9]+([.,][0-9]+)?' })),
+    field(t('form.signatory'), text('signatory')),
+  );
+  const showMarks = () => (marks.hidden = type.value !== 'verification');
+  type.addEventListener('change', showMarks);
+  showMarks();
+  const form = shell(
+    supersedes ? t('form.supersede', { c: supersedes.certificate }) : t('form.calibration'),
+    supersedes ? 'form-supersede' : 'form-cal',
+    [
+      supersedes ? field(t('form.reason'), el('input', { name: 'reason', required: true, maxlength: 1000 }), t('form.supersedeHint')) : null,
+      field(t('col.type'), type),
+      field(t('col.date'), el('input', { name: 'date', type: 'date', value: isoDay(supersedes?.date ?? Date.now()), required: true })),
       field(t('col.certificate'), el('input', { name: 'certificate', required: true, maxlength: 100 })),
       field(t('form.procedure'), el('input', { name: 'procedure', placeholder: 'ĐLVN 10:2017' })),
       field(t('col.channel'), ch),
       points,
       addPoint,
       field(t('form.references'), el('input', { name: 'references', placeholder: 'REF-M1-20KG' }), t('form.referencesHint')),
-      field(t('col.authorisedBy'), el('input', { name: 'authorisedBy', required: true })),
+      marks,
+      contents,
       field(t('form.interval'), num('intervalDays', { required: false, pattern: '[0-9]+' })),
-    ],
-    t('form.calibrationSubmit'),
+    ].filter(Boolean),
+    supersedes ? t('form.supersedeSubmit') : t('form.calibrationSubmit'),
     async (f) => {
       const channel = f.elements.channel.value;
       const unit = inst.channels.find((c) => c.channel === channel)?.unit ?? '';
@@ -195,14 +291,49 @@ export function calibrationForm(inst, drift, done) {
         certificate: f.elements.certificate.value.trim(),
         results,
         references: f.elements.references.value.split(/[\s,;]+/).filter(Boolean),
-        authorisedBy: f.elements.authorisedBy.value.trim(),
       };
       if (f.elements.procedure.value) body.procedure = f.elements.procedure.value.trim();
       if (val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
-      if (drift.lab) body.lab = drift.lab;
-      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/calibrations`, { method: 'POST', body });
+      for (const k of ['customer', 'manufacturer', 'model', 'patternApproval', 'traceability', 'signatory', 'place'])
+        if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
+      if (f.elements.issuedAt.value) body.issuedAt = new Date(`${f.elements.issuedAt.value}T09:00:00+07:00`).getTime();
+      if (val(f, 'coverageK') !== undefined) body.coverageK = val(f, 'coverageK');
+      if (body.type === 'verification') {
+        for (const k of ['stamp', 'verifier', 'verifierCard']) if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
+        const seals = f.elements.seals.value.split(/[\s,;]+/).filter(Boolean);
+        if (seals.length) body.seals = seals;
+        if (f.elements.designation.value) body.designation = Number(f.elements.designation.value);
+      }
+      const url = `/instruments/${encodeURIComponent(inst.id)}/calibrations`;
+      const r = supersedes
+        ? (
+            await api(`${url}/${encodeURIComponent(supersedes.certificate)}/supersede`, {
+              method: 'POST',
+              body: { ...body, reason: f.elements.reason.value.trim() },
+            })
+          ).record
+        : await api(url, { method: 'POST', body });
       setTimeout(done, 800);
-      return t('form.calibrationDone', { c: r.certificate ?? body.certificate });
+      return t('form.calibrationDone', { c: r.certificate });
+    },
+  );
+  return form;
+}
+
+/** Void a record with its reason (the issuing lab, or the authority). */
+export function voidForm(inst, rec, done) {
+  return shell(
+    t('form.void', { c: rec.certificate }),
+    'form-void',
+    [field(t('form.reason'), el('input', { name: 'reason', required: true, maxlength: 1000 }))],
+    t('form.voidSubmit'),
+    async (f) => {
+      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/calibrations/${encodeURIComponent(rec.certificate)}/void`, {
+        method: 'POST',
+        body: { reason: f.elements.reason.value.trim() },
+      });
+      setTimeout(done, 800);
+      return t('form.voidDone', { c: r.certificate });
     },
   );
 }
@@ -228,13 +359,14 @@ export function completeForm(inst, done, edit = false) {
       field(t('col.serial'), el('input', { name: 'serial', value: inst.serial ?? '', maxlength: 100 })),
       field(t('col.site'), el('input', { name: 'site', value: inst.site ?? '', maxlength: 300 })),
       field(t('col.lab'), el('input', { name: 'lab', placeholder: 'ttkt-tdc' }), t('form.labHint')),
-      field(t('form.interval'), num('intervalDays', { required: false, pattern: '[0-9]+' })),
+      // An interval is the regulation's, not the owner's (issue 15): admin only (data repair).
+      state.me.role === 'admin' ? field(t('form.interval'), num('intervalDays', { required: false, pattern: '[0-9]+' })) : null,
     ].filter(Boolean),
     t('form.save'),
     async (f) => {
       const body = { kind: f.elements.kind.value };
       for (const k of ['name', 'serial', 'site', 'lab']) if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
-      if (val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
+      if (f.elements.intervalDays && val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
       await api(`/instruments/${encodeURIComponent(inst.id)}`, { method: 'PUT', body });
       setTimeout(done, 800);
       return t('form.saved');

@@ -21,7 +21,7 @@ import {
 } from '../lib.js';
 import { readingsChart, errorChart } from './charts.js';
 import { alertTable } from './alerts.js';
-import { checkForm, calibrationForm, completeForm } from './forms.js';
+import { checkForm, calibrationForm, completeForm, voidForm } from './forms.js';
 
 export async function render(root, [id]) {
   const enc = encodeURIComponent(id);
@@ -109,7 +109,8 @@ export async function render(root, [id]) {
   const checksByCh = new Map();
   for (const dc of drift.channels) {
     const r = await api(`/instruments/${enc}/checks?channel=${dc.channel}&from=${from}&limit=5000`);
-    const decision = r.items.filter((c) => c.traceable && !c.review);
+    // The server's decision rule (analytics/entry-rules.ts isDecisionCheck): traceable, or naming no standard; never under review.
+    const decision = r.items.filter((c) => (c.traceable || c.reference === null) && !c.review);
     checksByCh.set(dc.channel, r.items);
     const ch = errorChart(dc, decision, drift, units.get(dc.channel));
     errSection.append(
@@ -175,11 +176,15 @@ export async function render(root, [id]) {
                   el(
                     'td',
                     {},
-                    c.traceable && !c.review
+                    c.traceable && !c.review && !c.fitness
                       ? t('yes')
                       : [
-                          el('span', { class: 'badge st-near_limit' }, t('no')),
-                          el('div', { class: 'small muted trace-reason' }, reasonText(c.traceReason ?? c.review)),
+                          el('span', { class: 'badge st-near_limit' }, c.traceable && !c.review ? t('yes') : t('no')),
+                          el(
+                            'div',
+                            { class: 'small muted trace-reason' },
+                            reasonText([c.traceable ? null : c.traceReason, c.review, c.fitness].filter(Boolean).join('; ')),
+                          ),
                         ],
                   ),
                 ),
@@ -206,8 +211,8 @@ export async function render(root, [id]) {
               el(
                 'tr',
                 {},
-                ...['col.date', 'col.type', 'col.certificate', 'col.lab', 'col.result', 'col.points', 'col.nextDue', 'col.authorisedBy'].map((k) =>
-                  el('th', { scope: 'col' }, t(k)),
+                ...['col.date', 'col.type', 'col.certificate', 'col.lab', 'col.result', 'col.points', 'col.nextDue', 'col.authorisedBy', 'col.status'].map(
+                  (k) => el('th', { scope: 'col' }, t(k)),
                 ),
               ),
             ),
@@ -219,7 +224,7 @@ export async function render(root, [id]) {
                 .map((c) =>
                   el(
                     'tr',
-                    { 'data-certificate': c.certificate },
+                    { 'data-certificate': c.certificate, 'data-status': c.status ?? 'valid', class: c.status && c.status !== 'valid' ? 'corrected' : '' },
                     el('td', {}, fmtDate(c.date)),
                     el('td', {}, t('caltype.' + c.type)),
                     el('td', {}, el('strong', {}, c.certificate), c.procedure ? el('div', { class: 'muted small' }, c.procedure) : null),
@@ -236,7 +241,8 @@ export async function render(root, [id]) {
                         .join('; '),
                     ),
                     el('td', {}, fmtDate(c.nextDue)),
-                    el('td', {}, c.authorisedBy),
+                    el('td', {}, c.author ?? c.authorisedBy, c.content?.signatory ? el('div', { class: 'muted small' }, c.content.signatory) : null),
+                    recordStatusCell(c),
                   ),
                 ),
             ),
@@ -244,6 +250,33 @@ export async function render(root, [id]) {
         : el('p', { class: 'muted' }, t('inst.noCalibrations')),
     ),
   );
+
+  // Corrections (ISO/IEC 17025 7.8.8): the issuing lab supersedes or voids; the authority voids.
+  function recordStatusCell(c) {
+    const status = c.status ?? 'valid';
+    const cell = el('td', {}, el('span', { class: `status-${status}` }, t('recstatus.' + status)));
+    if (status !== 'valid')
+      cell.append(el('div', { class: 'muted small' }, t('recstatus.by', { by: c.statusBy ?? '—', date: fmtDate(c.statusAt), reason: c.statusReason ?? '' })));
+    const me = state.me;
+    const issuer = me.role === 'lab' && me.org === c.lab;
+    if (status === 'valid' && (issuer || me.role === 'authority' || me.role === 'admin')) {
+      const box = el('div', { class: 'correction-actions' });
+      const open = (form) => (box.replaceChildren(form), form.querySelector('input')?.focus());
+      if (issuer || me.role === 'admin')
+        box.append(
+          el(
+            'button',
+            { type: 'button', class: 'secondary', 'data-supersede': c.certificate, onclick: () => open(calibrationForm(inst, drift, reload, c)) },
+            t('form.supersedeOpen'),
+          ),
+        );
+      box.append(
+        el('button', { type: 'button', class: 'secondary', 'data-void': c.certificate, onclick: () => open(voidForm(inst, c, reload)) }, t('form.voidOpen')),
+      );
+      cell.append(box);
+    }
+    return cell;
+  }
 
   // Forms by role (the API checks again).
   if (inst.registration === 'registered') {

@@ -78,10 +78,9 @@ export async function render(root, _params, query) {
       select('kind', t('col.kind'), [all, ...kinds.map((k) => [k, t('kind.' + k)])]),
       select('state', t('col.state'), [
         all,
-        ...['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered'].map((s) => [
-          s,
-          t('state.' + s),
-        ]),
+        ...['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'verification_failed', 'due_soon', 'overdue', 'unregistered'].map(
+          (s) => [s, t('state.' + s)],
+        ),
       ]),
       select(
         'due',

@@ -2,7 +2,17 @@
 // sites, open alerts, stations at a glance. States change live (`states` events).
 import { api, el, t, fmtInt, fmtPct, onLive, state, load } from '../lib.js';
 
-const STATES = ['in_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'out_of_tolerance', 'due_soon', 'overdue', 'unregistered', 'offline'];
+const STATES = [
+  'in_tolerance',
+  'near_limit',
+  'predicted_out_of_tolerance',
+  'out_of_tolerance',
+  'verification_failed',
+  'due_soon',
+  'overdue',
+  'unregistered',
+  'offline',
+];
 
 export async function render(root) {
   root.append(el('h1', {}, t('overview.title')));
