@@ -4,7 +4,7 @@ import { CHECK_KINDS } from './alert-catalogue.js';
 import { conformity } from './conformity.js';
 import { addInterval, renewsVerification } from './due.js';
 import type { CalibrationInput, EngineParts } from './engine-types.js';
-import { mpeFor } from './tolerance.js';
+import { CERTIFICATE_STAGE, mpeFor } from './tolerance.js';
 
 /**
  * Records a calibration or verification (ISO/IEC 17025:2017 7.8 content): judges each point
@@ -21,7 +21,22 @@ export function recordCalibration(
   const rule = input.decisionRule ?? e.cfg.decisionRule;
   const results = input.results.map((p, i) => {
     const tol = e.states.settings(inst, p.channel).tolerance;
-    const mpe = p.mpe ?? (tol ? mpeFor(tol, p.reference ?? p.nominal, 'verification') : null);
+    // One number (issue 15 §5): with a tolerance on the channel the MPE is mpeFor's at the
+    // verification stage, never a second figure typed into the record; a stated MPE is kept only
+    // for a channel with no tolerance, and one that differs from mpeFor's is refused.
+    const computed = tol ? mpeFor(tol, p.reference ?? p.nominal, CERTIFICATE_STAGE) : null;
+    if (computed !== null && p.mpe != null && Math.abs(p.mpe - computed) > 1e-9 * computed) {
+      throw new MetronetError(
+        'E_BAD_REQUEST',
+        {
+          en: `results[${i}].mpe ${p.mpe} differs from the channel's MPE on verification ${computed} at ${p.reference ?? p.nominal} (analytics/tolerance.ts mpeFor); leave it out or change the channel's tolerance`,
+          vi: `Điểm đo thứ ${i + 1}: sai số cho phép ${p.mpe} khác với sai số lớn nhất cho phép khi kiểm định ${computed} của kênh tại ${p.reference ?? p.nominal}; bỏ trống trường này hoặc sửa mô hình sai số của kênh.`,
+        },
+        { field: `results[${i}].mpe`, rule: 'one-mpe', value: p.mpe },
+      );
+    }
+    const mpe = computed ?? p.mpe ?? null;
+    const mpeStage = computed !== null ? CERTIFICATE_STAGE : null;
     const judged = p.asLeft ?? p.asFound;
     const decision = mpe === null ? null : conformity(judged, mpe, p.U, rule).decision;
     // A verification states conformity at every point: with no decision possible it cannot be issued.
@@ -35,7 +50,7 @@ export function recordCalibration(
         { field: `results[${i}].U`, rule: 'guarded-acceptance', value: p.U },
       );
     }
-    return { ...p, mpe, conformity: decision === 'undecided' ? null : decision };
+    return { ...p, mpe, mpeStage, conformity: decision === 'undecided' ? null : decision };
   });
   const fails = results.some((r) => r.conformity === 'fail');
   const adjusted = results.some((r) => r.asLeft !== undefined && r.asLeft !== null && r.asLeft !== r.asFound);

@@ -1,4 +1,5 @@
-import { DEFAULT_TOLERANCE_BY_KIND, DRIFT_DEFAULTS, type AnalyticsConfig } from '../core/index.js';
+import { DRIFT_DEFAULTS, type AnalyticsConfig } from '../core/index.js';
+import { effectiveTolerance } from './tolerance.js';
 import type { AnalyticsStore, CheckRecord, Instrument } from '../store/index.js';
 import { isDecisionCheck } from './entry-rules.js';
 import { addCheck, calibrationPriors, defaultSettings, evaluate, newAcc, type ChannelAcc, type ChannelEvaluation, type ChannelSettings } from './channel.js';
@@ -49,7 +50,7 @@ export class ChannelStates {
   settings(inst: Instrument, channel: string): ChannelSettings {
     const m = this.store.getChannelMetrology(inst.id, channel);
     return defaultSettings({
-      tolerance: m?.tolerance ?? (inst.kind ? (DEFAULT_TOLERANCE_BY_KIND[inst.kind] ?? null) : null),
+      tolerance: effectiveTolerance(m?.tolerance, inst.kind),
       repeatability: m?.repeatability ?? null,
       analyser: m?.analyser ?? false,
       decisionRule: this.rules.decisionRule,

@@ -3,7 +3,7 @@ import { analyserLevel, analyserStatus, worstOf, type AnalyserLevel, type Analys
 import { conformity, type Conformity, type DecisionRule } from './conformity.js';
 import { CHANGE_WINDOW, changeStep, MR_DF_PER_RANGE, newChangeState, type ChangeState } from './changepoint.js';
 import { channelSigma, D2 } from './sigma.js';
-import { mpeFor } from './tolerance.js';
+import { CHECK_STAGE, mpeFor, type Stage } from './tolerance.js';
 import { tQuantileCached } from './stats.js';
 import { addPoint, emptySums, fitSums, predictOutOfTolerance, type Sums } from './trend.js';
 
@@ -195,6 +195,8 @@ export interface ChannelEvaluation {
   lastTs: number | null;
   currentError: number | null;
   mpe: number | null;
+  /** The stage `mpe` is for (tolerance.ts CHECK_STAGE: checks are judged in service), null without an MPE. */
+  mpeStage: Stage | null;
   /** Expanded uncertainty (k = 2) of the current error: reference and repeatability combined. */
   U: number | null;
   sigma: number | null;
@@ -212,7 +214,7 @@ function trendOf(x: SeriesAcc, s: ChannelSettings, origin: number, series?: Anal
   const last = x.last;
   const fit = x.sums.n >= s.minTrendPoints ? fitSums(x.sums) : null;
   if (!fit || !last) return null;
-  const mpe = s.tolerance ? mpeFor(s.tolerance, last.referenceValue, 'in-service') : null;
+  const mpe = s.tolerance ? mpeFor(s.tolerance, last.referenceValue, CHECK_STAGE) : null;
   const now = (last.ts - origin) / DAY;
   const p = mpe !== null ? predictOutOfTolerance(fit, mpe, now, s.predictionLevel) : null;
   const toTs = (d: number | null) => (d === null ? null : Math.round(origin + d * DAY));
@@ -243,7 +245,8 @@ function cusumOf(x: SeriesAcc, recent: CusumView['recentSignal'], series?: Analy
  */
 export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation {
   const last = acc.last;
-  const mpe = last && s.tolerance ? mpeFor(s.tolerance, last.referenceValue, 'in-service') : null;
+  const mpe = last && s.tolerance ? mpeFor(s.tolerance, last.referenceValue, CHECK_STAGE) : null;
+  const mpeStage = mpe === null ? null : CHECK_STAGE;
   // U of the error = 2·√(u_ref² + σ_rep²) when repeatability is known, else the reference's U.
   const U = last ? (s.repeatability !== null ? 2 * Math.sqrt((last.referenceU / 2) ** 2 + s.repeatability ** 2) : last.referenceU) : null;
   const conf = last && mpe !== null ? conformity(last.error, mpe, U ?? 0, s.decisionRule, s.nearLimitFraction) : null;
@@ -258,6 +261,7 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
       lastTs,
       currentError,
       mpe,
+      mpeStage,
       U,
       sigma: last ? sigmaOf(acc, s, last.referenceU) : null,
       conformity: conf,
@@ -285,5 +289,5 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
     .filter((t): t is TrendView => t !== null && t.predictedTs !== null && t.significantForAlert);
   const trend = warns.sort((a, b) => a.predictedTs! - b.predictedTs!)[0] ?? byLevel[lastLevel].trend;
   const cusum = byLevel[signal?.series ?? lastLevel].cusum;
-  return { n, lastTs, currentError, mpe, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, byLevel };
+  return { n, lastTs, currentError, mpe, mpeStage, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, byLevel };
 }

@@ -36,6 +36,7 @@ import { Schedule } from './schedule.js';
 import type { Interval } from './due.js';
 import { traceabilityAt, type Traceability } from './traceability.js';
 import { futureDateIssue, isDecisionCheck, NO_STANDARD_REASON, standardFitness, standardUseIssue } from './entry-rules.js';
+import { CHECK_STAGE } from './tolerance.js';
 
 export * from './engine-types.js';
 
@@ -164,7 +165,7 @@ export class Engine implements EngineParts {
       if (denied) return denied;
       // A check is judged against the in-service MPE, and so is its standard (entry-rules.ts).
       const issues = standardFitness(ref, channel, this.states.settings(inst, c.channel).tolerance, c.referenceValue ?? ref.value, c.ts, {
-        stage: 'in-service',
+        stage: CHECK_STAGE,
       });
       const wrongQuantity = issues.find((i) => i.code === 'E_STANDARD_QUANTITY');
       if (wrongQuantity) return wrongQuantity;

@@ -1,5 +1,5 @@
 import { dimensionOf, type Issue, type ToleranceSpec } from '../core/index.js';
-import { mpeFor, type Stage } from './tolerance.js';
+import { CERTIFICATE_STAGE, mpeFor, type Stage } from './tolerance.js';
 
 /**
  * What may be entered in a record (issue 15, section 2; docs/legal-records.md "What may be
@@ -115,7 +115,7 @@ export function standardFitness(
     });
   }
   if (tolerance) {
-    const stage = o.stage ?? 'verification';
+    const stage = o.stage ?? CERTIFICATE_STAGE;
     const mpe = mpeFor(tolerance, load, stage);
     const U2 = ref.k > 0 ? (ref.U * 2) / ref.k : ref.U;
     const limit = mpe * STANDARD_U_MAX_MPE_FRACTION;

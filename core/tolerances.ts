@@ -41,29 +41,58 @@ export const R76_MPE_TABLE: Record<R76Class, ReadonlyArray<readonly [number, num
 /** OIML R76-1, 3.5.2: MPE in service is twice the MPE on verification. */
 export const R76_IN_SERVICE_FACTOR = 2;
 
-export const R117_CLASSES = ['0.3', '0.5', '1.0', '1.5'] as const;
+export const R117_CLASSES = ['0.3', '0.5', '1.0', '1.5', '2.5'] as const;
 export type R117Class = (typeof R117_CLASSES)[number];
 /**
- * OIML R117-1:2019, Table 2: MPE of the complete measuring system (line A) and of the meter
- * alone (line B), in % of the measured volume, per accuracy class.
+ * OIML R117-1:2007 2.5 Table 2 (carried unchanged into MID 2014/32/EU Annex VII, MI-005 2.1
+ * Table 2, read on legislation.gov.uk: eudr/2014/32/annex/VII): MPE for quantities ≥ 2 L of the
+ * complete measuring system (line A) and of the meter alone (line B), in % of the measured
+ * volume, per accuracy class. Fuel dispensers are class 0.5.
  */
 export const R117_MPE_PCT: Record<R117Class, { system: number; meter: number }> = {
   '0.3': { system: 0.3, meter: 0.2 },
   '0.5': { system: 0.5, meter: 0.3 },
   '1.0': { system: 1.0, meter: 0.6 },
   '1.5': { system: 1.5, meter: 1.0 },
+  '2.5': { system: 2.5, meter: 1.5 },
 };
 /**
- * Small-volume factors for fuel dispensers (DOMAIN.md, after R117 for deliveries below 2 L):
- * 2× for 0.4–1 L, 4× for 0.1–0.2 L. The gaps (1–2 L, 0.2–0.4 L) take the factor of the next
- * smaller step here — the conservative reading; configure if the national text says otherwise.
- * Rows: [smallest volume in L of the step, factor], largest first.
+ * Quantities below 2 L: OIML R117-1:2007 Table 3, as MID 2014/32/EU Annex VII (MI-005) 2.2
+ * Table 3 states it (read on legislation.gov.uk; the OIML text itself was not opened):
+ *
+ * | measured volume V    | MPE                                   |
+ * | V < 0.1 L            | 4 × value in Table 2, applied to 0.1 L |
+ * | 0.1 L ≤ V < 0.2 L    | 4 × value in Table 2                   |
+ * | 0.2 L ≤ V < 0.4 L    | 2 × value in Table 2, applied to 0.4 L |
+ * | 0.4 L ≤ V < 1 L      | 2 × value in Table 2                   |
+ * | 1 L ≤ V < 2 L        | value in Table 2, applied to 2 L       |
+ *
+ * Rows: `from` (L, inclusive), `factor` on the Table 2 %, and `at` — the stated volume the %
+ * applies to (null: the measured volume itself), largest first. Volumes are in litres: an R117
+ * channel's unit is L. This replaces R117_SMALL_VOLUME_FACTORS (2× for all 0.4–2 L, 4× below
+ * 0.4 L, of the measured volume), which was more lenient in the 1–2 L and 0.2–0.4 L bands and
+ * had no floor below 0.1 L.
  */
-export const R117_SMALL_VOLUME_FACTORS: ReadonlyArray<readonly [number, number]> = [
-  [2, 1],
-  [0.4, 2],
-  [0, 4],
+export const R117_SMALL_VOLUME_TABLE: ReadonlyArray<{ readonly from: number; readonly factor: number; readonly at: number | null }> = [
+  { from: 2, factor: 1, at: null }, // Table 2 itself
+  { from: 1, factor: 1, at: 2 },
+  { from: 0.4, factor: 2, at: null },
+  { from: 0.2, factor: 2, at: 0.4 },
+  { from: 0.1, factor: 4, at: null },
+  { from: 0, factor: 4, at: 0.1 },
 ];
+/**
+ * Minimum specified volume deviation E_min (OIML R117-1:2007 2.6; MID MI-005 2.3–2.4): whatever
+ * the measured quantity, the MPE is the greater of the Table 2/3 value and E_min.
+ * - MMQ ≥ 2 L: E_min = 2 × MMQ × A / 100 (condition 1; A = line A of Table 2). The formula is
+ *   MI-005 2.4.1 as recalled; the page read shows only its heading — **not confirmed** here.
+ * - MMQ < 2 L: condition 1 applies and E_min is twice the Table 3 value at the MMQ, related to
+ *   line A (MI-005 2.4.2, read).
+ * The `2` below is that "twice" (and the 2 × MMQ of condition 1).
+ */
+export const R117_EMIN_FACTOR = 2;
+/** The volume (L) from which Table 2 applies without Table 3, and E_min takes condition 1 only. */
+export const R117_SMALL_VOLUME_LIMIT_L = 2;
 
 /**
  * Calibration drift limits of gas analysers, % of span (US EPA 40 CFR 60 App. B, PS-2/PS-4, and
@@ -81,13 +110,51 @@ export const EPA_OUT_OF_CONTROL = { factorConsecutive: 2, consecutiveDays: 5, fa
  */
 export const MAX_MAGNITUDE = 1e15;
 
+/**
+ * One weighing range of a multiple-range instrument, or one partial weighing range of a
+ * multi-interval instrument (OIML R76-1:2006 T.3.2.7, T.3.2.8, 3.2, 3.4): its verification scale
+ * interval e_i and its Max_i, in the channel unit. Listed smallest first: e₁ < e₂ < …, Max₁ < Max₂ < …
+ */
+export const R76Range = Type.Object(
+  {
+    e: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'verification scale interval e_i of the range' }),
+    max: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'Max_i, upper limit of the range' }),
+  },
+  { additionalProperties: false },
+);
+export type R76Range = Static<typeof R76Range>;
+
 export const ToleranceSpec = Type.Union(
   [
     Type.Object(
       {
         model: Type.Literal('oiml-r76'),
         accuracyClass: StringEnum(R76_CLASSES),
-        e: Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'verification scale interval, in the channel unit' }),
+        e: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: MAX_MAGNITUDE,
+          description: 'verification scale interval, in the channel unit (multi-interval and multiple-range: e₁, the smallest)',
+        }),
+        max: Type.Optional(
+          Type.Number({ exclusiveMinimum: 0, maximum: MAX_MAGNITUDE, description: 'Max, maximum capacity (R76-1 T.3.1.1), in the channel unit' }),
+        ),
+        min: Type.Optional(
+          Type.Number({ minimum: 0, maximum: MAX_MAGNITUDE, description: 'Min, minimum capacity (R76-1 T.3.1.2, Table 3), in the channel unit' }),
+        ),
+        multiInterval: Type.Optional(
+          Type.Array(R76Range, {
+            minItems: 2,
+            maxItems: 3,
+            description: 'multi-interval instrument (R76-1 T.3.2.7, 3.4): partial weighing ranges, e₁ < e₂ < …; the last Max_r is Max',
+          }),
+        ),
+        multipleRange: Type.Optional(
+          Type.Array(R76Range, {
+            minItems: 2,
+            maxItems: 3,
+            description: 'multiple-range instrument (R76-1 T.3.2.8, 3.2): weighing ranges, e₁ < e₂ < …; the last Max_r is Max',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -96,6 +163,20 @@ export const ToleranceSpec = Type.Union(
         model: Type.Literal('oiml-r117'),
         accuracyClass: StringEnum(R117_CLASSES),
         part: Type.Optional(StringEnum(['system', 'meter'] as const)),
+        mmq: Type.Optional(
+          Type.Number({
+            exclusiveMinimum: 0,
+            maximum: MAX_MAGNITUDE,
+            description: 'minimum measured quantity MMQ (R117-1:2007 terminology; in L): no delivery below it; sets E_min, the floor of the MPE',
+          }),
+        ),
+        eMin: Type.Optional(
+          Type.Number({
+            exclusiveMinimum: 0,
+            maximum: MAX_MAGNITUDE,
+            description: 'minimum specified volume deviation E_min as stated for the system (L); never taken below the value the MMQ gives',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -117,7 +198,10 @@ export type ToleranceSpec = Static<typeof ToleranceSpec>;
 /**
  * Kind defaults, used when a channel has no explicit model. They are placeholders a lab should
  * replace with the instrument's real class and e: a market scale is typically class III with
- * e = 10 g (0.01 kg); dispensers class 0.5.
+ * e = 10 g (0.01 kg); dispensers class 0.5 (measuring system, 0.5 %). The Vietnamese procedure
+ * ĐLVN 10:2013 is reported (TĐC Bà Rịa–Vũng Tàu, 27/12/2013) to set ±0.3 % for initial, periodic and
+ * after-repair verification — line B (`part: 'meter'`); ĐLVN 10:2017 was not read, so the default
+ * is unchanged and a lab sets the channel's tolerance (docs/legal-records.md, "One number everywhere").
  */
 export const DEFAULT_TOLERANCE_BY_KIND: Partial<Record<InstrumentKind, ToleranceSpec>> = {
   scale: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 },

@@ -173,7 +173,10 @@ export const DriftChannelView = Type.Object({
   underReview: Type.Integer(),
   lastTs: Nullable(Type.Integer()),
   currentError: Nullable(Type.Number()),
-  mpe: Nullable(Type.Number()),
+  mpe: Nullable(Type.Number({ description: "MPE at the last check's load, from mpeFor (analytics/tolerance.ts) at `mpeStage`" })),
+  mpeStage: Type.Optional(
+    Nullable(Type.String({ description: "'in-service' (checks; R76-1 3.5.2: twice the verification MPE) or 'verification'; null without an MPE" })),
+  ),
   U: Nullable(Type.Number({ description: 'expanded uncertainty (k=2) of the current error' })),
   sigma: Nullable(Type.Number()),
   conformity: Nullable(
@@ -339,6 +342,9 @@ export const TestPointView = Type.Object({
   U: Type.Number(),
   k: Type.Optional(Type.Number()),
   mpe: Type.Optional(Nullable(Type.Number())),
+  mpeStage: Type.Optional(
+    Nullable(Type.String({ description: "the stage `mpe` is for: 'verification' (R76-1 3.5.1) from the channel's tolerance; null: stated by the lab" })),
+  ),
   conformity: Type.Optional(Nullable(Type.String())),
 });
 

@@ -18,6 +18,7 @@ const PAGES: Array<{ file: string; role: string; hash: string; ready: string; la
   { file: 'calendar.png', role: 'lab', hash: '#/calendar', ready: 'table.month' },
   { file: 'references.png', role: 'lab', hash: '#/references', ready: '#references tr[data-reference]' },
   { file: 'gateways.png', role: 'authority', hash: '#/gateways', ready: '#gateways tr[data-gateway]' },
+  { file: 'records-correction.png', role: 'lab', hash: '#/instruments/SC-0002', ready: 'tr[data-status="superseded"]', full: true },
   { file: 'reports.png', role: 'enterprise', hash: '#/reports', ready: 'a[data-report]' },
   { file: 'overview-en.png', role: 'enterprise', hash: '#/', ready: '.tiles li', lang: 'en' },
 ];

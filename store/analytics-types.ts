@@ -80,6 +80,8 @@ export interface TestPoint {
   U: number;
   k?: number;
   mpe?: number | null;
+  /** The stage `mpe` is for (analytics/tolerance.ts): 'verification' when computed from the channel's tolerance; absent on older rows or a lab-stated MPE. */
+  mpeStage?: 'verification' | 'in-service' | null;
   conformity?: 'pass' | 'fail' | null;
 }
 

@@ -1,5 +1,6 @@
 import type { InstrumentKind } from '../core/index.js';
 import type { AuditLog } from './audit.js';
+import { epochOf } from './instrument-history.js';
 import type { Db, Migration } from './sqlite.js';
 
 /**
@@ -184,11 +185,12 @@ export class RecordsStore {
          VALUES (@instrument, @event, @at, @seals, @reason, @by, @org, @calibration, @now)`,
       ),
       getSeal: db.prepare('SELECT * FROM seal_events WHERE id = ?'),
-      listSeals: db.prepare('SELECT * FROM seal_events WHERE instrument = ? ORDER BY at, id'),
+      // The current registration's register only (instrument-history.ts).
+      listSeals: db.prepare(`SELECT * FROM seal_events WHERE instrument = ? AND created_at >= ${epochOf('seal_events.instrument')} ORDER BY at, id`),
       /** The latest break of each instrument not followed by a valid verification dated at or after it: [instrument, at, reason]. */
       unverifiedBreaks: db.prepare(
         `SELECT b.instrument, b.at, (SELECT reason FROM seal_events r WHERE r.instrument = b.instrument AND r.event = 'break' AND r.at = b.at ORDER BY r.id DESC LIMIT 1)
-         FROM (SELECT instrument, max(at) AS at FROM seal_events WHERE event = 'break' GROUP BY instrument) b
+         FROM (SELECT instrument, max(at) AS at FROM seal_events WHERE event = 'break' AND created_at >= ${epochOf('seal_events.instrument')} GROUP BY instrument) b
          WHERE NOT EXISTS (SELECT 1 FROM calibrations c WHERE c.instrument = b.instrument AND c.type = 'verification' AND c.status = 'valid' AND c.date >= b.at)`,
       ),
       setAnchor: db.prepare('UPDATE reference_standards SET anchor = ? WHERE id = ?'),

@@ -1,3 +1,4 @@
+import { CHECK_STAGE, effectiveTolerance, mpeFor } from '../../analytics/tolerance.js';
 import type { Registry } from '../../store/types.js';
 import type { Principal } from '../auth/tenant.js';
 import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../states.js';
@@ -18,7 +19,7 @@ export interface Table {
   rows: Cell[][];
 }
 
-export const REPORTS = ['inventory', 'assurance', 'annual'] as const;
+export const REPORTS = ['inventory', 'assurance', 'annual', 'results'] as const;
 export type ReportName = (typeof REPORTS)[number];
 
 const DAY = 86_400_000;
@@ -38,6 +39,7 @@ export function buildReport(name: ReportName, ctx: Ctx): Table {
   const states = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline);
   if (name === 'inventory') return inventory(ctx, states);
   if (name === 'assurance') return assurance(ctx, states);
+  if (name === 'results') return results(ctx, states);
   return annual(ctx, states);
 }
 
@@ -178,6 +180,68 @@ function annual({ registry, year }: Ctx, states: InstrumentStateRow[]): Table {
       col('overdue', 'Đang quá hạn', 'Overdue now'),
       col('outOfTolerance', 'Đang vượt sai số', 'Out of tolerance now'),
       col('unregistered', 'Chưa đăng ký', 'Unregistered'),
+    ],
+    rows,
+  };
+}
+
+/**
+ * Results and their MPE (issue 15 §5, "one number everywhere"): every point of every certificate
+ * (its MPE as recorded, from mpeFor at the verification stage) and every check of the last 365 days
+ * (mpeFor at the check's load, in service — analytics/channel.ts judges it so), each with the stage
+ * its MPE is for, so the report shows the same number as the drift API, the chart and the certificate.
+ */
+function results({ registry, now }: Ctx, states: InstrumentStateRow[]): Table {
+  const since = now - 365 * DAY;
+  const rows: Cell[][] = [];
+  for (const s of states) {
+    const inst = registry.getInstrument(s.id);
+    if (!inst) continue;
+    for (const c of registry.analytics.listCalibrations(s.id)) {
+      for (const p of c.results) {
+        const load = p.reference ?? p.nominal;
+        const error = p.asLeft ?? p.asFound;
+        rows.push([s.id, p.channel, c.type, c.certificate, isoDate(c.date), load, error, p.mpe ?? null, p.mpeStage ?? null, p.unit, p.conformity ?? null]);
+      }
+    }
+    for (const ch of registry.listChannels(s.id)) {
+      const tolerance = effectiveTolerance(registry.analytics.getChannelMetrology(s.id, ch.channel)?.tolerance, inst.kind);
+      for (const k of registry.analytics.listChecks({ instrument: s.id, channel: ch.channel, from: since, limit: 100_000 })) {
+        const mpe = tolerance ? mpeFor(tolerance, k.referenceValue, CHECK_STAGE) : null;
+        rows.push([
+          s.id,
+          k.channel,
+          'check',
+          k.clientId ?? String(k.id),
+          isoDate(k.ts),
+          k.referenceValue,
+          k.error,
+          mpe,
+          mpe === null ? null : CHECK_STAGE,
+          ch.unit ?? null,
+          mpe === null ? null : Math.abs(k.error) <= mpe ? 'pass' : 'fail',
+        ]);
+      }
+    }
+  }
+  return {
+    name: 'results',
+    columns: [
+      col('instrument', 'Mã phương tiện đo', 'Instrument id'),
+      col('channel', 'Kênh', 'Channel'),
+      col('record', 'Loại (kiểm định / hiệu chuẩn / kiểm tra)', 'Record (verification / calibration / check)'),
+      col('number', 'Số giấy chứng nhận / mã lần kiểm tra', 'Certificate number / check id'),
+      col('date', 'Ngày', 'Date'),
+      col('load', 'Tải / lượng chuẩn', 'Test load / reference'),
+      col('error', 'Sai số', 'Error'),
+      col('mpe', 'Sai số lớn nhất cho phép (MPE)', 'Maximum permissible error (MPE)'),
+      col(
+        'mpeStage',
+        'MPE áp dụng (verification = khi kiểm định; in-service = khi sử dụng, 2 × khi kiểm định)',
+        'MPE stage (verification; in-service = 2 × verification)',
+      ),
+      col('unit', 'Đơn vị', 'Unit'),
+      col('decision', 'Kết luận (đơn giản, |sai số| ≤ MPE)', 'Decision (simple, |error| ≤ MPE)'),
     ],
     rows,
   };

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_TOLERANCE_BY_KIND, ID_PATTERN, MAX_MAGNITUDE, MetronetError, Nullable, ToleranceSpec } from '../../core/index.js';
+import { effectiveTolerance, toleranceProblems } from '../../analytics/tolerance.js';
+import { ID_PATTERN, MAX_MAGNITUDE, MetronetError, Nullable, ToleranceSpec } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
 import { mustFindInstrument } from '../lookups.js';
 
@@ -53,7 +54,7 @@ export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
   const view = (id: string, channel: string) => {
     const inst = deps.registry.getInstrument(id)!;
     const m = store.getChannelMetrology(id, channel);
-    const kindDefault = inst.kind ? (DEFAULT_TOLERANCE_BY_KIND[inst.kind] ?? null) : null;
+    const kindDefault = effectiveTolerance(null, inst.kind);
     const tolerance = m?.tolerance ?? null;
     return {
       instrument: id,
@@ -99,6 +100,11 @@ export const metrologyRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
           field: 'tolerance',
           value: tolerance,
         });
+      }
+      // What the schema cannot say: e₁ < e₂ < …, Max₁ < Max₂ < …, Min < Max, E_min not below the MMQ's (analytics/tolerance.ts).
+      const problems = tolerance ? toleranceProblems(tolerance) : [];
+      if (problems.length > 0) {
+        throw new MetronetError('E_BAD_REQUEST', `tolerance: ${problems.join('; ')}`, { field: 'tolerance', rule: 'tolerance-consistent', value: tolerance });
       }
       engine.setChannelMetrology({ instrument: inst.id, channel: req.params.channel, tolerance, repeatability, analyser: analyser ?? false });
       return view(inst.id, req.params.channel);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mpeFor } from '../../analytics/tolerance.js';
+import { loadIssue, mpeFor, type R76Spec, r117Emin, r76RangeOf, toleranceProblems } from '../../analytics/tolerance.js';
 import { conformity } from '../../analytics/conformity.js';
 import { fitPoints, fitSums, emptySums, addPoint, predictOutOfTolerance } from '../../analytics/trend.js';
 import { cusumRun } from '../../analytics/cusum.js';
@@ -39,6 +39,85 @@ describe('tolerances as data', () => {
     expect(mpeFor(spec, 0.5)).toBeCloseTo(0.005, 12);
     expect(mpeFor(spec, 0.2)).toBeCloseTo(0.004, 12);
     expect(mpeFor({ ...spec, part: 'meter' }, 20)).toBeCloseTo(0.06, 12);
+  });
+  it('OIML R76 multi-interval (T.3.2.7): the MPE uses e_i of the partial range the load is in', () => {
+    // class III, e₁ = 2 g to 6 kg, e₂ = 5 g to 15 kg
+    const spec: R76Spec = {
+      model: 'oiml-r76',
+      accuracyClass: 'III',
+      e: 0.002,
+      max: 15,
+      min: 0.04,
+      multiInterval: [
+        { e: 0.002, max: 6 },
+        { e: 0.005, max: 15 },
+      ],
+    };
+    expect(toleranceProblems(spec)).toEqual([]);
+    expect(r76RangeOf(spec, 4)).toEqual({ index: 0, e: 0.002, max: 6 });
+    expect(mpeFor(spec, 4, 'verification')).toBeCloseTo(0.002, 12); // 2 000 e₁ → 1 e₁
+    expect(mpeFor(spec, 6, 'verification')).toBeCloseTo(0.003, 12); // 3 000 e₁ → 1.5 e₁ (boundary stays in WR₁)
+    expect(mpeFor(spec, 10, 'verification')).toBeCloseTo(0.005, 12); // WR₂: 2 000 e₂ → 1 e₂
+    expect(mpeFor(spec, 10, 'in-service')).toBeCloseTo(0.01, 12); // R76-1 3.5.2
+    expect(mpeFor(spec, 1, 'verification')).toBeCloseTo(0.001, 12); // 500 e₁ → 0.5 e₁
+    expect(loadIssue(spec, 16)).toMatchObject({ rule: 'r76-above-max', limit: 15 });
+    expect(loadIssue(spec, 0.02)).toMatchObject({ rule: 'r76-below-min', limit: 0.04, messageVi: expect.stringMatching(/Min/) });
+    expect(loadIssue(spec, 10)).toBeNull();
+    // Existing single-range specs keep working, with no range limits unless stated.
+    expect(loadIssue({ model: 'oiml-r76', accuracyClass: 'III', e: 0.01 }, 1e6)).toBeNull();
+  });
+  it('OIML R76 multiple-range (T.3.2.8): the smallest range that holds the load', () => {
+    const spec: R76Spec = {
+      model: 'oiml-r76',
+      accuracyClass: 'III',
+      e: 0.01,
+      multipleRange: [
+        { e: 0.01, max: 30 },
+        { e: 0.05, max: 150 },
+      ],
+    };
+    expect(mpeFor(spec, 20, 'verification')).toBeCloseTo(0.01, 12);
+    expect(mpeFor(spec, 100, 'verification')).toBeCloseTo(0.05, 12);
+    expect(mpeFor(spec, 160, 'verification')).toBeCloseTo(0.075, 12); // above Max: last range, flagged
+    expect(loadIssue(spec, 160)).toMatchObject({ rule: 'r76-above-max', limit: 150 });
+    expect(toleranceProblems({ ...spec, e: 0.05 })).toEqual([expect.stringMatching(/must be e₁/)]);
+    expect(
+      toleranceProblems({
+        ...spec,
+        multipleRange: [
+          { e: 0.05, max: 30 },
+          { e: 0.01, max: 150 },
+        ],
+        e: 0.05,
+      }),
+    ).toEqual([expect.stringMatching(/e must grow/)]);
+  });
+  it('OIML R117-1 Table 3: below 2 L each band from its stated volume (stricter than the old factors)', () => {
+    const spec = { model: 'oiml-r117', accuracyClass: '0.5' } as const;
+    expect(mpeFor(spec, 2)).toBeCloseTo(0.01, 12); // Table 2: 0.5 % × 2 L
+    expect(mpeFor(spec, 1.5)).toBeCloseTo(0.01, 12); // 1–2 L: value applied to 2 L (old: 0.015)
+    expect(mpeFor(spec, 1)).toBeCloseTo(0.01, 12);
+    expect(mpeFor(spec, 0.99)).toBeCloseTo(0.0099, 12); // 0.4–1 L: 2 × 0.5 % × V
+    expect(mpeFor(spec, 0.4)).toBeCloseTo(0.004, 12);
+    expect(mpeFor(spec, 0.3)).toBeCloseTo(0.004, 12); // 0.2–0.4 L: 2 × value applied to 0.4 L (old: 0.006)
+    expect(mpeFor(spec, 0.15)).toBeCloseTo(0.003, 12); // 0.1–0.2 L: 4 × 0.5 % × V
+    expect(mpeFor(spec, 0.05)).toBeCloseTo(0.002, 12); // < 0.1 L: 4 × value applied to 0.1 L (old: 0.001)
+    // Continuous at every band edge from below.
+    for (const edge of [0.1, 0.2, 0.4, 1, 2]) expect(mpeFor(spec, edge - 1e-9)).toBeCloseTo(mpeFor(spec, edge), 8);
+  });
+  it('OIML R117 E_min: the MPE is never below the minimum specified volume deviation of the MMQ', () => {
+    const five = { model: 'oiml-r117', accuracyClass: '0.5', mmq: 5 } as const;
+    expect(r117Emin(five)).toBeCloseTo(0.05, 12); // 2 × 5 L × 0.5 %
+    expect(mpeFor(five, 5)).toBeCloseTo(0.05, 12); // not 0.025
+    expect(mpeFor(five, 20)).toBeCloseTo(0.1, 12); // Table 2 wins
+    expect(loadIssue(five, 2)).toMatchObject({ rule: 'r117-below-mmq', limit: 5 });
+    expect(loadIssue(five, 20)).toBeNull();
+    const half = { model: 'oiml-r117', accuracyClass: '0.5', mmq: 0.5 } as const;
+    expect(r117Emin(half)).toBeCloseTo(0.01, 12); // 2 × Table 3 at 0.5 L (0.005)
+    expect(mpeFor(half, 0.5)).toBeCloseTo(0.01, 12);
+    expect(mpeFor({ ...five, eMin: 0.08 }, 10)).toBeCloseTo(0.08, 12); // a larger stated E_min governs
+    expect(toleranceProblems({ ...five, eMin: 0.01 })).toEqual([expect.stringMatching(/below the 0.05 L/)]);
+    expect(mpeFor({ ...five, part: 'meter' }, 5)).toBeCloseTo(0.015, 12); // meter alone: line B, no system E_min
   });
   it('analysers: % of span by gas, O₂ absolute; explicit absolute override', () => {
     expect(mpeFor({ model: 'analyser', span: 500, gas: 'SO2' }, 400)).toBeCloseTo(12.5, 12);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { GatewayConfig, MetronetConfig, loadConfig } from '../../core/index.js';
 import { openInfluxReadings } from '../../store/index.js';
-import { canConnect, freePort } from '../support/net.js';
+import { freePort, listensOn } from '../support/net.js';
 import { INFLUXD, MOSQUITTO, startInflux } from '../support/servers.js';
 import { waitFor } from '../support/wait.js';
 
@@ -277,7 +277,7 @@ describe('the compose set-up script and Mosquitto configuration, for real', () =
         child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
         const exited = () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}: ${stderr}` : undefined);
         try {
-          await waitFor(async () => (await canConnect(port)) && canConnect(healthPort), {
+          await waitFor(() => listensOn(child.pid, port) && listensOn(child.pid, healthPort), {
             message: 'mosquitto on both listeners',
             interval: 50,
             abortIf: exited,

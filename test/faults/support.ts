@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mulberry32 } from '../../simulators/random.js';
-import { canConnect } from '../support/net.js';
+import { listensOn } from '../support/net.js';
 import { MOSQUITTO } from '../support/servers.js';
 import { waitFor } from '../support/wait.js';
 
@@ -140,7 +140,7 @@ export function mosquittoProcess(port: number, dir: string): BrokerProcess {
       child.stderr!.resume();
       proc = procOf(child);
       const exited = () => (child.exitCode !== null ? `mosquitto exited with ${child.exitCode}` : undefined);
-      await waitFor(() => canConnect(port), { message: `mosquitto listening on ${port}`, timeout: 10_000, interval: 50, abortIf: exited });
+      await waitFor(() => listensOn(child.pid, port), { message: `mosquitto listening on ${port}`, timeout: 10_000, interval: 50, abortIf: exited });
     },
     kill9: async () => proc?.kill9(),
     stop: async () => proc?.stop(),

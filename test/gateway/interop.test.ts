@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfilesDir, loadProfiles } from '../../core/index.js';
 import { dryRun } from '../../gateway/index.js';
 import { startPtyPair, startRtuBus, startSimulator } from '../../simulators/index.js';
-import { canConnect, freePort } from '../support/net.js';
+import { freePort, listensOn } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -26,8 +26,8 @@ describe('gateway reads a pymodbus server', () => {
       const exited = () =>
         server.exitCode !== null ? `pymodbus server exited with ${server.exitCode}; is python3-pymodbus installed (scripts/install-test-deps.sh)?` : undefined;
       try {
-        // "ready" is printed just before it listens: wait for the port itself.
-        await waitFor(() => canConnect(port), { message: `the pymodbus server on port ${port}`, interval: 50, abortIf: exited });
+        // "ready" is printed just before it listens: wait until it listens on the port itself.
+        await waitFor(() => listensOn(server.pid, port), { message: `the pymodbus server on port ${port}`, interval: 50, abortIf: exited });
         return;
       } catch (err) {
         server.kill();

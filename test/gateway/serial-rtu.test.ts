@@ -123,7 +123,8 @@ describe('Modbus RTU over a socat pty pair', () => {
   });
 
   it('reconnects by itself after the cable is pulled and plugged back', async () => {
-    gw = await run([device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2)]);
+    const log = memoryLogger('debug');
+    gw = await run([device('dispenser', 'FD-R1', 'fuel-dispenser-rtu', 2)], log.logger);
     await waitFor(() => sub.readings('FD-R1').length >= 9, { message: 'first readings', timeout: periods(4, CYCLE_MS) });
     await bus.close();
     await pty.unplug();
@@ -131,7 +132,12 @@ describe('Modbus RTU over a socat pty pair', () => {
     await pty.plug();
     bus = await startRtuBus({ path: pty.device, slaves: [{ unitId: 2, profile: profiles.get('fuel-dispenser-rtu')! }] });
     const t = Date.now();
-    await waitFor(() => sub.readings('FD-R1').some((r) => r.ts > t), { message: 'readings after replugging', timeout: periods(3, BACKOFF_MAX_MS + CYCLE_MS) });
+    await waitFor(() => sub.readings('FD-R1').some((r) => r.ts > t), {
+      message: 'readings after replugging',
+      timeout: periods(3, BACKOFF_MAX_MS + CYCLE_MS),
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; device ${JSON.stringify(gw!.stats().devices[0])}; log: ${JSON.stringify(log.lines.slice(-12))}`);
+    });
     expect(gw.stats().devices[0]!.state).toBe('ok');
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, freePort } from './net.js';
+import { freePort, listensOn } from './net.js';
 import { waitFor } from './wait.js';
 
 export { freePort } from './net.js';
@@ -28,9 +28,10 @@ export const MOSQUITTO_PASSWD = findBinary('mosquitto_passwd');
 
 /**
  * Starts an external server that must be told its port(s) up front and waits until `ready`
- * answers. freePort() releases the port before the server binds it, so another process (a
- * second suite on the same machine) may take it in between: a start that fails with "address
- * already in use" is tried again on fresh ports.
+ * holds, which must check that the child itself listens (net.ts listensOn): freePort() releases
+ * a port before the server binds it, and another process (a second suite on the same machine)
+ * may take it in between — then a probe by connection would reach that process, while ours
+ * fails with "address already in use" and is started again on fresh ports.
  */
 async function startOnFreePorts<T>(
   what: string,
@@ -76,7 +77,11 @@ export interface InfluxServer {
   /** Requests seen by the forwarder on /api/v2/write, with the time they arrived. */
   writes: { at: number; status: number }[];
   createDb(name: string): Promise<void>;
-  /** kill -9 of influxd (unreachable: connections refused); `start()` brings it back on the same port and data. */
+  /**
+   * kill -9 of influxd (unreachable: connections refused); `start()` brings it back on the same
+   * data, on the same ports unless another process took one meanwhile (then on fresh ones:
+   * clients use `url`, the forwarder, which stays; read `v1Url` after a restart).
+   */
   kill(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -86,35 +91,33 @@ export async function startInflux(): Promise<InfluxServer> {
   if (!INFLUXD) throw new Error('influxd not found: run scripts/install-test-deps.sh (Debian package influxdb)');
   const dir = mkdtempSync(join(tmpdir(), 'metronet-influx-'));
   const conf = join(dir, 'influxdb.conf');
-  let v1Url = '';
+  let ports = { http: 0, rpc: 0 };
+  const v1Url = () => `http://127.0.0.1:${ports.http}`;
   let child: ChildProcess | undefined;
   let stderr = '';
-  const spawnInflux = () => {
-    stderr = '';
-    child = spawn(INFLUXD as string, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    return child;
-  };
-  const ping = async () => (await fetch(`${v1Url}/ping`)).status === 204;
-  await startOnFreePorts(
-    'influxd',
-    async () => {
-      const [httpPort, rpcPort] = [await freePort(), await freePort()];
-      writeFileSync(conf, influxConfig(dir, httpPort, rpcPort));
-      v1Url = `http://127.0.0.1:${httpPort}`;
-      return { child: spawnInflux(), log: () => stderr, ready: ping, value: undefined };
-    },
-    20_000,
-  );
-  /** After kill(): the same configuration, ports and data. */
-  const start = async () => {
-    const c = spawnInflux();
-    const exited = () => (c.exitCode !== null ? `influxd exited with ${c.exitCode}: ${stderr}` : undefined);
-    await waitFor(ping, { message: 'influxd to answer /ping again', timeout: 20_000, interval: 50, abortIf: exited });
-  };
+  /** influxd on the current ports, or on fresh ones (keepPorts false); ready once it listens on both and answers /ping. */
+  const launch = (keepPorts: boolean) =>
+    startOnFreePorts(
+      'influxd',
+      async (attempt) => {
+        if (!keepPorts || attempt > 1) ports = { http: await freePort(), rpc: await freePort() };
+        writeFileSync(conf, influxConfig(dir, ports.http, ports.rpc));
+        stderr = '';
+        const c = spawn(INFLUXD as string, ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+        child = c;
+        c.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+        const { http, rpc } = ports;
+        const ready = async () => listensOn(c.pid, http) && listensOn(c.pid, rpc) && (await fetch(`http://127.0.0.1:${http}/ping`)).status === 204;
+        return { child: c, log: () => stderr, ready, value: undefined };
+      },
+      20_000,
+    );
+  await launch(false);
   const fwd = await startForwarder(v1Url);
   return {
-    v1Url,
+    get v1Url() {
+      return v1Url();
+    },
     url: fwd.url,
     get fault() {
       return fwd.fault;
@@ -124,7 +127,7 @@ export async function startInflux(): Promise<InfluxServer> {
     },
     writes: fwd.writes,
     async createDb(name) {
-      const res = await fetch(`${v1Url}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }) });
+      const res = await fetch(`${v1Url()}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }) });
       if (!res.ok) throw new Error(`CREATE DATABASE ${name}: ${res.status} ${await res.text()}`);
     },
     async kill() {
@@ -133,7 +136,7 @@ export async function startInflux(): Promise<InfluxServer> {
       child.kill('SIGKILL');
       await exited;
     },
-    start,
+    start: () => launch(true),
     async close() {
       await fwd.close();
       await stopChild(child);
@@ -178,9 +181,9 @@ function influxConfig(dir: string, httpPort: number, rpcPort: number): string {
  * writes itself (`fault`), e.g. 429 with Retry-After, the way InfluxDB Cloud throttles.
  */
 export async function startForwarder(
-  target: string,
+  target: string | (() => string),
 ): Promise<{ url: string; fault: InfluxServer['fault']; writes: InfluxServer['writes']; close(): Promise<void> }> {
-  const t = new URL(target);
+  const targetUrl = () => new URL(typeof target === 'string' ? target : target());
   const state: { fault: InfluxServer['fault']; writes: InfluxServer['writes'] } = { fault: undefined, writes: [] };
   const server: Server = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -196,11 +199,18 @@ export async function startForwarder(
       const q = new URLSearchParams({ db: url.searchParams.get('bucket') ?? '', precision: url.searchParams.get('precision') ?? 'ns' });
       path = `/write?${q}`;
     }
+    const t = targetUrl();
     const headers = { ...req.headers, host: t.host };
     const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path, headers }, (upRes) => {
       if (url.pathname === '/api/v2/write') state.writes.push({ at: Date.now(), status: upRes.statusCode ?? 0 });
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
+      // influxd killed in the middle of its answer: cut the client off too, as its own connection
+      // to a dead server would be (piping alone would leave the client waiting for the rest).
+      upRes.on('error', () => undefined);
+      upRes.once('close', () => {
+        if (!upRes.complete) req.socket.destroy();
+      });
     });
     up.on('error', () => {
       // influxd down: drop the client connection, as an unreachable server would.
@@ -285,7 +295,7 @@ async function runMosquitto(dir: string, passwordFile: string, aclFile: string):
       let stderr = '';
       const child = spawn(MOSQUITTO as string, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      return { child, log: () => stderr, ready: () => canConnect(port), value: { child, port } };
+      return { child, log: () => stderr, ready: async () => listensOn(child.pid, port), value: { child, port } };
     },
     10_000,
   );

@@ -120,7 +120,11 @@ export function readingsChart(instrument) {
 export function errorChart(dc, checks, drift, rawUnit) {
   const host = el('div', { class: 'chart', 'data-chart': 'error', 'data-channel': dc.channel });
   const unit = unitLabel(rawUnit) || '';
+  // The MPE is the drift API's, from mpeFor at the stage it names (checks: in service, twice the
+  // verification MPE a certificate shows for the same load — OIML R76-1 3.5.2); the chart says which.
   const mpe = dc.mpe;
+  const stage = dc.mpeStage ?? null;
+  const stageShort = stage ? t(`stage.short.${stage}`) : null;
   const guard = mpe !== null && dc.U !== null ? Math.max(0, mpe - dc.U) : null;
   const fit = dc.trend?.fit;
   const predicted = dc.trend?.predictedTs ?? null;
@@ -166,7 +170,13 @@ export function errorChart(dc, checks, drift, rawUnit) {
   const caption = el(
     'figcaption',
     {},
-    el('span', {}, t('err.mpe', { mpe: mpe === null ? '–' : `±${fmtNum(mpe)} ${unit}` })),
+    el(
+      'span',
+      { 'data-mpe': mpe === null ? '' : String(mpe), 'data-mpe-stage': stage ?? '' },
+      stage
+        ? t('err.mpeStage', { stage: t(`stage.${stage}`), mpe: mpe === null ? '–' : `±${fmtNum(mpe)} ${unit}` })
+        : t('err.mpe', { mpe: mpe === null ? '–' : `±${fmtNum(mpe)} ${unit}` }),
+    ),
     ' · ',
     el('span', {}, t('err.current', { e: `${fmtNum(dc.currentError)} ${unit}` })),
     ' · ',
@@ -188,8 +198,8 @@ export function errorChart(dc, checks, drift, rawUnit) {
         series: [
           { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
           { label: t('err.checks'), stroke: '#1b2430', width: 0, points: { show: true, size: 6, fill: '#1b2430' }, value: v },
-          { label: t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
-          { label: t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },
+          { label: stageShort ? t('err.mpeLegend', { sign: '+', stage: stageShort }) : t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
+          { label: stageShort ? t('err.mpeLegend', { sign: '−', stage: stageShort }) : t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },
           { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v },
           { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v, show: guard !== null },
           { label: t('err.trend'), stroke: '#0b5cad', width: 2, value: v },

@@ -1,6 +1,12 @@
 // Forms (issue 7): record a check, record a calibration or verification, complete an
 // unregistered instrument. Each posts to the API and shows its answer or its error in words.
-import { api, el, t, channelLabel, channelRank, isoDay, reasonText, state } from '../lib.js';
+import { api, el, t, channelLabel, channelRank, fmtNum, isoDay, reasonText, state } from '../lib.js';
+
+/**
+ * A record's time from a date field (Vietnam time): 09:00 of that day, or now when that is
+ * earlier (today before 09:00), so a record made today is never "in the future".
+ */
+const dayTs = (day) => Math.min(new Date(`${day}T09:00:00+07:00`).getTime(), Date.now());
 
 const field = (label, input, hint) => el('label', { class: 'field' }, el('span', {}, label), input, hint ? el('small', { class: 'muted' }, hint) : null);
 // Text with a decimal keyboard rather than type=number: people here write 20,004 (decimal comma).
@@ -93,20 +99,20 @@ function shell(title, id, fields, submit, onSubmit) {
 /**
  * The standards a person may pick (issue 15): expired ones are marked and never preselected; the
  * first choice is "no registered standard" (then a reference value is typed, not traceable).
+ * `standards` is the form's one request for the list, shared by its test points.
  */
-function standardPicklist() {
-  const select = el('select', { name: 'reference' }, el('option', { value: '' }, t('form.noStandard')));
-  if (state.me.role === 'lab' || state.me.role === 'authority' || state.me.role === 'admin')
-    api('/references')
-      .then((r) => {
-        const now = Date.now();
-        for (const x of r.items) {
-          const expired = x.due !== null && x.due < now;
-          const label = `${x.id} · ${x.class ?? ''} ${x.nominal} ${x.unit}${expired ? ` — ${t('form.standardExpired', { date: isoDay(x.due) })}` : ''}`;
-          select.append(el('option', { value: x.id, ...(expired ? { 'data-expired': '', class: 'expired' } : {}) }, label));
-        }
-      })
-      .catch(() => {});
+function standardPicklist(name, standards) {
+  const select = el('select', { name }, el('option', { value: '' }, t('form.noStandard')));
+  standards
+    .then((items) => {
+      const now = Date.now();
+      for (const x of items) {
+        const expired = x.due !== null && x.due < now;
+        const label = `${x.id} · ${x.class ?? ''} ${x.nominal} ${x.unit}${expired ? ` — ${t('form.standardExpired', { date: isoDay(x.due) })}` : ''}`;
+        select.append(el('option', { value: x.id, ...(expired ? { 'data-expired': '', class: 'expired' } : {}) }, label));
+      }
+    })
+    .catch(() => {});
   return select;
 }
 
@@ -114,7 +120,7 @@ function standardPicklist() {
 export function checksAnswer(r) {
   if (r.duplicate) return t('form.checkRepeat', { n: r.stored });
   const parts = [];
-  if (r.stored > 0) parts.push(t('form.checkStored', { n: r.stored, e: r.checks[0]?.error ?? '–', a: r.alerts.length }));
+  if (r.stored > 0) parts.push(t('form.checkStored', { n: r.stored, e: r.checks.map((c) => fmtNum(c.error)).join(' / ') || '–', a: r.alerts.length }));
   if (r.duplicates > 0) parts.push(t('form.checkDuplicates', { n: r.duplicates }));
   if (r.rejects.length > 0) parts.push(t('form.checkRefused', { n: r.rejects.length, why: r.rejects.map((x) => x.message).join('; ') }));
   const unfit = r.checks.filter((c) => c.fitness || !c.traceable);
@@ -122,28 +128,68 @@ export function checksAnswer(r) {
   return parts.join(' ');
 }
 
+/**
+ * One load of a check: the standard (or a typed reference value) and what the instrument showed.
+ * The first load's fields keep their plain names (reference, referenceValue, indicated); an added
+ * load n has them with "-n" (a multi-load check: several loads at one instant, issue 15).
+ */
+function checkLoad(n, standards) {
+  const s = n === 0 ? '' : `-${n}`;
+  return el(
+    'fieldset',
+    { class: 'test-point', 'data-point': String(n) },
+    el('legend', {}, t('form.point', { n: n + 1 })),
+    field(t('form.reference'), standardPicklist(`reference${s}`, standards), n === 0 ? t('form.referenceHint') : null),
+    field(t('form.referenceValue'), num(`referenceValue${s}`, { required: false }), n === 0 ? t('form.referenceValueHint') : null),
+    field(t('col.indicated'), num(`indicated${s}`)),
+  );
+}
+
+/** Record a check: one load, or several at one instant (one submission, one check per load). */
 export function checkForm(inst, done) {
   const now = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 16);
+  const mayUseStandards = state.me.role === 'lab' || state.me.role === 'authority' || state.me.role === 'admin';
+  const standards = mayUseStandards ? api('/references').then((r) => r.items) : Promise.resolve([]);
+  const loads = el('div', { class: 'test-points' }, checkLoad(0, standards));
   // One key per filled form: a second click (or a retry after a lost answer) is recognised as the same submission.
   let key = null;
+  const addLoad = el(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      'data-add-point': '',
+      onclick: () => {
+        const p = checkLoad(loads.children.length, standards);
+        loads.append(p);
+        key = null;
+        p.querySelector('select, input').focus();
+      },
+    },
+    t('form.addPoint'),
+  );
   const form = shell(
     t('form.check'),
     'form-check',
     [
       field(t('col.channel'), channelSelect(inst)),
       field(t('col.time'), el('input', { name: 'ts', type: 'datetime-local', value: now, required: true })),
-      field(t('form.reference'), standardPicklist(), t('form.referenceHint')),
-      field(t('form.referenceValue'), num('referenceValue', { required: false }), t('form.referenceValueHint')),
-      field(t('col.indicated'), num('indicated')),
+      loads,
+      addLoad,
     ],
     t('form.checkSubmit'),
     async (f) => {
       const ts = new Date(`${f.elements.ts.value}:00+07:00`).getTime();
-      const check = { channel: f.elements.channel.value, ts, indicated: val(f, 'indicated') };
-      if (f.elements.reference.value) check.reference = f.elements.reference.value.trim();
-      if (val(f, 'referenceValue') !== undefined) check.referenceValue = val(f, 'referenceValue');
+      const channel = f.elements.channel.value;
+      const checks = [...loads.children].map((_, n) => {
+        const s = n === 0 ? '' : `-${n}`;
+        const check = { channel, ts, indicated: val(f, `indicated${s}`) };
+        if (f.elements[`reference${s}`].value) check.reference = f.elements[`reference${s}`].value.trim();
+        if (val(f, `referenceValue${s}`) !== undefined) check.referenceValue = val(f, `referenceValue${s}`);
+        return check;
+      });
       key ??= `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks: [check], idempotencyKey: key } });
+      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks, idempotencyKey: key } });
       const text = checksAnswer(r);
       if (r.stored === 0 && !r.duplicate && r.duplicates === 0) throw new Error(text);
       if (r.stored > 0 && !r.duplicate) setTimeout(done, 800);
@@ -287,7 +333,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
       }));
       const body = {
         type: f.elements.type.value,
-        date: new Date(`${f.elements.date.value}T09:00:00+07:00`).getTime(),
+        date: dayTs(f.elements.date.value),
         certificate: f.elements.certificate.value.trim(),
         results,
         references: f.elements.references.value.split(/[\s,;]+/).filter(Boolean),
@@ -296,7 +342,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
       if (val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
       for (const k of ['customer', 'manufacturer', 'model', 'patternApproval', 'traceability', 'signatory', 'place'])
         if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
-      if (f.elements.issuedAt.value) body.issuedAt = new Date(`${f.elements.issuedAt.value}T09:00:00+07:00`).getTime();
+      if (f.elements.issuedAt.value) body.issuedAt = dayTs(f.elements.issuedAt.value);
       if (val(f, 'coverageK') !== undefined) body.coverageK = val(f, 'coverageK');
       if (body.type === 'verification') {
         for (const k of ['stamp', 'verifier', 'verifierCard']) if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();

@@ -166,7 +166,7 @@ export async function render(root, [id]) {
               ...allChecks.map((c) =>
                 el(
                   'tr',
-                  {},
+                  { 'data-ts': String(c.ts) },
                   el('td', {}, fmtDateTime(c.ts)),
                   el('td', {}, channelLabel(c.channel)),
                   el('td', {}, c.reference ?? '–'),
@@ -236,7 +236,7 @@ export async function render(root, [id]) {
                       c.results
                         .map(
                           (p) =>
-                            `${fmtNum(p.nominal)} ${unitLabel(p.unit)}: ${fmtNum(p.asFound)}${p.asLeft !== null && p.asLeft !== undefined ? ` → ${fmtNum(p.asLeft)}` : ''}`,
+                            `${fmtNum(p.nominal)} ${unitLabel(p.unit)}: ${fmtNum(p.asFound)}${p.asLeft !== null && p.asLeft !== undefined ? ` → ${fmtNum(p.asLeft)}` : ''}${p.mpe != null ? ` (${t('cal.pointMpe', { stage: p.mpeStage ? t(`stage.short.${p.mpeStage}`) : '', mpe: fmtNum(p.mpe) })})` : ''}`,
                         )
                         .join('; '),
                     ),
@@ -257,6 +257,9 @@ export async function render(root, [id]) {
     const cell = el('td', {}, el('span', { class: `status-${status}` }, t('recstatus.' + status)));
     if (status !== 'valid')
       cell.append(el('div', { class: 'muted small' }, t('recstatus.by', { by: c.statusBy ?? '—', date: fmtDate(c.statusAt), reason: c.statusReason ?? '' })));
+    // The record that replaces it, by its certificate number (the list holds both).
+    const by = c.supersededBy === null || c.supersededBy === undefined ? null : cals.items.find((x) => x.id === c.supersededBy);
+    if (by) cell.append(el('div', { class: 'small', 'data-superseded-by': by.certificate }, t('recstatus.replacedBy', { c: by.certificate })));
     const me = state.me;
     const issuer = me.role === 'lab' && me.org === c.lab;
     if (status === 'valid' && (issuer || me.role === 'authority' || me.role === 'admin')) {

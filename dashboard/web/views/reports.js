@@ -1,7 +1,7 @@
 // Reports (issue 7): downloads as CSV or XLSX, each holding only what the user's tenant sees.
 import { el, t, state } from '../lib.js';
 
-const REPORTS = ['inventory', 'assurance', 'annual'];
+const REPORTS = ['inventory', 'assurance', 'annual', 'results'];
 
 export function render(root) {
   root.append(el('h1', {}, t('nav.reports')), el('p', { class: 'muted' }, t('rep.help')));
