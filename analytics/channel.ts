@@ -85,6 +85,16 @@ export interface ChannelAcc {
   lastSignal: Signal | null;
   /** Analysers: the last daily drifts, zero and span checks as separate series (analyser.ts). */
   drift: Record<AnalyserLevel, DriftPoint[]>;
+  /**
+   * Every check as error ÷ MPE at its load: the channel's trend, σ and shift series when its checks
+   * have more than one MPE (see `Normalised`). Made by newAcc only for such channels (the store is
+   * scanned first: ChannelStates.build), so a single-MPE channel keeps no second series.
+   */
+  frac: SeriesAcc | null;
+  fracSignal: Signal | null;
+  /** The MPE (in service) of the first check, and whether a later check had another. */
+  firstMpe: number | null;
+  mixedMpe: boolean;
 }
 
 /** The drift points kept per analyser series: enough for the 5-consecutive rule and the last passing check. */
@@ -92,9 +102,49 @@ const DRIFT_WINDOW = 10;
 
 const newSeries = (prior: Prior): SeriesAcc => ({ sums: emptySums(), last: null, prevError: null, mrSum: 0, mrN: 0, change: null, prior });
 
-export function newAcc(origin: number, prior: Prior, levelPriors: Partial<Record<AnalyserLevel, Prior>> = {}): ChannelAcc {
-  return { origin, prior, main: newSeries(prior), levels: null, levelPriors, last: null, index: 0, lastSignal: null, drift: { zero: [], span: [] } };
+/** `fraction`: the checks to come have more than one MPE (`mixedMpe`): keep the fraction series, from this prior (calibrationPriors). */
+export function newAcc(
+  origin: number,
+  prior: Prior,
+  levelPriors: Partial<Record<AnalyserLevel, Prior>> = {},
+  fraction: { prior: Prior } | null = null,
+): ChannelAcc {
+  return {
+    origin,
+    prior,
+    main: newSeries(prior),
+    levels: null,
+    levelPriors,
+    last: null,
+    index: 0,
+    lastSignal: null,
+    drift: { zero: [], span: [] },
+    frac: fraction ? newSeries(fraction.prior) : null,
+    fracSignal: null,
+    firstMpe: null,
+    mixedMpe: false,
+  };
 }
+
+/**
+ * What a channel's trend, σ and shift statistics are in (issue "Records a province can rely on" 2).
+ * - 'none': errors in the channel unit, the trend predicted against ±MPE at the last check's load;
+ *   every channel whose decision checks since the last calibration share one MPE (one load, or
+ *   loads in one step of the MPE table) — exactly as before multi-load checks.
+ * - 'mpe-fraction': once those checks have more than one MPE, errors at different loads would be
+ *   one series judged against the last load's MPE; each check enters as e ÷ MPE(load) instead
+ *   (repeatability, the reference's U and the calibration prior divided by the MPE at their load
+ *   alike), the trend is predicted against ±1 and the shift detector runs on the fractions.
+ *   Conformity stays per check in the channel unit (the last check against its own MPE).
+ * Worked example: a class III scale, e = 10 g, checked at 5, 10 and 20 kg: MPE in service
+ * 10 g (500 e), 20 g (1 000 e), 20 g (2 000 e) (mpeFor). Errors +6, +8, +8 g read as 0.6, 0.4, 0.4
+ * of MPE: the 5 kg check is the closest to its limit, though its error is the smallest; in grams
+ * against the last (20 kg) check's ±20 g it would look like 0.3 of the limit. A fraction series
+ * (rather than one series per load, like the analyser zero/span levels) keeps one trend and one
+ * shift detector whatever the number of loads. When a channel's second MPE arrives its state is
+ * rebuilt from the stored checks with the fraction series (ChannelStates: `needsFraction`).
+ */
+export type Normalised = 'none' | 'mpe-fraction';
 
 const isAnalyser = (s: ChannelSettings): s is ChannelSettings & { tolerance: Extract<ToleranceSpec, { model: 'analyser' }> } =>
   s.analyser && s.tolerance?.model === 'analyser';
@@ -107,16 +157,22 @@ export function calibrationPriors(
   results: ReadonlyArray<{ channel: string; nominal: number; reference?: number | null; asFound: number; asLeft?: number | null; U: number; k?: number }>,
   channel: string,
   s: ChannelSettings,
-): { prior: Prior; levels: Partial<Record<AnalyserLevel, Prior>> } {
+): { prior: Prior; levels: Partial<Record<AnalyserLevel, Prior>>; fraction: Prior } {
   const own = results.filter((r) => r.channel === channel);
   const toPrior = (p: (typeof own)[number]) => ({ mean: p.asLeft ?? p.asFound, u: p.U / (p.k ?? 2) });
   const levels: Partial<Record<AnalyserLevel, Prior>> = {};
   if (isAnalyser(s)) for (const p of own) levels[analyserLevel(p.reference ?? p.nominal, s.tolerance.span)] ??= toPrior(p);
-  return { prior: own[0] ? toPrior(own[0]) : null, levels };
+  const prior = own[0] ? toPrior(own[0]) : null;
+  // The fraction series' prior: the same point divided by the MPE (in service, as the checks) at its load.
+  const mpe = own[0] && s.tolerance && !isAnalyser(s) ? mpeFor(s.tolerance, own[0].reference ?? own[0].nominal, CHECK_STAGE) : null;
+  const fraction = prior && mpe !== null && mpe > 0 ? { mean: prior.mean / mpe, u: prior.u / mpe } : null;
+  return { prior, levels, fraction };
 }
 
-function seriesSigma(x: SeriesAcc, s: ChannelSettings, referenceU: number): number | null {
-  return channelSigma({ repeatability: s.repeatability, movingRange: x.mrN > 0 ? x.mrSum / x.mrN / D2 : null, referenceU, k: 2 });
+/** `scale`: the MPE the series' checks are divided by (fraction series), 1 otherwise. */
+function seriesSigma(x: SeriesAcc, s: ChannelSettings, referenceU: number, scale = 1): number | null {
+  const repeatability = s.repeatability === null ? null : s.repeatability / scale;
+  return channelSigma({ repeatability, movingRange: x.mrN > 0 ? x.mrSum / x.mrN / D2 : null, referenceU, k: 2 });
 }
 
 export function sigmaOf(acc: ChannelAcc, s: ChannelSettings, referenceU: number): number | null {
@@ -124,7 +180,7 @@ export function sigmaOf(acc: ChannelAcc, s: ChannelSettings, referenceU: number)
 }
 
 /** Adds a check to one series; runs the shift detector when `detect`, returning its signal. */
-function addToSeries(x: SeriesAcc, s: ChannelSettings, origin: number, c: LastCheck, detect: boolean): 'up' | 'down' | null {
+function addToSeries(x: SeriesAcc, s: ChannelSettings, origin: number, c: LastCheck, detect: boolean, scale = 1): 'up' | 'down' | null {
   addPoint(x.sums, (c.ts - origin) / DAY, c.error);
   if (x.prevError !== null) {
     x.mrSum += Math.abs(c.error - x.prevError);
@@ -136,7 +192,7 @@ function addToSeries(x: SeriesAcc, s: ChannelSettings, origin: number, c: LastCh
   // Change-point CUSUM (changepoint.ts): the pre-change mean comes from the checks before each
   // candidate change point. σ estimated (no stated repeatability): t-to-normal with the moving
   // range's degrees of freedom; not judged before there is a moving range.
-  const sigma = seriesSigma(x, s, c.referenceU);
+  const sigma = seriesSigma(x, s, c.referenceU, scale);
   const known = s.repeatability !== null;
   const usable = sigma !== null && sigma > 0 && (known || x.mrN > 0);
   x.change ??= newChangeState(x.prior);
@@ -158,9 +214,41 @@ export function addCheck(acc: ChannelAcc, s: ChannelSettings, c: LastCheck): voi
     const series = acc.drift[level];
     series.push({ ts: c.ts, driftPct: (c.error / s.tolerance.span) * 100 });
     if (series.length > DRIFT_WINDOW) series.shift();
+  } else if (s.tolerance) {
+    const mpe = mpeFor(s.tolerance, c.referenceValue, CHECK_STAGE);
+    if (mpe > 0) {
+      acc.firstMpe ??= mpe;
+      if (otherMpe(mpe, acc.firstMpe)) acc.mixedMpe = true;
+      if (acc.frac) {
+        const f = { ts: c.ts, error: c.error / mpe, referenceValue: c.referenceValue, referenceU: c.referenceU / mpe };
+        const signal = addToSeries(acc.frac, s, acc.origin, f, true, mpe);
+        if (signal) acc.fracSignal = { index: acc.index, ts: c.ts, direction: signal };
+      }
+    }
   }
   acc.index++;
 }
+
+const otherMpe = (a: number, b: number) => Math.abs(a - b) > 1e-9 * Math.max(a, b);
+
+/** Whether checks at these loads have more than one MPE (in service): their channel is normalised (`Normalised`). */
+export function mixedMpes(s: ChannelSettings, loads: Iterable<number>): boolean {
+  if (!s.tolerance || isAnalyser(s)) return false;
+  let first: number | null = null;
+  for (const load of loads) {
+    const mpe = mpeFor(s.tolerance, load, CHECK_STAGE);
+    if (!(mpe > 0)) continue;
+    first ??= mpe;
+    if (otherMpe(mpe, first)) return true;
+  }
+  return false;
+}
+
+/** A second MPE arrived on a state made without the fraction series: rebuild it with one (ChannelStates). */
+export const needsFraction = (acc: ChannelAcc): boolean => acc.mixedMpe && acc.frac === null;
+
+/** What the channel's trend, σ and shift are in (see `Normalised`). */
+export const normalisedOf = (acc: ChannelAcc): Normalised => (acc.mixedMpe && acc.frac ? 'mpe-fraction' : 'none');
 
 export interface TrendView {
   slopePerDay: number;
@@ -206,15 +294,21 @@ export interface ChannelEvaluation {
   /** Analysers: the series of the recent signal, else of the last check. */
   cusum: CusumView;
   analyser: AnalyserStatus | null;
+  /**
+   * 'mpe-fraction': `sigma`, `trend` (predicted against ±1) and `cusum` are in fractions of the MPE
+   * at each check's load; `currentError`, `mpe`, `U` and `conformity` stay in the channel unit.
+   */
+  normalised: Normalised;
   /** Analysers: trend and shift of the zero and of the span checks apart. */
   byLevel?: Record<AnalyserLevel, { n: number; sigma: number | null; trend: TrendView | null; cusum: CusumView }>;
 }
 
-function trendOf(x: SeriesAcc, s: ChannelSettings, origin: number, series?: AnalyserLevel): TrendView | null {
+/** `fraction`: the series is in fractions of the MPE, predicted against ±1. */
+function trendOf(x: SeriesAcc, s: ChannelSettings, origin: number, series?: AnalyserLevel, fraction = false): TrendView | null {
   const last = x.last;
   const fit = x.sums.n >= s.minTrendPoints ? fitSums(x.sums) : null;
   if (!fit || !last) return null;
-  const mpe = s.tolerance ? mpeFor(s.tolerance, last.referenceValue, CHECK_STAGE) : null;
+  const mpe = fraction ? 1 : s.tolerance ? mpeFor(s.tolerance, last.referenceValue, CHECK_STAGE) : null;
   const now = (last.ts - origin) / DAY;
   const p = mpe !== null ? predictOutOfTolerance(fit, mpe, now, s.predictionLevel) : null;
   const toTs = (d: number | null) => (d === null ? null : Math.round(origin + d * DAY));
@@ -250,11 +344,30 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
   // U of the error = 2·√(u_ref² + σ_rep²) when repeatability is known, else the reference's U.
   const U = last ? (s.repeatability !== null ? 2 * Math.sqrt((last.referenceU / 2) ** 2 + s.repeatability ** 2) : last.referenceU) : null;
   const conf = last && mpe !== null ? conformity(last.error, mpe, U ?? 0, s.decisionRule, s.nearLimitFraction) : null;
-  const signal = acc.lastSignal && acc.index - 1 - acc.lastSignal.index < s.shiftMemoryChecks ? acc.lastSignal : null;
+  const normalised = normalisedOf(acc);
+  const lastSignal = normalised === 'mpe-fraction' ? acc.fracSignal : acc.lastSignal;
+  const signal = lastSignal && acc.index - 1 - lastSignal.index < s.shiftMemoryChecks ? lastSignal : null;
   const recent = signal ? { ts: signal.ts, direction: signal.direction } : null;
   const n = acc.main.sums.n;
   const lastTs = last?.ts ?? null;
   const currentError = last?.error ?? null;
+  if (normalised === 'mpe-fraction' && last && mpe !== null) {
+    const frac = acc.frac!;
+    return {
+      n,
+      lastTs,
+      currentError,
+      mpe,
+      mpeStage,
+      U,
+      sigma: seriesSigma(frac, s, last.referenceU / mpe, mpe),
+      conformity: conf,
+      trend: trendOf(frac, s, acc.origin, undefined, true),
+      cusum: cusumOf(frac, recent),
+      analyser: null,
+      normalised,
+    };
+  }
   if (!isAnalyser(s) || !acc.levels || !last) {
     return {
       n,
@@ -268,6 +381,7 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
       trend: trendOf(acc.main, s, acc.origin),
       cusum: cusumOf(acc.main, recent),
       analyser: null,
+      normalised,
     };
   }
   const limitPct = s.tolerance.limitPct ?? (mpeFor(s.tolerance, 0) / s.tolerance.span) * 100;
@@ -289,5 +403,5 @@ export function evaluate(acc: ChannelAcc, s: ChannelSettings): ChannelEvaluation
     .filter((t): t is TrendView => t !== null && t.predictedTs !== null && t.significantForAlert);
   const trend = warns.sort((a, b) => a.predictedTs! - b.predictedTs!)[0] ?? byLevel[lastLevel].trend;
   const cusum = byLevel[signal?.series ?? lastLevel].cusum;
-  return { n, lastTs, currentError, mpe, mpeStage, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, byLevel };
+  return { n, lastTs, currentError, mpe, mpeStage, U, sigma: byLevel[lastLevel].sigma, conformity: conf, trend, cusum, analyser, normalised, byLevel };
 }

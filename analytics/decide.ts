@@ -69,10 +69,18 @@ export function decideChannel(
           due,
           recommendedTs: recommended,
           ...(t!.series ? { series: t!.series } : {}),
+          // The slope is then in MPE fractions per day (channel.ts Normalised).
+          ...(ev.normalised === 'mpe-fraction' ? { normalised: ev.normalised } : {}),
         };
       },
       clearAfter,
     );
-  batch.set('shift_detected', ev.n > 0 ? ev.cusum.recentSignal !== null : null, target, () => ({ ...ev.cusum }), clearAfter);
+  batch.set(
+    'shift_detected',
+    ev.n > 0 ? ev.cusum.recentSignal !== null : null,
+    target,
+    () => ({ ...ev.cusum, ...(ev.normalised === 'mpe-fraction' ? { normalised: ev.normalised } : {}) }),
+    clearAfter,
+  );
   batch.set('analyser_out_of_control', ev.analyser ? ev.analyser.outOfControl : null, target, () => ({ ...ev.analyser }), clearAfter);
 }

@@ -1,6 +1,7 @@
 import type { DriftChannel, DriftView, EngineParts } from './engine-types.js';
 import { dueState, intervalLengthDays } from './due.js';
 import { intervalAdvice, withholdLengthening } from './interval.js';
+import { CHECK_STAGE, mpeFor } from './tolerance.js';
 
 /** GET …/drift: every channel with checks since the last calibration, evaluated from the store. */
 export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' | 'schedule' | 'now'>, instrumentId: string): DriftView {
@@ -12,6 +13,12 @@ export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' |
     if (all.length === 0) continue;
     const state = e.states.build(inst, ch.channel);
     const last = all[all.length - 1]!;
+    // Fractions of the MPE (channel.ts `Normalised`): the MPE at each load checked, for the chart to divide by.
+    const tol = state.settings.tolerance;
+    const mpeByLoad =
+      state.evaluation.normalised === 'mpe-fraction' && tol
+        ? [...new Set(all.map((c) => c.referenceValue))].sort((a, b) => a - b).map((load) => ({ load, mpe: mpeFor(tol, load, CHECK_STAGE) }))
+        : undefined;
     channels.push({
       channel: ch.channel,
       ...state.evaluation,
@@ -19,6 +26,7 @@ export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' |
       underReview: all.filter((c) => c.review !== null).length,
       unfit: all.filter((c) => c.fitness !== null).length,
       traceability: { lastCheckTraceable: last.traceable, reason: last.traceReason ?? last.review, fitness: last.fitness },
+      ...(mpeByLoad ? { mpeByLoad } : {}),
     });
   }
   const due = e.schedule.nextDue(inst);

@@ -77,6 +77,7 @@ export interface CalibrationInput {
   validUntil?: number | null;
 }
 
+/** `normalised` (from ChannelEvaluation): what sigma, trend and cusum are in (channel.ts `Normalised`). */
 export interface DriftChannel extends ChannelEvaluation {
   channel: string;
   untraceable: number;
@@ -84,6 +85,8 @@ export interface DriftChannel extends ChannelEvaluation {
   /** Checks whose standard was not fit (expired, U > MPE/3: entry-rules.ts standardFitness). */
   unfit: number;
   traceability: { lastCheckTraceable: boolean | null; reason: string | null; fitness: string | null };
+  /** normalised 'mpe-fraction' only: the MPE (in service) at each load (reference value) checked, smallest load first. */
+  mpeByLoad?: Array<{ load: number; mpe: number }>;
 }
 
 export interface DriftView {

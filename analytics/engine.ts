@@ -19,10 +19,11 @@ import type {
   NewCheck,
   ReferenceStandard,
   Registry,
+  TraceAnchor,
 } from '../store/index.js';
 import { AlertSink } from './alert-sink.js';
 import { recordCalibration } from './calibrate.js';
-import { ChannelStates } from './channel-states.js';
+import { ChannelStates, checkOrder } from './channel-states.js';
 import { decideChannel, predictedBeforeDue } from './decide.js';
 import { driftView } from './drift-view.js';
 import type { CalibrationInput, CheckResult, CheckSubmission, DriftView, EngineConfig, EngineOptions, EngineParts } from './engine-types.js';
@@ -135,7 +136,7 @@ export class Engine implements EngineParts {
     const stored = this.store.insertChecks(rows);
     const batch = this.alerts.batch();
     // In time order per channel, so each check is judged on what came before it.
-    for (const c of [...stored].sort((a, b) => a.ts - b.ts)) this.onCheck(batch, c);
+    for (const c of [...stored].sort(checkOrder)) this.onCheck(batch, c);
     return { stored, duplicates: rows.length - stored.length, rejects, alerts: batch.flush() };
   }
 
@@ -211,7 +212,9 @@ export class Engine implements EngineParts {
   traceability(referenceId: string, at: number): Traceability {
     return traceabilityAt(referenceId, at, (id) => {
       const r = this.store.getReference(id);
-      return r && { id: r.id, due: r.due ?? null, parent: r.parent ?? null, outOfTolerance: r.outOfTolerance ?? false };
+      return (
+        r && { id: r.id, due: r.due ?? null, parent: r.parent ?? null, outOfTolerance: r.outOfTolerance ?? false, anchor: this.registry.records.anchor(r.id) }
+      );
     });
   }
 
@@ -281,10 +284,20 @@ export class Engine implements EngineParts {
     return this.impact(after.id, `reference standard ${after.id} was found out of tolerance at its calibration`, before?.calibratedOn ?? undefined);
   }
 
-  /** Creates or replaces a reference standard; found out of tolerance → impact analysis (the alerts raised). */
-  saveReference(r: ReferenceStandard): { saved: ReferenceStandard; impact: AlertChange[] } {
+  /**
+   * Creates or replaces a reference standard and, in the same transaction, its traceability anchor
+   * (`anchor` omitted: unchanged; null: removed; both audited); found out of tolerance → impact
+   * analysis (the alerts raised).
+   */
+  saveReference(r: ReferenceStandard & { anchor?: TraceAnchor | null }): { saved: ReferenceStandard; impact: AlertChange[] } {
+    const { anchor, ...standard } = r;
     const before = this.store.getReference(r.id);
-    const saved = this.store.upsertReference(r, this.now());
+    const saved = this.store.transaction(() => {
+      const now = this.now();
+      const s = this.store.upsertReference(standard, now);
+      if (anchor !== undefined) this.registry.records.setAnchor(r.id, anchor, now);
+      return s;
+    });
     return { saved, impact: this.referenceUpdated(before, saved) };
   }
 

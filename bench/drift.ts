@@ -81,6 +81,8 @@ async function quality() {
       U: c.referenceU,
       k: 2,
       due: lastTs + 365 * DAY,
+      // A root standard is traceable only when anchored (analytics/traceability.ts).
+      anchor: { kind: 'accredited_certificate', issuer: 'bench calibration laboratory', certificate: `BENCH-${c.id}`, date: null },
     });
     const first = new Map<string, { index: number; ts: number; predictedTs?: number }>();
     for (const [index, k] of c.checks.entries()) {

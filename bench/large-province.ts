@@ -238,6 +238,12 @@ export async function seedLargeProvince(options: LargeProvinceSeed): Promise<Lar
           },
           now,
         );
+        // Each lab's standards end at an accredited certificate (analytics/traceability.ts).
+        registry.records.setAnchor(
+          `REF-${lab}-${s.suffix}`,
+          { kind: 'accredited_certificate', issuer: 'Viện Đo lường Việt Nam (VMI)', certificate: `VMI-${lab}-${s.suffix}`, date: calibratedOn },
+          now,
+        );
         references++;
       }
     }

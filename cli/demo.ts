@@ -208,8 +208,16 @@ export async function startProvinceDevices(
  */
 export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = Date.now(), seed = 996): void {
   const a = registry.analytics;
-  if (a.listCalibrations(DEMO_HISTORY[0]!.instrument).length > 0) return; // seeded on an earlier start
   const day = 86_400_000;
+  // Roots end at their accredited certificates (ILAC P10), also in a data folder seeded before anchors existed.
+  const anchorRoots = () => {
+    for (const s of DEMO_STANDARDS) {
+      if (s.anchor && a.getReference(s.id) && !registry.records.anchor(s.id))
+        registry.records.setAnchor(s.id, { ...s.anchor, date: now - s.calibratedDaysAgo * day }, now);
+    }
+  };
+  anchorRoots();
+  if (a.listCalibrations(DEMO_HISTORY[0]!.instrument).length > 0) return; // seeded on an earlier start
   for (const s of DEMO_STANDARDS) {
     const calibratedOn = now - s.calibratedDaysAgo * day;
     a.upsertReference({
@@ -228,6 +236,7 @@ export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = D
       parent: s.parent,
     });
   }
+  anchorRoots();
   let rnd = seed;
   const noise = () => {
     // Deterministic standard normal (Box–Muller on a small LCG): the demo looks the same every time.

@@ -175,7 +175,11 @@ export interface DemoStandard {
   calibratedDaysAgo: number;
   validDays: number;
   parent: string | null;
+  /** A root's anchor (its certificate date is its calibration date): without one its chain is not traceable. */
+  anchor?: { kind: 'national_standard' | 'accredited_certificate'; issuer: string; certificate: string };
 }
+
+const VMI = 'Viện Đo lường Việt Nam (VMI)';
 
 export type DemoScenario = 'in_tolerance' | 'drifting' | 'out_of_tolerance' | 'overdue' | 'expired_standard';
 
@@ -209,6 +213,7 @@ export const DEMO_STANDARDS: DemoStandard[] = [
     calibratedDaysAgo: 200,
     validDays: 730,
     parent: null,
+    anchor: { kind: 'accredited_certificate', issuer: VMI, certificate: 'V01.KL-0412/2025' },
   },
   {
     id: 'REF-M1-20KG',
@@ -260,6 +265,7 @@ export const DEMO_STANDARDS: DemoStandard[] = [
     calibratedDaysAgo: 150,
     validDays: 365,
     parent: null,
+    anchor: { kind: 'accredited_certificate', issuer: VMI, certificate: 'V01.KL-0398/2025' },
   },
   {
     id: 'REF-TM-20L',
@@ -272,6 +278,7 @@ export const DEMO_STANDARDS: DemoStandard[] = [
     calibratedDaysAgo: 120,
     validDays: 365,
     parent: null,
+    anchor: { kind: 'accredited_certificate', issuer: VMI, certificate: 'V03.DT-0127/2025' },
   },
   {
     id: 'REF-GAS-SO2',
@@ -284,6 +291,11 @@ export const DEMO_STANDARDS: DemoStandard[] = [
     calibratedDaysAgo: 60,
     validDays: 365,
     parent: null,
+    anchor: {
+      kind: 'accredited_certificate',
+      issuer: 'Nhà cung cấp khí chuẩn (PTN hiệu chuẩn được công nhận ISO/IEC 17025)',
+      certificate: 'CRM-SO2-2025-118',
+    },
   },
 ];
 

@@ -215,6 +215,15 @@ export const DriftChannelView = Type.Object({
     recentSignal: Nullable(Type.Object({ ts: Type.Integer(), direction: Type.String() })),
     series: Type.Optional(Type.String({ description: 'analysers: the series of these statistics, zero or span checks' })),
   }),
+  normalised: StringEnum(['none', 'mpe-fraction'] as const, {
+    description:
+      "'mpe-fraction': the checks since the last calibration have more than one MPE (several loads), so sigma, trend (predicted against ±1) and cusum are in fractions of the MPE at each check's load (error ÷ MPE); currentError, mpe, U and conformity stay in the channel unit. 'none': all in the channel unit, the trend against ±mpe",
+  }),
+  mpeByLoad: Type.Optional(
+    Type.Array(Type.Object({ load: Type.Number(), mpe: Type.Number() }), {
+      description: "normalised 'mpe-fraction' only: the MPE (in service, mpeFor) at each load (reference value) checked, for charts to divide errors by",
+    }),
+  ),
   byLevel: Type.Optional(
     Type.Object(
       { zero: Type.Unknown(), span: Type.Unknown() },
@@ -383,6 +392,25 @@ export const CalibrationView = Type.Object({
 
 export const CalibrationList = Type.Object({ instrument: Type.String(), items: Type.Array(CalibrationView) });
 
+/** Where a traceability chain ends (store/records.ts TraceAnchor; ILAC P10:07/2020, ISO/IEC 17025:2017 6.5). */
+export const TraceAnchorIn = Type.Object(
+  {
+    kind: StringEnum(['national_standard', 'accredited_certificate'] as const, {
+      description: 'a national measurement standard, or a certificate from an accredited (ILAC MRA) calibration laboratory',
+    }),
+    issuer: Type.String({ minLength: 1, maxLength: 200, description: 'e.g. Viện Đo lường Việt Nam (VMI)' }),
+    certificate: Type.Optional(Nullable(Type.String({ maxLength: 100, description: 'certificate number' }))),
+    date: Type.Optional(Nullable(Type.Integer({ description: 'certificate date, epoch ms' }))),
+  },
+  { additionalProperties: false },
+);
+export const TraceAnchorView = Type.Object({
+  kind: StringEnum(['national_standard', 'accredited_certificate'] as const),
+  issuer: Type.String(),
+  certificate: Nullable(Type.String()),
+  date: Nullable(Type.Integer()),
+});
+
 export const ReferenceIn = Type.Object(
   {
     lab: Type.String({ pattern: ID_PATTERN }),
@@ -398,6 +426,11 @@ export const ReferenceIn = Type.Object(
     due: Type.Optional(Nullable(Type.Integer())),
     parent: Type.Optional(Nullable(Type.String({ pattern: ID_PATTERN, description: 'standard this one is calibrated against' }))),
     outOfTolerance: Type.Optional(Type.Boolean({ description: 'found out of tolerance at its own calibration: triggers impact analysis' })),
+    anchor: Type.Optional(
+      Type.Union([TraceAnchorIn, Type.Null()], {
+        description: 'where the chain ends, on a root standard (parent null): without it the chain is not traceable. Omitted: unchanged; null: removed',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -418,11 +451,13 @@ export const ReferenceView = Type.Object({
   due: Nullable(Type.Integer()),
   parent: Nullable(Type.String()),
   outOfTolerance: Type.Boolean(),
+  anchor: Type.Union([TraceAnchorView, Type.Null()], { description: "this standard's own anchor" }),
   traceability: Type.Object({
     traceable: Type.Boolean(),
     brokenLink: Nullable(Type.String()),
     reason: Nullable(Type.String()),
     chain: Type.Array(Type.String()),
+    anchor: Type.Union([TraceAnchorView, Type.Null()], { description: "the chain's anchor (its root's), when the chain is traceable" }),
   }),
   impact: Type.Optional(Type.Array(AlertRef)),
 });

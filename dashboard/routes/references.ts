@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ID_PATTERN, MetronetError } from '../../core/index.js';
-import type { ReferenceStandard } from '../../store/index.js';
+import type { ReferenceStandard, TraceAnchor } from '../../store/index.js';
 import type { Engine } from '../../analytics/engine.js';
 import { IdParams, ReferenceCreate, ReferenceIn, ReferenceList, ReferenceView } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
@@ -14,7 +14,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
   const { engine } = fastify;
   const store = deps.registry.analytics;
   const now = deps.now ?? Date.now;
-  const view = (r: ReferenceStandard) => withTrace(engine, r, now());
+  const view = (r: ReferenceStandard) => withTrace(engine, r, now(), deps.registry.records.anchor(r.id));
   const must = (id: string) => {
     const r = store.getReference(id);
     if (!r) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard "${id}" is not known`, { field: 'id', value: id });
@@ -64,7 +64,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
           field: 'id',
           value: req.body.id,
         });
-      const { saved } = engine.saveReference({ ...req.body, id: req.body.id });
+      const { saved } = engine.saveReference({ ...req.body, id: req.body.id, anchor: anchorOf(req.body.anchor) });
       return reply.status(201).send(view(saved));
     },
   );
@@ -82,7 +82,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       },
     },
     async (req) => {
-      const { saved, impact } = engine.saveReference({ ...req.body, id: req.params.id });
+      const { saved, impact } = engine.saveReference({ ...req.body, id: req.params.id, anchor: anchorOf(req.body.anchor) });
       return { ...view(saved), impact: impact.map(alertRef) };
     },
   );
@@ -105,7 +105,12 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
   );
 };
 
-function withTrace(engine: Engine, r: ReferenceStandard, now: number) {
+/** The anchor as stored (TraceAnchor): left out → unchanged, null → removed. */
+function anchorOf(a: Static<typeof ReferenceIn>['anchor']): TraceAnchor | null | undefined {
+  return a && { kind: a.kind, issuer: a.issuer, certificate: a.certificate ?? null, date: a.date ?? null };
+}
+
+function withTrace(engine: Engine, r: ReferenceStandard, now: number, anchor: TraceAnchor | null) {
   return {
     id: r.id,
     lab: r.lab,
@@ -121,6 +126,7 @@ function withTrace(engine: Engine, r: ReferenceStandard, now: number) {
     due: r.due ?? null,
     parent: r.parent ?? null,
     outOfTolerance: r.outOfTolerance ?? false,
+    anchor,
     traceability: engine.traceability(r.id, now),
   };
 }

@@ -173,6 +173,7 @@ const REASONS = [
   [/^standard (\S+) expired on (\d{4}-\d{2}-\d{2}) \(in the chain of (\S+)\)$/, 'reason.expiredIn', ['ref', 'date', 'of']],
   [/^(?:reference )?standard (\S+) expired on (\d{4}-\d{2}-\d{2})$/, 'reason.expired', ['ref', 'date']],
   [/^reference standard (\S+) was found out of tolerance at its calibration$/, 'reason.outAtCalibration', ['ref']],
+  [/^standard (\S+) is not anchored to a national standard or an accredited certificate$/, 'reason.notAnchored', ['ref']],
   // Standard fitness and traceability of checks (analytics/entry-rules.ts, issue 15).
   [/^no registered standard/, 'reason.noStandard', []],
   [/^reference standard (\S+) expired on (\d{4}-\d{2}-\d{2}), before/, 'reason.expired', ['ref', 'date']],

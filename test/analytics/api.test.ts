@@ -4,7 +4,7 @@ import { buildApp, type App } from '../../dashboard/app.js';
 import { Engine } from '../../analytics/engine.js';
 import { openSqliteReadings } from '../../store/index.js';
 import type { ReadingsStore, Registry } from '../../store/index.js';
-import { DAY, T0, bearer, seededRegistry } from './support.js';
+import { DAY, T0, TEST_ANCHOR, bearer, seededRegistry } from './support.js';
 
 /** The analytics API over real HTTP and a real SQLite registry, with a controlled clock. */
 let app: App;
@@ -207,7 +207,7 @@ describe('reference standards and reverse traceability', () => {
       parent: 'REF-F1',
     });
     expect(created.status).toBe(201);
-    expect(created.body.traceability).toEqual({ traceable: true, brokenLink: null, reason: null, chain: ['REF-5KG', 'REF-F1'] });
+    expect(created.body.traceability).toEqual({ traceable: true, brokenLink: null, reason: null, chain: ['REF-5KG', 'REF-F1'], anchor: TEST_ANCHOR });
     expect((await call('POST', 'references', { id: 'REF-5KG', lab: 'lab1', quantity: 'mass', unit: 'kg', nominal: 5, value: 5, U: 0.001, k: 2 })).status).toBe(
       409,
     );

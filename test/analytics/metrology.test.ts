@@ -9,6 +9,7 @@ import { DAY } from '../../core/index.js';
 import { dueDate, dueState } from '../../analytics/due.js';
 import { intervalAdvice, rp1A3, staircase } from '../../analytics/interval.js';
 import { traceabilityAt, type StandardLink } from '../../analytics/traceability.js';
+import { TEST_ANCHOR } from './support.js';
 import { binomialCdf, tQuantile } from '../../analytics/stats.js';
 
 describe('distributions', () => {
@@ -239,11 +240,29 @@ describe('traceability', () => {
   it('an expired link anywhere in the chain breaks it', () => {
     const links = new Map<string, StandardLink>([
       ['REF-M1-20KG', { id: 'REF-M1-20KG', due: Date.UTC(2026, 5, 30), parent: 'REF-F1-SET' }],
-      ['REF-F1-SET', { id: 'REF-F1-SET', due: Date.UTC(2026, 2, 31), parent: null }],
+      ['REF-F1-SET', { id: 'REF-F1-SET', due: Date.UTC(2026, 2, 31), parent: null, anchor: TEST_ANCHOR }],
     ]);
     const at = Date.UTC(2026, 3, 10);
     expect(traceabilityAt('REF-M1-20KG', at, (id) => links.get(id))).toMatchObject({ traceable: false, brokenLink: 'REF-F1-SET' });
-    expect(traceabilityAt('REF-M1-20KG', Date.UTC(2026, 2, 1), (id) => links.get(id))).toMatchObject({ traceable: true, chain: ['REF-M1-20KG', 'REF-F1-SET'] });
+    expect(traceabilityAt('REF-M1-20KG', Date.UTC(2026, 2, 1), (id) => links.get(id))).toMatchObject({
+      traceable: true,
+      chain: ['REF-M1-20KG', 'REF-F1-SET'],
+      anchor: TEST_ANCHOR,
+    });
     expect(traceabilityAt('NOPE', at, (id) => links.get(id)).traceable).toBe(false);
+  });
+
+  it('a chain ends at an anchored root (ILAC P10): an unanchored root breaks it; an anchor below the root does not end it', () => {
+    const links = new Map<string, StandardLink>([
+      ['REF-M1-20KG', { id: 'REF-M1-20KG', due: null, parent: 'REF-F1-SET', anchor: TEST_ANCHOR }],
+      ['REF-F1-SET', { id: 'REF-F1-SET', due: null, parent: null }],
+    ]);
+    expect(traceabilityAt('REF-M1-20KG', Date.UTC(2026, 2, 1), (id) => links.get(id))).toEqual({
+      traceable: false,
+      brokenLink: 'REF-F1-SET',
+      reason: 'standard REF-F1-SET is not anchored to a national standard or an accredited certificate',
+      chain: ['REF-M1-20KG', 'REF-F1-SET'],
+      anchor: null,
+    });
   });
 });

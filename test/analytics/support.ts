@@ -1,10 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRegistry, type Registry } from '../../store/index.js';
+import { openRegistry, type Registry, type TraceAnchor } from '../../store/index.js';
 
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 0, 5);
+
+/** A root standard's anchor (ILAC P10): an accredited certificate from the national metrology institute. */
+export const TEST_ANCHOR: TraceAnchor = {
+  kind: 'accredited_certificate',
+  issuer: 'Viện Đo lường Việt Nam (VMI)',
+  certificate: 'V01.KL-2025-0412',
+  date: Date.UTC(2025, 8, 26),
+};
 
 /** A registry with one market, one lab, one authority, a class III scale and its standards. */
 export function seededRegistry(): { registry: Registry; dir: string; cleanup: () => void } {
@@ -40,6 +48,7 @@ export function seededRegistry(): { registry: Registry; dir: string; cleanup: ()
     due: T0 + 600 * DAY,
     parent: null,
   });
+  registry.records.setAnchor('REF-F1', TEST_ANCHOR, T0);
   a.upsertReference({
     id: 'REF-20',
     lab: 'lab1',
@@ -66,6 +75,7 @@ export function seededRegistry(): { registry: Registry; dir: string; cleanup: ()
     due: T0 - 135 * DAY,
     parent: null,
   });
+  registry.records.setAnchor('REF-OLD', TEST_ANCHOR, T0);
   return { registry, dir, cleanup: () => (registry.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 

@@ -90,6 +90,7 @@ describe('compose topology as processes', () => {
       due: Date.now() + 300 * 86_400_000,
       parent: null,
     });
+    seed.records.setAnchor('REF-20KG', { kind: 'accredited_certificate', issuer: 'Viện Đo lường Việt Nam (VMI)', certificate: 'V01-0001', date: null });
     await seed.identity.createUser({ id: 'chicuc', role: 'authority', password: 'chicuc-password-1' });
     await seed.identity.createUser({ id: 'ent-a-user', role: 'enterprise', org: ORG, password: 'ent-a-password-1' });
     const entToken = seed.identity.issueToken({ kind: 'api', user: 'ent-a-user', ttlMs: 3_600_000 }).secret;

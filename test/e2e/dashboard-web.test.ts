@@ -115,6 +115,29 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     await b.context.close();
   });
 
+  it('shows where each chain ends: the issuer, number and date of its anchor; an unanchored root as not traceable', async () => {
+    const anchor = stack.registry.records.anchor('REF-F1-SET')!;
+    const gas = stack.registry.records.anchor('REF-GAS-SO2')!;
+    expect(anchor).toMatchObject({ kind: 'accredited_certificate', issuer: 'Viện Đo lường Việt Nam (VMI)' });
+    const { context, page } = await signedIn('lab');
+    try {
+      await go(page, '#/references');
+      const row = (id: string) => page.locator(`tr[data-reference="${id}"]`);
+      await expect
+        .poll(() => row('REF-M1-20KG').locator('.anchor').textContent())
+        .toBe(`Dẫn xuất đến: Viện Đo lường Việt Nam (VMI) — GCN số ${anchor.certificate}, ngày ${viDate(anchor.date!)}`);
+      // The SO2 cylinder's anchor removed: its chain is shown broken, with the reason in words.
+      stack.registry.records.setAnchor('REF-GAS-SO2', null);
+      await page.reload();
+      await expect.poll(() => row('REF-GAS-SO2').locator('[data-reason]').textContent()).toMatch(/REF-GAS-SO2 chưa được dẫn xuất đến chuẩn quốc gia/);
+      expect(await row('REF-GAS-SO2').locator('.broken-note').count()).toBe(1);
+      expect(await row('REF-GAS-SO2').locator('.anchor').count()).toBe(0);
+    } finally {
+      stack.registry.records.setAnchor('REF-GAS-SO2', gas);
+      await context.close();
+    }
+  });
+
   it('switches language and remembers it', async () => {
     const { context, page } = await signedIn('enterprise');
     await go(page, '#/');

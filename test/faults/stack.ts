@@ -8,6 +8,7 @@ import * as ingest from '../../ingest/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
 import { memoryLogger } from '../support/log.js';
+import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
 import { acknowledged, prepareSpool, queued, stored } from './support.js';
 
@@ -59,7 +60,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'metronet-faults-'));
   const sims: SimulatorHandle[] = [];
   for (let i = 0; i < (o.devices ?? 3); i++) sims.push(await startSimulator({ profile: profiles.get('water-station-tcp')!, seed: 11 + i }));
-  let broker: BrokerHandle | undefined = await startBroker({ host: '127.0.0.1', port: 0 });
+  // A port of its own (freePort): the broker stops and starts again on it.
+  let broker: BrokerHandle | undefined = await startBroker({ host: '127.0.0.1', port: await freePort() });
   const port = broker.port;
   const url = broker.url;
   if (o.brokerDown) {

@@ -18,6 +18,7 @@ import {
 } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle, type GatewayOptions } from '../../gateway/index.js';
 import { startSimulator, type SimulatorHandle } from '../../simulators/index.js';
+import { freePort } from '../support/net.js';
 import { activeResources, expectNoLeaks } from '../support/resources.js';
 import { periods, waitFor } from '../support/wait.js';
 
@@ -130,7 +131,8 @@ describe('gateway against simulators and the embedded broker', () => {
   beforeAll(async () => {
     broker = await startBroker({ host: '127.0.0.1', port: 0 });
     scale = await startSimulator({ profile: profiles.get('weighing-indicator-tcp')!, seed: 1 });
-    fuel = await startSimulator({ profile: profiles.get('fuel-dispenser-2n-tcp')!, seed: 2 });
+    // On a port of its own (freePort): one test closes it and starts it again on the same port.
+    fuel = await startSimulator({ profile: profiles.get('fuel-dispenser-2n-tcp')!, seed: 2, port: await freePort() });
     air = await startSimulator({ profile: profiles.get('air-station-tcp')!, seed: 3 });
     stateDir = await mkdtemp(join(tmpdir(), 'metronet-gw-'));
   });

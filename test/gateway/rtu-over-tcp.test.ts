@@ -4,6 +4,7 @@ import { loadProfiles } from '../../core/index.js';
 import { start as startGateway, type GatewayHandle } from '../../gateway/index.js';
 import { startRtuBus, type RtuBusHandle } from '../../simulators/index.js';
 import { removeDir, tempDir } from '../support/files.js';
+import { freePort } from '../support/net.js';
 import { periods, waitFor } from '../support/wait.js';
 import { broker, collect } from './support.js';
 
@@ -43,7 +44,7 @@ describe('Modbus RTU over TCP (serial server)', () => {
   });
 
   it('reads through the serial server and reconnects by itself after the server restarts', async () => {
-    let srv = await serialServer();
+    let srv = await serialServer(await freePort()); // it restarts on the same port below
     const mqtt = await broker();
     const sub = await collect(mqtt.url);
     const stateDir = await tempDir();

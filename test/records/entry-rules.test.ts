@@ -9,7 +9,7 @@ import { futureDateIssue, standardFitness } from '../../analytics/entry-rules.js
 import { loadConfig, MetronetConfig, topics, type ToleranceSpec } from '../../core/index.js';
 import { openSqliteReadings, type ReadingsStore, type ReferenceStandard, type Registry } from '../../store/index.js';
 import { waitFor } from '../support/wait.js';
-import { DAY, T0, bearer, seededRegistry } from '../analytics/support.js';
+import { DAY, T0, TEST_ANCHOR, bearer, seededRegistry } from '../analytics/support.js';
 
 /**
  * What may be entered (issue 15, section 2), driven through the REST API and the checks topic as
@@ -60,6 +60,7 @@ beforeAll(async () => {
   // U = 10 g (k = 2) on a class III scale at 20 kg: in-service MPE 20 g, verification MPE 10 g, both > 3 × U fails.
   a.upsertReference(std({ id: 'REF-M3-20KG', class: 'M3', U: 0.01 }), T0);
   a.upsertReference(std({ id: 'REF-CHO', lab: 'cho', U: 0.001 }), T0);
+  for (const id of ['REF-10', 'REF-TM-20L', 'REF-M3-20KG', 'REF-CHO']) registry.records.setAnchor(id, TEST_ANCHOR, T0);
   readings = openSqliteReadings(`${s.dir}/readings.db`);
   lab = await bearer(registry, { id: 'lab1-user', role: 'lab', org: 'lab1' });
   owner = await bearer(registry, { id: 'cho-user', role: 'enterprise', org: 'cho' });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, type Role } from '../../store/index.js';
+import { TEST_ANCHOR } from '../analytics/support.js';
 
 /**
  * Two tenants side by side for the access tests. Tenant A: enterprise `ent-a` with instrument
@@ -70,6 +71,7 @@ export async function twoTenants(): Promise<Fixture> {
       due: Date.now() + 300 * DAY,
       parent: null,
     });
+    registry.records.setAnchor(t.ref, TEST_ANCHOR);
     alerts[k] = registry.analytics.raiseAlert(
       { kind: 'out_of_tolerance', severity: 'critical', subject: t.inst, instrument: t.inst, channel: 'mass', org: t.ent, lab: t.lab, message: `alert ${k}` },
       Date.now(),

@@ -3,17 +3,51 @@ import { connect, createServer } from 'node:net';
 
 /**
  * Loopback ports for tests. Everything listens on 127.0.0.1; a server that can, binds port 0 and
- * reports its port. `freePort` is for the few that must be told a port before they start (an
- * external binary, a broker restarted on the same port): bound, then released — so a second
- * suite on the same machine may, rarely, take it first; launchers retry with a fresh one.
+ * reports its port. `freePort` is for servers that must be told a port before they start (an
+ * external binary) and for those that stop and come back on the same port (a broker or device
+ * "restarting"). It picks a port below the kernel's ephemeral range (ip_local_port_range), where
+ * no port-0 listener and no outgoing connection of any process is ever placed: a port let go for
+ * a while cannot be taken by a second copy of the suite's sockets in the meantime, which a port
+ * from the ephemeral range often is (Linux hands recently freed ports out again). The port is
+ * checked free when chosen; two callers picking the same one at once (1 in ~10 000) is caught
+ * by the launchers, which check that their own process listens (listensOn) and try another.
  */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const from = 20_000;
+  if (low - from >= 1000) {
+    for (let i = 0; i < 50; i++) {
+      const port = from + Math.floor(Math.random() * (low - from));
+      if (await canBind(port)) return port;
+    }
+  }
+  return bindAndRelease(0); // no room below the range: an ephemeral port, as before
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo && hi) return [lo, hi];
+  } catch {
+    // not Linux
+  }
+  return [32_768, 60_999];
+}
+
+async function canBind(port: number): Promise<boolean> {
+  return bindAndRelease(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function bindAndRelease(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolve(bound));
     });
   });
 }

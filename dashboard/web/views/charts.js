@@ -117,6 +117,9 @@ export function readingsChart(instrument) {
  * checks at 0…360 d with errors 0.10…0.85 and MPE 2: the trend line reaches +2 at 900 d, the
  * upper 95 % prediction bound at ≈827 d — the predicted date drawn as a red vertical line.
  */
+/** Point colours of the second and further loads of a normalised chart (the first load is drawn dark). */
+const LOAD_COLOURS = ['#6a3d9a', '#1b7f5a', '#a15c00', '#5b6776'];
+
 export function errorChart(dc, checks, drift, rawUnit) {
   const host = el('div', { class: 'chart', 'data-chart': 'error', 'data-channel': dc.channel });
   const unit = unitLabel(rawUnit) || '';
@@ -125,7 +128,15 @@ export function errorChart(dc, checks, drift, rawUnit) {
   const mpe = dc.mpe;
   const stage = dc.mpeStage ?? null;
   const stageShort = stage ? t(`stage.short.${stage}`) : null;
-  const guard = mpe !== null && dc.U !== null ? Math.max(0, mpe - dc.U) : null;
+  // Checks at loads with different MPEs (drift API normalised 'mpe-fraction', analytics/channel.ts
+  // Normalised): each error is drawn as e ÷ MPE at its load, one point series per load, limits ±1;
+  // the trend and its band are in those fractions already. Example: 5 kg (MPE 10 g) +6 g → 0.6;
+  // 20 kg (MPE 20 g) +8 g → 0.4. No guard band: MPE − U differs per load.
+  const fraction = dc.normalised === 'mpe-fraction' && Array.isArray(dc.mpeByLoad);
+  const mpeAt = new Map((dc.mpeByLoad ?? []).map((m) => [m.load, m.mpe]));
+  const loads = fraction ? [...new Set(checks.map((c) => c.referenceValue))].filter((l) => mpeAt.get(l) > 0).sort((a, b) => a - b) : [];
+  const limit = fraction ? 1 : mpe;
+  const guard = !fraction && mpe !== null && dc.U !== null ? Math.max(0, mpe - dc.U) : null;
   const fit = dc.trend?.fit;
   const predicted = dc.trend?.predictedTs ?? null;
   const due = drift.nextDue;
@@ -135,19 +146,21 @@ export function errorChart(dc, checks, drift, rawUnit) {
   const grid = Array.from({ length: 121 }, (_, k) => t0 + ((t1 - t0) * k) / 120);
   const xs = [...new Set([...grid, ...checks.map((c) => c.ts)])].sort((a, b) => a - b);
   const errAt = new Map(checks.map((c) => [c.ts, c.error]));
+  const fractionAt = loads.map((l) => new Map(checks.filter((c) => c.referenceValue === l).map((c) => [c.ts, c.error / mpeAt.get(l)])));
   const yhat = (ts) => (fit ? fit.intercept + dc.trend.slopePerDay * ((ts - fit.originTs) / DAY) : null);
   const half = (ts) => (fit ? fit.q * Math.sqrt(1 + 1 / fit.n + ((ts - fit.originTs) / DAY - fit.tMean) ** 2 / fit.sxx) : null);
   const c = (f) => xs.map(f);
   const data = [
     xs.map((x) => x / 1000),
-    c((x) => errAt.get(x) ?? null),
-    c(() => mpe),
-    c(() => (mpe === null ? null : -mpe)),
+    c((x) => (fraction ? (fractionAt[0]?.get(x) ?? null) : (errAt.get(x) ?? null))),
+    c(() => limit),
+    c(() => (limit === null ? null : -limit)),
     c(() => guard),
     c(() => (guard === null ? null : -guard)),
     c((x) => yhat(x)),
     c((x) => (fit ? yhat(x) + half(x) : null)),
     c((x) => (fit ? yhat(x) - half(x) : null)),
+    ...fractionAt.slice(1).map((m) => c((x) => m.get(x) ?? null)),
   ];
   const v = (_u, y) => (y === null || y === undefined ? '–' : fmtNum(y));
   const marker = (u, ts, color, label, dash) => {
@@ -180,7 +193,15 @@ export function errorChart(dc, checks, drift, rawUnit) {
     ' · ',
     el('span', {}, t('err.current', { e: `${fmtNum(dc.currentError)} ${unit}` })),
     ' · ',
-    dc.trend ? el('span', {}, t('err.slope', { s: `${fmtNum(dc.trend.slopePerDay * 30)} ${unit}` })) : null,
+    fraction ? el('span', { 'data-normalised': 'mpe-fraction' }, t('err.normalised')) : null,
+    fraction ? ' · ' : null,
+    dc.trend
+      ? el(
+          'span',
+          {},
+          fraction ? t('err.slopeFraction', { s: fmtNum(dc.trend.slopePerDay * 30) }) : t('err.slope', { s: `${fmtNum(dc.trend.slopePerDay * 30)} ${unit}` }),
+        )
+      : null,
     dc.trend ? ' · ' : null,
     predicted
       ? el('span', { class: 'predicted' }, t('err.predicted'), ' ', el('strong', { 'data-predicted': String(predicted) }, fmtDate(predicted)))
@@ -194,17 +215,51 @@ export function errorChart(dc, checks, drift, rawUnit) {
         ...sizeOf(host),
         tzDate,
         scales: { x: { time: true } },
-        axes: [timeAxis(), { label: t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
+        axes: [timeAxis(), { label: fraction ? t('err.axisFraction') : t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
         series: [
           { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
-          { label: t('err.checks'), stroke: '#1b2430', width: 0, points: { show: true, size: 6, fill: '#1b2430' }, value: v },
-          { label: stageShort ? t('err.mpeLegend', { sign: '+', stage: stageShort }) : t('err.mpePlus'), stroke: '#b3261e', width: 1.5, value: v },
-          { label: stageShort ? t('err.mpeLegend', { sign: '−', stage: stageShort }) : t('err.mpeMinus'), stroke: '#b3261e', width: 1.5, value: v },
+          {
+            label: fraction ? t('err.checksAt', { load: `${fmtNum(loads[0])} ${unit}` }) : t('err.checks'),
+            stroke: '#1b2430',
+            width: 0,
+            points: { show: true, size: 6, fill: '#1b2430' },
+            value: v,
+          },
+          {
+            label: fraction
+              ? t('err.limitFraction', { sign: '+', stage: stageShort ?? '' })
+              : stageShort
+                ? t('err.mpeLegend', { sign: '+', stage: stageShort })
+                : t('err.mpePlus'),
+            stroke: '#b3261e',
+            width: 1.5,
+            value: v,
+          },
+          {
+            label: fraction
+              ? t('err.limitFraction', { sign: '−', stage: stageShort ?? '' })
+              : stageShort
+                ? t('err.mpeLegend', { sign: '−', stage: stageShort })
+                : t('err.mpeMinus'),
+            stroke: '#b3261e',
+            width: 1.5,
+            value: v,
+          },
           { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v },
           { label: t('err.guard'), stroke: '#a15c00', width: 1, dash: [6, 4], value: v, show: guard !== null },
           { label: t('err.trend'), stroke: '#0b5cad', width: 2, value: v },
           { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
           { label: t('err.band'), stroke: '#8fb3d9', width: 1, value: v },
+          ...loads.slice(1).map((l, i) => {
+            const color = LOAD_COLOURS[i % LOAD_COLOURS.length];
+            return {
+              label: t('err.checksAt', { load: `${fmtNum(l)} ${unit}` }),
+              stroke: color,
+              width: 0,
+              points: { show: true, size: 6, fill: color },
+              value: v,
+            };
+          }),
         ],
         bands: fit ? [{ series: [7, 8], fill: 'rgba(11, 92, 173, 0.12)' }] : [],
         hooks: {

@@ -1,6 +1,7 @@
 // Reference standards (issue 7): value, uncertainty, certificate, expiry and the traceability
-// chain up to the top standard, with the broken link shown where there is one.
-import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, load } from '../lib.js';
+// chain up to the top standard, with the broken link shown where there is one, and where the chain
+// ends: the root's anchor (a national standard or an accredited certificate: issuer, number, date).
+import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, load, reasonText } from '../lib.js';
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.references')));
@@ -23,16 +24,34 @@ export async function render(root) {
       ),
     );
   };
+  const byId = new Map(refs.map((r) => [r.id, r]));
+  // The chain's anchor; where a link before the root broke it, the root's own anchor if listed.
+  const anchorOf = (r) => r.traceability?.anchor ?? byId.get(r.traceability?.chain?.at(-1))?.anchor ?? null;
+  const anchorLine = (a) =>
+    el(
+      'div',
+      { class: 'small anchor', 'data-anchor': a.kind },
+      t('ref.anchor', { issuer: a.kind === 'national_standard' ? `${t('ref.anchorNational')} — ${a.issuer}` : a.issuer }),
+      ...[a.certificate ? t('ref.anchorCert', { certificate: a.certificate }) : null, a.date ? t('ref.anchorDate', { date: fmtDate(a.date) }) : null]
+        .filter(Boolean)
+        .map((part, i) => (i === 0 ? ` — ${part}` : `, ${part}`)),
+    );
   const chain = (r) => {
     const c = r.traceability?.chain ?? [r.id];
     const broken = r.traceability?.brokenLink;
+    const anchor = anchorOf(r);
+    const notTraceable = r.traceability && !r.traceability.traceable;
     return el(
-      'ol',
-      { class: 'chain', 'aria-label': t('ref.chain') },
-      ...c.map((id) => el('li', { class: id === broken ? 'broken' : '' }, id)),
-      r.traceability && !r.traceability.traceable
-        ? el('li', { class: 'broken-note', title: r.traceability.reason ?? '' }, t('ref.notTraceable'))
-        : el('li', { class: 'top' }, t('ref.top')),
+      'div',
+      {},
+      el(
+        'ol',
+        { class: 'chain', 'aria-label': t('ref.chain') },
+        ...c.map((id) => el('li', { class: id === broken ? 'broken' : '' }, id)),
+        notTraceable ? el('li', { class: 'broken-note', title: r.traceability.reason ?? '' }, t('ref.notTraceable')) : el('li', { class: 'top' }, t('ref.top')),
+      ),
+      anchor ? anchorLine(anchor) : null,
+      notTraceable ? el('div', { class: 'muted small', 'data-reason': '' }, reasonText(r.traceability.reason)) : null,
     );
   };
   root.append(
