@@ -2,6 +2,7 @@ import { DRIFT_DEFAULTS, effectiveLimits, vnDate, vnDayStart, type ReadingStatus
 import type { AlertChange, Channel, Instrument, ReadingsStore, Registry, StationRow } from '../store/index.js';
 import { AlertSink } from './alert-sink.js';
 import { completeness, exceedances, gapDeadline, isGap, type Average, type Completeness, type Exceedance, type StationPoint } from './stations.js';
+import { DAY } from '../core/time.js';
 
 /**
  * What the province watches per station (issue 8), assembled from the registry (station facts,
@@ -38,8 +39,6 @@ export interface StationSummary {
   parameters: StationParameter[];
   exceedances: Exceedance[];
 }
-
-const DAY = 86_400_000;
 
 export interface StationMonitorOptions {
   registry: Registry;

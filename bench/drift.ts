@@ -19,6 +19,7 @@ import { openRegistry, openSqliteReadings } from '../store/index.js';
 import { Engine } from '../analytics/engine.js';
 import { addToMean, cusumRun, cusumStep, recursiveResidual, runningMean } from '../analytics/cusum.js';
 import { addCheck, defaultSettings, evaluate, newAcc } from '../analytics/channel.js';
+import { DAY } from '../core/time.js';
 
 interface Case {
   id: string;
@@ -38,7 +39,6 @@ const arg = (name: string, def: string) => {
 };
 const CASES = resolve(arg('cases', join(import.meta.dirname, '..', '..', 'shared', 'bench', 'drift-cases.json')));
 const N_INSTRUMENTS = Number(arg('instruments', '100000'));
-const DAY = 86_400_000;
 const DRIFT_KINDS = new Set(['out_of_tolerance', 'near_limit', 'predicted_out_of_tolerance', 'shift_detected']);
 
 let authorization = '';

@@ -33,6 +33,7 @@ import { channelOf, DEFAULT_LIMIT_SET, getProfile, loadProfiles, type Check, typ
 import { openRegistry, openSqliteReadings, type Role, type StoredReading } from '../store/index.js';
 import { Engine } from '../analytics/engine.js';
 import { gaussian, mulberry32 } from '../simulators/random.js';
+import { DAY } from '../core/time.js';
 
 export interface LargeProvinceSeed {
   dataDir: string;
@@ -81,7 +82,6 @@ export interface LargeProvince {
   seconds: number;
 }
 
-const DAY = 86_400_000;
 const DISTRICTS = ['Phan Thiết', 'La Gi', 'Tuy Phong', 'Bắc Bình', 'Hàm Thuận Bắc', 'Hàm Thuận Nam', 'Tánh Linh', 'Đức Linh', 'Hàm Tân', 'Phú Quý'];
 const MANIFEST = 'large-province.json';
 const PASSWORD = (user: string) => `${user}-Mật-khẩu-2026`;

@@ -1,6 +1,7 @@
 import type { Check } from '../core/index.js';
 import { mulberry32 } from './random.js';
 import type { SimulatorHandle } from './simulator.js';
+import { DAY } from '../core/time.js';
 
 /**
  * What a monitoring station's datalogger does over a day (issue 8), played on a Modbus station
@@ -45,7 +46,6 @@ export interface StationCycleOptions {
   tickMs?: number;
 }
 
-const DAY = 86_400_000;
 const ICT = 7 * 3_600_000;
 
 export interface StationCycle {

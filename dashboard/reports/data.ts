@@ -2,6 +2,7 @@ import { CHECK_STAGE, effectiveTolerance, mpeFor } from '../../analytics/toleran
 import type { Registry } from '../../store/types.js';
 import type { Principal } from '../auth/tenant.js';
 import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../states.js';
+import { DAY } from '../../core/time.js';
 
 /**
  * The reports of issue 7 as plain tables (one header, rows of cells), built from the same
@@ -22,7 +23,6 @@ export interface Table {
 export const REPORTS = ['inventory', 'assurance', 'annual', 'results'] as const;
 export type ReportName = (typeof REPORTS)[number];
 
-const DAY = 86_400_000;
 const col = (key: string, vi: string, en: string): Column => ({ key, vi, en });
 const isoDate = (ts: number | null) => (ts === null ? null : new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10)); // dates as in Vietnam (UTC+7)
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1000) / 10);

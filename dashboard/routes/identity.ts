@@ -26,8 +26,8 @@ import {
 import { seesAll } from '../auth/tenant.js';
 import { checkRoleOrg } from '../auth/roles.js';
 import type { DashboardDeps } from '../app.js';
+import { DAY } from '../../core/time.js';
 
-const DAY = 86_400_000;
 const E = { $ref: 'Error#' };
 
 /** Organisations, users, API tokens, MQTT credentials of labs/orgs/services, and the audit trail. Access: auth/policy.ts. */

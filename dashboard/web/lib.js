@@ -15,7 +15,8 @@ export const has = (key) => key in TEXT.vi;
 export const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-GB');
 /** Dates as people in the province read them: Vietnam time, whatever the browser's zone. */
 export const TZ = 'Asia/Ho_Chi_Minh';
-const DAY = 86_400_000;
+/** One day in milliseconds (the web UI's only copy). */
+export const DAY = 86_400_000;
 
 export function fmtNum(v, digits) {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { addCheck, calibrationPriors, defaultSettings, evaluate, newAcc } from '../../analytics/channel.js';
 import { fitPoints } from '../../analytics/trend.js';
+import { DAY } from '../../core/time.js';
 
-const DAY = 86_400_000;
 const span = 500;
 const s = defaultSettings({ tolerance: { model: 'analyser', span, gas: 'so2' }, analyser: true, repeatability: 1 });
 // Fixed noise (no randomness): ±1 ppm-ish pattern.

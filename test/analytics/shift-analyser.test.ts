@@ -3,8 +3,7 @@ import { addToMean, cusumRun, recursiveResidual, runningMean } from '../../analy
 import { analyserLevel, analyserStatus, worstOf } from '../../analytics/analyser.js';
 import { addCheck, defaultSettings, evaluate, newAcc } from '../../analytics/channel.js';
 import { rng } from './simulate.js';
-
-const DAY = 86_400_000;
+import { DAY } from '../../core/time.js';
 
 describe('self-starting CUSUM (Hawkins 1987)', () => {
   it('worked example: recursive residuals of [0, 2, 1] with σ = 1, and with a prior', () => {

@@ -1,11 +1,11 @@
 import { addToMean, cusumStep, recursiveResidual, runningMean } from '../../analytics/cusum.js';
 import { addCheck, newAcc, type ChannelSettings } from '../../analytics/channel.js';
+import { DAY } from '../../core/time.js';
 
 /**
  * Seeded simulations of a channel's checks, shared by the unit tests (short runs) and the
  * Monte-Carlo figures of test/slow/ (long runs).
  */
-const DAY = 86_400_000;
 
 /** mulberry32 + Box–Muller: seeded, so every run draws the same numbers (an LCG's consecutive pairs are correlated, which Box–Muller turns into non-normal noise). */
 export function rng(seed: number) {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRegistry, type Registry, type TraceAnchor } from '../../store/index.js';
 
-export const DAY = 86_400_000;
+import { DAY } from '../../core/time.js';
+export { DAY };
 export const T0 = Date.UTC(2026, 0, 5);
 
 /** A root standard's anchor (ILAC P10): an accredited certificate from the national metrology institute. */

@@ -92,8 +92,9 @@ describe('compose topology as processes', () => {
     });
     seed.records.setAnchor('REF-20KG', { kind: 'accredited_certificate', issuer: 'Viện Đo lường Việt Nam (VMI)', certificate: 'V01-0001', date: null });
     await seed.identity.createUser({ id: 'chicuc', role: 'authority', password: 'chicuc-password-1' });
-    await seed.identity.createUser({ id: 'ent-a-user', role: 'enterprise', org: ORG, password: 'ent-a-password-1' });
-    const entToken = seed.identity.issueToken({ kind: 'api', user: 'ent-a-user', ttlMs: 3_600_000 }).secret;
+    // The serving lab posts the check through the API: the standard is the lab's, and a caller names only its own.
+    await seed.identity.createUser({ id: 'lab-a-user', role: 'lab', org: 'lab-a', password: 'lab-a-password-1' });
+    const labToken = seed.identity.issueToken({ kind: 'api', user: 'lab-a-user', ttlMs: 3_600_000 }).secret;
     seed.close();
     // The operator's commands: an API token, and the Mosquitto password and ACL files.
     // One after the other, as an operator types them (each opens the registry and may write to it).
@@ -187,14 +188,17 @@ describe('compose topology as processes', () => {
         return d.channels.find((c) => c.channel === 'gross' && c.n >= 1);
       },
       { message: 'drift of SC-A1 from the check', timeout: SERVICES_MS },
-    );
+    ).catch((err: Error) => {
+      // What analytics said meanwhile (a refused check is logged with its reason).
+      throw new Error(`${err.message}; analytics: ${JSON.stringify(analytics.lines.filter((l) => l.level >= 40).slice(-5))}`);
+    });
     expect(drift.currentError).toBeCloseTo(0.004, 6);
 
     // Split deployment: a check posted through the API is decided by the dashboard process, and
     // the analytics process's next decision on that channel includes it (its saved state counts 3).
     const posted = await fetch(new URL('api/v1/instruments/SC-A1/checks', web), {
       method: 'POST',
-      headers: { authorization: `Bearer ${entToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${labToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ checks: [{ channel: 'gross', ts: t + 10_000, reference: 'REF-20KG', indicated: 20.005 }] }),
     });
     expect(posted.status, await posted.clone().text()).toBe(200);

@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { browserAvailable, useDemoWithBrowser } from './browser.js';
 import { waitFor } from '../support/wait.js';
 import type { DemoStack } from './stack.js';
+import { DAY } from '../../core/time.js';
 
 /**
  * The legal-records rules (issue 15) as the lab uses them in the web UI, in Vietnamese: a
@@ -17,7 +18,6 @@ import type { DemoStack } from './stack.js';
 let stack: DemoStack;
 let browser: Browser;
 
-const DAY = 86_400_000;
 const VN = 7 * 3_600_000;
 /** yyyy-mm-dd and yyyy-mm-ddThh:mm in Vietnam time, as the date inputs take them. */
 const vnDay = (ts: number) => new Date(ts + VN).toISOString().slice(0, 10);

@@ -9,6 +9,7 @@ import * as ingest from '../../ingest/index.js';
 import { Engine } from '../../analytics/engine.js';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, type RejectRecord, type Role } from '../../store/index.js';
+import { DAY } from '../../core/time.js';
 
 /**
  * Instrument identity over time (issue 15, section 7), through MQTT (a real embedded broker and
@@ -23,7 +24,6 @@ import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, ty
  */
 const OLD = { ent: 'ent-old', gw: 'gw-old' };
 const NEW = { ent: 'ent-new', gw: 'gw-new' };
-const DAY = 86_400_000;
 
 let dir: string;
 let mqtt: broker.BrokerHandle;

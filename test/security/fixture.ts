@@ -16,7 +16,8 @@ export const T = {
 } as const;
 export type Tenant = (typeof T)['a'] | (typeof T)['b'];
 export const LEAK = 'bbb';
-export const DAY = 86_400_000;
+import { DAY } from '../../core/time.js';
+export { DAY };
 
 export interface Fixture {
   registry: Registry;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cusumRun } from '../../analytics/cusum.js';
 import { addCheck, defaultSettings, newAcc } from '../../analytics/channel.js';
 import { firstSignal, rng, selfStarting } from '../analytics/simulate.js';
+import { DAY } from '../../core/time.js';
 
 /**
  * Monte-Carlo figures of shift detection on a channel: thousands of seeded simulated channels,
@@ -10,7 +11,6 @@ import { firstSignal, rng, selfStarting } from '../analytics/simulate.js';
  * behaviour on short seeded runs. Run with:
  *   METRONET_SLOW_TESTS=1 npx vitest run --project slow
  */
-const DAY = 86_400_000;
 
 describe('shift detection on a channel, Monte Carlo (bench:drift reports the full figures on the shared cases)', () => {
   const stated = defaultSettings({ tolerance: { model: 'absolute', mpe: 1e9 }, repeatability: 1 });

@@ -5,7 +5,8 @@ import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, ty
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
-export const DAY = 86_400_000;
+import { DAY } from '../../core/time.js';
+export { DAY };
 
 /** An authority, an environment agency and one air station AQ-1 (SO₂, PM2.5) on real SQLite stores. */
 export function stationStores(station: Partial<StationRow> = {}): {

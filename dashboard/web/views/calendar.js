@@ -1,8 +1,7 @@
 // Calendar of verifications (issue 7): overdue first, then each of the next twelve months as a
 // month grid with the instruments due on each day, and the same as a list for screen readers.
-import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, load } from '../lib.js';
+import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, load, DAY } from '../lib.js';
 
-const DAY = 86_400_000;
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export async function render(root) {

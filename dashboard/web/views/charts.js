@@ -2,9 +2,8 @@
 // downsamples with `every`; drag to zoom fetches finer buckets), and the error-versus-time chart
 // with the ±MPE band, the guard band, the fitted trend, its prediction band and the predicted date.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { api, el, t, fmtNum, fmtDate, fmtDateTime, unitLabel, channelLabel, channelRank, TZ } from '../lib.js';
+import { api, el, t, fmtNum, fmtDate, fmtDateTime, unitLabel, channelLabel, channelRank, TZ, DAY } from '../lib.js';
 
-const DAY = 86_400_000;
 /** Points per chart width: enough for the eye, few enough for a modest laptop. */
 const TARGET_POINTS = 800;
 const RANGES = [

@@ -3,10 +3,14 @@
 import { api, el, t, channelLabel, channelRank, fmtNum, isoDay, reasonText, state } from '../lib.js';
 
 /**
- * A record's time from a date field (Vietnam time): 09:00 of that day, or now when that is
- * earlier (today before 09:00), so a record made today is never "in the future".
+ * A record's time from a date field (Vietnam time): 09:00 of that day — or now, for today
+ * before 09:00, so a record made this morning is not "in the future". A later day stays what
+ * it says (the server refuses it with its reason).
  */
-const dayTs = (day) => Math.min(new Date(`${day}T09:00:00+07:00`).getTime(), Date.now());
+const dayTs = (day) => {
+  const nine = new Date(`${day}T09:00:00+07:00`).getTime();
+  return day === isoDay(Date.now()) ? Math.min(nine, Date.now()) : nine;
+};
 
 const field = (label, input, hint) => el('label', { class: 'field' }, el('span', {}, label), input, hint ? el('small', { class: 'muted' }, hint) : null);
 // Text with a decimal keyboard rather than type=number: people here write 20,004 (decimal comma).
