@@ -3,6 +3,15 @@
 import { api, el, t, channelLabel, channelRank, fmtNum, isoDay, reasonText, state } from '../lib.js';
 
 /**
+ * Reloads the page a moment after a save (the message stays readable), unless the user has moved
+ * on meanwhile: a reload then would re-draw the page they went to and empty a form they are filling.
+ */
+function afterSave(done) {
+  const at = location.hash;
+  setTimeout(() => location.hash === at && done(), 800);
+}
+
+/**
  * A record's time from a date field (Vietnam time): 09:00 of that day — or now, for today
  * before 09:00, so a record made this morning is not "in the future". A later day stays what
  * it says (the server refuses it with its reason).
@@ -196,7 +205,7 @@ export function checkForm(inst, done) {
       const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks, idempotencyKey: key } });
       const text = checksAnswer(r);
       if (r.stored === 0 && !r.duplicate && r.duplicates === 0) throw new Error(text);
-      if (r.stored > 0 && !r.duplicate) setTimeout(done, 800);
+      if (r.stored > 0 && !r.duplicate) afterSave(done);
       return text;
     },
   );
@@ -363,7 +372,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
             })
           ).record
         : await api(url, { method: 'POST', body });
-      setTimeout(done, 800);
+      afterSave(done);
       return t('form.calibrationDone', { c: r.certificate });
     },
   );
@@ -382,7 +391,7 @@ export function voidForm(inst, rec, done) {
         method: 'POST',
         body: { reason: f.elements.reason.value.trim() },
       });
-      setTimeout(done, 800);
+      afterSave(done);
       return t('form.voidDone', { c: r.certificate });
     },
   );
@@ -418,7 +427,7 @@ export function completeForm(inst, done, edit = false) {
       for (const k of ['name', 'serial', 'site', 'lab']) if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
       if (f.elements.intervalDays && val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
       await api(`/instruments/${encodeURIComponent(inst.id)}`, { method: 'PUT', body });
-      setTimeout(done, 800);
+      afterSave(done);
       return t('form.saved');
     },
   );
