@@ -127,8 +127,18 @@ export async function startInflux(): Promise<InfluxServer> {
     },
     writes: fwd.writes,
     async createDb(name) {
+      // InfluxQL answers 200 with the statement's error in the body; a database is there once
+      // SHOW DATABASES lists it (the next request, through the forwarder, must find it).
       const res = await fetch(`${v1Url()}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${name}"` }) });
-      if (!res.ok) throw new Error(`CREATE DATABASE ${name}: ${res.status} ${await res.text()}`);
+      const body = await res.text();
+      if (!res.ok || /"error"/.test(body)) throw new Error(`CREATE DATABASE ${name}: ${res.status} ${body}`);
+      await waitFor(
+        async () => {
+          const list = await fetch(`${fwd.url}/query?${new URLSearchParams({ q: 'SHOW DATABASES' })}`).then((r) => r.text());
+          return list.includes(`["${name}"]`);
+        },
+        { message: `database ${name} listed by InfluxDB`, interval: 50 },
+      );
     },
     async kill() {
       if (!child || child.exitCode !== null) return;
