@@ -270,6 +270,8 @@ export class Publisher {
       while (this.client.connected) {
         // Everything staged goes to disk first: no reading is published before it is spooled.
         this.spool.flush();
+        // SQLite refuses writes (Spool, "Errors"): publish when its retry is due, not at every kick.
+        if (!this.spool.writable) return;
         while (this.inflight.length < WINDOW) {
           const unsent = this.spool.size - this.inflight.reduce((n, b) => n + b.count, 0);
           const resend = this.spool.pending.length > this.inflight.length; // after a restart or a lost connection

@@ -41,8 +41,11 @@ import { MetronetError, type Logger, type Reading } from '../core/index.js';
  * Errors. A flush that SQLite refuses (SQLITE_BUSY: another process holds a lock longer than the
  * busy timeout; SQLITE_FULL: the disk is full) keeps the readings staged in memory and is retried
  * a second later; beyond MAX_STAGED_ON_ERROR (or maxReadings) staged, the oldest staged readings
- * are dropped and counted like a full spool, and a full disk sets `full`. The error is counted
- * (`writeErrors`), logged once per episode, and the gateway keeps running
+ * are dropped and counted like a full spool, and a full disk sets `full`. A refused acknowledgement
+ * or pending record leaves its batch pending. Every kind of write then waits for the same retry
+ * time (`writable`), since each try blocks the event loop for the busy timeout: a publisher
+ * retrying at every kick would leave the pollers next to nothing of it. The error is counted
+ * (`writeErrors`), logged once per episode, and the gateway keeps running and polling
  * (test/faults/sqlite-lock.test.ts, test/faults/disk-full.test.ts).
  */
 /** Readings kept in memory at most while SQLite refuses writes (about 150 bytes each). */
@@ -105,7 +108,7 @@ export class Spool {
   private pendingBatches: PendingBatch[] = [];
   /** Readings lost to the full policy since start. */
   dropped = 0;
-  /** Flushes or acknowledgements SQLite refused (locked, disk full) since start; retried. */
+  /** Flushes, acknowledgements or pending records SQLite refused (locked, disk full) since start; retried. */
   writeErrors = 0;
   /** Readings put back in the queue by replay() since start. */
   replayed = 0;
@@ -231,13 +234,14 @@ export class Spool {
     const bound = Math.min(MAX_STAGED_ON_ERROR, this.opts.maxReadings);
     const over = Math.max(0, this.staged.length - bound);
     if (over > 0) this.staged.splice(0, over);
-    this.retryAt = Date.now() + RETRY_MS;
     this.timer ??= setTimeout(() => this.flush(true), RETRY_MS);
     return over;
   }
 
   private writeFailed(err: Error, msg: string, readings: number): void {
     this.writeErrors++;
+    // Every write waits for this, whichever met the refusal: flush, acknowledgement or pending record.
+    this.retryAt = Date.now() + RETRY_MS;
     const code = (err as { code?: string }).code ?? err.message;
     if (this.failing === code) return;
     this.failing = code;
@@ -286,10 +290,28 @@ export class Spool {
     };
   }
 
-  /** Records a batch about to be published, so a restart resends it under the same seq. */
+  /**
+   * False while SQLite refuses writes and the next try is not due yet (see Errors): a batch
+   * published now could not have its acknowledgement recorded, and every try blocks the event
+   * loop up to the busy timeout — polling included — so the publisher waits for this instead.
+   */
+  get writable(): boolean {
+    return this.failing === undefined || Date.now() >= this.retryAt;
+  }
+
+  /**
+   * Records a batch about to be published, so a restart resends it under the same seq. Throws
+   * when SQLite refuses the write; the batch is then kept in memory and recorded with the next
+   * acknowledgement.
+   */
   markPending(seq: number, firstId: number, lastId: number): void {
     this.pendingBatches.push({ seq, firstId, lastId });
-    this.relaxed(() => this.setMeta.run('pending', JSON.stringify(this.pendingBatches)));
+    try {
+      this.relaxed(() => this.setMeta.run('pending', JSON.stringify(this.pendingBatches)));
+    } catch (err) {
+      this.writeFailed(err as Error, 'spool could not record a batch about to be published; it is kept in memory and sent when the write is retried', 0);
+      throw err;
+    }
   }
 
   /**

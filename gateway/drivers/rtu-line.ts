@@ -143,7 +143,7 @@ export class RtuLine {
         else (stream as Socket).connect({ host: (t as ModbusRtuTcpTransport).host, port: (t as ModbusRtuTcpTransport).port }, () => done()).once('error', done);
       });
     } catch (err) {
-      stream.destroy();
+      void dispose(stream);
       throw new MetronetError('E_DEVICE_UNREACHABLE', `cannot open ${this.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (this.opts.connectPauseMs > 0) await sleep(this.opts.connectPauseMs);
@@ -153,13 +153,28 @@ export class RtuLine {
   private async drop(): Promise<void> {
     const s = this.stream;
     this.stream = undefined;
-    if (!s || s.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1000);
-      s.once('close', () => (clearTimeout(t), resolve()));
-      s.destroy();
-    });
+    if (s) await dispose(s);
   }
+}
+
+/**
+ * Closes a line's stream for good. A SerialPort stream has no _destroy: destroy() alone leaves
+ * its descriptor open and the port locked (flock), and every later open of the path fails with
+ * "Cannot lock port" — so it is closed first, and one whose open outlived the connect timeout
+ * (a busy machine) is closed as soon as that open completes.
+ */
+async function dispose(s: Duplex): Promise<void> {
+  if (isInstance(s, SerialPort)) {
+    if (s.opening) s.once('open', () => s.close());
+    else if (s.isOpen) await new Promise<void>((resolve) => s.close(() => resolve()));
+    else if (s.closing) await new Promise<void>((resolve) => s.once('close', () => resolve()));
+  }
+  if (s.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 1000);
+    s.once('close', () => (clearTimeout(t), resolve()));
+    s.destroy();
+  });
 }
 
 /** The line's identity: devices naming the same port or serial server share one RtuLine. */

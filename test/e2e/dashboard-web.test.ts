@@ -102,6 +102,11 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     await button.waitFor();
     const id = (await button.getAttribute('data-ack'))!;
     await b.page.locator(`tr[data-alert="${id}"][data-state="open"]`).waitFor();
+    // The inbox is loaded over REST while the page's event stream connects beside it: the page is
+    // live only once the stream said hello (data-live), and a change made before that reaches
+    // only the streams already open. The menu count is loaded on its own request too.
+    await b.page.locator('body[data-live="on"]').waitFor();
+    await expect.poll(() => b.page.locator('#nav-alerts-count').textContent()).not.toBe('');
     await b.page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
     const countBefore = Number(await b.page.locator('#nav-alerts-count').textContent());
     await button.click();

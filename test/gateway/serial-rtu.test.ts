@@ -14,6 +14,8 @@ const PUBLISH_MS = 50;
 const CYCLE_MS = POLL_MS + PUBLISH_MS;
 /** Backoff of a dead device: at most this between tries. */
 const BACKOFF_MAX_MS = 600;
+/** Response timeout of a slave: short, so that the dead slave's tries are quick. */
+const TIMEOUT_MS = 150;
 
 /**
  * Modbus RTU over a real serial path: socat joins two pseudo-terminals, the RTU simulator (three
@@ -53,13 +55,12 @@ describe('Modbus RTU over a socat pty pair', () => {
     await removeDir(stateDir);
   });
 
-  const device = (name: string, instrument: string, profile: string, unitId: number, extra: Partial<GatewayDevice> = {}): GatewayDevice => ({
+  const device = (name: string, instrument: string, profile: string, unitId: number, timeoutMs = TIMEOUT_MS): GatewayDevice => ({
     name,
     instrument,
     profile,
-    transport: { kind: 'modbus-rtu', path: pty.host, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, unitId, timeoutMs: 150 },
+    transport: { kind: 'modbus-rtu', path: pty.host, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, unitId, timeoutMs },
     pollMs: POLL_MS,
-    ...extra,
   });
 
   const run = (devices: GatewayDevice[], logger = memoryLogger().logger) =>
@@ -95,7 +96,11 @@ describe('Modbus RTU over a socat pty pair', () => {
     expect(fd.get('n1_lifted')).toBe(0);
     expect(fd.get('pump_enabled')).toBe(1);
     expect(fd.get('n1_totaliser')).toBeGreaterThan(125000);
-    expect(bus.collisions).toBe(0);
+    // The line never overlaps two transactions of its own. The master moves on after timeoutMs,
+    // so an answer that a busy machine delayed beyond that may overlap the next request: at most
+    // one such overlap per failed poll of a live slave, and none when nothing failed.
+    const live = gw.stats().devices.filter((d) => d.name !== 'ghost');
+    expect(bus.collisions).toBeLessThanOrEqual(live.reduce((n, d) => n + d.failures, 0));
     const ghost = gw.stats().devices.find((d) => d.name === 'ghost')!;
     expect(ghost.state).toBe('backoff');
     expect(ghost.lastError).toMatch(/unit 9 did not answer within 150 ms/);
@@ -106,7 +111,10 @@ describe('Modbus RTU over a socat pty pair', () => {
 
   it('retries busy, rejects garbage and CRC errors, publishes the good frames after them', async () => {
     const { logger, lines } = memoryLogger('debug');
-    gw = await run([device('indicator', 'SC-R1', 'weighing-indicator-rtu', 1)], logger);
+    // No fault here waits out the response timeout, and every one must be seen as itself: an
+    // answer that a busy machine delays beyond 150 ms (socat and both ends share the CPU) would
+    // be a timeout instead of the busy, garbage or CRC fault it carries.
+    gw = await run([device('indicator', 'SC-R1', 'weighing-indicator-rtu', 1, 2000)], logger);
     await waitFor(() => sub.readings('SC-R1').length >= 4, { message: 'first readings', timeout: periods(4, CYCLE_MS) });
     bus.setFaults(1, { busy: 2 });
     await waitFor(() => lines.some((l) => l.msg === 'device busy; retrying'), { message: 'busy retried', timeout: periods(3, POLL_MS) });
@@ -116,10 +124,15 @@ describe('Modbus RTU over a socat pty pair', () => {
     await waitFor(() => (bus.requests.get(1) ?? 0) >= asked + 3, { message: 'three answers with garbage', timeout: periods(3, BACKOFF_MAX_MS + POLL_MS) });
     bus.setFaults(1, { crc: 3 });
     const before = sub.readings('SC-R1').length;
+    // Asked of the log, not of lastError: that keeps only the latest failure, and on a busy
+    // machine an answer late by more than timeoutMs may come after the CRC errors as a timeout.
+    await waitFor(() => lines.some((l) => /CRC error/.test(String(l.reason ?? ''))), {
+      message: 'a CRC error reported',
+      timeout: periods(3, BACKOFF_MAX_MS + POLL_MS),
+    });
     await waitFor(() => sub.readings('SC-R1').length >= before + 20, { message: 'readings after the faults', timeout: periods(10, BACKOFF_MAX_MS + CYCLE_MS) });
     const gross = sub.readings('SC-R1').filter((r) => r.channel === 'gross');
     expect(gross.every((r) => r.value === 20.004)).toBe(true); // nothing corrupted was published
-    expect(gw.stats().devices[0]!.lastError ?? '').toMatch(/CRC error/);
   });
 
   it('reconnects by itself after the cable is pulled and plugged back', async () => {
@@ -138,6 +151,7 @@ describe('Modbus RTU over a socat pty pair', () => {
     }).catch((err: Error) => {
       throw new Error(`${err.message}; device ${JSON.stringify(gw!.stats().devices[0])}; log: ${JSON.stringify(log.lines.slice(-12))}`);
     });
-    expect(gw.stats().devices[0]!.state).toBe('ok');
+    // A poll after those readings may still time out on a busy machine (a short backoff): wait for the state, do not sample it.
+    await waitFor(() => gw!.stats().devices[0]!.state === 'ok', { message: 'the dispenser ok', timeout: periods(3, BACKOFF_MAX_MS + CYCLE_MS) });
   });
 });
