@@ -1,6 +1,6 @@
-import type { InstrumentKind, Issue } from '../core/index.js';
+import type { InstrumentKind, Issue, ToleranceSpec } from '../core/index.js';
 import { SEALED_KINDS } from '../core/legal/records.js';
-import type { CalibrationRecord, Designation, Role } from '../store/index.js';
+import type { CalibrationRecord, Designation, Quantity, Role } from '../store/index.js';
 
 /**
  * Who may write which metrology record ("Records a province can rely on", sections 1, 3 and 6):
@@ -8,7 +8,8 @@ import type { CalibrationRecord, Designation, Role } from '../store/index.js';
  * Each refusal is an Issue with its code, field, rule and a Vietnamese message.
  *
  * - Verification (kiểm định): a lab holding a designation valid at the record's date for the
- *   instrument's kind (Circular 23/2013/TT-BKHCN Art. 3 as amended; core/legal/records.ts).
+ *   instrument's kind and, when the designation states them as data, its ranges (class, Max,
+ *   Qmax) (Circular 23/2013/TT-BKHCN Art. 3 as amended; core/legal/records.ts).
  * - Calibration (hiệu chuẩn): the lab serving the instrument.
  * - Enterprises never; the authority never records (it designates and may void); admin may, for
  *   data repair, audited like everyone.
@@ -35,10 +36,118 @@ export function designationCovers(d: Designation, kind: InstrumentKind, at: numb
   return d.kinds.includes(kind) && d.validFrom <= at && (d.validUntil === null || at <= d.validUntil) && (d.withdrawnAt === null || at < d.withdrawnAt);
 }
 
-/** The designation under which `lab` may verify an instrument of `kind` at `at`, or null: the one rule. */
-export function mayVerify(designations: readonly Designation[], lab: string, kind: InstrumentKind | null | undefined, at: number): Designation | null {
+/** What the range rule needs of a channel the verification tests: its name, unit and effective tolerance. */
+export interface ChannelRange {
+  channel: string;
+  unit: string;
+  tolerance: ToleranceSpec | null;
+}
+
+/**
+ * Factors to a common unit per dimension, for comparing a channel's Max or Qmax with a
+ * designation's limit stated in another unit (60 t against a channel in kg). Only the units a
+ * designation limit may be written in (the route refuses others).
+ */
+export const RANGE_UNITS: Record<'mass' | 'flow', Record<string, number>> = {
+  mass: { mg: 1e-6, g: 1e-3, kg: 1, t: 1000 },
+  flow: { 'L/min': 1, 'L/h': 1 / 60, 'm3/h': 1000 / 60 },
+};
+const convert = (value: number, from: string, to: string, dim: 'mass' | 'flow'): number | null => {
+  const f = RANGE_UNITS[dim][from];
+  const t = RANGE_UNITS[dim][to];
+  return f === undefined || t === undefined ? null : (value * f) / t;
+};
+const qty = (q: Quantity) => `${Number(q.value.toPrecision(6))} ${q.unit}`;
+
+/**
+ * Whether the channels a verification tests lie within the ranges of designation `d` for `kind`
+ * (issue 15, section 1: a body is designated for instrument kinds *and ranges*). Checked, per
+ * channel with an OIML R76 or R117 tolerance, against the designation's limits for the kind:
+ * - accuracy class in `classes` (R76 I–IIII, R117 0.3–2.5);
+ * - a scale's Max (the tolerance's `max`, else its last range's) at most `maxCapacity`;
+ * - a dispenser's Qmax (the tolerance's `qmax`, L/min) at most `maxFlow`.
+ * A limit the channel does not state (no Max, no Qmax) cannot be shown to be inside: refused,
+ * asking for it. No limits for the kind (free-text ranges only): null, as before ranges were data.
+ * Worked example: designation "scales class III/IIII up to Max 60 t"; a class III truck scale with
+ * Max 80 000 kg → 80 t > 60 t → refused (`designation-max`); Max 30 kg → inside.
+ */
+export function designationRangeIssue(d: Designation, kind: InstrumentKind, channels: readonly ChannelRange[]): Issue | null {
+  const limits = d.rangeLimits?.find((r) => r.kind === kind);
+  if (!limits) return null;
+  const out = (field: string, rule: string, value: unknown, en: string, vi: string) =>
+    refuse('E_DESIGNATION_RANGE', field, rule, value, `${en} (designation ${d.decision}: ${d.lab})`, `${vi} (quyết định chỉ định ${d.decision} của ${d.lab}).`);
+  for (const c of channels) {
+    const tol = c.tolerance;
+    if (!tol || (tol.model !== 'oiml-r76' && tol.model !== 'oiml-r117')) continue;
+    if (limits.classes && !limits.classes.includes(tol.accuracyClass)) {
+      return out(
+        `${c.channel}.accuracyClass`,
+        'designation-class',
+        tol.accuracyClass,
+        `channel ${c.channel} is of accuracy class ${tol.accuracyClass}; the designation covers classes ${limits.classes.join(', ')} only`,
+        `Kênh ${c.channel} có cấp chính xác ${tol.accuracyClass}; quyết định chỉ định chỉ cho phép kiểm định cấp chính xác ${limits.classes.join(', ')}`,
+      );
+    }
+    if (tol.model === 'oiml-r76' && limits.maxCapacity) {
+      const max = tol.max ?? (tol.multiInterval ?? tol.multipleRange)?.at(-1)?.max;
+      if (max === undefined) {
+        return out(
+          `${c.channel}.max`,
+          'designation-range-stated',
+          null,
+          `channel ${c.channel} states no Max: the designation covers scales up to Max ${qty(limits.maxCapacity)}; set the channel's Max (PUT …/channels/${c.channel}/metrology) before verifying`,
+          `Kênh ${c.channel} chưa khai báo mức cân lớn nhất (Max): quyết định chỉ định chỉ cho phép kiểm định cân đến Max ${qty(limits.maxCapacity)}; hãy khai báo Max của kênh trước khi kiểm định`,
+        );
+      }
+      const inLimitUnit = convert(max, c.unit, limits.maxCapacity.unit, 'mass');
+      if (inLimitUnit === null || inLimitUnit > limits.maxCapacity.value) {
+        return out(
+          `${c.channel}.max`,
+          'designation-max',
+          max,
+          `channel ${c.channel} has Max ${max} ${c.unit}, above the ${qty(limits.maxCapacity)} the designation covers`,
+          `Kênh ${c.channel} có mức cân lớn nhất Max ${max} ${c.unit}, vượt phạm vi được chỉ định (đến ${qty(limits.maxCapacity)})`,
+        );
+      }
+    }
+    if (tol.model === 'oiml-r117' && limits.maxFlow) {
+      if (tol.qmax === undefined) {
+        return out(
+          `${c.channel}.qmax`,
+          'designation-range-stated',
+          null,
+          `channel ${c.channel} states no Qmax: the designation covers fuel dispensers up to ${qty(limits.maxFlow)}; set the channel's Qmax (PUT …/channels/${c.channel}/metrology) before verifying`,
+          `Kênh ${c.channel} chưa khai báo lưu lượng lớn nhất (Qmax): quyết định chỉ định chỉ cho phép kiểm định cột đo đến ${qty(limits.maxFlow)}; hãy khai báo Qmax của kênh trước khi kiểm định`,
+        );
+      }
+      const inLimitUnit = convert(tol.qmax, 'L/min', limits.maxFlow.unit, 'flow');
+      if (inLimitUnit === null || inLimitUnit > limits.maxFlow.value) {
+        return out(
+          `${c.channel}.qmax`,
+          'designation-flow',
+          tol.qmax,
+          `channel ${c.channel} has Qmax ${tol.qmax} L/min, above the ${qty(limits.maxFlow)} the designation covers`,
+          `Kênh ${c.channel} có lưu lượng lớn nhất Qmax ${tol.qmax} L/min, vượt phạm vi được chỉ định (đến ${qty(limits.maxFlow)})`,
+        );
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The designation under which `lab` may verify an instrument of `kind` at `at`, or null: the one
+ * rule. With `channels`, only a designation whose ranges hold them (designationRangeIssue).
+ */
+export function mayVerify(
+  designations: readonly Designation[],
+  lab: string,
+  kind: InstrumentKind | null | undefined,
+  at: number,
+  channels?: readonly ChannelRange[],
+): Designation | null {
   if (!kind) return null;
-  return designations.find((d) => d.lab === lab && designationCovers(d, kind, at)) ?? null;
+  return designations.find((d) => d.lab === lab && designationCovers(d, kind, at) && (!channels || designationRangeIssue(d, kind, channels) === null)) ?? null;
 }
 
 export interface RecordWrite {
@@ -50,6 +159,8 @@ export interface RecordWrite {
   bodyLab?: string;
   /** The designation the body names, if any. */
   designation?: number;
+  /** The channels the verification tests, for the designation's ranges. */
+  channels?: readonly ChannelRange[];
 }
 
 /**
@@ -117,7 +228,8 @@ export function recordWriteDecision(
     }
     return { ok: true, lab, designation: null };
   }
-  const designation = mayVerify(designations, lab, r.kind, r.date);
+  const channels = r.channels ?? [];
+  const designation = mayVerify(designations, lab, r.kind, r.date, channels);
   if (r.designation !== undefined && designation?.id !== r.designation) {
     const named = designations.find((d) => d.id === r.designation && d.lab === lab);
     if (!named || !r.kind || !designationCovers(named, r.kind, r.date)) {
@@ -132,8 +244,13 @@ export function recordWriteDecision(
         ),
       );
     }
+    const outside = designationRangeIssue(named, r.kind, channels);
+    if (outside) return no(outside);
     return { ok: true, lab, designation: named };
   }
+  // Designated for the kind at the date, but no designation's ranges hold this instrument: say which limit.
+  const forKind = r.kind ? designations.find((d) => d.lab === lab && designationCovers(d, r.kind!, r.date)) : undefined;
+  if (!designation && forKind && w.role !== 'admin') return no(designationRangeIssue(forKind, r.kind!, channels)!);
   if (!designation && w.role !== 'admin') {
     return no(
       refuse(

@@ -1,5 +1,5 @@
 import type { DriftChannel, DriftView, EngineParts } from './engine-types.js';
-import { dueState, intervalLengthDays } from './due.js';
+import { dueState, intervalBasisOf, intervalLengthDays } from './due.js';
 import { intervalAdvice, withholdLengthening } from './interval.js';
 import { CHECK_STAGE, mpeFor } from './tolerance.js';
 
@@ -49,6 +49,7 @@ export function driftView(e: Pick<EngineParts, 'registry' | 'store' | 'states' |
     lastCalibration: cal?.date ?? null,
     nextDue: due,
     dueState: dueNow,
+    interval: intervalBasisOf(inst.kind, e.store.getService(inst.id)?.intervalDays),
     intervalAdvice: withholdLengthening(intervalAdvice(intervalLengthDays(e.schedule.interval(inst) ?? { months: 12 }), history), holds),
     channels,
   };

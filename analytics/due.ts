@@ -3,7 +3,9 @@ import {
   CALIBRATION_RENEWS_VERIFICATION,
   DEFAULT_INTERVAL_MONTHS_BY_KIND,
   FALLBACK_LAST_VALID_DAY_CONVENTION,
+  group2Row,
   lastValidDay,
+  type RowStatus,
 } from '../core/legal/verification-intervals.js';
 
 /**
@@ -55,6 +57,29 @@ export function intervalOf(kind: InstrumentKind | null | undefined, serviceInter
   if (serviceIntervalDays != null) return { days: serviceIntervalDays };
   const months = kind ? DEFAULT_INTERVAL_MONTHS_BY_KIND[kind]?.months : null;
   return months == null ? null : { months };
+}
+
+/** Where an instrument's interval comes from, for the API and the instrument page to show beside it. */
+export interface IntervalBasis {
+  months: number | null;
+  days: number | null;
+  /** The legal list (by the kind's representative row), a stated service override, or none known. */
+  basis: 'legal-list' | 'service-override' | 'none';
+  /** The GROUP2_INTERVALS row, its status ('appendix-not-read' today) in words, and the page read. */
+  row: string | null;
+  status: RowStatus | null;
+  statusText: { en: string; vi: string } | null;
+  source: { document: string; item: string; url: string } | null;
+}
+
+/** The interval of `intervalOf` with its source and how directly it was read (core/legal/verification-intervals.ts). */
+export function intervalBasisOf(kind: InstrumentKind | null | undefined, serviceIntervalDays: number | null | undefined): IntervalBasis {
+  const none = { row: null, status: null, statusText: null, source: null };
+  if (serviceIntervalDays != null) return { months: null, days: serviceIntervalDays, basis: 'service-override', ...none };
+  const byKind = kind ? DEFAULT_INTERVAL_MONTHS_BY_KIND[kind] : undefined;
+  const row = byKind ? group2Row(byKind.row) : undefined;
+  if (!byKind || byKind.months == null || !row) return { months: null, days: null, basis: 'none', ...none };
+  return { months: byKind.months, days: null, basis: 'legal-list', row: row.code, status: row.status, statusText: row.statusText, source: row.source };
 }
 
 /** The end of validity one interval after `from`: days are added as they are; months end on the last valid day. */

@@ -7,7 +7,7 @@ import type { Schedule } from './schedule.js';
 import type { Traceability } from './traceability.js';
 import type { StandardUser } from './entry-rules.js';
 import type { DecisionRule } from './conformity.js';
-import type { DueState } from './due.js';
+import type { DueState, IntervalBasis } from './due.js';
 import type { IntervalAdvice } from './interval.js';
 
 /**
@@ -15,7 +15,10 @@ import type { IntervalAdvice } from './interval.js';
  * decides alerts, and runs the periodic time-based evaluation. It owns no I/O beyond the
  * registry; alert changes go to `onAlert` (the service publishes them on MQTT and webhooks).
  */
-export type EngineConfig = Pick<AnalyticsConfig, 'decisionRule' | 'nearLimitFraction' | 'dueSoonDays' | 'offlineAfterMs' | 'maxFutureMinutes'>;
+export type EngineConfig = Pick<
+  AnalyticsConfig,
+  'decisionRule' | 'nearLimitFraction' | 'dueSoonDays' | 'offlineAfterMs' | 'maxFutureMinutes' | 'sealBreakDays'
+>;
 
 export interface EngineOptions {
   registry: Registry;
@@ -31,8 +34,6 @@ export interface EngineOptions {
    * country), so a rebuild per check costs little.
    */
   sharedRegistry?: boolean;
-  /** Days a broken seal may wait for a verification before it is an alert (default core/legal/records.ts SEAL_BREAK_VERIFY_WITHIN_DAYS). */
-  sealBreakDays?: number;
 }
 
 export interface CheckSubmission {
@@ -95,6 +96,8 @@ export interface DriftView {
   lastCalibration: number | null;
   nextDue: number | null;
   dueState: DueState;
+  /** The verification interval, where it comes from and how directly its source was read. */
+  interval: IntervalBasis;
   intervalAdvice: IntervalAdvice;
   channels: DriftChannel[];
 }

@@ -30,13 +30,12 @@ import type { CalibrationInput, CheckResult, CheckSubmission, DriftView, EngineC
 import { impact } from './impact.js';
 import { registerInstrument, type InstrumentFacts } from './instruments.js';
 import { evaluatePeriodic } from './periodic.js';
-import { SEAL_BREAK_VERIFY_WITHIN_DAYS } from '../core/legal/records.js';
 import { evaluateSeals, recordAs, recordSeal, supersedeRecord, voidRecord, type RecordRequest, type RecordView } from './records.js';
 import type { Writer } from './authority.js';
 import { Schedule } from './schedule.js';
 import type { Interval } from './due.js';
 import { traceabilityAt, type Traceability } from './traceability.js';
-import { futureDateIssue, isDecisionCheck, NO_STANDARD_REASON, standardFitness, standardUseIssue } from './entry-rules.js';
+import { futureDateIssue, isDecisionCheck, loadRangeIssue, NO_STANDARD_REASON, standardFitness, standardUseIssue } from './entry-rules.js';
 import { CHECK_STAGE } from './tolerance.js';
 
 export * from './engine-types.js';
@@ -58,8 +57,6 @@ export class Engine implements EngineParts {
   readonly states: ChannelStates;
   readonly alerts: AlertSink;
   readonly schedule: Schedule;
-  /** Days a broken seal may wait for a verification before it is an alert (core/legal/records.ts: not a legal value). */
-  readonly sealBreakDays: number;
 
   constructor(o: EngineOptions) {
     this.registry = o.registry;
@@ -72,9 +69,10 @@ export class Engine implements EngineParts {
       dueSoonDays: c.dueSoonDays ?? ANALYTICS_DEFAULTS.dueSoonDays,
       offlineAfterMs: c.offlineAfterMs ?? ANALYTICS_DEFAULTS.offlineAfterMs,
       maxFutureMinutes: c.maxFutureMinutes ?? ANALYTICS_DEFAULTS.maxFutureMinutes,
+      // Not a legal value (core/legal/records.ts SEAL_BREAK_VERIFY_WITHIN_DAYS): `analytics.sealBreakDays`.
+      sealBreakDays: c.sealBreakDays ?? ANALYTICS_DEFAULTS.sealBreakDays,
     };
     this.now = o.now ?? Date.now;
-    this.sealBreakDays = o.sealBreakDays ?? SEAL_BREAK_VERIFY_WITHIN_DAYS;
     this.schedule = new Schedule(this.store, this.cfg.dueSoonDays);
     this.alerts = new AlertSink(this.store, this.now, o.onAlert);
     this.states = new ChannelStates(this.store, this.cfg, (inst, ev) => predictedBeforeDue(this.schedule, inst, ev), o.sharedRegistry);
@@ -178,6 +176,9 @@ export class Engine implements EngineParts {
     if (referenceValue === undefined) {
       return { code: 'E_NO_REFERENCE_VALUE', field: 'reference', message: 'a check needs a registry standard (reference) or its own referenceValue' };
     }
+    // A test load outside the channel's range (below Min, above Max, below the MMQ): stored, flagged with its reason.
+    const outside = loadRangeIssue(this.states.settings(inst, c.channel).tolerance, referenceValue);
+    if (outside) fitness = fitness ? `${fitness}; ${outside.message}` : outside.message;
     // The channel state squares and sums errors and uncertainties: beyond ±MAX_MAGNITUDE (1e15; no
     // instrument indicates that much, VND totals included) they overflow to Infinity, which no view can show.
     for (const [field, value] of [
@@ -324,7 +325,7 @@ export class Engine implements EngineParts {
   evaluatePeriodic(): { changes: AlertChange[]; instruments: number } {
     const r = evaluatePeriodic(this);
     // The seal register (records.ts): a break not followed by a verification in time.
-    return { ...r, changes: [...r.changes, ...evaluateSeals(this, this.sealBreakDays)] };
+    return { ...r, changes: [...r.changes, ...evaluateSeals(this, this.cfg.sealBreakDays)] };
   }
 
   /** Reverse traceability (impact.ts): the under-review alerts raised, delivered. */

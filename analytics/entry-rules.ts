@@ -1,5 +1,5 @@
 import { dimensionOf, type Issue, type ToleranceSpec } from '../core/index.js';
-import { CERTIFICATE_STAGE, mpeFor, type Stage } from './tolerance.js';
+import { CERTIFICATE_STAGE, loadIssue, mpeFor, type Stage } from './tolerance.js';
 
 /**
  * What may be entered in a record (issue 15, section 2; docs/legal-records.md "What may be
@@ -135,6 +135,20 @@ export function standardFitness(
 }
 
 const fmt = (x: number) => String(Number(x.toPrecision(6)));
+
+/**
+ * A test load outside the range the channel may be used in (tolerance.ts `loadIssue`: below Min
+ * or above Max of a scale, OIML R76-1:2006 T.3.1.1, T.3.1.2; below the MMQ of a dispenser, OIML
+ * R117-1:2007), as an Issue: refused on a verification (every point of a verification is a
+ * legal measurement inside the instrument's range) and flagged on a check (stored, its reason in
+ * `fitness`, as an unfit standard is). Null when the load is inside, or the channel states no
+ * such limit. Worked example: Max 30 kg, Min 0.2 kg: a 31 kg point → `r76-above-max`, limit 30.
+ */
+export function loadRangeIssue(tolerance: ToleranceSpec | null, load: number, field = 'referenceValue'): Issue | null {
+  const found = tolerance ? loadIssue(tolerance, load) : null;
+  if (!found) return null;
+  return { code: 'E_LOAD_OUT_OF_RANGE', field, rule: found.rule, value: load, message: found.message, messageVi: found.messageVi };
+}
 
 /** Who names a standard on a record: a signed-in person, or a gateway speaking for its organisation. */
 export interface StandardUser {

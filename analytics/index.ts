@@ -20,6 +20,7 @@ import { appendCheckpoint, isTransientStoreError, lastCheckpoint, type AlertChan
 import { Engine } from './engine.js';
 import { StationMonitor } from './station-monitor.js';
 import { WebhookDeliverer, queueWebhooks } from './webhooks.js';
+import { webhookPolicy } from './webhook-target.js';
 import { analyticsMetrics } from './metrics.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 
@@ -27,6 +28,7 @@ export { Engine } from './engine.js';
 export type { CalibrationInput, CheckResult, CheckSubmission, DriftView, DriftChannel } from './engine.js';
 export { toAlertMessage } from './message.js';
 export { queueWebhooks } from './webhooks.js';
+export { DELIVERY_REASONS, resolveTarget, webhookPolicy, type DeliveryReason, type WebhookPolicy } from './webhook-target.js';
 export { analyticsMetrics, type AnalyticsCounts } from './metrics.js';
 export { StationMonitor, type StationSummary, type StationParameter, type StationState } from './station-monitor.js';
 export * from './stations.js';
@@ -122,6 +124,8 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
     maxAttempts: cfg.webhookMaxAttempts,
     backoffMs: cfg.webhookBackoffMs,
     timeoutMs: cfg.webhookTimeoutMs,
+    // Where webhooks may go (issue 16): public addresses, and what the operator allowlists.
+    policy: webhookPolicy(cfg.webhooks),
   });
 
   if (o.subscribe !== false) {

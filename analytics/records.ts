@@ -4,7 +4,7 @@ import type { AlertChange, CalibrationRecord, CorrectionState, Designation, Inst
 import { correctionRefusal, recordWriteDecision, sealRefusal, type Writer } from './authority.js';
 import { recordCalibration } from './calibrate.js';
 import type { CalibrationInput, EngineParts } from './engine-types.js';
-import { futureDateIssue, standardFitness } from './entry-rules.js';
+import { futureDateIssue, loadRangeIssue, standardFitness } from './entry-rules.js';
 
 /**
  * Verification and calibration records written by people: who may write them (authority.ts), their author and legal contents, their
@@ -66,7 +66,8 @@ export function recordView(e: Pick<EngineParts, 'registry'>, rec: CalibrationRec
 
 /**
  * What may be entered on a record (entry-rules.ts, the same rules as for checks): not dated in
- * the future beyond the clock tolerance; every standard it names measures the quantity of the
+ * the future beyond the clock tolerance; every test point of a verification inside the channel's
+ * range (Min–Max of a scale, from the MMQ of a dispenser); every standard it names measures the quantity of the
  * channels it tested; for a verification, every standard within its due date on the record's
  * date and with U ≤ 1/3 of the verification MPE at each test load (OIML R76-1:2006 3.7.1). The
  * first refusal, or null.
@@ -78,6 +79,13 @@ export function recordEntryIssue(
 ): Issue | null {
   const future = futureDateIssue(input.date, e.now(), e.cfg, 'date');
   if (future) return future;
+  if (input.type === 'verification') {
+    for (const [i, p] of input.results.entries()) {
+      const load = p.reference ?? p.nominal;
+      const outside = loadRangeIssue(e.states.settings(inst, p.channel).tolerance, load, `results[${i}].${p.reference == null ? 'nominal' : 'reference'}`);
+      if (outside) return outside;
+    }
+  }
   for (const [i, id] of input.references.entries()) {
     const ref = e.store.getReference(id);
     if (!ref) return unknownReference(id, `references[${i}]`);
@@ -102,9 +110,14 @@ export function recordEntryIssue(
 export function recordAs(e: RecordParts, instrumentId: string, w: Writer, req: RecordRequest, supersedes: number | null = null): RecordView {
   const inst = e.registry.getInstrument(instrumentId)!;
   const servingLab = e.store.getService(inst.id)?.lab ?? null;
+  // The channels the record tests, with their effective tolerance: the designation's ranges are checked against them.
+  const channels = [...new Set(req.input.results.map((p) => p.channel))].flatMap((ch) => {
+    const c = e.registry.getChannel(inst.id, ch);
+    return c ? [{ channel: ch, unit: c.unit, tolerance: e.states.settings(inst, ch).tolerance }] : [];
+  });
   const decision = recordWriteDecision(
     w,
-    { type: req.input.type, date: req.input.date, kind: inst.kind, servingLab, bodyLab: req.input.lab, designation: req.designation },
+    { type: req.input.type, date: req.input.date, kind: inst.kind, servingLab, bodyLab: req.input.lab, designation: req.designation, channels },
     e.registry.records.listDesignations(),
   );
   if (!decision.ok) throw MetronetError.fromIssue(decision.issue);

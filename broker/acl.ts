@@ -1,4 +1,4 @@
-import { ROOT, topics } from '../core/index.js';
+import { TOPIC_WORD, isTopicId, type Logger } from '../core/index.js';
 import type { MqttCredential, Registry } from '../store/index.js';
 import type { BrokerAuth, Principal } from './index.js';
 
@@ -8,7 +8,7 @@ import type { BrokerAuth, Principal } from './index.js';
  * same table as a Mosquitto ACL file, so both brokers allow exactly the same.
  *
  * | kind    | publish                          | subscribe                                      |
- * | gateway | metronet/v1/{org}/{gateway}/#    | metronet/v1/{org}/{gateway}/rejects (issue 4)  |
+ * | gateway | metronet/v1/{org}/{gateway}/+    | metronet/v1/{org}/{gateway}/rejects (issue 4)  |
  * | lab     | —                                | metronet/v1/labs/{lab}/#                       |
  * | org     | —                                | metronet/v1/{org}/alerts                       |
  * | service | metronet/v1/#                    | metronet/v1/#                                  |
@@ -23,6 +23,14 @@ import type { BrokerAuth, Principal } from './index.js';
  * needs `+` or `#` in the pattern, `#` needs `#` — the rule Mosquitto 2 applies to
  * subscriptions (mosquitto_sub_matches_acl). A shared subscription `$share/{group}/{filter}` is
  * judged by its filter [MQTT-4.8.2].
+ *
+ * Ids never widen a rule (issue 16). Patterns are arrays of levels, and a level that holds an id
+ * matches that exact topic level only, never as a wildcard; wildcards are only where the table
+ * puts them. A login whose ids break the id grammar (core/ids.ts: a reserved topic word such as
+ * `labs` or `alerts`, `+`, `#`, `/`, a missing organisation; data from before the grammar) gets
+ * no rule at all, so it can do less than before, never more. A gateway publishes one level below
+ * its own (`…/{gateway}/+`, not `…/{gateway}/#`): `#` also matches its parent level
+ * [MQTT-4.7.1-2], which made a gateway named `alerts` its organisation's alert publisher.
  */
 export interface TopicRules {
   publish: string[];
@@ -31,48 +39,94 @@ export interface TopicRules {
   deny: string[];
 }
 
+/** One level of a pattern: a fixed topic word, an id (matched literally), or a wildcard the table places. */
+export type Level = { word: string } | { id: string } | '+' | '#';
+export type Pattern = readonly Level[];
+
+interface LevelRules {
+  publish: Pattern[];
+  subscribe: Pattern[];
+  deny: Pattern[];
+}
+
 /** The one login allowed to publish audit checkpoints: the analytics service (`--kind service --subject analytics`). */
 const CHECKPOINT_PUBLISHER = 'analytics';
 
-export function rulesFor(p: Principal): TopicRules {
+const w = (word: string): Level => ({ word });
+const id = (value: string): Level => ({ id: value });
+const ROOT: Level[] = [w(TOPIC_WORD.root), w(TOPIC_WORD.version)];
+const CHECKPOINT: Pattern = [...ROOT, w(TOPIC_WORD.audit), w(TOPIC_WORD.checkpoint)];
+const NOTHING: LevelRules = { publish: [], subscribe: [], deny: [] };
+
+/** The ids a login's rules are built from, or undefined when one of them breaks the grammar (it then gets no rule). */
+export function idsOf(p: Principal): string[] | undefined {
+  const ids = p.kind === 'gateway' ? [p.org, p.id] : p.kind === 'service' ? [] : [p.id];
+  return ids.every((x) => isTopicId(x)) ? (ids as string[]) : undefined;
+}
+
+/** The rules of a login as level arrays (what the embedded broker matches). */
+export function patternsFor(p: Principal): LevelRules {
+  if (!idsOf(p)) return NOTHING;
   switch (p.kind) {
-    case 'gateway':
-      // An organisation `audit` with a gateway `checkpoint` would otherwise publish there.
-      return { publish: [`${ROOT}/${p.org}/${p.id}/#`], subscribe: [`${ROOT}/${p.org}/${p.id}/rejects`], deny: [topics.auditCheckpoint] };
+    case 'gateway': {
+      const own = [...ROOT, id(p.org as string), id(p.id)];
+      // An organisation `audit` with a gateway `checkpoint` is refused by the grammar; the deny stays as a second wall.
+      return { publish: [[...own, '+']], subscribe: [[...own, w(TOPIC_WORD.rejects)]], deny: [CHECKPOINT] };
+    }
     case 'lab':
-      return { publish: [], subscribe: [`${ROOT}/labs/${p.id}/#`, topics.auditCheckpoint], deny: [] };
+      return { publish: [], subscribe: [[...ROOT, w(TOPIC_WORD.labs), id(p.id), '#'], CHECKPOINT], deny: [] };
     case 'org':
-      return { publish: [], subscribe: [`${ROOT}/${p.id}/alerts`, topics.auditCheckpoint], deny: [] };
+      return { publish: [], subscribe: [[...ROOT, id(p.id), w(TOPIC_WORD.alerts)], CHECKPOINT], deny: [] };
     case 'service':
-      return { publish: [`${ROOT}/#`], subscribe: [`${ROOT}/#`], deny: p.id === CHECKPOINT_PUBLISHER ? [] : [topics.auditCheckpoint] };
+      return { publish: [[...ROOT, '#']], subscribe: [[...ROOT, '#']], deny: p.id === CHECKPOINT_PUBLISHER ? [] : [CHECKPOINT] };
   }
+}
+
+/** A pattern as an MQTT filter (the Mosquitto ACL): ids are written as they are, which the grammar makes safe (no `+`, `#`, `/`, `%`, white space). */
+export function render(pattern: Pattern): string {
+  return pattern.map((l) => (typeof l === 'string' ? l : 'word' in l ? l.word : l.id)).join('/');
+}
+
+/** The rules of a login as MQTT filters: the same patterns as patternsFor, for the Mosquitto ACL. */
+export function rulesFor(p: Principal): TopicRules {
+  const r = patternsFor(p);
+  return { publish: r.publish.map(render), subscribe: r.subscribe.map(render), deny: r.deny.map(render) };
 }
 
 export function principalOf(c: MqttCredential): Principal {
   return c.kind === 'gateway' ? { kind: 'gateway', id: c.subject, org: c.org ?? undefined } : { kind: c.kind, id: c.subject };
 }
 
+/** Every topic the filter levels `f` can match is matched by `pattern` (a concrete topic is a filter without wildcards). */
+function within(f: readonly string[], pattern: Pattern): boolean {
+  for (let i = 0; i < f.length; i++) {
+    const pl = pattern[i];
+    if (pl === undefined) return false;
+    if (pl === '#') return true;
+    const fl = f[i] as string;
+    if (fl === '#') return false;
+    if (pl === '+') continue;
+    // An id or a word: exactly this level, and never a filter's wildcard.
+    if (fl === '+' || fl !== ('word' in pl ? pl.word : pl.id)) return false;
+  }
+  // metronet/v1/a/# also matches metronet/v1/a itself [MQTT-4.7.1-2].
+  return f.length === pattern.length || (pattern.length === f.length + 1 && pattern[f.length] === '#');
+}
+
+/** Parses an MQTT filter into a pattern: `+` and `#` are wildcards, every other level a word. */
+function patternOf(filter: string): Pattern {
+  return filter.split('/').map((l) => (l === '+' || l === '#' ? l : { word: l }));
+}
+
 /** A concrete topic (no wildcards) matched by a pattern. */
-export function topicMatches(pattern: string, topic: string): boolean {
+export function topicMatches(pattern: string | Pattern, topic: string): boolean {
   if (topic.includes('+') || topic.includes('#')) return false;
   return filterWithin(topic, pattern);
 }
 
 /** Every topic `filter` can match is matched by `pattern`. */
-export function filterWithin(filter: string, pattern: string): boolean {
-  const f = unshare(filter).split('/');
-  const p = pattern.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const pl = p[i];
-    if (pl === undefined) return false;
-    if (pl === '#') return true;
-    const fl = f[i]!;
-    if (fl === '#') return false;
-    if (pl === '+') continue;
-    if (fl === '+' || fl !== pl) return false;
-  }
-  // metronet/v1/a/# also matches metronet/v1/a itself [MQTT-4.7.1-2].
-  return f.length === p.length || (p.length === f.length + 1 && p[f.length] === '#');
+export function filterWithin(filter: string, pattern: string | Pattern): boolean {
+  return within(unshare(filter).split('/'), typeof pattern === 'string' ? patternOf(pattern) : pattern);
 }
 
 function unshare(filter: string): string {
@@ -83,7 +137,7 @@ function unshare(filter: string): string {
 }
 
 export function canPublish(p: Principal, topic: string): boolean {
-  const r = rulesFor(p);
+  const r = patternsFor(p);
   return !r.deny.some((pat) => topicMatches(pat, topic)) && r.publish.some((pat) => topicMatches(pat, topic));
 }
 
@@ -94,12 +148,31 @@ export function canPublish(p: Principal, topic: string): boolean {
  */
 export function canSubscribe(p: Principal, filter: string): boolean {
   if (filter.length === 0) return false;
-  const r = rulesFor(p);
+  const r = patternsFor(p);
   return !r.deny.some((pat) => filterWithin(filter, pat)) && r.subscribe.some((pat) => filterWithin(filter, pat));
 }
 
-/** The embedded broker's access control on the registry's MQTT credentials. */
-export function registryAuth(registry: Registry): BrokerAuth {
+/** The MQTT logins whose ids break the id grammar (stored before it): they get no topic rule. */
+export function loginsWithoutRules(registry: Registry): Array<{ username: string; kind: MqttCredential['kind']; ids: string[] }> {
+  return registry.identity
+    .listMqttCredentials()
+    .filter((c) => !idsOf(principalOf(c)))
+    .map((c) => ({ username: c.username, kind: c.kind, ids: [c.org, c.subject].filter((x): x is string => typeof x === 'string') }));
+}
+
+/**
+ * The embedded broker's access control on the registry's MQTT credentials. With a logger, the
+ * logins that get no rule because their ids break the id grammar are named in one warning at start.
+ */
+export function registryAuth(registry: Registry, log?: Logger): BrokerAuth {
+  if (log) {
+    const broken = loginsWithoutRules(registry);
+    if (broken.length > 0)
+      log.warn(
+        { logins: broken.slice(0, 50), count: broken.length },
+        'MQTT logins whose ids break the id grammar (a reserved topic word or a character not allowed) get no topic rule; re-create them under new ids (docs/security.md, "Ids and topics")',
+      );
+  }
   return {
     async authenticate(_clientId, username, password) {
       if (!username || !password) return null;

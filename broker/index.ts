@@ -3,8 +3,10 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
-import { brokerMetrics } from './metrics.js';
+import { BROKER_DEFAULTS, silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
+import { AttemptLimiter } from '../core/attempts.js';
+import { brokerMetrics, type BrokerStats } from './metrics.js';
+import { GatedSocket, SerialByKey, TokenBuckets, type GateRefusal } from './limits.js';
 
 /**
  * The embedded MQTT broker (aedes) for single-process deployments and tests. It listens on
@@ -33,43 +35,127 @@ export interface BrokerHandle extends Service {
   url: string;
   aedes: Aedes;
   /** Refusals since start, by kind. */
-  stats: { connects: number; refusedConnects: number; refusedPublishes: number; refusedSubscribes: number };
+  stats: Required<BrokerStats>;
   /** Prometheus counters of `stats` (metronet_mqtt_refusals_total{kind}), for a /metrics endpoint. */
   metrics: MetricsRegistry;
 }
 
-export interface BrokerOptions extends BrokerConfig {
+/** The limits of issue 16 (broker/limits.ts); each defaults to BROKER_DEFAULTS. */
+type LimitKey =
+  | 'maxPacketBytes'
+  | 'maxConnections'
+  | 'connectTimeoutMs'
+  | 'maxConnectBytes'
+  | 'maxConnectionsPerLogin'
+  | 'publishesPerSecond'
+  | 'publishBurst'
+  | 'authAttemptsPerLogin'
+  | 'authAttemptsPerAddress';
+
+export interface BrokerOptions extends Omit<BrokerConfig, LimitKey>, Partial<Pick<BrokerConfig, LimitKey>> {
   logger?: Logger;
   auth?: BrokerAuth;
 }
+
+/** Failed sign-ins: a window of 15 minutes, delays doubling from 1 s up to 15 minutes (core/attempts.ts). */
+const AUTH_DELAY = { baseMs: 1000, maxMs: 15 * 60_000, windowMs: 15 * 60_000 };
+
+/** A CONNACK refusal with an MQTT 3.1.1 return code (3 server unavailable, 4 bad user name or password). */
+const refusal = (message: string, returnCode: 3 | 4) => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 const principals = new WeakMap<Client, Principal>();
 
 export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   const log = (opts.logger ?? silentLogger).child({ svc: 'broker' });
-  const stats = { connects: 0, refusedConnects: 0, refusedPublishes: 0, refusedSubscribes: 0 };
+  const limits = { ...BROKER_DEFAULTS, ...definedOf(opts) };
+  const stats: Required<BrokerStats> = {
+    connects: 0,
+    refusedConnects: 0,
+    refusedPublishes: 0,
+    refusedSubscribes: 0,
+    throttledConnects: 0,
+    refusedConnectionsPerLogin: 0,
+    refusedPackets: 0,
+    refusedUnauthenticated: 0,
+    refusedPublishRate: 0,
+  };
   const auth = opts.auth;
+  // Failed sign-ins (issue 16, item 1): counted as they start, per (login, address) and per address.
+  const byLogin = new AttemptLimiter({ free: limits.authAttemptsPerLogin, ...AUTH_DELAY });
+  const byAddress = new AttemptLimiter({ free: limits.authAttemptsPerAddress, ...AUTH_DELAY });
+  const turns = new SerialByKey();
+  const connectionsOf = new Map<string, Set<Client>>();
+  const publishes = new TokenBuckets(limits.publishesPerSecond, limits.publishBurst);
+  const gateOf = (client: Client) => (client.conn instanceof GatedSocket ? client.conn : undefined);
+
+  /** Signs in: throttle, password, connections per login; then the gate lifts its pre-sign-in limits. */
+  const signIn = async (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> => {
+    const gate = gateOf(client);
+    const address = gate?.remoteAddress ?? 'unknown';
+    if (!auth) {
+      if (gate) gate.scanner.signedIn = true;
+      return null;
+    }
+    const key = `${address}\n${username ?? ''}`;
+    const p = await turns.run(address, async () => {
+      if (client.closed) return undefined; // gave up (or was closed) while waiting its turn: nothing to count
+      const wait = Math.max(byLogin.wait(key), byAddress.wait(address));
+      if (wait > 0) {
+        stats.throttledConnects++;
+        log.warn({ clientId: client.id, username, address, retryAfterS: Math.ceil(wait / 1000) }, 'MQTT connect refused: sign-in throttled');
+        return refusal('too many sign-in attempts; wait', 3);
+      }
+      byLogin.begin(key);
+      byAddress.begin(address);
+      const principal = await auth.authenticate(client.id, username, password);
+      if (principal) {
+        byLogin.succeed(key);
+        byAddress.refund(address);
+      }
+      return principal;
+    });
+    if (p === undefined) return refusal('connection closed while signing in', 3);
+    if (p instanceof Error) return p;
+    if (!p) {
+      stats.refusedConnects++;
+      log.warn({ clientId: client.id, username, address }, 'MQTT connect refused: bad credentials');
+      return refusal('bad user name or password', 4);
+    }
+    const login = username ?? '';
+    const open = connectionsOf.get(login) ?? new Set<Client>();
+    if (open.size >= limits.maxConnectionsPerLogin) {
+      stats.refusedConnectionsPerLogin++;
+      log.warn({ clientId: client.id, username, address, open: open.size }, 'MQTT connect refused: connections per login reached');
+      return refusal('too many connections for this login', 3);
+    }
+    open.add(client);
+    connectionsOf.set(login, open);
+    (gate ?? client.conn).once('close', () => {
+      open.delete(client);
+      if (open.size === 0 && connectionsOf.get(login) === open) connectionsOf.delete(login);
+    });
+    principals.set(client, p);
+    if (gate) gate.scanner.signedIn = true;
+    return null;
+  };
+
   const aedes = await Aedes.createBroker({
+    // aedes's own timer runs until CONNECT has arrived; ours (onSocket) until the client is signed in.
+    connectTimeout: limits.connectTimeoutMs,
     authenticate: (client, username, password, done) => {
-      if (!auth) return done(null, true);
-      auth.authenticate(client.id, username, password).then(
-        (p) => {
-          if (!p) {
-            stats.refusedConnects++;
-            log.warn({ clientId: client.id, username }, 'MQTT connect refused: bad credentials');
-            const err = new Error('bad user name or password') as AuthenticateError;
-            err.returnCode = 4;
-            return done(err, false);
-          }
-          principals.set(client, p);
-          done(null, true);
-        },
+      signIn(client, username, password).then(
+        (err) => (err ? done(err, false) : done(null, true)),
         (err: Error) => done(Object.assign(err, { returnCode: 3 }) as AuthenticateError, false),
       );
     },
     authorizePublish: (client, packet, done) => {
       if (!auth || !client) return done(null);
       const p = principals.get(client);
+      if (p?.kind === 'gateway' && !publishes.take(`${p.kind}:${p.id}`)) {
+        stats.refusedPublishRate++;
+        log.warn({ clientId: client.id, principal: `${p.kind}:${p.id}` }, 'MQTT publish refused: publish rate exceeded; disconnecting');
+        return done(new Error('publish rate exceeded'));
+      }
       if (p && auth.canPublish(p, packet.topic)) return done(null);
       stats.refusedPublishes++;
       log.warn({ clientId: client.id, principal: p && `${p.kind}:${p.id}`, topic: packet.topic }, 'MQTT publish refused by ACL');
@@ -90,8 +176,24 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    const address = socket.remoteAddress;
+    const gate = new GatedSocket(socket, limits, (why: GateRefusal) => {
+      if (why === 'packet_size' || why === 'malformed') stats.refusedPackets++;
+      else stats.refusedUnauthenticated++;
+      log.warn({ address, reason: why, maxPacketBytes: limits.maxPacketBytes }, 'MQTT connection closed: packet refused before it was read');
+    });
+    // Signed in within connectTimeoutMs, or closed (a slow CONNECT, or none at all).
+    const timer = setTimeout(() => {
+      if (gate.scanner.signedIn) return;
+      stats.refusedUnauthenticated++;
+      log.warn({ address, timeoutMs: limits.connectTimeoutMs }, 'MQTT connection closed: not signed in in time');
+      gate.destroy();
+    }, limits.connectTimeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      sockets.delete(socket);
+    });
+    aedes.handle(gate);
   };
   // TLS by certificate paths (issue 6): the same broker behind a TLS listener, mqtts://.
   const server: Server = opts.tls
@@ -104,6 +206,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
         onSocket,
       )
     : createServer(onSocket);
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -127,4 +230,9 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The options that are set (an explicit undefined does not hide a default). */
+function definedOf(o: BrokerOptions): Partial<BrokerConfig> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<BrokerConfig>;
 }

@@ -8,6 +8,14 @@ export interface BrokerStats {
   refusedConnects: number;
   refusedPublishes: number;
   refusedSubscribes: number;
+  /** Issue 16: sign-ins refused without a password check while a delay runs (broker/index.ts). */
+  throttledConnects?: number;
+  refusedConnectionsPerLogin?: number;
+  /** Packets over maxPacketBytes or with a malformed remaining length; the connection was closed. */
+  refusedPackets?: number;
+  /** Connections closed before signing in: too slow, too many bytes, or not CONNECT first. */
+  refusedUnauthenticated?: number;
+  refusedPublishRate?: number;
 }
 
 /**
@@ -24,7 +32,7 @@ export function brokerMetrics(stats: () => BrokerStats, aedes?: Aedes): Registry
   if (aedes) trafficMetrics(registry, aedes);
   new Counter({
     name: 'metronet_mqtt_refusals_total',
-    help: 'MQTT requests the embedded broker refused: connect (bad credentials), publish and subscribe (topic ACL)',
+    help: 'MQTT requests the embedded broker refused: connect (bad credentials), publish and subscribe (topic ACL); issue 16: throttled (sign-in delay running), connections_per_login, packet_size (over maxPacketBytes or malformed), unauthenticated (not signed in in time or within maxConnectBytes), publish_rate',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
@@ -33,6 +41,11 @@ export function brokerMetrics(stats: () => BrokerStats, aedes?: Aedes): Registry
       this.inc({ kind: 'connect' }, s.refusedConnects);
       this.inc({ kind: 'publish' }, s.refusedPublishes);
       this.inc({ kind: 'subscribe' }, s.refusedSubscribes);
+      this.inc({ kind: 'throttled' }, s.throttledConnects ?? 0);
+      this.inc({ kind: 'connections_per_login' }, s.refusedConnectionsPerLogin ?? 0);
+      this.inc({ kind: 'packet_size' }, s.refusedPackets ?? 0);
+      this.inc({ kind: 'unauthenticated' }, s.refusedUnauthenticated ?? 0);
+      this.inc({ kind: 'publish_rate' }, s.refusedPublishRate ?? 0);
     },
   });
   scrapedCounter(registry, 'metronet_mqtt_connects_total', 'MQTT clients the embedded broker accepted', () => stats().connects);

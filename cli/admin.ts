@@ -8,9 +8,12 @@ import { INSTRUMENT_KINDS, MetronetConfig, MetronetError, compile, loadConfig, u
 import { withActor } from '../core/actor.js';
 import { Engine } from '../analytics/engine.js';
 import { InstrumentIn, ReferenceIn } from '../dashboard/schemas.js';
-import { MQTT_KINDS, ROLES, auditFiles, openRegistry, readCheckpoints, type Registry, type Role } from '../store/index.js';
+import { MQTT_KINDS, ROLES, auditFiles, openRegistry, verifyAuditTrail, type Registry, type Role } from '../store/index.js';
 import { mosquittoConf, mosquittoFiles } from '../broker/mosquitto.js';
+import { loginsWithoutRules } from '../broker/acl.js';
 import { checkRoleOrg } from '../dashboard/auth/roles.js';
+import { limitsOf } from '../dashboard/limits.js';
+import { checkNewPassword } from '../core/password-policy.js';
 import { backupCommands } from './backup.js';
 
 /**
@@ -102,11 +105,12 @@ export function adminCommands(program: Command): void {
       .addOption(new Option('--role <role>').choices([...ROLES]).makeOptionMandatory())
       .option('--org <org>')
       .option('--name <name>')
-      .option('--password <pw>', 'default: generated and printed once'),
+      .option('--password <pw>', 'at least 12 characters, not a common password, not containing the user name; default: generated and printed once'),
   ).action((id: string, o: Common & { role: Role; org?: string; name?: string; password?: string }) =>
     withRegistry(o, async (r) => {
       if (r.identity.getUser(id)) throw new MetronetError('E_CONFLICT', `user ${id} exists`);
       checkRoleOrg(r, o.role, o.org ?? null);
+      if (o.password !== undefined) checkNewPassword(o.password, { user: id, name: o.name }, '--password');
       const password = o.password ?? randomBytes(12).toString('base64url');
       out(await r.identity.createUser({ id, role: o.role, org: o.org ?? null, name: o.name ?? null, password }));
       if (!o.password) out(`password: ${password}   (shown once)`);
@@ -115,9 +119,15 @@ export function adminCommands(program: Command): void {
   common(user.command('list'))
     .option('--org <org>')
     .action((o: Common & { org?: string }) => withRegistry(o, (r) => out(r.identity.listUsers(o.org))));
-  common(user.command('passwd <id>').option('--password <pw>', 'default: generated and printed once')).action((id: string, o: Common & { password?: string }) =>
+  common(
+    user
+      .command('passwd <id>')
+      .option('--password <pw>', 'at least 12 characters, not a common password, not containing the user name; default: generated and printed once'),
+  ).action((id: string, o: Common & { password?: string }) =>
     withRegistry(o, async (r) => {
-      if (!r.identity.getUser(id)) throw new MetronetError('E_NOT_FOUND', `user ${id} does not exist`);
+      const cur = r.identity.getUser(id);
+      if (!cur) throw new MetronetError('E_NOT_FOUND', `user ${id} does not exist`);
+      if (o.password !== undefined) checkNewPassword(o.password, { user: id, name: cur.name }, '--password');
       const password = o.password ?? randomBytes(12).toString('base64url');
       await r.identity.setPassword(id, password);
       out(o.password ? 'password changed; sessions and tokens of this user revoked' : `password: ${password}   (shown once; sessions and tokens revoked)`);
@@ -135,9 +145,11 @@ export function adminCommands(program: Command): void {
       .option('--name <name>')
       .option('--days <n>', 'days until it expires', (v) => Number(v), 90),
   ).action((u: string, o: Common & { name?: string; days: number }) =>
-    withRegistry(o, (r) => {
+    withRegistry(o, (r, config) => {
       if (!r.identity.getUser(u)) throw new MetronetError('E_NOT_FOUND', `user ${u} does not exist`);
-      const { token: t, secret } = r.identity.issueToken({ kind: 'api', user: u, name: o.name ?? null, ttlMs: o.days * 86_400_000 });
+      // The API's cap on active tokens per user (dashboard.maxTokensPerUser) holds here too.
+      const max = limitsOf(config.dashboard).tokensPerUser;
+      const { token: t, secret } = r.identity.issueToken({ kind: 'api', user: u, name: o.name ?? null, ttlMs: o.days * 86_400_000, max });
       out({ ...t, secret });
       out('(the secret is shown once; only its hash is stored)');
     }),
@@ -153,11 +165,15 @@ export function adminCommands(program: Command): void {
       .command('add <id>')
       .requiredOption('--org <org>')
       .option('--name <name>')
-      .option('--password <pw>', 'MQTT password to set (a provisioning script); default: generated and printed once'),
+      .option(
+        '--password <pw>',
+        'MQTT password to set (a provisioning script; at least 12 characters, not a common password, not containing the user name); default: generated and printed once',
+      ),
   ).action((id: string, o: Common & { org: string; name?: string; password?: string }) =>
     withRegistry(o, async (r) => {
       if (r.getGateway(id)) throw new MetronetError('E_CONFLICT', `gateway ${id} exists; use: metronet admin gateway rotate ${id}`);
       if (!r.getOrg(o.org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${o.org} does not exist`);
+      if (o.password !== undefined) checkNewPassword(o.password, { user: id }, '--password');
       r.upsertGateway({ id, org: o.org, name: o.name ?? null });
       const { secret } = await r.identity.setMqttCredential({ username: id, kind: 'gateway', subject: id, org: o.org, secret: o.password });
       if (o.password) return out({ gateway: id, org: o.org, mqtt: { username: id } });
@@ -192,9 +208,13 @@ export function adminCommands(program: Command): void {
       .command('add <username>')
       .addOption(new Option('--kind <kind>').choices(MQTT_KINDS.filter((k) => k !== 'gateway')).makeOptionMandatory())
       .requiredOption('--subject <id>', 'lab or organisation id, or service name')
-      .option('--password <pw>', 'password to set (a provisioning script: the service gets the same one); default: generated and printed once'),
+      .option(
+        '--password <pw>',
+        'password to set (a provisioning script: the service gets the same one; at least 12 characters, not a common password, not containing the user name); default: generated and printed once',
+      ),
   ).action((username: string, o: Common & { kind: 'lab' | 'org' | 'service'; subject: string; password?: string }) =>
     withRegistry(o, async (r) => {
+      if (o.password !== undefined) checkNewPassword(o.password, { user: username }, '--password');
       const { secret } = await r.identity.setMqttCredential({ username, kind: o.kind, subject: o.subject, secret: o.password });
       out({ username, kind: o.kind, subject: o.subject, ...(o.password ? {} : { password: secret }) });
     }),
@@ -217,13 +237,13 @@ export function adminCommands(program: Command): void {
   ).action((o: Common & { checkpoints?: string }) =>
     withRegistry(o, (r, config) => {
       const file = o.checkpoints ?? auditFiles(config.audit, resolve(config.dataDir)).checkpointFile;
-      const checkpoints = readCheckpoints(file);
-      if (!checkpoints && o.checkpoints) throw new MetronetError('E_NOT_FOUND', `no checkpoint file ${file}`);
-      const v = r.audit.verify({ checkpoints });
+      // The same function as GET /api/v1/audit/verify (one rule in one place).
+      const v = verifyAuditTrail(r.audit, file);
+      if (!v.checkpointFile && o.checkpoints) throw new MetronetError('E_NOT_FOUND', `no checkpoint file ${file}`);
       if (v.ok) {
         out(`audit log intact: ${v.entries} entries (${v.keyed ?? 0} keyed, ${v.legacy ?? 0} from before keying), head ${v.head}`);
         return out(
-          checkpoints
+          v.checkpointFile
             ? `matches ${v.checkpoints} signed checkpoint(s) in ${file}`
             : `no checkpoint file at ${file}: removal of the newest entries cannot be detected`,
         );
@@ -255,6 +275,10 @@ export function adminCommands(program: Command): void {
       writeFileSync(join(dir, 'acl'), files.acl, { mode: 0o644 });
       writeFileSync(join(dir, 'metronet.conf'), mosquittoConf({ port: o.port, passwordFile: join(dir, 'passwd'), aclFile: join(dir, 'acl') }));
       out(`wrote ${join(dir, 'passwd')}, ${join(dir, 'acl')} and ${join(dir, 'metronet.conf')} (${r.identity.listMqttCredentials().length} logins)`);
+      for (const l of loginsWithoutRules(r))
+        process.stderr.write(
+          `warning: MQTT login ${l.username} (${l.kind}: ${l.ids.join(', ')}) breaks the id grammar and gets no topic rule; re-create it under a new id\n`,
+        );
     }),
   );
 }

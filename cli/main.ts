@@ -33,6 +33,8 @@ function runUntilSignal(service: ServiceProcess, logger: Logger, o: { shutdownTi
 function fail(err: unknown): never {
   // Configuration and profile errors already name file, path and rule: print them plainly.
   process.stderr.write(`metronet: ${isMetronetError(err) ? `${err.message} [${err.code}]` : ((err as Error).stack ?? String(err))}\n`);
+  // A refusal written for people in both languages (the password rule, caps): the Vietnamese line too.
+  if (isMetronetError(err) && err.messageVi) process.stderr.write(`metronet: ${err.messageVi}\n`);
   process.exit(isMetronetError(err) && err.code === 'E_CONFIG_INVALID' ? 78 : 1);
 }
 

@@ -95,7 +95,7 @@ export async function startBrokerOnly(config: MetronetConfig, logger: Logger): P
     // Logins and topic rules come from the registry in dataDir (issue 6).
     const registry = openRegistryIn(config);
     closers.add(() => registry.close());
-    const handle = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry) });
+    const handle = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry, logger) });
     closers.add(() => handle.close());
     const ops = await withOps(closers, logger, 'broker', config.broker.ops, [handle.metrics], () => storeChecks(registry));
     return { ...handle, ops, close: () => closers.closeAll() };
@@ -219,8 +219,10 @@ export async function startDashboardOnly(config: MetronetConfig, logger: Logger)
       logger,
       version: VERSION,
       analytics: engine,
+      webhooks: config.analytics.webhooks, // where webhooks may point, checked at creation too (issue 16)
       metrics: exposition([]),
       draining: () => lifecycle.draining,
+      auditCheckpointFile: auditCheckpointsOf(config).file,
     });
     closers.add(() => web.close());
     return { url: web.url, close: () => closers.closeAll() };

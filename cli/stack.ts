@@ -56,7 +56,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
     // The embedded broker authenticates every client against the registry (issue 6). The
     // services of this process get their own service logins, with secrets made afresh at each
     // start and kept nowhere but as hashes.
-    const mqttBroker = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry) });
+    const mqttBroker = await broker.start({ ...config.broker, logger, auth: broker.registryAuth(registry, logger) });
     started.push(mqttBroker);
     const tlsClient = config.broker.tls ? { ca: config.broker.tls.cert } : {};
     const serviceLogin = async (name: string) => {
@@ -91,6 +91,8 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       draining: () => lifecycle.draining,
       rejectCounts: () => ingestHandle.stats().rejected,
       analytics: analyticsHandle.engine,
+      webhooks: config.analytics.webhooks, // where webhooks may point, checked at creation too (issue 16)
+      auditCheckpointFile: auditCheckpointsOf(config).file,
     });
     started.push(web);
 

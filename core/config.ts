@@ -3,10 +3,12 @@ import { Type, type Static, type TSchema, type TUnion } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { compile } from './validate.js';
-import { Id, StringEnum } from './ids.js';
+import { Id, StringEnum, TopicId } from './ids.js';
 import { MetronetError, type Issue } from './errors.js';
 import { StationFileTemplate } from './station-file.js';
 import { INSTRUMENT_KINDS } from './profile.js';
+import { LIMITS } from './payloads.js';
+import { SEAL_BREAK_VERIFY_WITHIN_DAYS } from './legal/records.js';
 
 /**
  * Configuration: one schema per section, with defaults and descriptions; the loader reads YAML,
@@ -71,6 +73,65 @@ export const BrokerConfig = Type.Object(
     port: Port(1883, 'MQTT port of the embedded broker (0 picks a free port)'),
     tls: Type.Optional(TlsFiles),
     ops: Type.Optional(OpsListener),
+    // Issue 16: limits enforced on the socket before aedes buffers a packet (broker/limits.ts);
+    // the generated Mosquitto configuration sets the equivalents (broker/mosquitto.ts).
+    maxPacketBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 268_435_455,
+      default: LIMITS.maxMessageBytes + 8192,
+      description:
+        "largest MQTT packet accepted, counted as Mosquitto's max_packet_size (remaining length + 1); default ingest's message limit (256 KiB) plus 8 KiB for topic and header. A larger one closes the connection once its fixed header is read",
+    }),
+    maxConnections: Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      default: 10_000,
+      description: "connections the embedded broker holds at once (net.Server maxConnections); Mosquitto's max_connections in the generated configuration",
+    }),
+    connectTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 10_000,
+      description: 'a connection must send CONNECT and be signed in within this time, or it is closed',
+    }),
+    maxConnectBytes: Type.Integer({
+      minimum: 256,
+      maximum: 268_435_455,
+      default: 65_536,
+      description: 'bytes a connection may send before it is signed in (its CONNECT, will included)',
+    }),
+    maxConnectionsPerLogin: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 32,
+      description:
+        'connections one MQTT login may hold at once (a gateway needs one or two; ingest workers sharing a login, one each); one more is refused (CONNACK 3, server unavailable)',
+    }),
+    publishesPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1_000_000,
+      default: 100,
+      description: 'PUBLISH packets per second a gateway login may send on average (all its connections); over the rate it is disconnected',
+    }),
+    publishBurst: Type.Integer({
+      minimum: 1,
+      maximum: 10_000_000,
+      default: 1000,
+      description: 'PUBLISH packets a gateway login may send at once above publishesPerSecond (the size of its token bucket)',
+    }),
+    authAttemptsPerLogin: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 5,
+      description:
+        'sign-ins of one login from one address that are checked at once; each further one waits a delay that doubles (1 s, 2 s, 4 s … at most 15 min); a success clears it',
+    }),
+    authAttemptsPerAddress: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 50,
+      description: 'sign-ins from one address (any login) checked before the same doubling delay applies; successes are given back',
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -157,6 +218,12 @@ export const DashboardConfig = Type.Object(
     host: Type.String({ default: '127.0.0.1', description: 'listen address; loopback by default' }),
     port: Port(8080, 'HTTP port (0 picks a free port)'),
     tls: Type.Optional(TlsFiles),
+    secureCookies: Type.Optional(
+      Type.Boolean({
+        description:
+          'the pages are served over HTTPS: the session cookie is __Host-metronet_session, Secure (default: true when dashboard.tls is set; set it behind a TLS-terminating proxy)',
+      }),
+    ),
     offlineAfterMs: Type.Optional(
       Type.Integer({
         minimum: 1000,
@@ -164,6 +231,71 @@ export const DashboardConfig = Type.Object(
         default: 600_000,
         description: 'the dashboard shows an instrument offline when it has sent no reading for this long (states, overview, reports, live events)',
       }),
+    ),
+    ops: Type.Optional(OpsListener),
+    maxStreamsPerUser: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 8,
+        description:
+          'live-event streams (GET /api/v1/events) one user may hold open at once, one per open page; the next is refused with E_LIMIT_REACHED until one closes',
+      }),
+    ),
+    maxTokensPerUser: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        default: 50,
+        description:
+          'active API tokens (neither expired nor revoked) one user may hold; the next is refused with E_LIMIT_REACHED until one is revoked or expires',
+      }),
+    ),
+    metricsToken: Type.Optional(
+      Type.String({
+        minLength: 32,
+        description:
+          'when set, GET /metrics is also served on the public port to a request with Authorization: Bearer <this token>; secret, never logged. Without it (and by default) the public port has no /metrics: scrape dashboard.ops',
+      }),
+    ),
+    login: Type.Optional(
+      Type.Object(
+        {
+          attemptsPerUserAddress: Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 5,
+            description:
+              'sign-ins of one user name from one address checked without delay (counted when they start); each further one waits a delay that doubles from 1 s up to maxDelayMs; the right password clears it',
+          }),
+          attemptsPerAddress: Type.Integer({
+            minimum: 1,
+            maximum: 100_000,
+            default: 20,
+            description: 'sign-ins from one address (any user name) checked before the same doubling delay applies; successful ones are given back',
+          }),
+          maxDelayMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 900_000, description: 'longest delay between two sign-ins of one key' }),
+          hashConcurrency: Type.Integer({
+            minimum: 1,
+            maximum: 64,
+            default: 2,
+            description: 'password checks (scrypt, 128 MiB each) run at once; the others queue',
+          }),
+          hashQueue: Type.Integer({
+            minimum: 0,
+            maximum: 10_000,
+            default: 16,
+            description: 'password checks that may wait; beyond it a sign-in is refused at once (503 E_LOGIN_BUSY with Retry-After)',
+          }),
+          requestsPerMinute: Type.Integer({
+            minimum: 1,
+            maximum: 100_000,
+            default: 30,
+            description: 'requests to POST /auth/login per address per minute, whatever their outcome (checked before the body is read)',
+          }),
+        },
+        { additionalProperties: false, default: {}, description: 'sign-in throttling (issue 16)' },
+      ),
     ),
     offlineAfterMsByKind: Type.Optional(
       Type.Object(
@@ -210,9 +342,40 @@ export const AnalyticsConfig = Type.Object(
       description:
         'clock tolerance for records (checks, calibrations, verifications): a record dated more than this many minutes after the server clock is refused (issue 15)',
     }),
+    sealBreakDays: Type.Integer({
+      minimum: 0,
+      maximum: 365,
+      default: SEAL_BREAK_VERIFY_WITHIN_DAYS,
+      description:
+        'days a broken seal (kẹp chì) of a scale or fuel dispenser may wait for a verification before the critical seal_broken alert; not a legal value: no text found sets it (docs/legal-records.md)',
+    }),
     webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8, description: 'deliveries tried per alert and webhook before it is given up' }),
     webhookBackoffMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'first retry delay; doubles each attempt' }),
     webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'timeout of one webhook request' }),
+    // Issue 16, items 2 and 9: where webhooks may point, and how many an organisation may hold.
+    webhooks: Type.Object(
+      {
+        allow: Type.Array(
+          Type.String({
+            pattern: '^(\\[[0-9A-Fa-f:.]+(/[0-9]{1,3})?\\](:[0-9]{1,5})?|[0-9A-Fa-f:.]+(/[0-9]{1,3})?|[0-9.]+(/[0-9]{1,2})?:[0-9]{1,5})$',
+            description: 'an address, CIDR range or either with a port',
+          }),
+          {
+            default: [],
+            maxItems: 1000,
+            description:
+              'addresses webhooks may reach although they are not public (loopback, private, link-local, CGNAT, this host…): an address, a CIDR range, either with a port, e.g. ["127.0.0.1:5555", "10.0.0.0/8", "[fd00::1]:8443"]; a range never opens this host\'s own addresses, only an entry naming the address does',
+          },
+        ),
+        maxPerOrg: Type.Integer({
+          minimum: 0,
+          maximum: 10_000,
+          default: 20,
+          description: 'most webhooks one organisation may hold; one more is refused (E_WEBHOOK_LIMIT)',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'webhook targets and limits (issue 16)' },
+    ),
     ops: Type.Optional(OpsListener),
   },
   { additionalProperties: false, default: {} },
@@ -401,8 +564,8 @@ export type GatewaySpool = Static<typeof GatewaySpool>;
 
 export const GatewayConfig = Type.Object(
   {
-    id: Id('gateway id; the topic level after the organisation'),
-    org: Id('organisation id'),
+    id: TopicId('gateway id; the topic level after the organisation'),
+    org: TopicId('organisation id'),
     mqtt: MqttConnection,
     publishMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000, description: 'longest wait before a readings batch is published' }),
     maxBatch: Type.Integer({ minimum: 1, maximum: 5000, default: 1000, description: 'readings per batch' }),
@@ -501,6 +664,10 @@ export function defaultsOf<T>(schema: TSchema): Readonly<T> {
 export const ANALYTICS_DEFAULTS = defaultsOf<Omit<AnalyticsConfig, 'ops'>>(AnalyticsConfig);
 /** Defaults of `audit` (checkpointEveryMs). */
 export const AUDIT_DEFAULTS = defaultsOf<Pick<AuditConfig, 'checkpointEveryMs'>>(AuditConfig);
+/** Defaults of `broker` (the embedded broker's limits). */
+export const BROKER_DEFAULTS = defaultsOf<Required<Omit<BrokerConfig, 'tls' | 'ops'>>>(BrokerConfig);
+/** Defaults of `dashboard.login` (sign-in throttling). */
+export const LOGIN_DEFAULTS = defaultsOf<Required<NonNullable<DashboardConfig['login']>>>(DashboardConfig.properties.login);
 /** Defaults of `ingest`. */
 export const INGEST_DEFAULTS = defaultsOf<Required<Omit<IngestConfig, 'ops' | 'shareGroup'>>>(IngestConfig);
 /** Defaults of a gateway's `spool`. */

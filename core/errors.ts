@@ -25,9 +25,16 @@ export const ERRORS = {
   E_INSTRUMENT_HELD: { status: 409, text: 'instrument id is held by another organisation; only the authority can reassign it' },
   // resources
   E_BAD_REQUEST: { status: 400, text: 'request is invalid' },
+  E_ID_INVALID: { status: 400, text: 'id breaks the id grammar (core/ids.ts): 1–64 letters, digits, . _ -, not a reserved topic word' },
   E_UNAUTHORIZED: { status: 401, text: 'authentication required' },
   E_FORBIDDEN: { status: 403, text: 'not allowed' },
+  E_CROSS_SITE: { status: 403, text: 'a state-changing request from another site was refused (cross-site request forgery protection)' },
+  E_UNSUPPORTED_MEDIA_TYPE: { status: 415, text: 'the request body must be application/json' },
   E_RATE_LIMITED: { status: 429, text: 'too many attempts; wait and try again' },
+  E_LOGIN_BUSY: { status: 503, text: 'too many sign-ins are being checked at once; try again shortly' },
+  // caps and the password rule (issue 16, items 9 and 10)
+  E_LIMIT_REACHED: { status: 429, text: 'a per-user limit is reached; close or revoke one first' },
+  E_WEAK_PASSWORD: { status: 400, text: 'the password breaks the password rule' },
   E_NOT_FOUND: { status: 404, text: 'resource not found' },
   E_UNKNOWN_INSTRUMENT: { status: 404, text: 'instrument is not known' },
   E_UNKNOWN_CHANNEL: { status: 404, text: 'channel is not known for this instrument' },
@@ -37,6 +44,9 @@ export const ERRORS = {
   E_NO_REFERENCE_VALUE: { status: 400, text: 'check names no registry standard and carries no reference value' },
   E_NO_DECISION: { status: 400, text: 'no conformity decision is possible: under guarded acceptance the uncertainty is not below the MPE' },
   E_ALERT_STATE: { status: 409, text: 'alert is not in a state that allows this' },
+  // webhooks (issue 16, items 2 and 9)
+  E_WEBHOOK_TARGET: { status: 400, text: 'webhook URL does not resolve to an address webhooks may reach' },
+  E_WEBHOOK_LIMIT: { status: 429, text: 'the organisation holds as many webhooks as it may; remove one first' },
   // what may be entered in a record (issue 15; docs/legal-records.md)
   E_RECORD_IN_FUTURE: { status: 400, text: 'a record is dated in the future beyond the clock tolerance' },
   E_STANDARD_QUANTITY: { status: 400, text: "the reference standard does not measure the channel's quantity" },
@@ -44,6 +54,8 @@ export const ERRORS = {
   E_STANDARD_UNCERTAINTY: { status: 400, text: "the reference standard's uncertainty exceeds one third of the MPE at the test load" },
   E_STANDARD_NOT_ALLOWED: { status: 403, text: 'the reference standard is not one the caller may use' },
   E_IDEMPOTENCY_MISMATCH: { status: 409, text: 'the idempotency key was used before for a different submission' },
+  E_LOAD_OUT_OF_RANGE: { status: 400, text: "the test load lies outside the channel's range (below Min, above Max, below the MMQ)" },
+  E_DESIGNATION_RANGE: { status: 403, text: "the instrument's range or accuracy class lies outside the verification body's designation" },
   // environmental stations (issue 8)
   E_UNKNOWN_STATION: { status: 404, text: 'station is not known' },
   E_EXCHANGE_FORMAT: { status: 400, text: 'a station data file does not follow its template' },

@@ -177,6 +177,14 @@ export const ToleranceSpec = Type.Union(
             description: 'minimum specified volume deviation E_min as stated for the system (L); never taken below the value the MMQ gives',
           }),
         ),
+        qmax: Type.Optional(
+          Type.Number({
+            exclusiveMinimum: 0,
+            maximum: MAX_MAGNITUDE,
+            description:
+              "maximum flow rate Qmax as marked on the measuring system (R117-1:2007), in L/min: checked against the range of the verifying body's designation",
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { isMetronetError, silentLogger, type Logger, type TlsFiles } from '../core/index.js';
+import { isMetronetError, MetronetError, silentLogger, type Logger, type TlsFiles } from '../core/index.js';
 import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
 import { languageOf } from './language.js';
@@ -26,6 +26,7 @@ import { rejectRoutes } from './routes/rejects.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { installAuth } from './auth/hook.js';
 import { authRoutes } from './routes/auth.js';
+import type { LoginLimits } from './auth/rate-limit.js';
 import { identityRoutes } from './routes/identity.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { stationRoutes } from './routes/stations.js';
@@ -33,11 +34,15 @@ import { overviewRoutes } from './routes/overview.js';
 import { reportRoutes } from './routes/reports.js';
 import { eventRoutes } from './routes/events.js';
 import applicationLayer from './plugins/app.js';
+import browserHardening from './plugins/browser.js';
+import type { WebhookGuardConfig } from './webhook-guard.js';
 
 export interface DashboardDeps {
   registry: Registry;
   readings: ReadingsStore;
   logger?: Logger;
+  /** Sign-in throttling (dashboard.login; defaults LOGIN_DEFAULTS). */
+  login?: Partial<LoginLimits>;
   version?: string;
   /** Extra health checks from the composing process (broker, ingest…). */
   health?: () => Record<string, { ok: boolean; detail?: string }>;
@@ -61,6 +66,15 @@ export interface DashboardDeps {
   /** When an instrument is shown offline (dashboard.offlineAfterMs / offlineAfterMsByKind; states.ts). */
   offlineAfterMs?: number;
   offlineAfterMsByKind?: Partial<Record<string, number>>;
+  /** dashboard.maxStreamsPerUser and maxTokensPerUser (issue 16; limits.ts): their defaults when absent. */
+  maxStreamsPerUser?: number;
+  maxTokensPerUser?: number;
+  /** analytics.webhooks: where webhooks may point and how many an organisation may hold (issue 16; webhook-guard.ts). */
+  webhooks?: WebhookGuardConfig;
+  /** dashboard.metricsToken: with it, GET /metrics on this port answers a request bearing it; without it, not at all (issue 16). */
+  metricsToken?: string;
+  /** The signed audit checkpoints (audit.checkpointFile): GET /api/v1/audit/verify checks the chain against them, as the CLI does. */
+  auditCheckpointFile?: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the server, request and reply types differ between HTTP and HTTPS; routes need neither
@@ -100,6 +114,10 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   });
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const e = unsupportedMediaType(req.headers['content-type']);
+      return reply.status(e.status).send({ error: { code: e.code, message: e.messageIn(languageOf(req)), details: e.details } });
+    }
     if (isMetronetError(err)) {
       // People's refusals in their language (Accept-Language: the web UI sends its own); English for API clients that ask for nothing.
       return reply.status(err.status).send({ error: { code: err.code, message: err.messageIn(languageOf(req)), details: err.details } });
@@ -122,12 +140,22 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
     reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
   );
 
+  // Pages served over HTTPS: by TLS here, or at a proxy in front (dashboard.secureCookies).
+  const secureCookies = deps.secureCookies ?? !!deps.tls;
+  // Security headers, cookies, the cross-site refusal and JSON-only bodies (issue 16, item 6), before any route.
+  await app.register(browserHardening, { https: secureCookies });
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'metronet API', version: deps.version ?? '0.0.0', description: 'Readings, instruments and drift of the measurement network' },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI adds one <style> element at run time: inline styles are allowed on its pages
+    // alone, never inline script (the web UI's own pages allow neither).
+    transformStaticCSP: (header: string) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
 
   // The services the routes share (engine, states, change feed, stations, live events), closed with the app.
   await app.register(applicationLayer, deps);
@@ -135,8 +163,8 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   await app.register(
     async (api) => {
       // Authentication and tenant isolation for every route below, present and future (issue 6).
-      installAuth(api, deps.registry);
-      const authDeps = { ...deps, secureCookies: deps.secureCookies ?? !!deps.tls };
+      installAuth(api, deps.registry, { secureCookies });
+      const authDeps = { ...deps, secureCookies };
       await api.register(authRoutes, authDeps);
       await api.register(identityRoutes, deps);
       await api.register(gatewayRoutes, deps);
@@ -165,4 +193,17 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
   // The chart library, served from node_modules (no CDN; the build stays npm-reproducible).
   await app.register(fastifyStatic, { root: UPLOT_DIST, prefix: '/vendor/uplot/', decorateReply: false });
   return app;
+}
+
+/** A body that is not JSON (text/plain, a form): the API takes JSON only. */
+function unsupportedMediaType(type: string | undefined): MetronetError {
+  const given = (type ?? '').split(';')[0]!.trim().slice(0, 80) || 'none';
+  return new MetronetError(
+    'E_UNSUPPORTED_MEDIA_TYPE',
+    {
+      en: `the request body is ${given}; the API takes application/json`,
+      vi: `Nội dung yêu cầu có kiểu ${given}; API chỉ nhận application/json.`,
+    },
+    { field: 'content-type', value: given },
+  );
 }

@@ -1,10 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, Nullable, StringEnum } from '../core/index.js';
+import { ID_PATTERN, NewId, Nullable, StringEnum } from '../core/index.js';
 import { MQTT_KINDS, ROLES } from '../store/index.js';
 
 /** Schemas of the identity resources (issue 6). No view carries a hash; secrets appear only in the one response that creates them. */
 const Id = (description?: string) => Type.String({ pattern: ID_PATTERN, description });
-const Password = Type.String({ minLength: 10, maxLength: 200, description: 'at least 10 characters; secret, never logged' });
+// The password rule itself (length, common passwords, the user name) is core/password-policy.ts, checked by the
+// routes so that a refusal names its rule (E_WEAK_PASSWORD); the schema only bounds the size.
+const Password = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'at least 12 characters, not a common or easily guessed password, not containing the user name; secret, never logged',
+});
 
 export const LoginIn = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
@@ -80,7 +86,7 @@ export const OrgIn = Type.Object(
   },
   { additionalProperties: false },
 );
-export const OrgCreate = Type.Composite([Type.Object({ id: Id() }), OrgIn], { additionalProperties: false });
+export const OrgCreate = Type.Composite([Type.Object({ id: NewId('organisation id, a topic level') }), OrgIn], { additionalProperties: false });
 
 export const GatewayView = Type.Object({
   id: Type.String(),
@@ -94,7 +100,7 @@ export const GatewayView = Type.Object({
 });
 export const GatewayList = Type.Object({ items: Type.Array(GatewayView) });
 export const GatewayCreate = Type.Object(
-  { id: Id('gateway id, also its MQTT user name'), org: Id(), name: Type.Optional(Type.String({ maxLength: 200 })) },
+  { id: NewId('gateway id, also its MQTT user name and a topic level'), org: NewId('organisation id'), name: Type.Optional(Type.String({ maxLength: 200 })) },
   { additionalProperties: false },
 );
 export const GatewayCreated = Type.Composite([
@@ -118,7 +124,7 @@ export const MqttCredentialView = Type.Object({
 });
 export const MqttCredentialList = Type.Object({ items: Type.Array(MqttCredentialView) });
 export const MqttCredentialCreate = Type.Object(
-  { username: Id(), kind: StringEnum(['lab', 'org', 'service'] as const), subject: Id('lab or organisation id, or the service name') },
+  { username: Id(), kind: StringEnum(['lab', 'org', 'service'] as const), subject: NewId('lab or organisation id (a topic level), or the service name') },
   { additionalProperties: false },
 );
 export const MqttCredentialCreated = Type.Composite([MqttCredentialView, Type.Object({ password: Type.String({ description: 'shown this once' }) })]);
@@ -148,6 +154,11 @@ export const AuditVerdictView = Type.Object({
   head: Type.Optional(Type.String()),
   brokenAt: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
+  keyMissing: Type.Optional(Type.Boolean({ description: 'nothing found wrong, but keyed entries could not be checked (audit key missing or another)' })),
+  checkpoints: Type.Optional(Type.Integer({ description: 'signed head checkpoints the chain matched' })),
+  checkpointFile: Nullable(
+    Type.Boolean({ description: 'the checkpoint file exists (null: none configured); without it the removal of the newest entries cannot be detected' }),
+  ),
 });
 
 export type UserCreate = Static<typeof UserCreate>;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Check as CoreCheck, ID_PATTERN, IdempotencyKey, INSTRUMENT_KINDS, Nullable, Opt, READING_STATUSES, StringEnum } from '../core/index.js';
+import { DELIVERY_REASONS } from '../core/net-guard.js';
 
 /** Response and request schemas of the REST API: validation, serialisation (no field leaks) and OpenAPI. */
 export const ErrorBody = Type.Object(
@@ -135,7 +136,11 @@ export const CheckView = Type.Object({
   traceReason: Nullable(Type.String()),
   review: Nullable(Type.String({ description: 'why the check is under review (reverse traceability), or null' })),
   clientId: Nullable(Type.String({ description: 'client-supplied check id (part of the identity), or null' })),
-  fitness: Nullable(Type.String({ description: 'why the standard was not fit for this check (expired, U > MPE/3), or null' })),
+  fitness: Nullable(
+    Type.String({
+      description: 'why the check is flagged: its standard (expired, U > MPE/3) or its load (below Min, above Max, below the MMQ); null when neither',
+    }),
+  ),
 });
 
 const AlertRef = Type.Object({ id: Type.Integer(), kind: Type.String(), event: Type.String(), severity: Type.String() });
@@ -253,6 +258,22 @@ export const DriftView = Type.Object({
   lastCalibration: Nullable(Type.Integer()),
   nextDue: Nullable(Type.Integer()),
   dueState: StringEnum(['ok', 'due_soon', 'overdue', 'unknown'] as const),
+  interval: Type.Object(
+    {
+      months: Nullable(Type.Integer()),
+      days: Nullable(Type.Integer()),
+      basis: StringEnum(['legal-list', 'service-override', 'none'] as const),
+      row: Nullable(Type.String({ description: 'the row of the Group 2 list (core/legal/verification-intervals.ts)' })),
+      status: Nullable(
+        StringEnum(['appendix-read', 'appendix-not-read'] as const, {
+          description: 'whether the interval was read in the appendix of Circular 23/2013/TT-BKHCN as amended; appendix-not-read: from a summary or procedure',
+        }),
+      ),
+      statusText: Nullable(Type.Object({ en: Type.String(), vi: Type.String() })),
+      source: Nullable(Type.Object({ document: Type.String(), item: Type.String(), url: Type.String() })),
+    },
+    { description: 'the verification interval, where it comes from, and how directly its source was read' },
+  ),
   intervalAdvice: Type.Object({
     method: Type.String(),
     currentDays: Type.Number(),
@@ -521,17 +542,22 @@ export const WebhookView = Type.Object({
   secret: Type.Optional(Type.String({ description: 'returned once, on creation' })),
 });
 export const WebhookList = Type.Object({ items: Type.Array(WebhookView) });
+/** A delivery as its tenant sees it: delivered, or failed with a reason class; never the receiver's status, body or address (issue 16). */
 export const DeliveryList = Type.Object({
   items: Type.Array(
     Type.Object({
       id: Type.Integer(),
       alert: Type.Integer(),
       event: Type.String(),
-      state: Type.String(),
+      state: StringEnum(['pending', 'delivered', 'failed'] as const),
       attempts: Type.Integer(),
       nextAt: Type.Integer(),
-      lastError: Nullable(Type.String()),
-      lastStatus: Nullable(Type.Integer()),
+      reason: Nullable(
+        StringEnum(DELIVERY_REASONS, {
+          description:
+            'why the last attempt failed: refused-address (not a public address and not allowlisted), dns, connect, tls, timeout, http-error (a non-2xx answer), redirect (3xx: never followed), invalid-url; null when delivered or not yet tried',
+        }),
+      ),
       deliveredAt: Nullable(Type.Integer()),
       createdAt: Type.Integer(),
     }),

@@ -1,4 +1,4 @@
-import { INGEST_DEFAULTS, type Issue } from '../core/index.js';
+import { INGEST_DEFAULTS, idIssue, type Issue } from '../core/index.js';
 import type { AdmissionRefusal } from '../store/index.js';
 import type { HandlerContext } from './handlers.js';
 import type { MessageBudget } from './lookups.js';
@@ -9,6 +9,7 @@ import type { MessageBudget } from './lookups.js';
  * message, per gateway and per gateway and hour (config `ingest.maxUnregistered…`); and never
  * over a removed id, which takes readings again only once someone registers it. Beyond them the
  * reading or announcement is refused with its reason (a reject: counted, logged, in the API).
+ * An unknown id that breaks the id grammar (core/ids.ts: a reserved topic word) is never created.
  */
 export function messageBudget(ctx: Pick<HandlerContext, 'unregistered'>): MessageBudget {
   return { ...unregisteredBounds(ctx), refused: new Map() };
@@ -37,6 +38,8 @@ export function configuredBounds(cfg: {
 /** The reject of a reading or announcement whose instrument was not admitted; `field` names where the id came from. */
 export function admissionIssue(refusal: AdmissionRefusal, id: string, field: string, gateway: string, ctx: HandlerContext): Issue {
   const base = { field, value: id };
+  // An unknown id that is a reserved topic word (or otherwise breaks the id grammar) is not created (issue 16).
+  if (refusal === 'invalidId') return idIssue(field, id) ?? { ...base, code: 'E_ID_INVALID', rule: 'pattern', message: `${field} "${id}" is not an id` };
   if (refusal === 'removed') {
     return {
       ...base,

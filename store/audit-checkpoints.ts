@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } fr
 import { dirname } from 'node:path';
 import { AuditCheckpoint } from '../core/audit.js';
 import { MetronetError, compile } from '../core/index.js';
-import type { CheckpointLine } from './audit.js';
+import type { AuditLog, AuditVerdict, CheckpointLine } from './audit.js';
 
 /**
  * The checkpoint file: one signed head per line (JSON lines), appended and fsynced, never
@@ -61,4 +61,20 @@ export function lastCheckpoint(file: string): AuditCheckpoint | undefined {
     if ('checkpoint' in l) return l.checkpoint;
   }
   return undefined;
+}
+
+/** What `verifyAuditTrail` answers: the chain's verdict and whether signed checkpoints were there to check it against. */
+export type AuditTrailVerdict = AuditVerdict & {
+  /** The checkpoint file exists (null: none configured); without it the removal of the newest entries cannot be detected. */
+  checkpointFile: boolean | null;
+};
+
+/**
+ * The one audit verification, used by `metronet audit verify` and `GET /api/v1/audit/verify`:
+ * the keyed hash chain from its first entry, then the signed head checkpoints of `file` (when it
+ * exists), so truncation and an edited-and-recomputed chain are found the same way by both.
+ */
+export function verifyAuditTrail(audit: AuditLog, file: string | undefined): AuditTrailVerdict {
+  const checkpoints = file === undefined ? undefined : readCheckpoints(file);
+  return { ...audit.verify({ checkpoints }), checkpointFile: file === undefined ? null : checkpoints !== undefined };
 }

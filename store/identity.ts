@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { assertTopicId, isId } from '../core/ids.js';
+import { MetronetError } from '../core/errors.js';
 import type { AuditLog } from './audit.js';
 import type { Db } from './sqlite.js';
 import { hashMqttSecret, hashPassword, newSecret, sha256, verifyMqttSecret, verifyPassword } from './secrets.js';
@@ -70,6 +72,7 @@ export class IdentityStore {
       tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       getToken: db.prepare('SELECT * FROM tokens WHERE id = ?'),
       listTokens: db.prepare("SELECT * FROM tokens WHERE kind = 'api' AND (@user IS NULL OR user = @user) ORDER BY created_at, id"),
+      countLiveTokens: db.prepare("SELECT COUNT(*) AS n FROM tokens WHERE kind = 'api' AND user = ? AND revoked_at IS NULL AND expires_at > ?"),
       revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       revokeUserSessions: db.prepare('UPDATE tokens SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL'),
       touchToken: db.prepare('UPDATE tokens SET last_used = ? WHERE id = ?'),
@@ -160,18 +163,31 @@ export class IdentityStore {
 
   // tokens and sessions
 
-  /** Issues a token; the secret is in the result only. */
-  issueToken(t: { kind: 'api' | 'session'; user: string; name?: string | null; ttlMs: number }, now = Date.now()): { token: TokenRecord; secret: string } {
+  /**
+   * Issues a token; the secret is in the result only. With `max` (API tokens, issue 16), refused
+   * with E_LIMIT_REACHED when the user already has that many live ones (neither expired nor
+   * revoked), counted in the transaction that inserts, so two processes cannot both pass.
+   */
+  issueToken(
+    t: { kind: 'api' | 'session'; user: string; name?: string | null; ttlMs: number; max?: number },
+    now = Date.now(),
+  ): { token: TokenRecord; secret: string } {
     const id = randomBytes(6).toString('hex');
     const secret = newSecret(t.kind === 'api' ? TOKEN_PREFIX : '');
     return this.db
       .transaction(() => {
+        if (t.max !== undefined && this.countLiveTokens(t.user, now) >= t.max) throw tokenLimit(t.user, t.max);
         this.s.insertToken.run({ id, kind: t.kind, user: t.user, name: t.name ?? null, hash: sha256(secret), now, expiresAt: now + t.ttlMs });
         const token = this.getToken(id)!;
         this.audit?.append('token.issue', `token:${id}`, null, tokenFacts(token), now);
         return { token, secret };
       })
       .immediate();
+  }
+
+  /** API tokens of a user that still work: neither expired nor revoked. */
+  countLiveTokens(user: string, now = Date.now()): number {
+    return (this.s.countLiveTokens.get(user, now) as { n: number }).n;
   }
 
   getToken(id: string): TokenRecord | undefined {
@@ -220,6 +236,7 @@ export class IdentityStore {
     return this.db
       .transaction(() => {
         const cur = this.getMqttCredential(c.username);
+        if (!cur || cur.kind !== c.kind || cur.subject !== c.subject || (cur.org ?? null) !== (c.org ?? null)) checkLoginIds(c);
         this.s.upsertCred.run({ username: c.username, kind: c.kind, subject: c.subject, org: c.org ?? null, hash, now });
         const credential = this.getMqttCredential(c.username)!;
         // A new secret is a rotation even when nothing else changed; the secret and its hash stay out.
@@ -255,6 +272,17 @@ export class IdentityStore {
     return c && ok ? c : undefined;
   }
 }
+
+/** The refusal past dashboard.maxTokensPerUser: names the limit, the user and what frees a place. */
+const tokenLimit = (user: string, max: number) =>
+  new MetronetError(
+    'E_LIMIT_REACHED',
+    {
+      en: `user ${user} already has ${max} active API tokens, the limit (dashboard.maxTokensPerUser); revoke one first`,
+      vi: `người dùng ${user} đã có ${max} mã truy cập API còn hiệu lực, mức tối đa (dashboard.maxTokensPerUser); hãy thu hồi một mã trước`,
+    },
+    { field: 'user', value: user, rule: 'dashboard.maxTokensPerUser', max },
+  );
 
 // Hashes of a random secret, checked when the user is unknown so that case takes as long as a wrong password.
 const DUMMY_HASH = `scrypt$${2 ** 17}$8$1$${randomBytes(16).toString('base64')}$${randomBytes(32).toString('base64')}`;
@@ -304,6 +332,23 @@ const toToken = (r: TokenRow): TokenRecord => ({
 // What changes are audited by: facts, never a password, secret or hash.
 const userFacts = (u: User) => ({ id: u.id, name: u.name, role: u.role, org: u.org, disabled: u.disabled });
 const tokenFacts = (t: TokenRecord) => ({ id: t.id, kind: t.kind, user: t.user, name: t.name, expiresAt: t.expiresAt, revokedAt: t.revokedAt });
+/**
+ * The ids of a new or changed MQTT login (issue 16): the user name is a line of the Mosquitto
+ * password and ACL files, so it takes the id shape (no white space, `:`, `+`, `#`, `/`); the lab,
+ * organisation and gateway it names are topic levels, so they take the whole id grammar
+ * (core/ids.ts). A service name is in no topic: the shape suffices. Rotating a login stored before
+ * the grammar is still allowed (its ACL rules are empty until it is re-created, broker/acl.ts).
+ */
+function checkLoginIds(c: { username: string; kind: MqttKind; subject: string; org?: string | null }): void {
+  if (!isId(c.username)) assertTopicId('username', c.username);
+  if (c.kind === 'service') {
+    if (!isId(c.subject)) assertTopicId('subject', c.subject);
+    return;
+  }
+  assertTopicId('subject', c.subject);
+  if (c.kind === 'gateway') assertTopicId('org', c.org);
+}
+
 const credFacts = (c: MqttCredential) => ({ username: c.username, kind: c.kind, subject: c.subject, org: c.org, rotatedAt: c.rotatedAt });
 /** A gateway's login is audited under the gateway, with its creation and deletion; other logins under their username. */
 const loginSubject = (c: MqttCredential) => (c.kind === 'gateway' ? `gateway:${c.subject}` : `mqtt:${c.username}`);

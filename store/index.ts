@@ -11,7 +11,7 @@ export * from './identity.js';
 export * from './records.js';
 export { AuditLog, GENESIS, canonical, type AuditEntry, type AuditRule, type AuditVerdict, type CheckpointLine } from './audit.js';
 export { AuditKey, auditFiles, type AuditKeyOptions } from './audit-key.js';
-export { appendCheckpoint, lastCheckpoint, readCheckpoints } from './audit-checkpoints.js';
+export { appendCheckpoint, lastCheckpoint, readCheckpoints, verifyAuditTrail, type AuditTrailVerdict } from './audit-checkpoints.js';
 export { hashMqttSecret, verifyMqttSecret, hashPassword, verifyPassword, newSecret } from './secrets.js';
 export { ANALYTICS_MIGRATION } from './analytics-schema.js';
 export { openRegistry, type RegistryOptions } from './registry.js';

@@ -75,7 +75,7 @@ export interface Tombstone {
 }
 
 /** Why an id reported over MQTT was not created as an unregistered instrument. */
-export type AdmissionRefusal = 'removed' | 'perMessage' | 'perGateway' | 'perGatewayPerHour';
+export type AdmissionRefusal = 'removed' | 'invalidId' | 'perMessage' | 'perGateway' | 'perGatewayPerHour';
 
 /** Bounds on unregistered instruments created from MQTT (config `ingest.maxUnregistered…`). */
 export interface UnregisteredBounds {

@@ -68,6 +68,39 @@ export const RECORDS_MIGRATION: Migration = {
   `,
 };
 
+/**
+ * Registry migration 11: the ranges of a designation as data (issue 15, section 1), per instrument
+ * kind — accuracy classes, largest Max of a scale, largest Qmax of a dispenser — checked against
+ * the instrument's channels when a verification is recorded (analytics/authority.ts). The free
+ * text `ranges` stays as the decision words it.
+ */
+export const DESIGNATION_RANGES_MIGRATION: Migration = {
+  id: 11,
+  name: 'designation ranges as data',
+  sql: 'ALTER TABLE designations ADD COLUMN range_limits TEXT;',
+};
+
+/** A quantity with its unit code (core/units.ts). */
+export interface Quantity {
+  value: number;
+  unit: string;
+}
+
+/**
+ * What a designation covers of one instrument kind, beyond the kind itself; a limit left out is
+ * not limited. Example: scales of class III and IIII up to Max 60 t →
+ * `{ kind: 'scale', classes: ['III', 'IIII'], maxCapacity: { value: 60, unit: 't' } }`.
+ */
+export interface DesignationRange {
+  kind: InstrumentKind;
+  /** Accuracy classes covered: OIML R76 I, II, III, IIII (scales); OIML R117 0.3 … 2.5 (dispensers). */
+  classes?: string[];
+  /** Largest maximum capacity Max of a scale covered (OIML R76-1 T.3.1.1). */
+  maxCapacity?: Quantity;
+  /** Largest maximum flow rate Qmax of a fuel dispenser covered (OIML R117-1). */
+  maxFlow?: Quantity;
+}
+
 export interface Designation {
   id: number;
   /** The designated verification body (an organisation of kind lab). */
@@ -77,6 +110,8 @@ export interface Designation {
   kinds: InstrumentKind[];
   /** Ranges as the decision states them (free text, e.g. "cân ô tô đến 150 t"). */
   ranges: string | null;
+  /** The ranges as data, per kind (migration 11): checked at every verification; null or a kind absent: not limited beyond the kind. */
+  rangeLimits: DesignationRange[] | null;
   validFrom: number;
   validUntil: number | null;
   withdrawnAt: number | null;
@@ -85,7 +120,9 @@ export interface Designation {
   createdAt: number;
   updatedAt: number;
 }
-export type DesignationInput = Pick<Designation, 'lab' | 'decision' | 'kinds' | 'ranges' | 'validFrom' | 'validUntil'>;
+export type DesignationInput = Pick<Designation, 'lab' | 'decision' | 'kinds' | 'ranges' | 'validFrom' | 'validUntil'> & {
+  rangeLimits?: DesignationRange[] | null;
+};
 
 export type RecordStatus = 'valid' | 'superseded' | 'voided';
 
@@ -123,6 +160,7 @@ function toDesignation(r: Row): Designation {
     decision: r.decision as string,
     kinds: JSON.parse(r.kinds as string) as InstrumentKind[],
     ranges: r.ranges as string | null,
+    rangeLimits: r.range_limits ? (JSON.parse(r.range_limits as string) as DesignationRange[]) : null,
     validFrom: r.valid_from as number,
     validUntil: r.valid_until as number | null,
     withdrawnAt: r.withdrawn_at as number | null,
@@ -162,11 +200,11 @@ export class RecordsStore {
   ) {
     this.s = {
       insertDesignation: db.prepare(
-        `INSERT INTO designations (lab, decision, kinds, ranges, valid_from, valid_until, created_by, created_at, updated_at)
-         VALUES (@lab, @decision, @kinds, @ranges, @validFrom, @validUntil, @by, @now, @now)`,
+        `INSERT INTO designations (lab, decision, kinds, ranges, range_limits, valid_from, valid_until, created_by, created_at, updated_at)
+         VALUES (@lab, @decision, @kinds, @ranges, @rangeLimits, @validFrom, @validUntil, @by, @now, @now)`,
       ),
       updateDesignation: db.prepare(
-        `UPDATE designations SET lab = @lab, decision = @decision, kinds = @kinds, ranges = @ranges, valid_from = @validFrom, valid_until = @validUntil,
+        `UPDATE designations SET lab = @lab, decision = @decision, kinds = @kinds, ranges = @ranges, range_limits = @rangeLimits, valid_from = @validFrom, valid_until = @validUntil,
            updated_at = @now WHERE id = @id`,
       ),
       withdrawDesignation: db.prepare('UPDATE designations SET withdrawn_at = @now, withdrawn_reason = @reason, updated_at = @now WHERE id = @id'),
@@ -351,6 +389,7 @@ const row = (d: DesignationInput) => ({
   decision: d.decision,
   kinds: JSON.stringify(d.kinds),
   ranges: d.ranges,
+  rangeLimits: d.rangeLimits?.length ? JSON.stringify(d.rangeLimits) : null,
   validFrom: d.validFrom,
   validUntil: d.validUntil,
 });

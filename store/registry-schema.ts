@@ -3,7 +3,7 @@ import type { Migration } from './sqlite.js';
 import { ANALYTICS_MIGRATION, CHECKS_IDENTITY_MIGRATION } from './analytics-schema.js';
 import { AUDIT_KEY_MIGRATION, AUTH_MIGRATION } from './auth-schema.js';
 import { STATIONS_MIGRATION } from './stations.js';
-import { RECORDS_MIGRATION } from './records.js';
+import { DESIGNATION_RANGES_MIGRATION, RECORDS_MIGRATION } from './records.js';
 import { INSTRUMENT_HISTORY_MIGRATION } from './instrument-history.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
@@ -137,8 +137,10 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   RECORDS_MIGRATION,
   // 9: multi-load check identity (issue 15, section 2); ids stay in order: 10 and 11 follow.
   CHECKS_IDENTITY_MIGRATION,
-  // 10: instrument identity over time (issue 15, section 7); 11 goes below it.
+  // 10: instrument identity over time (issue 15, section 7).
   INSTRUMENT_HISTORY_MIGRATION,
+  // 11: designation ranges as data (issue 15, section 1); 12 goes below it.
+  DESIGNATION_RANGES_MIGRATION,
 ];
 
 export interface OrgRow {

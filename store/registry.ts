@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MetronetError, preview, unknownInstrument, type Reading } from '../core/index.js';
+import { MetronetError, assertTopicId, isTopicId, preview, unknownInstrument, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import {
   REGISTRY_MIGRATIONS,
@@ -138,6 +138,8 @@ class SqliteRegistry implements Registry {
     this.db
       .transaction(() => {
         const cur = this.getOrg(org.id);
+        // The id grammar (core/ids.ts) on creation; an organisation stored before it keeps its id and can still be changed.
+        if (!cur) assertTopicId('id', org.id);
         this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
         const after = this.getOrg(org.id) as Org;
         if (JSON.stringify(cur) !== JSON.stringify(after)) this.audit.append(cur ? 'org.update' : 'org.create', `org:${org.id}`, cur ?? null, after);
@@ -158,6 +160,8 @@ class SqliteRegistry implements Registry {
     this.db
       .transaction(() => {
         const cur = this.getGateway(gw.id);
+        if (!cur) assertTopicId('id', gw.id);
+        if (cur?.org !== gw.org) assertTopicId('org', gw.org);
         this.s.upsertGateway.run({
           id: gw.id,
           org: gw.org,
@@ -200,6 +204,7 @@ class SqliteRegistry implements Registry {
     return this.db
       .transaction(() => {
         const cur = this.getInstrument(inst.id);
+        if (!cur) assertTopicId('id', inst.id);
         this.s.upsertInstrument.run({
           id: inst.id,
           org: inst.org,
@@ -265,6 +270,8 @@ class SqliteRegistry implements Registry {
     // A creation is audited (issue 6) with whoever the context names: ingest names the gateway.
     const created = this.db
       .transaction(() => {
+        // Ingest asks instrumentAdmission first, which refuses such an id as a reject; this is the registry's own wall.
+        if (!isTopicId(id) && !this.s.getInstrument.get(id)) assertTopicId('instrument', id);
         if (this.s.insertUnregistered.run({ id, org, gateway, profile: profile ?? null, now }).changes === 0) return false;
         this.audit.append('instrument.create', `instrument:${id}`, null, registeredFacts(this.getInstrument(id) as Instrument), now);
         return true;
@@ -359,6 +366,8 @@ class SqliteRegistry implements Registry {
 
   instrumentAdmission(id: string, gateway: string, now: number, bounds: UnregisteredBounds): { known: boolean } | { refused: AdmissionRefusal } {
     if (this.s.getInstrument.get(id)) return { known: true };
+    // An unknown id that breaks the id grammar is never created from MQTT (a reserved topic word, issue 16).
+    if (!isTopicId(id)) return { refused: 'invalidId' };
     const refused = this.history.refusal(id, gateway, now, bounds);
     return refused ? { refused } : { known: false };
   }

@@ -48,8 +48,8 @@ export const SEALED_KINDS: readonly InstrumentKind[] = ['fuel_dispenser', 'scale
  * no text read sets the time within which a broken seal must be re-verified or reported (searched:
  * Circular 15/2015/TT-BKHCN and its guidance 562/TĐC-HCHQ; docs/legal-records.md). A broken seal
  * voids the verification's assurance at once (a verification after repair is required, Circular
- * 23/2013, docs/legal-sources.md §5), so the default is short; configurable (analytics
- * `sealBreakDays`).
+ * 23/2013, docs/legal-sources.md §5), so the default is short; configurable: the default of
+ * `analytics.sealBreakDays` (core/config.ts).
  */
 export const SEAL_BREAK_VERIFY_WITHIN_DAYS = 7;
 export const SEAL_BREAK_SOURCE: LegalSource = {

@@ -42,6 +42,34 @@ export interface LegalSource {
   readonly url: string;
 }
 
+/**
+ * Whether a row's interval was read in the appendix of Circular 23/2013/TT-BKHCN as amended (the
+ * governing list) or only elsewhere. Every row today is 'appendix-not-read': the appendix was not
+ * found (docs/legal-sources.md "Read this first"). Derived from `evidence`, so the two never disagree.
+ */
+export type RowStatus = 'appendix-read' | 'appendix-not-read';
+
+/** The status of a row in words, for the API and the web page to show beside the interval. */
+export const ROW_STATUS_TEXT: Record<Evidence, { en: string; vi: string }> = {
+  'appendix-text': { en: 'from the appendix of Circular 23/2013/TT-BKHCN as amended', vi: 'theo phụ lục Thông tư 23/2013/TT-BKHCN (đã sửa đổi)' },
+  'official-summary': {
+    en: "from a state body's summary; the appendix of Circular 23/2013/TT-BKHCN as amended was not read",
+    vi: 'theo bản tóm tắt của cơ quan nhà nước; chưa đọc được phụ lục Thông tư 23/2013/TT-BKHCN (đã sửa đổi)',
+  },
+  'publisher-summary': {
+    en: "from a legal publisher's summary; the appendix of Circular 23/2013/TT-BKHCN as amended was not read",
+    vi: 'theo bản tóm tắt của trang pháp luật; chưa đọc được phụ lục Thông tư 23/2013/TT-BKHCN (đã sửa đổi)',
+  },
+  'dlvn-procedure': {
+    en: 'from the ĐLVN verification procedure; the appendix of Circular 23/2013/TT-BKHCN as amended was not read',
+    vi: 'theo quy trình kiểm định ĐLVN; chưa đọc được phụ lục Thông tư 23/2013/TT-BKHCN (đã sửa đổi)',
+  },
+  secondary: {
+    en: 'from a secondary source (trade press, vendor); the appendix of Circular 23/2013/TT-BKHCN as amended was not read',
+    vi: 'theo nguồn thứ cấp (báo chí, nhà cung cấp); chưa đọc được phụ lục Thông tư 23/2013/TT-BKHCN (đã sửa đổi)',
+  },
+};
+
 export interface Group2IntervalRow {
   /** Stable id, `<family>.<variant>`. */
   readonly code: string;
@@ -56,6 +84,10 @@ export interface Group2IntervalRow {
   /** True only when the source lists the row's measures in full; otherwise `measures` is what it shows. */
   readonly measuresComplete: boolean;
   readonly evidence: Evidence;
+  /** Read in the appendix or not (from `evidence`): 'appendix-not-read' for every row today. */
+  readonly status: RowStatus;
+  /** `status` in words (ROW_STATUS_TEXT), as the API and the instrument page show it. */
+  readonly statusText: { readonly en: string; readonly vi: string };
   readonly listState: ListState;
   readonly source: LegalSource;
   /** Further sources that agree. */
@@ -107,9 +139,17 @@ const fromSummary0324 = (code: string, kind: InstrumentKind | null, nameVi: stri
     listState: 'as-amended-2024',
     source: { document: SUMMARY_0324, item: `"${nameVi}" ${ROW_NOT_SEEN}`, url: TVPL_0324 },
     ...(note ? { note } : {}),
-  }) satisfies Group2IntervalRow;
+  }) satisfies RowIn;
 
-export const GROUP2_INTERVALS: readonly Group2IntervalRow[] = [
+/** A row as written below; its status follows from its evidence. */
+type RowIn = Omit<Group2IntervalRow, 'status' | 'statusText'>;
+const withStatus = (r: RowIn): Group2IntervalRow => ({
+  ...r,
+  status: r.evidence === 'appendix-text' ? 'appendix-read' : 'appendix-not-read',
+  statusText: ROW_STATUS_TEXT[r.evidence],
+});
+
+const ROWS: readonly RowIn[] = [
   // Length (phương tiện đo độ dài)
   fromSummary0324(
     'length.tape',
@@ -358,7 +398,7 @@ export const GROUP2_INTERVALS: readonly Group2IntervalRow[] = [
       ['ev_charging.dc_car', 'Thiết bị đo điện năng một chiều sạc pin xe ô tô điện', 'DC energy meter of electric-car chargers', 36],
     ] as const
   ).map(
-    ([code, nameVi, nameEn, intervalMonths]): Group2IntervalRow => ({
+    ([code, nameVi, nameEn, intervalMonths]): RowIn => ({
       code,
       kind: null,
       nameVi,
@@ -372,6 +412,8 @@ export const GROUP2_INTERVALS: readonly Group2IntervalRow[] = [
     }),
   ),
 ];
+
+export const GROUP2_INTERVALS: readonly Group2IntervalRow[] = ROWS.map(withStatus);
 
 /**
  * Instruments the brief asked for whose interval was NOT found in any source read: no value is

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MetronetError, runWithActorSlot } from '../../core/index.js';
 import type { Registry } from '../../store/index.js';
 import { policyOf } from './policy.js';
-import { canSeeInstrument, ownsResource, principalOf, seesAll, type Principal } from './tenant.js';
+import { canSeeInstrument, idInUse, notFound, ownsResource, principalOf, seesAll, type Principal } from './tenant.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,7 +11,32 @@ declare module 'fastify' {
   }
 }
 
+/** The session cookie over plain HTTP (the demo on localhost), and its name before HTTPS deployments got the prefix. */
 export const SESSION_COOKIE = 'metronet_session';
+/**
+ * The session cookie under HTTPS: the `__Host-` prefix makes the browser accept it only Secure,
+ * with Path=/ and no Domain, so neither a sibling host nor a plain-HTTP page can set or shadow it
+ * (RFC 6265bis 4.1.3.2).
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+export const sessionCookieName = (secure: boolean) => (secure ? HOST_SESSION_COOKIE : SESSION_COOKIE);
+
+/** Sets the session cookie: HttpOnly, SameSite=Strict, Path=/, and under HTTPS Secure with the `__Host-` name. */
+export function setSessionCookie(reply: FastifyReply, secure: boolean, value: string, maxAgeS: number): void {
+  reply.setCookie(sessionCookieName(secure), value, { path: '/', httpOnly: true, sameSite: 'strict', secure, maxAge: maxAgeS });
+}
+
+/** Ends the session cookie in the browser; under HTTPS also one under the old, plain name. */
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  setSessionCookie(reply, secure, '', 0);
+  if (secure) reply.setCookie(SESSION_COOKIE, '', { path: '/', httpOnly: true, sameSite: 'strict', secure, maxAge: 0 });
+}
+
+export interface AuthOptions {
+  /** Pages served over HTTPS (TLS here or at a proxy): the session cookie is `__Host-` prefixed. */
+  secureCookies: boolean;
+}
 
 /**
  * Authentication and tenant isolation for the whole /api/v1 tree, in one place (STYLE.md 10):
@@ -25,7 +50,7 @@ export const SESSION_COOKIE = 'metronet_session';
  * preSerialization: a safety net — list items of another tenant are dropped and logged, so a
  *   route that forgot to scope its query leaks nothing.
  */
-export function installAuth(api: FastifyInstance, registry: Registry): void {
+export function installAuth(api: FastifyInstance, registry: Registry, opts: AuthOptions = { secureCookies: false }): void {
   api.decorateRequest('principal', null);
 
   api.addHook('onRequest', (req, _reply, done) => {
@@ -33,7 +58,7 @@ export function installAuth(api: FastifyInstance, registry: Registry): void {
       try {
         const policy = policyOf(req.method, req.routeOptions.url ?? '');
         // A public route stays open even to a caller sending a stale token.
-        const p = policy?.public ? tryAuthenticate(req, registry) : authenticate(req, registry);
+        const p = policy?.public ? tryAuthenticate(req, registry, opts) : authenticate(req, registry, opts);
         if (!p && !policy?.public) throw new MetronetError('E_UNAUTHORIZED', 'sign in, or send Authorization: Bearer <token>');
         req.principal = p;
         if (p) slot.actor = `user:${p.user}`;
@@ -57,11 +82,14 @@ export function installAuth(api: FastifyInstance, registry: Registry): void {
     const params = (req.params ?? {}) as Record<string, unknown>;
     // Ids arrive as strings or, where the params schema says integer (alerts, webhooks), numbers.
     if (policy.resource && (typeof params.id === 'string' || typeof params.id === 'number')) {
-      const id = String(params.id);
-      if (ownsResource(registry, p, policy.resource, id) === false)
-        throw forbidden(`${policy.resource} ${id} is outside your organisation`, `${id} không thuộc phạm vi tổ chức của bạn.`);
+      // Another tenant's resource answers exactly as a missing one (issue 16, item 8): same status,
+      // code and body, from the same builder, so trying ids maps nothing of other tenants.
+      const owns = ownsResource(registry, p, policy.resource, String(params.id));
+      if (owns === false && policy.createsAbsent && (policy.resource === 'reference' || policy.resource === 'gateway'))
+        throw idInUse(policy.resource, String(params.id));
+      if (owns === false || (owns === 'absent' && !policy.createsAbsent)) throw notFound(policy.resource, params.id);
     }
-    if (seesAll(p) && req.method === 'GET') return;
+    if (seesAll(p) && (req.method === 'GET' || req.method === 'HEAD')) return;
     for (const source of [req.query, req.body] as unknown[]) {
       if (!source || typeof source !== 'object') continue;
       const { org, lab } = source as { org?: unknown; lab?: unknown };
@@ -79,20 +107,23 @@ export function installAuth(api: FastifyInstance, registry: Registry): void {
     if (!Array.isArray(items)) return payload;
     const kept = items.filter((it) => visibleItem(registry, p, it));
     if (kept.length === items.length) return payload;
-    req.log.warn({ route: req.routeOptions.url, dropped: items.length - kept.length }, 'tenant filter dropped list items the route did not scope');
-    return { ...(payload as object), items: kept };
+    const dropped = items.length - kept.length;
+    req.log.warn({ route: req.routeOptions.url, dropped }, 'tenant filter dropped list items the route did not scope');
+    // A total counted before the drop would tell how many items other tenants have.
+    const { total } = payload as { total?: unknown };
+    return { ...(payload as object), items: kept, ...(typeof total === 'number' ? { total: Math.max(0, total - dropped) } : {}) };
   });
 }
 
-function tryAuthenticate(req: FastifyRequest, registry: Registry): Principal | null {
+function tryAuthenticate(req: FastifyRequest, registry: Registry, opts: AuthOptions): Principal | null {
   try {
-    return authenticate(req, registry);
+    return authenticate(req, registry, opts);
   } catch {
     return null;
   }
 }
 
-function authenticate(req: FastifyRequest, registry: Registry): Principal | null {
+function authenticate(req: FastifyRequest, registry: Registry, opts: AuthOptions): Principal | null {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -100,7 +131,9 @@ function authenticate(req: FastifyRequest, registry: Registry): Principal | null
     if (!hit) throw new MetronetError('E_UNAUTHORIZED', 'the bearer token is unknown, expired or revoked');
     return principalOf(hit.user, 'token', hit.token.id);
   }
-  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  // Parsed by @fastify/cookie. Under HTTPS the plain name is still read, for sessions begun
+  // before the upgrade (one transition: they end within their 12 hours).
+  const cookie = opts.secureCookies ? (req.cookies[HOST_SESSION_COOKIE] ?? req.cookies[SESSION_COOKIE]) : req.cookies[SESSION_COOKIE];
   if (cookie) {
     const hit = registry.identity.resolveToken(cookie, 'session');
     if (hit) return principalOf(hit.user, 'session', hit.token.id);
@@ -125,21 +158,6 @@ function visibleItem(registry: Registry, p: Principal, it: unknown): boolean {
     return inst?.org === org && canSeeInstrument(registry, p, inst);
   }
   return true;
-}
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined; // malformed: as if absent
-      }
-    }
-  }
-  return undefined;
 }
 
 /** A refusal of access, in English and Vietnamese (the API answers in the caller's language). */

@@ -11,15 +11,20 @@ import type { Role } from '../../store/index.js';
  * its own standards; an enterprise its own organisation. Stations (issue 8) are instruments of
  * kind env_station and follow the instrument rule.
  */
-export type Resource = 'instrument' | 'reference' | 'alert' | 'webhook' | 'gateway' | 'org' | 'user' | 'token';
+export type Resource = 'instrument' | 'station' | 'reference' | 'alert' | 'webhook' | 'gateway' | 'org' | 'user' | 'token';
 
 export interface RoutePolicy {
   /** No authentication at all. */
   public?: boolean;
   /** Roles allowed to call it (admin always is). */
   roles?: readonly Role[];
-  /** The resource `:id` names, checked against the caller's tenant. */
+  /**
+   * The resource `:id` names, checked against the caller's tenant. Another tenant's answers as a
+   * missing one (404, tenant.ts notFound), so ids of other tenants cannot be told from free ones.
+   */
   resource?: Resource;
+  /** The route creates the resource when `:id` is free (PUT of a standard): a free id goes on to the route; another tenant's is a conflict. */
+  createsAbsent?: boolean;
 }
 
 const ALL: readonly Role[] = ['authority', 'lab', 'enterprise'];
@@ -82,11 +87,11 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/instruments/:id/channels/:channel/metrology': { roles: ALL, resource: 'instrument' },
   'PUT /api/v1/instruments/:id/channels/:channel/metrology': { roles: ['lab'], resource: 'instrument' },
   'GET /api/v1/stations': { roles: ALL },
-  'GET /api/v1/stations/:id': { roles: ALL, resource: 'instrument' },
-  'GET /api/v1/stations/:id/export': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/stations/:id': { roles: ALL, resource: 'station' },
+  'GET /api/v1/stations/:id/export': { roles: ALL, resource: 'station' },
   // Station facts and limit overrides: the owning organisation (and admin); the authority reads only.
-  'PUT /api/v1/stations/:id': { roles: ['enterprise'], resource: 'instrument' },
-  'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], resource: 'instrument' },
+  'PUT /api/v1/stations/:id': { roles: ['enterprise'], resource: 'station' },
+  'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], resource: 'station' },
 
   // Designations of verification bodies: kept by the authority; a lab reads its own, others all.
   'GET /api/v1/designations': { roles: ALL },
@@ -97,7 +102,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/references': { roles: ['authority', 'lab'] },
   'GET /api/v1/references/:id': { roles: ['authority', 'lab'], resource: 'reference' },
   'POST /api/v1/references': { roles: ['lab'] },
-  'PUT /api/v1/references/:id': { roles: ['lab'], resource: 'reference' },
+  'PUT /api/v1/references/:id': { roles: ['lab'], resource: 'reference', createsAbsent: true },
   'DELETE /api/v1/references/:id': { roles: ['lab'], resource: 'reference' },
 
   'GET /api/v1/alerts': { roles: ALL },
@@ -116,6 +121,10 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/events': { roles: ALL },
 };
 
+/**
+ * The row for a request. HEAD is judged by the GET row (issue 16, item 11): fastify answers HEAD
+ * with the GET handler, headers and status, without the body, so who may send one is the same.
+ */
 export function policyOf(method: string, url: string): RoutePolicy | undefined {
-  return POLICY[`${method} ${url}`];
+  return POLICY[`${method === 'HEAD' ? 'GET' : method} ${url}`];
 }

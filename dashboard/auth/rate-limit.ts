@@ -1,34 +1,123 @@
+import { Counter } from 'prom-client';
+import { AttemptLimiter } from '../../core/attempts.js';
+import { LOGIN_DEFAULTS, MetronetError } from '../../core/index.js';
+import { dashboardMetrics } from '../metrics-registry.js';
+import { HashQueue, QueueFull } from './hash-queue.js';
+
 /**
- * Failed-login limiter: at most `max` failures per key in a sliding `windowMs` (keys are the
- * user name and the client address, so one attacker cannot lock a user out from everywhere and
- * cannot try many users from one address). In memory: one dashboard process serves the UI.
+ * Sign-in throttling of POST /auth/login (issue 16; OWASP Authentication Cheat Sheet, "Login
+ * Throttling"). Three layers, cheapest first:
+ *
+ * 1. @fastify/rate-limit on the route only: `requestsPerMinute` requests per address, counted in
+ *    `onRequest`, before the body is read, whatever their outcome (a success costs a hash too).
+ * 2. Attempts counted when they START, before the hash, per (user name, address) and per address,
+ *    with a doubling delay beyond a free budget (core/attempts.ts). There is no key on the user
+ *    name alone: failures from another address never delay the user, so a stranger cannot lock a
+ *    victim out. Guessing one user's password from many addresses is bounded by the per-address
+ *    budgets and, overall, by the hashing queue.
+ * 3. A bounded queue for the hash itself (hash-queue.ts): a burst cannot stall real users behind
+ *    it; beyond the queue, 503 E_LOGIN_BUSY at once, with Retry-After.
+ *
+ * Every refusal is counted (`metronet_login_refusals_total{reason}`) and logged by the route, with
+ * user name and address, never the password. State is in memory: one dashboard process serves
+ * the API (docs/security.md).
  */
-export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
+export type LoginLimits = typeof LOGIN_DEFAULTS;
 
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+export type RefusalReason = 'rate' | 'user_address' | 'address' | 'busy';
 
-  /** Milliseconds until another attempt is allowed; 0 when allowed now. */
-  retryAfter(key: string): number {
-    const t = this.now();
-    const list = (this.failures.get(key) ?? []).filter((x) => t - x < this.windowMs);
-    if (list.length === 0) this.failures.delete(key);
-    else this.failures.set(key, list);
-    return list.length >= this.max ? list[0]! + this.windowMs - t : 0;
+const WINDOW_MS = 15 * 60_000;
+
+// Process-wide, in the dashboard's own registry (served by GET /metrics after the composing
+// process's exposition): one dashboard serves a process; tests that build several apps add up.
+const refusals = new Counter({
+  name: 'metronet_login_refusals_total',
+  help: 'sign-ins refused before the password was checked: rate (requests per address), user_address and address (delay running), busy (hashing queue full)',
+  labelNames: ['reason'],
+  registers: [dashboardMetrics],
+});
+for (const reason of ['rate', 'user_address', 'address', 'busy'] as const) refusals.inc({ reason }, 0);
+const checks = new Counter({
+  name: 'metronet_login_checks_total',
+  help: 'passwords checked at sign-in, by outcome: ok, wrong',
+  labelNames: ['outcome'],
+  registers: [dashboardMetrics],
+});
+
+export class LoginThrottle {
+  readonly limits: LoginLimits;
+  readonly queue: HashQueue;
+  private readonly byUserAddress: AttemptLimiter;
+  private readonly byAddress: AttemptLimiter;
+
+  constructor(limits: Partial<LoginLimits> | undefined, now: () => number = Date.now) {
+    this.limits = { ...LOGIN_DEFAULTS, ...limits };
+    const l = this.limits;
+    this.byUserAddress = new AttemptLimiter({ free: l.attemptsPerUserAddress, baseMs: 1000, maxMs: l.maxDelayMs, windowMs: WINDOW_MS }, now);
+    this.byAddress = new AttemptLimiter({ free: l.attemptsPerAddress, baseMs: 1000, maxMs: l.maxDelayMs, windowMs: WINDOW_MS }, now);
+    this.queue = new HashQueue(l.hashConcurrency, l.hashQueue);
   }
 
-  fail(key: string): void {
-    const list = this.failures.get(key) ?? [];
-    list.push(this.now());
-    this.failures.set(key, list);
-    if (this.failures.size > 100_000) this.failures.delete(this.failures.keys().next().value!);
+  refused(reason: RefusalReason): void {
+    refusals.inc({ reason });
   }
 
-  reset(key: string): void {
-    this.failures.delete(key);
+  /**
+   * Counts an attempt of `username` from `address` as it starts, or refuses it with 429
+   * E_RATE_LIMITED and the seconds to wait (thrown; `reason` says which key refused it).
+   */
+  begin(username: string, address: string): void {
+    const key = `${address}\n${username}`;
+    // Check both keys before counting either, so a refusal by one does not use up the other.
+    const waitUser = this.byUserAddress.wait(key);
+    const waitAddress = this.byAddress.wait(address);
+    if (waitUser > 0 || waitAddress > 0) throw this.tooMany(waitUser >= waitAddress ? 'user_address' : 'address', Math.max(waitUser, waitAddress));
+    this.byUserAddress.begin(key);
+    this.byAddress.begin(address);
   }
+
+  /** The password was right: the (user, address) delay is cleared and the address gets its attempt back. */
+  succeeded(username: string, address: string): void {
+    checks.inc({ outcome: 'ok' });
+    this.byUserAddress.succeed(`${address}\n${username}`);
+    this.byAddress.refund(address);
+  }
+
+  failed(): void {
+    checks.inc({ outcome: 'wrong' });
+  }
+
+  /** Runs the password check in the bounded queue; a full queue is 503 E_LOGIN_BUSY (thrown). */
+  async check<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await this.queue.run(task);
+    } catch (err) {
+      if (!(err instanceof QueueFull)) throw err;
+      this.refused('busy');
+      const s = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+      throw new MetronetError(
+        'E_LOGIN_BUSY',
+        {
+          en: `too many sign-ins are being checked at once; try again in ${s} s`,
+          vi: `Hệ thống đang kiểm tra quá nhiều lượt đăng nhập cùng lúc; vui lòng thử lại sau ${s} giây`,
+        },
+        { retryAfterSeconds: s, reason: 'busy' },
+      );
+    }
+  }
+
+  private tooMany(reason: RefusalReason, waitMs: number): MetronetError {
+    this.refused(reason);
+    return tooManyAttempts(Math.ceil(waitMs / 1000), reason);
+  }
+}
+
+/** 429 E_RATE_LIMITED in both languages; `details.retryAfterSeconds` is also sent as Retry-After by the route. */
+export function tooManyAttempts(seconds: number, reason: RefusalReason): MetronetError {
+  const s = Math.max(1, seconds);
+  return new MetronetError(
+    'E_RATE_LIMITED',
+    { en: `too many sign-in attempts; try again in ${s} s`, vi: `Quá nhiều lần đăng nhập; vui lòng thử lại sau ${s} giây` },
+    { retryAfterSeconds: s, reason },
+  );
 }

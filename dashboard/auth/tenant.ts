@@ -1,3 +1,4 @@
+import { MetronetError, unknownInstrument } from '../../core/index.js';
 import type { AlertFilter, AlertRecord, Instrument, InstrumentFilter, Registry, Role, User } from '../../store/index.js';
 import type { Resource } from './policy.js';
 
@@ -73,7 +74,8 @@ export const servingLabIn = (registry: Registry) => (instrument: string) => regi
 export function ownsResource(registry: Registry, p: Principal, resource: Resource, id: string): boolean | 'absent' {
   if (p.role === 'admin') return true;
   switch (resource) {
-    case 'instrument': {
+    case 'instrument':
+    case 'station': {
       const inst = registry.getInstrument(id);
       return inst ? canSeeInstrument(registry, p, inst) : 'absent';
     }
@@ -95,6 +97,7 @@ export function ownsResource(registry: Registry, p: Principal, resource: Resourc
       return g ? p.role === 'authority' || g.org === p.org : 'absent';
     }
     case 'org':
+      if (!registry.getOrg(id)) return 'absent';
       return p.role === 'authority' || id === p.org;
     case 'user':
       return id === p.user;
@@ -103,4 +106,52 @@ export function ownsResource(registry: Registry, p: Principal, resource: Resourc
       return t ? t.user === p.user : 'absent';
     }
   }
+}
+
+/**
+ * The answer for a resource `id` that does not exist — and, word for word, for one of another
+ * tenant (issue 16, item 8: no existence oracle). The auth hook gives it for both before any
+ * route runs; routes use the same builders for their own "not found", so that an id of another
+ * tenant, a missing id, and (stations) an own instrument that is not a station answer alike.
+ * `id` is the path parameter as validated (alerts and webhooks: a number).
+ */
+export function notFound(resource: Resource, id: string | number): MetronetError {
+  const details = { field: 'id', value: id };
+  switch (resource) {
+    case 'instrument':
+      return MetronetError.fromIssue({ ...unknownInstrument(String(id)), messageVi: `Không có phương tiện đo "${id}".` });
+    case 'station':
+      return new MetronetError('E_UNKNOWN_STATION', { en: `station "${id}" is not known`, vi: `Không có trạm quan trắc "${id}".` }, details);
+    case 'reference':
+      return new MetronetError('E_UNKNOWN_REFERENCE', { en: `reference standard "${id}" is not known`, vi: `Không có chuẩn đo lường "${id}".` }, details);
+    case 'alert':
+      return new MetronetError('E_NOT_FOUND', { en: `alert ${id} does not exist`, vi: `Không có cảnh báo ${id}.` }, details);
+    case 'webhook':
+      return new MetronetError('E_NOT_FOUND', { en: `webhook ${id} does not exist`, vi: `Không có webhook ${id}.` }, details);
+    case 'gateway':
+      return new MetronetError('E_NOT_FOUND', { en: `gateway ${id} does not exist`, vi: `Không có gateway ${id}.` }, details);
+    case 'org':
+      return new MetronetError('E_NOT_FOUND', { en: `organisation ${id} does not exist`, vi: `Không có tổ chức ${id}.` }, details);
+    case 'user':
+      return new MetronetError('E_NOT_FOUND', { en: `user ${id} does not exist`, vi: `Không có người dùng ${id}.` }, details);
+    case 'token':
+      return new MetronetError('E_NOT_FOUND', { en: `token ${id} does not exist`, vi: `Không có mã truy cập ${id}.` }, details);
+  }
+}
+
+/**
+ * A new id that another tenant already holds (POST or PUT creating a standard, a gateway): 409
+ * naming nothing of the holder and giving no hint meant for it (no "PUT replaces it", no
+ * "rotate"). Ids are one namespace for the whole network, so that the id is taken is all it says.
+ */
+export function idInUse(resource: 'reference' | 'gateway', id: string): MetronetError {
+  const what = resource === 'reference' ? { en: 'reference standard id', vi: 'Mã chuẩn đo lường' } : { en: 'gateway id', vi: 'Mã gateway' };
+  return new MetronetError(
+    'E_CONFLICT',
+    {
+      en: `${what.en} "${id}" is already in use in the registry; choose another id`,
+      vi: `${what.vi} "${id}" đã được sử dụng trong sổ đăng ký; hãy chọn mã khác.`,
+    },
+    { field: 'id', rule: 'unique', value: id },
+  );
 }

@@ -26,6 +26,8 @@ export interface LiveEventsOptions {
   offline: OfflineRule;
   now: () => number;
   log: { error(obj: object, msg: string): void };
+  /** dashboard.maxStreamsPerUser (issue 16): streams one user may hold open; the next is refused until one closes. */
+  maxStreamsPerUser?: number;
 }
 
 /**
@@ -49,7 +51,21 @@ export class LiveEvents {
 
   constructor(private readonly o: LiveEventsOptions) {
     this.filter = new TenantFilter(o.registry);
-    this.hub = new StreamHub<Listener>({ onActive: () => this.start(), onIdle: () => this.stop() });
+    this.hub = new StreamHub<Listener>({
+      onActive: () => this.start(),
+      onIdle: () => this.stop(),
+      ownerOf: (c) => c.p.user,
+      maxPerOwner: o.maxStreamsPerUser,
+    });
+  }
+
+  /**
+   * Whether the caller may open a held stream now: false when they hold maxStreamsPerUser already.
+   * Asked before the response is hijacked, so a refusal is an ordinary API error. A one-shot stream
+   * (`once`) holds nothing and is always admitted.
+   */
+  admits(p: Principal, once: boolean): boolean {
+    return once || this.hub.admits(p.user);
   }
 
   /** A listener's stream on a hijacked response: hello, every state it sees, then the changes (with `once`, ends after the states). */

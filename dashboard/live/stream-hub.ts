@@ -19,15 +19,31 @@ const HEARTBEAT_MS = 15_000;
  * connection closes, and ends every stream on close() (open streams would otherwise hold the
  * server open). `onActive`/`onIdle` tell the owner when the first client joins and the last
  * leaves, so that work done for listeners runs only while someone listens.
+ *
+ * With `ownerOf` and `maxPerOwner` (issue 16: a user's streams, dashboard.maxStreamsPerUser) it
+ * counts the streams each owner holds; `admits(owner)` says whether one more may open. A stream
+ * frees its place when its connection closes, however it closes (page left, network gone,
+ * proxy timeout), and every place is freed by close().
  */
 export class StreamHub<C extends StreamClient> {
   private readonly clients = new Map<C, NodeJS.Timeout>();
+  private readonly held = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly o: { onActive: () => void; onIdle: () => void; heartbeatMs?: number }) {}
+  constructor(private readonly o: { onActive: () => void; onIdle: () => void; heartbeatMs?: number; ownerOf?: (c: C) => string; maxPerOwner?: number }) {}
 
   get size(): number {
     return this.clients.size;
+  }
+
+  /** Streams the owner holds open now. */
+  heldBy(owner: string): number {
+    return this.held.get(owner) ?? 0;
+  }
+
+  /** Whether the owner may open one more stream (always, without maxPerOwner). */
+  admits(owner: string): boolean {
+    return this.o.maxPerOwner === undefined || this.heldBy(owner) < this.o.maxPerOwner;
   }
 
   get isClosed(): boolean {
@@ -58,6 +74,7 @@ export class StreamHub<C extends StreamClient> {
     if (this.closed) return c.stream.end();
     const beat = setInterval(() => res.write(': keep-alive\n\n'), this.o.heartbeatMs ?? HEARTBEAT_MS);
     this.clients.set(c, beat);
+    this.count(c, +1);
     if (this.clients.size === 1) this.o.onActive();
     res.on('close', () => this.remove(c));
   }
@@ -81,6 +98,15 @@ export class StreamHub<C extends StreamClient> {
     if (beat === undefined) return;
     clearInterval(beat);
     this.clients.delete(c);
+    this.count(c, -1);
     if (this.clients.size === 0) this.o.onIdle();
+  }
+
+  private count(c: C, by: 1 | -1): void {
+    if (!this.o.ownerOf) return;
+    const owner = this.o.ownerOf(c);
+    const n = this.heldBy(owner) + by;
+    if (n > 0) this.held.set(owner, n);
+    else this.held.delete(owner);
   }
 }

@@ -6,6 +6,7 @@ import { StateCache } from '../state-cache.js';
 import { offlineRuleOf } from '../states.js';
 import { ChangeFeed } from '../live/change-feed.js';
 import { LiveEvents } from '../live/live-events.js';
+import { limitsOf } from '../limits.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,7 +41,10 @@ async function applicationLayer(fastify: FastifyInstance, deps: DashboardDeps): 
   fastify.decorate('states', states);
   fastify.decorate('changes', changes);
   fastify.decorate('stations', new StationMonitor({ registry: deps.registry, readings: deps.readings, now: deps.now }));
-  fastify.decorate('live', new LiveEvents({ registry: deps.registry, states, changes, offline, now, log: fastify.log }));
+  fastify.decorate(
+    'live',
+    new LiveEvents({ registry: deps.registry, states, changes, offline, now, log: fastify.log, maxStreamsPerUser: limitsOf(deps).streamsPerUser }),
+  );
   // Open event streams would keep the server from closing (it waits for open connections before
   // the onClose hooks run): they end, and their timers stop, as closing begins.
   fastify.addHook('preClose', async () => fastify.live.close());

@@ -7,6 +7,7 @@ import { AckBody, AlertList, AlertsQuery, AlertView, DeliveryList, NumericIdPara
 import type { DashboardDeps } from '../app.js';
 import { alertFilter, type Principal } from '../auth/tenant.js';
 import { alertView } from '../alert-view.js';
+import { reasonOf, webhookGuard } from '../webhook-guard.js';
 
 const ownerScope = (p: Principal) => (p.role === 'admin' || p.role === 'authority' ? undefined : (p.org ?? '\u0000'));
 
@@ -15,6 +16,8 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { engine } = fastify;
   const store = deps.registry.analytics;
+  // Where webhooks may point and how many an organisation may hold (issue 16; analytics.webhooks).
+  const guard = webhookGuard(store, deps.webhooks);
 
   app.get(
     '/alerts',
@@ -80,12 +83,15 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Subscribe a URL to the alerts of an organisation; the HMAC secret is returned once',
+        summary:
+          'Subscribe a URL to the alerts of an organisation; the HMAC secret is returned once. The URL must resolve to public addresses (or ones the operator allowlists); an organisation holds at most analytics.webhooks.maxPerOrg',
         body: WebhookIn,
-        response: { 201: WebhookView, 400: { $ref: 'Error#' } },
+        response: { 201: WebhookView, 400: { $ref: 'Error#' }, 429: { $ref: 'Error#' } },
       },
     },
     async (req, reply) => {
+      await guard.admit(req.body.org, req.body.url);
+      guard.checkCap(req.body.org); // again, synchronously with the insert: requests resolved in parallel
       const secret = req.body.secret ?? randomBytes(24).toString('base64url');
       const w = store.addWebhook(req.body.org, req.body.url, secret);
       return reply.status(201).send({ id: w.id, org: w.org, url: w.url, createdAt: w.createdAt, secret });
@@ -110,13 +116,25 @@ export const alertRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, de
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Delivery attempts of a webhook, newest first: pending, delivered, or failed with the last error',
+        summary: "Delivery attempts of a webhook, newest first: pending, delivered, or failed with a reason class (never the receiver's answer)",
         params: NumericIdParams,
         querystring: Type.Object({ state: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])) }),
         response: { 200: DeliveryList },
       },
     },
-    async (req) => ({ items: store.listDeliveries({ webhook: req.params.id, state: req.query.state }) }),
+    async (req) => ({
+      items: store.listDeliveries({ webhook: req.params.id, state: req.query.state }).map((d) => ({
+        id: d.id,
+        alert: d.alert,
+        event: d.event,
+        state: d.state,
+        attempts: d.attempts,
+        nextAt: d.nextAt,
+        reason: reasonOf(d),
+        deliveredAt: d.deliveredAt,
+        createdAt: d.createdAt,
+      })),
+    }),
   );
 
   app.delete(

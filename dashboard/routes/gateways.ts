@@ -5,7 +5,7 @@ import type { GatewayRecord, Registry } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
 import { GatewayCreate, GatewayCreated, GatewayView as GatewayBase } from '../identity-schemas.js';
-import { seesAll } from '../auth/tenant.js';
+import { idInUse, notFound, seesAll } from '../auth/tenant.js';
 import type { DashboardDeps } from '../app.js';
 
 const E = { $ref: 'Error#' };
@@ -59,8 +59,10 @@ export const gatewayRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     },
     async (req, reply) => {
       const { id, org, name } = req.body;
-      if (registry.getGateway(id) || registry.identity.getMqttCredential(id))
-        throw new MetronetError('E_CONFLICT', `gateway ${id} exists; POST /gateways/${id}/rotate gives it a new secret`, { field: 'id', value: id });
+      const held = registry.getGateway(id);
+      // The rotate hint is for the gateway's own organisation; to anyone else the id is only taken.
+      if ((held && held.org !== org) || (!held && registry.identity.getMqttCredential(id))) throw idInUse('gateway', id);
+      if (held) throw new MetronetError('E_CONFLICT', `gateway ${id} exists; POST /gateways/${id}/rotate gives it a new secret`, { field: 'id', value: id });
       if (!registry.getOrg(org)) throw new MetronetError('E_BAD_REQUEST', `organisation ${org} does not exist`, { field: 'org', value: org });
       registry.upsertGateway({ id, org, name: name ?? null });
       const { secret } = await registry.identity.setMqttCredential({ username: id, kind: 'gateway', subject: id, org }, now());
@@ -105,7 +107,7 @@ export const gatewayRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
 
 function must(registry: Registry, id: string): GatewayRecord {
   const g = registry.getGateway(id);
-  if (!g) throw new MetronetError('E_NOT_FOUND', `gateway ${id} does not exist`, { field: 'id', value: id });
+  if (!g) throw notFound('gateway', id);
   return g;
 }
 
@@ -128,5 +130,5 @@ function view(registry: Registry, g: GatewayRecord) {
 
 function created(registry: Registry, id: string, secret: string) {
   const g = registry.getGateway(id)!;
-  return { ...view(registry, g), mqtt: { username: id, password: secret, publishUnder: `${topics.gatewayPrefix(g.org, g.id)}#` } };
+  return { ...view(registry, g), mqtt: { username: id, password: secret, publishUnder: `${topics.gatewayPrefix(g.org, g.id)}+` } };
 }

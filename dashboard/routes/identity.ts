@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ID_PATTERN, MetronetError } from '../../core/index.js';
-import type { Registry } from '../../store/index.js';
+import { verifyAuditTrail, type Registry } from '../../store/index.js';
 import { IdParams } from '../schemas.js';
 import {
   AuditList,
@@ -27,6 +27,8 @@ import { seesAll } from '../auth/tenant.js';
 import { checkRoleOrg } from '../auth/roles.js';
 import type { DashboardDeps } from '../app.js';
 import { DAY } from '../../core/time.js';
+import { checkNewPassword } from '../../core/password-policy.js';
+import { limitsOf, refusalsCounted } from '../limits.js';
 
 const E = { $ref: 'Error#' };
 
@@ -36,6 +38,7 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   const { registry } = deps;
   const ids = registry.identity;
   const now = deps.now ?? Date.now;
+  const limits = limitsOf(deps);
 
   // organisations
 
@@ -117,6 +120,7 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     async (req, reply) => {
       if (ids.getUser(req.body.id)) throw new MetronetError('E_CONFLICT', `user ${req.body.id} exists`);
       checkRoleOrg(registry, req.body.role, req.body.org ?? null);
+      checkNewPassword(req.body.password, { user: req.body.id, name: req.body.name });
       return reply.status(201).send(await ids.createUser(req.body, now()));
     },
   );
@@ -135,6 +139,7 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const cur = mustUser(registry, req.params.id);
       const { password, ...patch } = req.body;
       checkRoleOrg(registry, patch.role ?? cur.role, patch.org === undefined ? cur.org : patch.org);
+      if (password !== undefined) checkNewPassword(password, { user: cur.id, name: patch.name === undefined ? cur.name : patch.name });
       if (password !== undefined) await ids.setPassword(cur.id, password);
       return ids.updateUser(cur.id, patch)!;
     },
@@ -163,9 +168,9 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
     {
       schema: {
         tags: ['identity'],
-        summary: 'Issue an API token for yourself; the secret is returned once',
+        summary: 'Issue an API token for yourself; the secret is returned once; refused past dashboard.maxTokensPerUser active tokens',
         body: TokenCreate,
-        response: { 201: TokenCreated, 400: E, 403: E },
+        response: { 201: TokenCreated, 400: E, 403: E, 429: E },
       },
     },
     async (req, reply) => {
@@ -173,7 +178,8 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const user = req.body.user ?? p.user;
       if (user !== p.user && p.role !== 'admin') throw new MetronetError('E_FORBIDDEN', 'only an admin issues tokens for someone else');
       mustUser(registry, user);
-      const { token, secret } = ids.issueToken({ kind: 'api', user, name: req.body.name ?? null, ttlMs: req.body.ttlDays * DAY }, now());
+      const issue = () => ids.issueToken({ kind: 'api', user, name: req.body.name ?? null, ttlMs: req.body.ttlDays * DAY, max: limits.tokensPerUser }, now());
+      const { token, secret } = refusalsCounted('tokens_per_user', issue);
       return reply.status(201).send({ ...token, secret });
     },
   );
@@ -245,8 +251,15 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   );
   app.get(
     '/audit/verify',
-    { schema: { tags: ['identity'], summary: 'Check the hash chain; names the first broken entry', response: { 200: AuditVerdictView } } },
-    async () => registry.audit.verify(),
+    {
+      schema: {
+        tags: ['identity'],
+        summary: 'Check the keyed hash chain and, against the signed head checkpoints, truncation and rewrites; names the first broken entry',
+        response: { 200: AuditVerdictView },
+      },
+    },
+    // The same function as `metronet audit verify` (store/audit-checkpoints.ts).
+    async () => verifyAuditTrail(registry.audit, deps.auditCheckpointFile),
   );
 };
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ID_PATTERN, MetronetError } from '../../core/index.js';
+import { ID_PATTERN, MetronetError, NewId } from '../../core/index.js';
 import { instrumentScope, type Principal } from '../auth/tenant.js';
 import type { Channel, Instrument } from '../../store/types.js';
 import { IdParams, InstrumentIn, InstrumentList, InstrumentListQuery, InstrumentView, ReadingsQuery, ReadingsView } from '../schemas.js';
@@ -127,7 +127,7 @@ export const instrumentRoutes: FastifyPluginAsync<DashboardDeps> = async (fastif
       schema: {
         tags: ['instruments'],
         summary: 'Register an instrument of your organisation',
-        body: Type.Composite([Type.Object({ id: Type.String({ pattern: ID_PATTERN }), org: Type.String({ pattern: ID_PATTERN }) }), InstrumentIn], {
+        body: Type.Composite([Type.Object({ id: NewId('instrument id'), org: Type.String({ pattern: ID_PATTERN }) }), InstrumentIn], {
           additionalProperties: false,
         }),
         response: { 201: InstrumentView, 400: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 409: { $ref: 'Error#' } },

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { ID_PATTERN, INSTRUMENT_KINDS, MetronetError, Nullable, StringEnum } from '../../core/index.js';
+import { ID_PATTERN, INSTRUMENT_KINDS, MetronetError, Nullable, R117_CLASSES, R76_CLASSES, StringEnum } from '../../core/index.js';
+import { RANGE_UNITS } from '../../analytics/authority.js';
 import type { Designation } from '../../store/index.js';
 import { IdParams, NumericIdParams } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
@@ -9,12 +10,41 @@ import { mustFindInstrument } from '../lookups.js';
 import { writerOf } from './calibrations.js';
 
 /** The schemas of this resource (STYLE.md 4: one schema, in the route's folder). */
+const Limit = (dim: keyof typeof RANGE_UNITS, description: string) =>
+  Type.Object(
+    { value: Type.Number({ exclusiveMinimum: 0, maximum: 1e15 }), unit: StringEnum(Object.keys(RANGE_UNITS[dim]) as [string, ...string[]]) },
+    { additionalProperties: false, description },
+  );
+export const DesignationRangeIn = Type.Object(
+  {
+    kind: StringEnum(INSTRUMENT_KINDS, { description: "one of the designation's kinds" }),
+    classes: Type.Optional(
+      Type.Array(StringEnum([...R76_CLASSES, ...R117_CLASSES]), {
+        minItems: 1,
+        maxItems: 9,
+        uniqueItems: true,
+        description: 'accuracy classes covered: OIML R76 I–IIII (scales), OIML R117 0.3–2.5 (dispensers); absent: any',
+      }),
+    ),
+    maxCapacity: Type.Optional(Limit('mass', "largest Max of a scale covered (OIML R76-1 T.3.1.1), e.g. { value: 60, unit: 't' }")),
+    maxFlow: Type.Optional(Limit('flow', "largest Qmax of a fuel dispenser covered, e.g. { value: 130, unit: 'L/min' }")),
+  },
+  { additionalProperties: false },
+);
 export const DesignationIn = Type.Object(
   {
     lab: Type.String({ pattern: ID_PATTERN, description: 'the designated verification body (an organisation of kind lab)' }),
     decision: Type.String({ minLength: 1, maxLength: 100, description: 'decision number (số quyết định chỉ định)' }),
     kinds: Type.Array(StringEnum(INSTRUMENT_KINDS), { minItems: 1, maxItems: INSTRUMENT_KINDS.length, uniqueItems: true }),
     ranges: Type.Optional(Nullable(Type.String({ maxLength: 1000, description: 'measuring ranges as the decision states them' }))),
+    rangeLimits: Type.Optional(
+      Nullable(
+        Type.Array(DesignationRangeIn, {
+          maxItems: INSTRUMENT_KINDS.length,
+          description: 'the ranges as data, one entry per kind: checked against the channels of every verification recorded under it',
+        }),
+      ),
+    ),
     validFrom: Type.Integer({ minimum: 0 }),
     validUntil: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
   },
@@ -26,6 +56,16 @@ export const DesignationView = Type.Object({
   decision: Type.String(),
   kinds: Type.Array(Type.String()),
   ranges: Nullable(Type.String()),
+  rangeLimits: Nullable(
+    Type.Array(
+      Type.Object({
+        kind: Type.String(),
+        classes: Type.Optional(Type.Array(Type.String())),
+        maxCapacity: Type.Optional(Type.Object({ value: Type.Number(), unit: Type.String() })),
+        maxFlow: Type.Optional(Type.Object({ value: Type.Number(), unit: Type.String() })),
+      }),
+    ),
+  ),
   validFrom: Type.Integer(),
   validUntil: Nullable(Type.Integer()),
   withdrawnAt: Nullable(Type.Integer()),
@@ -93,7 +133,27 @@ export const recordRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
         { field: 'validUntil', rule: 'after-validFrom', value: b.validUntil },
       );
     }
-    return { lab: b.lab, decision: b.decision, kinds: b.kinds, ranges: b.ranges ?? null, validFrom: b.validFrom, validUntil: b.validUntil ?? null };
+    const limits = b.rangeLimits ?? [];
+    const stray = limits.findIndex((r, i) => !b.kinds.includes(r.kind) || limits.findIndex((x) => x.kind === r.kind) !== i);
+    if (stray !== -1) {
+      throw new MetronetError(
+        'E_BAD_REQUEST',
+        {
+          en: `rangeLimits[${stray}]: kind ${limits[stray]!.kind} is not one of the designation's kinds, or is listed twice`,
+          vi: `Phạm vi thứ ${stray + 1}: loại phương tiện đo ${limits[stray]!.kind} không thuộc quyết định chỉ định hoặc bị ghi hai lần.`,
+        },
+        { field: `rangeLimits[${stray}].kind`, rule: 'designated-kind', value: limits[stray]!.kind },
+      );
+    }
+    return {
+      lab: b.lab,
+      decision: b.decision,
+      kinds: b.kinds,
+      ranges: b.ranges ?? null,
+      rangeLimits: limits.length ? limits : null,
+      validFrom: b.validFrom,
+      validUntil: b.validUntil ?? null,
+    };
   };
   const found = (d: Designation | undefined, id: number): Designation => {
     if (!d)

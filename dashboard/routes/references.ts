@@ -7,6 +7,7 @@ import type { Engine } from '../../analytics/engine.js';
 import { IdParams, ReferenceCreate, ReferenceIn, ReferenceList, ReferenceView } from '../schemas.js';
 import type { DashboardDeps } from '../app.js';
 import { alertRef } from '../alert-view.js';
+import { idInUse, notFound, type Principal } from '../auth/tenant.js';
 
 /** Reference standards with their traceability chain; marking one out of tolerance runs the impact analysis. */
 export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
@@ -17,8 +18,23 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
   const view = (r: ReferenceStandard) => withTrace(engine, r, now(), deps.registry.records.anchor(r.id));
   const must = (id: string) => {
     const r = store.getReference(id);
-    if (!r) throw new MetronetError('E_UNKNOWN_REFERENCE', `reference standard "${id}" is not known`, { field: 'id', value: id });
+    if (!r) throw notFound('reference', id);
     return r;
+  };
+  /**
+   * A standard's parent is a standard of the same lab (its chain ends in an anchor, the link to
+   * another organisation's standard). Another lab's is refused exactly as an unknown one (issue
+   * 16, item 8): naming it would show that lab's chain, due dates and state in the traceability.
+   */
+  const checkParent = (parent: string | null | undefined, lab: string, p: Principal) => {
+    if (parent === undefined || parent === null) return;
+    const r = store.getReference(parent);
+    if (r && (r.lab === lab || p.role === 'admin')) return;
+    throw new MetronetError(
+      'E_UNKNOWN_REFERENCE',
+      { en: `parent reference standard "${parent}" is not known`, vi: `Không có chuẩn đo lường "${parent}" để làm chuẩn cấp trên.` },
+      { field: 'parent', rule: 'registered', value: parent },
+    );
   };
 
   app.get(
@@ -59,11 +75,16 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       },
     },
     async (req, reply) => {
-      if (store.getReference(req.body.id))
+      const held = store.getReference(req.body.id);
+      const p = req.principal!;
+      // The hint is for the standard's own lab; to anyone else the id is only taken.
+      if (held && p.role !== 'admin' && held.lab !== p.org) throw idInUse('reference', req.body.id);
+      if (held)
         throw new MetronetError('E_CONFLICT', `reference standard "${req.body.id}" exists; PUT /references/${req.body.id} replaces it`, {
           field: 'id',
           value: req.body.id,
         });
+      checkParent(req.body.parent, req.body.lab, p);
       const { saved } = engine.saveReference({ ...req.body, id: req.body.id, anchor: anchorOf(req.body.anchor) });
       return reply.status(201).send(view(saved));
     },
@@ -82,6 +103,7 @@ export const referenceRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify
       },
     },
     async (req) => {
+      checkParent(req.body.parent, req.body.lab, req.principal!);
       const { saved, impact } = engine.saveReference({ ...req.body, id: req.params.id, anchor: anchorOf(req.body.anchor) });
       return { ...view(saved), impact: impact.map(alertRef) };
     },

@@ -18,6 +18,7 @@ import {
 } from '../../core/index.js';
 import type { StationSummary } from '../../analytics/station-monitor.js';
 import type { StationRow } from '../../store/index.js';
+import { canSeeInstrument, notFound } from '../auth/tenant.js';
 import { IdParams } from '../schemas.js';
 import { parseTime } from '../time.js';
 import type { DashboardDeps } from '../app.js';
@@ -165,7 +166,7 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
 
   const mustFind = (id: string): StationRow => {
     const s = deps.registry.stations.getStation(id);
-    if (!s) throw new MetronetError('E_UNKNOWN_STATION', `station "${id}" is not known`, { field: 'id', value: id });
+    if (!s) throw notFound('station', id);
     return s;
   };
 
@@ -182,7 +183,13 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
     async (req) => {
       const m = fastify.stations;
       const items: StationView[] = [];
-      for (const s of m.stations(req.query.org)) {
+      // Scoped before counting: `total` is the caller's stations, never the network's.
+      const p = req.principal!;
+      const visible = (s: StationRow) => {
+        const inst = deps.registry.getInstrument(s.instrument);
+        return !!inst && canSeeInstrument(deps.registry, p, inst);
+      };
+      for (const s of m.stations(req.query.org).filter(visible)) {
         const sum = await m.summary(s);
         if (sum) items.push(view(sum));
       }

@@ -183,6 +183,10 @@ const REASONS = [
     'reason.uncertainty',
     ['ref', 'U', 'mpe', 'load'],
   ],
+  // A test load outside the channel's range (analytics/tolerance.ts loadIssue).
+  [/^the load (\S+) is above Max (\S+) /, 'reason.aboveMax', ['load', 'limit']],
+  [/^the load (\S+) is below Min (\S+) /, 'reason.belowMin', ['load', 'limit']],
+  [/^the volume (\S+) L is below the minimum measured quantity (\S+) L/, 'reason.belowMmq', ['load', 'limit']],
 ];
 export function reasonText(reason) {
   if (!reason) return '';

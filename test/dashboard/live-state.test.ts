@@ -45,14 +45,14 @@ const listen = (auth: { authorization: string }) => listenEvents(app, auth);
 const ticks = (message: string) => ({ message, timeout: periods(3, EVENTS_TICK_MS) });
 
 describe('GET /api/v1/instruments/{id}/state', () => {
-  it("gives the state the overview gives, for an instrument the caller sees, and 403 for another tenant's", async () => {
+  it("gives the state the overview gives, for an instrument the caller sees, and 404 (as missing) for another tenant's", async () => {
     const one = await get(`/api/v1/instruments/${T.a.inst}/state`, 'enterprise');
     expect(one.statusCode).toBe(200);
     const overview = (await get('/api/v1/overview', 'enterprise')).json();
     expect(one.json()).toEqual(overview.items.find((i: { id: string }) => i.id === T.a.inst));
     expect(one.json()).toMatchObject({ id: T.a.inst, state: 'out_of_tolerance', lab: T.a.lab, openAlerts: 1 });
-    expect((await get(`/api/v1/instruments/${T.b.inst}/state`, 'enterprise')).statusCode).toBe(403);
-    expect((await get(`/api/v1/instruments/${T.b.inst}/state`, 'lab')).statusCode).toBe(403);
+    expect((await get(`/api/v1/instruments/${T.b.inst}/state`, 'enterprise')).statusCode).toBe(404);
+    expect((await get(`/api/v1/instruments/${T.b.inst}/state`, 'lab')).statusCode).toBe(404);
     expect((await get('/api/v1/instruments/NOPE/state', 'authority')).statusCode).toBe(404);
   });
 });

@@ -239,11 +239,12 @@ describe('the compose set-up script and Mosquitto configuration, for real', () =
       dir = mkdtempSync(join(tmpdir(), 'metronet-compose-run-'));
       const data = join(dir, 'data');
       const auth = join(dir, 'mqtt-auth');
+      // Operator-chosen passwords follow the password rule (core/password-policy.ts): 12+ characters, not common, no user name.
       const secrets = {
-        INGEST_MQTT_PASSWORD: 'ingest-pw-1',
-        ANALYTICS_MQTT_PASSWORD: 'analytics-pw-1',
-        ADMIN_PASSWORD: 'admin-pw-123456',
-        DEMO_GATEWAY_PASSWORD: 'gw-pw-1',
+        INGEST_MQTT_PASSWORD: 'ingest-pw-1-Xq7rLm2v',
+        ANALYTICS_MQTT_PASSWORD: 'analytics-pw-1-Kd9sWt4b',
+        ADMIN_PASSWORD: 'root-pw-123456-Hn3cPz8e',
+        DEMO_GATEWAY_PASSWORD: 'gw-pw-1-Vb6yTq1m',
       };
       const env = { ...process.env, ...secrets, METRONET_DATA_DIR: data, EXPORT_DIR: auth, SETUP_CLI: `${process.execPath} ${join(ROOT, 'bin/metronet.js')}` };
       for (let run = 0; run < 2; run++) {

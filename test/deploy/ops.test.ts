@@ -12,7 +12,7 @@ import { Engine } from '../../analytics/engine.js';
 import { exposition, lifecycle, startOps } from '../../cli/ops.js';
 import { startInflux, startMosquitto, type InfluxServer, type MosquittoServer } from '../support/servers.js';
 import { INSTRUMENTS_PER_GATEWAY, ingestUser, loadGateways, publishLoad } from '../ingest/load.js';
-import { startDemoStack, type DemoStack } from '../e2e/stack.js';
+import { METRICS_AUTH, startDemoStack, type DemoStack } from '../e2e/stack.js';
 import { waitFor } from '../support/wait.js';
 import { SERVICES_MS, sample, spawnMetronet } from './procs.js';
 
@@ -251,11 +251,14 @@ describe('in-process stack: one /metrics for every service', () => {
   afterAll(async () => stack?.close());
 
   it('exposes ingest, broker, analytics and gateway metrics without a name twice, and readiness', async () => {
-    await waitFor(async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl))).text(), 'metronet_gateway_readings_published_total')! > 0, {
-      message: 'gateways publishing',
-      timeout: SERVICES_MS,
-    });
-    const text = await (await fetch(new URL('/metrics', stack.dashboardUrl))).text();
+    await waitFor(
+      async () => sample(await (await fetch(new URL('/metrics', stack.dashboardUrl), METRICS_AUTH)).text(), 'metronet_gateway_readings_published_total')! > 0,
+      {
+        message: 'gateways publishing',
+        timeout: SERVICES_MS,
+      },
+    );
+    const text = await (await fetch(new URL('/metrics', stack.dashboardUrl), METRICS_AUTH)).text();
     const types = typeLines(text).map((l) => l.split(' ')[2]);
     expect(new Set(types).size).toBe(types.length);
     for (const name of [

@@ -128,7 +128,7 @@ describe('compose topology as processes', () => {
       ),
     );
     const analytics = spawnSvc('analytics', 'analytics', {}, { ...common('svc-analytics', SVC.analytics), METRONET_ANALYTICS__OPS__PORT: '0' });
-    const dashboard = spawnSvc('dashboard', 'dashboard', { dashboard: { port: 0 } }, {});
+    const dashboard = spawnSvc('dashboard', 'dashboard', { dashboard: { port: 0 } }, { METRONET_DASHBOARD__OPS__PORT: '0' });
     const simPorts = await Promise.all(sims.map((s) => s.waitForText(/modbus-tcp:\/\/127\.0\.0\.1:(\d+)/).then((m) => Number(m[1]))));
     // Gateways after the ingest workers have subscribed (compose: depends_on ingest healthy): on
     // the very first start there is no shared subscription yet, and a broker drops what nobody
@@ -250,7 +250,12 @@ describe('compose topology as processes', () => {
         'metronet_gateway_poll_errors_total',
         'metronet_gateway_readings_published_total',
       ]);
-    has(await text(web, '/metrics'), ['process_cpu_user_seconds_total']);
+    // /metrics is on the dashboard's ops listener, not its public port (issue 16).
+    const dashboardOps = new URL(
+      String((await dashboard.waitForLine((l) => String(l.msg).startsWith('dashboard ops endpoints listening'), 'dashboard ops')).url),
+    );
+    has(await text(dashboardOps), ['process_cpu_user_seconds_total']);
+    expect((await fetch(new URL('metrics', web))).status).toBe(404);
 
     // SIGTERM: gateways first (they stop polling and flush their spools), then the rest; all exit 0.
     expect(await Promise.all(gateways.map((g) => g.stop()))).toEqual([0, 0]);

@@ -7,6 +7,7 @@ import { formatStationFiles, loadConfig, loadProfiles, MetronetConfig, silentLog
 import { checkGateway } from '../../gateway/check.js';
 import { startStack, type Stack } from '../../cli/stack.js';
 import { periods, waitFor } from '../support/wait.js';
+import { METRICS_AUTH, METRICS_TOKEN } from '../support/metrics-auth.js';
 
 /**
  * Issue 8, end to end: a station whose datalogger only writes exchange files. A gateway process
@@ -29,7 +30,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'metronet-e2e-files-'));
   inbox = join(dir, 'datalogger');
   mkdirSync(inbox);
-  const config = loadConfig(MetronetConfig, { overrides: { dataDir: join(dir, 'data'), 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': FLUSH_MS } });
+  const config = loadConfig(MetronetConfig, {
+    overrides: { dataDir: join(dir, 'data'), 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': FLUSH_MS, 'dashboard.metricsToken': METRICS_TOKEN },
+  });
   const profiles = loadProfiles();
   stack = await startStack({
     config,
@@ -147,7 +150,7 @@ describe('file-import, end to end', () => {
 });
 
 async function refusals(): Promise<Record<'connect' | 'publish' | 'subscribe', number>> {
-  const text = await (await fetch(new URL('/metrics', stack.dashboardUrl))).text();
+  const text = await (await fetch(new URL('/metrics', stack.dashboardUrl), METRICS_AUTH)).text();
   expect(text).toMatch(/# TYPE metronet_mqtt_refusals_total counter/);
   expect(text).toMatch(/metronet_ingest_readings_stored_total/); // the ingest worker's metrics are still there
   const get = (kind: string) => Number(new RegExp(`^metronet_mqtt_refusals_total\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1]);

@@ -9,7 +9,9 @@ import { DAY } from '../../core/time.js';
  * The legal-records rules (issue 15) as the lab uses them in the web UI, in Vietnamese: a
  * multi-load check (three loads at one instant, one submission), the correction of a wrong
  * certificate by a superseding one (new number, reason; the old one stays, marked), and a record
- * dated tomorrow refused with the server's Vietnamese words and nothing stored.
+ * dated tomorrow refused with the server's Vietnamese words and nothing stored. The authority
+ * reassigns a squatted instrument id from the instrument page (confirmed first; a refusal shown
+ * in Vietnamese); the lab is not offered it.
  *
  * Form answers are read from a log of what each form's message showed (a MutationObserver set up
  * before the page's scripts): a stored record reloads the page 800 ms later, and the log keeps
@@ -57,8 +59,13 @@ const FORM_LOG = `
 
 /** The lab (kiemdinh of ttkt-tdc) signed in, its page in Vietnamese, every form message logged. */
 async function labSignedIn(): Promise<{ context: BrowserContext; page: Page }> {
-  const login = stack.logins.find((l) => l.role === 'lab')!;
-  expect(login).toMatchObject({ user: 'kiemdinh', org: 'ttkt-tdc' });
+  return signedIn('lab');
+}
+
+/** Someone of `role` signed in (the lab: kiemdinh of ttkt-tdc; the authority: chicuc), in Vietnamese, every form message logged. */
+async function signedIn(role: 'lab' | 'authority'): Promise<{ context: BrowserContext; page: Page }> {
+  const login = stack.logins.find((l) => l.role === role)!;
+  if (role === 'lab') expect(login).toMatchObject({ user: 'kiemdinh', org: 'ttkt-tdc' });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Ho_Chi_Minh' });
   const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
   expect(res.ok()).toBe(true);
@@ -295,6 +302,64 @@ describe.runIf(browserAvailable)('legal records in the web UI as the lab, in Vie
     expect(shown.filter((s) => /Đã lưu/.test(s.text))).toEqual([]);
     // The forms stay as filled (no reload), for the date to be put right.
     expect(await check.locator('input[name=ts]').inputValue()).toBe(tomorrow);
+    await context.close();
+  });
+  it('the authority reassigns an instrument id from its page: asked to confirm, a refusal shown in Vietnamese, then done; the lab has no such form', async () => {
+    const id = 'SC-0101'; // the La Gi factory's platform scale
+    expect(stack.registry.getInstrument(id)?.org).toBe('thuy-san-la-gi');
+    // The lab sees the page without the form.
+    const lab = await labSignedIn();
+    await go(lab.page, `#/instruments/${id}`);
+    await lab.page.locator('#sec-cals, p.error:not(#login-error)').first().waitFor();
+    expect(await lab.page.locator('#form-reassign').count()).toBe(0);
+    await lab.context.close();
+
+    const { context, page } = await signedIn('authority');
+    const dialogs: string[] = [];
+    let accept = false;
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void (accept ? d.accept() : d.dismiss());
+    });
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && r.url().endsWith(`/api/v1/instruments/${id}/reassign`) && posts.push(r.postData() ?? ''));
+    await go(page, `#/instruments/${id}`);
+    const form = page.locator('#form-reassign');
+    await form.waitFor({ state: 'attached' });
+    await page.locator('details:has(#form-reassign) > summary', { hasText: 'Chuyển mã phương tiện đo cho tổ chức khác' }).click();
+
+    // Not confirmed: nothing sent.
+    await form.locator('input[name=org]').fill('cho-phan-thiet');
+    let before = await logged(page);
+    await form.locator('button[type=submit]').click();
+    expect(await answer(page, 'form-reassign', before)).toEqual({ form: 'form-reassign', text: 'Chưa chuyển: bạn đã không xác nhận.', state: 'ok' });
+    expect(dialogs).toEqual(['Chuyển mã SC-0101 từ thuy-san-la-gi sang cho-phan-thiet? Đăng ký hiện tại kết thúc; lịch sử không chuyển sang tổ chức mới.']);
+    expect(posts).toEqual([]);
+
+    // Confirmed, to a lab: the server refuses, in Vietnamese; the id stays where it was.
+    accept = true;
+    await form.locator('input[name=org]').fill('ttkt-tdc');
+    before = await logged(page);
+    await form.locator('button[type=submit]').click();
+    expect(await answer(page, 'form-reassign', before)).toEqual({
+      form: 'form-reassign',
+      text: 'Chưa lưu được: tổ chức "ttkt-tdc" không phải doanh nghiệp đã đăng ký',
+      state: 'error',
+    });
+    expect(stack.registry.getInstrument(id)?.org).toBe('thuy-san-la-gi');
+
+    // Confirmed, to the market: done; the id starts again for it, unregistered, with empty history.
+    await form.locator('input[name=org]').fill('cho-phan-thiet');
+    before = await logged(page);
+    await form.locator('button[type=submit]').click();
+    expect(await answer(page, 'form-reassign', before)).toEqual({
+      form: 'form-reassign',
+      text: 'Đã chuyển mã SC-0101 cho Ban quản lý chợ Phan Thiết.',
+      state: 'ok',
+    });
+    expect(posts.map((p) => JSON.parse(p))).toEqual([{ org: 'ttkt-tdc' }, { org: 'cho-phan-thiet' }]);
+    expect(stack.registry.getInstrument(id)).toMatchObject({ org: 'cho-phan-thiet', registration: 'unregistered' });
+    expect((await recordsOf(id)).length).toBe(0);
     await context.close();
   });
 });

@@ -7,6 +7,8 @@ import { startStack, type Stack } from '../../cli/stack.js';
 import { seedRegistry, seedStationHistory, startProvinceDevices } from '../../cli/demo.js';
 import { DEMO_PROVINCE } from '../../cli/province.js';
 import { credentialGateways, seedDemoUsers, type DemoLogin } from '../../cli/access.js';
+import { METRICS_TOKEN } from '../support/metrics-auth.js';
+export { METRICS_AUTH, METRICS_TOKEN } from '../support/metrics-auth.js';
 
 /** The demo stack's periods in tests: device polls and gateway publishes (both overridable), ingest flushes. */
 export const DEMO_POLL_MS = 200;
@@ -29,7 +31,9 @@ export interface DemoStack extends Stack {
 /** The demo's exact composition on ephemeral ports and a temporary data folder. */
 export async function startDemoStack(opts: { pollMs?: number; publishMs?: number } = {}): Promise<DemoStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'metronet-e2e-'));
-  const config = loadConfig(MetronetConfig, { overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': DEMO_FLUSH_MS } });
+  const config = loadConfig(MetronetConfig, {
+    overrides: { dataDir, 'broker.port': 0, 'dashboard.port': 0, 'ingest.flushMs': DEMO_FLUSH_MS, 'dashboard.metricsToken': METRICS_TOKEN },
+  });
   const profiles = loadProfiles();
   let simulators = new Map<string, SimulatorHandle>();
   let logins: DemoLogin[] = [];

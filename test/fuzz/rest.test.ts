@@ -61,7 +61,14 @@ function withApp(): void {
       limitSet: 'qcvn-05-2023',
     });
     await f.readings.write([{ org: T.a.ent, instrument: T.a.inst, channel: 'mass', ts: NOW - 60_000, value: 20.001, unit: 'kg', status: 'ok' }]);
-    app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
+    app = await buildApp({
+      registry: f.registry,
+      readings: f.readings,
+      analytics: new Engine({ registry: f.registry }),
+      webhooks: { allow: ['127.0.0.1:9'], maxPerOrg: 10_000 },
+      // The valid-body run issues one user more tokens than dashboard.maxTokensPerUser allows (the cap has its own test).
+      maxTokensPerUser: 1_000_000,
+    });
   });
   afterAll(async () => {
     await app?.close();

@@ -10,6 +10,7 @@ import * as ingest from '../../ingest/index.js';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { Engine } from '../../analytics/engine.js';
 import { bearer } from '../analytics/support.js';
+import { METRICS_AUTH, METRICS_TOKEN } from '../support/metrics-auth.js';
 import { periods, waitFor } from '../support/wait.js';
 
 const FLUSH_MS = 20;
@@ -44,6 +45,7 @@ beforeAll(async () => {
     analytics: new Engine({ registry }),
     metrics: () => worker.metrics(),
     rejectCounts: () => worker.stats().rejected,
+    metricsToken: METRICS_TOKEN,
   });
   auth = await bearer(registry, { id: 'tdc', role: 'authority' });
   gw = await connectAsync(mqtt.url, { clientId: 'gw-api' });
@@ -110,7 +112,7 @@ describe('rejects and metrics through the dashboard', () => {
   });
 
   it('serves Prometheus metrics: readings in, stored, rejects by reason, queue depth, write latency', async () => {
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    const res = await app.inject({ method: 'GET', url: '/metrics', ...METRICS_AUTH });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = res.body;
@@ -124,8 +126,8 @@ describe('rejects and metrics through the dashboard', () => {
   });
 
   it('serves the process metrics alone when no ingest runs in the process', async () => {
-    const bare = await buildApp({ registry, readings, analytics: new Engine({ registry }) });
-    const res = await bare.inject({ method: 'GET', url: '/metrics' });
+    const bare = await buildApp({ registry, readings, analytics: new Engine({ registry }), metricsToken: METRICS_TOKEN });
+    const res = await bare.inject({ method: 'GET', url: '/metrics', ...METRICS_AUTH });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/^process_resident_memory_bytes/m);
     await bare.close();

@@ -6,6 +6,7 @@ import { Engine } from '../../analytics/engine.js';
 import { CERTIFICATE_STAGE, CHECK_STAGE, mpeFor } from '../../analytics/tolerance.js';
 import { R76_IN_SERVICE_FACTOR, type ToleranceSpec } from '../../core/index.js';
 import { DAY, T, twoTenants, type Fixture } from '../security/fixture.js';
+import { parseCsv } from '../support/csv.js';
 
 /**
  * "Records a province can rely on", section 5 — one number everywhere. For one scale at one load
@@ -26,33 +27,6 @@ const call = async (who: 'admin' | 'lab' | 'authority' | 'enterprise', method: '
   const r = await app.inject({ method, url: `/api/v1/${url}`, headers: f.auth[who], ...(payload === undefined ? {} : { payload: payload as object }) });
   return { status: r.statusCode, body: r.body && r.headers['content-type']?.toString().startsWith('application/json') ? r.json() : null, raw: r };
 };
-
-/** RFC 4180 rows (quoted fields with commas, doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  const s = text.replace(/^\uFEFF/, '');
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quoted) {
-      if (c === '"' && s[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && s[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  if (cell !== '' || row.length > 0) rows.push([...row, cell]);
-  return rows;
-}
 
 beforeAll(async () => {
   f = await twoTenants();

@@ -16,6 +16,8 @@ export const T = {
 } as const;
 export type Tenant = (typeof T)['a'] | (typeof T)['b'];
 export const LEAK = 'bbb';
+/** A password the password rule accepts (core/password-policy.ts), for users and logins tests create through the API or CLI. */
+export const STRONG_PASSWORD = 'Cân-điện-tử Chợ Phan Thiết 2025';
 import { DAY } from '../../core/time.js';
 export { DAY };
 

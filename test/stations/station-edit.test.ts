@@ -59,7 +59,8 @@ describe('editing stations', () => {
     expect(s.registry.stations.getStation('WQ-1')).toMatchObject({ latitude: 10.95, intervalMs: 10 * MIN });
     const [entry] = s.registry.audit.entries({ subject: 'instrument:WQ-1' }).filter((e) => e.action === 'station.update');
     expect(entry).toMatchObject({ actor: 'user:owner', before: { latitude: 10.9, intervalMs: 5 * MIN }, after: { latitude: 10.95, intervalMs: 10 * MIN } });
-    expect((await put('stranger', '/api/v1/stations/WQ-1', { toleranceMs: 0 })).statusCode).toBe(403);
+    // Another organisation's station answers as a missing one (issue 16, item 8); the authority may not edit (403).
+    expect((await put('stranger', '/api/v1/stations/WQ-1', { toleranceMs: 0 })).statusCode).toBe(404);
     expect((await put('authority', '/api/v1/stations/WQ-1', { toleranceMs: 0 })).statusCode).toBe(403);
     expect((await put('authority', '/api/v1/stations/AQ-1', { toleranceMs: 0 })).statusCode).toBe(403);
     expect((await put('root', '/api/v1/stations/AQ-1', { toleranceMs: 0 })).statusCode).toBe(200);

@@ -432,3 +432,33 @@ export function completeForm(inst, done, edit = false) {
     },
   );
 }
+
+/**
+ * The authority hands a squatted instrument id to its real owner (POST …/reassign, issue 15
+ * section 7): the current registration ends with a tombstone, the id starts again for the new
+ * organisation, unregistered, with empty history. Asked to confirm first; the server's refusal
+ * is shown in the interface's language.
+ */
+export function reassignForm(inst, done) {
+  const list = el('datalist', { id: 'reassign-orgs' });
+  api('/orgs')
+    .then((r) => list.replaceChildren(...r.items.filter((o) => o.kind === 'enterprise' && o.id !== inst.org).map((o) => el('option', { value: o.id }, o.name))))
+    .catch(() => {});
+  return shell(
+    t('form.reassign'),
+    'form-reassign',
+    [
+      el('p', { class: 'muted' }, t('form.reassignHint')),
+      field(t('form.reassignOrg'), el('input', { name: 'org', required: true, maxlength: 100, list: 'reassign-orgs', autocomplete: 'off' })),
+      list,
+    ],
+    t('form.reassignSubmit'),
+    async (f) => {
+      const org = f.elements.org.value.trim();
+      if (!window.confirm(t('form.reassignConfirm', { id: inst.id, from: inst.org, to: org }))) return t('form.reassignCancelled');
+      const r = await api(`/instruments/${encodeURIComponent(inst.id)}/reassign`, { method: 'POST', body: { org } });
+      afterSave(done);
+      return t('form.reassignDone', { id: r.id, org: r.orgName ?? r.org });
+    },
+  );
+}

@@ -21,7 +21,7 @@ import {
 } from '../lib.js';
 import { readingsChart, errorChart } from './charts.js';
 import { alertTable } from './alerts.js';
-import { checkForm, calibrationForm, completeForm, voidForm } from './forms.js';
+import { checkForm, calibrationForm, completeForm, reassignForm, voidForm } from './forms.js';
 
 export async function render(root, [id]) {
   const enc = encodeURIComponent(id);
@@ -59,6 +59,7 @@ export async function render(root, [id]) {
       fact('col.gateway', inst.gateway),
       fact('col.lastVerification', fmtDate(drift.lastCalibration)),
       fact('col.nextDue', el('span', { 'data-due-state': drift.dueState }, fmtDate(drift.nextDue), ' ', t('due.state.' + drift.dueState))),
+      fact('col.interval', intervalFact(drift.interval)),
       can('lab', 'authority')
         ? fact('col.intervalAdvice', t('advice', { cur: fmtNum(drift.intervalAdvice.currentDays, 0), sug: fmtNum(drift.intervalAdvice.suggestedDays, 0) }))
         : [],
@@ -282,6 +283,8 @@ export async function render(root, [id]) {
   }
 
   // Forms by role (the API checks again).
+  // The authority hands a squatted id to its real owner (issue 15, section 7).
+  if (state.me?.role === 'authority') root.append(el('details', { class: 'card' }, el('summary', {}, t('form.reassign')), reassignForm(inst, reload)));
   if (inst.registration === 'registered') {
     if (can('lab', 'enterprise')) root.append(checkForm(inst, reload));
     if (can('lab')) root.append(calibrationForm(inst, drift, reload));
@@ -301,4 +304,28 @@ export async function render(root, [id]) {
   });
   const offAlerts = onLive('alert', (a) => a.instrument === id && drawAlerts());
   return () => (offValues(), offStates(), offAlerts());
+}
+
+/**
+ * The verification interval with where it comes from: the legal list's row and how directly it was
+ * read (today every row: "appendix not read", core/legal/verification-intervals.ts), or a stated
+ * service override in days.
+ */
+function intervalFact(iv) {
+  if (!iv || iv.basis === 'none') return null;
+  if (iv.basis === 'service-override') return el('span', { 'data-interval-basis': iv.basis }, t('interval.days', { n: fmtNum(iv.days, 0) }));
+  return el(
+    'span',
+    { 'data-interval-basis': iv.basis, 'data-interval-status': iv.status ?? '' },
+    t('interval.months', { n: fmtNum(iv.months, 0) }),
+    iv.statusText
+      ? el(
+          'div',
+          { class: 'muted small interval-status' },
+          iv.source?.url
+            ? el('a', { href: iv.source.url, rel: 'noopener noreferrer', target: '_blank' }, iv.statusText[state.lang === 'en' ? 'en' : 'vi'])
+            : iv.statusText[state.lang === 'en' ? 'en' : 'vi'],
+        )
+      : null,
+  );
 }
