@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { WAIT_MS } from './test/support/wait.js';
 
@@ -19,6 +20,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests open real sockets and SQLite files; forks keep native handles per process.
     pool: 'forks',
+    // Most files wait on servers, browsers and child processes rather than compute: two files at
+    // a time even on a 2-core machine (vitest's default there is one), more where there are cores.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // expect.poll (the browser tests' DOM assertions) waits as long as the shared wait helper.
     expect: { poll: { timeout: WAIT_MS, interval: 50 } },
     projects: [
