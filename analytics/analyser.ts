@@ -1,4 +1,4 @@
-import { EPA_OUT_OF_CONTROL } from '../core/index.js';
+import { EPA_OUT_OF_CONTROL, airUnitConversion } from '../core/index.js';
 
 /**
  * Out-of-control rule for gas analysers on daily zero/span drift (US EPA 40 CFR 60 App. F,
@@ -73,4 +73,98 @@ export function worstOf(by: Record<AnalyserLevel, AnalyserStatus>): AnalyserStat
   if (out.length === 0) return { outOfControl: false, reason: null, suspectSince: null, consecutiveOver2x: run, series: null, bySeries: by };
   const first = out.reduce((a, b) => ((by[a].suspectSince ?? -Infinity) <= (by[b].suspectSince ?? -Infinity) ? a : b));
   return { ...by[first], consecutiveOver2x: run, series: out.length === 2 ? 'both' : first, bySeries: by };
+}
+
+/*
+ * Ambient analysers (issue 17). The out-of-control rule above is US EPA's for stack monitors
+ * (40 CFR 60). For automatic continuous AMBIENT air stations, Circular 10/2021/TT-BTNMT (technical
+ * rules for environmental monitoring, its QA/QC of automatic stations) requires zero/span checks
+ * and that data taken while calibrating be flagged (statuses `check`); no numeric zero/span drift
+ * acceptance from it is known to metronet — its text was not at hand. Where it is silent (or not
+ * known), the acceptance below is US EPA's for AMBIENT analysers: QA Handbook for Air Pollution
+ * Measurement Systems Vol. II (EPA-454/B-17-001), Appendix D validation templates (operational
+ * criteria, 40 CFR 58 App. A), recalled from secondary copies — evidence 'secondary', to be checked.
+ */
+export interface AmbientDriftRule {
+  gas: 'so2' | 'no2' | 'o3' | 'co';
+  /** Zero drift, absolute, in `zeroUnit`: within 24 h of the previous check, and over >24 h–14 days. */
+  zero24h: number;
+  zero14d: number;
+  zeroUnit: 'ppb' | 'ppm';
+  /** Span drift, % of the reference value. */
+  spanPct: number;
+  source: string;
+  evidence: 'regulation-text' | 'secondary' | 'unconfirmed';
+}
+
+const QA_HANDBOOK = 'US EPA QA Handbook Vol. II (EPA-454/B-17-001) App. D; Circular 10/2021/TT-BTNMT silent on the value';
+export const AMBIENT_DRIFT_RULES: Readonly<Record<AmbientDriftRule['gas'], AmbientDriftRule>> = {
+  so2: { gas: 'so2', zero24h: 3.1, zero14d: 5.1, zeroUnit: 'ppb', spanPct: 10.1, source: QA_HANDBOOK, evidence: 'secondary' },
+  no2: { gas: 'no2', zero24h: 3.1, zero14d: 5.1, zeroUnit: 'ppb', spanPct: 10.1, source: QA_HANDBOOK, evidence: 'secondary' },
+  o3: { gas: 'o3', zero24h: 3.1, zero14d: 5.1, zeroUnit: 'ppb', spanPct: 7.1, source: QA_HANDBOOK, evidence: 'secondary' },
+  co: { gas: 'co', zero24h: 0.41, zero14d: 0.61, zeroUnit: 'ppm', spanPct: 10.1, source: QA_HANDBOOK, evidence: 'secondary' },
+};
+
+export interface AmbientDriftResult {
+  level: AnalyserLevel;
+  pass: boolean;
+  /** Zero: measured − reference in the channel's unit; span: (measured − reference)/reference × 100. */
+  drift: number;
+  limit: number;
+  /** Unit of drift and limit: the channel's unit (zero) or `%` (span). */
+  unit: string;
+  rule: string;
+  source: string;
+  evidence: AmbientDriftRule['evidence'];
+}
+
+/**
+ * Judges one zero or span check of an ambient analyser. The zero limit is converted to the
+ * channel's unit (ppb ↔ µg/m³ at the reference conditions of core airUnitConversion); a span
+ * check is judged on the % difference from its reference. `hoursSincePrevious` > 24 selects the
+ * >24 h–14 d zero limit. Null when the gas has no rule or the unit cannot be converted.
+ *
+ * Worked example: SO₂ channel in ppb, zero check reads 2.0 ppb → |2.0| ≤ 3.1 → pass; span check of
+ * a 400 ppb gas reads 436 → +9.0 % ≤ 10.1 % → pass; 445 → +11.25 % → fail.
+ */
+export function ambientDriftCheck(c: {
+  gas: string;
+  unit: string;
+  reference: number;
+  measured: number;
+  span: number;
+  hoursSincePrevious?: number;
+}): AmbientDriftResult | null {
+  const rule = AMBIENT_DRIFT_RULES[c.gas as AmbientDriftRule['gas']];
+  if (!rule) return null;
+  const level = analyserLevel(c.reference, c.span);
+  if (level === 'span') {
+    if (c.reference === 0) return null;
+    const drift = ((c.measured - c.reference) / c.reference) * 100;
+    return {
+      level,
+      pass: Math.abs(drift) <= rule.spanPct,
+      drift,
+      limit: rule.spanPct,
+      unit: '%',
+      rule: `span ±${rule.spanPct} %`,
+      source: rule.source,
+      evidence: rule.evidence,
+    };
+  }
+  const conv = airUnitConversion(c.gas, rule.zeroUnit, c.unit);
+  if (!conv.ok) return null;
+  const long = (c.hoursSincePrevious ?? 24) > 24;
+  const limit = (long ? rule.zero14d : rule.zero24h) * conv.factor;
+  const drift = c.measured - c.reference;
+  return {
+    level,
+    pass: Math.abs(drift) <= limit,
+    drift,
+    limit,
+    unit: c.unit,
+    rule: `zero ±${long ? rule.zero14d : rule.zero24h} ${rule.zeroUnit} (${long ? '>24 h–14 d' : '24 h'})`,
+    source: rule.source,
+    evidence: rule.evidence,
+  };
 }

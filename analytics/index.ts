@@ -144,7 +144,16 @@ export async function start(o: AnalyticsOptions): Promise<AnalyticsHandle> {
   const timer = setInterval(evaluateNow, cfg.evaluateEveryMs);
   webhooks.start();
 
-  const stations = o.readings ? new StationMonitor({ registry: o.registry, readings: o.readings, now, notify: (c) => engine.notify(c) }) : undefined;
+  const stations = o.readings
+    ? new StationMonitor({
+        registry: o.registry,
+        readings: o.readings,
+        now,
+        notify: (c) => engine.notify(c),
+        publish: (topic, payload, p) =>
+          void client?.publishAsync(topic, payload, { qos: 1, retain: p.retain }).catch((err) => log.warn({ err, topic }, 'AQI not published')),
+      })
+    : undefined;
   const stationLoop = stations ? startStationLoop(stations, o.stationsEveryMs ?? 30_000, now, log) : undefined;
   const checkpoints = o.auditCheckpoints ? startAuditCheckpoints(o, o.auditCheckpoints, log) : undefined;
 

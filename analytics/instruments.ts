@@ -8,6 +8,9 @@ export interface InstrumentFacts {
   name?: string | null;
   serial?: string | null;
   site?: string | null;
+  /** Where it stands: province and commune codes in force since 1 July 2025 (core/admin-units.ts). */
+  province?: string | null;
+  commune?: string | null;
   /** The lab that verifies or calibrates it. */
   lab?: string | null;
   /** Verification interval override, days. */
@@ -35,7 +38,17 @@ export function registerInstrument(engine: Engine, id: string, org: string, b: I
     });
   }
   store.transaction(() => {
-    registry.upsertInstrument({ id, org, registration: 'registered', kind: b.kind, name: b.name, serial: b.serial, site: b.site });
+    registry.upsertInstrument({
+      id,
+      org,
+      registration: 'registered',
+      kind: b.kind,
+      name: b.name,
+      serial: b.serial,
+      site: b.site,
+      province: b.province,
+      commune: b.commune,
+    });
     if (b.lab !== undefined || b.intervalDays !== undefined) {
       const cur = store.getService(id);
       store.setService({

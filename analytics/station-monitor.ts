@@ -1,7 +1,20 @@
-import { DRIFT_DEFAULTS, effectiveLimits, vnDate, vnDayStart, type ReadingStatus } from '../core/index.js';
+import { DRIFT_DEFAULTS, effectiveLimits, isTopicId, topics, vnDate, vnDayStart, vnHourStart, vnYearStart, type ReadingStatus } from '../core/index.js';
 import type { AlertChange, Channel, Instrument, ReadingsStore, Registry, StationRow } from '../store/index.js';
 import { AlertSink } from './alert-sink.js';
-import { completeness, exceedances, gapDeadline, isGap, type Average, type Completeness, type Exceedance, type StationPoint } from './stations.js';
+import {
+  completeness,
+  dailyMean,
+  exceedances,
+  gapDeadline,
+  hourlyMeans,
+  isGap,
+  type Average,
+  type Completeness,
+  type Exceedance,
+  type StationPoint,
+  type UnitRefusal,
+} from './stations.js';
+import { AQI_CHANNELS, dailyAqi, hourlyAqi, type AqiResult, type ChannelHours } from './aqi.js';
 import { DAY } from '../core/time.js';
 
 /**
@@ -38,6 +51,16 @@ export interface StationSummary {
   completeness: Completeness;
   parameters: StationParameter[];
   exceedances: Exceedance[];
+  /** Limits not judged: the channel's unit cannot be compared with the limit's (issue 17). */
+  unitRefusals: UnitRefusal[];
+}
+
+/** What is published on `metronet/v1/{org}/aqi/{station}` (docs/stations.md, "VN_AQI"). */
+export interface AqiMessage extends Omit<AqiResult, 'category'> {
+  v: 1;
+  station: string;
+  org: string;
+  category: { key: string; vi: string; en: string; hex: string } | null;
 }
 
 export interface StationMonitorOptions {
@@ -46,10 +69,19 @@ export interface StationMonitorOptions {
   now?: () => number;
   /** Delivers alert changes (the analytics service's MQTT and webhooks); none: stored only. */
   notify?: (changes: AlertChange[]) => void;
+  /** Publishes a station's VN_AQI (the analytics service's MQTT client); none: not published. */
+  publish?: (topic: string, payload: string, o: { retain: boolean }) => void;
 }
+
+const HOUR = 3_600_000;
 
 export class StationMonitor {
   private readonly now: () => number;
+  /** Daily means of past days for annual averages, by instrument|channel|day|suspectSince. */
+  private readonly dayMeanCache = new Map<string, number | null>();
+  private cacheYear = 0;
+  /** Hour (and day) last published per station. */
+  private readonly published = new Map<string, { hour: number; day: number }>();
 
   constructor(private readonly o: StationMonitorOptions) {
     this.now = o.now ?? Date.now;
@@ -83,11 +115,15 @@ export class StationMonitor {
     const now = this.now();
     const channels = this.o.registry.listChannels(inst.id);
     const dayStart = vnDayStart(now);
-    const from = Math.min(dayStart, now - DAY);
+    // From the start of the day before: the latest valid daily mean may be that day's.
+    const from = Math.min(vnDayStart(vnHourStart(now) - 1) - DAY, now - DAY);
     const byChannel = await this.records(inst.id, from, now + 1);
     const suspect = this.suspect(inst.id);
-    const limits = effectiveLimits(station.limitSet, this.o.registry.stations.limitOverrides(inst.id));
-    const { averages, exceeded } = exceedances(byChannel, limits, now, station.intervalMs, suspect);
+    const limits = effectiveLimits(station.limitSet, this.o.registry.stations.limitOverrides(inst.id), now);
+    const units = new Map(channels.map((c) => [c.channel, c.unit]));
+    const annual = [...new Set(limits.filter((l) => l.period === '1y' && units.has(l.parameter)).map((l) => l.parameter))];
+    const dayMeans = annual.length ? await this.yearDayMeans(inst.id, annual, now, station.intervalMs, suspect) : undefined;
+    const { averages, exceeded, refused } = exceedances(byChannel, limits, now, station.intervalMs, suspect, { units, dayMeans });
     const parameters = channels.map((c) =>
       this.parameter(c, byChannel.get(c.channel) ?? [], dayStart, now, station, suspect, averages.get(c.channel) ?? [], limits),
     );
@@ -102,7 +138,92 @@ export class StationMonitor {
       completeness: total,
       parameters,
       exceedances: exceeded,
+      unitRefusals: refused,
     };
+  }
+
+  /**
+   * Valid daily means of the calendar year's complete days before today, per channel, for annual
+   * averages. A past day is computed once (from its records) and kept; the cache is emptied when
+   * the year turns.
+   */
+  async yearDayMeans(
+    instrument: string,
+    channels: readonly string[],
+    now: number,
+    intervalMs: number,
+    suspect: ReadonlyMap<string, number | null>,
+  ): Promise<Map<string, Array<number | null>>> {
+    const today = vnDayStart(now);
+    const year = vnYearStart(today - 1);
+    if (year !== this.cacheYear) {
+      this.dayMeanCache.clear();
+      this.cacheYear = year;
+    }
+    const key = (ch: string, d: number) => `${instrument}|${ch}|${d}|${intervalMs}|${suspect.get(ch) ?? ''}`;
+    const out = new Map<string, Array<number | null>>(channels.map((c) => [c, []]));
+    for (let d = year; d < today; d += DAY) {
+      if (channels.some((c) => !this.dayMeanCache.has(key(c, d)))) {
+        const byChannel = await this.records(instrument, d + 1, d + DAY + 1);
+        for (const c of channels) this.dayMeanCache.set(key(c, d), dailyMean(byChannel.get(c) ?? [], d, intervalMs, suspect.get(c) ?? null));
+      }
+      for (const c of channels) out.get(c)!.push(this.dayMeanCache.get(key(c, d)) ?? null);
+    }
+    return out;
+  }
+
+  /**
+   * VN_AQI of a station (Decision 1459/QĐ-TCMT): `hour` — the clock hour ending at or before `at`;
+   * `day` — the calendar day (ICT) before the one holding `at` (the last complete day), or the day
+   * given by `at` when `at` is a day's start. From valid records (not suspect), one per ts.
+   */
+  async aqi(station: StationRow, period: 'hour' | 'day', at = this.now()): Promise<AqiResult> {
+    const inst = station.instrument;
+    const channels = this.o.registry.listChannels(inst).filter((c) => (AQI_CHANNELS as readonly string[]).includes(c.channel));
+    const suspect = this.suspect(inst);
+    const end = period === 'hour' ? vnHourStart(at) : vnDayStart(at);
+    const first = period === 'hour' ? end - 12 * HOUR : end - DAY - 7 * HOUR;
+    const byChannel = await this.records(inst, first - HOUR + 1, end + 1);
+    const hours = new Map<string, ChannelHours>();
+    for (const c of channels)
+      hours.set(c.channel, {
+        unit: c.unit,
+        hours: hourlyMeans(byChannel.get(c.channel) ?? [], first - HOUR, end, station.intervalMs, { suspectSince: suspect.get(c.channel) ?? null }),
+      });
+    return period === 'hour' ? hourlyAqi(hours, end) : dailyAqi(hours, end - DAY);
+  }
+
+  /** The message published for a station's index. */
+  aqiMessage(station: StationRow, org: string, r: AqiResult): AqiMessage {
+    const c = r.category;
+    return { v: 1, station: station.instrument, org, ...r, category: c ? { key: c.key, vi: c.vi, en: c.en, hex: c.hex } : null };
+  }
+
+  /** Publishes each air station's hourly index once per hour (retained) and its daily index once per day. */
+  async publishAqi(): Promise<number> {
+    const pub = this.o.publish;
+    if (!pub) return 0;
+    let sent = 0;
+    const now = this.now();
+    for (const station of this.o.registry.stations.listStations()) {
+      if (station.medium !== 'air') continue;
+      const inst = this.o.registry.getInstrument(station.instrument);
+      if (!inst || !isTopicId(inst.org) || !isTopicId(station.instrument)) continue;
+      const last = this.published.get(station.instrument) ?? { hour: 0, day: 0 };
+      const topic = topics.stationAqi(inst.org, station.instrument);
+      if (last.hour !== vnHourStart(now)) {
+        pub(topic, JSON.stringify(this.aqiMessage(station, inst.org, await this.aqi(station, 'hour', now))), { retain: true });
+        last.hour = vnHourStart(now);
+        sent++;
+      }
+      if (last.day !== vnDayStart(now)) {
+        pub(topic, JSON.stringify(this.aqiMessage(station, inst.org, await this.aqi(station, 'day', now))), { retain: false });
+        last.day = vnDayStart(now);
+        sent++;
+      }
+      this.published.set(station.instrument, last);
+    }
+    return sent;
   }
 
   /** Completeness per Vietnam-local day over the last `days` days, per parameter and in total. */
@@ -186,12 +307,24 @@ export class StationMonitor {
         batch.raise(
           'limit_exceeded',
           { ...target, channel: p.channel },
-          { value: worst.value, limit: worst.limit, period: worst.period, unit: worst.unit, source: worst.source, from: worst.from, to: worst.to, all: ex },
+          {
+            value: worst.value,
+            limit: worst.limit,
+            period: worst.period,
+            unit: worst.unit,
+            source: worst.source,
+            clause: worst.clause,
+            final: worst.final,
+            from: worst.from,
+            to: worst.to,
+            all: ex,
+          },
         );
       }
     }
     const changes = batch.changes;
     this.o.notify?.(changes);
+    await this.publishAqi();
     return { changes, nextDeadline: next };
   }
 }

@@ -10,7 +10,7 @@ import type { BrokerAuth, Principal } from './index.js';
  * | kind    | publish                          | subscribe                                      |
  * | gateway | metronet/v1/{org}/{gateway}/+    | metronet/v1/{org}/{gateway}/rejects (issue 4)  |
  * | lab     | —                                | metronet/v1/labs/{lab}/#                       |
- * | org     | —                                | metronet/v1/{org}/alerts                       |
+ * | org     | —                                | metronet/v1/{org}/alerts, metronet/v1/{org}/aqi/+ (issue 17) |
  * | service | metronet/v1/#                    | metronet/v1/#                                  |
  *
  * The audit checkpoint topic `metronet/v1/audit/checkpoint` (retained signed heads of the audit
@@ -76,7 +76,7 @@ export function patternsFor(p: Principal): LevelRules {
     case 'lab':
       return { publish: [], subscribe: [[...ROOT, w(TOPIC_WORD.labs), id(p.id), '#'], CHECKPOINT], deny: [] };
     case 'org':
-      return { publish: [], subscribe: [[...ROOT, id(p.id), w(TOPIC_WORD.alerts)], CHECKPOINT], deny: [] };
+      return { publish: [], subscribe: [[...ROOT, id(p.id), w(TOPIC_WORD.alerts)], [...ROOT, id(p.id), w(TOPIC_WORD.aqi), '+'], CHECKPOINT], deny: [] };
     case 'service':
       return { publish: [[...ROOT, '#']], subscribe: [[...ROOT, '#']], deny: p.id === CHECKPOINT_PUBLISHER ? [] : [CHECKPOINT] };
   }

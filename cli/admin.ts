@@ -92,9 +92,14 @@ export function adminCommands(program: Command): void {
       .command('add <id>')
       .requiredOption('--name <name>')
       .addOption(new Option('--kind <kind>').choices(['enterprise', 'lab', 'authority']).makeOptionMandatory())
-      .option('--district <d>'),
-  ).action((id: string, o: Common & { name: string; kind: 'enterprise' | 'lab' | 'authority'; district?: string }) =>
-    withRegistry(o, (r) => (r.upsertOrg({ id, name: o.name, kind: o.kind, district: o.district ?? null }), out(r.getOrg(id)))),
+      .option('--province <code>', 'province code in force since 1 July 2025 (2 digits, e.g. 68 Lâm Đồng)')
+      .option('--commune <code>', 'commune, ward or special zone code (5 digits), inside --province')
+      .option('--district <d>', 'history only: the district before 1 July 2025'),
+  ).action((id: string, o: Common & { name: string; kind: 'enterprise' | 'lab' | 'authority'; province?: string; commune?: string; district?: string }) =>
+    withRegistry(
+      o,
+      (r) => (r.upsertOrg({ id, name: o.name, kind: o.kind, province: o.province, commune: o.commune, district: o.district ?? null }), out(r.getOrg(id))),
+    ),
   );
   common(org.command('list')).action((o: Common) => withRegistry(o, (r) => out(r.listOrgs())));
 
@@ -288,6 +293,8 @@ type InstrumentOpts = Common & {
   name?: string;
   serial?: string;
   site?: string;
+  province?: string;
+  commune?: string;
   lab?: string;
   intervalDays?: number;
   verifiedOn?: number;
@@ -303,6 +310,8 @@ function instrumentOptions(c: Command): Command {
     .option('--name <name>')
     .option('--serial <serial>')
     .option('--site <site>')
+    .option('--province <code>', 'province code where it stands (2 digits, list in force since 1 July 2025)')
+    .option('--commune <code>', 'commune, ward or special zone code where it stands (5 digits)')
     .option('--lab <lab>', 'the lab that verifies or calibrates it')
     .option('--interval-days <n>', 'verification interval override', num)
     .option('--verified-on <date>', 'last verification: date (YYYY-MM-DD)', when)
@@ -321,6 +330,8 @@ function instrumentBody(o: InstrumentOpts, kind: string | null | undefined): Ins
     name: o.name,
     serial: o.serial,
     site: o.site,
+    province: o.province,
+    commune: o.commune,
     lab: o.lab,
     intervalDays: o.intervalDays,
     lastVerification:

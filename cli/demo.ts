@@ -1,9 +1,9 @@
 import { connect } from 'mqtt';
 import type { Check, GatewayConfig, Profile, Service } from '../core/index.js';
 import { channelOf, DEFAULT_LIMIT_SET, getProfile, topics } from '../core/index.js';
-import { startSimulator, startStationCycle, type SimulatorHandle } from '../simulators/index.js';
+import { startSimulator, startStationCycle, type PointSim, type SimulatorHandle } from '../simulators/index.js';
 import type { ReadingsStore, Registry, StoredReading } from '../store/types.js';
-import { DEMO_HISTORY, DEMO_LAB, DEMO_STANDARDS, type DemoProvince, type DemoStation } from './province.js';
+import { DEMO_HISTORY, DEMO_LAB, DEMO_STANDARDS, type DemoProvince, type DemoScale, type DemoStation } from './province.js';
 import { Engine } from '../analytics/engine.js';
 import type { Writer } from '../analytics/authority.js';
 
@@ -34,6 +34,8 @@ function seedInstruments(registry: Registry, province: DemoProvince, profiles: M
         gateway: site.gateway,
         profile: inst.profile,
         site: site.site,
+        province: site.province,
+        commune: site.commune,
       });
       for (const p of profile.points) {
         if ((p.role ?? 'value') !== 'status') registry.ensureChannel(inst.id, channelOf(p), p.unit);
@@ -71,8 +73,9 @@ const CAL_AT_MINUTE = 30; // 00:30 ICT daily zero/span cycle, 20 minutes
 const CAL_MS = 20 * 60_000;
 
 /**
- * The last 24 h of every station's records, once per data folder, so that completeness, averages
- * and the episode show at start: one record per parameter per interval around the profile's
+ * The last 48 h of every station's records, once per data folder, so that completeness, the
+ * calendar-day averages (today's so far, or yesterday's while today has none valid) and the
+ * episode show at start: one record per parameter per interval around the profile's
  * simulated value, `check` during the 00:30 ICT calibration, one 10-minute fault and one
  * 30-minute gap (missing records), and the episode's levels over its last hours.
  */
@@ -92,7 +95,7 @@ export async function seedStationHistory(
       let seed = inst.id.split('').reduce((a, c) => a * 31 + c.charCodeAt(0), 7) >>> 0;
       const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
       const out: StoredReading[] = [];
-      const first = Math.ceil((now - 24 * HOUR) / st.intervalMs) * st.intervalMs;
+      const first = Math.ceil((now - 48 * HOUR) / st.intervalMs) * st.intervalMs;
       const faultAt = now - 7 * HOUR;
       const gapAt = now - 15 * HOUR;
       for (let ts = first; ts < now; ts += st.intervalMs) {
@@ -146,6 +149,19 @@ async function publishChecks(gw: GatewayConfig, checks: Check[]): Promise<void> 
   }
 }
 
+/**
+ * A scale's simulated indicator (weighing-indicator profiles): its load and tare, its division e
+ * and capacity Max as parameters, gross and net shown in steps of d.
+ */
+export function scalePoints(s: DemoScale): Record<string, PointSim> {
+  return {
+    gross: { value: s.load, noise: s.noise, step: s.d },
+    net: { value: s.load - s.tare, noise: s.noise, step: s.d },
+    division: { value: s.e },
+    capacity: { value: s.max },
+  };
+}
+
 /** Starts one Modbus TCP simulator per instrument and returns the gateway configs that poll them. */
 export async function startProvinceDevices(
   province: DemoProvince,
@@ -165,6 +181,7 @@ export async function startProvinceDevices(
           port: 0,
           seed: (opts.seed ?? 996) + n++,
           drift: inst.driftPerDay ? { kind: 'linear', perDay: inst.driftPerDay } : undefined,
+          points: inst.scale ? scalePoints(inst.scale) : undefined,
         });
         services.push(sim);
         simulators.set(inst.id, sim);
@@ -274,6 +291,9 @@ export function seedAnalyticsHistory(registry: Registry, engine: Engine, now = D
       references: [goodRef.id],
       authorisedBy: 'Trần Thị Lan (trưởng phòng kiểm định)',
     });
+    // Check indications finer than d: the lab finds the error by the change-point method with
+    // 0.1 e weights (OIML R76-2 A.4.4.3) or reads the indicator's extended resolution, as
+    // verifications do; the live readings are the ones shown in steps of d.
     const checks = [];
     for (let d = h.everyDays; d <= h.verifiedDaysAgo - 1; d += h.everyDays) {
       const ts = verified + d * day;
@@ -306,7 +326,7 @@ function seedRecordHistory(registry: Registry, engine: Engine, now: number): voi
       lab: DEMO_LAB,
       decision: '45/QĐ-TĐC',
       kinds: ['scale', 'fuel_dispenser', 'env_station'],
-      ranges: 'cân đến 1 500 kg; cột đo xăng dầu; trạm quan trắc không khí',
+      ranges: 'cân cấp chính xác III đến 5 000 kg; cột đo xăng dầu; trạm quan trắc không khí',
       validFrom: now - 700 * day,
       validUntil: now + 1000 * day,
     },

@@ -15,7 +15,36 @@ export interface DemoInstrument {
   driftPerDay?: number;
   /** Environmental station facts (issue 8): position, record interval, medium. */
   station?: DemoStation;
+  /** A scale's metrology, served by its simulated indicator (division, capacity) and quantising its readings to d. */
+  scale?: DemoScale;
 }
+
+/**
+ * A non-automatic weighing instrument as its data plate states it (OIML R76-1 T.3.1, T.3.2.5):
+ * maximum capacity Max, verification scale interval e, actual scale interval d (here d = e, as on
+ * most class III trade scales, R76-1 3.1.2), accuracy class. Class III asks e ≥ 0.1 g and
+ * 100 ≤ n = Max/e ≤ 10 000, Min = 20 e (R76-1 Table 3). The simulated indicator shows every
+ * weight as a multiple of d, like a real one; `load` and `tare` set what lies on it.
+ */
+export interface DemoScale {
+  accuracyClass: 'III';
+  /** Max, kg. */
+  max: number;
+  /** e, kg. */
+  e: number;
+  /** d, kg; the displayed resolution. */
+  d: number;
+  /** Gross load on the platform in the simulation, kg, and the tare taken off for net. */
+  load: number;
+  tare: number;
+  /** Standard deviation of the simulated weight before rounding to d, kg. */
+  noise: number;
+}
+
+/** A market counter scale: Max 30 kg, e = d = 10 g, class III (n = 3 000). */
+export const COUNTER_SCALE: DemoScale = { accuracyClass: 'III', max: 30, e: 0.01, d: 0.01, load: 20, tare: 0.5, noise: 0.004 };
+/** A 3-tonne platform scale: Max 3 000 kg, e = d = 1 kg, class III (n = 3 000); a pallet of fish boxes on it. */
+export const PLATFORM_SCALE: DemoScale = { accuracyClass: 'III', max: 3000, e: 1, d: 1, load: 1260, tare: 85, noise: 0.4 };
 
 /**
  * A monitoring station of the demo: where it stands and how its datalogger behaves. The demo
@@ -39,11 +68,22 @@ export interface DemoSite {
   gateway: string;
   org: string;
   site: string;
+  /** Province and commune codes of the site (core/admin-units.ts, in force since 1 July 2025). */
+  province: string;
+  commune: string;
   instruments: DemoInstrument[];
 }
 
 export interface DemoProvince {
-  orgs: Array<{ id: string; name: string; kind: OrgKind; district: string }>;
+  orgs: Array<{
+    id: string;
+    name: string;
+    kind: OrgKind;
+    province: string;
+    commune: string;
+    /** History: the district as entered before 1 July 2025. */
+    district: string;
+  }>;
   sites: DemoSite[];
 }
 
@@ -58,24 +98,59 @@ const scales = (prefix: string, from: number, count: number, site: string): Demo
       serial: `WI-${2024000 + n}`,
       // One market scale drifts slowly, so analytics has something to find.
       driftPerDay: k === 2 ? 0.0004 : undefined,
+      scale: COUNTER_SCALE,
     };
   });
 
+/**
+ * The demo province after the two-level administration of 1 July 2025: the former Bình Thuận
+ * coast, now part of Lâm Đồng (province 68, capital Đà Lạt). Communes are real units of the list
+ * (core/data/admin-units-2025.json); which ward each demo site falls in is illustrative. The
+ * provincial departments sit in Đà Lạt while their stations stand on the coast, so a report that
+ * grouped stations by their owner's address would put them in the wrong place.
+ */
+const LAM_DONG = '68';
+const P = {
+  phanThiet: '22945', // Phường Phan Thiết
+  muiNe: '22918', // Phường Mũi Né
+  hamThang: '22933', // Phường Hàm Thắng
+  phuThuy: '22924', // Phường Phú Thủy
+  laGi: '23235', // Phường La Gi
+  daLat: '24781', // Phường Xuân Hương - Đà Lạt
+} as const;
+
 export const DEMO_PROVINCE: DemoProvince = {
   orgs: [
-    { id: 'cho-phan-thiet', name: 'Ban quản lý chợ Phan Thiết', kind: 'enterprise', district: 'Phan Thiết' },
-    { id: 'xang-dau-mui-ne', name: 'Công ty TNHH Xăng dầu Mũi Né', kind: 'enterprise', district: 'Phan Thiết' },
-    { id: 'thuy-san-la-gi', name: 'Công ty CP Thủy sản La Gi', kind: 'enterprise', district: 'La Gi' },
-    { id: 'so-tnmt', name: 'Sở Tài nguyên và Môi trường', kind: 'authority', district: 'Phan Thiết' },
-    { id: 'ttkt-tdc', name: 'Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng', kind: 'lab', district: 'Phan Thiết' },
-    { id: 'chi-cuc-tdc', name: 'Chi cục Tiêu chuẩn Đo lường Chất lượng', kind: 'authority', district: 'Phan Thiết' },
+    { id: 'cho-phan-thiet', name: 'Ban quản lý chợ Phan Thiết', kind: 'enterprise', province: LAM_DONG, commune: P.phanThiet, district: 'TP Phan Thiết' },
+    { id: 'xang-dau-mui-ne', name: 'Công ty TNHH Xăng dầu Mũi Né', kind: 'enterprise', province: LAM_DONG, commune: P.muiNe, district: 'TP Phan Thiết' },
+    { id: 'thuy-san-la-gi', name: 'Công ty CP Thủy sản La Gi', kind: 'enterprise', province: LAM_DONG, commune: P.laGi, district: 'TX La Gi' },
+    // Since 1 March 2025 the departments of natural resources and of agriculture are one.
+    { id: 'so-tnmt', name: 'Sở Nông nghiệp và Môi trường tỉnh Lâm Đồng', kind: 'authority', province: LAM_DONG, commune: P.daLat, district: 'TP Phan Thiết' },
+    {
+      id: 'ttkt-tdc',
+      name: 'Trung tâm Kỹ thuật Tiêu chuẩn Đo lường Chất lượng',
+      kind: 'lab',
+      province: LAM_DONG,
+      commune: P.phuThuy,
+      district: 'TP Phan Thiết',
+    },
+    { id: 'chi-cuc-tdc', name: 'Chi cục Tiêu chuẩn Đo lường Chất lượng', kind: 'authority', province: LAM_DONG, commune: P.daLat, district: 'TP Phan Thiết' },
   ],
   sites: [
-    { gateway: 'gw-cho-pt-01', org: 'cho-phan-thiet', site: 'Chợ Phan Thiết, khu hải sản', instruments: scales('SC', 1, 5, 'sạp') },
+    {
+      gateway: 'gw-cho-pt-01',
+      org: 'cho-phan-thiet',
+      site: 'Chợ Phan Thiết, khu hải sản',
+      province: LAM_DONG,
+      commune: P.phanThiet,
+      instruments: scales('SC', 1, 5, 'sạp'),
+    },
     {
       gateway: 'gw-cxd-mn-01',
       org: 'xang-dau-mui-ne',
       site: 'Cửa hàng xăng dầu số 3, Mũi Né',
+      province: LAM_DONG,
+      commune: P.muiNe,
       instruments: Array.from({ length: 4 }, (_, k) => ({
         id: `FD-${String(k + 1).padStart(4, '0')}`,
         name: `Cột đo xăng dầu số ${k + 1} (vòi 1 RON95, vòi 2 DO)`,
@@ -88,12 +163,25 @@ export const DEMO_PROVINCE: DemoProvince = {
       gateway: 'gw-ts-lg-01',
       org: 'thuy-san-la-gi',
       site: 'Nhà máy chế biến, La Gi',
-      instruments: [{ id: 'SC-0101', name: 'Cân bàn 3 tấn, khu tiếp nhận', profile: 'weighing-indicator-tcp', kind: 'scale', serial: 'PF-3000-7781' }],
+      province: LAM_DONG,
+      commune: P.laGi,
+      instruments: [
+        {
+          id: 'SC-0101',
+          name: 'Cân bàn 3 tấn, khu tiếp nhận',
+          profile: 'weighing-indicator-tcp',
+          kind: 'scale',
+          serial: 'PF-3000-7781',
+          scale: PLATFORM_SCALE,
+        },
+      ],
     },
     {
       gateway: 'gw-qt-pt-01',
       org: 'so-tnmt',
-      site: 'Trạm quan trắc không khí tự động, TP Phan Thiết',
+      site: 'Trạm quan trắc không khí tự động, phường Phan Thiết',
+      province: LAM_DONG,
+      commune: P.phanThiet,
       instruments: [
         {
           id: 'AQ-PT-01',
@@ -118,7 +206,9 @@ export const DEMO_PROVINCE: DemoProvince = {
     {
       gateway: 'gw-qt-lg-01',
       org: 'so-tnmt',
-      site: 'Trạm quan trắc không khí tự động, TX La Gi',
+      site: 'Trạm quan trắc không khí tự động, phường La Gi',
+      province: LAM_DONG,
+      commune: P.laGi,
       instruments: [
         {
           id: 'AQ-LG-01',
@@ -143,6 +233,8 @@ export const DEMO_PROVINCE: DemoProvince = {
       gateway: 'gw-qt-kcn-01',
       org: 'so-tnmt',
       site: 'Trạm quan trắc nước thải tự động, KCN Phan Thiết',
+      province: LAM_DONG,
+      commune: P.hamThang,
       instruments: [
         {
           id: 'WQ-PT-01',
@@ -299,10 +391,12 @@ export const DEMO_STANDARDS: DemoStandard[] = [
   },
 ];
 
+const r76 = (s: DemoScale) => ({ model: 'oiml-r76' as const, accuracyClass: s.accuracyClass, e: s.e, max: s.max, min: 20 * s.e });
+
 const scale = (instrument: string, scenario: DemoScenario, more: Partial<DemoHistory> = {}): DemoHistory => ({
   instrument,
   channel: 'gross',
-  tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 0.01 },
+  tolerance: r76(COUNTER_SCALE),
   repeatability: 0.002,
   reference: 'REF-M1-20KG',
   verifiedDaysAgo: 150,
@@ -319,7 +413,7 @@ export const DEMO_HISTORY: DemoHistory[] = [
   scale('SC-0004', 'in_tolerance', { verifiedDaysAgo: 60 }),
   scale('SC-0005', 'expired_standard', { reference: 'REF-M1-20KG-B', verifiedDaysAgo: 100 }),
   scale('SC-0101', 'out_of_tolerance', {
-    tolerance: { model: 'oiml-r76', accuracyClass: 'III', e: 1 },
+    tolerance: r76(PLATFORM_SCALE),
     repeatability: 0.2,
     reference: 'REF-M1-1000KG',
     finalError: 2.6,

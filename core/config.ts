@@ -233,6 +233,26 @@ export const DashboardConfig = Type.Object(
       }),
     ),
     ops: Type.Optional(OpsListener),
+    reports: Type.Optional(
+      Type.Object(
+        {
+          agency: Type.String({
+            minLength: 1,
+            maxLength: 200,
+            default: 'Sở Khoa học và Công nghệ',
+            description: 'issuing agency printed at the top left of every report in official form (CSV, XLSX, PDF)',
+          }),
+          agencyEn: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the agency in English reports (default: agency)' })),
+          parentAgency: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, description: 'the governing body printed above the agency, e.g. "UBND tỉnh Lâm Đồng"' }),
+          ),
+          place: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 100, description: 'place name of the date line, e.g. "Lâm Đồng" in "Lâm Đồng, ngày 15 tháng 3 năm 2026"' }),
+          ),
+        },
+        { additionalProperties: false, description: 'who issues the reports in official form' },
+      ),
+    ),
     maxStreamsPerUser: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -38,6 +38,8 @@ export const ERRORS = {
   E_NOT_FOUND: { status: 404, text: 'resource not found' },
   E_UNKNOWN_INSTRUMENT: { status: 404, text: 'instrument is not known' },
   E_UNKNOWN_CHANNEL: { status: 404, text: 'channel is not known for this instrument' },
+  // administrative units after 1 July 2025 (issue 17, item 1; core/admin-units.ts)
+  E_UNKNOWN_ADMIN_UNIT: { status: 400, text: 'province or commune code is not in the list of administrative units in force' },
   E_CONFLICT: { status: 409, text: 'resource already exists' },
   // analytics
   E_UNKNOWN_REFERENCE: { status: 404, text: 'reference standard is not known' },

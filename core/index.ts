@@ -22,3 +22,4 @@ export * from './station-file.js';
 export * from './guards.js';
 export * from './time.js';
 export * from './schema.js';
+export * from './admin-units.js';

@@ -17,6 +17,8 @@ export const TOPIC_WORD = {
   receipts: 'receipts',
   audit: 'audit',
   checkpoint: 'checkpoint',
+  /** A station's air-quality index (VN_AQI), analytics → the station's organisation (issue 17). */
+  aqi: 'aqi',
 } as const;
 
 /** Every fixed topic level, for the reserved words of the id grammar. */

@@ -20,6 +20,8 @@ export const topics = {
   labAlerts: (lab: string) => `${ROOT}/${TOPIC_WORD.labs}/${lab}/${TOPIC_WORD.alerts}`,
   /** ingest → one gateway: why its readings were refused (issue 4; an addition to ARCHITECTURE's table). */
   rejects: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/${TOPIC_WORD.rejects}`,
+  /** analytics → the station's organisation: its VN_AQI, hourly (retained) and daily (issue 17; docs/stations.md). */
+  stationAqi: (org: string, station: string) => `${ROOT}/${org}/${TOPIC_WORD.aqi}/${station}`,
   /** Everything one gateway may publish under. */
   gatewayPrefix: (org: string, gateway: string) => `${ROOT}/${org}/${gateway}/`,
   /** analytics → anyone keeping watch: the signed head of the audit chain, retained (core/audit.ts). */

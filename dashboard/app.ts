@@ -33,6 +33,7 @@ import { stationRoutes } from './routes/stations.js';
 import { overviewRoutes } from './routes/overview.js';
 import { reportRoutes } from './routes/reports.js';
 import { eventRoutes } from './routes/events.js';
+import { adminUnitRoutes } from './routes/admin-units.js';
 import applicationLayer from './plugins/app.js';
 import browserHardening from './plugins/browser.js';
 import type { WebhookGuardConfig } from './webhook-guard.js';
@@ -73,6 +74,8 @@ export interface DashboardDeps {
   webhooks?: WebhookGuardConfig;
   /** dashboard.metricsToken: with it, GET /metrics on this port answers a request bearing it; without it, not at all (issue 16). */
   metricsToken?: string;
+  /** dashboard.reports: who issues the reports in official form (reports/form.ts Issuer). */
+  reports?: { agency?: string; agencyEn?: string; parentAgency?: string; place?: string };
   /** The signed audit checkpoints (audit.checkpointFile): GET /api/v1/audit/verify checks the chain against them, as the CLI does. */
   auditCheckpointFile?: string;
 }
@@ -182,6 +185,8 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       await api.register(overviewRoutes, deps);
       await api.register(reportRoutes, deps);
       await api.register(eventRoutes, deps);
+      // The administrative units in force since 1 July 2025 (issue 17), for location pickers.
+      await api.register(adminUnitRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

@@ -75,14 +75,18 @@ export const OrgView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   kind: StringEnum(['enterprise', 'lab', 'authority'] as const),
-  district: Nullable(Type.String()),
+  province: Nullable(Type.String({ description: 'province code (GET /admin-units)' })),
+  commune: Nullable(Type.String({ description: 'commune, ward or special zone code' })),
+  district: Nullable(Type.String({ description: 'history: the district entered before 1 July 2025' })),
 });
 export const OrgList = Type.Object({ items: Type.Array(OrgView) });
 export const OrgIn = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     kind: StringEnum(['enterprise', 'lab', 'authority'] as const),
-    district: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    province: Type.Optional(Nullable(Type.String({ pattern: '^[0-9]{2}$', description: 'province code in force since 1 July 2025 (GET /admin-units)' }))),
+    commune: Type.Optional(Nullable(Type.String({ pattern: '^[0-9]{5}$', description: 'commune, ward or special zone code, inside `province`' }))),
+    district: Type.Optional(Nullable(Type.String({ maxLength: 100, description: 'history only: the district before 1 July 2025 (districts were abolished)' }))),
   },
   { additionalProperties: false },
 );

@@ -31,6 +31,8 @@ export const InstrumentView = Type.Object({
   name: Nullable(Type.String()),
   serial: Nullable(Type.String()),
   site: Nullable(Type.String()),
+  province: Nullable(Type.String({ description: 'province code where it stands (GET /admin-units)' })),
+  commune: Nullable(Type.String({ description: 'commune, ward or special zone code where it stands' })),
   gateway: Nullable(Type.String()),
   profile: Nullable(Type.String()),
   lastSeen: Nullable(Type.Integer()),
@@ -50,6 +52,8 @@ export const InstrumentListQuery = Type.Object({
   kind: Type.Optional(StringEnum(INSTRUMENT_KINDS)),
   registration: Type.Optional(StringEnum(['registered', 'unregistered'] as const)),
   q: Type.Optional(Type.String({ maxLength: 100 })),
+  province: Type.Optional(Type.String({ pattern: '^[0-9]{2}$', description: 'only instruments in this province (where they stand, else their organisation)' })),
+  commune: Type.Optional(Type.String({ pattern: '^[0-9]{5}$', description: 'only instruments in this commune, ward or special zone' })),
   ids: Type.Optional(
     Type.String({ maxLength: 40_000, description: 'only these instruments: ids separated by commas, at most 500 (the rows of a page the client filtered)' }),
   ),
@@ -573,6 +577,8 @@ export const InstrumentIn = Type.Object(
     name: Opt(Type.String({ maxLength: 200 })),
     serial: Opt(Type.String({ maxLength: 100 })),
     site: Opt(Type.String({ maxLength: 300 })),
+    province: Opt(Type.String({ pattern: '^[0-9]{2}$', description: 'province code where it stands, in force since 1 July 2025 (GET /admin-units)' })),
+    commune: Opt(Type.String({ pattern: '^[0-9]{5}$', description: 'commune, ward or special zone code, inside `province`' })),
     lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
     intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
     lastVerification: Type.Optional(

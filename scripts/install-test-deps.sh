@@ -15,6 +15,7 @@ NEEDED=(
   "mosquitto_passwd mosquitto"   # Mosquitto 2 broker (/usr/sbin/mosquitto) and its password tool, for the external-broker ingest tests
   "mosquitto_sub mosquitto-clients"   # the compose broker's health check (mosquitto_sub), run by test/deploy/compose.test.ts
   "docker-compose docker-compose"   # docker-compose 1.29: `config -q` validates docker-compose.yml without a Docker engine (test/deploy/compose.test.ts)
+  "pdftotext poppler-utils"   # extracts the text of the PDF reports (test/dashboard/official-reports.test.ts); pdftoppm renders the docs picture
 )
 
 missing=()

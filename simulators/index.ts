@@ -4,7 +4,8 @@
  * tests need only `startSimulator`.
  */
 export { startSimulator, type FaultConfig, type SimulatorHandle, type SimulatorOptions } from './simulator.js';
-export type { DriftConfig } from './values.js';
+export type { DriftConfig, PointSim } from './values.js';
+export { quantise, withPointSims } from './values.js';
 export { mulberry32, gaussian } from './random.js';
 export { startPtyPair, type PtyPair } from './pty.js';
 export { startRtuBus, type RtuBusHandle, type RtuFaults, type RtuSlaveSpec } from './rtu-slave.js';

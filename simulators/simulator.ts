@@ -3,7 +3,7 @@ import ModbusSerial, { type IServiceVector } from 'modbus-serial';
 import { MetronetError, silentLogger, type Logger, type Profile } from '../core/index.js';
 import { gaussian, mulberry32 } from './random.js';
 import { inRange, mapRegisters, readRegisters, type MappedPoint, type Table } from './registers.js';
-import { simulatedValue, type DriftConfig, type ValueContext } from './values.js';
+import { quantise, simulatedValue, withPointSims, type DriftConfig, type PointSim, type ValueContext } from './values.js';
 
 /** Scriptable device faults (STYLE.md 11): what a flaky field device does to its gateway. */
 export interface FaultConfig {
@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   /** Seed of the noise and fault generators; same seed, same request sequence → same values. */
   seed?: number;
   drift?: DriftConfig;
+  /** Per-point changes to the profile's simulation hints for this device, and the step its values show in (values.ts). */
+  points?: Record<string, PointSim>;
   faults?: FaultConfig;
   /** Epoch-ms clock; tests may move time to exercise drift and totalisers. */
   clock?: () => number;
@@ -59,7 +61,8 @@ const ILLEGAL_DATA_ADDRESS = 2;
 
 /** Starts a Modbus TCP device that serves a profile's register map with simulated values. */
 export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
-  const { profile } = opts;
+  const profile = withPointSims(opts.profile, opts.points);
+  const steps = new Map(Object.entries(opts.points ?? {}).flatMap(([name, o]) => (o.step ? [[name, o.step] as const] : [])));
   const host = opts.host ?? '127.0.0.1';
   const unitId = opts.unitId ?? 1;
   const clock = opts.clock ?? Date.now;
@@ -79,7 +82,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<SimulatorH
   const registersOf = (p: MappedPoint): number[] => {
     const raw = pinnedRaw.get(p.point.name);
     if (raw !== undefined) return p.rawToRegisters(raw);
-    return p.toRegisters(pinnedValues.get(p.point.name) ?? simulatedValue(p.point, clock(), ctx));
+    const pinned = pinnedValues.get(p.point.name);
+    if (pinned !== undefined) return p.toRegisters(pinned);
+    const v = simulatedValue(p.point, clock(), ctx);
+    const step = steps.get(p.point.name);
+    return p.toRegisters(step ? quantise(v, step) : v);
   };
 
   const exception = (code: number) => Object.assign(new Error(`Modbus exception ${code}`), { modbusErrorCode: code });

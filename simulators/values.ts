@@ -1,4 +1,4 @@
-import { channelOf, type ProfilePoint } from '../core/index.js';
+import { channelOf, MetronetError, type Profile, type ProfilePoint } from '../core/index.js';
 
 /** A slow change of the true value, the thing the drift monitoring downstream must detect. */
 export type DriftConfig = { kind: 'linear'; perDay: number; channels?: string[] } | { kind: 'step'; at: number; size: number; channels?: string[] };
@@ -54,4 +54,45 @@ export function simulatedValue(point: ProfilePoint, t: number, ctx: ValueContext
   if (sim.min !== undefined) v = Math.max(sim.min, v);
   if (sim.max !== undefined) v = Math.min(sim.max, v);
   return v;
+}
+
+/**
+ * What one simulated device changes in its profile's simulation hints: a generic weighing
+ * indicator profile serves a 30 kg counter scale and a 3 t platform scale alike, each with its own
+ * load, capacity and division. `step` is the interval the device shows its value in (a scale's
+ * actual scale interval d, OIML R76-1 T.2.3.4): every value served is a multiple of it.
+ */
+export interface PointSim {
+  value?: number;
+  noise?: number;
+  min?: number;
+  max?: number;
+  step?: number;
+}
+
+/** The profile with each named point's hints replaced; a name the profile lacks is refused. */
+export function withPointSims(profile: Profile, sims: Record<string, PointSim> | undefined): Profile {
+  if (!sims) return profile;
+  for (const name of Object.keys(sims)) {
+    if (!profile.points.some((p) => p.name === name))
+      throw new MetronetError('E_BAD_REQUEST', `point "${name}" is not in profile ${profile.id}; points: ${profile.points.map((p) => p.name).join(', ')}`);
+  }
+  return {
+    ...profile,
+    points: profile.points.map((p) => {
+      const o = sims[p.name];
+      if (!o) return p;
+      const { step: _step, ...hint } = o;
+      return { ...p, sim: { value: 0, ...p.sim, ...hint } };
+    }),
+  };
+}
+
+/**
+ * A value rounded to the device's step, without binary noise: 1260.4 kg at d = 1 kg shows 1260,
+ * 20.0049 kg at d = 0.01 kg shows 20 (not 20.000000000000004), at d = 0.005 kg 20.005.
+ */
+export function quantise(v: number, step: number): number {
+  const decimals = step >= 1 ? 0 : Math.ceil(-Math.log10(step) - 1e-9);
+  return Number((Math.round(v / step) * step).toFixed(decimals));
 }

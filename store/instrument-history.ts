@@ -203,7 +203,7 @@ function prepare(db: Db) {
     dropStationLimits: db.prepare('DELETE FROM station_limits WHERE instrument = ?'),
     restart: db.prepare(
       `UPDATE instruments SET org = @org, registration = 'unregistered', kind = NULL, name = NULL, serial = NULL, gateway = NULL,
-         profile = NULL, site = NULL, last_seen = NULL, created_at = @now, epoch = @epoch WHERE id = @id`,
+         profile = NULL, site = NULL, province = NULL, commune = NULL, last_seen = NULL, created_at = @now, epoch = @epoch WHERE id = @id`,
     ),
     unregisteredOf: db.prepare(
       `SELECT count(*) AS total, sum(created_at >= @since) AS recent FROM instruments

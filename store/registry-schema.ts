@@ -141,6 +141,20 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   INSTRUMENT_HISTORY_MIGRATION,
   // 11: designation ranges as data (issue 15, section 1); 12 goes below it.
   DESIGNATION_RANGES_MIGRATION,
+  {
+    // Issue 17, item 1: since 1 July 2025 local government has two levels, provinces and
+    // communes (core/admin-units.ts). Organisations and instruments (sites, stations) carry the
+    // official codes; `orgs.district` stays as it was, history of records entered before.
+    // Districts do not map one-to-one onto the new communes, so nothing is converted.
+    id: 12,
+    name: 'province and commune codes (two-level administration, 2025)',
+    sql: `
+      ALTER TABLE orgs ADD COLUMN province TEXT;
+      ALTER TABLE orgs ADD COLUMN commune TEXT;
+      ALTER TABLE instruments ADD COLUMN province TEXT;
+      ALTER TABLE instruments ADD COLUMN commune TEXT;
+    `,
+  },
 ];
 
 export interface OrgRow {
@@ -148,6 +162,9 @@ export interface OrgRow {
   name: string;
   kind: string;
   district: string | null;
+  /** Migration 12. */
+  province?: string | null;
+  commune?: string | null;
 }
 
 export interface GatewayRow {
@@ -176,6 +193,9 @@ export interface InstrumentRow {
   last_seen: number | null;
   /** Migration 10: where this registration's history begins (0: the id was never removed). */
   epoch?: number;
+  /** Migration 12. */
+  province?: string | null;
+  commune?: string | null;
 }
 
 export interface ChannelRow {
@@ -203,7 +223,12 @@ export interface RejectRow {
 // Rows to records: snake_case columns, JSON-encoded reject values.
 
 export function toOrg(r: OrgRow): Org {
-  return { id: r.id, name: r.name, kind: r.kind as OrgKind, district: r.district };
+  return { id: r.id, name: r.name, kind: r.kind as OrgKind, district: r.district, ...locationOf(r) };
+}
+
+/** Province and commune codes (migration 12), present only when set. */
+function locationOf(r: { province?: string | null; commune?: string | null }): { province?: string; commune?: string } {
+  return { ...(r.province ? { province: r.province } : {}), ...(r.commune ? { commune: r.commune } : {}) };
 }
 
 export function toGateway(r: GatewayRow): GatewayRecord {
@@ -234,6 +259,7 @@ export function toInstrument(r: InstrumentRow): Instrument {
     lastSeen: r.last_seen,
     // Only for an id registered again after a removal or reassigned (migration 10).
     ...(r.epoch ? { historySince: r.epoch } : {}),
+    ...locationOf(r),
   };
 }
 

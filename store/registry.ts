@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MetronetError, assertTopicId, isTopicId, preview, unknownInstrument, type Reading } from '../core/index.js';
+import { MetronetError, assertLocation, assertTopicId, isTopicId, preview, unknownInstrument, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import {
   REGISTRY_MIGRATIONS,
@@ -140,7 +140,10 @@ class SqliteRegistry implements Registry {
         const cur = this.getOrg(org.id);
         // The id grammar (core/ids.ts) on creation; an organisation stored before it keeps its id and can still be changed.
         if (!cur) assertTopicId('id', org.id);
-        this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district) });
+        const province = keep(org.province, cur?.province);
+        const commune = keep(org.commune, cur?.commune);
+        assertLocation({ province, commune });
+        this.s.upsertOrg.run({ id: org.id, name: org.name, kind: org.kind, district: keep(org.district, cur?.district), province, commune });
         const after = this.getOrg(org.id) as Org;
         if (JSON.stringify(cur) !== JSON.stringify(after)) this.audit.append(cur ? 'org.update' : 'org.create', `org:${org.id}`, cur ?? null, after);
       })
@@ -205,6 +208,9 @@ class SqliteRegistry implements Registry {
       .transaction(() => {
         const cur = this.getInstrument(inst.id);
         if (!cur) assertTopicId('id', inst.id);
+        const province = keep(inst.province, cur?.province);
+        const commune = keep(inst.commune, cur?.commune);
+        assertLocation({ province, commune });
         this.s.upsertInstrument.run({
           id: inst.id,
           org: inst.org,
@@ -215,6 +221,8 @@ class SqliteRegistry implements Registry {
           gateway: keep(inst.gateway, cur?.gateway),
           profile: keep(inst.profile, cur?.profile),
           site: keep(inst.site, cur?.site),
+          province,
+          commune,
           createdAt: inst.createdAt ?? Date.now(),
         });
         const saved = this.getInstrument(inst.id) as Instrument;
@@ -225,6 +233,11 @@ class SqliteRegistry implements Registry {
         return saved;
       })
       .immediate();
+  }
+
+  instrumentLocations(): Map<string, { province: string | null; commune: string | null }> {
+    const rows = this.s.instrumentLocations.all() as Array<{ id: string; province: string | null; commune: string | null }>;
+    return new Map(rows.map((r) => [r.id, { province: r.province, commune: r.commune }]));
   }
 
   getInstrument(id: string): Instrument | undefined {
@@ -239,6 +252,8 @@ class SqliteRegistry implements Registry {
       kind: filter.kind,
       registration: filter.registration,
       q: filter.q === undefined || filter.q === '' ? undefined : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      province: filter.province,
+      commune: filter.commune,
       ids: filter.ids === undefined ? undefined : JSON.stringify(filter.ids),
     };
     const where: string[] = [];
@@ -248,6 +263,13 @@ class SqliteRegistry implements Registry {
     if (params.registration !== undefined) where.push('registration = @registration');
     if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `${c} LIKE @q ESCAPE '\\'`).join(' OR ')})`);
     if (params.ids !== undefined) where.push('id IN (SELECT value FROM json_each(@ids))');
+    // Where it stands, else its organisation's place (dashboard/locality.ts reads places the same way).
+    for (const level of ['province', 'commune'] as const) {
+      if (params[level] !== undefined)
+        where.push(
+          `coalesce(${level}, (SELECT o.${level} FROM orgs o WHERE o.id = instruments.org AND instruments.province IS NULL AND instruments.commune IS NULL)) = @${level}`,
+        );
+    }
     const shape = where.join(' AND ');
     let stmts = this.instrumentLists.get(shape);
     if (!stmts) {
@@ -453,8 +475,9 @@ const EPOCH_OF_NEW = 'coalesce((SELECT max(removed_at) + 1 FROM instrument_tombs
 function prepare(db: Db) {
   return {
     upsertOrg: db.prepare(
-      `INSERT INTO orgs (id, name, kind, district) VALUES (@id, @name, @kind, @district)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, district = excluded.district`,
+      `INSERT INTO orgs (id, name, kind, district, province, commune) VALUES (@id, @name, @kind, @district, @province, @commune)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, district = excluded.district,
+         province = excluded.province, commune = excluded.commune`,
     ),
     getOrg: db.prepare('SELECT * FROM orgs WHERE id = ?'),
     listOrgs: db.prepare('SELECT * FROM orgs ORDER BY id'),
@@ -475,12 +498,14 @@ function prepare(db: Db) {
        WHERE id = @id`,
     ),
     upsertInstrument: db.prepare(
-      `INSERT INTO instruments (id, org, registration, kind, name, serial, gateway, profile, site, created_at, epoch)
-       VALUES (@id, @org, @registration, @kind, @name, @serial, @gateway, @profile, @site, @createdAt, ${EPOCH_OF_NEW})
+      `INSERT INTO instruments (id, org, registration, kind, name, serial, gateway, profile, site, province, commune, created_at, epoch)
+       VALUES (@id, @org, @registration, @kind, @name, @serial, @gateway, @profile, @site, @province, @commune, @createdAt, ${EPOCH_OF_NEW})
        ON CONFLICT (id) DO UPDATE SET org = excluded.org, registration = excluded.registration, kind = excluded.kind,
-         name = excluded.name, serial = excluded.serial, gateway = excluded.gateway, profile = excluded.profile, site = excluded.site`,
+         name = excluded.name, serial = excluded.serial, gateway = excluded.gateway, profile = excluded.profile, site = excluded.site,
+         province = excluded.province, commune = excluded.commune`,
     ),
     getInstrument: db.prepare('SELECT * FROM instruments WHERE id = ?'),
+    instrumentLocations: db.prepare('SELECT id, province, commune FROM instruments WHERE province IS NOT NULL OR commune IS NOT NULL'),
     insertUnregistered: db.prepare(
       `INSERT INTO instruments (id, org, registration, gateway, profile, created_at, epoch)
        VALUES (@id, @org, 'unregistered', @gateway, @profile, @now, ${EPOCH_OF_NEW}) ON CONFLICT (id) DO NOTHING`,

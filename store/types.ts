@@ -17,8 +17,15 @@ export interface Org {
   id: string;
   name: string;
   kind: OrgKind;
-  /** District (quận/huyện) for provincial reports; optional. */
+  /**
+   * History: the district (quận/huyện) entered before the two-level administration of
+   * 1 July 2025. Readable and shown as such ("trước 01/07/2025"), never used for grouping.
+   */
   district?: string | null;
+  /** Province code (2 digits) of the list in force since 1 July 2025 (core/admin-units.ts). */
+  province?: string | null;
+  /** Commune, ward or special zone code (5 digits), inside `province`. */
+  commune?: string | null;
 }
 
 export type GatewayState = 'online' | 'offline' | 'unknown';
@@ -54,6 +61,12 @@ export interface Instrument {
   profile?: string | null;
   /** Site or address shown to people, e.g. "Chợ Phan Thiết, sạp 12". */
   site?: string | null;
+  /**
+   * Where the instrument or station stands (core/admin-units.ts codes): reports group by it,
+   * falling back to its organisation's location when unset.
+   */
+  province?: string | null;
+  commune?: string | null;
   createdAt: number;
   lastSeen?: number | null;
   /**
@@ -81,6 +94,9 @@ export interface InstrumentFilter {
   registration?: Registration;
   /** Substring of id, name, serial or site. */
   q?: string;
+  /** Only instruments in this province / commune: where they stand, else where their organisation is (codes, core/admin-units.ts). */
+  province?: string;
+  commune?: string;
   /** Only these instruments (a page of a list filtered elsewhere). */
   ids?: string[];
   limit?: number;
@@ -109,6 +125,8 @@ export interface Registry {
   upsertInstrument(inst: Omit<Instrument, 'createdAt' | 'lastSeen'> & { createdAt?: number }): Instrument;
   getInstrument(id: string): Instrument | undefined;
   listInstruments(filter?: InstrumentFilter): { items: Instrument[]; total: number };
+  /** Province and commune of every instrument that has its own (migration 12), in one query: what reports and the overview group by. */
+  instrumentLocations(): Map<string, { province: string | null; commune: string | null }>;
   /**
    * The instrument, created as `unregistered` for `org` when unknown. An instrument of another
    * organisation is returned unchanged (never moved); the caller checks `org`. For an instrument

@@ -89,6 +89,7 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/stations': { roles: ALL },
   'GET /api/v1/stations/:id': { roles: ALL, resource: 'station' },
   'GET /api/v1/stations/:id/export': { roles: ALL, resource: 'station' },
+  'GET /api/v1/stations/:id/aqi': { roles: ALL, resource: 'station' },
   // Station facts and limit overrides: the owning organisation (and admin); the authority reads only.
   'PUT /api/v1/stations/:id': { roles: ['enterprise'], resource: 'station' },
   'PUT /api/v1/stations/:id/limits': { roles: ['enterprise'], resource: 'station' },
@@ -119,6 +120,8 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/overview': { roles: ALL },
   'GET /api/v1/reports/:name': { roles: ALL },
   'GET /api/v1/events': { roles: ALL },
+  // Public reference data (issue 17): the same answer for every role.
+  'GET /api/v1/admin-units': { roles: ALL },
 };
 
 /**

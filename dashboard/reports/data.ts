@@ -2,11 +2,15 @@ import { CHECK_STAGE, effectiveTolerance, mpeFor } from '../../analytics/toleran
 import type { Registry } from '../../store/types.js';
 import type { Principal } from '../auth/tenant.js';
 import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../states.js';
+import { nameLocation } from '../../core/index.js';
 import { DAY } from '../../core/time.js';
+import { compareLocality, localityResolver, type Locality } from '../locality.js';
 
 /**
- * The reports of issue 7 as plain tables (one header, rows of cells), built from the same
- * tenant-scoped instrument states the overview shows; files.ts writes them as CSV or XLSX.
+ * The reports of issue 7 as plain tables, built from the same tenant-scoped instrument states
+ * the overview shows; files.ts writes them as CSV or XLSX. A row is a plain object keyed by its
+ * columns' keys; every row that has a place carries it as codes and names (`province`,
+ * `provinceName`, `commune`, `communeName`, issue 17 item 1), so a renderer may print either.
  */
 export type Cell = string | number | boolean | null;
 export interface Column {
@@ -14,11 +18,15 @@ export interface Column {
   vi: string;
   en: string;
 }
+export type Row = Record<string, Cell>;
 export interface Table {
   name: string;
   columns: Column[];
-  rows: Cell[][];
+  rows: Row[];
 }
+
+/** A table's rows as cells in column order (what CSV and XLSX writers lay out). */
+export const cellsOf = (t: Table): Cell[][] => t.rows.map((r) => t.columns.map((c) => r[c.key] ?? null));
 
 export const REPORTS = ['inventory', 'assurance', 'annual', 'results'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -27,53 +35,77 @@ const col = (key: string, vi: string, en: string): Column => ({ key, vi, en });
 const isoDate = (ts: number | null) => (ts === null ? null : new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10)); // dates as in Vietnam (UTC+7)
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1000) / 10);
 
+/** Which level the annual report adds up by (issue 17, item 1: no districts since 1 July 2025). */
+export const GROUP_BY = ['commune', 'province'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
 interface Ctx {
   registry: Registry;
   p: Principal;
   now: number;
   year: number;
   offline?: OfflineRule;
+  /** Only instruments of this province / commune (codes checked by the caller, core/admin-units.ts). */
+  province?: string;
+  commune?: string;
+  /** Level of the annual report's groups; default commune. */
+  groupBy?: GroupBy;
 }
 
+/** An instrument's state with the place it counts in. */
+type Placed = InstrumentStateRow & { at: Locality };
+
 export function buildReport(name: ReportName, ctx: Ctx): Table {
-  const states = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline);
+  const at = localityResolver(ctx.registry);
+  const states: Placed[] = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline)
+    .map((s) => ({ ...s, at: at(s.id, s.org) }))
+    .filter((s) => (ctx.province === undefined || s.at.province === ctx.province) && (ctx.commune === undefined || s.at.commune === ctx.commune));
   if (name === 'inventory') return inventory(ctx, states);
   if (name === 'assurance') return assurance(ctx, states);
   if (name === 'results') return results(ctx, states);
   return annual(ctx, states);
 }
 
-/** Instrument inventory and state, by district and organisation. */
-function inventory({ registry }: Ctx, states: InstrumentStateRow[]): Table {
+/** The four place columns of every report that has a place: official codes and names. */
+const PLACE_COLUMNS: Column[] = [
+  col('province', 'Mã tỉnh', 'Province code'),
+  col('provinceName', 'Tỉnh, thành phố', 'Province'),
+  col('commune', 'Mã xã', 'Commune code'),
+  col('communeName', 'Xã, phường, đặc khu', 'Commune, ward or special zone'),
+];
+const place = (l: Locality): Row => ({ province: l.province, provinceName: l.provinceName, commune: l.commune, communeName: l.communeName });
+
+/** Instrument inventory and state, by province, commune and organisation. */
+function inventory({ registry }: Ctx, states: Placed[]): Table {
   const orgs = new Map(registry.listOrgs().map((o) => [o.id, o]));
-  const rows = states.map((s) => {
-    const i = registry.getInstrument(s.id)!;
-    const o = orgs.get(s.org);
-    return [
-      o?.district ?? null,
-      s.org,
-      o?.name ?? null,
-      s.id,
-      i.name ?? null,
-      s.kind,
-      i.serial ?? null,
-      s.site,
-      i.registration,
-      s.lab,
-      s.state,
-      s.online,
-      isoDate(s.lastCalibration),
-      isoDate(s.nextDue),
-    ] as Cell[];
-  });
-  rows.sort(
-    (a, b) =>
-      String(a[0] ?? '').localeCompare(String(b[0] ?? ''), 'vi') || String(a[1]).localeCompare(String(b[1])) || String(a[3]).localeCompare(String(b[3])),
-  );
+  const rows = states
+    .sort((a, b) => compareLocality(a.at, b.at) || a.org.localeCompare(b.org) || a.id.localeCompare(b.id))
+    .map((s): Row => {
+      const i = registry.getInstrument(s.id)!;
+      const o = orgs.get(s.org);
+      return {
+        ...place(s.at),
+        districtBefore2025: o?.district ?? null,
+        org: s.org,
+        orgName: o?.name ?? null,
+        instrument: s.id,
+        name: i.name ?? null,
+        kind: s.kind,
+        serial: i.serial ?? null,
+        site: s.site,
+        registration: i.registration,
+        lab: s.lab,
+        state: s.state,
+        online: s.online,
+        lastVerification: isoDate(s.lastCalibration),
+        nextDue: isoDate(s.nextDue),
+      };
+    });
   return {
     name: 'inventory',
     columns: [
-      col('district', 'Quận/huyện', 'District'),
+      ...PLACE_COLUMNS,
+      col('districtBefore2025', 'Quận, huyện (trước 01/07/2025)', 'District (before 1 July 2025)'),
       col('org', 'Mã tổ chức', 'Organisation id'),
       col('orgName', 'Tổ chức', 'Organisation'),
       col('instrument', 'Mã phương tiện đo', 'Instrument id'),
@@ -93,12 +125,12 @@ function inventory({ registry }: Ctx, states: InstrumentStateRow[]): Table {
 }
 
 /** The measurement-assurance summary per enterprise: share in tolerance, verified on time, checks done (last 365 days). */
-function assurance({ registry, now }: Ctx, states: InstrumentStateRow[]): Table {
+function assurance({ registry, now }: Ctx, states: Placed[]): Table {
   const orgs = new Map(registry.listOrgs().map((o) => [o.id, o]));
-  const byOrg = new Map<string, InstrumentStateRow[]>();
+  const byOrg = new Map<string, Placed[]>();
   for (const s of states) byOrg.set(s.org, [...(byOrg.get(s.org) ?? []), s]);
   const since = now - 365 * DAY;
-  const rows: Cell[][] = [];
+  const rows: Row[] = [];
   for (const [org, list] of [...byOrg].sort(([a], [b]) => a.localeCompare(b))) {
     const o = orgs.get(org);
     if (o && o.kind !== 'enterprise') continue;
@@ -107,28 +139,29 @@ function assurance({ registry, now }: Ctx, states: InstrumentStateRow[]): Table 
     const onTime = registered.filter((s) => s.nextDue !== null && s.state !== 'overdue').length;
     const checks = list.reduce((n, s) => n + registry.analytics.listChecks({ instrument: s.id, from: since, limit: 100_000 }).length, 0);
     const withChecks = list.filter((s) => registry.analytics.listChecks({ instrument: s.id, from: since, limit: 1 }).length > 0).length;
-    rows.push([
+    rows.push({
       org,
-      o?.name ?? null,
-      o?.district ?? null,
-      list.length,
-      registered.length,
-      inTol,
-      pct(inTol, registered.length),
-      onTime,
-      pct(onTime, registered.length),
-      registered.filter((s) => s.state === 'overdue').length,
-      registered.filter((s) => s.state === 'out_of_tolerance').length,
-      checks,
-      withChecks,
-    ]);
+      orgName: o?.name ?? null,
+      // The enterprise's own address (its instruments may stand elsewhere).
+      ...place(nameLocation(o)),
+      instruments: list.length,
+      registered: registered.length,
+      inTolerance: inTol,
+      inTolerancePct: pct(inTol, registered.length),
+      verifiedOnTime: onTime,
+      verifiedOnTimePct: pct(onTime, registered.length),
+      overdue: registered.filter((s) => s.state === 'overdue').length,
+      outOfTolerance: registered.filter((s) => s.state === 'out_of_tolerance').length,
+      checks365d: checks,
+      instrumentsChecked: withChecks,
+    });
   }
   return {
     name: 'assurance',
     columns: [
       col('org', 'Mã doanh nghiệp', 'Enterprise id'),
       col('orgName', 'Doanh nghiệp', 'Enterprise'),
-      col('district', 'Quận/huyện', 'District'),
+      ...PLACE_COLUMNS,
       col('instruments', 'Số phương tiện đo', 'Instruments'),
       col('registered', 'Đã đăng ký', 'Registered'),
       col('inTolerance', 'Trong giới hạn sai số', 'In tolerance'),
@@ -144,34 +177,43 @@ function assurance({ registry, now }: Ctx, states: InstrumentStateRow[]): Table 
   };
 }
 
-/** The annual province overview for the ministry: per district and kind, for one calendar year. */
-function annual({ registry, year }: Ctx, states: InstrumentStateRow[]): Table {
-  const orgs = new Map(registry.listOrgs().map((o) => [o.id, o]));
+/**
+ * The annual province overview for the ministry: per commune (or per province) and kind, for one
+ * calendar year (UTC+7). Each instrument counts in the commune where it stands (dashboard/locality.ts).
+ */
+function annual({ registry, year, groupBy = 'commune' }: Ctx, states: Placed[]): Table {
   const from = Date.UTC(year, 0, 1) - 7 * 3_600_000;
   const to = Date.UTC(year + 1, 0, 1) - 7 * 3_600_000;
-  const groups = new Map<string, Cell[]>();
+  type Counts = Record<'instruments' | 'verifications' | 'passed' | 'failed' | 'overdue' | 'outOfTolerance' | 'unregistered', number>;
+  const groups = new Map<string, { at: Locality; row: Row; n: Counts }>();
   for (const s of states) {
-    const district = orgs.get(s.org)?.district ?? null;
-    const key = `${district ?? ''}\u0000${s.kind ?? ''}`;
-    const g = groups.get(key) ?? [year, district, s.kind, 0, 0, 0, 0, 0, 0, 0];
-    const cals = registry.analytics.listCalibrations(s.id).filter((c) => c.date >= from && c.date < to);
-    (g[3] as number)++;
-    g[4] = (g[4] as number) + cals.length;
-    g[5] = (g[5] as number) + cals.filter((c) => c.result === 'pass' || c.result === 'adjusted').length;
-    g[6] = (g[6] as number) + cals.filter((c) => c.result === 'fail').length;
-    g[7] = (g[7] as number) + (s.state === 'overdue' ? 1 : 0);
-    g[8] = (g[8] as number) + (s.state === 'out_of_tolerance' ? 1 : 0);
-    g[9] = (g[9] as number) + (s.state === 'unregistered' ? 1 : 0);
+    const at: Locality = groupBy === 'province' ? { ...s.at, commune: null, communeName: null } : s.at;
+    const key = `${at.province ?? ''}\u0000${at.commune ?? ''}\u0000${s.kind ?? ''}`;
+    const g = groups.get(key) ?? {
+      at,
+      row: { year, ...place(at), kind: s.kind },
+      n: { instruments: 0, verifications: 0, passed: 0, failed: 0, overdue: 0, outOfTolerance: 0, unregistered: 0 },
+    };
+    // Valid records only: a superseded or voided certificate is not a second verification.
+    const cals = registry.analytics.listCalibrations(s.id).filter((c) => (c.status ?? 'valid') === 'valid' && c.date >= from && c.date < to);
+    const r = g.n;
+    r.instruments++;
+    r.verifications += cals.length;
+    r.passed += cals.filter((c) => c.result === 'pass' || c.result === 'adjusted').length;
+    r.failed += cals.filter((c) => c.result === 'fail').length;
+    r.overdue += s.state === 'overdue' ? 1 : 0;
+    r.outOfTolerance += s.state === 'out_of_tolerance' ? 1 : 0;
+    r.unregistered += s.state === 'unregistered' ? 1 : 0;
     groups.set(key, g);
   }
-  const rows = [...groups.values()].sort(
-    (a, b) => String(a[1] ?? '').localeCompare(String(b[1] ?? ''), 'vi') || String(a[2] ?? '').localeCompare(String(b[2] ?? '')),
-  );
+  const rows = [...groups.values()]
+    .sort((a, b) => compareLocality(a.at, b.at) || String(a.row.kind ?? '').localeCompare(String(b.row.kind ?? '')))
+    .map((g): Row => ({ ...g.row, ...g.n }));
   return {
     name: 'annual',
     columns: [
       col('year', 'Năm', 'Year'),
-      col('district', 'Quận/huyện', 'District'),
+      ...(groupBy === 'province' ? PLACE_COLUMNS.slice(0, 2) : PLACE_COLUMNS),
       col('kind', 'Loại phương tiện đo', 'Kind'),
       col('instruments', 'Số phương tiện đo', 'Instruments'),
       col('verifications', 'Lượt kiểm định/hiệu chuẩn trong năm', 'Verifications in year'),
@@ -191,9 +233,9 @@ function annual({ registry, year }: Ctx, states: InstrumentStateRow[]): Table {
  * (mpeFor at the check's load, in service — analytics/channel.ts judges it so), each with the stage
  * its MPE is for, so the report shows the same number as the drift API, the chart and the certificate.
  */
-function results({ registry, now }: Ctx, states: InstrumentStateRow[]): Table {
+function results({ registry, now }: Ctx, states: Placed[]): Table {
   const since = now - 365 * DAY;
-  const rows: Cell[][] = [];
+  const rows: Row[] = [];
   for (const s of states) {
     const inst = registry.getInstrument(s.id);
     if (!inst) continue;
@@ -201,26 +243,38 @@ function results({ registry, now }: Ctx, states: InstrumentStateRow[]): Table {
       for (const p of c.results) {
         const load = p.reference ?? p.nominal;
         const error = p.asLeft ?? p.asFound;
-        rows.push([s.id, p.channel, c.type, c.certificate, isoDate(c.date), load, error, p.mpe ?? null, p.mpeStage ?? null, p.unit, p.conformity ?? null]);
+        rows.push({
+          instrument: s.id,
+          channel: p.channel,
+          record: c.type,
+          number: c.certificate,
+          date: isoDate(c.date),
+          load,
+          error,
+          mpe: p.mpe ?? null,
+          mpeStage: p.mpeStage ?? null,
+          unit: p.unit,
+          decision: p.conformity ?? null,
+        });
       }
     }
     for (const ch of registry.listChannels(s.id)) {
       const tolerance = effectiveTolerance(registry.analytics.getChannelMetrology(s.id, ch.channel)?.tolerance, inst.kind);
       for (const k of registry.analytics.listChecks({ instrument: s.id, channel: ch.channel, from: since, limit: 100_000 })) {
         const mpe = tolerance ? mpeFor(tolerance, k.referenceValue, CHECK_STAGE) : null;
-        rows.push([
-          s.id,
-          k.channel,
-          'check',
-          k.clientId ?? String(k.id),
-          isoDate(k.ts),
-          k.referenceValue,
-          k.error,
+        rows.push({
+          instrument: s.id,
+          channel: k.channel,
+          record: 'check',
+          number: k.clientId ?? String(k.id),
+          date: isoDate(k.ts),
+          load: k.referenceValue,
+          error: k.error,
           mpe,
-          mpe === null ? null : CHECK_STAGE,
-          ch.unit ?? null,
-          mpe === null ? null : Math.abs(k.error) <= mpe ? 'pass' : 'fail',
-        ]);
+          mpeStage: mpe === null ? null : CHECK_STAGE,
+          unit: ch.unit ?? null,
+          decision: mpe === null ? null : Math.abs(k.error) <= mpe ? 'pass' : 'fail',
+        });
       }
     }
   }

@@ -263,10 +263,19 @@ export const identityRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
   );
 };
 
-const orgView = (o: { id: string; name: string; kind: 'enterprise' | 'lab' | 'authority'; district?: string | null }) => ({
+const orgView = (o: {
+  id: string;
+  name: string;
+  kind: 'enterprise' | 'lab' | 'authority';
+  province?: string | null;
+  commune?: string | null;
+  district?: string | null;
+}) => ({
   id: o.id,
   name: o.name,
   kind: o.kind,
+  province: o.province ?? null,
+  commune: o.commune ?? null,
   district: o.district ?? null,
 });
 

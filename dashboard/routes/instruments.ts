@@ -248,6 +248,8 @@ function view(i: Instrument, channels: Channel[], orgNames: Map<string, string>)
     name: i.name ?? null,
     serial: i.serial ?? null,
     site: i.site ?? null,
+    province: i.province ?? null,
+    commune: i.commune ?? null,
     gateway: i.gateway ?? null,
     profile: i.profile ?? null,
     lastSeen: i.lastSeen ?? null,

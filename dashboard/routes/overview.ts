@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DashboardDeps } from '../app.js';
-import { Nullable } from '../../core/index.js';
+import { nameLocation, Nullable } from '../../core/index.js';
+import { compareLocality, localityResolver, type Locality } from '../locality.js';
 import { IdParams } from '../schemas.js';
 import { INSTRUMENT_STATES, offlineRuleOf, statesOf } from '../states.js';
 import { mustFindInstrument } from '../lookups.js';
@@ -32,10 +33,26 @@ const Overview = Type.Object({
       id: Type.String(),
       name: Type.String(),
       kind: Type.String(),
-      district: Nullable(Type.String()),
+      province: Nullable(Type.String({ description: 'province code (list in force since 1 July 2025, GET /admin-units)' })),
+      provinceName: Nullable(Type.String()),
+      commune: Nullable(Type.String({ description: 'commune, ward or special zone code' })),
+      communeName: Nullable(Type.String()),
+      district: Nullable(Type.String({ description: 'history: the district entered before 1 July 2025; never used for grouping' })),
       instruments: Type.Integer(),
       sites: Type.Integer(),
     }),
+  ),
+  localities: Type.Array(
+    Type.Object({
+      province: Nullable(Type.String()),
+      provinceName: Nullable(Type.String()),
+      commune: Nullable(Type.String()),
+      communeName: Nullable(Type.String()),
+      instruments: Type.Integer(),
+      stations: Type.Integer(),
+      orgs: Type.Integer(),
+    }),
+    { description: 'your instruments per province and commune where they stand (else their organisation’s), province and commune names in Vietnamese order' },
   ),
   alerts: Type.Object({ open: Type.Integer(), critical: Type.Integer(), warning: Type.Integer() }),
   items: Type.Array(StateRow, { description: 'empty with ?items=false' }),
@@ -43,7 +60,7 @@ const Overview = Type.Object({
 
 /**
  * The first screen of every role (issue 7): its instruments by state, its organisations and
- * sites, its open alerts; and each instrument's state, due date and lab for the list filters
+ * sites, its instruments per province and commune (issue 17), its open alerts; and each instrument's state, due date and lab for the list filters
  * and the calendar. Scoped to the caller's tenant like every list.
  */
 export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
@@ -81,6 +98,20 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
         if (i.site) o.sites.add(i.site.split(',')[0]!.trim());
         byOrg.set(i.org, o);
       }
+      const at = localityResolver(deps.registry);
+      const byPlace = new Map<string, { l: Locality; instruments: number; stations: number; orgs: Set<string> }>();
+      for (const i of items) {
+        const l = at(i.id, i.org);
+        const key = `${l.province ?? ''}/${l.commune ?? ''}`;
+        const g = byPlace.get(key) ?? { l, instruments: 0, stations: 0, orgs: new Set<string>() };
+        g.instruments++;
+        if (i.kind === 'env_station') g.stations++;
+        g.orgs.add(i.org);
+        byPlace.set(key, g);
+      }
+      const localities = [...byPlace.values()]
+        .sort((a, b) => compareLocality(a.l, b.l))
+        .map((g) => ({ ...g.l, instruments: g.instruments, stations: g.stations, orgs: g.orgs.size }));
       const orgs = deps.registry
         .listOrgs()
         .filter((o) => byOrg.has(o.id) || o.id === p.org)
@@ -88,6 +119,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
           id: o.id,
           name: o.name,
           kind: o.kind,
+          ...nameLocation(o),
           district: o.district ?? null,
           instruments: byOrg.get(o.id)?.n ?? 0,
           sites: byOrg.get(o.id)?.sites.size ?? 0,
@@ -95,7 +127,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const scope = alertFilter(p);
       const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
       const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
-      return { counts, total: items.length, orgs, alerts, items: req.query.items ? items : [] };
+      return { counts, total: items.length, orgs, localities, alerts, items: req.query.items ? items : [] };
     },
   );
 

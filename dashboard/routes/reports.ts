@@ -1,21 +1,51 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { MetronetError } from '../../core/index.js';
+import { assertLocation, getCommune, MetronetError } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
-import { buildReport, REPORTS, type ReportName } from '../reports/data.js';
+import { buildReport, GROUP_BY, REPORTS, type ReportName } from '../reports/data.js';
 import { toCsv, toXlsx } from '../reports/files.js';
+import { formToCsv, formToXlsx } from '../reports/form-files.js';
+import { DEFAULT_AGENCY, type Issuer } from '../reports/form.js';
+import { buildOfficial, OFFICIAL_REPORTS, type OfficialReportName } from '../reports/official.js';
+import { formToPdf } from '../reports/pdf.js';
 import { offlineRuleOf } from '../states.js';
 
-const ReportParams = Type.Object({ name: Type.String({ description: `one of ${REPORTS.join(', ')}` }) });
+const ALL_REPORTS = [...OFFICIAL_REPORTS, ...REPORTS];
+const ReportParams = Type.Object({ name: Type.String({ description: `one of ${ALL_REPORTS.join(', ')}` }) });
 const ReportQuery = Type.Object({
-  format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')], { default: 'csv' }),
-  lang: Type.Union([Type.Literal('vi'), Type.Literal('en')], { default: 'vi', description: 'language of the column headers' }),
-  year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'year of the annual overview; default this year' })),
+  format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx'), Type.Literal('pdf')], {
+    default: 'csv',
+    description: `pdf for the reports in official form only (${OFFICIAL_REPORTS.join(', ')})`,
+  }),
+  lang: Type.Optional(
+    Type.Union([Type.Literal('vi'), Type.Literal('en')], {
+      description: 'language of the report; default Vietnamese, English when Accept-Language prefers English',
+    }),
+  ),
+  year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'year of the annual reports and of the counts in a year; default this year' })),
+  org: Type.Optional(Type.String({ maxLength: 100, description: 'enterprise-assurance: one enterprise only' })),
+  province: Type.Optional(Type.String({ pattern: '^[0-9]{2}$', description: 'only instruments in this province (code, GET /admin-units)' })),
+  commune: Type.Optional(Type.String({ pattern: '^[0-9]{5}$', description: 'only instruments in this commune, ward or special zone (code)' })),
+  groupBy: Type.Optional(
+    Type.Union(
+      GROUP_BY.map((g) => Type.Literal(g)),
+      { default: 'commune', description: 'annual: add up per commune (default) or per province; districts were abolished on 1 July 2025' },
+    ),
+  ),
 });
 
+const isOfficial = (name: string): name is OfficialReportName => (OFFICIAL_REPORTS as readonly string[]).includes(name);
+/** ?lang, else English when the request's first language is English, else Vietnamese. */
+const langOf = (q: 'vi' | 'en' | undefined, header: string | string[] | undefined): 'vi' | 'en' =>
+  q ?? (/^\s*en\b/i.test(Array.isArray(header) ? (header[0] ?? '') : (header ?? '')) ? 'en' : 'vi');
+const MIME = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pdf: 'application/pdf' } as const;
+
 /**
- * Reports (issue 7) as downloads: instrument inventory and state per organisation and district,
+ * Reports in official form (issue 17, item 2; CSV, XLSX, PDF): the inventory of Group 2
+ * instruments by commune and kind, the verification and calibration status, the yearly
+ * measurement report of the province, the enterprise measurement-assurance summaries (official.ts).
+ * Reports (issue 7) as data tables (CSV, XLSX): instrument inventory and state per province, commune and organisation,
  * the measurement-assurance summary of enterprises, the annual province overview. Each holds
  * only what the caller's tenant sees (the same scoped states as the overview).
  */
@@ -27,20 +57,48 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
     {
       schema: {
         tags: ['reports'],
-        summary: 'Download a report as CSV (UTF-8) or XLSX: inventory, assurance (enterprise measurement-assurance summary), annual (province overview)',
+        summary:
+          'Download a report: in official form as CSV, XLSX or PDF (group2-inventory, verification-status, province-annual, enterprise-assurance), or a data table as CSV or XLSX (inventory, assurance, annual, results)',
         params: ReportParams,
         querystring: ReportQuery,
         response: { 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
       },
     },
     async (req, reply) => {
+      const { format } = req.query;
+      const lang = langOf(req.query.lang, req.headers['accept-language']);
+      const t = now();
+      const year = req.query.year ?? new Date(t + 7 * 3_600_000).getUTCFullYear();
+      const { province, commune, groupBy } = req.query;
+      // A filter by an unknown unit is refused (field, value, rule), not answered with an empty report.
+      if (province !== undefined || commune !== undefined)
+        assertLocation({ province: province ?? (commune === undefined ? null : (getCommune(commune)?.province ?? null)), commune: commune ?? null });
+      if (isOfficial(req.params.name)) {
+        const name = req.params.name;
+        const ctx = { registry: deps.registry, p: req.principal!, now: t, year, offline: offlineRuleOf(deps), org: req.query.org, province, commune };
+        const form = buildOfficial(name, ctx);
+        const issuer: Issuer = { agency: DEFAULT_AGENCY, ...deps.reports };
+        reply.header(
+          'content-disposition',
+          `attachment; filename="metronet-${name}-${'year' in form.period ? year : new Date(t).toISOString().slice(0, 10)}.${format}"`,
+        );
+        const body =
+          format === 'pdf'
+            ? await formToPdf(form, lang, issuer, t)
+            : format === 'xlsx'
+              ? await formToXlsx(form, lang, issuer, t)
+              : formToCsv(form, lang, issuer, t);
+        return reply.type(MIME[format]).send(body);
+      }
       const name = req.params.name as ReportName;
       if (!REPORTS.includes(name))
-        throw new MetronetError('E_NOT_FOUND', `no report "${req.params.name}"; reports: ${REPORTS.join(', ')}`, { field: 'name', value: req.params.name });
-      const { format, lang } = req.query;
-      const t = now();
-      const year = req.query.year ?? new Date(t).getUTCFullYear();
-      const table = buildReport(name, { registry: deps.registry, p: req.principal!, now: t, year, offline: offlineRuleOf(deps) });
+        throw new MetronetError('E_NOT_FOUND', `no report "${req.params.name}"; reports: ${ALL_REPORTS.join(', ')}`, { field: 'name', value: req.params.name });
+      if (format === 'pdf')
+        throw new MetronetError('E_BAD_REQUEST', `"${name}" is a data table: csv or xlsx; PDF is for ${OFFICIAL_REPORTS.join(', ')}`, {
+          field: 'format',
+          value: format,
+        });
+      const table = buildReport(name, { registry: deps.registry, p: req.principal!, now: t, year, offline: offlineRuleOf(deps), province, commune, groupBy });
       const file = `metronet-${name}-${name === 'annual' ? year : new Date(t).toISOString().slice(0, 10)}.${format}`;
       reply.header('content-disposition', `attachment; filename="${file}"`);
       if (format === 'xlsx') {

@@ -7,6 +7,7 @@ import {
   LIMIT_SETS,
   MetronetError,
   Nullable,
+  OVERRIDE_PERIODS,
   READING_STATUSES,
   STATION_MEDIA,
   StationSettings,
@@ -39,12 +40,30 @@ const CompletenessView = Type.Object({
 });
 
 const AverageView = Type.Object({
-  period: StringEnum(AVERAGING_PERIODS),
+  period: StringEnum(AVERAGING_PERIODS, { description: 'clock hour, 8-hour running, calendar day, calendar year (ICT)' }),
   from: Type.Integer(),
   to: Type.Integer(),
-  n: Type.Integer(),
+  n: Type.Integer({ description: 'records (1h), hourly means (8h, 24h) or daily means (1y) used' }),
   expected: Type.Integer(),
   mean: Nullable(Type.Number()),
+  final: Type.Optional(Type.Boolean({ description: 'false while the calendar day or year is still running' })),
+  unit: Type.Optional(Type.String({ description: "the limit's unit" })),
+  conversion: Type.Optional(
+    Type.Object({
+      from: Type.String(),
+      factor: Type.Number(),
+      conditions: Type.Optional(Type.String({ description: 'reference conditions and their evidence' })),
+    }),
+  ),
+});
+
+const UnitRefusalView = Type.Object({
+  parameter: Type.String(),
+  period: StringEnum(AVERAGING_PERIODS),
+  unit: Type.String({ description: "the channel's unit" }),
+  limitUnit: Type.String(),
+  reason: Type.String(),
+  reasonVi: Type.String(),
 });
 
 const ExceedanceView = Type.Object({
@@ -55,8 +74,10 @@ const ExceedanceView = Type.Object({
   bound: StringEnum(['max', 'min'] as const),
   unit: Type.String(),
   source: Type.String(),
+  clause: Type.Optional(Type.String()),
   from: Type.Integer(),
   to: Type.Integer(),
+  final: Type.Optional(Type.Boolean({ description: 'false: the calendar period is still running (provisional)' })),
 });
 
 const ParameterView = Type.Object({
@@ -89,6 +110,7 @@ const StationView = Type.Object({
   completeness: CompletenessView,
   parameters: Type.Array(ParameterView),
   exceedances: Type.Array(ExceedanceView),
+  unitRefusals: Type.Array(UnitRefusalView, { description: "limits not judged: the channel's unit cannot be compared with the limit's" }),
 });
 type StationView = Static<typeof StationView>;
 
@@ -99,6 +121,32 @@ const LimitView = Type.Object({
   min: Type.Optional(Type.Number()),
   unit: Type.String(),
   source: Type.String(),
+  clause: Type.Optional(Type.String()),
+  evidence: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String()),
+});
+
+const AqiCategoryView = Type.Object({ key: Type.String(), vi: Type.String(), en: Type.String(), hex: Type.String() });
+const AqiView = Type.Object({
+  station: Type.String(),
+  period: StringEnum(['hour', 'day'] as const),
+  from: Type.Integer(),
+  to: Type.Integer(),
+  aqi: Nullable(Type.Integer({ description: 'VN_AQI: the largest parameter index; null without PM10 or PM2.5' })),
+  category: Nullable(AqiCategoryView),
+  main: Type.Array(Type.String()),
+  parameters: Type.Array(
+    Type.Object({
+      parameter: Type.String({ description: 'breakpoint column (o3_1h, o3_8h, co, so2, no2, pm10, pm25)' }),
+      channel: Type.String(),
+      basis: StringEnum(['nowcast', '1h', '24h', 'max1h', 'max8h'] as const),
+      concentration: Type.Number({ description: 'µg/m³' }),
+      aqi: Type.Integer(),
+    }),
+  ),
+  missing: Type.Array(Type.Object({ channel: Type.String(), reason: Type.String() })),
+  source: Type.String(),
+  evidence: Type.String(),
 });
 
 const StationDetail = Type.Intersect([
@@ -139,7 +187,7 @@ const StationFacts = Type.Object({
 const LimitIn = Type.Object(
   {
     parameter: Type.String({ pattern: ID_PATTERN, description: 'channel name, e.g. so2' }),
-    period: StringEnum(AVERAGING_PERIODS),
+    period: StringEnum(OVERRIDE_PERIODS, { description: 'annual limits come from the limit set; overriding them needs a registry migration' }),
     max: Type.Number(),
     min: Type.Optional(Type.Number({ description: 'lower bound, e.g. pH' })),
     unit: Type.String({ minLength: 1, maxLength: 16 }),
@@ -274,6 +322,39 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
   );
 
   app.get(
+    '/stations/:id/aqi',
+    {
+      schema: {
+        tags: ['stations'],
+        summary: 'VN_AQI of an air station (Decision 1459/QĐ-TCMT): the last complete clock hour, or the last complete calendar day',
+        params: IdParams,
+        querystring: Type.Object({
+          period: StringEnum(['hour', 'day'] as const, { default: 'hour' }),
+          at: Type.Optional(Type.String({ maxLength: 40, description: 'default now: the hour ending at or before it, or the day before the one holding it' })),
+        }),
+        response: { 200: AqiView, 400: { $ref: 'Error#' }, 404: { $ref: 'Error#' } },
+      },
+    },
+    async (req) => {
+      const s = mustFind(req.params.id);
+      if (s.medium !== 'air')
+        throw new MetronetError(
+          'E_BAD_REQUEST',
+          {
+            en: `station "${s.instrument}" does not measure ambient air: VN_AQI is for air stations`,
+            vi: `trạm "${s.instrument}" không quan trắc không khí xung quanh: chỉ số VN_AQI chỉ áp dụng cho trạm không khí`,
+          },
+          { field: 'id', value: s.instrument, rule: 'medium' },
+        );
+      const t = now();
+      const at = parseTime(req.query.at, t, t, 'at');
+      const r = await fastify.stations.aqi(s, req.query.period, at);
+      const { v: _v, org: _o, ...msg } = fastify.stations.aqiMessage(s, '', r);
+      return msg;
+    },
+  );
+
+  app.get(
     '/stations/:id/export',
     {
       schema: {
@@ -329,5 +410,6 @@ function view(s: StationSummary): StationView {
     completeness: s.completeness,
     parameters: s.parameters,
     exceedances: s.exceedances,
+    unitRefusals: s.unitRefusals,
   };
 }

@@ -32,6 +32,8 @@
       exceed: '{p}: trung bình {period} {v} vượt giới hạn {l} {u}',
       suspect: 'nghi ngờ từ {t}',
       loadError: 'Không tải được dữ liệu. Đang thử lại…',
+      'aqi.title': 'VN_AQI giờ {h}: {v} — {c} (Quyết định 1459/QĐ-TCMT)',
+      'aqi.none': 'VN_AQI: chưa đủ dữ liệu bụi PM',
       'ch.temperature': 'Nhiệt độ',
       'ch.humidity': 'Độ ẩm',
       'ch.flow': 'Lưu lượng',
@@ -63,6 +65,8 @@
       exceed: '{p}: {period} average {v} above the limit {l} {u}',
       suspect: 'suspect since {t}',
       loadError: 'Could not load data. Retrying…',
+      'aqi.title': 'Hourly VN_AQI {h}: {v} — {c} (Decision 1459/QĐ-TCMT)',
+      'aqi.none': 'VN_AQI: not enough PM data',
       'ch.temperature': 'Temperature',
       'ch.humidity': 'Humidity',
       'ch.flow': 'Flow',
@@ -181,7 +185,14 @@
         el(
           'tr',
           { 'data-station': s.id },
-          el('th', { scope: 'row' }, el('div', { class: 'id' }, s.id), el('div', { class: 'name' }, `${s.name ?? ''} · ${t('medium.' + s.medium)}`), ex),
+          el(
+            'th',
+            { scope: 'row' },
+            el('div', { class: 'id' }, s.id),
+            el('div', { class: 'name' }, `${s.name ?? ''} · ${t('medium.' + s.medium)}`),
+            aqiBadge(s),
+            ex,
+          ),
           el('td', {}, el('span', { class: `state state-${s.state}` }, t('state.' + s.state))),
           el('td', { class: 'completeness' }, ratio === null ? '–' : `${Math.round(ratio * 100)} %`),
           ...params.map((ch) => {
@@ -202,6 +213,37 @@
     $('grid').replaceChildren(table);
   }
 
+  // VN_AQI badge (issue 17): the last complete hour's index, in its category's colour, named in Vietnamese.
+  const aqi = new Map();
+  function aqiBadge(s) {
+    const a = aqi.get(s.id);
+    if (s.medium !== 'air' || !a) return null;
+    if (a.aqi === null) return el('span', { class: 'aqi aqi-none', 'data-aqi': '' }, t('aqi.none'));
+    const c = a.category;
+    const dark = c.key === 'very_bad' || c.key === 'hazardous' || c.key === 'bad';
+    const hour = new Date(a.to).toLocaleTimeString(lang === 'vi' ? 'vi-VN' : 'en-GB', { hour: '2-digit', minute: '2-digit' });
+    const b = el('span', { class: 'aqi', 'data-aqi': String(a.aqi), 'data-category': c.key }, `AQI ${a.aqi} · ${lang === 'vi' ? c.vi : c.en}`);
+    b.style.background = c.hex;
+    b.style.color = dark ? '#fff' : '#000';
+    b.style.padding = '0 0.4em';
+    b.style.borderRadius = '0.3em';
+    b.title = t('aqi.title', { h: hour, v: a.aqi, c: `${c.vi} / ${c.en}` });
+    return el('div', {}, b);
+  }
+  async function loadAqi(items) {
+    for (const s of items.filter((x) => x.medium === 'air')) {
+      try {
+        const res = await fetch(`/api/v1/stations/${encodeURIComponent(s.id)}/aqi?period=hour`, {
+          credentials: 'same-origin',
+          headers: { accept: 'application/json' },
+        });
+        if (res.ok) aqi.set(s.id, await res.json());
+      } catch {
+        // the badge waits for the next refresh
+      }
+    }
+  }
+
   function render() {
     document.documentElement.lang = lang;
     document.querySelectorAll('[data-s]').forEach((n) => (n.textContent = t(n.dataset.s)));
@@ -219,6 +261,7 @@
       if (res.status === 401) return;
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       data = await res.json();
+      await loadAqi(data.items);
       failures = 0;
       $('error').hidden = true;
     } catch {

@@ -7,6 +7,7 @@ import { Engine } from '../../analytics/engine.js';
 import { handleStatus } from '../../ingest/status.js';
 import { Lookups } from '../../ingest/lookups.js';
 import { T, twoTenants, type Fixture } from '../security/fixture.js';
+import { parseCsv } from '../support/csv.js';
 
 /** The API routes behind the web UI (issue 7): overview, reports, live events, gateway spool. */
 let f: Fixture;
@@ -42,22 +43,25 @@ describe('GET /api/v1/reports/{name}', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="metronet-inventory-\d{4}-\d\d-\d\d\.csv"/);
-    const lines = res.body
-      .replace(/^\uFEFF/, '')
-      .trim()
-      .split('\r\n');
-    expect(lines[0]).toMatch(/^Quận\/huyện,Mã tổ chức,Tổ chức,Mã phương tiện đo,/);
-    expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual([T.a.inst]);
+    const [head, ...lines] = parseCsv(res.body);
+    expect(head!.slice(0, 8)).toEqual([
+      'Mã tỉnh',
+      'Tỉnh, thành phố',
+      'Mã xã',
+      'Xã, phường, đặc khu',
+      'Quận, huyện (trước 01/07/2025)',
+      'Mã tổ chức',
+      'Tổ chức',
+      'Mã phương tiện đo',
+    ]);
+    expect(lines.map((l) => l[7])).toEqual([T.a.inst]);
     const en = await get('/api/v1/reports/inventory?format=csv&lang=en', 'authority');
-    const rows = en.body
-      .replace(/^\uFEFF/, '')
-      .trim()
-      .split('\r\n');
-    expect(rows[0]).toMatch(/^District,Organisation id,/);
+    const rows = parseCsv(en.body);
+    expect(rows[0]!.slice(0, 5)).toEqual(['Province code', 'Province', 'Commune code', 'Commune, ward or special zone', 'District (before 1 July 2025)']);
     expect(rows).toHaveLength(3);
   });
 
-  it('writes XLSX that a spreadsheet reader opens: assurance per enterprise, annual per district and kind', async () => {
+  it('writes XLSX that a spreadsheet reader opens: assurance per enterprise, annual per commune and kind', async () => {
     const res = await get('/api/v1/reports/assurance?format=xlsx', 'enterprise');
     expect(res.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     const [sheet] = await readXlsxFile(res.rawPayload);
@@ -65,7 +69,8 @@ describe('GET /api/v1/reports/{name}', () => {
     expect(sheet!.data.slice(1).map((r) => r[0])).toEqual([T.a.ent]);
     const annual = await get(`/api/v1/reports/annual?format=xlsx&year=${new Date().getUTCFullYear()}`, 'authority');
     const [a] = await readXlsxFile(annual.rawPayload);
-    expect(a!.data[1]!.slice(0, 4)).toEqual([new Date().getUTCFullYear(), null, 'scale', 2]);
+    // The fixture's instruments have no location: one group without province or commune.
+    expect(a!.data[1]!.slice(0, 7)).toEqual([new Date().getUTCFullYear(), null, null, null, null, 'scale', 2]);
   });
 
   it('answers 404 for an unknown report and 400 for an unknown format', async () => {

@@ -3,6 +3,8 @@ import mqtt from 'mqtt';
 import { loadProfiles, channelOf, topics } from '../../core/index.js';
 import { periods, waitFor } from '../support/wait.js';
 import { DEMO_INSTRUMENTS, startDemoStack, type DemoStack } from './stack.js';
+import { scalePoints } from '../../cli/demo.js';
+import { withPointSims } from '../../simulators/index.js';
 
 /**
  * The whole pipeline over real sockets: Modbus TCP simulators → gateways → embedded MQTT broker
@@ -48,7 +50,8 @@ afterAll(async () => {
 describe('simulated province end to end', () => {
   it('every instrument of every profile reports each published channel with its unit', async () => {
     for (const inst of DEMO_INSTRUMENTS) {
-      const profile = profiles.get(inst.profile)!;
+      // The profile's simulation as the demo runs it (a demo scale states its own e, d and Max).
+      const profile = withPointSims(profiles.get(inst.profile)!, 'scale' in inst && inst.scale ? scalePoints(inst.scale) : undefined);
       const expected = profile.points.filter((p) => (p.role ?? 'value') !== 'status');
       const view = await waitFor(
         async () => {

@@ -248,6 +248,7 @@ const MATRIX: Record<string, Row> = {
   // The fixture's instruments are scales, not stations: the station routes answer 404 once access is granted.
   'GET /api/v1/stations/:id': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}` }) },
   'GET /api/v1/stations/:id/export': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/export` }) },
+  'GET /api/v1/stations/:id/aqi': { roles: ALL, passed: through, call: (t) => ({ url: `/api/v1/stations/${t.inst}/aqi?period=hour` }) },
   'PUT /api/v1/stations/:id': {
     roles: ['enterprise'],
     passed: through,
@@ -302,6 +303,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/overview': { roles: ALL, list: true, call: () => ({ url: '/api/v1/overview' }) },
   'GET /api/v1/reports/:name': { roles: ALL, list: true, call: () => ({ url: '/api/v1/reports/inventory?format=csv' }) },
   'GET /api/v1/events': { roles: ALL, list: true, call: () => ({ url: '/api/v1/events?once=true' }) },
+  // Public reference data, the same for every tenant (issue 17).
+  'GET /api/v1/admin-units': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/admin-units?province=68' }) },
 };
 
 let f: Fixture;

@@ -127,7 +127,10 @@ describe('what is audited, and by whom', () => {
     expect(text).not.toMatch(/\$7\$|scrypt\$/);
   });
 
-  it('`metronet admin mqtt add|remove` and `admin token create` are audited with the operating-system user, secrets left out', async () => {
+  // Three command-line runs, each a new Node process: the backstop allows for a busy machine.
+  it('`metronet admin mqtt add|remove` and `admin token create` are audited with the operating-system user, secrets left out', {
+    timeout: 180_000,
+  }, async () => {
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'admin', ...args, '--data-dir', dir], {
         encoding: 'utf8',

@@ -59,7 +59,18 @@ describe('completeness and rolling averages (hand-computed fixtures)', () => {
       15 * MIN,
     );
     expect(exceeded).toEqual([
-      { parameter: 'so2', period: '1h', value: 370, limit: 350, bound: 'max', unit: 'ug/m3', source: 'QCVN 05:2023/BTNMT', from: at(10), to: at(11) },
+      {
+        parameter: 'so2',
+        period: '1h',
+        value: 370,
+        limit: 350,
+        bound: 'max',
+        unit: 'ug/m3',
+        source: 'QCVN 05:2023/BTNMT',
+        from: at(10),
+        to: at(11),
+        final: true,
+      },
     ]);
     expect(averages.get('pm25')![0]!.mean).toBe(25);
   });
@@ -225,6 +236,7 @@ describe('analyser quality', () => {
       'site',
       'state',
       'toleranceMs',
+      'unitRefusals',
     ]);
     expect((await fetch(`${base}/stations/NOPE`, { headers })).status).toBe(404);
     expect((await fetch(`${base}/stations`)).status).toBe(401);

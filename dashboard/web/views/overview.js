@@ -71,7 +71,7 @@ export async function render(root) {
         el(
           'thead',
           {},
-          el('tr', {}, ...['col.org', 'col.district', 'col.kindOrg', 'col.instruments', 'col.sites'].map((k) => el('th', { scope: 'col' }, t(k)))),
+          el('tr', {}, ...['col.org', 'col.commune', 'col.kindOrg', 'col.instruments', 'col.sites'].map((k) => el('th', { scope: 'col' }, t(k)))),
         ),
         el(
           'tbody',
@@ -81,7 +81,13 @@ export async function render(root) {
               'tr',
               { 'data-org': o.id },
               el('th', { scope: 'row' }, el('a', { href: `#/instruments?org=${o.id}` }, o.name)),
-              el('td', {}, o.district ?? '–'),
+              // The place in force since 1 July 2025; the district entered before it, as history only.
+              el(
+                'td',
+                {},
+                o.communeName ?? o.provinceName ?? '–',
+                ...(o.district ? [el('br'), el('small', { class: 'muted' }, t('locality.before2025', { d: o.district }))] : []),
+              ),
               el('td', {}, t('orgkind.' + o.kind)),
               el('td', { class: 'num' }, fmtInt(o.instruments)),
               el('td', { class: 'num' }, fmtInt(o.sites)),
@@ -91,6 +97,37 @@ export async function render(root) {
       ),
     ),
   );
+
+  // Instruments per province and commune where they stand (issue 17): no districts since 1 July 2025.
+  const places = data.localities ?? [];
+  if (places.length > 0) {
+    root.append(
+      el(
+        'section',
+        { 'aria-labelledby': 'ov-places' },
+        el('h2', { id: 'ov-places' }, t('overview.places')),
+        el(
+          'table',
+          { class: 'grid' },
+          el('thead', {}, el('tr', {}, ...['col.province', 'col.commune', 'col.instruments', 'col.stations'].map((k) => el('th', { scope: 'col' }, t(k))))),
+          el(
+            'tbody',
+            {},
+            ...places.map((l) =>
+              el(
+                'tr',
+                { 'data-commune': l.commune ?? '' },
+                el('td', {}, l.provinceName ?? t('locality.unknown')),
+                el('th', { scope: 'row' }, l.communeName ?? (l.provinceName ? '–' : t('locality.unknown'))),
+                el('td', { class: 'num' }, fmtInt(l.instruments)),
+                el('td', { class: 'num' }, fmtInt(l.stations)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
 
   const stations = el('section', { 'aria-labelledby': 'ov-st', hidden: true }, el('h2', { id: 'ov-st' }, t('overview.stations')));
   root.append(stations);

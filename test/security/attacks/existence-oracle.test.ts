@@ -152,6 +152,7 @@ const PROBES: Record<string, Probe> = {
   },
   'GET /api/v1/stations/:id': { method: 'GET', path: '/api/v1/stations/{id}', roles: BOTH, ...station },
   'GET /api/v1/stations/:id/export': { method: 'GET', path: '/api/v1/stations/{id}/export', roles: BOTH, ...station },
+  'GET /api/v1/stations/:id/aqi': { method: 'GET', path: '/api/v1/stations/{id}/aqi', roles: BOTH, ...station },
   'PUT /api/v1/stations/:id': { method: 'PUT', path: '/api/v1/stations/{id}', body: { toleranceMs: 60_000 }, roles: ['enterprise'], ...station },
   'PUT /api/v1/stations/:id/limits': { method: 'PUT', path: '/api/v1/stations/{id}/limits', body: { limits: [] }, roles: ['enterprise'], ...station },
   'GET /api/v1/references/:id': { method: 'GET', path: '/api/v1/references/{id}', roles: ['lab'], foreign: () => T.b.ref, missing: MISSING.ref },

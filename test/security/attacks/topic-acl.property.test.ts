@@ -42,7 +42,7 @@ function mayRead(p: Principal, t: readonly string[]): boolean {
   if (p.kind === 'gateway') return eq(t, [...ROOT, p.org as string, p.id, 'rejects']);
   if (eq(t, CHECKPOINT)) return true;
   if (p.kind === 'lab') return t.length >= 4 && startsWith(t, [...ROOT, 'labs', p.id]);
-  if (p.kind === 'org') return eq(t, [...ROOT, p.id, 'alerts']);
+  if (p.kind === 'org') return eq(t, [...ROOT, p.id, 'alerts']) || (t.length === 5 && startsWith(t, [...ROOT, p.id, 'aqi']));
   return false;
 }
 
@@ -211,7 +211,7 @@ describe('no accepted id widens an MQTT rule (property)', () => {
           if (pub) expect(isAlertTopic(t) || !mayPublish(p, t), s).toBe(false);
           if (sub && p.kind === 'gateway') expect(eq(t, [...ROOT, p.org as string, p.id, 'rejects'])).toBe(true);
           if (sub && p.kind === 'lab') expect(eq(t, CHECKPOINT) || startsWith(t, [...ROOT, 'labs', p.id])).toBe(true);
-          if (sub && p.kind === 'org') expect(eq(t, CHECKPOINT) || eq(t, [...ROOT, p.id, 'alerts'])).toBe(true);
+          if (sub && p.kind === 'org') expect(eq(t, CHECKPOINT) || mayRead(p, t)).toBe(true);
         }
         // A login that breaks the grammar has no line in the Mosquitto ACL either.
         if (!valid) expect(rulesFor(p)).toEqual({ publish: [], subscribe: [], deny: [] });

@@ -1,0 +1,3 @@
+/** Types of the English interface texts, for the server modules that reuse them (dashboard/reports/labels.ts). */
+declare const texts: Readonly<Record<string, string>>;
+export default texts;
