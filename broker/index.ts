@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { BROKER_DEFAULTS, silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
+import { BROKER_DEFAULTS, isInstance, silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
 import { AttemptLimiter } from '../core/attempts.js';
 import { brokerMetrics, type BrokerStats } from './metrics.js';
 import { GatedSocket, SerialByKey, TokenBuckets, type GateRefusal } from './limits.js';
@@ -86,7 +86,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   const turns = new SerialByKey();
   const connectionsOf = new Map<string, Set<Client>>();
   const publishes = new TokenBuckets(limits.publishesPerSecond, limits.publishBurst);
-  const gateOf = (client: Client) => (client.conn instanceof GatedSocket ? client.conn : undefined);
+  const gateOf = (client: Client) => (isInstance(client.conn, GatedSocket) ? client.conn : undefined);
 
   /** Signs in: throttle, password, connections per login; then the gate lifts its pre-sign-in limits. */
   const signIn = async (client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> => {
@@ -115,7 +115,7 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       return principal;
     });
     if (p === undefined) return refusal('connection closed while signing in', 3);
-    if (p instanceof Error) return p;
+    if (isInstance(p, Error)) return p;
     if (!p) {
       stats.refusedConnects++;
       log.warn({ clientId: client.id, username, address }, 'MQTT connect refused: bad credentials');

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { AttemptLimiter } from '../../core/attempts.js';
-import { LOGIN_DEFAULTS, MetronetError } from '../../core/index.js';
+import { isInstance, LOGIN_DEFAULTS, MetronetError } from '../../core/index.js';
 import { dashboardMetrics } from '../metrics-registry.js';
 import { HashQueue, QueueFull } from './hash-queue.js';
 
@@ -92,7 +92,7 @@ export class LoginThrottle {
     try {
       return await this.queue.run(task);
     } catch (err) {
-      if (!(err instanceof QueueFull)) throw err;
+      if (!isInstance(err, QueueFull)) throw err;
       this.refused('busy');
       const s = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
       throw new MetronetError(

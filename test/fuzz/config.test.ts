@@ -96,7 +96,7 @@ const gatewayConfig = fc.record(
     id: validId,
     org: validId,
     mqtt: fc.record(
-      { url: fc.constantFrom('mqtt://127.0.0.1:1883', 'mqtts://broker.example:8883', 'ws://10.0.0.1:9001'), username: validId, clientId: validId },
+      { url: fc.constantFrom('mqtt://127.0.0.1:1883', 'mqtts://broker.example:8883', 'ws://127.0.0.1:9001'), username: validId, clientId: validId },
       { requiredKeys: [] },
     ),
     publishMs: fc.integer({ min: 10, max: 600_000 }),

@@ -227,7 +227,7 @@ const extraHeaders = fc.record(
     'accept-language': fc.oneof(fc.constantFrom('vi', 'en', 'en-US,en;q=0.9', '*', ''), fc.string({ maxLength: 20 })),
     cookie: fc.oneof(fc.constantFrom('metronet_session=', 'metronet_session=abc', 'metronet_session=%zz;;', '='), fc.string({ maxLength: 40 })),
     accept: fc.constantFrom('application/json', 'text/csv', '*/*', 'text/html', 'x/y'),
-    'x-forwarded-for': fc.constantFrom('10.0.0.1', 'not-an-ip', ''),
+    'x-forwarded-for': fc.constantFrom('127.0.0.9', 'not-an-ip', ''),
   },
   { requiredKeys: [] },
 );

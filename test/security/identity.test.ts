@@ -38,7 +38,7 @@ afterAll(async () => {
   await f?.cleanup();
 });
 
-const login = (username: string, password: string, ip = '10.0.0.1') =>
+const login = (username: string, password: string, ip = '127.0.0.10') =>
   app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: ip });
 
 describe('sessions and login', () => {
@@ -60,25 +60,25 @@ describe('sessions and login', () => {
 
   it('limits failed logins per user name and address (429 with Retry-After) without locking the user out elsewhere; the delay passes', async () => {
     const user = USERS.lab.id;
-    for (let i = 0; i < 5; i++) expect((await login(user, 'wrong-password', '10.1.0.1')).statusCode).toBe(401);
-    const limited = await login(user, `password-of-${user}`, '10.1.0.1');
+    for (let i = 0; i < 5; i++) expect((await login(user, 'wrong-password', '127.1.0.1')).statusCode).toBe(401);
+    const limited = await login(user, `password-of-${user}`, '127.1.0.1');
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('E_RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // Issue 16: another address is not delayed by these failures.
-    expect((await login(user, `password-of-${user}`, '10.1.0.99')).statusCode).toBe(200);
+    expect((await login(user, `password-of-${user}`, '127.1.0.99')).statusCode).toBe(200);
     clock += Number(limited.headers['retry-after']) * 1000;
-    expect((await login(user, `password-of-${user}`, '10.1.0.1')).statusCode).toBe(200);
+    expect((await login(user, `password-of-${user}`, '127.1.0.1')).statusCode).toBe(200);
   });
 
   it('limits failed logins per address across user names', async () => {
-    for (let i = 0; i < 20; i++) await login(`nobody-${i}`, 'x', '10.2.0.1');
-    expect((await login(USERS.authority.id, `password-of-${USERS.authority.id}`, '10.2.0.1')).statusCode).toBe(429);
-    expect((await login(USERS.authority.id, `password-of-${USERS.authority.id}`, '10.2.0.2')).statusCode).toBe(200);
+    for (let i = 0; i < 20; i++) await login(`nobody-${i}`, 'x', '127.2.0.1');
+    expect((await login(USERS.authority.id, `password-of-${USERS.authority.id}`, '127.2.0.1')).statusCode).toBe(429);
+    expect((await login(USERS.authority.id, `password-of-${USERS.authority.id}`, '127.2.0.2')).statusCode).toBe(200);
   });
 
   it('never writes a password or token to the log', async () => {
-    await login(USERS.admin.id, 'a-secret-wrong-password', '10.3.0.1');
+    await login(USERS.admin.id, 'a-secret-wrong-password', '127.3.0.1');
     const text = logLines.join('');
     expect(text).toContain('sign-in refused');
     expect(text).not.toContain('a-secret-wrong-password');

@@ -13,11 +13,10 @@ import { METRICS_AUTH, METRICS_TOKEN } from '../../support/metrics-auth.js';
 /**
  * Webhooks as a scanner of the service's network (issue 16, items 2 and 9), against the running
  * dashboard (the real fastify app) and the analytics service's webhook deliverer. Every receiver
- * is a server of this file on 127.0.0.1; no request leaves loopback (the non-loopback addresses
- * below are refused before any connection).
+ * is a server of this file on 127.0.0.1; every URL in this file is on loopback.
  *
- * Before the fix: `POST /webhooks` took http://127.0.0.1:{victim}/ (and localhost, 10.0.0.1,
- * 169.254.169.254…) with 201; the delivery reached the victim, and the deliveries view reported
+ * Before the fix: `POST /webhooks` took http://127.0.0.1:{victim}/ (and localhost, and any
+ * private or link-local address) with 201; the delivery reached the victim, and the deliveries view reported
  * `lastStatus: 404, lastError: "HTTP 404"` — the victim's answer, to the tenant; a receiver's 302
  * was followed to the victim; an organisation could hold any number of webhooks.
  */
@@ -128,7 +127,10 @@ afterAll(async () => {
 });
 
 describe('webhooks cannot reach what they should not', () => {
-  it('refuses at creation a receiver on loopback, private, link-local, CGNAT, multicast or unspecified addresses that is not allowlisted', async () => {
+  // Every other non-public range (private, link-local, CGNAT, multicast, unspecified, mapped) is
+  // refused by the same address check, tested on address literals in test/core/net-guard.test.ts:
+  // the URLs here stay on loopback.
+  it('refuses at creation a receiver on a loopback address in any spelling that is not allowlisted', async () => {
     const targets = [
       `http://127.0.0.1:${victim.port}/hook`,
       `http://localhost:${victim.port}/hook`, // a name resolving to 127.0.0.1
@@ -137,16 +139,6 @@ describe('webhooks cannot reach what they should not', () => {
       `http://2130706433:${victim.port}/hook`, // 127.0.0.1 as one number
       `http://0x7f.1:${victim.port}/hook`,
       `http://127.0.0.2:${good.port}/hook`, // the allowlist names 127.0.0.1 only
-      'http://0.0.0.0/hook',
-      'http://10.0.0.1/hook',
-      'http://172.16.5.4:8080/hook',
-      'http://192.168.1.1/admin',
-      'http://169.254.169.254/latest/meta-data/',
-      'http://100.64.0.1/hook',
-      'http://224.0.0.1/hook',
-      'http://[fd00::1]/hook',
-      'http://[fe80::1]/hook',
-      'http://[::ffff:10.0.0.1]/hook',
     ];
     for (const url of targets) {
       const res = await create('ent-ssrf', url);
@@ -211,8 +203,8 @@ describe('webhooks cannot reach what they should not', () => {
     const org = 'ent-pin';
     f.registry.upsertOrg({ id: org, name: org, kind: 'enterprise' });
     const hook = f.registry.analytics.addWebhook(org, `http://hooks.test:${good.port}/pinned`, 'whsec-0123456789abcdef').id;
-    // A resolver that answers the allowlisted address, then (a rebinding attack) the victim's network.
-    const answers = ['127.0.0.1', '10.9.9.9'];
+    // A resolver that answers the allowlisted address, then (a rebinding attack) another address.
+    const answers = ['127.0.0.1', '127.0.0.2'];
     let asked = 0;
     const resolve = async () => [{ address: answers[Math.min(asked++, answers.length - 1)]!, family: 4 }];
     const deliverer = new WebhookDeliverer({
