@@ -248,10 +248,10 @@ export function recordWriteDecision(
     if (outside) return no(outside);
     return { ok: true, lab, designation: named };
   }
-  // Designated for the kind at the date, but no designation's ranges hold this instrument: say which limit.
-  const forKind = r.kind ? designations.find((d) => d.lab === lab && designationCovers(d, r.kind!, r.date)) : undefined;
-  if (!designation && forKind && w.role !== 'admin') return no(designationRangeIssue(forKind, r.kind!, channels)!);
   if (!designation && w.role !== 'admin') {
+    // Designated for the kind at the date, but no designation's ranges hold this instrument: say which limit.
+    const forKind = r.kind ? designations.find((d) => d.lab === lab && designationCovers(d, r.kind!, r.date)) : undefined;
+    if (forKind) return no(designationRangeIssue(forKind, r.kind!, channels)!);
     return no(
       refuse(
         'E_FORBIDDEN',

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { MetronetError } from '../core/errors.js';
+import { withTimeout } from '../core/time.js';
 import { DELIVERY_REASONS, checkAddress, parseAddress, parseAllowEntry, type AllowEntry, type DeliveryReason, type IpAddress } from '../core/net-guard.js';
 
 /**
@@ -29,12 +30,13 @@ const systemResolve: ResolveAll = (hostname) => dnsLookup(hostname, { all: true,
 
 export interface WebhookPolicy {
   allow: readonly AllowEntry[];
-  /** This host's addresses, read at each check (interfaces come and go). */
-  own(): IpAddress[];
+  /** This host's addresses (its interfaces'), read once when the policy is made: a service restart picks up a new one. */
+  own: readonly IpAddress[];
   resolve: ResolveAll;
-  /** Longest wait for a DNS answer. */
-  dnsTimeoutMs: number;
 }
+
+/** Longest wait for a DNS answer. */
+const DNS_TIMEOUT_MS = 5000;
 
 /** The addresses of this host's interfaces (loopback included). */
 function interfaceAddresses(): IpAddress[] {
@@ -50,12 +52,9 @@ function interfaceAddresses(): IpAddress[] {
 
 /**
  * The policy of `analytics.webhooks` (core/config.ts). An entry that does not parse is a
- * configuration error naming it. `ownAddresses`: listening addresses beyond the interfaces' own.
+ * configuration error naming it.
  */
-export function webhookPolicy(
-  cfg: { allow?: readonly string[] } | undefined,
-  o: { resolve?: ResolveAll; ownAddresses?: readonly string[]; dnsTimeoutMs?: number } = {},
-): WebhookPolicy {
+export function webhookPolicy(cfg: { allow?: readonly string[] } | undefined, o: { resolve?: ResolveAll } = {}): WebhookPolicy {
   const allow = (cfg?.allow ?? []).map((text, i) => {
     try {
       return parseAllowEntry(text);
@@ -67,11 +66,13 @@ export function webhookPolicy(
       });
     }
   });
-  const extra = (o.ownAddresses ?? []).map((a) => parseAddress(a)).filter((a): a is IpAddress => !!a && a.range() !== 'unspecified');
-  return { allow, own: () => [...interfaceAddresses(), ...extra], resolve: o.resolve ?? systemResolve, dnsTimeoutMs: o.dnsTimeoutMs ?? 5000 };
+  return { allow, own: interfaceAddresses(), resolve: o.resolve ?? systemResolve };
 }
 
-export type Target = { ok: true; url: URL; host: string; port: number; address: string; family: 4 | 6 } | { ok: false; reason: DeliveryReason; detail: string };
+/** Why a URL is refused before any connection: the reasons resolveTarget gives. */
+export type TargetReason = Extract<DeliveryReason, 'invalid-url' | 'dns' | 'refused-address'>;
+
+export type Target = { ok: true; url: URL; host: string; port: number; address: string; family: 4 | 6 } | { ok: false; reason: TargetReason; detail: string };
 
 /** Resolves a webhook URL once and checks every address it resolves to; the first is the one to connect to. */
 export async function resolveTarget(raw: string, policy: WebhookPolicy): Promise<Target> {
@@ -89,29 +90,20 @@ export async function resolveTarget(raw: string, policy: WebhookPolicy): Promise
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
     try {
-      addresses = await withTimeout(policy.resolve(host), policy.dnsTimeoutMs);
+      addresses = await withTimeout(policy.resolve(host), DNS_TIMEOUT_MS);
     } catch (err) {
       return { ok: false, reason: 'dns', detail: `${host}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     }
     if (addresses.length === 0) return { ok: false, reason: 'dns', detail: `${host}: no address` };
   }
-  const own = policy.own();
   for (const { address } of addresses) {
     const parsed = parseAddress(address.split('%')[0]!);
     if (!parsed) return { ok: false, reason: 'dns', detail: `${host}: unusable address ${address}` };
-    const verdict = checkAddress(parsed, port, { allow: policy.allow, own });
+    const verdict = checkAddress(parsed, port, policy);
     if (!verdict.ok) return { ok: false, reason: 'refused-address', detail: `${host} resolves to ${address}:${port} (${verdict.range}), not allowlisted` };
   }
   const first = addresses[0]!;
   return { ok: true, url, host, port, address: first.address, family: first.family === 6 ? 6 : 4 };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEOUT' })), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export type PostOutcome = { ok: true; status: number } | { ok: false; reason: DeliveryReason; status: number | null; detail: string };
@@ -136,10 +128,8 @@ export function postPinned(
   const user = t.url.username ? `${decodeURIComponent(t.url.username)}:${decodeURIComponent(t.url.password)}` : undefined;
   return new Promise<PostOutcome>((resolve) => {
     let timedOut = false;
-    let settled = false;
+    // The first outcome wins (a later one, such as an error after the response, changes nothing).
     const done = (r: PostOutcome) => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
       resolve(r);
     };

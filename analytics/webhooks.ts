@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../core/index.js';
 import type { AlertChange, AnalyticsStore, Registry } from '../store/index.js';
-import { postPinned, resolveTarget, webhookPolicy, type DeliveryReason, type PostOutcome, type WebhookPolicy } from './webhook-target.js';
+import { postPinned, resolveTarget, webhookPolicy, type PostOutcome, type WebhookPolicy } from './webhook-target.js';
 
 /**
  * Webhook delivery of alerts: each alert change is queued per subscribed organisation in the
@@ -82,7 +82,7 @@ export class WebhookDeliverer {
       this.counts.delivered++;
       return;
     }
-    const reason: DeliveryReason = out.reason;
+    const { reason } = out;
     const attempts = d.attempts + 1;
     const last = attempts >= this.o.maxAttempts;
     const nextAt = last ? null : now + this.o.backoffMs * 2 ** (attempts - 1);

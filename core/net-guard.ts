@@ -79,11 +79,6 @@ export function parseAllowEntry(text: string): AllowEntry {
   return { text: t, range, ...(port !== undefined ? { port } : {}), single };
 }
 
-/** The ipaddr.js range name of an address ("unicast" for a global one), IPv4-mapped unwrapped. */
-export function rangeOf(address: IpAddress): string {
-  return address.range();
-}
-
 function matches(entry: AllowEntry, address: IpAddress, port: number): boolean {
   if (entry.port !== undefined && entry.port !== port) return false;
   const [net] = entry.range;
@@ -99,6 +94,7 @@ export function checkAddress(address: IpAddress, port: number, o: { allow: reado
   const entry = o.allow.find((e) => matches(e, address, port) && (!isOwn || e.single));
   if (entry) return { ok: true, entry };
   if (isOwn) return { ok: false, range: 'own-address' };
-  const range = rangeOf(address);
+  // ipaddr.js names a global address "unicast"; parseAddress has unwrapped an IPv4-mapped one.
+  const range = address.range();
   return range === 'unicast' ? { ok: true } : { ok: false, range };
 }

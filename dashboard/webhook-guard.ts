@@ -1,7 +1,7 @@
 import { Counter } from 'prom-client';
 import { ANALYTICS_DEFAULTS, MetronetError } from '../core/index.js';
 import { DELIVERY_REASONS, type DeliveryReason } from '../core/net-guard.js';
-import { resolveTarget, webhookPolicy, type ResolveAll } from '../analytics/webhook-target.js';
+import { resolveTarget, webhookPolicy, type TargetReason } from '../analytics/webhook-target.js';
 import type { AnalyticsStore, Delivery } from '../store/index.js';
 import { dashboardMetrics } from './metrics-registry.js';
 
@@ -18,18 +18,16 @@ const refusals = new Counter({
   labelNames: ['reason'],
   registers: [dashboardMetrics],
 });
-for (const reason of ['limit', 'refused-address', 'dns', 'invalid-url']) refusals.inc({ reason }, 0);
 
 export interface WebhookGuardConfig {
   /** analytics.webhooks.allow */
   allow?: readonly string[];
   /** analytics.webhooks.maxPerOrg */
   maxPerOrg?: number;
-  /** Name resolution (tests); default the system's. */
-  resolve?: ResolveAll;
 }
 
-const TARGET_TEXT: Record<DeliveryReason, { en: string; vi: string; rule: string }> = {
+/** The refusal of a URL, per reason resolveTarget gives (no connection is made at creation). */
+const TARGET_TEXT: Record<TargetReason, { en: string; vi: string; rule: string }> = {
   'refused-address': {
     en: 'the webhook URL leads to an address webhooks may not reach (loopback, private, link-local or another non-public address); ask the operator to allowlist it if it is yours',
     vi: 'URL webhook trỏ tới địa chỉ mà webhook không được phép gửi tới (loopback, mạng riêng, link-local hoặc địa chỉ không công khai khác); nếu đó là máy chủ của bạn, hãy đề nghị quản trị viên đưa vào danh sách cho phép',
@@ -41,15 +39,11 @@ const TARGET_TEXT: Record<DeliveryReason, { en: string; vi: string; rule: string
     rule: 'resolvable',
   },
   'invalid-url': { en: 'the webhook URL is not a valid http(s) URL', vi: 'URL webhook không phải là URL http(s) hợp lệ', rule: 'url' },
-  connect: { en: 'the webhook URL cannot be reached', vi: 'không kết nối được tới URL webhook', rule: 'reachable' },
-  tls: { en: 'the webhook URL cannot be reached', vi: 'không kết nối được tới URL webhook', rule: 'reachable' },
-  timeout: { en: 'the webhook URL cannot be reached', vi: 'không kết nối được tới URL webhook', rule: 'reachable' },
-  'http-error': { en: 'the webhook URL cannot be reached', vi: 'không kết nối được tới URL webhook', rule: 'reachable' },
-  redirect: { en: 'the webhook URL cannot be reached', vi: 'không kết nối được tới URL webhook', rule: 'reachable' },
 };
+for (const reason of ['limit', ...Object.keys(TARGET_TEXT)]) refusals.inc({ reason }, 0);
 
 export function webhookGuard(store: AnalyticsStore, cfg: WebhookGuardConfig = {}) {
-  const policy = webhookPolicy({ allow: cfg.allow }, { resolve: cfg.resolve });
+  const policy = webhookPolicy(cfg);
   const max = cfg.maxPerOrg ?? ANALYTICS_DEFAULTS.webhooks.maxPerOrg;
 
   const checkCap = (org: string) => {

@@ -1,5 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
-import { SPOOL_DEFAULTS, topics, validateReading, type Logger, type MqttConnection, type Reading } from '../core/index.js';
+import { SPOOL_DEFAULTS, topics, validateReading, withTimeout, type Logger, type MqttConnection, type Reading } from '../core/index.js';
 import { fittingCount, readingJson, readingsPayloadFromJson, statusPayload } from './format.js';
 import { safeUrl, tlsOptions } from './mqtt-options.js';
 import type { SeqStore } from './seq.js';
@@ -322,14 +322,4 @@ export class Publisher {
     acked.catch(() => undefined); // awaited in order by drain(); a failure there ends the drain
     return { seq, count: bodies.length, lastId, payload, acked };
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -187,7 +187,7 @@ export class Spool {
   flush(force = false): void {
     if (this.staged.length === 0) return;
     // After a refused write, the next attempt waits for its retry time (each may block up to the busy timeout).
-    if (!force && this.failing !== undefined && Date.now() < this.retryAt) return;
+    if (!force && !this.writable) return;
     clearTimeout(this.timer);
     this.timer = undefined;
     let batch = this.staged;

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { MetronetError } from '../../core/index.js';
+import { sameDigest, sha256 } from '../../store/secrets.js';
 import type { DashboardDeps } from '../app.js';
 import { dashboardMetrics } from '../metrics-registry.js';
 
@@ -19,7 +19,7 @@ import { dashboardMetrics } from '../metrics-registry.js';
  */
 export const metricsRoutes: FastifyPluginAsync<DashboardDeps & { open?: boolean }> = async (fastify, deps) => {
   if (!deps.open && !deps.metricsToken) return;
-  const expected = deps.metricsToken ? digest(deps.metricsToken) : undefined;
+  const expected = deps.metricsToken ? sha256(deps.metricsToken) : undefined;
   let own: Registry | undefined;
   fastify.get(
     '/metrics',
@@ -56,11 +56,9 @@ export const metricsRoutes: FastifyPluginAsync<DashboardDeps & { open?: boolean 
   );
 };
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 /** Compared as SHA-256 digests in constant time: the comparison says nothing of how much of a guess was right. */
-function bears(req: FastifyRequest, expected: Buffer): boolean {
+function bears(req: FastifyRequest, expected: string): boolean {
   const h = req.headers.authorization;
   if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(h.slice(7).trim()), expected);
+  return sameDigest(sha256(h.slice(7).trim()), expected);
 }

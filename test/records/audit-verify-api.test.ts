@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import { Engine } from '../../analytics/engine.js';
 import { withActor } from '../../core/index.js';
 import { appendCheckpoint, openRegistry, openSqliteReadings, type ReadingsStore, type Registry } from '../../store/index.js';
 import { bearer } from '../analytics/support.js';
+import { removeDir, tempDir } from '../support/files.js';
 
 /**
  * Issue 15, section 8, through the public REST API: `GET /api/v1/audit/verify` checks the chain
@@ -18,9 +17,12 @@ import { bearer } from '../analytics/support.js';
  */
 const dirs: string[] = [];
 const closers: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
+const closeAll = async () => {
   for (const c of closers.splice(0).reverse()) await c();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+};
+afterEach(async () => {
+  await closeAll();
+  for (const d of dirs.splice(0)) await removeDir(d);
 });
 
 async function serve(dir: string): Promise<{ registry: Registry; verify: () => Promise<Record<string, unknown>> }> {
@@ -47,9 +49,6 @@ async function serve(dir: string): Promise<{ registry: Registry; verify: () => P
     },
   };
 }
-const closeAll = async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-};
 const cli = (dir: string) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'audit', 'verify', '--data-dir', dir], {
     encoding: 'utf8',
@@ -58,7 +57,7 @@ const cli = (dir: string) =>
 
 describe('GET /api/v1/audit/verify checks the signed checkpoints, as the command line does', () => {
   it('intact: the chain matches the checkpoint; truncated: broken at the first removed entry, in the words of `metronet audit verify`', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'metronet-audit-api-'));
+    const dir = await tempDir('metronet-audit-api-');
     dirs.push(dir);
     let s = await serve(dir);
     withActor('user:alice', () => {
@@ -90,7 +89,7 @@ describe('GET /api/v1/audit/verify checks the signed checkpoints, as the command
   });
 
   it('entries replaced with the key in hand (as many, another head) are found through the API', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'metronet-audit-api-'));
+    const dir = await tempDir('metronet-audit-api-');
     dirs.push(dir);
     let s = await serve(dir);
     withActor('user:alice', () => {
@@ -114,7 +113,7 @@ describe('GET /api/v1/audit/verify checks the signed checkpoints, as the command
   });
 
   it('without a checkpoint file the answer says so (the removal of the newest entries cannot be detected)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'metronet-audit-api-'));
+    const dir = await tempDir('metronet-audit-api-');
     dirs.push(dir);
     const s = await serve(dir);
     expect(await s.verify()).toMatchObject({ ok: true, checkpointFile: false });
