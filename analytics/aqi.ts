@@ -10,6 +10,7 @@ import {
   type AqiParameter,
 } from '../core/legal/vn-aqi-1459.js';
 import { QCVN05_AVERAGING } from '../core/legal/qcvn-05-2023.js';
+import { DAY, HOUR } from '../core/time.js';
 import type { HourMean } from './stations.js';
 
 export { AQI_CATEGORIES, type AqiCategory } from '../core/legal/vn-aqi-1459.js';
@@ -19,7 +20,6 @@ export { AQI_CATEGORIES, type AqiCategory } from '../core/legal/vn-aqi-1459.js';
  * hourly means of valid station records (analytics/stations.ts hourlyMeans). Tables:
  * core/legal/vn-aqi-1459.ts. Pure functions; station-monitor.ts feeds them.
  */
-const HOUR = 3_600_000;
 
 /** Station channels the index uses. */
 export const AQI_CHANNELS = ['pm25', 'pm10', 'o3', 'co', 'so2', 'no2'] as const;
@@ -129,7 +129,29 @@ function inUgM3(channel: AqiChannel, ch: ChannelHours): Map<number, number | nul
   return new Map(ch.hours.map((h) => [h.end, h.mean === null ? null : h.mean * conv.factor]));
 }
 
-function result(period: 'hour' | 'day', from: number, to: number, parameters: AqiParameterIndex[], missing: AqiResult['missing']): AqiResult {
+/**
+ * The index of a period from each index channel the station has, in AQI_CHANNELS order: `each`
+ * gets the channel's hourly means in µg/m³ and answers its index, or why there is none (a channel
+ * whose unit cannot be converted is missing with the conversion's reason). The overall index is
+ * the largest parameter index, and only with PM10 or PM2.5.
+ */
+function assemble(
+  period: AqiResult['period'],
+  from: number,
+  to: number,
+  byChannel: ReadonlyMap<string, ChannelHours>,
+  each: (channel: AqiChannel, v: ReadonlyMap<number, number | null>) => AqiParameterIndex | string | null,
+): AqiResult {
+  const parameters: AqiParameterIndex[] = [];
+  const missing: AqiResult['missing'] = [];
+  for (const channel of AQI_CHANNELS) {
+    const ch = byChannel.get(channel);
+    if (!ch) continue;
+    const v = inUgM3(channel, ch);
+    const x = typeof v === 'string' ? v : each(channel, v);
+    if (typeof x === 'string') missing.push({ channel, reason: x });
+    else if (x) parameters.push(x);
+  }
   const hasPm = parameters.some((p) => p.channel === 'pm25' || p.channel === 'pm10');
   const top = parameters.reduce((m, p) => Math.max(m, p.aqi), -1);
   const aqi = hasPm ? top : null;
@@ -153,6 +175,10 @@ const index = (channel: AqiChannel, parameter: AqiParameter, basis: AqiBasis, co
   return x === null ? null : { parameter, channel, basis, concentration, aqi: roundAqi(x) };
 };
 
+const isPm = (channel: AqiChannel) => channel === 'pm25' || channel === 'pm10';
+/** The breakpoint column of a channel's 1-hour values. */
+const oneHourColumn = (channel: AqiChannel): AqiParameter => (channel === 'o3' ? 'o3_1h' : channel);
+
 /**
  * Hourly VN_AQI for the clock hour ending at `end`: PM10 and PM2.5 from their NowCast over the
  * 12 hours ending at `end`; O₃, CO, SO₂, NO₂ from the hour's mean (O₃ in its 1-hour column).
@@ -161,30 +187,14 @@ const index = (channel: AqiChannel, parameter: AqiParameter, basis: AqiBasis, co
  * 50 + 50·10/100 = 55; SO₂ 1 h 100 → 50·100/125 = 40 → VN_AQI 75, "Trung bình", main PM2.5.
  */
 export function hourlyAqi(byChannel: ReadonlyMap<string, ChannelHours>, end: number): AqiResult {
-  const params: AqiParameterIndex[] = [];
-  const missing: AqiResult['missing'] = [];
-  for (const channel of AQI_CHANNELS) {
-    const ch = byChannel.get(channel);
-    if (!ch) continue;
-    const v = inUgM3(channel, ch);
-    if (typeof v === 'string') {
-      missing.push({ channel, reason: v });
-      continue;
-    }
-    if (channel === 'pm25' || channel === 'pm10') {
-      const c = Array.from({ length: NOWCAST.hours }, (_, k) => v.get(end - k * HOUR) ?? null);
-      const nc = nowcast(c);
-      const x = nc === null ? null : index(channel, channel, 'nowcast', nc);
-      if (x) params.push(x);
-      else missing.push({ channel, reason: 'NowCast needs 2 of the 3 most recent hourly means' });
-      continue;
+  return assemble('hour', end - HOUR, end, byChannel, (channel, v) => {
+    if (isPm(channel)) {
+      const nc = nowcast(Array.from({ length: NOWCAST.hours }, (_, k) => v.get(end - k * HOUR) ?? null));
+      return (nc === null ? null : index(channel, channel, 'nowcast', nc)) ?? 'NowCast needs 2 of the 3 most recent hourly means';
     }
     const c = v.get(end) ?? null;
-    const x = c === null ? null : index(channel, channel === 'o3' ? 'o3_1h' : channel, '1h', c);
-    if (x) params.push(x);
-    else missing.push({ channel, reason: 'no valid hourly mean' });
-  }
-  return result('hour', end - HOUR, end, params, missing);
+    return (c === null ? null : index(channel, oneHourColumn(channel), '1h', c)) ?? 'no valid hourly mean';
+  });
 }
 
 /**
@@ -198,41 +208,18 @@ export function hourlyAqi(byChannel: ReadonlyMap<string, ChannelHours>, end: num
  * → 100 + 50·(60 − 50)/(80 − 50) = 116.67 → 117, "Kém".
  */
 export function dailyAqi(byChannel: ReadonlyMap<string, ChannelHours>, dayStart: number): AqiResult {
-  const end = dayStart + 24 * HOUR;
-  const params: AqiParameterIndex[] = [];
-  const missing: AqiResult['missing'] = [];
   const minHours = QCVN05_AVERAGING.day.minHours;
-  for (const channel of AQI_CHANNELS) {
-    const ch = byChannel.get(channel);
-    if (!ch) continue;
-    const v = inUgM3(channel, ch);
-    if (typeof v === 'string') {
-      missing.push({ channel, reason: v });
-      continue;
-    }
+  return assemble('day', dayStart, dayStart + DAY, byChannel, (channel, v) => {
     const day = Array.from({ length: 24 }, (_, k) => v.get(dayStart + (k + 1) * HOUR) ?? null);
     const ok = day.filter((x): x is number => x !== null);
-    if (ok.length < minHours) {
-      missing.push({ channel, reason: `${ok.length} of 24 hourly means; the day needs ${minHours}` });
-      continue;
-    }
-    if (channel === 'pm25' || channel === 'pm10') {
-      const x = index(channel, channel, '24h', ok.reduce((a, b) => a + b, 0) / ok.length);
-      if (x) params.push(x);
-      continue;
-    }
-    const max1h = Math.max(...ok);
-    const one = index(channel, channel === 'o3' ? 'o3_1h' : channel, 'max1h', max1h);
-    if (channel !== 'o3') {
-      if (one) params.push(one);
-      continue;
-    }
+    if (ok.length < minHours) return `${ok.length} of 24 hourly means; the day needs ${minHours}`;
+    if (isPm(channel)) return index(channel, channel, '24h', ok.reduce((a, b) => a + b, 0) / ok.length);
+    const one = index(channel, oneHourColumn(channel), 'max1h', Math.max(...ok));
+    if (channel !== 'o3') return one;
     const eight = maxEightHour(v, dayStart);
     const e = eight === null ? null : index('o3', 'o3_8h', 'max8h', eight);
-    const best = [one, e].filter((x): x is AqiParameterIndex => x !== null).reduce((a, b) => (b.aqi > a.aqi ? b : a));
-    params.push(best);
-  }
-  return result('day', dayStart, end, params, missing);
+    return [one, e].filter((x): x is AqiParameterIndex => x !== null).reduce((a, b) => (b.aqi > a.aqi ? b : a));
+  });
 }
 
 /** Highest 8-hour running mean ending at 01:00 … 24:00 of the day; each needs 6 of its 8 hourly means. */

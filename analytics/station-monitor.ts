@@ -15,7 +15,7 @@ import {
   type UnitRefusal,
 } from './stations.js';
 import { AQI_CHANNELS, dailyAqi, hourlyAqi, type AqiResult, type ChannelHours } from './aqi.js';
-import { DAY } from '../core/time.js';
+import { DAY, HOUR } from '../core/time.js';
 
 /**
  * What the province watches per station (issue 8), assembled from the registry (station facts,
@@ -73,13 +73,13 @@ export interface StationMonitorOptions {
   publish?: (topic: string, payload: string, o: { retain: boolean }) => void;
 }
 
-const HOUR = 3_600_000;
-
 export class StationMonitor {
   private readonly now: () => number;
-  /** Daily means of past days for annual averages, by instrument|channel|day|suspectSince. */
+  /** Daily means of past days for annual averages, by instrument|channel|day|interval|suspectSince. */
   private readonly dayMeanCache = new Map<string, number | null>();
   private cacheYear = 0;
+  /** Per instrument, the year's daily means as last assembled, and for which day and inputs: built once a day, not at every evaluation. */
+  private readonly yearMeans = new Map<string, { key: string; means: Map<string, Array<number | null>> }>();
   /** Hour (and day) last published per station. */
   private readonly published = new Map<string, { hour: number; day: number }>();
 
@@ -145,7 +145,8 @@ export class StationMonitor {
   /**
    * Valid daily means of the calendar year's complete days before today, per channel, for annual
    * averages. A past day is computed once (from its records) and kept; the cache is emptied when
-   * the year turns.
+   * the year turns. The assembled year is kept until the day, the interval or a channel's
+   * suspectSince changes, so the 30 s evaluations between read no day of it again.
    */
   async yearDayMeans(
     instrument: string,
@@ -153,11 +154,15 @@ export class StationMonitor {
     now: number,
     intervalMs: number,
     suspect: ReadonlyMap<string, number | null>,
-  ): Promise<Map<string, Array<number | null>>> {
+  ): Promise<ReadonlyMap<string, readonly (number | null)[]>> {
     const today = vnDayStart(now);
+    const inputs = `${today}|${intervalMs}|${channels.map((c) => `${c}:${suspect.get(c) ?? ''}`).join(',')}`;
+    const kept = this.yearMeans.get(instrument);
+    if (kept?.key === inputs) return kept.means;
     const year = vnYearStart(today - 1);
     if (year !== this.cacheYear) {
       this.dayMeanCache.clear();
+      this.yearMeans.clear();
       this.cacheYear = year;
     }
     const key = (ch: string, d: number) => `${instrument}|${ch}|${d}|${intervalMs}|${suspect.get(ch) ?? ''}`;
@@ -169,6 +174,7 @@ export class StationMonitor {
       }
       for (const c of channels) out.get(c)!.push(this.dayMeanCache.get(key(c, d)) ?? null);
     }
+    this.yearMeans.set(instrument, { key: inputs, means: out });
     return out;
   }
 

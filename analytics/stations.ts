@@ -2,6 +2,8 @@ import {
   MIN_AVERAGE_COVERAGE,
   PERIOD_MS,
   QCVN05_AVERAGING,
+  DAY,
+  HOUR,
   airUnitConversion,
   vnDayStart,
   vnHourStart,
@@ -17,8 +19,7 @@ import {
  * exceedances with the unit checked against the limit's, gaps. No I/O; station-monitor.ts feeds
  * them from the stores.
  */
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+
 export interface StationPoint {
   ts: number;
   value: number;
@@ -39,6 +40,9 @@ export interface Completeness {
   ratio: number | null;
 }
 
+/** Which status a slot holding several records counts as: `ok` over `check` over `fault` over the rest. */
+const SLOT_RANK: Readonly<Record<string, number>> = { ok: 3, check: 2, fault: 1 };
+
 /**
  * Records per expected slot: slot k of [from, to) is [from + k·interval, from + (k+1)·interval).
  * A slot counts once whatever it holds — a record sent twice (same ts, or Influx points of one
@@ -51,14 +55,13 @@ export interface Completeness {
  */
 export function completeness(points: readonly StationPoint[], from: number, to: number, intervalMs: number): Completeness {
   const out: Completeness = { expected: Math.floor((to - from) / intervalMs), received: 0, check: 0, fault: 0, other: 0, ratio: null };
-  const RANK: Record<string, number> = { ok: 3, check: 2, fault: 1 };
   const slots = new Map<number, string>();
   for (const p of points) {
     if (p.ts < from || p.ts >= to) continue;
     const k = Math.floor((p.ts - from) / intervalMs);
     const s = p.status ?? 'ok';
     const cur = slots.get(k);
-    if (cur === undefined || (RANK[s] ?? 0) > (RANK[cur] ?? 0)) slots.set(k, s);
+    if (cur === undefined || (SLOT_RANK[s] ?? 0) > (SLOT_RANK[cur] ?? 0)) slots.set(k, s);
   }
   for (const s of slots.values()) {
     if (s === 'ok') out.received++;
@@ -161,7 +164,7 @@ export function hourlyMeans(
   const out: HourMean[] = [];
   for (let end = first; end <= to; end += HOUR) {
     const a = acc.get(end);
-    out.push({ end, n: a?.n ?? 0, expected, mean: a && a.n >= min && a.n > 0 ? a.sum / a.n : null });
+    out.push({ end, n: a?.n ?? 0, expected, mean: a && a.n >= min ? a.sum / a.n : null });
   }
   return out;
 }
@@ -189,28 +192,49 @@ export function calendarAverage(
   intervalMs: number,
   o: { suspectSince?: number | null; dayMeans?: readonly (number | null)[]; noFallback?: boolean } = {},
 ): Average {
+  return averageOfHours(hoursAt(points, at, intervalMs, o.suspectSince ?? null), period, at, o);
+}
+
+/**
+ * The hourly means every calendar average at `at` reads: the hours ending from the start of the
+ * day before the one holding the last full hour H, to H (the day, its fallback the day before, and
+ * the 8 hours ending at H all lie within). Computed once per parameter and shared by its limits.
+ */
+function hoursAt(points: readonly StationPoint[], at: number, intervalMs: number, suspectSince: number | null): HourMean[] {
+  const H = vnHourStart(at);
+  return hourlyMeans(points, vnDayStart(H - 1) - DAY, H, intervalMs, { suspectSince });
+}
+
+/** calendarAverage over hourly means already computed (`hours` from hoursAt at the same `at`). */
+function averageOfHours(
+  hours: readonly HourMean[],
+  period: AveragingPeriod,
+  at: number,
+  o: { dayMeans?: readonly (number | null)[]; noFallback?: boolean },
+): Average {
   const H = vnHourStart(at);
   const A = QCVN05_AVERAGING;
+  const ending = (from: number, to: number) => hours.filter((h) => h.end > from && h.end <= to);
+  const validMeans = (hs: readonly HourMean[]) => hs.flatMap((h) => (h.mean === null ? [] : [h.mean]));
   if (period === '1h') {
-    const [h] = hourlyMeans(points, H - HOUR, H, intervalMs, o);
+    const [h] = ending(H - HOUR, H);
     return { period, from: H - HOUR, to: H, n: h!.n, expected: h!.expected, mean: h!.mean, final: true };
   }
   if (period === '8h') {
-    const hs = hourlyMeans(points, H - 8 * HOUR, H, intervalMs, o);
-    const ok = hs.flatMap((h) => (h.mean === null ? [] : [h.mean]));
+    const ok = validMeans(ending(H - 8 * HOUR, H));
     return { period, from: H - 8 * HOUR, to: H, n: ok.length, expected: 8, mean: ok.length >= A.eightHour.minHours ? meanOf(ok) : null, final: true };
   }
   if (period === '24h') {
     const day = vnDayStart(H - 1);
-    const hs = hourlyMeans(points, day, H, intervalMs, o);
-    const ok = hs.flatMap((h) => (h.mean === null ? [] : [h.mean]));
+    const hs = ending(day, H);
+    const ok = validMeans(hs);
     const final = H >= day + DAY;
     const need = final ? A.day.minHours : Math.max(1, Math.ceil((A.day.minHours / 24) * hs.length));
-    const mean = ok.length >= need && ok.length > 0 ? meanOf(ok) : null;
+    const mean = ok.length >= need ? meanOf(ok) : null;
     // Early in a day (or after an invalid first hour) the day so far has no valid mean yet: the
     // latest valid daily mean is then the day before's, complete and final.
     if (mean === null && !final && !o.noFallback) {
-      const before = calendarAverage(points, '24h', day, intervalMs, { ...o, noFallback: true });
+      const before = averageOfHours(hours, '24h', day, { ...o, noFallback: true });
       if (before.mean !== null) return before;
     }
     return { period, from: day, to: H, n: ok.length, expected: hs.length, mean, final };
@@ -272,6 +296,8 @@ export function exceedances(
   const averages = new Map<string, Average[]>();
   const exceeded: Exceedance[] = [];
   const refused: UnitRefusal[] = [];
+  // The hourly means of a parameter, built once for all its limits (1 h, 8 h, 24 h read the same hours).
+  const hoursOf = new Map<string, HourMean[]>();
   for (const l of limits) {
     const pts = byChannel.get(l.parameter);
     if (!pts) continue;
@@ -281,7 +307,8 @@ export function exceedances(
       refused.push({ parameter: l.parameter, period: l.period, unit, limitUnit: l.unit, reason: conv.reason, reasonVi: conv.reasonVi });
       continue;
     }
-    const avg = calendarAverage(pts, l.period, at, intervalMs, { suspectSince: suspect.get(l.parameter) ?? null, dayMeans: o.dayMeans?.get(l.parameter) });
+    const hours = hoursOf.get(l.parameter) ?? hoursOf.set(l.parameter, hoursAt(pts, at, intervalMs, suspect.get(l.parameter) ?? null)).get(l.parameter)!;
+    const avg = averageOfHours(hours, l.period, at, { dayMeans: o.dayMeans?.get(l.parameter) });
     avg.unit = l.unit;
     if (conv?.ok) {
       avg.conversion = { from: unit, factor: conv.factor, ...(conv.conditions ? { conditions: conv.conditions } : {}) };

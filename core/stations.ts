@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { StringEnum } from './ids.js';
 import { AIR_REFERENCE_CONDITIONS, MOLAR_MASS_G_PER_MOL, QCVN05_2023, QCVN05_2023_LIMITS, QCVN05_AVERAGING } from './legal/qcvn-05-2023.js';
 
-export { AIR_EVIDENCE_LEVELS, AIR_PERIODS, AIR_REFERENCE_CONDITIONS, QCVN05_2023_LIMITS, QCVN05_AVERAGING, type AirEvidence } from './legal/qcvn-05-2023.js';
+export { AIR_EVIDENCE_LEVELS, AIR_REFERENCE_CONDITIONS, QCVN05_2023_LIMITS, QCVN05_AVERAGING, type AirEvidence } from './legal/qcvn-05-2023.js';
 
 /**
  * Environmental monitoring stations (issue 8): the station facts the registry keeps beside an
@@ -134,7 +134,7 @@ export function effectiveLimits(limitSet: string, overrides: readonly StationLim
 
 /** Whether a limit applies on the Vietnam-local day of `at` (its validFrom … validUntil, inclusive). */
 export function limitInForce(l: Pick<StationLimit, 'validFrom' | 'validUntil'>, at: number): boolean {
-  const day = new Date(vnDayStart(at) + VN_UTC_OFFSET_MS).toISOString().slice(0, 10);
+  const day = vnDate(at);
   return (!l.validFrom || day >= l.validFrom) && (!l.validUntil || day <= l.validUntil);
 }
 

@@ -1,3 +1,5 @@
+import type { AveragingPeriod } from '../stations.js';
+
 /**
  * QCVN 05:2023/BTNMT — National technical regulation on air quality (Quy chuẩn kỹ thuật quốc gia
  * về chất lượng không khí), issued by Circular 01/2023/TT-BTNMT of 13/03/2023, in force from
@@ -21,16 +23,12 @@
 export const AIR_EVIDENCE_LEVELS = ['regulation-text', 'transcription', 'secondary', 'unconfirmed'] as const;
 export type AirEvidence = (typeof AIR_EVIDENCE_LEVELS)[number];
 
-/** The regulation's averaging periods: 1 hour, 8 hours, 24 hours, one year. */
-export const AIR_PERIODS = ['1h', '8h', '24h', '1y'] as const;
-export type AirPeriod = (typeof AIR_PERIODS)[number];
-
 export interface AirLimitRow {
   /** metronet channel name. */
   parameter: string;
   /** As the regulation names it. */
   name: string;
-  period: AirPeriod;
+  period: AveragingPeriod;
   /** µg/Nm³. */
   max: number;
   /** Clause and table of QCVN 05:2023. */
@@ -48,7 +46,7 @@ export const QCVN05_2023 = 'QCVN 05:2023/BTNMT';
 const T1 = 'mục 2.1, Bảng 1';
 const T2 = 'mục 2.2, Bảng 2';
 const E = 'transcription' as const;
-const row = (parameter: string, name: string, period: AirPeriod, max: number, extra: Partial<AirLimitRow> = {}): AirLimitRow => ({
+const row = (parameter: string, name: string, period: AveragingPeriod, max: number, extra: Partial<AirLimitRow> = {}): AirLimitRow => ({
   parameter,
   name,
   period,

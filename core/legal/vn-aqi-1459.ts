@@ -67,11 +67,3 @@ export const AQI_CATEGORIES: readonly AqiCategory[] = [
  * Σ (1/2)ⁱ·cᵢ (w = 1/2), over the hours present. At least 2 of c₁, c₂, c₃ are required.
  */
 export const NOWCAST = { hours: 12, wMin: 0.5, recentHours: 3, recentRequired: 2 } as const;
-
-/**
- * Daily index per parameter (decision, as reproduced): PM10 and PM2.5 from the 24-hour mean; O₃
- * from the larger of the indices of the day's highest 1-hour mean and highest 8-hour mean (the
- * 8-hour value only while within its column); SO₂, NO₂, CO from the day's highest 1-hour mean.
- * The overall index (hourly or daily) is the largest parameter index and needs PM10 or PM2.5.
- */
-export const DAILY_BASIS = { pm10: '24h', pm25: '24h', o3: 'max1h|max8h', so2: 'max1h', no2: 'max1h', co: 'max1h' } as const;

@@ -348,9 +348,8 @@ export const stationRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, 
         );
       const t = now();
       const at = parseTime(req.query.at, t, t, 'at');
-      const r = await fastify.stations.aqi(s, req.query.period, at);
-      const { v: _v, org: _o, ...msg } = fastify.stations.aqiMessage(s, '', r);
-      return msg;
+      // The schema (AqiView) keeps the category's key, names and colour, as the MQTT message does.
+      return { station: s.instrument, ...(await fastify.stations.aqi(s, req.query.period, at)) };
     },
   );
 

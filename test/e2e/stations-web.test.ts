@@ -42,6 +42,9 @@ describe.runIf(browserAvailable)('the stations page in headless Chromium', () =>
     expect(await page.locator('tr[data-station="AQ-LG-01"] .exceed li').first().textContent()).toMatch(/vượt giới hạn/);
     expect(await page.locator('tr[data-station="AQ-LG-01"] .completeness').textContent()).toMatch(/^\d+ %$/);
     expect(await page.locator('#map g[data-station="AQ-LG-01"] circle').getAttribute('class')).toBe('lvl-over');
+    // VN_AQI badge under each air station (the hourly index and its category), none under the water station.
+    await expect.poll(() => page.locator('tr[data-station="AQ-LG-01"] [data-aqi]').textContent()).toMatch(/^AQI \d+ · \S|chưa đủ dữ liệu/);
+    expect(await page.locator('tr[data-station="WQ-PT-01"] [data-aqi]').count()).toBe(0);
 
     await page.getByRole('button', { name: 'EN' }).click();
     expect(await page.getAttribute('html', 'lang')).toBe('en');

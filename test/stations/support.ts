@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MINUTE } from '../../core/time.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, type StationRow } from '../../store/index.js';
 
-export const MIN = 60_000;
-export const HOUR = 3_600_000;
-import { DAY } from '../../core/time.js';
-export { DAY };
+export { DAY, HOUR } from '../../core/time.js';
+export const MIN = MINUTE;
 
 /** An authority, an environment agency and one air station AQ-1 (SO₂, PM2.5) on real SQLite stores. */
 export function stationStores(station: Partial<StationRow> = {}): {
