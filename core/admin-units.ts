@@ -61,11 +61,14 @@ export const getCommune = (code: string): Commune | undefined => COMMUNES.get(co
 /** Communes, wards and special zones of a province, by name; empty for an unknown code. */
 export const communesOf = (province: string): Commune[] => BY_PROVINCE.get(province) ?? [];
 
+/** Every commune's folded name, folded once rather than 3 321 times per search. */
+const FOLDED = new Map<string, string>([...COMMUNES.values()].map((c) => [c.code, foldName(c.name)]));
+
 /** Communes whose folded name contains the folded query (a unit-type word included: "phuong la gi"), in one province or all. */
 export function searchCommunes(q: string, province?: string): Commune[] {
   const f = foldName(q);
   const pool = province === undefined ? [...COMMUNES.values()] : communesOf(province);
-  return pool.filter((c) => foldName(c.name).includes(f));
+  return pool.filter((c) => FOLDED.get(c.code)!.includes(f));
 }
 
 /** A location as codes; either may be absent (an organisation known only by its province). */

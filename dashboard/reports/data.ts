@@ -2,9 +2,9 @@ import { CHECK_STAGE, effectiveTolerance, mpeFor } from '../../analytics/toleran
 import type { Registry } from '../../store/types.js';
 import type { Principal } from '../auth/tenant.js';
 import { instrumentStates, type InstrumentStateRow, type OfflineRule } from '../states.js';
-import { nameLocation } from '../../core/index.js';
-import { DAY } from '../../core/time.js';
-import { compareLocality, localityResolver, type Locality } from '../locality.js';
+import { DAY, nameLocation, vnDate } from '../../core/index.js';
+import { compareLocality, type Locality, localityKey, localityResolver, withinLocality } from '../locality.js';
+import { datedIn, validRecords, vnYearRange } from './year.js';
 
 /**
  * The reports of issue 7 as plain tables, built from the same tenant-scoped instrument states
@@ -32,7 +32,7 @@ export const REPORTS = ['inventory', 'assurance', 'annual', 'results'] as const;
 export type ReportName = (typeof REPORTS)[number];
 
 const col = (key: string, vi: string, en: string): Column => ({ key, vi, en });
-const isoDate = (ts: number | null) => (ts === null ? null : new Date(ts + 7 * 3_600_000).toISOString().slice(0, 10)); // dates as in Vietnam (UTC+7)
+const isoDate = (ts: number | null) => (ts === null ? null : vnDate(ts)); // dates as in Vietnam (UTC+7)
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 1000) / 10);
 
 /** Which level the annual report adds up by (issue 17, item 1: no districts since 1 July 2025). */
@@ -59,7 +59,7 @@ export function buildReport(name: ReportName, ctx: Ctx): Table {
   const at = localityResolver(ctx.registry);
   const states: Placed[] = instrumentStates(ctx.registry, ctx.p, ctx.now, ctx.offline)
     .map((s) => ({ ...s, at: at(s.id, s.org) }))
-    .filter((s) => (ctx.province === undefined || s.at.province === ctx.province) && (ctx.commune === undefined || s.at.commune === ctx.commune));
+    .filter((s) => withinLocality(s.at, ctx));
   if (name === 'inventory') return inventory(ctx, states);
   if (name === 'assurance') return assurance(ctx, states);
   if (name === 'results') return results(ctx, states);
@@ -128,7 +128,11 @@ function inventory({ registry }: Ctx, states: Placed[]): Table {
 function assurance({ registry, now }: Ctx, states: Placed[]): Table {
   const orgs = new Map(registry.listOrgs().map((o) => [o.id, o]));
   const byOrg = new Map<string, Placed[]>();
-  for (const s of states) byOrg.set(s.org, [...(byOrg.get(s.org) ?? []), s]);
+  for (const s of states) {
+    const list = byOrg.get(s.org);
+    if (list) list.push(s);
+    else byOrg.set(s.org, [s]);
+  }
   const since = now - 365 * DAY;
   const rows: Row[] = [];
   for (const [org, list] of [...byOrg].sort(([a], [b]) => a.localeCompare(b))) {
@@ -137,8 +141,9 @@ function assurance({ registry, now }: Ctx, states: Placed[]): Table {
     const registered = list.filter((s) => s.state !== 'unregistered');
     const inTol = registered.filter((s) => s.state === 'in_tolerance' || s.state === 'due_soon' || s.state === 'near_limit').length;
     const onTime = registered.filter((s) => s.nextDue !== null && s.state !== 'overdue').length;
-    const checks = list.reduce((n, s) => n + registry.analytics.listChecks({ instrument: s.id, from: since, limit: 100_000 }).length, 0);
-    const withChecks = list.filter((s) => registry.analytics.listChecks({ instrument: s.id, from: since, limit: 1 }).length > 0).length;
+    const perInstrument = list.map((s) => registry.analytics.listChecks({ instrument: s.id, from: since, limit: 100_000 }).length);
+    const checks = perInstrument.reduce((a, b) => a + b, 0);
+    const withChecks = perInstrument.filter((n) => n > 0).length;
     rows.push({
       org,
       orgName: o?.name ?? null,
@@ -182,20 +187,18 @@ function assurance({ registry, now }: Ctx, states: Placed[]): Table {
  * calendar year (UTC+7). Each instrument counts in the commune where it stands (dashboard/locality.ts).
  */
 function annual({ registry, year, groupBy = 'commune' }: Ctx, states: Placed[]): Table {
-  const from = Date.UTC(year, 0, 1) - 7 * 3_600_000;
-  const to = Date.UTC(year + 1, 0, 1) - 7 * 3_600_000;
+  const range = vnYearRange(year);
   type Counts = Record<'instruments' | 'verifications' | 'passed' | 'failed' | 'overdue' | 'outOfTolerance' | 'unregistered', number>;
   const groups = new Map<string, { at: Locality; row: Row; n: Counts }>();
   for (const s of states) {
     const at: Locality = groupBy === 'province' ? { ...s.at, commune: null, communeName: null } : s.at;
-    const key = `${at.province ?? ''}\u0000${at.commune ?? ''}\u0000${s.kind ?? ''}`;
+    const key = `${localityKey(at)}\u0000${s.kind ?? ''}`;
     const g = groups.get(key) ?? {
       at,
       row: { year, ...place(at), kind: s.kind },
       n: { instruments: 0, verifications: 0, passed: 0, failed: 0, overdue: 0, outOfTolerance: 0, unregistered: 0 },
     };
-    // Valid records only: a superseded or voided certificate is not a second verification.
-    const cals = registry.analytics.listCalibrations(s.id).filter((c) => (c.status ?? 'valid') === 'valid' && c.date >= from && c.date < to);
+    const cals = datedIn(validRecords(registry, s.id), range);
     const r = g.n;
     r.instruments++;
     r.verifications += cals.length;

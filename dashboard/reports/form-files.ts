@@ -1,16 +1,15 @@
 import writeXlsxFile, { type Cell, type Sheet, type SheetData } from 'write-excel-file/node';
 import { type CsvValue, csvLine } from '../../core/csv.js';
 import {
-  agencyName,
   cellText,
   FORM_TEXT,
   type FormCell,
   type FormColumn,
+  formHeading,
   type FormSection,
   type Issuer,
   type OfficialForm,
   periodText,
-  placeDate,
   vnDay,
 } from './form.js';
 import type { Lang } from './labels.js';
@@ -23,11 +22,9 @@ import type { Lang } from './labels.js';
 
 /** The rows a form prints, as text: header block, each section with its totals, notes, signature block. */
 function formLines(f: OfficialForm, lang: Lang, issuer: Issuer, at: number): CsvValue[][] {
-  const out: CsvValue[][] = [];
-  if (issuer.parentAgency) out.push([issuer.parentAgency.toUpperCase(), FORM_TEXT.nation[lang]]);
-  out.push([agencyName(issuer, lang).toUpperCase(), issuer.parentAgency ? FORM_TEXT.motto[lang] : FORM_TEXT.nation[lang]]);
-  if (!issuer.parentAgency) out.push(['', FORM_TEXT.motto[lang]]);
-  out.push(['', placeDate(issuer, at, lang)], [], [f.title[lang]], [periodText(f.period, lang)]);
+  const { left, right } = formHeading(issuer, at, lang);
+  const out: CsvValue[][] = right.map((r, i) => [left[i] ?? '', r]);
+  out.push([], [f.title[lang]], [periodText(f.period, lang)]);
   for (const s of f.sections) {
     out.push([], [s.title[lang]], [FORM_TEXT.no[lang], ...s.columns.map((c) => c.title[lang])]);
     s.rows.forEach((r, i) => out.push([i + 1, ...s.columns.map((c, j) => csvCell(c, r[j] ?? null, lang))]));
@@ -73,14 +70,14 @@ function xlsxCell(c: FormColumn, v: FormCell, lang: Lang, bold = false): Cell {
 
 function formSheet(f: OfficialForm, s: FormSection, lang: Lang, issuer: Issuer, at: number): Sheet<Buffer> {
   const n = s.columns.length + 1;
-  const left = Math.max(1, Math.floor(n / 2));
+  const split = Math.max(1, Math.floor(n / 2));
   const pair = (a: string, b: string, boldA: boolean, boldB: boolean, italicB = false): Cell[] => {
     const row: Cell[] = Array(n).fill(null);
-    row[0] = { value: a, type: String, columnSpan: left, align: 'center', ...(boldA ? { fontWeight: 'bold' as const } : {}) };
-    row[left] = {
+    row[0] = { value: a, type: String, columnSpan: split, align: 'center', ...(boldA ? { fontWeight: 'bold' as const } : {}) };
+    row[split] = {
       value: b,
       type: String,
-      columnSpan: n - left,
+      columnSpan: n - split,
       align: 'center',
       ...(boldB ? { fontWeight: 'bold' as const } : {}),
       ...(italicB ? { fontStyle: 'italic' as const } : {}),
@@ -88,11 +85,11 @@ function formSheet(f: OfficialForm, s: FormSection, lang: Lang, issuer: Issuer, 
     return row;
   };
   const wide = (value: string, style: Record<string, unknown> = {}): Cell[] => [{ value, type: String, columnSpan: n, ...style }, ...Array(n - 1).fill(null)];
-  const data: Cell[][] = [];
-  if (issuer.parentAgency) data.push(pair(issuer.parentAgency.toUpperCase(), FORM_TEXT.nation[lang], false, true));
-  data.push(pair(agencyName(issuer, lang).toUpperCase(), issuer.parentAgency ? FORM_TEXT.motto[lang] : FORM_TEXT.nation[lang], true, true));
-  if (!issuer.parentAgency) data.push(pair('', FORM_TEXT.motto[lang], false, true));
-  data.push(pair('', placeDate(issuer, at, lang), false, false, true), []);
+  const heading = formHeading(issuer, at, lang);
+  const { left } = heading;
+  // The agency in bold, the national name and motto in bold, the place and date in italics.
+  const data: Cell[][] = heading.right.map((r, i) => pair(left[i] ?? '', r, i === left.length - 1, i < 2, i === 2));
+  data.push([]);
   data.push(
     wide(f.title[lang], { fontWeight: 'bold', align: 'center', fontSize: 13 }),
     wide(periodText(f.period, lang), { fontStyle: 'italic', align: 'center' }),

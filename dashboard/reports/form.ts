@@ -1,9 +1,11 @@
+import { VN_UTC_OFFSET_MS } from '../../core/index.js';
 import { label, type LabelGroup, type Lang } from './labels.js';
+import { vnYearRange } from './year.js';
 
 /**
  * A report in official form (issue 17, item 2): what CSV, XLSX and PDF all print — the issuing
  * agency and the national motto, a title, the period, one or more tables each closed by a totals
- * row, notes, and the "Người lập / Người duyệt" signature block. The builders (official.ts) fill
+ * row, notes, and the "Người lập / Người duyệt" signature block. The builders (official-*.ts) fill
  * it with codes and numbers; the renderers (files.ts, pdf.ts) turn codes into words (labels.ts)
  * and dates and numbers into typed cells, so no renderer decides what a report says.
  */
@@ -51,9 +53,8 @@ export interface Issuer {
 }
 export const DEFAULT_AGENCY = 'Sở Khoa học và Công nghệ';
 
-const VN_OFFSET = 7 * 3_600_000;
 const vnParts = (ts: number) => {
-  const d = new Date(ts + VN_OFFSET);
+  const d = new Date(ts + VN_UTC_OFFSET_MS);
   return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, d: d.getUTCDate() };
 };
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -84,7 +85,8 @@ export const FORM_TEXT = {
 export function periodText(p: Period, lang: Lang): string {
   const asOf = vnDate(p.asOf);
   if ('year' in p) {
-    const range = `${vnDate(Date.UTC(p.year, 0, 1) - VN_OFFSET)} – ${vnDate(Date.UTC(p.year, 11, 31) - VN_OFFSET)}`;
+    const { from, to } = vnYearRange(p.year);
+    const range = `${vnDate(from)} – ${vnDate(to - 1)}`;
     return lang === 'vi'
       ? `Năm ${p.year} (từ ${range.replace(' – ', ' đến ')}); tình trạng tính đến ngày ${asOf}`
       : `Year ${p.year} (${range}); states as of ${asOf}`;
@@ -93,13 +95,25 @@ export function periodText(p: Period, lang: Lang): string {
 }
 
 /** "Lâm Đồng, ngày 15 tháng 3 năm 2026" — the place and date line of a Vietnamese document. */
-export function placeDate(issuer: Issuer, at: number, lang: Lang): string {
+function placeDate(issuer: Issuer, at: number, lang: Lang): string {
   const p = vnParts(at);
   if (lang === 'en') return `${issuer.place ? `${issuer.place}, ` : ''}${vnDate(at)}`;
   return `${issuer.place ? `${issuer.place}, ` : ''}ngày ${p.d} tháng ${p.m} năm ${p.y}`;
 }
 
 export const agencyName = (issuer: Issuer, lang: Lang): string => (lang === 'en' ? (issuer.agencyEn ?? issuer.agency) : issuer.agency);
+
+/**
+ * The heading every renderer prints: the issuing agency on the left (its parent above it, upper
+ * case), on the right the national name, the motto and the place-and-date line. CSV and XLSX lay
+ * the two sides out row by row, the PDF as two columns.
+ */
+export function formHeading(issuer: Issuer, at: number, lang: Lang): { left: string[]; right: [nation: string, motto: string, placeDate: string] } {
+  return {
+    left: [...(issuer.parentAgency ? [issuer.parentAgency.toUpperCase()] : []), agencyName(issuer, lang).toUpperCase()],
+    right: [FORM_TEXT.nation[lang], FORM_TEXT.motto[lang], placeDate(issuer, at, lang)],
+  };
+}
 
 /** A cell as text (CSV, PDF): labels for codes, dd/mm/yyyy dates, Vietnamese or English number marks. */
 export function cellText(c: FormColumn, v: FormCell, lang: Lang): string {

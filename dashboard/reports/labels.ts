@@ -8,10 +8,10 @@ import en from '../web/i18n-en.js';
  * word prints as "Chưa rõ" / "Unknown" and the report tests fail on it.
  */
 export type Lang = 'vi' | 'en';
-export const TEXTS: Record<Lang, Readonly<Record<string, string>>> = { vi, en };
+const TEXTS: Record<Lang, Readonly<Record<string, string>>> = { vi, en };
 
 /** Which code a column holds, as the key prefix of its words in the interface texts. */
-export const LABEL_GROUPS = {
+const LABEL_GROUPS = {
   kind: 'kind',
   state: 'state',
   orgKind: 'orgkind',
@@ -30,5 +30,10 @@ export function label(lang: Lang, group: LabelGroup, code: string | null | undef
   return TEXTS[lang][key] ?? TEXTS[lang][`${LABEL_GROUPS[group]}.null`] ?? UNKNOWN[lang];
 }
 
-/** "Có" / "Không" (yes / no). */
-export const yesNo = (lang: Lang, v: boolean): string => (v ? TEXTS[lang].yes : TEXTS[lang].no) ?? String(v);
+/** An interface text in both languages, e.g. uiText('col.commune'); a key missing from either file throws when the report module loads. */
+export function uiText(key: string): Record<Lang, string> {
+  const vi = TEXTS.vi[key];
+  const en = TEXTS.en[key];
+  if (vi === undefined || en === undefined) throw new Error(`no interface text "${key}" in i18n-vi.js and i18n-en.js`);
+  return { vi, en };
+}

@@ -7,11 +7,11 @@ import {
   FORM_TEXT,
   type FormCell,
   type FormColumn,
+  formHeading,
   type FormSection,
   type Issuer,
   type OfficialForm,
   periodText,
-  placeDate,
 } from './form.js';
 import type { Lang } from './labels.js';
 
@@ -87,19 +87,17 @@ function section(s: FormSection, lang: Lang): Content[] {
 export async function formToPdf(f: OfficialForm, lang: Lang, issuer: Issuer, at: number): Promise<Buffer> {
   useFonts();
   const agency = agencyName(issuer, lang);
+  const { left, right } = formHeading(issuer, at, lang);
+  const [nation, motto, placeDate] = right;
   const header: Content = {
     columns: [
-      {
-        width: '40%',
-        stack: [...(issuer.parentAgency ? [{ text: issuer.parentAgency.toUpperCase() }] : []), { text: agency.toUpperCase(), bold: true }],
-        alignment: 'center',
-      },
+      { width: '40%', stack: left.map((text, i) => (i === left.length - 1 ? { text, bold: true } : { text })), alignment: 'center' },
       {
         width: '60%',
         stack: [
-          { text: FORM_TEXT.nation[lang], bold: true },
-          { text: FORM_TEXT.motto[lang], bold: true, decoration: 'underline' },
-          { text: placeDate(issuer, at, lang), italics: true, margin: [0, 6, 0, 0] },
+          { text: nation, bold: true },
+          { text: motto, bold: true, decoration: 'underline' },
+          { text: placeDate, italics: true, margin: [0, 6, 0, 0] },
         ],
         alignment: 'center',
       },

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { DashboardDeps } from '../app.js';
 import { nameLocation, Nullable } from '../../core/index.js';
-import { compareLocality, localityResolver, type Locality } from '../locality.js';
+import { compareLocality, localityKey, localityResolver, type Locality } from '../locality.js';
 import { IdParams } from '../schemas.js';
 import { INSTRUMENT_STATES, offlineRuleOf, statesOf } from '../states.js';
 import { mustFindInstrument } from '../lookups.js';
@@ -25,6 +25,14 @@ const StateRow = Type.Object({
   openAlerts: Type.Integer(),
 });
 
+/** A place as codes and names (dashboard/locality.ts). */
+const PLACE = {
+  province: Nullable(Type.String({ description: 'province code (list in force since 1 July 2025, GET /admin-units)' })),
+  provinceName: Nullable(Type.String()),
+  commune: Nullable(Type.String({ description: 'commune, ward or special zone code' })),
+  communeName: Nullable(Type.String()),
+};
+
 const Overview = Type.Object({
   counts: Type.Record(Type.String(), Type.Integer(), { description: 'instruments per state, plus offline' }),
   total: Type.Integer(),
@@ -33,10 +41,7 @@ const Overview = Type.Object({
       id: Type.String(),
       name: Type.String(),
       kind: Type.String(),
-      province: Nullable(Type.String({ description: 'province code (list in force since 1 July 2025, GET /admin-units)' })),
-      provinceName: Nullable(Type.String()),
-      commune: Nullable(Type.String({ description: 'commune, ward or special zone code' })),
-      communeName: Nullable(Type.String()),
+      ...PLACE,
       district: Nullable(Type.String({ description: 'history: the district entered before 1 July 2025; never used for grouping' })),
       instruments: Type.Integer(),
       sites: Type.Integer(),
@@ -44,10 +49,7 @@ const Overview = Type.Object({
   ),
   localities: Type.Array(
     Type.Object({
-      province: Nullable(Type.String()),
-      provinceName: Nullable(Type.String()),
-      commune: Nullable(Type.String()),
-      communeName: Nullable(Type.String()),
+      ...PLACE,
       instruments: Type.Integer(),
       stations: Type.Integer(),
       orgs: Type.Integer(),
@@ -60,8 +62,9 @@ const Overview = Type.Object({
 
 /**
  * The first screen of every role (issue 7): its instruments by state, its organisations and
- * sites, its instruments per province and commune (issue 17), its open alerts; and each instrument's state, due date and lab for the list filters
- * and the calendar. Scoped to the caller's tenant like every list.
+ * sites, its instruments per province and commune (issue 17), its open alerts; and each
+ * instrument's state, due date and lab for the list filters and the calendar. Scoped to the
+ * caller's tenant like every list.
  */
 export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, deps) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -102,7 +105,7 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const byPlace = new Map<string, { l: Locality; instruments: number; stations: number; orgs: Set<string> }>();
       for (const i of items) {
         const l = at(i.id, i.org);
-        const key = `${l.province ?? ''}/${l.commune ?? ''}`;
+        const key = localityKey(l);
         const g = byPlace.get(key) ?? { l, instruments: 0, stations: 0, orgs: new Set<string>() };
         g.instruments++;
         if (i.kind === 'env_station') g.stations++;

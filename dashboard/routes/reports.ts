@@ -9,6 +9,7 @@ import { formToCsv, formToXlsx } from '../reports/form-files.js';
 import { DEFAULT_AGENCY, type Issuer } from '../reports/form.js';
 import { buildOfficial, OFFICIAL_REPORTS, type OfficialReportName } from '../reports/official.js';
 import { formToPdf } from '../reports/pdf.js';
+import { vnYearOf } from '../reports/year.js';
 import { offlineRuleOf } from '../states.js';
 
 const ALL_REPORTS = [...OFFICIAL_REPORTS, ...REPORTS];
@@ -68,7 +69,7 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       const { format } = req.query;
       const lang = langOf(req.query.lang, req.headers['accept-language']);
       const t = now();
-      const year = req.query.year ?? new Date(t + 7 * 3_600_000).getUTCFullYear();
+      const year = req.query.year ?? vnYearOf(t);
       const { province, commune, groupBy } = req.query;
       // A filter by an unknown unit is refused (field, value, rule), not answered with an empty report.
       if (province !== undefined || commune !== undefined)

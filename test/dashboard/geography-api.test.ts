@@ -26,7 +26,6 @@ beforeAll(async () => {
   r.upsertInstrument({ id: 'SC-MN-1', org: 'cho-pt', registration: 'registered', kind: 'scale', province: '68', commune: '22918' });
   r.upsertInstrument({ id: 'AQ-LG', org: 'so-nnmt', registration: 'registered', kind: 'env_station', province: '68', commune: '23235' });
   app = await buildApp({ registry: r, readings: f.readings, analytics: new Engine({ registry: r }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await app?.close();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import readXlsxFile from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../analytics/engine.js';
-import { INSTRUMENT_KINDS } from '../../core/index.js';
+import { INSTRUMENT_KINDS, isInstance } from '../../core/index.js';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { OFFICIAL_REPORTS } from '../../dashboard/reports/official.js';
 import { INSTRUMENT_STATES } from '../../dashboard/states.js';
@@ -186,7 +186,7 @@ describe('reports in official form', () => {
   it('group2-inventory: dates are real dates in the XLSX, dd/mm/yyyy in CSV and PDF', async () => {
     const [, list] = await readXlsxFile((await get('group2-inventory?format=xlsx')).rawPayload);
     const row = list!.data.find((r) => r.includes(T.a.inst))!;
-    const dates = row.filter((c) => c instanceof Date) as Date[];
+    const dates = row.filter((c) => isInstance(c, Date)) as Date[];
     expect(dates.length).toBeGreaterThanOrEqual(1);
     const vn = new Date(now - 20 * DAY + 7 * 3_600_000);
     expect(dates[0]!.toISOString().slice(0, 10)).toBe(vn.toISOString().slice(0, 10));

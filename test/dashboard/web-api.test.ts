@@ -7,7 +7,7 @@ import { Engine } from '../../analytics/engine.js';
 import { handleStatus } from '../../ingest/status.js';
 import { Lookups } from '../../ingest/lookups.js';
 import { T, twoTenants, type Fixture } from '../security/fixture.js';
-import { parseCsv } from '../support/csv.js';
+import { INVENTORY_HEAD_VI, parseCsv } from '../support/csv.js';
 
 /** The API routes behind the web UI (issue 7): overview, reports, live events, gateway spool. */
 let f: Fixture;
@@ -44,16 +44,7 @@ describe('GET /api/v1/reports/{name}', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="metronet-inventory-\d{4}-\d\d-\d\d\.csv"/);
     const [head, ...lines] = parseCsv(res.body);
-    expect(head!.slice(0, 8)).toEqual([
-      'Mã tỉnh',
-      'Tỉnh, thành phố',
-      'Mã xã',
-      'Xã, phường, đặc khu',
-      'Quận, huyện (trước 01/07/2025)',
-      'Mã tổ chức',
-      'Tổ chức',
-      'Mã phương tiện đo',
-    ]);
+    expect(head!.slice(0, 8)).toEqual(INVENTORY_HEAD_VI);
     expect(lines.map((l) => l[7])).toEqual([T.a.inst]);
     const en = await get('/api/v1/reports/inventory?format=csv&lang=en', 'authority');
     const rows = parseCsv(en.body);

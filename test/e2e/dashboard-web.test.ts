@@ -5,7 +5,7 @@ import readXlsxFile from 'read-excel-file/node';
 import { browserAvailable, useDemoWithBrowser } from './browser.js';
 import { EVENTS_TICK_MS } from '../dashboard/events.js';
 import { periods } from '../support/wait.js';
-import { parseCsv } from '../support/csv.js';
+import { INVENTORY_HEAD_VI, parseCsv } from '../support/csv.js';
 import { DEMO_INSTRUMENTS, type DemoStack } from './stack.js';
 
 let stack: DemoStack;
@@ -183,16 +183,7 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
     expect(csv.suggestedFilename()).toMatch(/^metronet-inventory-\d{4}-\d\d-\d\d\.csv$/);
     const text = readFileSync((await csv.path())!, 'utf8').replace(/^\uFEFF/, '');
     const [header, ...rows] = parseCsv(text);
-    expect(header!.slice(0, 8)).toEqual([
-      'Mã tỉnh',
-      'Tỉnh, thành phố',
-      'Mã xã',
-      'Xã, phường, đặc khu',
-      'Quận, huyện (trước 01/07/2025)',
-      'Mã tổ chức',
-      'Tổ chức',
-      'Mã phương tiện đo',
-    ]);
+    expect(header!.slice(0, 8)).toEqual(INVENTORY_HEAD_VI);
     expect(rows.map((r) => r[7]).sort()).toEqual(mine);
     expect(new Set(rows.map((r) => r[5]))).toEqual(new Set(['cho-phan-thiet']));
     expect(new Set(rows.map((r) => r.slice(0, 4).join('|')))).toEqual(new Set(['68|Tỉnh Lâm Đồng|22945|Phường Phan Thiết']));

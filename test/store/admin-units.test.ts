@@ -9,6 +9,7 @@ import {
   foldName,
   getCommune,
   getProvince,
+  isInstance,
   listProvinces,
   MetronetError,
   searchCommunes,
@@ -23,7 +24,7 @@ function refusal(fn: () => unknown): MetronetError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof MetronetError) return err;
+    if (isInstance(err, MetronetError)) return err;
     throw err;
   }
   throw new Error('expected a refusal');

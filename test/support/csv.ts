@@ -26,3 +26,15 @@ export function parseCsv(text: string): string[][] {
   if (cell !== '' || row.length > 0) rows.push([...row, cell]);
   return rows;
 }
+
+/** The first columns of the inventory report in Vietnamese: place codes and names, the pre-2025 district, organisation, instrument. */
+export const INVENTORY_HEAD_VI = [
+  'Mã tỉnh',
+  'Tỉnh, thành phố',
+  'Mã xã',
+  'Xã, phường, đặc khu',
+  'Quận, huyện (trước 01/07/2025)',
+  'Mã tổ chức',
+  'Tổ chức',
+  'Mã phương tiện đo',
+];

@@ -99,7 +99,7 @@ export async function render(root) {
   );
 
   // Instruments per province and commune where they stand (issue 17): no districts since 1 July 2025.
-  const places = data.localities ?? [];
+  const places = data.localities;
   if (places.length > 0) {
     root.append(
       el(
