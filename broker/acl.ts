@@ -40,8 +40,8 @@ export interface TopicRules {
 }
 
 /** One level of a pattern: a fixed topic word, an id (matched literally), or a wildcard the table places. */
-export type Level = { word: string } | { id: string } | '+' | '#';
-export type Pattern = readonly Level[];
+type Level = { word: string } | { id: string } | '+' | '#';
+type Pattern = readonly Level[];
 
 interface LevelRules {
   publish: Pattern[];
@@ -54,19 +54,21 @@ const CHECKPOINT_PUBLISHER = 'analytics';
 
 const w = (word: string): Level => ({ word });
 const id = (value: string): Level => ({ id: value });
+/** A level as written in a topic: wildcards as they are, words and ids as their text. */
+const text = (l: Level): string => (typeof l === 'string' ? l : 'word' in l ? l.word : l.id);
 const ROOT: Level[] = [w(TOPIC_WORD.root), w(TOPIC_WORD.version)];
 const CHECKPOINT: Pattern = [...ROOT, w(TOPIC_WORD.audit), w(TOPIC_WORD.checkpoint)];
 const NOTHING: LevelRules = { publish: [], subscribe: [], deny: [] };
 
-/** The ids a login's rules are built from, or undefined when one of them breaks the grammar (it then gets no rule). */
-export function idsOf(p: Principal): string[] | undefined {
+/** Whether every id a login's rules are built from follows the grammar (otherwise it gets no rule). */
+function idsFollowGrammar(p: Principal): boolean {
   const ids = p.kind === 'gateway' ? [p.org, p.id] : p.kind === 'service' ? [] : [p.id];
-  return ids.every((x) => isTopicId(x)) ? (ids as string[]) : undefined;
+  return ids.every((x) => isTopicId(x));
 }
 
 /** The rules of a login as level arrays (what the embedded broker matches). */
-export function patternsFor(p: Principal): LevelRules {
-  if (!idsOf(p)) return NOTHING;
+function patternsFor(p: Principal): LevelRules {
+  if (!idsFollowGrammar(p)) return NOTHING;
   switch (p.kind) {
     case 'gateway': {
       const own = [...ROOT, id(p.org as string), id(p.id)];
@@ -82,12 +84,18 @@ export function patternsFor(p: Principal): LevelRules {
   }
 }
 
-/** A pattern as an MQTT filter (the Mosquitto ACL): ids are written as they are, which the grammar makes safe (no `+`, `#`, `/`, `%`, white space). */
-export function render(pattern: Pattern): string {
-  return pattern.map((l) => (typeof l === 'string' ? l : 'word' in l ? l.word : l.id)).join('/');
+/** Rules of the principals the embedded broker has signed in, built at their first PUBLISH or SUBSCRIBE rather than at every one. */
+const rulesOf = new WeakMap<Principal, LevelRules>();
+function cachedPatternsFor(p: Principal): LevelRules {
+  let r = rulesOf.get(p);
+  if (!r) rulesOf.set(p, (r = patternsFor(p)));
+  return r;
 }
 
-/** The rules of a login as MQTT filters: the same patterns as patternsFor, for the Mosquitto ACL. */
+/** A pattern as an MQTT filter (the Mosquitto ACL): ids are written as they are, which the grammar makes safe (no `+`, `#`, `/`, `%`, white space). */
+const render = (pattern: Pattern): string => pattern.map(text).join('/');
+
+/** The rules of a login as MQTT filters: the same patterns the embedded broker matches, for the Mosquitto ACL. */
 export function rulesFor(p: Principal): TopicRules {
   const r = patternsFor(p);
   return { publish: r.publish.map(render), subscribe: r.subscribe.map(render), deny: r.deny.map(render) };
@@ -107,26 +115,10 @@ function within(f: readonly string[], pattern: Pattern): boolean {
     if (fl === '#') return false;
     if (pl === '+') continue;
     // An id or a word: exactly this level, and never a filter's wildcard.
-    if (fl === '+' || fl !== ('word' in pl ? pl.word : pl.id)) return false;
+    if (fl === '+' || fl !== text(pl)) return false;
   }
   // metronet/v1/a/# also matches metronet/v1/a itself [MQTT-4.7.1-2].
   return f.length === pattern.length || (pattern.length === f.length + 1 && pattern[f.length] === '#');
-}
-
-/** Parses an MQTT filter into a pattern: `+` and `#` are wildcards, every other level a word. */
-function patternOf(filter: string): Pattern {
-  return filter.split('/').map((l) => (l === '+' || l === '#' ? l : { word: l }));
-}
-
-/** A concrete topic (no wildcards) matched by a pattern. */
-export function topicMatches(pattern: string | Pattern, topic: string): boolean {
-  if (topic.includes('+') || topic.includes('#')) return false;
-  return filterWithin(topic, pattern);
-}
-
-/** Every topic `filter` can match is matched by `pattern`. */
-export function filterWithin(filter: string, pattern: string | Pattern): boolean {
-  return within(unshare(filter).split('/'), typeof pattern === 'string' ? patternOf(pattern) : pattern);
 }
 
 function unshare(filter: string): string {
@@ -137,8 +129,11 @@ function unshare(filter: string): string {
 }
 
 export function canPublish(p: Principal, topic: string): boolean {
-  const r = patternsFor(p);
-  return !r.deny.some((pat) => topicMatches(pat, topic)) && r.publish.some((pat) => topicMatches(pat, topic));
+  // A concrete topic: one with a wildcard matches nothing.
+  if (topic.includes('+') || topic.includes('#')) return false;
+  const r = cachedPatternsFor(p);
+  const levels = unshare(topic).split('/');
+  return !r.deny.some((pat) => within(levels, pat)) && r.publish.some((pat) => within(levels, pat));
 }
 
 /**
@@ -148,15 +143,16 @@ export function canPublish(p: Principal, topic: string): boolean {
  */
 export function canSubscribe(p: Principal, filter: string): boolean {
   if (filter.length === 0) return false;
-  const r = patternsFor(p);
-  return !r.deny.some((pat) => filterWithin(filter, pat)) && r.subscribe.some((pat) => filterWithin(filter, pat));
+  const r = cachedPatternsFor(p);
+  const levels = unshare(filter).split('/');
+  return !r.deny.some((pat) => within(levels, pat)) && r.subscribe.some((pat) => within(levels, pat));
 }
 
 /** The MQTT logins whose ids break the id grammar (stored before it): they get no topic rule. */
 export function loginsWithoutRules(registry: Registry): Array<{ username: string; kind: MqttCredential['kind']; ids: string[] }> {
   return registry.identity
     .listMqttCredentials()
-    .filter((c) => !idsOf(principalOf(c)))
+    .filter((c) => !idsFollowGrammar(principalOf(c)))
     .map((c) => ({ username: c.username, kind: c.kind, ids: [c.org, c.subject].filter((x): x is string => typeof x === 'string') }));
 }
 

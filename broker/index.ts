@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client, type AuthenticateError } from 'aedes';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { BROKER_DEFAULTS, isInstance, silentLogger, type BrokerConfig, type Logger, type Service } from '../core/index.js';
-import { AttemptLimiter } from '../core/attempts.js';
+import { SignInAttempts } from '../core/attempts.js';
 import { brokerMetrics, type BrokerStats } from './metrics.js';
 import { GatedSocket, SerialByKey, TokenBuckets, type GateRefusal } from './limits.js';
 
@@ -35,7 +35,7 @@ export interface BrokerHandle extends Service {
   url: string;
   aedes: Aedes;
   /** Refusals since start, by kind. */
-  stats: Required<BrokerStats>;
+  stats: BrokerStats;
   /** Prometheus counters of `stats` (metronet_mqtt_refusals_total{kind}), for a /metrics endpoint. */
   metrics: MetricsRegistry;
 }
@@ -57,9 +57,6 @@ export interface BrokerOptions extends Omit<BrokerConfig, LimitKey>, Partial<Pic
   auth?: BrokerAuth;
 }
 
-/** Failed sign-ins: a window of 15 minutes, delays doubling from 1 s up to 15 minutes (core/attempts.ts). */
-const AUTH_DELAY = { baseMs: 1000, maxMs: 15 * 60_000, windowMs: 15 * 60_000 };
-
 /** A CONNACK refusal with an MQTT 3.1.1 return code (3 server unavailable, 4 bad user name or password). */
 const refusal = (message: string, returnCode: 3 | 4) => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
@@ -68,7 +65,7 @@ const principals = new WeakMap<Client, Principal>();
 export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
   const log = (opts.logger ?? silentLogger).child({ svc: 'broker' });
   const limits = { ...BROKER_DEFAULTS, ...definedOf(opts) };
-  const stats: Required<BrokerStats> = {
+  const stats: BrokerStats = {
     connects: 0,
     refusedConnects: 0,
     refusedPublishes: 0,
@@ -80,9 +77,9 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
     refusedPublishRate: 0,
   };
   const auth = opts.auth;
-  // Failed sign-ins (issue 16, item 1): counted as they start, per (login, address) and per address.
-  const byLogin = new AttemptLimiter({ free: limits.authAttemptsPerLogin, ...AUTH_DELAY });
-  const byAddress = new AttemptLimiter({ free: limits.authAttemptsPerAddress, ...AUTH_DELAY });
+  // Failed sign-ins (issue 16, item 1): counted as they start, per (login, address) and per address,
+  // delays doubling from 1 s up to 15 minutes (core/attempts.ts).
+  const attempts = new SignInAttempts({ perUserAddress: limits.authAttemptsPerLogin, perAddress: limits.authAttemptsPerAddress, maxDelayMs: 15 * 60_000 });
   const turns = new SerialByKey();
   const connectionsOf = new Map<string, Set<Client>>();
   const publishes = new TokenBuckets(limits.publishesPerSecond, limits.publishBurst);
@@ -96,22 +93,17 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       if (gate) gate.scanner.signedIn = true;
       return null;
     }
-    const key = `${address}\n${username ?? ''}`;
+    const login = username ?? '';
     const p = await turns.run(address, async () => {
       if (client.closed) return undefined; // gave up (or was closed) while waiting its turn: nothing to count
-      const wait = Math.max(byLogin.wait(key), byAddress.wait(address));
-      if (wait > 0) {
+      const throttled = attempts.begin(login, address);
+      if (throttled) {
         stats.throttledConnects++;
-        log.warn({ clientId: client.id, username, address, retryAfterS: Math.ceil(wait / 1000) }, 'MQTT connect refused: sign-in throttled');
+        log.warn({ clientId: client.id, username, address, retryAfterS: Math.ceil(throttled.waitMs / 1000) }, 'MQTT connect refused: sign-in throttled');
         return refusal('too many sign-in attempts; wait', 3);
       }
-      byLogin.begin(key);
-      byAddress.begin(address);
       const principal = await auth.authenticate(client.id, username, password);
-      if (principal) {
-        byLogin.succeed(key);
-        byAddress.refund(address);
-      }
+      if (principal) attempts.succeeded(login, address);
       return principal;
     });
     if (p === undefined) return refusal('connection closed while signing in', 3);
@@ -121,7 +113,6 @@ export async function start(opts: BrokerOptions): Promise<BrokerHandle> {
       log.warn({ clientId: client.id, username, address }, 'MQTT connect refused: bad credentials');
       return refusal('bad user name or password', 4);
     }
-    const login = username ?? '';
     const open = connectionsOf.get(login) ?? new Set<Client>();
     if (open.size >= limits.maxConnectionsPerLogin) {
       stats.refusedConnectionsPerLogin++;

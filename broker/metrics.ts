@@ -9,14 +9,26 @@ export interface BrokerStats {
   refusedPublishes: number;
   refusedSubscribes: number;
   /** Issue 16: sign-ins refused without a password check while a delay runs (broker/index.ts). */
-  throttledConnects?: number;
-  refusedConnectionsPerLogin?: number;
+  throttledConnects: number;
+  refusedConnectionsPerLogin: number;
   /** Packets over maxPacketBytes or with a malformed remaining length; the connection was closed. */
-  refusedPackets?: number;
+  refusedPackets: number;
   /** Connections closed before signing in: too slow, too many bytes, or not CONNECT first. */
-  refusedUnauthenticated?: number;
-  refusedPublishRate?: number;
+  refusedUnauthenticated: number;
+  refusedPublishRate: number;
 }
+
+/** The `kind` label of metronet_mqtt_refusals_total, and the count behind each. */
+const REFUSAL_KINDS: Record<string, keyof BrokerStats> = {
+  connect: 'refusedConnects',
+  publish: 'refusedPublishes',
+  subscribe: 'refusedSubscribes',
+  throttled: 'throttledConnects',
+  connections_per_login: 'refusedConnectionsPerLogin',
+  packet_size: 'refusedPackets',
+  unauthenticated: 'refusedUnauthenticated',
+  publish_rate: 'refusedPublishRate',
+};
 
 /**
  * Prometheus metrics of the embedded broker (issue 6: MQTT refusals are "logged and counted").
@@ -38,14 +50,7 @@ export function brokerMetrics(stats: () => BrokerStats, aedes?: Aedes): Registry
     collect() {
       const s = stats();
       this.reset();
-      this.inc({ kind: 'connect' }, s.refusedConnects);
-      this.inc({ kind: 'publish' }, s.refusedPublishes);
-      this.inc({ kind: 'subscribe' }, s.refusedSubscribes);
-      this.inc({ kind: 'throttled' }, s.throttledConnects ?? 0);
-      this.inc({ kind: 'connections_per_login' }, s.refusedConnectionsPerLogin ?? 0);
-      this.inc({ kind: 'packet_size' }, s.refusedPackets ?? 0);
-      this.inc({ kind: 'unauthenticated' }, s.refusedUnauthenticated ?? 0);
-      this.inc({ kind: 'publish_rate' }, s.refusedPublishRate ?? 0);
+      for (const [kind, key] of Object.entries(REFUSAL_KINDS)) this.inc({ kind }, s[key]);
     },
   });
   scrapedCounter(registry, 'metronet_mqtt_connects_total', 'MQTT clients the embedded broker accepted', () => stats().connects);

@@ -1,5 +1,4 @@
-import { isId } from '../core/index.js';
-import { BROKER_DEFAULTS } from '../core/index.js';
+import { BROKER_DEFAULTS, isId } from '../core/index.js';
 import type { Registry } from '../store/index.js';
 import { principalOf, rulesFor } from './acl.js';
 

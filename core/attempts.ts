@@ -12,7 +12,7 @@
  * the address key, so an office signing in often is not slowed, but an attacker's own account
  * cannot wipe the address's failures).
  */
-export interface AttemptLimits {
+interface AttemptLimits {
   /** Attempts that pass without delay in a window. */
   free: number;
   /** Delay before the first attempt beyond `free`; doubles with each further one. */
@@ -29,7 +29,7 @@ interface Entry {
   next: number;
 }
 
-export class AttemptLimiter {
+class AttemptLimiter {
   private readonly keys = new Map<string, Entry>();
 
   constructor(
@@ -71,5 +71,48 @@ export class AttemptLimiter {
     e.count--;
     if (e.count <= 0) this.keys.delete(key);
     else if (e.count < this.limits.free) e.next = e.last;
+  }
+}
+
+/** Which key refused a sign-in: the (user, address) pair or the address alone. */
+export type AttemptKey = 'user_address' | 'address';
+
+/**
+ * The two keys every sign-in is counted under, on the dashboard and the broker alike (issue 16,
+ * item 1): (user name, address) and address, each beyond its free budget with a delay doubling
+ * from 1 s up to `maxDelayMs`, forgotten after 15 minutes without attempts. There is no key on the
+ * user name alone: failures from another address never delay the user, so a stranger cannot lock
+ * a victim out; guessing one user's password from many addresses is bounded by the per-address
+ * budgets.
+ */
+export class SignInAttempts {
+  private readonly byUserAddress: AttemptLimiter;
+  private readonly byAddress: AttemptLimiter;
+
+  constructor(limits: { perUserAddress: number; perAddress: number; maxDelayMs: number }, now: () => number = Date.now) {
+    const delay = { baseMs: 1000, maxMs: limits.maxDelayMs, windowMs: 15 * 60_000 };
+    this.byUserAddress = new AttemptLimiter({ free: limits.perUserAddress, ...delay }, now);
+    this.byAddress = new AttemptLimiter({ free: limits.perAddress, ...delay }, now);
+  }
+
+  /**
+   * Counts an attempt of `user` from `address` as it starts, or refuses it uncounted: which key
+   * refused it and the milliseconds to wait. Both keys are checked before either is counted, so a
+   * refusal by one does not use up the other.
+   */
+  begin(user: string, address: string): { key: AttemptKey; waitMs: number } | undefined {
+    const pair = `${address}\n${user}`;
+    const waitUser = this.byUserAddress.wait(pair);
+    const waitAddress = this.byAddress.wait(address);
+    if (waitUser > 0 || waitAddress > 0) return { key: waitUser >= waitAddress ? 'user_address' : 'address', waitMs: Math.max(waitUser, waitAddress) };
+    this.byUserAddress.begin(pair);
+    this.byAddress.begin(address);
+    return undefined;
+  }
+
+  /** The password was right: the (user, address) delay is cleared and the address gets its attempt back. */
+  succeeded(user: string, address: string): void {
+    this.byUserAddress.succeed(`${address}\n${user}`);
+    this.byAddress.refund(address);
   }
 }

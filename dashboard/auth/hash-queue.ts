@@ -22,14 +22,6 @@ export class HashQueue {
     private readonly maxQueue: number,
   ) {}
 
-  get depth(): number {
-    return this.waiting.length;
-  }
-
-  get active(): number {
-    return this.running;
-  }
-
   /** Runs `task` when a slot is free; throws QueueFull at once when the queue is full. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { AttemptLimiter } from '../../core/attempts.js';
+import { SignInAttempts, type AttemptKey } from '../../core/attempts.js';
 import { isInstance, LOGIN_DEFAULTS, MetronetError } from '../../core/index.js';
 import { dashboardMetrics } from '../metrics-registry.js';
 import { HashQueue, QueueFull } from './hash-queue.js';
@@ -24,9 +24,7 @@ import { HashQueue, QueueFull } from './hash-queue.js';
  */
 export type LoginLimits = typeof LOGIN_DEFAULTS;
 
-export type RefusalReason = 'rate' | 'user_address' | 'address' | 'busy';
-
-const WINDOW_MS = 15 * 60_000;
+export type RefusalReason = 'rate' | AttemptKey | 'busy';
 
 // Process-wide, in the dashboard's own registry (served by GET /metrics after the composing
 // process's exposition): one dashboard serves a process; tests that build several apps add up.
@@ -46,15 +44,13 @@ const checks = new Counter({
 
 export class LoginThrottle {
   readonly limits: LoginLimits;
-  readonly queue: HashQueue;
-  private readonly byUserAddress: AttemptLimiter;
-  private readonly byAddress: AttemptLimiter;
+  private readonly queue: HashQueue;
+  private readonly attempts: SignInAttempts;
 
   constructor(limits: Partial<LoginLimits> | undefined, now: () => number = Date.now) {
     this.limits = { ...LOGIN_DEFAULTS, ...limits };
     const l = this.limits;
-    this.byUserAddress = new AttemptLimiter({ free: l.attemptsPerUserAddress, baseMs: 1000, maxMs: l.maxDelayMs, windowMs: WINDOW_MS }, now);
-    this.byAddress = new AttemptLimiter({ free: l.attemptsPerAddress, baseMs: 1000, maxMs: l.maxDelayMs, windowMs: WINDOW_MS }, now);
+    this.attempts = new SignInAttempts({ perUserAddress: l.attemptsPerUserAddress, perAddress: l.attemptsPerAddress, maxDelayMs: l.maxDelayMs }, now);
     this.queue = new HashQueue(l.hashConcurrency, l.hashQueue);
   }
 
@@ -67,20 +63,16 @@ export class LoginThrottle {
    * E_RATE_LIMITED and the seconds to wait (thrown; `reason` says which key refused it).
    */
   begin(username: string, address: string): void {
-    const key = `${address}\n${username}`;
-    // Check both keys before counting either, so a refusal by one does not use up the other.
-    const waitUser = this.byUserAddress.wait(key);
-    const waitAddress = this.byAddress.wait(address);
-    if (waitUser > 0 || waitAddress > 0) throw this.tooMany(waitUser >= waitAddress ? 'user_address' : 'address', Math.max(waitUser, waitAddress));
-    this.byUserAddress.begin(key);
-    this.byAddress.begin(address);
+    const refused = this.attempts.begin(username, address);
+    if (!refused) return;
+    this.refused(refused.key);
+    throw tooManyAttempts(Math.ceil(refused.waitMs / 1000), refused.key);
   }
 
   /** The password was right: the (user, address) delay is cleared and the address gets its attempt back. */
   succeeded(username: string, address: string): void {
     checks.inc({ outcome: 'ok' });
-    this.byUserAddress.succeed(`${address}\n${username}`);
-    this.byAddress.refund(address);
+    this.attempts.succeeded(username, address);
   }
 
   failed(): void {
@@ -104,11 +96,6 @@ export class LoginThrottle {
         { retryAfterSeconds: s, reason: 'busy' },
       );
     }
-  }
-
-  private tooMany(reason: RefusalReason, waitMs: number): MetronetError {
-    this.refused(reason);
-    return tooManyAttempts(Math.ceil(waitMs / 1000), reason);
   }
 }
 

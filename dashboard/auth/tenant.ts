@@ -1,4 +1,4 @@
-import { MetronetError, unknownInstrument } from '../../core/index.js';
+import { MetronetError, unknownInstrument, unknownReference, unknownStation } from '../../core/index.js';
 import type { AlertFilter, AlertRecord, Instrument, InstrumentFilter, Registry, Role, User } from '../../store/index.js';
 import type { Resource } from './policy.js';
 
@@ -116,28 +116,29 @@ export function ownsResource(registry: Registry, p: Principal, resource: Resourc
  * `id` is the path parameter as validated (alerts and webhooks: a number).
  */
 export function notFound(resource: Resource, id: string | number): MetronetError {
-  const details = { field: 'id', value: id };
   switch (resource) {
     case 'instrument':
       return MetronetError.fromIssue({ ...unknownInstrument(String(id)), messageVi: `Không có phương tiện đo "${id}".` });
     case 'station':
-      return new MetronetError('E_UNKNOWN_STATION', { en: `station "${id}" is not known`, vi: `Không có trạm quan trắc "${id}".` }, details);
+      return MetronetError.fromIssue({ ...unknownStation(String(id)), messageVi: `Không có trạm quan trắc "${id}".` });
     case 'reference':
-      return new MetronetError('E_UNKNOWN_REFERENCE', { en: `reference standard "${id}" is not known`, vi: `Không có chuẩn đo lường "${id}".` }, details);
-    case 'alert':
-      return new MetronetError('E_NOT_FOUND', { en: `alert ${id} does not exist`, vi: `Không có cảnh báo ${id}.` }, details);
-    case 'webhook':
-      return new MetronetError('E_NOT_FOUND', { en: `webhook ${id} does not exist`, vi: `Không có webhook ${id}.` }, details);
-    case 'gateway':
-      return new MetronetError('E_NOT_FOUND', { en: `gateway ${id} does not exist`, vi: `Không có gateway ${id}.` }, details);
-    case 'org':
-      return new MetronetError('E_NOT_FOUND', { en: `organisation ${id} does not exist`, vi: `Không có tổ chức ${id}.` }, details);
-    case 'user':
-      return new MetronetError('E_NOT_FOUND', { en: `user ${id} does not exist`, vi: `Không có người dùng ${id}.` }, details);
-    case 'token':
-      return new MetronetError('E_NOT_FOUND', { en: `token ${id} does not exist`, vi: `Không có mã truy cập ${id}.` }, details);
+      return MetronetError.fromIssue({ ...unknownReference(String(id)), messageVi: `Không có chuẩn đo lường "${id}".` });
+    default: {
+      const name = NAMES[resource];
+      return new MetronetError('E_NOT_FOUND', { en: `${name.en} ${id} does not exist`, vi: `Không có ${name.vi} ${id}.` }, { field: 'id', value: id });
+    }
   }
 }
+
+/** What the generic "does not exist" calls each other resource. */
+const NAMES: Record<Exclude<Resource, 'instrument' | 'station' | 'reference'>, { en: string; vi: string }> = {
+  alert: { en: 'alert', vi: 'cảnh báo' },
+  webhook: { en: 'webhook', vi: 'webhook' },
+  gateway: { en: 'gateway', vi: 'gateway' },
+  org: { en: 'organisation', vi: 'tổ chức' },
+  user: { en: 'user', vi: 'người dùng' },
+  token: { en: 'token', vi: 'mã truy cập' },
+};
 
 /**
  * A new id that another tenant already holds (POST or PUT creating a standard, a gateway): 409

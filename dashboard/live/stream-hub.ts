@@ -37,7 +37,7 @@ export class StreamHub<C extends StreamClient> {
   }
 
   /** Streams the owner holds open now. */
-  heldBy(owner: string): number {
+  private heldBy(owner: string): number {
     return this.held.get(owner) ?? 0;
   }
 

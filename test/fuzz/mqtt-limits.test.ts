@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -7,6 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as broker from '../../broker/index.js';
 import { openRegistry, type Registry } from '../../store/index.js';
+import { connectPacket, mqttString, rawMqtt, varint } from '../support/mqtt-wire.js';
 import { waitFor } from '../support/wait.js';
 import { count, fuzzParams, report, runs, timeout } from './support.js';
 
@@ -61,35 +61,13 @@ async function legitServed(what: string) {
   await waitFor(() => legit.connected && legitAcked >= before + 2, `the legitimate gateway served after ${what}`);
 }
 
-const varint = (n: number) => {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-};
-const str = (s: string) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
-const connectPacket = (clientId: string) => {
-  const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(clientId), str(GW), str(secret)]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
-};
-
-async function raw() {
-  const s: Socket = connect({ host: '127.0.0.1', port: b.port });
-  const state = { closed: false, received: Buffer.alloc(0) };
-  s.on('data', (d: Buffer) => (state.received = Buffer.concat([state.received, d])));
-  s.on('error', () => undefined);
-  s.on('close', () => (state.closed = true));
-  await new Promise<void>((r, j) => s.once('connect', r).once('error', j));
-  return { s, state };
-}
+/** The gateway's CONNECT. */
+const gatewayConnect = (clientId: string) => connectPacket({ clientId, username: GW, password: secret });
+const raw = () => rawMqtt(b.port);
 
 async function signedIn(n: number) {
   const r = await raw();
-  r.s.write(connectPacket(`fz-${n}`));
+  r.s.write(gatewayConnect(`fz-${n}`));
   await waitFor(() => r.state.received.length >= 4 || r.state.closed, 'CONNACK');
   expect(r.state.received[3], 'CONNACK accepted').toBe(0);
   r.state.received = Buffer.alloc(0);
@@ -108,7 +86,7 @@ describe('packet sizes', () => {
         fc.asyncProperty(fc.oneof(near, far), async (remaining) => {
           count('mqtt packet sizes');
           const r = await signedIn(n++);
-          const head = Buffer.concat([str(TOPIC), Buffer.from([0, 1])]);
+          const head = Buffer.concat([mqttString(TOPIC), Buffer.from([0, 1])]);
           // The whole packet when it is near the limit; only its first bytes when it is far above.
           const body = Buffer.alloc(Math.min(remaining, LIMITS.maxPacketBytes + 128) - head.length, 0x41);
           r.s.write(Buffer.concat([Buffer.from([0x32]), varint(remaining), head, body]));
@@ -178,14 +156,14 @@ describe('connection floods', () => {
           const kind = kinds[i % kinds.length]!;
           let drip: NodeJS.Timeout | undefined;
           if (kind === 'slow') {
-            const packet = connectPacket(`slow-${i}`);
+            const packet = gatewayConnect(`slow-${i}`);
             let at = 0;
             drip = setInterval(() => {
               if (r.state.closed || at >= packet.length - 1) return clearInterval(drip);
               r.s.write(packet.subarray(at, ++at));
             }, 100);
           } else if (kind === 'big') {
-            r.s.write(Buffer.concat([Buffer.from([0x10]), varint(LIMITS.maxConnectBytes * 100), str('MQTT'), Buffer.from([4, 2, 0, 60])]));
+            r.s.write(Buffer.concat([Buffer.from([0x10]), varint(LIMITS.maxConnectBytes * 100), mqttString('MQTT'), Buffer.from([4, 2, 0, 60])]));
           } else if (kind === 'garbage') {
             r.s.write(Buffer.from([0x10, 0x7f, ...Array.from({ length: 40 }, (_, k) => (k * 37 + i) & 0xff)]));
           }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../dashboard/app.js';
-import { Engine } from '../../analytics/engine.js';
+import type { App } from '../../dashboard/app.js';
 import { POLICY } from '../../dashboard/auth/policy.js';
 import { ROLES, type Role } from '../../store/index.js';
-import { DAY, LEAK, T, USERS, twoTenants, type Fixture, type Tenant } from './fixture.js';
+import { DAY, LEAK, T, USERS, closeAll, dashboardOn, twoTenants, type Fixture, type Tenant } from './fixture.js';
 
 /**
  * The REST access matrix (issue 6), generated from ONE table: for every API route, who may call
@@ -311,13 +310,9 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }), webhooks: { allow: ['127.0.0.1:9'] } });
-  await app.ready();
+  ({ app } = await dashboardOn(f, { webhooks: { allow: ['127.0.0.1:9'] } }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 /** Every API route fastify serves, as "METHOD /api/v1/path/:param", from the OpenAPI document. */
 function registeredRoutes(): string[] {

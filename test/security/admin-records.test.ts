@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { buildApp, type App } from '../../dashboard/app.js';
-import { Engine } from '../../analytics/engine.js';
+import type { App } from '../../dashboard/app.js';
 import { Lookups } from '../../ingest/lookups.js';
-import { DAY, T, twoTenants, type Fixture } from './fixture.js';
+import { DAY, T, closeAll, dashboardOn, twoTenants, type Fixture } from './fixture.js';
 
 /**
  * Issue 6 gaps: deleting organisations, gateways and instruments (admin only, audited, history
@@ -14,13 +13,9 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
-  await app.ready();
+  ({ app } = await dashboardOn(f));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object, role: 'admin' | 'enterprise' = 'admin') =>
   app.inject({ method, url, payload, headers: f.auth[role] });

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../dashboard/app.js';
-import { Engine } from '../../analytics/engine.js';
+import type { App } from '../../dashboard/app.js';
 import { seesAlert, servingLabIn, type Principal } from '../../dashboard/auth/tenant.js';
 import type { AlertRecord, Role } from '../../store/index.js';
 import { listenEvents } from '../dashboard/events.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { DAY, T, USERS, twoTenants, type Fixture } from './fixture.js';
+import { DAY, T, USERS, closeAll, dashboardOn, twoTenants, type Fixture } from './fixture.js';
 
 /**
  * The alert-visibility rule (dashboard/auth/tenant.ts seesAlert) held against every way an alert
@@ -77,13 +76,9 @@ beforeAll(async () => {
     callers.push({ name: x.name, p: principal(x.id, x.role, x.org), auth: token(x.id) });
   }
 
-  app = await buildApp({ registry, readings: f.readings, now: clock, analytics: new Engine({ registry, now: clock }) });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  ({ app } = await dashboardOn(f, { now: clock }, { listen: true }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 function principal(user: string, role: Role, org: string | null): Principal {
   return { user, role, org, via: 'token', tokenId: 'test' };

@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Engine } from '../../analytics/engine.js';
+import { buildApp, type App, type DashboardDeps } from '../../dashboard/app.js';
 import { openRegistry, openSqliteReadings, type ReadingsStore, type Registry, type Role } from '../../store/index.js';
 import { TEST_ANCHOR } from '../analytics/support.js';
 
@@ -103,4 +106,29 @@ export async function twoTenants(): Promise<Fixture> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The dashboard on a fixture's stores, with an analytics engine of its own (on `deps.now` when
+ * given), ready to answer `inject`; with `listen`, on a loopback port whose address is `base`.
+ */
+export async function dashboardOn(f: Fixture, deps: Partial<DashboardDeps> = {}, o: { listen?: boolean } = {}): Promise<{ app: App; base: string }> {
+  const app = await buildApp({
+    registry: f.registry,
+    readings: f.readings,
+    analytics: new Engine({ registry: f.registry, ...(deps.now ? { now: deps.now } : {}) }),
+    ...deps,
+  });
+  if (!o.listen) {
+    await app.ready();
+    return { app, base: '' };
+  }
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+/** Closes what dashboardOn and twoTenants made (either may be missing when set-up failed half-way). */
+export async function closeAll(app: App | undefined, f: Fixture | undefined): Promise<void> {
+  await app?.close();
+  await f?.cleanup();
 }

@@ -8,12 +8,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import * as broker from '../../broker/index.js';
-import { buildApp, type App } from '../../dashboard/app.js';
+import type { App } from '../../dashboard/app.js';
 import { Engine } from '../../analytics/engine.js';
 import * as dashboard from '../../dashboard/index.js';
 import { withActor } from '../../core/index.js';
 import { openRegistry } from '../../store/index.js';
-import { DAY, twoTenants, USERS, T, type Fixture } from './fixture.js';
+import { DAY, closeAll, dashboardOn, twoTenants, USERS, T, type Fixture } from './fixture.js';
 
 /** Sessions, login rate limit, token expiry and revocation, gateway credential rotation, the audit chain, TLS, secrets in logs (issue 6). */
 let f: Fixture;
@@ -24,19 +24,9 @@ const logLines: string[] = [];
 beforeAll(async () => {
   f = await twoTenants();
   const logger = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (logLines.push(String(c)), cb()) }));
-  app = await buildApp({
-    registry: f.registry,
-    readings: f.readings,
-    now: () => clock,
-    logger,
-    analytics: new Engine({ registry: f.registry, now: () => clock }),
-  });
-  await app.ready();
+  ({ app } = await dashboardOn(f, { now: () => clock, logger }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 const login = (username: string, password: string, ip = '127.0.0.10') =>
   app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password }, remoteAddress: ip });

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as broker from '../../../broker/index.js';
 import { openRegistry, type Registry } from '../../../store/index.js';
+import { connectPacket, mqttString, rawMqtt, varint } from '../../support/mqtt-wire.js';
 import { freePort, listensOn } from '../../support/net.js';
 import { MOSQUITTO } from '../../support/servers.js';
 import { waitFor } from '../../support/wait.js';
@@ -118,50 +119,15 @@ function client(port: number, o: { username?: string; password?: string; clientI
   });
 }
 
-const varint = (n: number) => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-};
-const str = (s: string) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
-
 /** A PUBLISH QoS 1 whose remaining length is `remaining` bytes (Mosquitto's max_packet_size counts remaining length + 1). */
 function publishPacket(remaining: number): Buffer {
-  const head = Buffer.concat([str(TOPIC), Buffer.from([0, 1])]);
+  const head = Buffer.concat([mqttString(TOPIC), Buffer.from([0, 1])]);
   return Buffer.concat([Buffer.from([0x32]), varint(remaining), head, Buffer.alloc(remaining - head.length, 0x41)]);
-}
-
-function connectPacket(o: { username?: string; password?: string; clientId: string }): Buffer {
-  const flags = 0x02 | (o.username ? 0x80 : 0) | (o.password ? 0x40 : 0);
-  const body = Buffer.concat([
-    str('MQTT'),
-    Buffer.from([4, flags, 0, 60]),
-    str(o.clientId),
-    ...(o.username ? [str(o.username)] : []),
-    ...(o.password ? [str(o.password)] : []),
-  ]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
-}
-
-/** A raw TCP connection that records what the broker sends and when it closes. */
-async function raw(port: number) {
-  const s: Socket = connect({ host: '127.0.0.1', port });
-  await new Promise<void>((r, j) => s.once('connect', r).once('error', j));
-  const state = { closed: false, received: Buffer.alloc(0) };
-  s.on('data', (d: Buffer) => (state.received = Buffer.concat([state.received, d])));
-  s.on('error', () => undefined);
-  s.on('close', () => (state.closed = true));
-  return { s, state };
 }
 
 /** Signs in as the gateway on a raw socket and waits for CONNACK 0. */
 async function rawSignedIn(port: number) {
-  const r = await raw(port);
+  const r = await rawMqtt(port);
   r.s.write(connectPacket({ clientId: `raw-${Math.random().toString(36).slice(2, 8)}`, username: GW, password: secret }));
   await waitFor(() => r.state.received.length >= 4 && r.state.received[3] === 0, 'CONNACK accepted');
   r.state.received = Buffer.alloc(0);
@@ -189,7 +155,7 @@ describe('maximum packet size, the same on both brokers', () => {
   it('a fixed header announcing 100 MB is refused before its payload is read', async () => {
     for (const b of brokers()) {
       const r = await rawSignedIn(b.port);
-      const header = Buffer.concat([Buffer.from([0x32]), varint(100 * 1024 * 1024), str(TOPIC), Buffer.from([0, 2])]);
+      const header = Buffer.concat([Buffer.from([0x32]), varint(100 * 1024 * 1024), mqttString(TOPIC), Buffer.from([0, 2])]);
       r.s.write(Buffer.concat([header, Buffer.alloc(1024, 0x42)]));
       await waitFor(() => r.state.closed, `${b.name}: connection closed after the header`);
       expect(r.state.received.includes(PUBACK)).toBe(false);
@@ -210,13 +176,13 @@ describe('maximum packet size, the same on both brokers', () => {
 
 describe('connections that have not signed in', () => {
   it('a socket that sends nothing is closed after the sign-in time limit', async () => {
-    const r = await raw(aedes.port);
+    const r = await rawMqtt(aedes.port);
     await waitFor(() => r.state.closed, { message: 'the idle socket closed', timeout: LIMITS.connectTimeoutMs * 8 });
     expect(aedes.stats.refusedUnauthenticated).toBeGreaterThan(0);
   });
 
   it('a slow-loris CONNECT (a byte at a time) is closed after the sign-in time limit', async () => {
-    const r = await raw(aedes.port);
+    const r = await rawMqtt(aedes.port);
     const packet = connectPacket({ clientId: 'slow', username: GW, password: secret });
     let i = 0;
     const drip = setInterval(() => {
@@ -230,8 +196,8 @@ describe('connections that have not signed in', () => {
   });
 
   it('a CONNECT announcing more than the unauthenticated byte limit is refused after its header', async () => {
-    const r = await raw(aedes.port);
-    r.s.write(Buffer.concat([Buffer.from([0x10]), varint(LIMITS.maxConnectBytes * 4), str('MQTT'), Buffer.from([4, 2, 0, 60])]));
+    const r = await rawMqtt(aedes.port);
+    r.s.write(Buffer.concat([Buffer.from([0x10]), varint(LIMITS.maxConnectBytes * 4), mqttString('MQTT'), Buffer.from([4, 2, 0, 60])]));
     await waitFor(() => r.state.closed, 'the socket closed after the CONNECT header');
   });
 });

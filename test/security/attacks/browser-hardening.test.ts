@@ -1,12 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { Engine } from '../../../analytics/engine.js';
+import type { App } from '../../../dashboard/app.js';
 import { browserAvailable, launch } from '../../e2e/browser.js';
-import { T, USERS, twoTenants, type Fixture } from '../fixture.js';
+import { T, USERS, closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 
 /**
  * Issue 16, item 6: what a hostile web page can make a signed-in user's browser do, tried
@@ -26,18 +24,13 @@ let secure: App;
 let base = '';
 beforeAll(async () => {
   f = await twoTenants();
-  const analytics = new Engine({ registry: f.registry });
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await dashboardOn(f, {}, { listen: true }));
   // As behind a TLS-terminating proxy: the service is told its pages are served over HTTPS.
-  secure = await buildApp({ registry: f.registry, readings: f.readings, analytics, secureCookies: true });
-  await secure.ready();
+  ({ app: secure } = await dashboardOn(f, { secureCookies: true }));
 });
 afterAll(async () => {
-  await app?.close();
   await secure?.close();
-  await f?.cleanup();
+  await closeAll(app, f);
 });
 
 /** Signs in as the tenant-A enterprise user; the `name=value` pair of its session cookie. */

@@ -1,9 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { Engine } from '../../../analytics/engine.js';
+import type { App } from '../../../dashboard/app.js';
 import { waitFor } from '../../support/wait.js';
-import { DAY, twoTenants, USERS, type Fixture } from '../fixture.js';
+import { DAY, closeAll, dashboardOn, twoTenants, USERS, type Fixture } from '../fixture.js';
 
 /**
  * Issue 16, item 9: caps per user on what a low-privilege login can pile up, tried against the
@@ -20,14 +18,9 @@ let base = '';
 const METRICS_TOKEN = 'caps-test-metrics-token-0123456789abcdef';
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }), metricsToken: METRICS_TOKEN });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await dashboardOn(f, { metricsToken: METRICS_TOKEN }, { listen: true }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 interface Opened {
   status: number;

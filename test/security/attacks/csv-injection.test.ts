@@ -1,9 +1,8 @@
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../../analytics/engine.js';
 import { csvField } from '../../../core/csv.js';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { T, twoTenants, type Fixture } from '../fixture.js';
+import type { App } from '../../../dashboard/app.js';
+import { T, closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 import { parseCsv } from '../../support/csv.js';
 
 /**
@@ -64,12 +63,9 @@ beforeAll(async () => {
       fitness: null,
     },
   ]);
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
+  ({ app } = await dashboardOn(f));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 const report = (name: string, format: 'csv' | 'xlsx', who: keyof Fixture['auth'] = 'enterprise') =>
   app.inject({ url: `/api/v1/reports/${name}?format=${format}&lang=en`, headers: f.auth[who] });

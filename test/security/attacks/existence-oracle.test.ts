@@ -1,10 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { Engine } from '../../../analytics/engine.js';
+import type { App } from '../../../dashboard/app.js';
 import { POLICY } from '../../../dashboard/auth/policy.js';
 import type { Role } from '../../../store/index.js';
-import { DAY, LEAK, T, twoTenants, type Fixture } from '../fixture.js';
+import { DAY, LEAK, T, closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 
 /**
  * Issue 16, item 8: an id of another tenant must answer exactly as an id that does not exist, so
@@ -56,14 +54,9 @@ beforeAll(async () => {
   foreignToken = f.registry.identity.issueToken({ kind: 'api', user: 'ent-bbb-user', ttlMs: DAY }).token.id;
   await f.registry.identity.createUser({ id: 'lab-bbb-user', role: 'lab', org: T.b.lab, password: 'password-of-lab-bbb-user' });
   labB = { authorization: `Bearer ${f.registry.identity.issueToken({ kind: 'api', user: 'lab-bbb-user', ttlMs: DAY }).secret}` };
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await dashboardOn(f, {}, { listen: true }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 interface Probe {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,10 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { Engine } from '../../../analytics/engine.js';
+import type { App } from '../../../dashboard/app.js';
 import { POLICY } from '../../../dashboard/auth/policy.js';
 import type { Role } from '../../../store/index.js';
-import { T, twoTenants, type Fixture } from '../fixture.js';
+import { T, closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 
 /**
  * Issue 16, item 11: HEAD answers as GET — same status, same headers, no body — for what the
@@ -17,14 +15,9 @@ let app: App;
 let base = '';
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await dashboardOn(f, {}, { listen: true }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 /** Headers that legitimately differ between two answers: when, which request, and the length of a body that embeds a time. */
 const VOLATILE = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);

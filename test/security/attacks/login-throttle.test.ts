@@ -1,11 +1,9 @@
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../../analytics/engine.js';
-import { buildApp, type App } from '../../../dashboard/app.js';
+import type { App } from '../../../dashboard/app.js';
 import { memoryLogger } from '../../support/log.js';
 import { waitFor } from '../../support/wait.js';
-import { twoTenants, USERS, type Fixture } from '../fixture.js';
+import { closeAll, dashboardOn, twoTenants, USERS, type Fixture } from '../fixture.js';
 
 /**
  * Attacks on POST /api/v1/auth/login (issue 16, item 1), over real HTTP against the running
@@ -38,23 +36,9 @@ beforeAll(async () => {
       inFlight--;
     }
   };
-  const deps = {
-    registry: f.registry,
-    readings: f.readings,
-    now: () => clock,
-    logger: log.logger,
-    analytics: new Engine({ registry: f.registry }),
-    login: LOGIN,
-    metricsToken: METRICS_TOKEN,
-  };
-  app = await buildApp(deps);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ app, base } = await dashboardOn(f, { now: () => clock, logger: log.logger, login: LOGIN, metricsToken: METRICS_TOKEN }, { listen: true }));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 interface Answer {
   status: number;

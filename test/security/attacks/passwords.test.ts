@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { Engine } from '../../../analytics/engine.js';
-import { STRONG_PASSWORD, T, twoTenants, type Fixture } from '../fixture.js';
+import type { App } from '../../../dashboard/app.js';
+import { STRONG_PASSWORD, T, closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 
 /**
  * Issue 16, item 10: the password rule on every route and command that sets a password, tried
@@ -17,13 +16,9 @@ let f: Fixture;
 let app: App;
 beforeAll(async () => {
   f = await twoTenants();
-  app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
-  await app.ready();
+  ({ app } = await dashboardOn(f));
 });
-afterAll(async () => {
-  await app?.close();
-  await f?.cleanup();
-});
+afterAll(() => closeAll(app, f));
 
 /** Weak passwords for a user `ngan-hang`, with the rule each breaks. */
 const WEAK: Array<{ password: string; rule: string }> = [

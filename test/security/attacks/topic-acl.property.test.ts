@@ -8,11 +8,10 @@ import { canPublish, canSubscribe, principalOf, registryAuth, rulesFor } from '.
 import type { Principal } from '../../../broker/index.js';
 import { mosquittoFiles } from '../../../broker/mosquitto.js';
 import { ID_MAX_LENGTH, RESERVED_IDS, TOPIC_ID_PATTERN, TOPIC_WORDS, compile, idRuleBroken, isMetronetError, isTopicId, topics } from '../../../core/index.js';
-import { Engine } from '../../../analytics/engine.js';
-import { buildApp, type App } from '../../../dashboard/app.js';
+import type { App } from '../../../dashboard/app.js';
 import { GatewayConfig } from '../../../core/config.js';
 import { openRegistry, type Registry } from '../../../store/index.js';
-import { twoTenants, type Fixture } from '../fixture.js';
+import { closeAll, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 
 /**
  * Ids and topics (issue 16, item 4). Who may see what, from ARCHITECTURE.md ("MQTT contract",
@@ -361,13 +360,9 @@ describe('the API answers a reserved id with its code, field, value, rule and a 
   let app: App;
   beforeAll(async () => {
     f = await twoTenants();
-    app = await buildApp({ registry: f.registry, readings: f.readings, analytics: new Engine({ registry: f.registry }) });
-    await app.ready();
+    ({ app } = await dashboardOn(f));
   });
-  afterAll(async () => {
-    await app?.close();
-    await f?.cleanup();
-  });
+  afterAll(() => closeAll(app, f));
 
   it('POST /orgs, /gateways, /mqtt-credentials and /instruments', async () => {
     const post = (url: string, payload: object) =>

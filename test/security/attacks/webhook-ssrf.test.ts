@@ -2,12 +2,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as analytics from '../../../analytics/index.js';
-import { Engine } from '../../../analytics/engine.js';
 import { webhookPolicy } from '../../../analytics/webhook-target.js';
 import { WebhookDeliverer } from '../../../analytics/webhooks.js';
 import { loadConfig, MetronetConfig, silentLogger } from '../../../core/index.js';
-import { buildApp, type App } from '../../../dashboard/app.js';
-import { DAY, twoTenants, type Fixture } from '../fixture.js';
+import type { App } from '../../../dashboard/app.js';
+import { DAY, dashboardOn, twoTenants, type Fixture } from '../fixture.js';
 import { METRICS_AUTH, METRICS_TOKEN } from '../../support/metrics-auth.js';
 
 /**
@@ -103,13 +102,7 @@ beforeAll(async () => {
   const config = loadConfig(MetronetConfig, {
     overrides: { 'analytics.webhooks.allow': allow, 'analytics.webhooks.maxPerOrg': MAX_PER_ORG, 'analytics.webhookMaxAttempts': 1 },
   });
-  app = await buildApp({
-    registry: f.registry,
-    readings: f.readings,
-    analytics: new Engine({ registry: f.registry }),
-    webhooks: config.analytics.webhooks,
-    metricsToken: METRICS_TOKEN,
-  });
+  ({ app } = await dashboardOn(f, { webhooks: config.analytics.webhooks, metricsToken: METRICS_TOKEN }));
   svc = await analytics.start({
     mqtt: { url: 'mqtt://127.0.0.1:1' },
     analytics: config.analytics,
