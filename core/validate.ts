@@ -6,7 +6,7 @@ import { preview, type ErrorCode, type Issue } from './errors.js';
 const strictAjv = new Ajv({ allErrors: true, strict: false, discriminator: true });
 // Config and environment overrides arrive as strings; defaults are filled in. verbose: errors
 // carry their schema, so a discriminator error can list the kinds it knows (transport kinds).
-const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true, discriminator: true, verbose: true });
+const configAjv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: true, discriminator: true, verbose: true, strictNumbers: true });
 
 export interface Validator<T> {
   (value: unknown): value is T;

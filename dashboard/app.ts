@@ -104,7 +104,7 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
     // Request ids (issue 9): a caller's or proxy's X-Request-Id is kept when it is safe to log,
     // else one is made; it is on every log line of the request and in the response header.
     genReqId: requestId,
-    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false } },
+    ajv: { customOptions: { coerceTypes: true, useDefaults: true, removeAdditional: false, strictNumbers: true } },
     // Errors the router raises before any route (a path parameter over 100 characters, a URL
     // that does not decode) answer in the API's error shape too, not fastify's own.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
@@ -114,6 +114,19 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // ajv coerces the query text "Infinity" or "1e400" to a number and checks no further (its
+  // strictNumbers applies to numbers that arrive as numbers, i.e. JSON bodies): a number in the
+  // query or path that is not finite is refused here, after validation, before any route.
+  app.addHook('preHandler', async (req) => {
+    for (const [part, values] of [
+      ['querystring', req.query],
+      ['params', req.params],
+    ] as const) {
+      for (const [field, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        if (typeof value === 'number' && !Number.isFinite(value)) throw nonFiniteNumber(`${part}.${field}`, value);
+      }
+    }
   });
   app.addSchema(ErrorBody);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -210,5 +223,13 @@ function unsupportedMediaType(type: string | undefined): MetronetError {
       vi: `Nội dung yêu cầu có kiểu ${given}; API chỉ nhận application/json.`,
     },
     { field: 'content-type', value: given },
+  );
+}
+
+function nonFiniteNumber(field: string, value: number): MetronetError {
+  return new MetronetError(
+    'E_BAD_REQUEST',
+    { en: `${field} must be a finite number, not ${value}`, vi: `${field} phải là một số hữu hạn, không phải ${value}.` },
+    { field, value: String(value), rule: 'finite' },
   );
 }

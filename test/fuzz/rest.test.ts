@@ -272,6 +272,10 @@ describe('every route, every role: hostile parameters, queries, bodies and heade
           // with a body answered fastify's own error shape (414), not the API's (fixed: frameworkErrors).
           [{ method: 'PUT', path: '/api/v1/references/:id' }, 'admin', 'Bearer ', ['x'.repeat(300), ''], '%zz', { payload: '', type: 'application/json' }, {}],
           [{ method: 'GET', path: '/api/v1/instruments/:id/readings' }, 'authority', '', ['%E0%A4%A', 'mass'], 'from=1', undefined, {}],
+          // Found by this property: `offset=Infinity` passed ajv's integer check (coerced to the number
+          // Infinity) and reached SQLite as a non-integer OFFSET (fixed: ajv strictNumbers).
+          [{ method: 'GET', path: '/api/v1/instruments' }, 'admin', 'Bearer ', ['', 'A'], 'offset=Infinity', { payload: '', type: 'application/json' }, {}],
+          [{ method: 'GET', path: '/api/v1/alerts' }, 'authority', '', ['', 'A'], 'limit=-Infinity&offset=NaN', undefined, {}],
         ]),
       );
     },
