@@ -152,7 +152,7 @@ export function loadRangeIssue(tolerance: ToleranceSpec | null, load: number, fi
 
 /** Who names a standard on a record: a signed-in person, or a gateway speaking for its organisation. */
 export interface StandardUser {
-  role: 'admin' | 'authority' | 'lab' | 'enterprise' | 'gateway';
+  role: 'admin' | 'authority' | 'lab' | 'enterprise' | 'inspector' | 'gateway';
   org: string | null;
 }
 

@@ -223,6 +223,7 @@ export async function startDashboardOnly(config: MetronetConfig, logger: Logger)
       metrics: exposition([]),
       draining: () => lifecycle.draining,
       auditCheckpointFile: auditCheckpointsOf(config).file,
+      attachmentsDir: join(resolve(config.dataDir), 'attachments'),
     });
     closers.add(() => web.close());
     return { url: web.url, close: () => closers.closeAll() };

@@ -93,6 +93,7 @@ export async function startStack({ config, profiles, logger, beforeGateways }: S
       analytics: analyticsHandle.engine,
       webhooks: config.analytics.webhooks, // where webhooks may point, checked at creation too (issue 16)
       auditCheckpointFile: auditCheckpointsOf(config).file,
+      attachmentsDir: join(dataDir, 'attachments'),
     });
     started.push(web);
 

@@ -46,6 +46,8 @@ export const ERRORS = {
   E_NO_REFERENCE_VALUE: { status: 400, text: 'check names no registry standard and carries no reference value' },
   E_NO_DECISION: { status: 400, text: 'no conformity decision is possible: under guarded acceptance the uncertainty is not below the MPE' },
   E_ALERT_STATE: { status: 409, text: 'alert is not in a state that allows this' },
+  // prepackaged goods (core/legal/prepackaged.ts)
+  E_SAMPLE_SIZE: { status: 400, text: "the sample is not the size the lot's sampling plan requires" },
   // webhooks (issue 16, items 2 and 9)
   E_WEBHOOK_TARGET: { status: 400, text: 'webhook URL does not resolve to an address webhooks may reach' },
   E_WEBHOOK_LIMIT: { status: 429, text: 'the organisation holds as many webhooks as it may; remove one first' },
@@ -58,6 +60,9 @@ export const ERRORS = {
   E_IDEMPOTENCY_MISMATCH: { status: 409, text: 'the idempotency key was used before for a different submission' },
   E_LOAD_OUT_OF_RANGE: { status: 400, text: "the test load lies outside the channel's range (below Min, above Max, below the MMQ)" },
   E_DESIGNATION_RANGE: { status: 403, text: "the instrument's range or accuracy class lies outside the verification body's designation" },
+  // fuel dispenser runs into a test measure (core/legal/fuel-inspection.ts)
+  E_TEST_MEASURE_VOLUME: { status: 400, text: "the test measure's nominal volume does not suit the run (not the MMQ, or too small for a flow run)" },
+  E_TEST_MEASURE_CLASS: { status: 400, text: 'the test measure is not of a class accepted for the run, or its expansion coefficient is implausible' },
   // environmental stations (issue 8)
   E_UNKNOWN_STATION: { status: 404, text: 'station is not known' },
   E_EXCHANGE_FORMAT: { status: 400, text: 'a station data file does not follow its template' },
@@ -69,6 +74,7 @@ export const ERRORS = {
   E_MODBUS_EXCEPTION: { status: 502, text: 'device answered with a Modbus exception' },
   E_DEVICE_TIMEOUT: { status: 504, text: 'device did not answer in time' },
   E_DEVICE_UNREACHABLE: { status: 502, text: 'device connection failed' },
+  E_DEVICE_DATA: { status: 502, text: 'device answered with data its profile does not allow' },
   // everything else
   E_STORE_UNAVAILABLE: { status: 503, text: 'store is unavailable' },
   E_STORE_REFUSED: { status: 422, text: 'the readings store refused the reading for good (e.g. a field-type conflict)' },

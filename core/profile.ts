@@ -15,7 +15,7 @@ import { MetronetError, type Issue } from './errors.js';
  * A device model is data: one file in `profiles/` per model, validated here. The gateway decodes
  * and the simulators serve the same file; neither names a model in code.
  */
-export const INSTRUMENT_KINDS = ['scale', 'fuel_dispenser', 'env_station', 'taximeter', 'water_meter', 'other'] as const;
+export const INSTRUMENT_KINDS = ['scale', 'fuel_dispenser', 'env_station', 'taximeter', 'water_meter', 'checkweigher', 'other'] as const;
 export const InstrumentKind = StringEnum(INSTRUMENT_KINDS);
 export type InstrumentKind = Static<typeof InstrumentKind>;
 
@@ -86,6 +86,71 @@ export const StatusRule = Type.Object(
 );
 export type StatusRule = Static<typeof StatusRule>;
 
+/** What a record field is: a published value, the record's sequence number, part of its time, or a status mapped onto its readings. */
+export const RECORD_ROLES = ['value', 'sequence', 'time', 'status'] as const;
+/** Time field units: the record's time is the sum of its time fields, in milliseconds since 1970-01-01 UTC. */
+export const RECORD_TIME_UNITS = ['s', 'ms'] as const;
+/** Simulators only: which quantity of a simulated production line a field carries. */
+export const RECORD_SIM_SOURCES = ['mass', 'product', 'lot', 'reject'] as const;
+
+export const RecordField = Type.Object(
+  {
+    name: Id('field name, unique in the record; also the default channel of a value field'),
+    channel: Type.Optional(Id('published channel when it differs from the name')),
+    description: Type.Optional(Type.String()),
+    at: Type.Integer({ minimum: 0, maximum: 124, description: 'register of the field counted from the start of its record (0 = first)' }),
+    type: Literals(NUMERIC_TYPES, 'register encoding'),
+    wordOrder: Type.Optional(Literals(WORD_ORDERS, 'overrides the device word order for this field')),
+    scale: Type.Optional(Type.Number({ description: 'engineering = raw × scale + offset; default 1' })),
+    offset: Type.Optional(Type.Number({ description: 'default 0' })),
+    unit: Type.String({ description: 'a unit code for value fields; s or ms for time fields; 1 for sequence and status fields' }),
+    role: Type.Optional(
+      Literals(RECORD_ROLES, 'value (default): published with the record time; sequence: the record number; time: part of the record time; status'),
+    ),
+    statuses: Type.Optional(
+      Type.Record(Type.String({ pattern: '^-?\\d+$' }), ReadingStatus, {
+        description: 'status fields: raw value → status of every reading of the record; others are ok',
+      }),
+    ),
+    sim: Type.Optional(Literals(RECORD_SIM_SOURCES, 'simulators: the line quantity this field carries')),
+  },
+  { additionalProperties: false },
+);
+export type RecordField = Static<typeof RecordField>;
+
+const RecordRegister = <T extends readonly ('uint16' | 'uint32')[]>(description: string, types: T) =>
+  Type.Object(
+    {
+      address: Type.Integer({ minimum: 0, maximum: 65535, description: `${description} (see addressBase)` }),
+      type: StringEnum(types),
+    },
+    { additionalProperties: false, description },
+  );
+
+/**
+ * Event records (docs/gateway.md, "Records"): a device that makes a record per event (a package
+ * on a checkweigher) keeps the last `slots` of them in a ring of registers and the sequence
+ * number of the latest in `latest`; the gateway reads only the records it has not read yet.
+ */
+export const RecordsSpec = Type.Object(
+  {
+    table: Type.Optional(Literals(['holding', 'input'] as const, 'table of the header and the ring; default holding')),
+    latest: RecordRegister('register holding the sequence number of the latest record; its width is the counter width (uint16 or uint32)', [
+      'uint16',
+      'uint32',
+    ]),
+    head: Type.Optional(
+      RecordRegister('register holding the ring slot (0 … slots − 1) of the latest record; without it, record s is in slot s mod slots', ['uint16']),
+    ),
+    start: Type.Integer({ minimum: 0, maximum: 65535, description: 'address of ring slot 0 (see addressBase)' }),
+    slots: Type.Integer({ minimum: 1, maximum: 65535, description: 'records the ring holds' }),
+    size: Type.Integer({ minimum: 1, maximum: 125, description: 'registers per record; slot k starts at start + k × size' }),
+    fields: Type.Array(RecordField, { minItems: 3 }),
+  },
+  { additionalProperties: false },
+);
+export type RecordsSpec = Static<typeof RecordsSpec>;
+
 export const Profile = Type.Object(
   {
     id: Id('profile id; equals the file name without extension'),
@@ -108,6 +173,7 @@ export const Profile = Type.Object(
     serial: Type.Optional(SerialSpec),
     points: Type.Array(ProfilePoint, { minItems: 1 }),
     statusRules: Type.Optional(Type.Array(StatusRule, { description: 'first matching rule wins' })),
+    records: Type.Optional(RecordsSpec),
     tolerance: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'default tolerance model inputs (class, e, accuracy class…)' })),
   },
   { additionalProperties: false },
@@ -154,8 +220,95 @@ export function validateProfile(data: unknown, source: string): Profile {
       }
     }
   }
+  if (data.records) checkRecords(data, add);
   if (issues.length) throw profileError(source, issues);
   return data;
+}
+
+/** Registers the 16-bit or 32-bit counter wraps at: 2^16 or 2^32. */
+export const counterModulus = (type: 'uint16' | 'uint32'): number => 2 ** (16 * registerCount(type));
+
+/** The rules of a records block the schema cannot state. */
+function checkRecords(profile: Profile, add: Add): void {
+  const r = profile.records!;
+  if (!profile.modbus) return add('records', 'modbus', undefined, 'is only for Modbus profiles');
+  const base = profile.modbus.addressBase ?? 0;
+  const at = (i: number) => `records.fields[${i}]`;
+  const names = new Set<string>();
+  const pointChannels = new Set(profile.points.map(channelOf));
+  const taken: Array<{ from: number; to: number; name: string }> = [];
+  r.fields.forEach((f, i) => {
+    const role = f.role ?? 'value';
+    if (names.has(f.name)) add(`${at(i)}.name`, 'unique', f.name, `"${f.name}" is used by another field`);
+    names.add(f.name);
+    const width = registerCount(f.type);
+    if (f.at + width > r.size) add(`${at(i)}.at`, 'inside', f.at, `puts the field (${width} registers) past the end of its ${r.size}-register record`);
+    const other = taken.find((t) => f.at < t.to && t.from < f.at + width);
+    if (other) add(`${at(i)}.at`, 'overlap', f.at, `overlaps field "${other.name}"`);
+    taken.push({ from: f.at, to: f.at + width, name: f.name });
+    if (f.scale === 0) add(`${at(i)}.scale`, 'nonzero', 0, 'must not be 0');
+    if (role === 'time') {
+      if (!(RECORD_TIME_UNITS as readonly string[]).includes(f.unit))
+        add(`${at(i)}.unit`, 'time-unit', f.unit, `must be s or ms for a time field, got "${f.unit}"`);
+    } else if (!isUnit(f.unit)) add(`${at(i)}.unit`, 'ucum', f.unit, `"${f.unit}" is not a known unit code`);
+    if (role === 'value' && pointChannels.has(f.channel ?? f.name))
+      add(`${at(i)}.channel`, 'unique', f.channel ?? f.name, 'is also the channel of a point: a record channel must be its own');
+    if ((role === 'status') !== (f.statuses !== undefined))
+      add(`${at(i)}.statuses`, 'role', f.statuses, role === 'status' ? 'is required for a status field' : 'is only for a status field');
+  });
+  const sequence = r.fields.map((f, i) => ({ f, i })).filter(({ f }) => f.role === 'sequence');
+  if (sequence.length !== 1)
+    add('records.fields', 'one-sequence', sequence.length, `need exactly one field with role sequence (the record's own number), got ${sequence.length}`);
+  for (const { f, i } of sequence) {
+    if (f.type !== r.latest.type)
+      add(`${at(i)}.type`, 'width', f.type, `must be ${r.latest.type}, the type of records.latest: both count with the same counter`);
+    if ((f.scale ?? 1) !== 1 || (f.offset ?? 0) !== 0) add(`${at(i)}.scale`, 'raw', f.scale, 'and offset are not for a sequence field');
+  }
+  const times = r.fields.filter((f) => f.role === 'time');
+  // Packages follow each other within a second (300/min is one each 200 ms) and a reading is
+  // identified by (instrument, channel, ts): a time in whole seconds would merge them.
+  if (!times.some((f) => f.unit === 'ms'))
+    add('records.fields', 'time-ms', times.length, 'need a field with role time and unit ms: records a second apart or less need their own millisecond time');
+  if (!r.fields.some((f) => (f.role ?? 'value') === 'value')) add('records.fields', 'value', 0, 'need at least one field with role value');
+  const modulus = counterModulus(r.latest.type);
+  if (r.head === undefined && modulus % r.slots !== 0)
+    add(
+      'records.slots',
+      'ring-wrap',
+      r.slots,
+      `must divide ${modulus} (a power of two) when there is no records.head: record s is in slot s mod slots, which jumps when the counter wraps`,
+    );
+  // Wire addresses of the header and the ring, which must neither overlap nor leave the table.
+  const ringFrom = r.start - base;
+  const ringTo = ringFrom + r.slots * r.size;
+  if (ringFrom < 0) add('records.start', 'base', r.start, `is below the profile's addressBase ${base}`);
+  if (ringTo > 65536) add('records.slots', 'range', r.slots, `× size ${r.size} from start ${r.start} runs past register 65535`);
+  const registers = [{ key: 'latest', reg: r.latest }, ...(r.head ? [{ key: 'head', reg: r.head }] : [])];
+  for (const { key, reg } of registers) {
+    const from = reg.address - base;
+    const to = from + registerCount(reg.type);
+    if (from < 0) add(`records.${key}.address`, 'base', reg.address, `is below the profile's addressBase ${base}`);
+    if (from < ringTo && ringFrom < to) add(`records.${key}.address`, 'overlap', reg.address, 'lies inside the ring');
+  }
+  if (r.head) {
+    const lo = Math.min(r.latest.address, r.head.address);
+    const hi = Math.max(r.latest.address + registerCount(r.latest.type), r.head.address + 1);
+    // One request reads both, so that they describe the same instant.
+    if (r.head.address < r.latest.address + registerCount(r.latest.type) && r.latest.address < r.head.address + 1)
+      add('records.head.address', 'overlap', r.head.address, 'overlaps records.latest');
+    else if (hi - lo > 125) add('records.head.address', 'header', r.head.address, 'must be within 125 registers of records.latest: one request reads both');
+  }
+  const table = r.table ?? 'holding';
+  profile.points.forEach((p, i) => {
+    if ((p.table ?? 'holding') !== table || p.address === undefined) return;
+    const from = p.address - base;
+    const to = from + pointWidth(p);
+    if (from < ringTo && ringFrom < to) add(`points[${i}].address`, 'overlap', p.address, 'lies inside the records ring');
+    for (const { key, reg } of registers) {
+      const rf = reg.address - base;
+      if (from < rf + registerCount(reg.type) && rf < to) add(`points[${i}].address`, 'overlap', p.address, `overlaps records.${key}`);
+    }
+  });
 }
 
 type Add = (field: string, rule: string, value: unknown, message: string) => void;

@@ -227,6 +227,8 @@ export const DEFAULT_INTERVAL_DAYS: Record<InstrumentKind, number | null> = {
   taximeter: 548,
   env_station: 365,
   water_meter: 1826,
+  // Not found in the Group 2 list rows read (core/legal/verification-intervals.ts, GROUP2_UNCONFIRMED).
+  checkweigher: null,
   other: null,
 };
 

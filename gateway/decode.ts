@@ -6,10 +6,11 @@ import {
   type ProfilePoint,
   type Reading,
   type ReadingStatus,
+  type RecordField,
   type StatusRule,
   type WordOrder,
 } from '../core/index.js';
-import type { ReadRequest } from './plan.js';
+import type { ReadRequest, RecordPlan } from './plan.js';
 
 /** Turns the registers of one response, from position `at`, into a number. */
 export type RegisterDecoder = (registers: ArrayLike<number>, at: number) => number;
@@ -81,7 +82,11 @@ export function text(regs: ArrayLike<number>, at: number, length: number): strin
  * The decoder of one point, chosen once at start from its type, word order, scale and offset.
  * Word order: the point's own, else the device's (gateway config), else the profile's, else ABCD.
  */
-export function decoderFor(profile: Profile, point: ProfilePoint, defaultOrder?: WordOrder): RegisterDecoder {
+export function decoderFor(
+  profile: Profile,
+  point: Pick<ProfilePoint, 'type' | 'bit' | 'wordOrder' | 'scale' | 'offset'>,
+  defaultOrder?: WordOrder,
+): RegisterDecoder {
   const order = point.wordOrder ?? defaultOrder ?? profile.modbus?.wordOrder ?? 'ABCD';
   const type = point.type ?? 'uint16';
   if (type === 'bool') return bool;
@@ -202,6 +207,70 @@ export function createDeviceDecoder(profile: Profile, instrument: string, reques
         readings.push({ instrument, channel: slot.channel, ts, value, unit: slot.unit, status: statusOf(slot, values) });
       }
       return { readings, invalid, info, values: all };
+    },
+  };
+}
+
+/** One record as the device stored it, decoded. */
+export interface DecodedRecord {
+  /** Every register of the record is 0: a slot the device has not written yet. */
+  empty: boolean;
+  sequence: number;
+  /** The record's own time, epoch ms (NaN when its time fields hold no number). */
+  ts: number;
+  /** One reading per value field, all with the record's time and status. */
+  readings: Reading[];
+}
+
+export interface RecordDecoder {
+  /** The latest sequence number and head slot from the header response. */
+  header(registers: ArrayLike<number>): { latest: number; head: number | undefined };
+  /** The record whose first register is at `at` of a response. */
+  record(registers: ArrayLike<number>, at: number): DecodedRecord;
+}
+
+/**
+ * Builds the decoder of a profile's records block, each field's decoder chosen once (as for
+ * points). A record's time is the sum of its time fields in milliseconds (seconds × 1000 plus
+ * milliseconds, say); its status is the first status field whose raw value is mapped, else ok.
+ */
+export function createRecordDecoder(profile: Profile, instrument: string, plan: RecordPlan, defaultOrder?: WordOrder): RecordDecoder {
+  const spec = profile.records!;
+  const slot = (f: RecordField) => ({ field: f, decode: decoderFor(profile, f, defaultOrder) });
+  const raw = (f: RecordField) => ({
+    field: f,
+    decode: decoderFor(profile, { type: f.type, ...(f.wordOrder ? { wordOrder: f.wordOrder } : {}) }, defaultOrder),
+  });
+  const sequence = raw(spec.fields.find((f) => f.role === 'sequence')!);
+  const times = spec.fields.filter((f) => f.role === 'time').map((f) => ({ ...slot(f), ms: f.unit === 's' ? 1000 : 1 }));
+  const statuses = spec.fields.filter((f) => f.role === 'status').map(raw);
+  const values = spec.fields.filter((f) => (f.role ?? 'value') === 'value').map((f) => ({ ...slot(f), channel: f.channel ?? f.name }));
+  const latest = numeric(plan.header.latestType, profile.modbus?.wordOrder ?? defaultOrder ?? 'ABCD');
+  return {
+    header(registers) {
+      const head = plan.header.headAt === undefined ? undefined : (registers[plan.header.headAt] ?? 0);
+      return { latest: latest(registers, plan.header.latestAt), head };
+    },
+    record(registers, at) {
+      let empty = true;
+      for (let i = 0; i < plan.size && empty; i++) if (registers[at + i]) empty = false;
+      let ts = 0;
+      for (const t of times) ts += t.decode(registers, at + t.field.at) * t.ms;
+      let status: ReadingStatus = 'ok';
+      for (const s of statuses) {
+        const mapped = s.field.statuses?.[String(s.decode(registers, at + s.field.at))];
+        if (mapped) {
+          status = mapped;
+          break;
+        }
+      }
+      const time = Number.isFinite(ts) ? Math.round(ts) : Number.NaN;
+      const readings: Reading[] = [];
+      for (const v of values) {
+        const value = v.decode(registers, at + v.field.at);
+        if (Number.isFinite(value)) readings.push({ instrument, channel: v.channel, ts: time, value, unit: v.field.unit, status });
+      }
+      return { empty, sequence: sequence.decode(registers, at + sequence.field.at), ts: time, readings };
     },
   };
 }

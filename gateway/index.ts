@@ -1,4 +1,4 @@
-import { SPOOL_DEFAULTS, VERSION, silentLogger, type GatewayConfig, type Logger, type Profile, type Reading, type Service } from '../core/index.js';
+import { SPOOL_DEFAULTS, VERSION, isInstance, silentLogger, type GatewayConfig, type Logger, type Profile, type Reading, type Service } from '../core/index.js';
 import { join } from 'node:path';
 import { createDeviceDecoder } from './decode.js';
 import { Drivers } from './drivers/index.js';
@@ -125,8 +125,13 @@ export async function start(options: GatewayOptions): Promise<GatewayHandle> {
       onReadings,
       logger: log,
       backoff: { ...DEFAULT_BACKOFF, ...backoff },
+      ...(profile.records ? { records: { profile, cursorFile: join(stateDir, `${config.id}.${device.name}.records`) } } : {}),
     });
   });
+  // A record cursor is saved once the spool has the record's readings on disk (gateway/records.ts).
+  spool.onFlush = () => {
+    for (const p of pollers) if (isInstance(p, DevicePoller)) p.committed();
+  };
   for (const p of pollers) p.start();
   log.info({ devices: pollers.length, org: config.org, lines: [...drivers.lines.keys()] }, 'gateway started');
 

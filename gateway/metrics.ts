@@ -65,5 +65,10 @@ export function gatewayMetrics(now: () => number = Date.now): GatewayMetrics {
     });
   perDevice('metronet_gateway_polls_total', 'device polls (Modbus read cycles, serial frames awaited)', (d) => d.polls);
   perDevice('metronet_gateway_poll_errors_total', 'device polls in which at least one request failed (timeout, exception, no answer)', (d) => d.failures);
+  perDevice(
+    'metronet_gateway_record_gaps_total',
+    'event records (checkweigher packages) lost before they were read: overwritten in the device ring, or without a valid time; 0 for devices without records',
+    (d) => d.records?.recordGaps ?? 0,
+  );
   return { registry, add: (id, g) => void sources.set(id, g), remove: (id) => void sources.delete(id) };
 }

@@ -1,4 +1,14 @@
-import { MAX_QUANTITY, MetronetError, READ_FC, pointWidth, type ModbusTable, type Profile, type ProfilePoint } from '../core/index.js';
+import {
+  MAX_QUANTITY,
+  MetronetError,
+  READ_FC,
+  counterModulus,
+  pointWidth,
+  registerCount,
+  type ModbusTable,
+  type Profile,
+  type ProfilePoint,
+} from '../core/index.js';
 
 export type Table = ModbusTable;
 
@@ -89,4 +99,95 @@ function wireAddress(profile: Profile, p: ProfilePoint, base: number): number {
 /** The plan as the start-up log shows it: one line of facts per request. */
 export function describePlan(requests: ReadRequest[]): Array<{ table: Table; fc: number; start: number; length: number; points: string[] }> {
   return requests.map((r) => ({ table: r.table, fc: r.fc, start: r.start, length: r.length, points: r.points.map((p) => p.point.name) }));
+}
+
+/** How a device's ring of event records is read (docs/gateway.md, "Records"); planned once at start. */
+export interface RecordPlan {
+  table: 'holding' | 'input';
+  fc: 3 | 4;
+  /** The one request that reads the latest sequence number (and the head slot) together. */
+  header: { start: number; length: number; latestAt: number; latestType: 'uint16' | 'uint32'; headAt: number | undefined };
+  /** Wire address of ring slot 0. */
+  start: number;
+  slots: number;
+  /** Registers per record. */
+  size: number;
+  /** The sequence counter wraps at this: 2^16 or 2^32. */
+  modulus: number;
+  /** Records one request carries at most. */
+  perRead: number;
+}
+
+/** A read of `count` records stored in consecutive slots from `slot`. */
+export interface RecordRead {
+  start: number;
+  length: number;
+  slot: number;
+  count: number;
+}
+
+/**
+ * The records plan of a profile with a `records` block: wire addresses (addressBase applied),
+ * the header request, and how many whole records fit in one request (125 registers, or the
+ * device's lower maxRegisters; one record per request for a device that refuses block reads).
+ */
+export function planRecords(profile: Profile, opts: PlanOptions = {}): RecordPlan | undefined {
+  const r = profile.records;
+  if (!r) return undefined;
+  const base = profile.modbus?.addressBase ?? 0;
+  const table = r.table ?? 'holding';
+  const latest = r.latest.address - base;
+  const latestEnd = latest + registerCount(r.latest.type);
+  const head = r.head ? r.head.address - base : undefined;
+  const from = head === undefined ? latest : Math.min(latest, head);
+  const to = head === undefined ? latestEnd : Math.max(latestEnd, head + 1);
+  const maxRegisters = Math.min(MAX_READ_REGISTERS, Math.max(1, opts.maxRegisters ?? MAX_READ_REGISTERS));
+  const onePerPoint = opts.onePerPoint ?? profile.modbus?.onePerPoint ?? false;
+  if (r.size > maxRegisters) {
+    throw new MetronetError('E_CONFIG_INVALID', `profile ${profile.id}: a record of ${r.size} registers does not fit in ${maxRegisters} registers per request`);
+  }
+  return {
+    table,
+    fc: READ_FC[table] as 3 | 4,
+    header: { start: from, length: to - from, latestAt: latest - from, latestType: r.latest.type, headAt: head === undefined ? undefined : head - from },
+    start: r.start - base,
+    slots: r.slots,
+    size: r.size,
+    modulus: counterModulus(r.latest.type),
+    perRead: onePerPoint ? 1 : Math.floor(maxRegisters / r.size),
+  };
+}
+
+/**
+ * The requests that read `count` records (count ≤ slots) held in consecutive ring slots from
+ * `slot`: one run of slots, or two when the run passes the last slot and continues at slot 0;
+ * each run split into requests of at most perRead records.
+ *
+ * Worked example, 50 slots of 12 registers from address 1000, perRead 10: 7 records from slot
+ * 47 are slots 47–49 (request 1564, 36 registers) and slots 0–3 (request 1000, 48 registers).
+ * 25 records from slot 0 are slots 0–9, 10–19, 20–24: three requests of 120, 120 and 60 registers.
+ */
+export function recordReads(plan: RecordPlan, slot: number, count: number): RecordRead[] {
+  const reads: RecordRead[] = [];
+  let s = ((slot % plan.slots) + plan.slots) % plan.slots;
+  let left = Math.min(count, plan.slots);
+  while (left > 0) {
+    const n = Math.min(left, plan.slots - s, plan.perRead);
+    reads.push({ start: plan.start + s * plan.size, length: n * plan.size, slot: s, count: n });
+    left -= n;
+    s = (s + n) % plan.slots;
+  }
+  return reads;
+}
+
+/** The records plan as the start-up log shows it. */
+export function describeRecordPlan(plan: RecordPlan) {
+  return {
+    table: plan.table,
+    fc: plan.fc,
+    header: { start: plan.header.start, length: plan.header.length },
+    ring: { start: plan.start, slots: plan.slots, size: plan.size },
+    recordsPerRequest: plan.perRead,
+    counterWrapsAt: plan.modulus,
+  };
 }

@@ -1,8 +1,9 @@
-import { MetronetError, isMetronetError, type GatewayDevice, type Logger, type Reading } from '../core/index.js';
-import type { DeviceDecoder, ReadResult } from './decode.js';
+import { MetronetError, isMetronetError, type GatewayDevice, type Logger, type ModbusTable, type Profile, type Reading } from '../core/index.js';
+import { createRecordDecoder, type DeviceDecoder, type ReadResult } from './decode.js';
 import { isBusy, isDeviceAnswer, sleep, type DeviceDriver } from './drivers/driver.js';
-import type { ReadRequest } from './plan.js';
+import { describeRecordPlan, planRecords, type ReadRequest } from './plan.js';
 import { DeviceHealth } from './health.js';
+import { RecordReader, openCursor, type RecordStats } from './records.js';
 
 export interface BackoffOptions {
   /** First retry delay after a device stops answering (default 1 s). */
@@ -36,6 +37,8 @@ export interface DeviceStats {
   polls: number;
   /** Polls in which at least one request failed. */
   failures: number;
+  /** Devices with event records (a profile `records` block): what was read and what was lost. */
+  records?: RecordStats;
 }
 
 export interface PollerOptions {
@@ -46,6 +49,8 @@ export interface PollerOptions {
   onReadings(readings: Reading[]): void;
   logger: Logger;
   backoff?: BackoffOptions;
+  /** The device keeps event records (profile `records`): read them, keeping the cursor in cursorFile. */
+  records?: { profile: Profile; cursorFile: string };
 }
 
 type Outcome = 'ok' | 'partial' | 'down';
@@ -64,10 +69,28 @@ export class DevicePoller {
   private readonly health = new DeviceHealth();
   private readonly log: Logger;
   private readonly backoff: BackoffOptions;
+  private readonly records: RecordReader | undefined;
 
   constructor(private readonly opts: PollerOptions) {
-    this.log = opts.logger.child({ device: opts.device.name, instrument: opts.device.instrument });
+    const { device } = opts;
+    this.log = opts.logger.child({ device: device.name, instrument: device.instrument });
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    const plan = opts.records && planRecords(opts.records.profile, { maxRegisters: device.maxRegisters, onePerPoint: device.onePerPoint });
+    if (opts.records && plan) {
+      this.log.info({ records: describeRecordPlan(plan), cursorFile: opts.records.cursorFile }, 'device records plan');
+      this.records = new RecordReader({
+        plan,
+        decoder: createRecordDecoder(opts.records.profile, device.instrument, plan, device.wordOrder),
+        cursor: openCursor(opts.records.cursorFile, this.log),
+        read: (table, start, length) => this.readRetryingBusy(table, start, length),
+        logger: this.log,
+      });
+    }
+  }
+
+  /** The spool has committed every reading handed so far (gateway index: spool.onFlush). */
+  committed(): void {
+    this.records?.committed();
   }
 
   start(): void {
@@ -85,7 +108,8 @@ export class DevicePoller {
   }
 
   stats(): DeviceStats {
-    return this.health.stats(this.opts.device);
+    const stats = this.health.stats(this.opts.device);
+    return this.records ? { ...stats, records: { ...this.records.stats } } : stats;
   }
 
   private async loop(): Promise<void> {
@@ -117,24 +141,38 @@ export class DevicePoller {
     this.health.polls++;
     const results: ReadResult[] = [];
     const errors: MetronetError[] = [];
+    const failed = (err: unknown) => {
+      const e = isMetronetError(err) ? err : new MetronetError('E_INTERNAL', String(err));
+      errors.push(e);
+      return e;
+    };
     for (const request of this.opts.requests) {
       if (this.stopped) break;
       try {
-        const registers = await this.readRetryingBusy(request);
+        const registers = await this.readRetryingBusy(request.table, request.start, request.length);
         results.push({ request, registers, ts: Date.now() });
       } catch (err) {
-        const e = isMetronetError(err) ? err : new MetronetError('E_INTERNAL', String(err));
-        errors.push(e);
         // The link is down: the remaining requests would only wait out the same timeout.
-        if (!isDeviceAnswer(e)) break;
+        if (!isDeviceAnswer(failed(err))) break;
+      }
+    }
+    let records: Awaited<ReturnType<RecordReader['poll']>> | undefined;
+    const linkUp = errors.every(isDeviceAnswer);
+    if (this.records && linkUp && !this.stopped) {
+      try {
+        records = await this.records.poll();
+      } catch (err) {
+        failed(err);
       }
     }
     if (this.stopped) return 'ok'; // errors caused by stop() itself are not device faults
-    if (results.length > 0) {
-      this.health.lastOk = results[results.length - 1]!.ts;
-      const { readings, invalid } = this.opts.decoder.decode(results);
+    if (results.length > 0 || records) {
+      this.health.lastOk = Date.now();
+      const { readings, invalid } = results.length > 0 ? this.opts.decoder.decode(results) : { readings: [] as Reading[], invalid: [] as string[] };
       if (invalid.length) this.log.warn({ points: invalid }, 'device returned non-numeric values (NaN/Infinity); those points are skipped');
+      if (records) readings.push(...records.readings);
       if (readings.length) this.opts.onReadings(readings);
+      if (records) this.records!.handed(records.cursor);
     }
     if (errors.length === 0) {
       this.recovered();
@@ -143,7 +181,7 @@ export class DevicePoller {
     this.health.failures++;
     const reason = errors.map((e) => e.message).join('; ');
     const code = errors[0]!.code;
-    if (results.length > 0) {
+    if (results.length > 0 || records) {
       // Some requests answer: keep the normal cadence; only the failed requests' points are lost.
       if (this.health.state !== 'failing' || reason !== this.health.lastError) this.log.warn({ code, reason }, 'device request failed; its points are skipped');
       this.recovered('failing');
@@ -163,11 +201,11 @@ export class DevicePoller {
    * 5 ACKNOWLEDGE / 6 SLAVE DEVICE BUSY mean the device is alive but occupied (e.g. an indicator
    * during calibration): ask again a little later, up to busyRetries times (default 3).
    */
-  private async readRetryingBusy(request: ReadRequest): Promise<number[]> {
+  private async readRetryingBusy(table: ModbusTable, start: number, length: number): Promise<number[]> {
     const retries = this.opts.device.busyRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.opts.driver.read(request.table, request.start, request.length);
+        return await this.opts.driver.read(table, start, length);
       } catch (err) {
         if (this.stopped || attempt >= retries || !isMetronetError(err) || !isBusy(err)) throw err;
         this.log.debug({ attempt: attempt + 1, err: err.message }, 'device busy; retrying');

@@ -11,4 +11,5 @@ export { startPtyPair, type PtyPair } from './pty.js';
 export { startRtuBus, type RtuBusHandle, type RtuFaults, type RtuSlaveSpec } from './rtu-slave.js';
 export { startSerialScale, type SerialScaleHandle, type ScaleFaults } from './serial-scale.js';
 export { formatFrame, type ScaleState } from './scale-formats.js';
+export { startCheckweigher, type CheckweigherHandle, type CheckweigherLine, type CheckweigherOptions, type PackageRecord } from './checkweigher.js';
 export { startStationCycle, type StationCycle, type StationCycleOptions, type CalibrationGas } from './station-cycle.js';

@@ -10,7 +10,7 @@ import { hashMqttSecret, hashPassword, newSecret, sha256, verifyMqttSecret, veri
  * creation. Every change is audited in the transaction that makes it, by its facts only: never a
  * password, secret or their hashes (section 8 of "Records a province can rely on").
  */
-export const ROLES = ['admin', 'authority', 'lab', 'enterprise'] as const;
+export const ROLES = ['admin', 'authority', 'lab', 'enterprise', 'inspector'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface User {

@@ -9,6 +9,7 @@ export * from './types.js';
 export * from './analytics.js';
 export * from './identity.js';
 export * from './records.js';
+export * from './inspections.js';
 export { AuditLog, GENESIS, canonical, type AuditEntry, type AuditRule, type AuditVerdict, type CheckpointLine } from './audit.js';
 export { AuditKey, auditFiles, type AuditKeyOptions } from './audit-key.js';
 export { appendCheckpoint, lastCheckpoint, readCheckpoints, verifyAuditTrail, type AuditTrailVerdict } from './audit-checkpoints.js';

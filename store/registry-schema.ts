@@ -5,6 +5,7 @@ import { AUDIT_KEY_MIGRATION, AUTH_MIGRATION } from './auth-schema.js';
 import { STATIONS_MIGRATION } from './stations.js';
 import { DESIGNATION_RANGES_MIGRATION, RECORDS_MIGRATION } from './records.js';
 import { INSTRUMENT_HISTORY_MIGRATION } from './instrument-history.js';
+import { INSPECTIONS_MIGRATION } from './inspections.js';
 import type { Channel, GatewayRecord, GatewayState, Instrument, Org, OrgKind, Registration, RejectRecord } from './types.js';
 
 /**
@@ -155,6 +156,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instruments ADD COLUMN commune TEXT;
     `,
   },
+  // 13: state metrological inspections and the inspector role (issue 18).
+  INSPECTIONS_MIGRATION,
 ];
 
 export interface OrgRow {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MetronetError, assertLocation, assertTopicId, isTopicId, preview, unknownInstrument, type Reading } from '../core/index.js';
+import { MetronetError, assertLocation, assertTopicId, foldName, isTopicId, preview, unknownInstrument, type Reading } from '../core/index.js';
 import { openSqlite, type Db, type SqliteOptions } from './sqlite.js';
 import {
   REGISTRY_MIGRATIONS,
@@ -21,6 +21,7 @@ import { AUDIT_KEY_MIGRATION } from './auth-schema.js';
 import { IdentityStore } from './identity.js';
 import { StationStore } from './stations.js';
 import { RecordsStore } from './records.js';
+import { InspectionStore } from './inspections.js';
 import { InstrumentHistory, type AdmissionRefusal, type UnregisteredBounds } from './instrument-history.js';
 import type { Channel, GatewayRecord, GatewaySpool, GatewayState, Instrument, InstrumentFilter, Org, RejectRecord, Registry } from './types.js';
 import type { Tombstone } from './instrument-history.js';
@@ -71,6 +72,8 @@ class SqliteRegistry implements Registry {
   readonly audit: AuditLog;
   /** Designations, corrections, seal register, traceability anchors (migration 8). */
   readonly records: RecordsStore;
+  /** Inspection campaigns, visits and their signed records (migration 13). */
+  readonly inspections: InspectionStore;
   /** Tombstones, reassignment and the bounds on unregistered instruments (migration 10). */
   private readonly history: InstrumentHistory;
 
@@ -79,12 +82,16 @@ class SqliteRegistry implements Registry {
     private readonly maxRejects: number,
     auditKey: AuditKey,
   ) {
+    // Search text folded as core/admin-units.ts foldName folds it (case and diacritics ignored,
+    // đ as d), so that "can ban" finds "Cân bàn" in SQL as it does in the web UI.
+    db.function('fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? foldName(v) : null));
     this.s = prepare(db);
     this.audit = new AuditLog(db, auditKey);
     this.identity = new IdentityStore(db, this.audit);
     this.analytics = new AnalyticsStore(db, this.audit);
     this.stations = new StationStore(db, this.audit);
     this.records = new RecordsStore(db, this.audit);
+    this.inspections = new InspectionStore(db, this.audit);
     this.history = new InstrumentHistory(db, this.audit);
 
     this.writeLatest = db.transaction((readings: Reading[]) => {
@@ -249,9 +256,10 @@ class SqliteRegistry implements Registry {
     const params = {
       org: filter.org,
       servedBy: filter.servedBy,
+      inspectedBy: filter.inspectedBy,
       kind: filter.kind,
       registration: filter.registration,
-      q: filter.q === undefined || filter.q === '' ? undefined : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      q: filter.q === undefined || foldName(filter.q) === '' ? undefined : `%${foldName(filter.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
       province: filter.province,
       commune: filter.commune,
       ids: filter.ids === undefined ? undefined : JSON.stringify(filter.ids),
@@ -259,9 +267,11 @@ class SqliteRegistry implements Registry {
     const where: string[] = [];
     if (params.org !== undefined) where.push('org = @org');
     if (params.servedBy !== undefined) where.push('id IN (SELECT instrument FROM instrument_metrology WHERE lab = @servedBy)');
+    if (params.inspectedBy !== undefined) where.push('org IN (SELECT org FROM visits WHERE inspector = @inspectedBy)');
     if (params.kind !== undefined) where.push('kind = @kind');
     if (params.registration !== undefined) where.push('registration = @registration');
-    if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `${c} LIKE @q ESCAPE '\\'`).join(' OR ')})`);
+    // Diacritics and case ignored on both sides (fold, registered in the constructor).
+    if (params.q !== undefined) where.push(`(${['id', 'name', 'serial', 'site'].map((c) => `fold(${c}) LIKE @q ESCAPE '\\'`).join(' OR ')})`);
     if (params.ids !== undefined) where.push('id IN (SELECT value FROM json_each(@ids))');
     // Where it stands, else its organisation's place (dashboard/locality.ts reads places the same way).
     for (const level of ['province', 'commune'] as const) {

@@ -33,6 +33,12 @@ export interface Migration {
   sql: string;
   /** Runs after `sql` in the same transaction: a step SQL cannot do (registry migration 7 seals the audit chain with a key kept outside the database). */
   after?: (db: Db) => void;
+  /**
+   * The step rebuilds a table (SQLite cannot alter a CHECK constraint): foreign keys are switched
+   * off around its transaction, as SQLite's documented procedure says, so that dropping the old
+   * table does not cascade; `PRAGMA foreign_key_check` must come back empty before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 export function openSqlite(file: string, migrations: readonly Migration[], opts: SqliteOptions = {}): Db {
@@ -99,13 +105,23 @@ export function migrate(db: Db, migrations: readonly Migration[], label = 'datab
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.id)) continue;
-    db.transaction(() => {
-      if (isApplied.get(m.id)) return; // another process won the race
-      db.exec(m.sql);
-      m.after?.(db);
-      record.run(m.id, m.name, Date.now());
-      applied.push(m.id);
-    }).immediate();
+    const fk = m.rebuildsTables ? (db.pragma('foreign_keys', { simple: true }) as number) : 0;
+    if (fk) db.pragma('foreign_keys = OFF'); // a no-op inside a transaction: set before it
+    try {
+      db.transaction(() => {
+        if (isApplied.get(m.id)) return; // another process won the race
+        db.exec(m.sql);
+        m.after?.(db);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) throw new MetronetError('E_INTERNAL', `migration ${m.id} (${m.name}) leaves ${broken.length} broken foreign keys`);
+        }
+        record.run(m.id, m.name, Date.now());
+        applied.push(m.id);
+      }).immediate();
+    } finally {
+      if (fk) db.pragma('foreign_keys = ON');
+    }
   }
   return applied;
 }

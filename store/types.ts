@@ -5,6 +5,7 @@ import type { IdentityStore } from './identity.js';
 import type { StationStore } from './stations.js';
 import type { AdmissionRefusal, Tombstone, UnregisteredBounds } from './instrument-history.js';
 import type { RecordsStore } from './records.js';
+import type { InspectionStore } from './inspections.js';
 
 /**
  * The store contracts. Registry: relational facts (organisations, gateways, instruments,
@@ -90,6 +91,8 @@ export interface InstrumentFilter {
   org?: string;
   /** Only instruments this lab serves (tenant scope of a lab, issue 6). */
   servedBy?: string;
+  /** Only instruments of the organisations this inspector has visits at (tenant scope of an inspector, issue 18). */
+  inspectedBy?: string;
   kind?: InstrumentKind;
   registration?: Registration;
   /** Substring of id, name, serial or site. */
@@ -205,6 +208,7 @@ export interface Registry {
   readonly audit: AuditLog;
   /** Designations, corrections, seal register, traceability anchors (migration 8). */
   readonly records: RecordsStore;
+  readonly inspections: InspectionStore;
 
   close(): void;
 }

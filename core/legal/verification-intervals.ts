@@ -7,7 +7,7 @@ import type { InstrumentKind } from '../index.js';
  *
  * The governing list is the appendix of Circular 23/2013/TT-BKHCN as amended by Circular
  * 07/2019/TT-BKHCN and Circular 03/2024/TT-BKHCN (in force 15/10/2024; consolidated text
- * 02/VBHN-BKHCN of 03/07/2024). That appendix itself was NOT read: the stored copies of the
+ * 02/VBHN-BKHCN of 03/07/2024). That appendix itself was NOT read: the public copies of the
  * consolidated text and of Circular 03/2024 show only their opening pages, so no appendix row
  * number is known. Every row below therefore names what was read instead, and says how directly
  * (`evidence`). Upgrade a row to 'appendix-text' with its row number once the appendix is read.
@@ -445,6 +445,15 @@ export const GROUP2_UNCONFIRMED: readonly { readonly nameVi: string; readonly na
     nameEn: 'Stack-gas CEMS, vehicle exhaust analysers',
     note: 'Procedures exist (ĐLVN 380:2021, ĐLVN 214); not read.',
   },
+  {
+    nameVi: 'Cân kiểm tra tự động (cân phân loại, OIML R51)',
+    nameEn: 'Automatic catchweighing instrument (checkweigher)',
+    note:
+      'Not found. The English rendering of the 2024 list on lawnet.vn ("What are included in the list of measuring instruments … ' +
+      'from October 15th, 2024", Art. 4 of Circular 23/2013 as amended by Art. 1 of Circular 03/2024) shows rows 1–11 ' +
+      '(length, taximeter, speed, levelling, total station, analytical, technical and common scales, crane, truck and specialised truck scales) ' +
+      'and no automatic catchweighing instrument among them; the rows after 11 were not seen, nor the 07/2019 list. No interval is given.',
+  },
 ];
 
 const rowOf = (code: string): Group2IntervalRow => {
@@ -478,6 +487,8 @@ export const DEFAULT_INTERVAL_MONTHS_BY_KIND: Record<InstrumentKind, { months: n
   taximeter: byRow('taximeter'),
   env_station: byRow('env.air_gas_station'),
   water_meter: byRow('water_meter.cold_electronic'),
+  // Not found in the list (GROUP2_UNCONFIRMED): no default, an authority or lab sets the interval.
+  checkweigher: { months: null, row: 'none' },
   other: { months: null, row: 'none' },
 };
 

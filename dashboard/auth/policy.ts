@@ -11,7 +11,7 @@ import type { Role } from '../../store/index.js';
  * its own standards; an enterprise its own organisation. Stations (issue 8) are instruments of
  * kind env_station and follow the instrument rule.
  */
-export type Resource = 'instrument' | 'station' | 'reference' | 'alert' | 'webhook' | 'gateway' | 'org' | 'user' | 'token';
+export type Resource = 'instrument' | 'station' | 'reference' | 'alert' | 'webhook' | 'gateway' | 'org' | 'user' | 'token' | 'campaign' | 'visit';
 
 export interface RoutePolicy {
   /** No authentication at all. */
@@ -28,6 +28,8 @@ export interface RoutePolicy {
 }
 
 const ALL: readonly Role[] = ['authority', 'lab', 'enterprise'];
+/** Every signed-in role, the inspector included (issue 18: an inspector sees only its visits and their subjects). */
+const SIGNED_IN: readonly Role[] = [...ALL, 'inspector'];
 const OWNERS: readonly Role[] = ['lab', 'enterprise'];
 const NONE: readonly Role[] = [];
 
@@ -35,8 +37,8 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/health': { public: true },
   'GET /api/v1/ready': { public: true },
   'POST /api/v1/auth/login': { public: true },
-  'POST /api/v1/auth/logout': { roles: ALL },
-  'GET /api/v1/auth/me': { roles: ALL },
+  'POST /api/v1/auth/logout': { roles: SIGNED_IN },
+  'GET /api/v1/auth/me': { roles: SIGNED_IN },
 
   'GET /api/v1/orgs': { roles: ALL },
   'GET /api/v1/orgs/:id': { roles: ALL, resource: 'org' },
@@ -62,19 +64,19 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/audit': { roles: ['authority'] },
   'GET /api/v1/audit/verify': { roles: ['authority'] },
 
-  'GET /api/v1/instruments': { roles: ALL },
+  'GET /api/v1/instruments': { roles: SIGNED_IN },
   'POST /api/v1/instruments': { roles: ['enterprise'] },
-  'GET /api/v1/instruments/:id': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id': { roles: SIGNED_IN, resource: 'instrument' },
   'PUT /api/v1/instruments/:id': { roles: ['enterprise'], resource: 'instrument' },
   'DELETE /api/v1/instruments/:id': { roles: NONE, resource: 'instrument' },
   // Issue 15, section 7: only the authority hands an id to another organisation (a squatted id never blocks its owner).
   'POST /api/v1/instruments/:id/reassign': { roles: ['authority'], resource: 'instrument' },
-  'GET /api/v1/instruments/:id/readings': { roles: ALL, resource: 'instrument' },
-  'GET /api/v1/instruments/:id/checks': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/readings': { roles: SIGNED_IN, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/checks': { roles: SIGNED_IN, resource: 'instrument' },
   'POST /api/v1/instruments/:id/checks': { roles: OWNERS, resource: 'instrument' },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, resource: 'instrument' },
-  'GET /api/v1/instruments/:id/state': { roles: ALL, resource: 'instrument' },
-  'GET /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/state': { roles: SIGNED_IN, resource: 'instrument' },
+  'GET /api/v1/instruments/:id/calibrations': { roles: SIGNED_IN, resource: 'instrument' },
   // Open to every role here so that the rule (analytics/authority.ts: a designated lab verifies,
   // the serving lab calibrates, never the owner) answers with its own reason, in Vietnamese too.
   'POST /api/v1/instruments/:id/calibrations': { roles: ALL, resource: 'instrument' },
@@ -120,8 +122,26 @@ export const POLICY: Record<string, RoutePolicy> = {
   'GET /api/v1/overview': { roles: ALL },
   'GET /api/v1/reports/:name': { roles: ALL },
   'GET /api/v1/events': { roles: ALL },
+  // State metrological inspections (issue 18; routes/inspections.ts): the authority plans and
+  // assigns; an inspector sees its visits and signs their records; the inspected organisation
+  // reads the records of visits to it.
+  'GET /api/v1/campaigns': { roles: ['authority', 'inspector'] },
+  'POST /api/v1/campaigns': { roles: ['authority'] },
+  'GET /api/v1/campaigns/:id': { roles: ['authority', 'inspector'], resource: 'campaign' },
+  'PUT /api/v1/campaigns/:id': { roles: ['authority'], resource: 'campaign' },
+  'GET /api/v1/campaigns/:id/visits': { roles: ['authority', 'inspector'], resource: 'campaign' },
+  'POST /api/v1/campaigns/:id/visits': { roles: ['authority'], resource: 'campaign' },
+  'GET /api/v1/campaigns/:id/report': { roles: ['authority'], resource: 'campaign' },
+  'GET /api/v1/visits': { roles: ['authority', 'enterprise', 'inspector'] },
+  'GET /api/v1/visits/:id': { roles: ['authority', 'enterprise', 'inspector'], resource: 'visit' },
+  'GET /api/v1/visits/:id/records': { roles: ['authority', 'enterprise', 'inspector'], resource: 'visit' },
+  'POST /api/v1/visits/:id/records': { roles: ['inspector'], resource: 'visit' },
+  'GET /api/v1/visits/:id/attachments': { roles: ['authority', 'enterprise', 'inspector'], resource: 'visit' },
+  'POST /api/v1/visits/:id/attachments': { roles: ['inspector'], resource: 'visit' },
+  'GET /api/v1/visits/:id/attachments/:attachment': { roles: ['authority', 'enterprise', 'inspector'], resource: 'visit' },
+  'GET /api/v1/violations': { roles: SIGNED_IN },
   // Public reference data (issue 17): the same answer for every role.
-  'GET /api/v1/admin-units': { roles: ALL },
+  'GET /api/v1/admin-units': { roles: SIGNED_IN },
 };
 
 /**

@@ -1,5 +1,5 @@
 import { MetronetError, unknownInstrument, unknownReference, unknownStation } from '../../core/index.js';
-import type { AlertFilter, AlertRecord, Instrument, InstrumentFilter, Registry, Role, User } from '../../store/index.js';
+import type { AlertFilter, AlertRecord, Campaign, Instrument, InstrumentFilter, Registry, Role, User, Visit } from '../../store/index.js';
 import type { Resource } from './policy.js';
 
 /**
@@ -25,14 +25,17 @@ export function principalOf(user: User, via: Principal['via'], tokenId: string):
 }
 
 /** The store filter that limits an instrument list to the caller's tenant. */
-export function instrumentScope(p: Principal): Pick<InstrumentFilter, 'org' | 'servedBy'> {
+export function instrumentScope(p: Principal): Pick<InstrumentFilter, 'org' | 'servedBy' | 'inspectedBy'> {
   if (seesAll(p)) return {};
   if (p.role === 'lab') return { servedBy: p.org ?? '\u0000' };
+  if (p.role === 'inspector') return { inspectedBy: p.user };
   return { org: p.org ?? '\u0000' };
 }
 
 export function canSeeInstrument(registry: Registry, p: Principal, inst: Pick<Instrument, 'id' | 'org'>): boolean {
   if (seesAll(p)) return true;
+  // An inspector sees the subjects of its assigned visits, and nothing else (issue 18).
+  if (p.role === 'inspector') return registry.inspections.subjectsOf(p.user).has(inst.org);
   if (!p.org) return false;
   if (p.role === 'enterprise') return inst.org === p.org;
   return registry.analytics.getService(inst.id)?.lab === p.org;
@@ -105,7 +108,33 @@ export function ownsResource(registry: Registry, p: Principal, resource: Resourc
       const t = registry.identity.getToken(id);
       return t ? t.user === p.user : 'absent';
     }
+    case 'campaign': {
+      const c = Number.isInteger(Number(id)) ? registry.inspections.getCampaign(Number(id)) : undefined;
+      if (!c) return 'absent';
+      return seesCampaign(registry, p, c);
+    }
+    case 'visit': {
+      const v = Number.isInteger(Number(id)) ? registry.inspections.getVisit(Number(id)) : undefined;
+      return v ? seesVisit(p, v) : 'absent';
+    }
   }
+}
+
+/**
+ * The one rule for who sees an inspection campaign (issue 18): the authority every one; an
+ * inspector those whose team it is on or in which it has a visit.
+ */
+export function seesCampaign(registry: Registry, p: Principal, c: Pick<Campaign, 'id' | 'team'>): boolean {
+  if (seesAll(p)) return true;
+  if (p.role !== 'inspector') return false;
+  return c.team.includes(p.user) || registry.inspections.listVisits({ campaign: c.id }).some((v) => v.inspector === p.user);
+}
+
+/** Who sees a visit and its signed records: the authority; the inspector assigned; the inspected organisation. */
+export function seesVisit(p: Principal, v: Pick<Visit, 'inspector' | 'org'>): boolean {
+  if (seesAll(p)) return true;
+  if (p.role === 'inspector') return v.inspector === p.user;
+  return p.role === 'enterprise' && p.org !== null && v.org === p.org;
 }
 
 /**
@@ -138,6 +167,8 @@ const NAMES: Record<Exclude<Resource, 'instrument' | 'station' | 'reference'>, {
   org: { en: 'organisation', vi: 'tổ chức' },
   user: { en: 'user', vi: 'người dùng' },
   token: { en: 'token', vi: 'mã truy cập' },
+  campaign: { en: 'inspection campaign', vi: 'đợt kiểm tra' },
+  visit: { en: 'inspection visit', vi: 'cuộc kiểm tra' },
 };
 
 /**

@@ -5,10 +5,9 @@ import { assertLocation, getCommune, MetronetError } from '../../core/index.js';
 import type { DashboardDeps } from '../app.js';
 import { buildReport, GROUP_BY, REPORTS, type ReportName } from '../reports/data.js';
 import { toCsv, toXlsx } from '../reports/files.js';
-import { formToCsv, formToXlsx } from '../reports/form-files.js';
 import { DEFAULT_AGENCY, type Issuer } from '../reports/form.js';
 import { buildOfficial, OFFICIAL_REPORTS, type OfficialReportName } from '../reports/official.js';
-import { formToPdf } from '../reports/pdf.js';
+import { FORM_MIME, renderForm, reportLanguage } from '../reports/render.js';
 import { vnYearOf } from '../reports/year.js';
 import { offlineRuleOf } from '../states.js';
 
@@ -37,10 +36,6 @@ const ReportQuery = Type.Object({
 });
 
 const isOfficial = (name: string): name is OfficialReportName => (OFFICIAL_REPORTS as readonly string[]).includes(name);
-/** ?lang, else English when the request's first language is English, else Vietnamese. */
-const langOf = (q: 'vi' | 'en' | undefined, header: string | string[] | undefined): 'vi' | 'en' =>
-  q ?? (/^\s*en\b/i.test(Array.isArray(header) ? (header[0] ?? '') : (header ?? '')) ? 'en' : 'vi');
-const MIME = { csv: 'text/csv; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pdf: 'application/pdf' } as const;
 
 /**
  * Reports in official form (issue 17, item 2; CSV, XLSX, PDF): the inventory of Group 2
@@ -67,7 +62,7 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
     },
     async (req, reply) => {
       const { format } = req.query;
-      const lang = langOf(req.query.lang, req.headers['accept-language']);
+      const lang = reportLanguage(req.query.lang, req.headers['accept-language']);
       const t = now();
       const year = req.query.year ?? vnYearOf(t);
       const { province, commune, groupBy } = req.query;
@@ -83,13 +78,7 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
           'content-disposition',
           `attachment; filename="metronet-${name}-${'year' in form.period ? year : new Date(t).toISOString().slice(0, 10)}.${format}"`,
         );
-        const body =
-          format === 'pdf'
-            ? await formToPdf(form, lang, issuer, t)
-            : format === 'xlsx'
-              ? await formToXlsx(form, lang, issuer, t)
-              : formToCsv(form, lang, issuer, t);
-        return reply.type(MIME[format]).send(body);
+        return reply.type(FORM_MIME[format]).send(await renderForm(form, format, lang, issuer, t));
       }
       const name = req.params.name as ReportName;
       if (!REPORTS.includes(name))
@@ -103,9 +92,9 @@ export const reportRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify, d
       const file = `metronet-${name}-${name === 'annual' ? year : new Date(t).toISOString().slice(0, 10)}.${format}`;
       reply.header('content-disposition', `attachment; filename="${file}"`);
       if (format === 'xlsx') {
-        return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(await toXlsx(table, lang));
+        return reply.type(FORM_MIME.xlsx).send(await toXlsx(table, lang));
       }
-      return reply.type('text/csv; charset=utf-8').send(toCsv(table, lang));
+      return reply.type(FORM_MIME.csv).send(toCsv(table, lang));
     },
   );
 };

@@ -132,6 +132,8 @@ describe('request plan', () => {
     );
     expect(plans).toEqual({
       'air-station-tcp': [{ table: 'input', fc: 4, start: 0, length: 17 }],
+      // Its package records are read through the records plan (test/gateway/checkweigher-profile.test.ts).
+      'checkweigher-tcp': [{ table: 'holding', fc: 3, start: 0, length: 3 }],
       'fuel-dispenser-2n-tcp': [{ table: 'holding', fc: 3, start: 0, length: 19 }],
       'fuel-dispenser-rtu': [
         { table: 'holding', fc: 3, start: 0, length: 20 },

@@ -34,6 +34,23 @@ interface Row {
 }
 
 const ALL: readonly Role[] = ['authority', 'lab', 'enterprise'];
+/** Every signed-in role, the inspector included (issue 18). */
+const SIGNED_IN: readonly Role[] = [...ALL, 'inspector'];
+const INSPECTION: readonly Role[] = ['authority', 'inspector'];
+const VISIT_READERS: readonly Role[] = ['authority', 'enterprise', 'inspector'];
+const visitOf = (f: Fixture, t: Tenant) => f.inspections[kOf(t)].visit;
+const campaignOf = (f: Fixture, t: Tenant) => f.inspections[kOf(t)].campaign;
+const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABXQsuDAAAAABJRU5ErkJggg==';
+const campaignBody = () => ({
+  title: `Đợt ${u()}`,
+  subject: 'fuel_retail',
+  province: null,
+  communes: [],
+  periodFrom: Date.now() - DAY,
+  periodTo: Date.now() + DAY,
+  team: [USERS.inspector.id],
+});
+const recordBody = () => ({ visitedAt: Date.now() - 60_000, inspected: [], violations: [], outcome: 'compliant', idempotencyKey: `k-${u()}` });
 const ADMIN: readonly Role[] = [];
 let n = 0;
 const u = () => `${++n}`;
@@ -63,22 +80,22 @@ const issued = (f: Fixture, t: Tenant) =>
   }).certificate;
 
 const MATRIX: Record<string, Row> = {
-  'GET /api/v1/health': { roles: ALL, public: true, call: () => ({ url: '/api/v1/health' }) },
-  'GET /api/v1/ready': { roles: ALL, public: true, call: () => ({ url: '/api/v1/ready' }) },
+  'GET /api/v1/health': { roles: SIGNED_IN, public: true, call: () => ({ url: '/api/v1/health' }) },
+  'GET /api/v1/ready': { roles: SIGNED_IN, public: true, call: () => ({ url: '/api/v1/ready' }) },
   'POST /api/v1/auth/login': {
-    roles: ALL,
+    roles: SIGNED_IN,
     public: true,
     call: () => ({ url: '/api/v1/auth/login', payload: { username: USERS.authority.id, password: `password-of-${USERS.authority.id}` } }),
   },
   'POST /api/v1/auth/logout': {
-    roles: ALL,
+    roles: SIGNED_IN,
     foreign: 'none',
     call: (_t, role, f) => ({
       url: '/api/v1/auth/logout',
       headers: { authorization: `Bearer ${f.registry.identity.issueToken({ kind: 'api', user: USERS[role].id, ttlMs: DAY }).secret}` },
     }),
   },
-  'GET /api/v1/auth/me': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/auth/me' }) },
+  'GET /api/v1/auth/me': { roles: SIGNED_IN, foreign: 'none', call: () => ({ url: '/api/v1/auth/me' }) },
 
   'GET /api/v1/orgs': { roles: ALL, list: true, call: () => ({ url: '/api/v1/orgs' }) },
   'GET /api/v1/orgs/:id': { roles: ALL, call: (t, role) => ({ url: `/api/v1/orgs/${owner(role, t)}` }) },
@@ -148,12 +165,12 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/audit': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit' }) },
   'GET /api/v1/audit/verify': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/audit/verify' }) },
 
-  'GET /api/v1/instruments': { roles: ALL, list: true, call: () => ({ url: '/api/v1/instruments' }) },
+  'GET /api/v1/instruments': { roles: SIGNED_IN, list: true, call: () => ({ url: '/api/v1/instruments' }) },
   'POST /api/v1/instruments': {
     roles: ['enterprise'],
     call: (t) => ({ url: '/api/v1/instruments', payload: { id: `NEW-${u()}`, org: t.ent, kind: 'scale', name: 'new scale' } }),
   },
-  'GET /api/v1/instruments/:id': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}` }) },
+  'GET /api/v1/instruments/:id': { roles: SIGNED_IN, call: (t) => ({ url: `/api/v1/instruments/${t.inst}` }) },
   'PUT /api/v1/instruments/:id': {
     roles: ['enterprise'],
     call: (t) => ({ url: `/api/v1/instruments/${t.inst}`, payload: { kind: 'scale', name: `scale ${kOf(t)}`, lab: t.lab } }),
@@ -172,8 +189,8 @@ const MATRIX: Record<string, Row> = {
       payload: { org: t === T.a ? T.b.ent : T.a.ent },
     }),
   },
-  'GET /api/v1/instruments/:id/readings': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
-  'GET /api/v1/instruments/:id/checks': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
+  'GET /api/v1/instruments/:id/readings': { roles: SIGNED_IN, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/readings` }) },
+  'GET /api/v1/instruments/:id/checks': { roles: SIGNED_IN, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/checks` }) },
   'POST /api/v1/instruments/:id/checks': {
     roles: ['lab', 'enterprise'],
     call: (t) => ({
@@ -183,8 +200,8 @@ const MATRIX: Record<string, Row> = {
     }),
   },
   'GET /api/v1/instruments/:id/drift': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/drift` }) },
-  'GET /api/v1/instruments/:id/state': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/state` }) },
-  'GET /api/v1/instruments/:id/calibrations': { roles: ALL, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/calibrations` }) },
+  'GET /api/v1/instruments/:id/state': { roles: SIGNED_IN, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/state` }) },
+  'GET /api/v1/instruments/:id/calibrations': { roles: SIGNED_IN, call: (t) => ({ url: `/api/v1/instruments/${t.inst}/calibrations` }) },
   'POST /api/v1/instruments/:id/calibrations': {
     roles: ['lab'],
     call: (t) => ({
@@ -302,8 +319,62 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/overview': { roles: ALL, list: true, call: () => ({ url: '/api/v1/overview' }) },
   'GET /api/v1/reports/:name': { roles: ALL, list: true, call: () => ({ url: '/api/v1/reports/inventory?format=csv' }) },
   'GET /api/v1/events': { roles: ALL, list: true, call: () => ({ url: '/api/v1/events?once=true' }) },
+  // State metrological inspections (issue 18): tenant A's campaign has the fixture's inspector on
+  // its team and a visit to ent-a by it; tenant B's belong to another inspector and ent-bbb.
+  'GET /api/v1/campaigns': { roles: INSPECTION, list: true, call: () => ({ url: '/api/v1/campaigns' }) },
+  'POST /api/v1/campaigns': { roles: ['authority'], foreign: 'none', call: () => ({ url: '/api/v1/campaigns', payload: campaignBody() }) },
+  'GET /api/v1/campaigns/:id': { roles: INSPECTION, call: (t, _r, f) => ({ url: `/api/v1/campaigns/${campaignOf(f, t)}` }) },
+  'PUT /api/v1/campaigns/:id': {
+    roles: ['authority'],
+    call: (t, _r, f) => ({ url: `/api/v1/campaigns/${campaignOf(f, t)}`, payload: { ...campaignBody(), team: [t === T.a ? USERS.inspector.id : 'insp-bbb'] } }),
+  },
+  'GET /api/v1/campaigns/:id/visits': { roles: INSPECTION, call: (t, _r, f) => ({ url: `/api/v1/campaigns/${campaignOf(f, t)}/visits` }) },
+  'POST /api/v1/campaigns/:id/visits': {
+    roles: ['authority'],
+    call: (t, _r, f) => ({
+      url: `/api/v1/campaigns/${campaignOf(f, t)}/visits`,
+      payload: { org: t.ent, inspector: t === T.a ? USERS.inspector.id : 'insp-bbb' },
+    }),
+  },
+  'GET /api/v1/campaigns/:id/report': { roles: ['authority'], call: (t, _r, f) => ({ url: `/api/v1/campaigns/${campaignOf(f, t)}/report?format=csv` }) },
+  'GET /api/v1/visits': { roles: VISIT_READERS, list: true, call: () => ({ url: '/api/v1/visits' }) },
+  'GET /api/v1/visits/:id': { roles: VISIT_READERS, call: (t, _r, f) => ({ url: `/api/v1/visits/${visitOf(f, t)}` }) },
+  'GET /api/v1/visits/:id/records': { roles: VISIT_READERS, call: (t, _r, f) => ({ url: `/api/v1/visits/${visitOf(f, t)}/records` }) },
+  'POST /api/v1/visits/:id/records': {
+    // The first signs, the others supersede it: each call corrects the record in force.
+    roles: ['inspector'],
+    // The authority passes the tenant check but is not the inspector assigned: the route refuses (403).
+    passed: (s) => s === 201 || s === 403,
+    call: (t, _r, f) => {
+      const current = f.registry.inspections.validRecord(visitOf(f, t));
+      return {
+        url: `/api/v1/visits/${visitOf(f, t)}/records`,
+        payload: { ...recordBody(), ...(current ? { supersedes: current.id, reason: 'sửa' } : {}) },
+      };
+    },
+  },
+  'GET /api/v1/visits/:id/attachments': { roles: VISIT_READERS, call: (t, _r, f) => ({ url: `/api/v1/visits/${visitOf(f, t)}/attachments` }) },
+  'POST /api/v1/visits/:id/attachments': {
+    roles: ['inspector'],
+    passed: (s) => s === 201 || s === 403 || s === 503,
+    call: (t, _r, f) => ({ url: `/api/v1/visits/${visitOf(f, t)}/attachments`, payload: { name: 'a.png', type: 'image/png', data: PNG_B64 } }),
+    // Without an attachments folder the route answers 503 after access control let the call through.
+  },
+  'GET /api/v1/visits/:id/attachments/:attachment': {
+    roles: VISIT_READERS,
+    call: (t, _r, f) => {
+      const visit = visitOf(f, t);
+      const a =
+        f.registry.inspections.listAttachments(visit)[0] ??
+        f.registry.inspections.addAttachment({ visit, name: 'a.png', type: 'image/png', size: 1, sha256: '0'.repeat(64), uploadedBy: 'x' });
+      return { url: `/api/v1/visits/${visit}/attachments/${a.id}` };
+    },
+    // No attachments folder in this app: the route itself answers 404 once access control let the call through.
+    passed: through,
+  },
+  'GET /api/v1/violations': { roles: SIGNED_IN, foreign: 'none', call: () => ({ url: '/api/v1/violations' }) },
   // Public reference data, the same for every tenant (issue 17).
-  'GET /api/v1/admin-units': { roles: ALL, foreign: 'none', call: () => ({ url: '/api/v1/admin-units?province=68' }) },
+  'GET /api/v1/admin-units': { roles: SIGNED_IN, foreign: 'none', call: () => ({ url: '/api/v1/admin-units?province=68' }) },
 };
 
 let f: Fixture;
@@ -365,7 +436,7 @@ describe('REST access matrix', () => {
         if (!allowed && own.statusCode !== 403) failures.push(`${route} own: expected 403, got ${own.statusCode}`);
         if (row.public || row.foreign === 'none') continue;
         if (row.list) {
-          if (allowed && (role === 'lab' || role === 'enterprise') && own.body.includes(LEAK))
+          if (allowed && (role === 'lab' || role === 'enterprise' || role === 'inspector') && own.body.includes(LEAK))
             failures.push(`${route}: list leaks tenant B to ${role}: ${own.body.slice(0, 200)}`);
           continue;
         }

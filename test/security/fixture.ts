@@ -32,6 +32,8 @@ export interface Fixture {
   auth: Record<Role, { authorization: string }>;
   alerts: { a: number; b: number };
   webhooks: { a: number; b: number };
+  /** Per tenant, an inspection campaign and a visit to its enterprise (issue 18): A's by the fixture's inspector, B's by `insp-bbb`. */
+  inspections: { a: { campaign: number; visit: number }; b: { campaign: number; visit: number } };
   cleanup: () => Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export const USERS: Record<Role, { id: string; org: string | null }> = {
   authority: { id: 'tdc', org: null },
   lab: { id: 'lab-a-user', org: T.a.lab },
   enterprise: { id: 'ent-a-user', org: T.a.ent },
+  // An inspector of the authority (issue 18): sees only the subjects of its assigned visits.
+  inspector: { id: 'insp-user', org: 'tdc-org' },
 };
 
 export async function twoTenants(): Promise<Fixture> {
@@ -93,6 +97,31 @@ export async function twoTenants(): Promise<Fixture> {
       auth[role] = { authorization: `Bearer ${registry.identity.issueToken({ kind: 'api', user: u.id, ttlMs: DAY }).secret}` };
     }),
   );
+  await registry.identity.createUser({ id: 'insp-bbb', role: 'inspector', org: 'tdc-org', password: 'password-of-insp-bbb' });
+  const inspections = {} as Fixture['inspections'];
+  for (const [k, inspector] of [
+    ['a', USERS.inspector.id],
+    ['b', 'insp-bbb'],
+  ] as const) {
+    const c = registry.inspections.createCampaign(
+      {
+        title: `Campaign ${T[k].ent}`,
+        subject: 'market_scales',
+        province: null,
+        communes: [],
+        periodFrom: Date.now() - DAY,
+        periodTo: Date.now() + 30 * DAY,
+        team: [inspector],
+      },
+      USERS.authority.id,
+    );
+    const v = registry.inspections.addVisit(
+      c.id,
+      { org: T[k].ent, site: `site of ${T[k].ent}`, commune: null, inspector, plannedAt: null },
+      USERS.authority.id,
+    );
+    inspections[k] = { campaign: c.id, visit: v.id };
+  }
   return {
     registry,
     readings,
@@ -100,6 +129,7 @@ export async function twoTenants(): Promise<Fixture> {
     auth,
     alerts,
     webhooks,
+    inspections,
     cleanup: async () => {
       await readings.close();
       registry.close();

@@ -232,19 +232,20 @@ describe('simulator close', () => {
   it('leaves no active handles, even with requests pending', async () => {
     const before = activeResources();
     const started = await Promise.all([...profiles.values()].map((profile) => startSimulator({ profile })));
-    const [scale, fuel, air] = started as [SimulatorHandle, SimulatorHandle, SimulatorHandle];
+    const byId = (id: string) => started.findIndex((s) => s.profile.id === id);
+    const [scale, fuel, air] = [byId('weighing-indicator-tcp'), byId('fuel-dispenser-2n-tcp'), byId('air-station-tcp')] as [number, number, number];
     const cs = await Promise.all(started.map((s) => connectClient(s.port, { timeoutMs: 5000 })));
-    expect((await cs[1]!.readHoldingRegisters(0, 20)).data).toHaveLength(20);
-    scale.setFaults({ silent: true });
-    air.setFaults({ delayMs: 10_000 });
+    expect((await cs[fuel]!.readHoldingRegisters(0, 20)).data).toHaveLength(20);
+    started[scale]!.setFaults({ silent: true });
+    started[air]!.setFaults({ delayMs: 10_000 });
     // Left unanswered on purpose: modbus-serial never settles a request whose socket is destroyed.
-    void cs[0]!.readHoldingRegisters(0, 2).catch(() => undefined);
-    void cs[2]!.readInputRegisters(0, 2).catch(() => undefined);
+    void cs[scale]!.readHoldingRegisters(0, 2).catch(() => undefined);
+    void cs[air]!.readInputRegisters(0, 2).catch(() => undefined);
     // Nothing to await: the handle counts answered requests only, so a short pause lets these two
     // arrive. Should they be late, close() runs with less pending and the test checks less; it cannot fail for it.
     await sleep(50);
     await Promise.all(started.map((s) => s.close()));
-    await fuel.close(); // closing twice is harmless
+    await started[fuel]!.close(); // closing twice is harmless
     await Promise.all(cs.map(closeClient));
     await expectNoLeaks(before);
   });

@@ -79,9 +79,28 @@ const calibration = (certificate: string) => ({
 const inst = { foreign: () => T.b.inst, missing: MISSING.inst };
 const station = { foreign: () => 'ST-bbb', missing: MISSING.inst };
 const BOTH = ['lab', 'enterprise'] as const;
+// Inspections (issue 18): tenant B's campaign and visit belong to another inspector and ent-bbb.
+const visitB = { foreign: () => f.inspections.b.visit, missing: 987_654 };
+const campaignB = { foreign: () => f.inspections.b.campaign, missing: 987_654 };
+const VISIT_ROLES = ['enterprise', 'inspector'] as const;
+const RECORD = { visitedAt: 0, inspected: [], violations: [], outcome: 'compliant' };
 
 /** Every route whose path names a tenant's resource (the policy's `resource` rows), callable by a lab or an enterprise. */
 const PROBES: Record<string, Probe> = {
+  'GET /api/v1/campaigns/:id': { method: 'GET', path: '/api/v1/campaigns/{id}', roles: ['inspector'], ...campaignB },
+  'GET /api/v1/campaigns/:id/visits': { method: 'GET', path: '/api/v1/campaigns/{id}/visits', roles: ['inspector'], ...campaignB },
+  'GET /api/v1/visits/:id': { method: 'GET', path: '/api/v1/visits/{id}', roles: VISIT_ROLES, ...visitB },
+  'GET /api/v1/visits/:id/records': { method: 'GET', path: '/api/v1/visits/{id}/records', roles: VISIT_ROLES, ...visitB },
+  'POST /api/v1/visits/:id/records': { method: 'POST', path: '/api/v1/visits/{id}/records', body: RECORD, roles: ['inspector'], ...visitB },
+  'GET /api/v1/visits/:id/attachments': { method: 'GET', path: '/api/v1/visits/{id}/attachments', roles: VISIT_ROLES, ...visitB },
+  'POST /api/v1/visits/:id/attachments': {
+    method: 'POST',
+    path: '/api/v1/visits/{id}/attachments',
+    body: { name: 'a.png', type: 'image/png', data: 'iVBORw0KGgo=' },
+    roles: ['inspector'],
+    ...visitB,
+  },
+  'GET /api/v1/visits/:id/attachments/:attachment': { method: 'GET', path: '/api/v1/visits/{id}/attachments/1', roles: VISIT_ROLES, ...visitB },
   'GET /api/v1/orgs/:id': { method: 'GET', path: '/api/v1/orgs/{id}', roles: BOTH, foreign: () => T.b.ent, missing: MISSING.org },
   'DELETE /api/v1/tokens/:id': { method: 'DELETE', path: '/api/v1/tokens/{id}', roles: BOTH, foreign: () => foreignToken, missing: MISSING.token },
   'GET /api/v1/gateways/:id': { method: 'GET', path: '/api/v1/gateways/{id}', roles: ['enterprise'], foreign: () => T.b.gw, missing: MISSING.gw },
@@ -176,6 +195,10 @@ const NOT_PROBED = [
   'DELETE /api/v1/instruments/:id',
   'POST /api/v1/instruments/:id/reassign',
   'PUT /api/v1/references/:id',
+  // The authority's own planning routes: it sees every campaign.
+  'PUT /api/v1/campaigns/:id',
+  'POST /api/v1/campaigns/:id/visits',
+  'GET /api/v1/campaigns/:id/report',
 ];
 
 interface Answer {

@@ -54,6 +54,7 @@ const OWN: Record<Exclude<Role, 'admin'>, string[]> = {
     '/api/v1/rejects',
     '/api/v1/tokens',
   ],
+  inspector: ['/api/v1/auth/me', '/api/v1/visits', '/api/v1/campaigns', '/api/v1/violations'],
 };
 
 describe('HEAD answers as GET', () => {
