@@ -1,4 +1,4 @@
-import type { AlertKind, AlertSeverity } from '../core/index.js';
+import { calendarDaysUntil, type AlertKind, type AlertSeverity } from '../core/index.js';
 
 /**
  * The alert catalogue: every alert kind once, with its severity, the parameters its text takes
@@ -10,7 +10,9 @@ import type { AlertKind, AlertSeverity } from '../core/index.js';
  * A template names its parameters as `{name}` or `{name|format}`:
  *   qty       a number in the alert's unit (params.unit)      num  a number     int  a whole number
  *   date      a date                                          datetime  a date and time
- *   days      whole days between now and that date (|n|)      word  a word of WORDS (`name.value`)
+ *   days      calendar days in Vietnam time between today and that date (|n|, core/time.ts calendarDaysUntil)
+ *   word      a word of WORDS (`name.value`)
+ *   org       an organisation's id: a reader shows the organisation's name (the English message the id)
  *   reason    an English reason from traceability.ts (the web UI translates the known ones)
  * `{ch}` is the channel's quantity (the instrument when the alert has no channel). Numbers are
  * kept raw in params, times as epoch ms: a reader formats them in its own language.
@@ -40,13 +42,25 @@ export interface AlertKindEntry {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
+/**
+ * The document a limit comes from, as a reader cites it: its code ("QCVN 40:2011/BTNMT"),
+ * without the notes the configuration keeps beside it for engineers ("column B (placeholder;
+ * verify against the official text …)", core/stations.ts). A source that does not start with a
+ * document code is kept up to its first parenthesis.
+ */
+export function sourceDocument(source: string | null): string | null {
+  if (source === null) return null;
+  const code = /^(?:QCVN|TCVN|ĐLVN|DLVN|ISO|OIML)[\s\S]*?\d[\w.:-]*(?:\/[\wĐđ-]+)?/u.exec(source.trim());
+  return (code ? code[0] : source.split('(')[0]!).trim() || null;
+}
+
 /** Words a template's `word` parameters take, as `name.value`. */
 export const WORDS: Record<string, Texts> = {
   'rule.simple': { vi: 'quy tắc chấp nhận đơn giản', en: 'simple acceptance' },
   'rule.guarded': { vi: 'quy tắc chấp nhận có dải bảo vệ', en: 'guarded acceptance' },
   'series.zero': { vi: 'điểm không', en: 'zero' },
-  'series.span': { vi: 'điểm chuẩn (span)', en: 'span' },
-  'series.both': { vi: 'cả điểm không và điểm chuẩn', en: 'zero and span' },
+  'series.span': { vi: 'điểm thang đo', en: 'span' },
+  'series.both': { vi: 'cả điểm không và điểm thang đo', en: 'zero and span' },
   'period.1h': { vi: '1 giờ', en: '1-hour' },
   'period.8h': { vi: '8 giờ', en: '8-hour' },
   'period.24h': { vi: '24 giờ', en: '24-hour' },
@@ -69,8 +83,8 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     title: { vi: 'Sai số sát giới hạn', en: 'Near limit' },
     params: (d) => ({ error: num(d.error), mpe: num(d.mpe), percent: num(d.percent) }),
     text: {
-      vi: '{ch}: sai số {error|qty} đã vượt {percent|int} % sai số cho phép lớn nhất (MPE ±{mpe|qty}); nên theo dõi và bố trí hiệu chuẩn.',
-      en: '{ch}: error {error|qty} above {percent|int} % of the MPE (±{mpe|qty}); watch it and plan a calibration.',
+      vi: '{ch}: sai số {error|qty} đã vượt {percent|int} % sai số cho phép lớn nhất (MPE ±{mpe|qty}); đề nghị theo dõi và bố trí kiểm định lại.',
+      en: '{ch}: error {error|qty} above {percent|int} % of the MPE (±{mpe|qty}); watch it and plan a new verification.',
     },
   },
   predicted_out_of_tolerance: {
@@ -79,8 +93,8 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     title: { vi: 'Dự báo sắp vượt sai số', en: 'Predicted out of tolerance' },
     params: (d) => ({ predictedTs: num(d.predictedTs), due: num(d.due), recommendedTs: num(d.recommendedTs) }),
     text: {
-      vi: '{ch}: theo xu hướng trôi, sai số dự báo vượt MPE từ ngày {predictedTs|date} (theo giới hạn khoảng dự báo 95 %), trước hạn kiểm định {due|date}; nên hiệu chuẩn trước ngày {recommendedTs|date}.',
-      en: '{ch}: from the drift trend, the error is predicted outside the MPE from {predictedTs|date} (95 % prediction bound), before the due date {due|date}; recalibrate by {recommendedTs|date}.',
+      vi: '{ch}: theo xu hướng trôi, sai số dự báo vượt MPE từ ngày {predictedTs|date} (theo giới hạn khoảng dự báo 95 %), trước hạn kiểm định {due|date}; đề nghị kiểm định lại trước ngày {recommendedTs|date}.',
+      en: '{ch}: from the drift trend, the error is predicted outside the MPE from {predictedTs|date} (95 % prediction bound), before the due date {due|date}; have it verified again by {recommendedTs|date}.',
     },
   },
   shift_detected: {
@@ -130,8 +144,8 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     title: { vi: 'Quá hạn kiểm định', en: 'Verification overdue' },
     params: (d) => ({ due: num(d.due) }),
     text: {
-      vi: 'Quá hạn kiểm định từ ngày {due|date} ({due|days} ngày); không được sử dụng cho đến khi kiểm định lại.',
-      en: 'Verification overdue since {due|date} ({due|days} days); not to be used until verified again.',
+      vi: 'Hạn kiểm định đến hết ngày {due|date}, đã quá hạn {due|days} ngày; không được sử dụng cho đến khi kiểm định lại.',
+      en: 'Verification valid until the end of {due|date}, overdue by {due|days} days; not to be used until verified again.',
     },
   },
   verification_failed: {
@@ -140,8 +154,8 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     title: { vi: 'Kiểm định không đạt', en: 'Verification failed' },
     params: (d) => ({ date: num(d.date), certificate: str(d.certificate), lab: str(d.lab) }),
     text: {
-      vi: 'Kiểm định ngày {date|date} không đạt (biên bản {certificate}, {lab}); phương tiện đo không được sử dụng cho đến khi kiểm định lại đạt yêu cầu.',
-      en: 'Verification of {date|date} failed (record {certificate}, {lab}); the instrument may not be used until it passes a verification.',
+      vi: 'Kiểm định ngày {date|date} không đạt (biên bản {certificate}, {lab|org}); phương tiện đo không được sử dụng cho đến khi kiểm định lại đạt yêu cầu.',
+      en: 'Verification of {date|date} failed (record {certificate}, {lab|org}); the instrument may not be used until it passes a verification.',
     },
   },
   seal_broken: {
@@ -167,17 +181,17 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     title: { vi: 'Chuẩn hết hiệu lực', en: 'Standard expired' },
     params: (d, a) => ({ reference: a.reference, due: num(d.due), certificate: str(d.certificate) }),
     text: {
-      vi: 'Chuẩn đo lường {reference} hết hiệu lực từ ngày {due|date} (giấy chứng nhận {certificate}); kết quả kiểm tra dùng chuẩn này không còn được dẫn xuất.',
+      vi: 'Chuẩn đo lường {reference} hết hiệu lực từ ngày {due|date} (giấy chứng nhận {certificate}); kết quả kiểm tra dùng chuẩn này không còn bảo đảm liên kết chuẩn.',
       en: 'Reference standard {reference} expired on {due|date} (certificate {certificate}); checks against it are not traceable.',
     },
   },
   not_traceable: {
     severity: 'warning',
     decidedOn: 'check',
-    title: { vi: 'Kết quả không được dẫn xuất chuẩn', en: 'Not traceable' },
+    title: { vi: 'Kết quả không bảo đảm liên kết chuẩn', en: 'Not traceable' },
     params: (d, a) => ({ reference: str(d.reference) ?? a.reference, reason: str(d.reason) }),
     text: {
-      vi: 'Kết quả kiểm tra với chuẩn {reference} không được dẫn xuất chuẩn: {reason|reason}. Kết quả này không được dùng để đánh giá.',
+      vi: 'Kết quả kiểm tra với chuẩn {reference} không bảo đảm liên kết chuẩn: {reason|reason}. Kết quả này không được dùng để đánh giá.',
       en: 'Check against {reference} is not traceable: {reason|reason}. It is excluded from decisions.',
     },
   },
@@ -217,7 +231,7 @@ export const ALERT_CATALOGUE: Record<AlertKind, AlertKindEntry> = {
     // More than twice the limit is critical.
     severityOf: (d) => (num(d.value) !== null && num(d.limit) !== null && (d.value as number) > 2 * (d.limit as number) ? 'critical' : 'warning'),
     title: { vi: 'Vượt quy chuẩn môi trường', en: 'Environmental limit exceeded' },
-    params: (d) => ({ value: num(d.value), limit: num(d.limit), unit: str(d.unit), period: str(d.period), source: str(d.source) }),
+    params: (d) => ({ value: num(d.value), limit: num(d.limit), unit: str(d.unit), period: str(d.period), source: sourceDocument(str(d.source)) }),
     variant: (d) => {
       const value = num(d.value);
       const limit = num(d.limit);
@@ -305,7 +319,7 @@ export function englishMessage(text: AlertText, now: number): string {
       case 'datetime':
         return typeof v === 'number' ? `${new Date(v).toISOString().slice(0, 16).replace('T', ' ')} UTC` : String(v);
       case 'days':
-        return typeof v === 'number' ? String(Math.abs(Math.floor((v - now) / 86_400_000))) : String(v);
+        return typeof v === 'number' ? String(Math.abs(calendarDaysUntil(v, now))) : String(v);
       case 'word':
         return WORDS[`${name}.${v}`]?.en ?? String(v);
       default:

@@ -1,4 +1,4 @@
-import { DAY, HOUR, type InstrumentKind } from '../core/index.js';
+import { calendarDaysUntil, DAY, HOUR, type InstrumentKind } from '../core/index.js';
 import {
   CALIBRATION_RENEWS_VERIFICATION,
   DEFAULT_INTERVAL_MONTHS_BY_KIND,
@@ -116,9 +116,12 @@ export function renewsVerification(kind: InstrumentKind | null | undefined, type
   return !kind || DEFAULT_INTERVAL_MONTHS_BY_KIND[kind]?.months == null;
 }
 
-/** Whole days from `now` until `due` (negative: overdue), rounded down. */
+/**
+ * Days from `now` until `due` (negative: overdue): calendar days in Vietnam time
+ * (core/time.ts calendarDaysUntil), the count every alert, list and calendar shows.
+ */
 export function daysUntil(due: number, now: number): number {
-  return Math.floor((due - now) / DAY);
+  return calendarDaysUntil(due, now);
 }
 
 export function dueState(due: number | null, now: number, leadDays: number): DueState {

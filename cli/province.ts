@@ -92,7 +92,7 @@ const scales = (prefix: string, from: number, count: number, site: string): Demo
     const n = from + k;
     return {
       id: `${prefix}-${String(n).padStart(4, '0')}`,
-      name: `Cân đồng hồ điện tử, ${site} ${k + 1}`,
+      name: `Cân điện tử, ${site} ${k + 1}`,
       profile: 'weighing-indicator-tcp',
       kind: 'scale' as const,
       serial: `WI-${2024000 + n}`,

@@ -14,3 +14,18 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/** Vietnam time: UTC+7 all year (no daylight saving), the time certificates, due dates and alerts are read in. */
+export const VN_OFFSET_MS = 7 * HOUR;
+
+/**
+ * Calendar days in Vietnam time from the day of `now` to the day of `ts`; negative when `ts`
+ * lies on an earlier day. The one day-count rule of metronet: alerts, the calendar, the lists and
+ * the reference standards page all count this way (the web UI's lib.js daysUntil is the same
+ * rule for the browser). Time of day does not matter: a verification valid until 18/11 (end of
+ * that day) is overdue by 16 days on 04/12, whether it is 00:05 or 23:55.
+ */
+export function calendarDaysUntil(ts: number, now: number): number {
+  const day = (x: number) => Math.floor((x + VN_OFFSET_MS) / DAY);
+  return day(ts) - day(now);
+}

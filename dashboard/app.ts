@@ -12,6 +12,7 @@ import { isMetronetError, MetronetError, silentLogger, type Logger, type TlsFile
 import type { ReadingsStore, Registry } from '../store/types.js';
 import { ErrorBody } from './schemas.js';
 import { languageOf } from './language.js';
+import { frameworkMessage, validationMessage } from './validation-text.js';
 import { webTextRoutes } from './web-texts.js';
 import { healthRoutes } from './routes/health.js';
 import { instrumentRoutes } from './routes/instruments.js';
@@ -34,6 +35,7 @@ import { overviewRoutes } from './routes/overview.js';
 import { reportRoutes } from './routes/reports.js';
 import { eventRoutes } from './routes/events.js';
 import { adminUnitRoutes } from './routes/admin-units.js';
+import { inspectionRoutes } from './routes/inspections.js';
 import applicationLayer from './plugins/app.js';
 import browserHardening from './plugins/browser.js';
 import type { WebhookGuardConfig } from './webhook-guard.js';
@@ -78,6 +80,8 @@ export interface DashboardDeps {
   reports?: { agency?: string; agencyEn?: string; parentAgency?: string; place?: string };
   /** The signed audit checkpoints (audit.checkpointFile): GET /api/v1/audit/verify checks the chain against them, as the CLI does. */
   auditCheckpointFile?: string;
+  /** Where the files attached to inspection visits are kept (`attachments/` in the data folder); without it, attaching is refused. */
+  attachmentsDir?: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the server, request and reply types differ between HTTP and HTTPS; routes need neither
@@ -144,13 +148,16 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
         rule: v.keyword,
         message: v.message,
       }));
-      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message: err.message, details } });
+      // The message in the caller's language, naming the field as people read it (validation-text.ts); details as ajv gives them.
+      const message = validationMessage(err.validation, err.validationContext, languageOf(req));
+      return reply.status(400).send({ error: { code: 'E_BAD_REQUEST', message, details } });
     }
     if (err.statusCode && err.statusCode < 500) {
-      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: err.message } });
+      return reply.status(err.statusCode).send({ error: { code: 'E_BAD_REQUEST', message: frameworkMessage(err.code, languageOf(req)) ?? err.message } });
     }
     req.log.error({ err }, 'request failed');
-    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: 'internal error; see the server log' } });
+    const internal = languageOf(req) === 'vi' ? 'lỗi trong máy chủ; xem nhật ký của máy chủ' : 'internal error; see the server log';
+    return reply.status(500).send({ error: { code: 'E_INTERNAL', message: internal } });
   });
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
@@ -200,6 +207,8 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
       await api.register(eventRoutes, deps);
       // The administrative units in force since 1 July 2025 (issue 17), for location pickers.
       await api.register(adminUnitRoutes, deps);
+      // State metrological inspections (issue 18).
+      await api.register(inspectionRoutes, deps);
     },
     { prefix: '/api/v1' },
   );

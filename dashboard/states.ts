@@ -137,5 +137,16 @@ export function stateRow(
   };
 }
 
+/**
+ * Whether an instrument counts as "đạt yêu cầu" (conforming) in a share: in tolerance and with a
+ * verification or calibration on record. A station never verified has no live alert and reads
+ * in_tolerance, yet nothing shows that it conforms: it is not counted. The one definition; the
+ * overview's share is conforming ÷ all instruments.
+ */
+export const isConforming = (r: Pick<InstrumentStateRow, 'state' | 'lastCalibration'>): boolean => r.state === 'in_tolerance' && r.lastCalibration !== null;
+
+/** Registered, with no verification or calibration on record (the overview says how many). */
+export const isNeverVerified = (r: Pick<InstrumentStateRow, 'state' | 'lastCalibration'>): boolean => r.state !== 'unregistered' && r.lastCalibration === null;
+
 export const isOnline = (i: Pick<Instrument, 'lastSeen' | 'kind'>, now: number, offline: OfflineRule): boolean =>
   !!i.lastSeen && now - i.lastSeen < offlineAfter(offline, i.kind);

@@ -5,7 +5,7 @@ import type { DashboardDeps } from '../app.js';
 import { nameLocation, Nullable } from '../../core/index.js';
 import { compareLocality, localityKey, localityResolver, type Locality } from '../locality.js';
 import { IdParams } from '../schemas.js';
-import { INSTRUMENT_STATES, offlineRuleOf, statesOf } from '../states.js';
+import { INSTRUMENT_STATES, isConforming, isNeverVerified, offlineRuleOf, statesOf } from '../states.js';
 import { mustFindInstrument } from '../lookups.js';
 import { alertFilter } from '../auth/tenant.js';
 
@@ -36,6 +36,10 @@ const PLACE = {
 const Overview = Type.Object({
   counts: Type.Record(Type.String(), Type.Integer(), { description: 'instruments per state, plus offline' }),
   total: Type.Integer(),
+  conforming: Type.Integer({
+    description: 'in tolerance with a verification or calibration on record (states.ts isConforming): the share "đạt yêu cầu" is conforming ÷ total',
+  }),
+  neverVerified: Type.Integer({ description: 'registered instruments with no verification or calibration on record' }),
   orgs: Type.Array(
     Type.Object({
       id: Type.String(),
@@ -115,9 +119,11 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const localities = [...byPlace.values()]
         .sort((a, b) => compareLocality(a.l, b.l))
         .map((g) => ({ ...g.l, instruments: g.instruments, stations: g.stations, orgs: g.orgs.size }));
+      // The labs serving these instruments too (no instruments of their own): screens name a lab by its name.
+      const labs = new Set(items.map((i) => i.lab).filter((l) => l !== null));
       const orgs = deps.registry
         .listOrgs()
-        .filter((o) => byOrg.has(o.id) || o.id === p.org)
+        .filter((o) => byOrg.has(o.id) || o.id === p.org || labs.has(o.id))
         .map((o) => ({
           id: o.id,
           name: o.name,
@@ -130,7 +136,9 @@ export const overviewRoutes: FastifyPluginAsync<DashboardDeps> = async (fastify,
       const scope = alertFilter(p);
       const count = (severity?: 'critical' | 'warning') => deps.registry.analytics.listAlerts({ state: 'open', ...scope, severity, limit: 1 }).total;
       const alerts = { open: count(), critical: count('critical'), warning: count('warning') };
-      return { counts, total: items.length, orgs, localities, alerts, items: req.query.items ? items : [] };
+      const conforming = items.filter(isConforming).length;
+      const neverVerified = items.filter(isNeverVerified).length;
+      return { counts, total: items.length, conforming, neverVerified, orgs, localities, alerts, items: req.query.items ? items : [] };
     },
   );
 

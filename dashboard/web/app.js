@@ -1,6 +1,6 @@
 // The web UI shell (issue 7): sign-in, navigation, a small router over hash routes, language,
 // and the live event stream that views subscribe to. Each page is an ES module under views/.
-import { state, live, liveStates, t, el, api, can } from './lib.js';
+import { state, live, liveStates, t, el, api, can, labelTables, openAlertCounts } from './lib.js';
 
 const ROUTES = [
   { re: /^\/?$/, nav: 'overview', load: () => import('./views/overview.js') },
@@ -11,12 +11,15 @@ const ROUTES = [
   { re: /^\/references$/, nav: 'references', load: () => import('./views/references.js') },
   { re: /^\/gateways$/, nav: 'gateways', load: () => import('./views/gateways.js') },
   { re: /^\/reports$/, nav: 'reports', load: () => import('./views/reports.js') },
+  { re: /^\/stations$/, nav: 'stations', load: () => import('./views/stations.js') },
 ];
-/** Who sees which menu entry (the API refuses the rest anyway: policy.ts). */
+/** Who sees which menu entry (the API refuses the rest anyway: policy.ts); the others are for every role (stations: GET /api/v1/stations answers each its own). */
 const NAV_ROLES = { references: ['authority', 'lab'], gateways: ['authority', 'enterprise'] };
 
 const $ = (id) => document.getElementById(id);
 let cleanup = null;
+/** Counts route changes, so that a page still loading when another is opened knows it was left. */
+let routes = 0;
 let events = null;
 
 function translateStatic() {
@@ -34,22 +37,33 @@ function translateStatic() {
 async function route() {
   if (!state.me) return;
   const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
-  const r = ROUTES.find((x) => x.re.test(path || '/')) ?? ROUTES[0];
-  const params = (path || '/').match(r.re).slice(1).map(decodeURIComponent);
+  const known = ROUTES.find((x) => x.re.test(path || '/'));
+  const r = known ?? ROUTES[0];
+  const params = known ? (path || '/').match(r.re).slice(1).map(decodeURIComponent) : [];
   document
     .querySelectorAll('[data-nav]')
     .forEach((a) => (a.dataset.nav === r.nav ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
   if (cleanup) cleanup();
   cleanup = null;
   const root = $('main');
+  // Busy until the page has drawn what it loads (assistive technologies wait; so do the browser tests).
+  const seq = ++routes;
+  root.setAttribute('aria-busy', 'true');
   const mod = await r.load();
+  // A newer navigation began while this page's module loaded: that one draws, not this one.
+  if (seq !== routes) return;
   const view = el('div', { class: 'view' });
   root.replaceChildren(view);
+  let stop = null;
   try {
-    cleanup = (await mod.render(view, params, new URLSearchParams(query))) ?? null;
+    stop = (await mod.render(view, params, new URLSearchParams(query))) ?? null;
   } catch (err) {
     view.append(el('p', { class: 'error', role: 'alert' }, `${t('loadError')} (${err.message})`));
   }
+  // A page left before it finished drawing stops at once (its timers and subscriptions too).
+  if (seq !== routes) return stop?.();
+  cleanup = stop;
+  root.setAttribute('aria-busy', 'false');
   // Keyboard and screen-reader users land on the new page's heading.
   const h1 = view.querySelector('h1');
   if (h1 && document.activeElement?.closest('nav.menu')) h1.setAttribute('tabindex', '-1'), h1.focus();
@@ -93,8 +107,9 @@ async function start() {
 
 async function refreshAlertCount() {
   try {
-    const r = await api('/alerts?state=open&limit=1');
-    $('nav-alerts-count').textContent = r.total ? String(r.total) : '';
+    // The overview's count too (lib.js openAlertCounts): one definition of an open alert.
+    const { open } = await openAlertCounts();
+    $('nav-alerts-count').textContent = open ? String(open) : '';
   } catch {
     /* the count is a hint; the inbox shows errors */
   }
@@ -147,4 +162,6 @@ document.querySelectorAll('[data-lang]').forEach((b) =>
   }),
 );
 window.addEventListener('hashchange', route);
+// Every table the views draw carries its column names, for the phone layout (lib.js labelTable).
+labelTables($('main'));
 start();

@@ -158,7 +158,7 @@ describe('trend, drift view and predicted out-of-tolerance date', () => {
     expect(ch.mpe).toBeCloseTo(0.02, 9);
     expect(ch.conformity).toMatchObject({ decision: 'pass' });
     const alert = (await call('GET', 'alerts?instrument=SC-2&kind=predicted_out_of_tolerance')).body.items[0];
-    expect(alert.message).toMatch(/predicted outside the MPE from \d{4}-\d\d-\d\d .* recalibrate by \d{4}-\d\d-\d\d/);
+    expect(alert.message).toMatch(/predicted outside the MPE from \d{4}-\d\d-\d\d .* have it verified again by \d{4}-\d\d-\d\d/);
   });
 
   it('calibrations: certificate numbers are unique, listed oldest first; a new one resets the baseline', async () => {

@@ -62,7 +62,7 @@ describe('channel states', () => {
 
 describe('alert catalogue', () => {
   const placeholders = (t: string) => [...t.matchAll(/\{(\w+)(?:\|(\w+))?\}/g)].map((m) => `${m[1]}|${m[2] ?? 'text'}`).sort();
-  const FORMATS = new Set(['text', 'qty', 'num', 'int', 'date', 'datetime', 'days', 'word', 'reason']);
+  const FORMATS = new Set(['text', 'qty', 'num', 'int', 'date', 'datetime', 'days', 'word', 'org', 'reason']);
 
   it('has every alert kind, in Vietnamese and English, with the same parameters in both', () => {
     expect(Object.keys(ALERT_CATALOGUE).sort()).toEqual([...ALERT_KINDS].sort());
@@ -113,7 +113,9 @@ describe('alert catalogue', () => {
     expect(down.code).toBe('alert.shift_detected.down');
     expect(templateOf(down.code, 'vi')).toMatch(/chiều âm/);
     const overdue = alertText({ kind: 'overdue', subject: 'SC-1', instrument: 'SC-1', channel: null, details: { due: Date.UTC(2026, 0, 1) } });
-    expect(englishMessage(overdue, Date.UTC(2026, 0, 11))).toBe('SC-1: Verification overdue since 2026-01-01 (10 days); not to be used until verified again.');
+    expect(englishMessage(overdue, Date.UTC(2026, 0, 11))).toBe(
+      'SC-1: Verification valid until the end of 2026-01-01, overdue by 10 days; not to be used until verified again.',
+    );
     expect(WORDS['rule.guarded']!.vi).toBeTruthy();
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { startDemoStack, type DemoStack } from './stack.js';
 
@@ -45,4 +45,41 @@ export function useDemoWithBrowser(set: (stack: DemoStack, browser: Browser) => 
     await browser?.close();
     await stack?.close();
   });
+}
+
+export interface SignInOptions {
+  /** The interface language before the first page (kept if the page switches it later). */
+  lang?: 'vi' | 'en';
+  viewport?: { width: number; height: number };
+  /** A phone: touch, mobile viewport rules. */
+  mobile?: boolean;
+  /** The browser's own locale (e.g. en-US, whose date picker writes mm/dd/yyyy). */
+  locale?: string;
+  acceptDownloads?: boolean;
+}
+
+/**
+ * A browser context signed in as one demo role (the session cookie from the API's login), in
+ * Vietnam time, its language chosen before the first page: what every browser test starts from.
+ */
+export async function signIn(stack: DemoStack, browser: Browser, role: string, o: SignInOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const login = stack.logins.find((l) => l.role === role);
+  if (!login) throw new Error(`the demo has no login of role ${role}`);
+  const context = await browser.newContext({
+    viewport: o.viewport ?? { width: 1366, height: 900 },
+    isMobile: !!o.mobile,
+    hasTouch: !!o.mobile,
+    timezoneId: 'Asia/Ho_Chi_Minh',
+    ...(o.locale ? { locale: o.locale } : {}),
+    ...(o.acceptDownloads ? { acceptDownloads: true } : {}),
+  });
+  const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
+  if (!res.ok()) throw new Error(`signing in as ${role} answered ${res.status()}`);
+  if (o.lang) {
+    await context.addInitScript((l) => {
+      const store = (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+      if (store.getItem('metronet.lang') === null) store.setItem('metronet.lang', l);
+    }, o.lang);
+  }
+  return { context, page: await context.newPage() };
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import readXlsxFile from 'read-excel-file/node';
-import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import { browserAvailable, signIn, useDemoWithBrowser } from './browser.js';
 import { EVENTS_TICK_MS } from '../dashboard/events.js';
 import { periods } from '../support/wait.js';
 import { INVENTORY_HEAD_VI, parseCsv } from '../support/csv.js';
@@ -12,17 +12,8 @@ let stack: DemoStack;
 let browser: Browser;
 
 /** A signed-in browser context of one demo role, its language chosen before the first page. */
-async function signedIn(role: string, lang: 'vi' | 'en' = 'vi'): Promise<{ context: BrowserContext; page: Page }> {
-  const login = stack.logins.find((l) => l.role === role)!;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Ho_Chi_Minh' });
-  const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
-  expect(res.ok()).toBe(true);
-  await context.addInitScript((l) => {
-    const store = (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
-    if (store.getItem('metronet.lang') === null) store.setItem('metronet.lang', l);
-  }, lang);
-  return { context, page: await context.newPage() };
-}
+/** A signed-in browser context of one demo role, its language chosen before the first page. */
+const signedIn = (role: string, lang: 'vi' | 'en' = 'vi') => signIn(stack, browser, role, { lang, viewport: { width: 1280, height: 900 } });
 const go = (page: Page, hash: string) => page.goto(new URL(`/${hash}`, stack.dashboardUrl).href);
 const ids = (page: Page, sel: string, attr: string) => page.locator(sel).evaluateAll((els, a) => els.map((e) => e.getAttribute(a)!).sort(), attr);
 const viDate = (ts: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(ts);
@@ -144,11 +135,11 @@ describe.runIf(browserAvailable)('the dashboard web UI (issue 7) in headless Chr
       const row = (id: string) => page.locator(`tr[data-reference="${id}"]`);
       await expect
         .poll(() => row('REF-M1-20KG').locator('.anchor').textContent())
-        .toBe(`Dẫn xuất đến: Viện Đo lường Việt Nam (VMI) — GCN số ${anchor.certificate}, ngày ${viDate(anchor.date!)}`);
+        .toBe(`Liên kết chuẩn đến: Viện Đo lường Việt Nam (VMI) — GCN số ${anchor.certificate}, ngày ${viDate(anchor.date!)}`);
       // The SO2 cylinder's anchor removed: its chain is shown broken, with the reason in words.
       stack.registry.records.setAnchor('REF-GAS-SO2', null);
       await page.reload();
-      await expect.poll(() => row('REF-GAS-SO2').locator('[data-reason]').textContent()).toMatch(/REF-GAS-SO2 chưa được dẫn xuất đến chuẩn quốc gia/);
+      await expect.poll(() => row('REF-GAS-SO2').locator('[data-reason]').textContent()).toMatch(/REF-GAS-SO2 chưa được liên kết đến chuẩn quốc gia/);
       expect(await row('REF-GAS-SO2').locator('.broken-note').count()).toBe(1);
       expect(await row('REF-GAS-SO2').locator('.anchor').count()).toBe(0);
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import { browserAvailable, useDemoWithBrowser, signIn } from './browser.js';
 import { waitFor } from '../support/wait.js';
 import type { DemoStack } from './stack.js';
 import { DAY } from '../../core/time.js';
@@ -21,9 +21,15 @@ let stack: DemoStack;
 let browser: Browser;
 
 const VN = 7 * 3_600_000;
-/** yyyy-mm-dd and yyyy-mm-ddThh:mm in Vietnam time, as the date inputs take them. */
-const vnDay = (ts: number) => new Date(ts + VN).toISOString().slice(0, 10);
-const vnMinute = (ts: number) => new Date(ts + VN).toISOString().slice(0, 16);
+/** dd/mm/yyyy and dd/mm/yyyy hh:mm in Vietnam time, as the date fields take them; yyyy-mm-dd hh:mm as the server's refusal writes it. */
+const vnIso = (ts: number) => new Date(ts + VN).toISOString().slice(0, 16).replace('T', ' ');
+const vnDay = (ts: number) => vnIso(ts).slice(0, 10).split('-').reverse().join('/');
+const vnMinute = (ts: number) => `${vnDay(ts)} ${vnIso(ts).slice(11)}`;
+/** The instant a "dd/mm/yyyy hh:mm" field says, Vietnam time. */
+const fieldTs = (text: string) => {
+  const [d, m, y, hm] = text.split(/[/ ]/);
+  return Date.parse(`${y}-${m}-${d}T${hm}:00+07:00`);
+};
 const viDate = (ts: number) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(ts);
 
 interface Shown {
@@ -64,13 +70,12 @@ async function labSignedIn(): Promise<{ context: BrowserContext; page: Page }> {
 
 /** Someone of `role` signed in (the lab: kiemdinh of ttkt-tdc; the authority: chicuc), in Vietnamese, every form message logged. */
 async function signedIn(role: 'lab' | 'authority'): Promise<{ context: BrowserContext; page: Page }> {
-  const login = stack.logins.find((l) => l.role === role)!;
-  if (role === 'lab') expect(login).toMatchObject({ user: 'kiemdinh', org: 'ttkt-tdc' });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Ho_Chi_Minh' });
-  const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
-  expect(res.ok()).toBe(true);
-  await context.addInitScript(FORM_LOG);
-  return { context, page: await context.newPage() };
+  if (role === 'lab') expect(stack.logins.find((l) => l.role === role)).toMatchObject({ user: 'kiemdinh', org: 'ttkt-tdc' });
+  const signed = await signIn(stack, browser, role, { viewport: { width: 1280, height: 900 } });
+  await signed.context.addInitScript(FORM_LOG);
+  // The log script runs from the next page on: open a fresh one.
+  await signed.page.close();
+  return { context: signed.context, page: await signed.context.newPage() };
 }
 
 /** The final answer (ok or error) a form showed after the `after`-th logged message. */
@@ -128,8 +133,8 @@ describe.runIf(browserAvailable)('legal records in the web UI as the lab, in Vie
     const form = page.locator('#form-check');
     await form.waitFor();
     await form.locator('select[name=channel]').selectOption('gross');
-    const when = await form.locator('input[name=ts]').inputValue(); // now, to the minute, Vietnam time
-    const ts = Date.parse(`${when}:00+07:00`);
+    const when = await form.locator('input[name=ts]').inputValue(); // now, to the minute, Vietnam time, dd/mm/yyyy hh:mm
+    const ts = fieldTs(when);
     // Three loads from the same weight set, each its own test point.
     const loads = [
       ['REF-M1-5KG', '5,001'],
@@ -256,7 +261,8 @@ describe.runIf(browserAvailable)('legal records in the web UI as the lab, in Vie
     // A check dated tomorrow, same time of day.
     const check = page.locator('#form-check');
     await check.waitFor();
-    const tomorrow = vnMinute(Date.now() + DAY);
+    const tomorrowTs = Date.now() + DAY;
+    const tomorrow = vnMinute(tomorrowTs);
     await check.locator('select[name=channel]').selectOption('gross');
     await check.locator('input[name=ts]').fill(tomorrow);
     await check.locator('select[name=reference]').selectOption('REF-M1-20KG');
@@ -267,7 +273,7 @@ describe.runIf(browserAvailable)('legal records in the web UI as the lab, in Vie
     expect(refusedCheck.state).toBe('error');
     expect(refusedCheck.text).toMatch(
       new RegExp(
-        `^Chưa lưu được: Ngày giờ ${tomorrow.replace('T', ' ')} \\(giờ Việt Nam\\) ở tương lai: hồ sơ chỉ được ghi ngày giờ muộn hơn đồng hồ máy chủ \\(.+\\) tối đa 5 phút\\.$`,
+        `^Chưa lưu được: Ngày giờ ${vnIso(tomorrowTs)} \\(giờ Việt Nam\\) ở tương lai: hồ sơ chỉ được ghi ngày giờ muộn hơn đồng hồ máy chủ \\(.+\\) tối đa 5 phút\\.$`,
       ),
     );
     expect(refusedCheck.text).not.toMatch(/Đã lưu/);

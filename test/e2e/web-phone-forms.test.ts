@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { browserAvailable, useDemoWithBrowser } from './browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { browserAvailable, signIn, useDemoWithBrowser } from './browser.js';
 import type { DemoStack } from './stack.js';
 
 /**
@@ -12,22 +12,8 @@ import type { DemoStack } from './stack.js';
 let stack: DemoStack;
 let browser: Browser;
 
-async function signedIn(
-  role: string,
-  lang: 'vi' | 'en',
-  viewport: { width: number; height: number },
-  mobile = false,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const login = stack.logins.find((l) => l.role === role)!;
-  const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, timezoneId: 'Asia/Ho_Chi_Minh' });
-  const res = await context.request.post(new URL('/api/v1/auth/login', stack.dashboardUrl).href, { data: { username: login.user, password: login.password } });
-  expect(res.ok()).toBe(true);
-  await context.addInitScript((l) => {
-    const store = (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage;
-    store.setItem('metronet.lang', l);
-  }, lang);
-  return { context, page: await context.newPage() };
-}
+const signedIn = (role: string, lang: 'vi' | 'en', viewport: { width: number; height: number }, mobile = false) =>
+  signIn(stack, browser, role, { lang, viewport, mobile });
 const go = (page: Page, hash: string) => page.goto(new URL(`/${hash}`, stack.dashboardUrl).href);
 /** Widest content against the viewport: a page that needs sideways scrolling has scrollWidth > innerWidth. */
 const widths = (page: Page) =>
@@ -103,7 +89,7 @@ describe.runIf(browserAvailable)('the web UI on a phone and the calibration form
     const form = page.locator('#form-cal');
     await form.waitFor();
     await form.locator('select[name=type]').selectOption('calibration');
-    await form.locator('input[name=date]').fill('2026-11-20');
+    await form.locator('input[name=date]').fill('20/11/2026');
     await form.locator('input[name=certificate]').fill('GCN-E2E-0042');
     await form.locator('input[name=procedure]').fill('ĐLVN 10:2017');
     await form.locator('select[name=channel]').selectOption('gross');

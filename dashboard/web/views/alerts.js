@@ -1,6 +1,6 @@
 // Alerts inbox (issue 7): open, acknowledged and cleared alerts, acknowledge in one keypress;
 // every page sees an acknowledgement live (`alert` events).
-import { api, el, t, fmtDateTime, onLive, errorBox, alertMessage } from '../lib.js';
+import { api, el, t, fmtDateTime, onLive, errorBox, alertMessage, loadOrgNames } from '../lib.js';
 
 /** A table of alerts with an acknowledge button on open ones; `after` runs after an ack. */
 export function alertTable(items, after) {
@@ -83,6 +83,8 @@ export async function render(root, _p, query) {
   );
   const host = el('div', { id: 'alerts' });
   root.append(tabs, host);
+  // Alert texts name a lab by its name ({lab|org}).
+  await loadOrgNames();
   let items = [];
   async function load() {
     try {

@@ -1,6 +1,6 @@
 // Calendar of verifications (issue 7): overdue first, then each of the next twelve months as a
 // month grid with the instruments due on each day, and the same as a list for screen readers.
-import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, load, DAY } from '../lib.js';
+import { api, el, t, fmtDate, fmtMonth, fmtInt, isoDay, stateBadge, onLive, load, daysUntil } from '../lib.js';
 
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -29,7 +29,12 @@ export async function render(root) {
                 {},
                 link(i),
                 ' — ',
-                t('cal.dueWas', { d: fmtDate(i.nextDue), n: fmtInt(Math.floor((now - i.nextDue) / DAY)) }),
+                // Calendar days in Vietnam time, the rule of the alert and the list (lib.js daysUntil).
+                el(
+                  'span',
+                  { 'data-due-days': String(daysUntil(i.nextDue, now)) },
+                  t('cal.dueWas', { d: fmtDate(i.nextDue), n: fmtInt(-daysUntil(i.nextDue, now)) }),
+                ),
                 ' ',
                 stateBadge(i.state),
               ),

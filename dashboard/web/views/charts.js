@@ -16,18 +16,37 @@ const RANGES = [
 ];
 
 const tzDate = (s) => uPlot.tzDate(new Date(s * 1000), TZ);
-function timeAxis() {
+/** Day, month, year, hour and minute of a time in Vietnam time, two digits each (the year four). */
+const PARTS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: TZ,
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+const partsOf = (ms) => Object.fromEntries(PARTS.formatToParts(ms).map((p) => [p.type, p.value]));
+/**
+ * Tick labels of a time axis, the same in both languages and never ambiguous: dd/mm, dd/mm/yyyy
+ * when the range crosses a year, HH:mm within two days. Written from the parts, because vi-VN
+ * writes a day and month alone as "01-06", which reads as either month.
+ */
+export function timeTicks(splits, minMs, maxMs) {
+  const crossesYear = partsOf(minMs).year !== partsOf(maxMs).year;
+  return splits.map((s) => {
+    const p = partsOf(s * 1000);
+    if (maxMs - minMs <= 2 * DAY) return `${p.hour}:${p.minute}`;
+    return crossesYear ? `${p.day}/${p.month}/${p.year}` : `${p.day}/${p.month}`;
+  });
+}
+function timeAxis(host) {
   return {
     values: (u, splits) => {
-      const span = (u.scales.x.max - u.scales.x.min) * 1000;
-      const fmt =
-        span > 400 * DAY
-          ? { month: '2-digit', year: 'numeric' }
-          : span > 2 * DAY
-            ? { day: '2-digit', month: '2-digit' }
-            : { hour: '2-digit', minute: '2-digit' };
-      const f = new Intl.DateTimeFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: TZ, ...fmt });
-      return splits.map((s) => f.format(s * 1000));
+      const ticks = timeTicks(splits, u.scales.x.min * 1000, u.scales.x.max * 1000);
+      // What the axis shows, for the page's own checks (the canvas holds no text).
+      host.dataset.xTicks = ticks.join(' ');
+      return ticks;
     },
   };
 }
@@ -83,9 +102,9 @@ export function readingsChart(instrument) {
         tzDate,
         cursor: { drag: { x: true, y: false, setScale: false } },
         scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
-        axes: [timeAxis(), { label: unit, size: 70, values: (_u, s) => s.map((v) => fmtNum(v)) }],
+        axes: [timeAxis(host), { label: unit, size: 70, values: (_u, s) => s.map((v) => fmtNum(v)) }],
         series: [
-          { value: (_u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
+          { label: t('chart.time'), value: (_u, v) => (v === null ? '–' : fmtDateTime(v * 1000)) },
           { label: `${channelLabel(channel)} (${t('chart.mean')})`, stroke: '#0b5cad', width: 1.5, value: (_u, v) => fmtNum(v) },
           { label: t('chart.min'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
           { label: t('chart.max'), stroke: '#8fb3d9', width: 1, dash: [4, 3], value: (_u, v) => fmtNum(v) },
@@ -118,6 +137,8 @@ export function readingsChart(instrument) {
  */
 /** Point colours of the second and further loads of a normalised chart (the first load is drawn dark). */
 const LOAD_COLOURS = ['#6a3d9a', '#1b7f5a', '#a15c00', '#5b6776'];
+/** Checks outside the MPE (the red of the ±MPE lines and of the "out of tolerance" badge). */
+const FAILED = '#b3261e';
 
 export function errorChart(dc, checks, drift, rawUnit) {
   const host = el('div', { class: 'chart', 'data-chart': 'error', 'data-channel': dc.channel });
@@ -144,14 +165,21 @@ export function errorChart(dc, checks, drift, rawUnit) {
   const t1 = end + (end - t0) * 0.08;
   const grid = Array.from({ length: 121 }, (_, k) => t0 + ((t1 - t0) * k) / 120);
   const xs = [...new Set([...grid, ...checks.map((c) => c.ts)])].sort((a, b) => a - b);
+  // A check outside its MPE (|e| > MPE; in fractions |e ÷ MPE| > 1) failed: drawn red as its own
+  // series, whose legend says so in words (colour is never the only signal).
+  const failed = (y) => limit !== null && y !== null && y !== undefined && Math.abs(y) > limit;
   const errAt = new Map(checks.map((c) => [c.ts, c.error]));
   const fractionAt = loads.map((l) => new Map(checks.filter((c) => c.referenceValue === l).map((c) => [c.ts, c.error / mpeAt.get(l)])));
+  const yAt = (x) => (fraction ? (fractionAt.find((m) => m.has(x))?.get(x) ?? null) : (errAt.get(x) ?? null));
+  const passing = (y) => (failed(y) ? null : y);
+  const failedCount = xs.filter((x) => failed(yAt(x))).length;
+  host.dataset.failed = String(failedCount);
   const yhat = (ts) => (fit ? fit.intercept + dc.trend.slopePerDay * ((ts - fit.originTs) / DAY) : null);
   const half = (ts) => (fit ? fit.q * Math.sqrt(1 + 1 / fit.n + ((ts - fit.originTs) / DAY - fit.tMean) ** 2 / fit.sxx) : null);
   const c = (f) => xs.map(f);
   const data = [
     xs.map((x) => x / 1000),
-    c((x) => (fraction ? (fractionAt[0]?.get(x) ?? null) : (errAt.get(x) ?? null))),
+    c((x) => passing(fraction ? (fractionAt[0]?.get(x) ?? null) : (errAt.get(x) ?? null))),
     c(() => limit),
     c(() => (limit === null ? null : -limit)),
     c(() => guard),
@@ -159,7 +187,8 @@ export function errorChart(dc, checks, drift, rawUnit) {
     c((x) => yhat(x)),
     c((x) => (fit ? yhat(x) + half(x) : null)),
     c((x) => (fit ? yhat(x) - half(x) : null)),
-    ...fractionAt.slice(1).map((m) => c((x) => m.get(x) ?? null)),
+    ...fractionAt.slice(1).map((m) => c((x) => passing(m.get(x) ?? null))),
+    ...(failedCount ? [c((x) => (failed(yAt(x)) ? yAt(x) : null))] : []),
   ];
   const v = (_u, y) => (y === null || y === undefined ? '–' : fmtNum(y));
   const marker = (u, ts, color, label, dash) => {
@@ -214,9 +243,9 @@ export function errorChart(dc, checks, drift, rawUnit) {
         ...sizeOf(host),
         tzDate,
         scales: { x: { time: true } },
-        axes: [timeAxis(), { label: fraction ? t('err.axisFraction') : t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
+        axes: [timeAxis(host), { label: fraction ? t('err.axisFraction') : t('err.axis', { u: unit }), size: 70, values: (_u, s) => s.map((y) => fmtNum(y)) }],
         series: [
-          { value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
+          { label: t('chart.time'), value: (_u, x) => (x === null ? '–' : fmtDate(x * 1000)) },
           {
             label: fraction ? t('err.checksAt', { load: `${fmtNum(loads[0])} ${unit}` }) : t('err.checks'),
             stroke: '#1b2430',
@@ -259,6 +288,9 @@ export function errorChart(dc, checks, drift, rawUnit) {
               value: v,
             };
           }),
+          ...(failedCount
+            ? [{ label: t('err.failed'), stroke: FAILED, width: 0, points: { show: true, size: 9, width: 2, stroke: FAILED, fill: FAILED }, value: v }]
+            : []),
         ],
         bands: fit ? [{ series: [7, 8], fill: 'rgba(11, 92, 173, 0.12)' }] : [],
         hooks: {

@@ -1,14 +1,57 @@
 // Forms (issue 7): record a check, record a calibration or verification, complete an
 // unregistered instrument. Each posts to the API and shows its answer or its error in words.
-import { api, el, t, channelLabel, channelRank, fmtNum, isoDay, reasonText, state } from '../lib.js';
+import {
+  api,
+  el,
+  t,
+  channelLabel,
+  channelRank,
+  dateInput,
+  decimalsOf,
+  fmtDate,
+  fmtNum,
+  fmtStep,
+  isoDay,
+  readDate,
+  reasonText,
+  resolutionOf,
+  state,
+} from '../lib.js';
+import { boundsOf } from './form-rules.js';
 
 /**
- * Reloads the page a moment after a save (the message stays readable), unless the user has moved
- * on meanwhile: a reload then would re-draw the page they went to and empty a form they are filling.
+ * The last answer a form showed, kept until the user dismisses it: the page drawn again after a
+ * save builds the form anew, and the new form shows it (same form id, same page, same language).
  */
-function afterSave(done) {
+let kept = null;
+
+/**
+ * Reloads the page a moment after a save, unless the user has moved on meanwhile: a reload then
+ * would re-draw the page they went to and empty a form they are filling. A form the page does not
+ * draw again (`oneOff`: a correction opened from a record's row) leaves its answer in a notice.
+ */
+function afterSave(done, oneOff = false) {
   const at = location.hash;
-  setTimeout(() => location.hash === at && done(), 800);
+  setTimeout(() => {
+    if (location.hash !== at) return;
+    if (oneOff && kept) notice(kept.text), (kept = null);
+    done();
+  }, 800);
+}
+
+/** A close button for a message: keyboard reachable, named in the page's language. */
+const closeButton = (onclick) => el('button', { type: 'button', class: 'msg-close', 'aria-label': t('form.dismiss'), title: t('form.dismiss'), onclick }, '×');
+
+/** A confirmation outside the page's content (it outlives the page being drawn again), until closed. */
+function notice(text) {
+  const box = el('div', { class: 'page-notice', role: 'status', 'aria-live': 'polite' }, el('p', {}, text));
+  box.append(
+    closeButton(() => {
+      box.remove();
+      document.querySelector('main')?.focus();
+    }),
+  );
+  document.body.append(box);
 }
 
 /**
@@ -16,7 +59,8 @@ function afterSave(done) {
  * before 09:00, so a record made this morning is not "in the future". A later day stays what
  * it says (the server refuses it with its reason).
  */
-const dayTs = (day) => {
+const dayTs = (text) => {
+  const day = readDate(text);
   const nine = new Date(`${day}T09:00:00+07:00`).getTime();
   return day === isoDay(Date.now()) ? Math.min(nine, Date.now()) : nine;
 };
@@ -33,6 +77,7 @@ const num = (name, attrs = {}) =>
     autocomplete: 'off',
     required: true,
     ...attrs,
+    ...boundsOf(name),
   });
 const channelSelect = (inst) =>
   el(
@@ -57,53 +102,87 @@ const val = (form, name) => {
 function invalidField(form) {
   for (const input of form.querySelectorAll('input, select')) {
     input.removeAttribute('aria-invalid');
-    const v = input.value.trim();
-    const rule =
-      input.required && v === ''
-        ? 'required'
-        : v !== '' && input.dataset.num === 'integer' && !/^[0-9]+$/.test(v)
-          ? 'integer'
-          : v !== '' && input.dataset.num === 'decimal' && !/^-?[0-9]+([.,][0-9]+)?$/.test(v)
-            ? 'number'
-            : null;
-    if (rule) return { input, rule };
+    const rule = ruleBroken(input, input.value.trim());
+    if (rule) return { input, ...rule };
   }
   return null;
 }
 
+/**
+ * The rule a field's text breaks, with its limit: required, a date (dd/mm/yyyy, with hh:mm for a
+ * time), a number, a whole number, and the bounds of the server's schema (form-rules.js).
+ */
+function ruleBroken(input, v) {
+  if (v === '') return input.required ? { rule: 'required' } : null;
+  const d = input.dataset;
+  if (d.date) return readDate(v, d.date === 'datetime') ? null : { rule: d.date === 'datetime' ? 'datetime' : 'date' };
+  if (d.num === 'integer' && !/^-?[0-9]+$/.test(v)) return { rule: 'integer' };
+  if (d.num === 'decimal' && !/^-?[0-9]+([.,][0-9]+)?$/.test(v)) return { rule: 'number' };
+  if (!d.num) return null;
+  const x = Number(v.replace(',', '.'));
+  if (d.min !== undefined && x < Number(d.min)) return { rule: 'min', limit: Number(d.min) };
+  if (d.above !== undefined && x <= Number(d.above)) return { rule: 'above', limit: Number(d.above) };
+  if (d.max !== undefined && x > Number(d.max)) return { rule: 'max', limit: Number(d.max) };
+  return null;
+}
+
+/**
+ * A form with its message: the answer (saved, refused, a field to put right) stays on screen until
+ * the user closes it (its button, keyboard reachable) or submits again, and after the page is
+ * drawn again following a save.
+ */
 function shell(title, id, fields, submit, onSubmit) {
   const msg = el('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
+  const button = el('button', { type: 'submit' }, submit);
+  const close = closeButton(() => {
+    show('', '');
+    if (kept?.id === id) kept = null;
+    button.focus();
+  });
+  const note = el('div', { class: 'form-note', hidden: true }, msg, close);
   const form = el(
     'form',
     { class: 'card form', id, novalidate: true, 'aria-labelledby': `${id}-h` },
     el('h2', { id: `${id}-h` }, title),
     ...fields,
-    el('button', { type: 'submit' }, submit),
-    msg,
+    button,
+    note,
   );
+  /** Shows a message (state ok, error, or '' while sending), or hides the empty one. */
+  function show(text, cls) {
+    msg.className = cls ? `form-msg ${cls}` : 'form-msg';
+    msg.textContent = text;
+    note.hidden = text === '';
+    close.hidden = cls === '';
+  }
+  if (kept && (kept.hash !== location.hash || kept.lang !== state.lang)) kept = null;
+  if (kept?.id === id) show(kept.text, 'ok');
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    msg.className = 'form-msg';
+    if (kept?.id === id) kept = null;
     const bad = invalidField(form);
     if (bad) {
       bad.input.setAttribute('aria-invalid', 'true');
       bad.input.focus();
-      msg.textContent = t('form.invalid', {
-        field: bad.input.closest('label')?.querySelector('span')?.textContent ?? bad.input.name,
-        rule: t('form.rule.' + bad.rule),
-      });
-      msg.classList.add('error');
+      show(
+        t('form.invalid', {
+          field: bad.input.closest('label')?.querySelector('span')?.textContent ?? bad.input.name,
+          rule: t('form.rule.' + bad.rule, { n: fmtNum(bad.limit) }),
+        }),
+        'error',
+      );
       msg.dataset.invalid = bad.input.name;
       return;
     }
     delete msg.dataset.invalid;
-    msg.textContent = t('form.sending');
+    show(t('form.sending'), '');
     try {
-      msg.textContent = await onSubmit(form);
-      msg.classList.add('ok');
+      const text = await onSubmit(form);
+      kept = { id, hash: location.hash, lang: state.lang, text };
+      show(text, 'ok');
     } catch (err) {
-      msg.textContent = `${t('form.failed')}: ${err.message}`;
-      msg.classList.add('error');
+      // The server's refusal is in the page's language (the request says which); a failed fetch (TypeError) has no words of its own.
+      show(`${t('form.failed')}: ${err instanceof TypeError ? t('form.offline') : err.message}`, 'error');
     }
   });
   return form;
@@ -121,7 +200,7 @@ function standardPicklist(name, standards) {
       const now = Date.now();
       for (const x of items) {
         const expired = x.due !== null && x.due < now;
-        const label = `${x.id} · ${x.class ?? ''} ${x.nominal} ${x.unit}${expired ? ` — ${t('form.standardExpired', { date: isoDay(x.due) })}` : ''}`;
+        const label = `${x.id} · ${x.class ?? ''} ${fmtNum(x.nominal)} ${x.unit}${expired ? ` — ${t('form.standardExpired', { date: fmtDate(x.due) })}` : ''}`;
         select.append(el('option', { value: x.id, ...(expired ? { 'data-expired': '', class: 'expired' } : {}) }, label));
       }
     })
@@ -129,11 +208,20 @@ function standardPicklist(name, standards) {
   return select;
 }
 
+/**
+ * An error indicated − reference at the resolution it has: the finer of the channel's (`step`) and
+ * of the values it is the difference of (5.001 − 5.0001 is 0.0009, not 0.000900000000000345).
+ */
+const fmtError = (c, step) => {
+  const typed = 10 ** -Math.max(decimalsOf(c.indicated), decimalsOf(c.referenceValue));
+  return fmtStep(c.error, step > 0 ? Math.min(step, typed) : typed);
+};
+
 /** The answer to a checks submission in words: stored, already stored, refused with reasons (never "saved" for what was not stored). */
-export function checksAnswer(r) {
+export function checksAnswer(r, step = null) {
   if (r.duplicate) return t('form.checkRepeat', { n: r.stored });
   const parts = [];
-  if (r.stored > 0) parts.push(t('form.checkStored', { n: r.stored, e: r.checks.map((c) => fmtNum(c.error)).join(' / ') || '–', a: r.alerts.length }));
+  if (r.stored > 0) parts.push(t('form.checkStored', { n: r.stored, e: r.checks.map((c) => fmtError(c, step)).join(' / ') || '–', a: r.alerts.length }));
   if (r.duplicates > 0) parts.push(t('form.checkDuplicates', { n: r.duplicates }));
   if (r.rejects.length > 0) parts.push(t('form.checkRefused', { n: r.rejects.length, why: r.rejects.map((x) => x.message).join('; ') }));
   const unfit = r.checks.filter((c) => c.fitness || !c.traceable);
@@ -160,7 +248,6 @@ function checkLoad(n, standards) {
 
 /** Record a check: one load, or several at one instant (one submission, one check per load). */
 export function checkForm(inst, done) {
-  const now = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 16);
   const mayUseStandards = state.me.role === 'lab' || state.me.role === 'authority' || state.me.role === 'admin';
   const standards = mayUseStandards ? api('/references').then((r) => r.items) : Promise.resolve([]);
   const loads = el('div', { class: 'test-points' }, checkLoad(0, standards));
@@ -184,15 +271,10 @@ export function checkForm(inst, done) {
   const form = shell(
     t('form.check'),
     'form-check',
-    [
-      field(t('col.channel'), channelSelect(inst)),
-      field(t('col.time'), el('input', { name: 'ts', type: 'datetime-local', value: now, required: true })),
-      loads,
-      addLoad,
-    ],
+    [field(t('col.channel'), channelSelect(inst)), field(t('col.time'), dateInput('ts', Date.now(), { withTime: true, required: true })), loads, addLoad],
     t('form.checkSubmit'),
     async (f) => {
-      const ts = new Date(`${f.elements.ts.value}:00+07:00`).getTime();
+      const ts = new Date(`${readDate(f.elements.ts.value, true)}:00+07:00`).getTime();
       const channel = f.elements.channel.value;
       const checks = [...loads.children].map((_, n) => {
         const s = n === 0 ? '' : `-${n}`;
@@ -203,7 +285,7 @@ export function checkForm(inst, done) {
       });
       key ??= `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
       const r = await api(`/instruments/${encodeURIComponent(inst.id)}/checks`, { method: 'POST', body: { checks, idempotencyKey: key } });
-      const text = checksAnswer(r);
+      const text = checksAnswer(r, resolutionOf(inst.channels, channel));
       if (r.stored === 0 && !r.duplicate && r.duplicates === 0) throw new Error(text);
       if (r.stored > 0 && !r.duplicate) afterSave(done);
       return text;
@@ -292,7 +374,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
     'fieldset',
     { class: 'contents' },
     el('legend', {}, t('form.contents')),
-    field(t('form.issuedAt'), el('input', { name: 'issuedAt', type: 'date' })),
+    field(t('form.issuedAt'), dateInput('issuedAt', null)),
     field(
       t('form.place'),
       el(
@@ -320,7 +402,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
     [
       supersedes ? field(t('form.reason'), el('input', { name: 'reason', required: true, maxlength: 1000 }), t('form.supersedeHint')) : null,
       field(t('col.type'), type),
-      field(t('col.date'), el('input', { name: 'date', type: 'date', value: isoDay(supersedes?.date ?? Date.now()), required: true })),
+      field(t('col.date'), dateInput('date', supersedes?.date ?? Date.now(), { required: true })),
       field(t('col.certificate'), el('input', { name: 'certificate', required: true, maxlength: 100 })),
       field(t('form.procedure'), el('input', { name: 'procedure', placeholder: 'ĐLVN 10:2017' })),
       field(t('col.channel'), ch),
@@ -372,7 +454,7 @@ export function calibrationForm(inst, _drift, done, supersedes = null) {
             })
           ).record
         : await api(url, { method: 'POST', body });
-      afterSave(done);
+      afterSave(done, !!supersedes);
       return t('form.calibrationDone', { c: r.certificate });
     },
   );
@@ -391,7 +473,7 @@ export function voidForm(inst, rec, done) {
         method: 'POST',
         body: { reason: f.elements.reason.value.trim() },
       });
-      afterSave(done);
+      afterSave(done, true);
       return t('form.voidDone', { c: r.certificate });
     },
   );
@@ -427,7 +509,8 @@ export function completeForm(inst, done, edit = false) {
       for (const k of ['name', 'serial', 'site', 'lab']) if (f.elements[k].value.trim()) body[k] = f.elements[k].value.trim();
       if (f.elements.intervalDays && val(f, 'intervalDays') !== undefined) body.intervalDays = val(f, 'intervalDays');
       await api(`/instruments/${encodeURIComponent(inst.id)}`, { method: 'PUT', body });
-      afterSave(done);
+      // Drawn again, the page has no such form (completed) or keeps it folded (edit): the answer goes in a notice.
+      afterSave(done, true);
       return t('form.saved');
     },
   );
@@ -457,7 +540,7 @@ export function reassignForm(inst, done) {
       const org = f.elements.org.value.trim();
       if (!window.confirm(t('form.reassignConfirm', { id: inst.id, from: inst.org, to: org }))) return t('form.reassignCancelled');
       const r = await api(`/instruments/${encodeURIComponent(inst.id)}/reassign`, { method: 'POST', body: { org } });
-      afterSave(done);
+      afterSave(done, true);
       return t('form.reassignDone', { id: r.id, org: r.orgName ?? r.org });
     },
   );

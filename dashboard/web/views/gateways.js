@@ -1,17 +1,17 @@
 // Gateways (issue 7): online state, last status, spool depth (readings waiting to be acknowledged)
 // and rejects, with the latest reasons a reading was refused.
-import { api, el, t, fmtInt, fmtDateTime, ago, load } from '../lib.js';
+import { api, el, t, fmtInt, fmtDateTime, ago, load, loadOrgNames, orgName } from '../lib.js';
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.gateways')));
-  const loaded = await load(root, () => api('/gateways'));
+  const loaded = await load(root, () => Promise.all([api('/gateways'), loadOrgNames()]).then(([g]) => g));
   if (!loaded) return;
   const gws = loaded.items;
   const details = el('div', { id: 'gateway-rejects' });
   const showRejects = async (g) => {
     const r = await api(`/rejects?gateway=${encodeURIComponent(g.id)}&limit=20`);
     details.replaceChildren(
-      el('h2', {}, t('gw.rejectsOf', { id: g.id })),
+      el('h2', {}, t('gw.rejectsOf', { id: g.name ?? g.id })),
       r.items.length
         ? el(
             'table',
@@ -60,8 +60,9 @@ export async function render(root) {
           el(
             'tr',
             { 'data-gateway': g.id, 'data-state': g.state },
-            el('th', { scope: 'row' }, el('strong', {}, g.id), g.name ? el('div', { class: 'muted small' }, g.name) : null),
-            el('td', {}, g.org),
+            // Its name first; the id is what is printed on the device, for a technician.
+            el('th', { scope: 'row' }, el('strong', {}, g.name ?? g.id), g.name ? el('div', { class: 'muted small' }, t('gw.idLine', { id: g.id })) : null),
+            el('td', {}, orgName(g.org)),
             el('td', {}, el('span', { class: `badge ${g.state === 'online' ? 'st-in_tolerance' : 'st-out_of_tolerance'}` }, t('gw.' + g.state))),
             el('td', { title: fmtDateTime(g.lastSeen) }, ago(g.lastSeen)),
             el('td', {}, g.version ?? '–'),

@@ -18,6 +18,8 @@ import {
   errorBox,
   unitLabel,
   reasonText,
+  loadOrgNames,
+  orgName,
 } from '../lib.js';
 import { readingsChart, errorChart } from './charts.js';
 import { alertTable } from './alerts.js';
@@ -32,6 +34,7 @@ export async function render(root, [id]) {
       api(`/instruments/${enc}/drift`),
       api(`/instruments/${enc}/calibrations`),
       api(`/instruments/${enc}/state`),
+      loadOrgNames(),
     ]);
   } catch (err) {
     root.append(el('h1', {}, id), errorBox(err));
@@ -55,7 +58,7 @@ export async function render(root, [id]) {
       fact('col.site', inst.site),
       fact('col.serial', inst.serial),
       fact('col.registration', t('registration.' + inst.registration)),
-      fact('col.lab', drift.lab),
+      fact('col.lab', drift.lab ? orgName(drift.lab) : null),
       fact('col.gateway', inst.gateway),
       fact('col.lastVerification', fmtDate(drift.lastCalibration)),
       fact('col.nextDue', el('span', { 'data-due-state': drift.dueState }, fmtDate(drift.nextDue), ' ', t('due.state.' + drift.dueState))),
@@ -229,7 +232,7 @@ export async function render(root, [id]) {
                     el('td', {}, fmtDate(c.date)),
                     el('td', {}, t('caltype.' + c.type)),
                     el('td', {}, el('strong', {}, c.certificate), c.procedure ? el('div', { class: 'muted small' }, c.procedure) : null),
-                    el('td', {}, c.lab),
+                    el('td', {}, orgName(c.lab)),
                     el('td', {}, t('result.' + c.result)),
                     el(
                       'td',

@@ -4,10 +4,20 @@
 // A province has thousands of instruments. The list filters the overview's rows (state, due
 // date, lab, name, serial, site of every instrument the caller sees: one request), draws 200
 // rows at a time, and asks the API for the latest values of the rows drawn only.
-import { api, el, t, fmtInt, fmtDate, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, load } from '../lib.js';
+import { api, el, t, fmtInt, fmtDate, formatValue, channelLabel, channelRank, ago, stateBadge, onLive, load, fold } from '../lib.js';
 
 const STALE_MS = 60_000;
 const DUE = { any: null, overdue: [-Infinity, -1], d30: [0, 30], d90: [0, 90], d365: [0, 365] };
+/**
+ * The due date and its day count (the server's dueInDays: calendar days in Vietnam time, the
+ * rule of the alert and the calendar); days are said when overdue or within 90 days.
+ */
+function dueLine(s) {
+  const n = s.dueInDays;
+  const days = n === null || n === undefined || n > 90 ? '' : n < 0 ? t('due.daysOver', { n: fmtInt(-n) }) : t('due.daysLeft', { n: fmtInt(n) });
+  return el('div', { class: 'muted small', 'data-due-days': n ?? '' }, t('dueOn', { d: fmtDate(s.nextDue) }), days ? `, ${days}` : '');
+}
+
 /** Rows drawn at a time. */
 const PAGE = 200;
 /** Most ids one `GET /instruments?ids=` may name (routes/instruments.ts). */
@@ -87,7 +97,7 @@ export async function render(root, _params, query) {
         t('col.due'),
         Object.keys(DUE).map((k) => [k, t('due.' + k)]),
       ),
-      select('lab', t('col.lab'), [all, ...labs.map((l) => [l, l])]),
+      select('lab', t('col.lab'), [all, ...labs.map((l) => [l, orgNames.get(l) ?? l])]),
       select('online', t('col.signal'), [all, ['yes', t('signal.yes')], ['no', t('signal.no')]]),
     ),
     summary,
@@ -98,11 +108,14 @@ export async function render(root, _params, query) {
   let generation = 0;
   const more = el('button', { type: 'button', class: 'more', hidden: true, onclick: () => ((shownCount += PAGE), drawRows()) });
   root.append(host, more);
-  // Lower-cased search text per instrument, built once rather than on every key.
-  const haystack = new Map(items.map((i) => [i.id, [i.id, i.name, i.site, orgNames.get(i.org), i.org, i.serial].filter(Boolean).join('\u0000').toLowerCase()]));
+  // Folded search text per instrument (lib.js fold: case and diacritics ignored, đ as d), built
+  // once rather than on every key: "can ban" finds "Cân bàn", "xang dau" finds "Xăng dầu".
+  const haystack = new Map(
+    items.map((i) => [i.id, fold([i.id, i.name, i.site, orgNames.get(i.org), i.serial, t('kind.' + (i.kind ?? 'null'))].filter(Boolean).join('\u0000'))]),
+  );
 
   const match = (s) => {
-    const q = f.q.trim().toLowerCase();
+    const q = fold(f.q);
     if (q && !haystack.get(s.id).includes(q)) return false;
     if (f.org && s.org !== f.org) return false;
     if (f.kind && (s.kind ?? 'null') !== f.kind) return false;
@@ -156,7 +169,7 @@ export async function render(root, _params, query) {
         offline ? el('span', { class: 'badge offline' }, t('offline')) : null,
       ),
       el('td', {}, t('kind.' + (s.kind ?? 'null'))),
-      el('td', { class: 'state' }, stateBadge(s.state), s.nextDue ? el('div', { class: 'muted small' }, t('dueOn', { d: fmtDate(s.nextDue) })) : null),
+      el('td', { class: 'state' }, stateBadge(s.state), s.nextDue ? dueLine(s) : null),
       el('td', {}, values),
       el('td', { class: 'seen' }, ago(i.lastSeen, now)),
     );

@@ -1,6 +1,6 @@
 // Overview (issue 7): the first screen of each role — instruments by state, organisations and
 // sites, open alerts, stations at a glance. States change live (`states` events).
-import { api, el, t, fmtInt, fmtPct, onLive, state, load } from '../lib.js';
+import { api, el, t, fmtInt, fmtPct, onLive, state, load, openAlertCounts } from '../lib.js';
 
 const STATES = [
   'in_tolerance',
@@ -39,23 +39,34 @@ export async function render(root) {
     );
   };
   drawTiles();
-  const total = el('p', { class: 'muted' }, t('overview.total', { n: fmtInt(data.total), pct: fmtPct(c.in_tolerance, data.total) }));
+  // The share "đạt yêu cầu" is the server's (states.ts isConforming): in tolerance with a
+  // verification or calibration on record; instruments never verified are said apart.
+  const total = el(
+    'p',
+    { class: 'muted', 'data-conforming': String(data.conforming), 'data-total': String(data.total) },
+    t('overview.total', { n: fmtInt(data.total), pct: fmtPct(data.conforming, data.total) }),
+    data.neverVerified ? ` ${t('overview.neverVerified', { n: fmtInt(data.neverVerified) })}` : '',
+  );
   root.append(el('section', { 'aria-labelledby': 'ov-states' }, el('h2', { id: 'ov-states' }, t('overview.byState')), tiles, total));
 
-  const a = data.alerts;
+  // Open alerts as the menu badge counts them (lib.js openAlertCounts), moved by the same events.
+  const alertLine = el('p', {});
+  const drawAlerts = (a) =>
+    alertLine.replaceChildren(
+      el('strong', { class: 'big', 'data-open-alerts': String(a.open) }, fmtInt(a.open)),
+      ' ',
+      t('overview.alertsOpen', { c: fmtInt(a.critical), w: fmtInt(a.warning) }),
+    );
+  drawAlerts(data.alerts);
+  const refreshAlerts = () => openAlertCounts(true).then(drawAlerts, () => {});
+  refreshAlerts();
   root.append(
     el(
       'section',
       { class: 'card alerts-glance', 'aria-labelledby': 'ov-alerts' },
       el('h2', { id: 'ov-alerts' }, t('overview.alerts')),
-      el(
-        'p',
-        {},
-        el('strong', { class: 'big', 'data-open-alerts': '' }, fmtInt(a.open)),
-        ' ',
-        t('overview.alertsOpen', { c: fmtInt(a.critical), w: fmtInt(a.warning) }),
-      ),
-      el('a', { href: '#/alerts' }, t('overview.toInbox')),
+      alertLine,
+      el('a', { href: '#/alerts?state=open' }, t('overview.toInbox')),
     ),
   );
 
@@ -152,12 +163,13 @@ export async function render(root) {
             ),
           ),
         ),
-        el('a', { href: '/stations.html' }, t('overview.toStations')),
+        el('a', { href: '#/stations' }, t('overview.toStations')),
       );
     })
     .catch(() => {});
 
-  return onLive('states', (changes) => {
+  const offAlerts = onLive('alert', refreshAlerts);
+  const offStates = onLive('states', (changes) => {
     let moved = false;
     for (const x of changes) {
       if (!x.prev) continue; // the opening states: what the counts already hold
@@ -166,4 +178,5 @@ export async function render(root) {
     }
     if (moved) drawTiles();
   });
+  return () => (offAlerts(), offStates());
 }

@@ -1,11 +1,11 @@
 // Reference standards (issue 7): value, uncertainty, certificate, expiry and the traceability
 // chain up to the top standard, with the broken link shown where there is one, and where the chain
 // ends: the root's anchor (a national standard or an accredited certificate: issuer, number, date).
-import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, load, reasonText } from '../lib.js';
+import { api, el, t, fmtNum, fmtDate, fmtInt, unitLabel, daysUntil, load, reasonText, loadOrgNames, orgName, quantityLabel } from '../lib.js';
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.references')));
-  const loaded = await load(root, () => api('/references'));
+  const loaded = await load(root, () => Promise.all([api('/references'), loadOrgNames()]).then(([r]) => r));
   if (!loaded) return;
   const refs = loaded.items;
   const expiry = (r) => {
@@ -77,7 +77,7 @@ export async function render(root) {
           el(
             'tr',
             { 'data-reference': r.id },
-            el('th', { scope: 'row' }, el('strong', {}, r.id), el('div', { class: 'muted small' }, `${r.quantity} · ${r.lab}`)),
+            el('th', { scope: 'row' }, el('strong', {}, r.id), el('div', { class: 'muted small' }, `${quantityLabel(r.quantity)} · ${orgName(r.lab)}`)),
             el('td', {}, r.class ?? '–'),
             el(
               'td',
