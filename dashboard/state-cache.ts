@@ -1,6 +1,6 @@
 import type { AlertRecord, Instrument, Registry } from '../store/index.js';
 import { intervalOf, type DueBasis, type Interval } from '../analytics/due.js';
-import { seesAlert, seesAll, type Principal } from './auth/tenant.js';
+import { instrumentScope, seesAlert, seesAll, type Principal } from './auth/tenant.js';
 import { stateRow, type InstrumentStateRow, type OfflineRule } from './states.js';
 
 /**
@@ -70,10 +70,10 @@ export class StateCache {
 
   private visibleIds(p: Principal): string[] {
     if (seesAll(p)) return this.ids();
-    if (!p.org) return [];
-    if (p.role === 'enterprise') return this.ids().filter((id) => this.entries.get(id)!.inst.org === p.org);
-    // A lab sees what it serves now: asked of the store, never from a cached service.
-    return this.registry.listInstruments({ servedBy: p.org, limit: 1_000_000 }).items.map((i) => i.id);
+    if (p.role === 'enterprise') return p.org ? this.ids().filter((id) => this.entries.get(id)!.inst.org === p.org) : [];
+    // A lab sees what it serves now, an inspector the subjects of its visits: asked of the store
+    // by the one scope rule (auth/tenant.ts), never from a cached service.
+    return this.registry.listInstruments({ ...instrumentScope(p), limit: 1_000_000 }).items.map((i) => i.id);
   }
 
   private ids(): string[] {

@@ -1,3 +1,4 @@
+import { POLICY } from '../../dashboard/auth/policy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../dashboard/app.js';
 import { Engine } from '../../analytics/engine.js';
@@ -50,7 +51,8 @@ async function expectFresh(): Promise<Record<Role, InstrumentStateRow[]>> {
   for (const role of ROLES) {
     const want = fresh(role);
     expect(frozen.statesFor(principal(role), clock, offline), `cache, ${role}`).toEqual(want);
-    expect(await overview(role), `/overview, ${role}`).toEqual(want);
+    // The overview answers the roles its policy row names (an inspector works from its visits instead).
+    if (role === 'admin' || POLICY['GET /api/v1/overview']!.roles!.includes(role)) expect(await overview(role), `/overview, ${role}`).toEqual(want);
     out[role] = want;
   }
   // Tenant A's enterprise and lab never see tenant B's instruments.

@@ -13,9 +13,10 @@ let stack: DemoStack;
 let browser: Browser;
 
 const VIEWPORTS = [
-  // `indicated`: a check's indication, another on each (the same check twice in one minute is a duplicate).
-  { name: 'desktop 1366 × 900', tag: 'D', viewport: { width: 1366, height: 900 }, mobile: false, indicated: ['20,0032', '0,0032'] },
-  { name: 'phone 390 × 844', tag: 'P', viewport: { width: 390, height: 844 }, mobile: true, indicated: ['20,0132', '0,0132'] },
+  // `scale`, `indicated`: a check on another scale for each (a check's identity is its instrument,
+  // channel, reference and minute, not its indication: the same scale twice in one minute is a duplicate).
+  { name: 'desktop 1366 × 900', tag: 'D', viewport: { width: 1366, height: 900 }, mobile: false, scale: 'SC-0001', indicated: ['20,0032', '0,0032'] },
+  { name: 'phone 390 × 844', tag: 'P', viewport: { width: 390, height: 844 }, mobile: true, scale: 'SC-0004', indicated: ['20,0132', '0,0132'] },
 ] as const;
 type View = (typeof VIEWPORTS)[number];
 
@@ -153,7 +154,7 @@ describe.runIf(browserAvailable)('the forms in Vietnamese: errors, bounds, confi
 
       it("writes a check's error at its resolution, never with binary noise, and never -0", async () => {
         const { context, page } = await signedIn('lab', 'vi', view);
-        await go(page, '#/instruments/SC-0001');
+        await go(page, `#/instruments/${view.scale}`);
         const form = page.locator('#form-check');
         await form.waitFor();
         await form.locator('select[name=channel]').selectOption('gross');
