@@ -175,8 +175,12 @@ describe('reports in official form', () => {
         async (id) => (await app.inject({ url: `/api/v1/instruments/${id}/state`, headers: f.auth.enterprise })).json().state as string,
       ),
     );
-    const inTol = states.filter((s) => s === 'in_tolerance').length;
-    expect(row[cols.indexOf('Tỷ lệ đạt yêu cầu')]).toBeCloseTo(inTol / 3, 6);
+    // The one definition of "đạt yêu cầu" (states.ts isConforming), the overview's share too.
+    const overview = (await app.inject({ url: '/api/v1/overview', headers: f.auth.enterprise })).json();
+    const mine = overview.items.filter((i: { org: string }) => i.org === T.a.ent);
+    const conforming = mine.filter((i: { state: string; lastCalibration: number | null }) => i.state === 'in_tolerance' && i.lastCalibration !== null).length;
+    expect(row[cols.indexOf('Tỷ lệ đạt yêu cầu')]).toBeCloseTo(conforming / mine.length, 6);
+    expect(mine.map((i: { id: string }) => i.id).sort()).toEqual([T.a.inst, 'INST-a2', 'INST-a3'].sort());
     expect(row[cols.indexOf('Vượt sai số cho phép')]).toBe(states.filter((s) => s === 'out_of_tolerance').length);
     expect(row[cols.indexOf('Quá hạn kiểm định')]).toBe(states.filter((s) => s === 'overdue').length);
     const words = list!.data.filter((r) => typeof r[2] === 'string' && String(r[2]).startsWith('INST-'));
