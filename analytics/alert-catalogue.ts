@@ -1,4 +1,4 @@
-import { calendarDaysUntil, type AlertKind, type AlertSeverity } from '../core/index.js';
+import { calendarDaysUntil, type AlertKind, type AlertSeverity, vnIsoDay } from '../core/index.js';
 
 /**
  * The alert catalogue: every alert kind once, with its severity, the parameters its text takes
@@ -295,7 +295,7 @@ export function fillTemplate(template: string, params: AlertParams, ch: string, 
   return template.replace(/\{(\w+)(?:\|(\w+))?\}/g, (_, name: string, fmt?: string) => (name === 'ch' ? ch : format(fmt ?? 'text', name, params)));
 }
 
-const isoDate = (ts: number) => new Date(ts).toISOString().slice(0, 10);
+const isoDate = vnIsoDay;
 
 /**
  * The English sentence stored as the alert's `message` (for API users and logs), written when

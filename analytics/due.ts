@@ -1,4 +1,4 @@
-import { calendarDaysUntil, DAY, HOUR, type InstrumentKind } from '../core/index.js';
+import { calendarDaysUntil, DAY, HOUR, type InstrumentKind, vnIsoDay } from '../core/index.js';
 import {
   CALIBRATION_RENEWS_VERIFICATION,
   DEFAULT_INTERVAL_MONTHS_BY_KIND,
@@ -45,7 +45,7 @@ export interface DueBasis {
 
 /** Vietnam time (UTC+7, no daylight saving): certificates are dated in it. */
 const VN_OFFSET = 7 * HOUR;
-const vnDate = (ts: number) => new Date(ts + VN_OFFSET).toISOString().slice(0, 10);
+const vnDate = vnIsoDay;
 /** The last millisecond of a calendar day (YYYY-MM-DD) in Vietnam time. */
 const endOfVnDay = (day: string) => Date.parse(`${day}T00:00:00Z`) + DAY - VN_OFFSET - 1;
 

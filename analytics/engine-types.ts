@@ -1,4 +1,5 @@
 import type { AnalyticsConfig, Check, Issue, Logger } from '../core/index.js';
+import { vnIsoDay } from '../core/index.js';
 import type { AlertChange, AnalyticsStore, CheckRecord, Registry, TestPoint } from '../store/index.js';
 import type { AlertSink } from './alert-sink.js';
 import type { ChannelEvaluation } from './channel.js';
@@ -117,7 +118,7 @@ export interface EngineParts {
   traceability: (referenceId: string, at: number) => Traceability;
 }
 
-/** A date in reasons written for people and parsed by the web UI (traceability reasons): YYYY-MM-DD, UTC. */
+/** A date in reasons written for people and parsed by the web UI (traceability reasons): YYYY-MM-DD, the day in Vietnam. */
 export function iso(ts: number | null | undefined): string {
-  return ts == null ? '—' : new Date(ts).toISOString().slice(0, 10);
+  return ts == null ? '—' : vnIsoDay(ts);
 }

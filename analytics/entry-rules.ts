@@ -1,4 +1,4 @@
-import { dimensionOf, type Issue, type ToleranceSpec } from '../core/index.js';
+import { dimensionOf, type Issue, type ToleranceSpec, vnIsoDay } from '../core/index.js';
 import { CERTIFICATE_STAGE, loadIssue, mpeFor, type Stage } from './tolerance.js';
 
 /**
@@ -16,9 +16,13 @@ export interface FutureRule {
 const MINUTE = 60_000;
 /** Vietnam's civil time, UTC+7 all year: dates in Vietnamese messages read as people wrote them. */
 const VN_OFFSET_MS = 7 * 3_600_000;
-const vnTime = (ts: number) => `${new Date(ts + VN_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ')} (giờ Việt Nam)`;
+/** dd/mm/yyyy HH:mm in Vietnam time, as Vietnamese documents write a date and time. */
+const vnTime = (ts: number) => {
+  const iso = new Date(ts + VN_OFFSET_MS).toISOString();
+  return `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)} ${iso.slice(11, 16)} (giờ Việt Nam)`;
+};
 const utcTime = (ts: number) => `${new Date(ts).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const day = (ts: number) => new Date(ts).toISOString().slice(0, 10);
+const day = vnIsoDay;
 
 /**
  * A record (check, calibration, verification) dated after the server clock plus the tolerance.

@@ -1,3 +1,4 @@
+import { vnIsoDay } from '../core/index.js';
 import type { TraceAnchor } from '../store/records.js';
 
 /**
@@ -45,7 +46,7 @@ export function traceabilityAt(id: string, at: number, lookup: (id: string) => S
     if (!link) return broken(cur, `standard ${cur} is not in the registry`);
     if (link.outOfTolerance) return broken(cur, `standard ${cur} was found out of tolerance`);
     if (link.due !== null && at > link.due)
-      return broken(cur, `standard ${cur} expired on ${new Date(link.due).toISOString().slice(0, 10)}${cur === id ? '' : ` (in the chain of ${id})`}`);
+      return broken(cur, `standard ${cur} expired on ${vnIsoDay(link.due)}${cur === id ? '' : ` (in the chain of ${id})`}`);
     if (link.parent === null) {
       // The root: the chain must end at a national standard or an accredited certificate (ILAC P10).
       if (!link.anchor) return broken(cur, notAnchoredReason(cur));

@@ -18,6 +18,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** Vietnam time: UTC+7 all year (no daylight saving), the time certificates, due dates and alerts are read in. */
 export const VN_OFFSET_MS = 7 * HOUR;
 
+/** The calendar day of `ts` in Vietnam time as YYYY-MM-DD: how reasons and messages write a date (the web UI parses it). */
+export const vnIsoDay = (ts: number): string => new Date(ts + VN_OFFSET_MS).toISOString().slice(0, 10);
+
 /**
  * Calendar days in Vietnam time from the day of `now` to the day of `ts`; negative when `ts`
  * lies on an earlier day. The one day-count rule of metronet: alerts, the calendar, the lists and

@@ -273,7 +273,7 @@ describe.runIf(browserAvailable)('legal records in the web UI as the lab, in Vie
     expect(refusedCheck.state).toBe('error');
     expect(refusedCheck.text).toMatch(
       new RegExp(
-        `^Chưa lưu được: Ngày giờ ${vnIso(tomorrowTs)} \\(giờ Việt Nam\\) ở tương lai: hồ sơ chỉ được ghi ngày giờ muộn hơn đồng hồ máy chủ \\(.+\\) tối đa 5 phút\\.$`,
+        `^Chưa lưu được: Ngày giờ ${vnMinute(tomorrowTs)} \\(giờ Việt Nam\\) ở tương lai: hồ sơ chỉ được ghi ngày giờ muộn hơn đồng hồ máy chủ \\(.+\\) tối đa 5 phút\\.$`,
       ),
     );
     expect(refusedCheck.text).not.toMatch(/Đã lưu/);
