@@ -362,6 +362,35 @@ describe.runIf(browserAvailable)("the web UI's words, counts, search and charts"
           await context.close();
         }
       });
+
+      it("gives a gateway's refused readings their reason in Vietnamese, with the field and value, and the server's sentence in English", async () => {
+        const gw = 'gw-cho-pt-01';
+        const org = stack.registry.getGateway(gw)!.org;
+        stack.registry.recordRejects([
+          {
+            ts: Date.now(),
+            org,
+            gateway: gw,
+            instrument: 'SC-0001',
+            code: 'E_UNIT_MISMATCH',
+            message: `unit "g" differs from the unit registered for the channel (kg)`,
+            field: 'readings[0].unit',
+            value: 'g',
+          },
+        ]);
+        const { context, page } = await signedIn('authority', vp);
+        try {
+          await go(page, '#/gateways');
+          await page.locator(`tr[data-gateway="${gw}"] button.link`).click();
+          const cell = page.locator('#gateway-rejects tbody tr').first().locator('td').nth(3);
+          await expect.poll(() => cell.textContent()).toBe('Đơn vị đo khác với đơn vị đã đăng ký cho kênh đo (readings[0].unit = g)');
+          await page.click('button[data-lang="en"]');
+          await page.locator(`tr[data-gateway="${gw}"] button.link`).click();
+          await expect.poll(() => page.locator('#gateway-rejects tbody tr').first().locator('td').nth(3).textContent()).toMatch(/^unit "g" differs/);
+        } finally {
+          await context.close();
+        }
+      });
     });
   }
 });

@@ -1,6 +1,15 @@
 // Gateways (issue 7): online state, last status, spool depth (readings waiting to be acknowledged)
 // and rejects, with the latest reasons a reading was refused.
-import { api, el, t, fmtInt, fmtDateTime, ago, load, loadOrgNames, orgName } from '../lib.js';
+import { api, el, t, has, state, fmtInt, fmtDateTime, ago, load, loadOrgNames, orgName } from '../lib.js';
+
+/**
+ * Why a reading was refused, in the reader's words from its code, with the field and value it
+ * names; in English the server's own sentence (written for the integrator) says more.
+ */
+const rejectReason = (x) =>
+  state.lang === 'en' || !has(`reject.${x.code}`)
+    ? x.message
+    : `${t(`reject.${x.code}`)}${x.field ? ` (${x.field}${x.value != null ? ` = ${x.value}` : ''})` : ''}`;
 
 export async function render(root) {
   root.append(el('h1', {}, t('nav.gateways')));
@@ -21,7 +30,14 @@ export async function render(root) {
               'tbody',
               {},
               ...r.items.map((x) =>
-                el('tr', {}, el('td', {}, fmtDateTime(x.ts)), el('td', {}, x.instrument ?? '–'), el('td', {}, el('code', {}, x.code)), el('td', {}, x.message)),
+                el(
+                  'tr',
+                  {},
+                  el('td', {}, fmtDateTime(x.ts)),
+                  el('td', {}, x.instrument ?? '–'),
+                  el('td', {}, el('code', {}, x.code)),
+                  el('td', {}, rejectReason(x)),
+                ),
               ),
             ),
           )
