@@ -384,7 +384,7 @@ function seedRecordHistory(registry: Registry, engine: Engine, now: number): voi
         event: 'break',
         at: now - 9 * day,
         seals: ['KC-097731'],
-        reason: 'thay bộ đếm cơ khí (counter replaced)',
+        reason: 'thay bộ đếm cơ khí',
         by: 'chopt',
         byOrg: registry.getInstrument('FD-0003')!.org,
         calibration: null,
