@@ -295,6 +295,7 @@ export const DriftView = Type.Object({
  * where none was stated), null first turns 0 into null. A type list coerces only what is neither.
  */
 const NullOrNumber = (o: Parameters<typeof Type.Number>[0] = {}) => Type.Unsafe<number | null>({ ...o, type: ['number', 'null'] });
+const NullOrInteger = (o: Parameters<typeof Type.Integer>[0] = {}) => Type.Unsafe<number | null>({ ...o, type: ['integer', 'null'] });
 
 export const TestPointIn = Type.Object(
   {
@@ -580,7 +581,8 @@ export const InstrumentIn = Type.Object(
     province: Opt(Type.String({ pattern: '^[0-9]{2}$', description: 'province code where it stands, in force since 1 July 2025 (GET /admin-units)' })),
     commune: Opt(Type.String({ pattern: '^[0-9]{5}$', description: 'commune, ward or special zone code, inside `province`' })),
     lab: Opt(Type.String({ pattern: ID_PATTERN, description: 'the lab that verifies or calibrates it' })),
-    intervalDays: Opt(Type.Integer({ minimum: 1, maximum: 3650, description: 'verification interval override, days' })),
+    // A type list, not a union: 0 must be refused by `minimum`, not coerced to null (clearing the interval).
+    intervalDays: Type.Optional(NullOrInteger({ minimum: 1, maximum: 3650, description: 'verification interval override, days; null clears it' })),
     lastVerification: Type.Optional(
       Type.Object(
         {

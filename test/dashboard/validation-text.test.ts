@@ -111,6 +111,25 @@ describe('validation errors in the caller’s language', () => {
       /^Kind must be one of: scale, .*other\.$/,
     );
   });
+
+  it('refuses an interval of 0 days instead of reading it as null (which would clear the interval)', async () => {
+    const body = { kind: 'scale', intervalDays: 0 };
+    expect((await refused('admin', 'PUT', `/api/v1/instruments/${T.a.inst}`, 'vi', body)).message).toBe('Chu kỳ kiểm định (ngày) phải lớn hơn hoặc bằng 1.');
+    const set = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/instruments/${T.a.inst}`,
+      headers: f.auth.admin,
+      payload: { kind: 'scale', intervalDays: 180 },
+    });
+    expect(set.statusCode).toBe(200);
+    const cleared = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/instruments/${T.a.inst}`,
+      headers: f.auth.admin,
+      payload: { kind: 'scale', intervalDays: null },
+    });
+    expect(cleared.statusCode).toBe(200);
+  });
 });
 
 describe('the forms’ bounds (dashboard/web/views/form-rules.js) and the server’s schemas', () => {
