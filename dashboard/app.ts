@@ -159,9 +159,11 @@ export async function buildApp(deps: DashboardDeps): Promise<App> {
     const internal = languageOf(req) === 'vi' ? 'lỗi trong máy chủ; xem nhật ký của máy chủ' : 'internal error; see the server log';
     return reply.status(500).send({ error: { code: 'E_INTERNAL', message: internal } });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const route = `${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`;
+    const message = languageOf(req) === 'vi' ? `Không có đường dẫn ${route}.` : `no route ${route}`;
+    return reply.status(404).send({ error: { code: 'E_NOT_FOUND', message } });
+  });
 
   // Pages served over HTTPS: by TLS here, or at a proxy in front (dashboard.secureCookies).
   const secureCookies = deps.secureCookies ?? !!deps.tls;

@@ -112,6 +112,13 @@ describe('validation errors in the caller’s language', () => {
     );
   });
 
+  it("answers an unknown route in the caller's language", async () => {
+    const vi = await app.inject({ method: 'GET', url: '/api/v1/nothing-here?x=1', headers: { ...f.auth.lab, 'accept-language': 'vi' } });
+    expect([vi.statusCode, vi.json().error.message]).toEqual([404, 'Không có đường dẫn GET /api/v1/nothing-here.']);
+    const en = await app.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: f.auth.lab });
+    expect(en.json().error.message).toBe('no route GET /api/v1/nothing-here');
+  });
+
   it('refuses an interval of 0 days instead of reading it as null (which would clear the interval)', async () => {
     const body = { kind: 'scale', intervalDays: 0 };
     expect((await refused('admin', 'PUT', `/api/v1/instruments/${T.a.inst}`, 'vi', body)).message).toBe('Chu kỳ kiểm định (ngày) phải lớn hơn hoặc bằng 1.');
